@@ -1,0 +1,64 @@
+/**
+ * REST-created rules and all their versions, in memory (lost on restart; Redis-backed with issue 5).
+ */
+import {
+  RuleStoreConflictError,
+  type NewRuleVersion,
+  type RuleStore,
+  type StoredRuleVersion,
+} from '../../core/ports/rule-store';
+
+interface Entry {
+  versions: StoredRuleVersion[];
+  deleted: boolean;
+  /** Creation order of the live incarnation. */
+  order: number;
+}
+
+export class MemoryRuleStore implements RuleStore {
+  private readonly rules = new Map<string, Entry>();
+  private order = 0;
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  async list(): Promise<StoredRuleVersion[]> {
+    return [...this.rules.values()]
+      .filter((e) => !e.deleted)
+      .sort((a, b) => a.order - b.order)
+      .map((e) => e.versions[e.versions.length - 1]);
+  }
+
+  async get(id: string): Promise<StoredRuleVersion | undefined> {
+    const e = this.rules.get(id);
+    return e && !e.deleted ? e.versions[e.versions.length - 1] : undefined;
+  }
+
+  async versions(id: string): Promise<StoredRuleVersion[]> {
+    const e = this.rules.get(id);
+    return e && !e.deleted ? [...e.versions] : [];
+  }
+
+  async append(id: string, next: NewRuleVersion, expectedVersion: number | null): Promise<StoredRuleVersion> {
+    const e = this.rules.get(id);
+    const current = e && !e.deleted ? e.versions[e.versions.length - 1].version : null;
+    if (current !== expectedVersion) throw new RuleStoreConflictError(id, expectedVersion, current);
+    const last = e ? e.versions[e.versions.length - 1].version : 0;
+    const stored: StoredRuleVersion = { ...next, id, version: last + 1, createdAt: this.now().toISOString() };
+    if (!e || e.deleted) {
+      // A re-created rule starts a new history but never reuses a version number.
+      this.rules.set(id, { versions: [stored], deleted: false, order: this.order++ });
+    } else {
+      e.versions.push(stored);
+    }
+    return stored;
+  }
+
+  async delete(id: string, expectedVersion: number): Promise<void> {
+    const e = this.rules.get(id);
+    const current = e && !e.deleted ? e.versions[e.versions.length - 1].version : null;
+    if (!e || current !== expectedVersion) throw new RuleStoreConflictError(id, expectedVersion, current);
+    e.deleted = true;
+    // Keep only the last version number, so a re-created rule continues after it.
+    e.versions = [e.versions[e.versions.length - 1]];
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Owns the one Engine of the service and the set of rules running in it.
+ *
+ * Rule changes are applied with apply(), synchronously: JavaScript runs one batch or one rule change at a
+ * time, so a batch of events always sees either the whole old rule set or the whole new one.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import { Engine, type CompiledRule } from '../../core/engine';
+import type { EngineGaugeSource } from '../../core/ports/metrics';
+import { SERVICE_CONFIG } from '../../config/config.module';
+import type { ServiceConfig } from '../../config/config';
+
+export type RuleOrigin = 'file' | 'api';
+
+/** A rule as it runs: the compiled rule and the identity alerts are derived from. */
+export interface RunningRule {
+  id: string;
+  compiled: CompiledRule;
+  version: number;
+  origin: RuleOrigin;
+}
+
+export interface ApplyOutcome {
+  added: string[];
+  removed: string[];
+  /** Replaced rules that kept their state (only metadata changed). */
+  kept: string[];
+  /** Replaced rules that started afresh (pattern, partitionBy or event mapping changed). */
+  restarted: string[];
+}
+
+@Injectable()
+export class EngineHost implements EngineGaugeSource {
+  readonly engine: Engine;
+  private running = new Map<string, RunningRule>();
+  /** Distinct event time fields of the running rules (to count late events). */
+  private timeFieldList: string[] = [];
+  /** Drops of rule instances that were removed or restarted, so that the totals never go back. */
+  private readonly retiredDrops = new Map<string, Map<string, number>>();
+
+  constructor(@Inject(SERVICE_CONFIG) config: Pick<ServiceConfig, 'maxPartialMatchesPerKey'>) {
+    // No startTime: unpartitioned rules start at the first event's time, as `cepheus replay` does by default.
+    this.engine = new Engine({ maxPartialMatchesPerKey: config.maxPartialMatchesPerKey });
+  }
+
+  /** The running rule with this id, if any. */
+  rule(id: string): RunningRule | undefined {
+    return this.running.get(id);
+  }
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  get timeFields(): readonly string[] {
+    return this.timeFieldList;
+  }
+
+  /**
+   * Makes `desired` (in order) the running rule set. Rules not in it stop; new ones are added in the given
+   * order; a rule whose compiled form changed is replaced through Engine.updateRule, which keeps its state
+   * when only metadata changed.
+   */
+  apply(desired: readonly RunningRule[]): ApplyOutcome {
+    const outcome: ApplyOutcome = { added: [], removed: [], kept: [], restarted: [] };
+    const next = new Map(desired.map((r) => [r.id, r]));
+    for (const id of this.running.keys()) {
+      if (!next.has(id)) {
+        this.addRetired(id, this.engine.stats().dropped.get(id));
+        this.engine.removeRule(id);
+        outcome.removed.push(id);
+      }
+    }
+    for (const rule of desired) {
+      const current = this.running.get(rule.id);
+      if (!current) {
+        this.engine.addRule(rule.compiled);
+        outcome.added.push(rule.id);
+      } else if (current.compiled !== rule.compiled) {
+        const before = this.engine.stats().dropped.get(rule.id);
+        if (this.engine.updateRule(rule.compiled)) {
+          outcome.kept.push(rule.id);
+        } else {
+          // A fresh runtime counts from zero: keep what the old one dropped.
+          this.addRetired(rule.id, before);
+          outcome.restarted.push(rule.id);
+        }
+      }
+    }
+    this.running = next;
+    this.timeFieldList = [...new Set(desired.map((r) => r.compiled.definition.event.timeField))];
+    return outcome;
+  }
+
+  partialMatches(): Map<string, number> {
+    return this.engine.stats().partialMatches;
+  }
+
+  droppedPartialMatches(): Map<string, Map<string, number>> {
+    const live = this.engine.stats().dropped;
+    const out = new Map<string, Map<string, number>>();
+    for (const [rule, retired] of this.retiredDrops) out.set(rule, new Map(retired));
+    for (const [rule, byReason] of live) {
+      let m = out.get(rule);
+      if (!m) out.set(rule, (m = new Map()));
+      for (const [reason, n] of byReason) m.set(reason, (m.get(reason) ?? 0) + n);
+    }
+    return out;
+  }
+
+  private addRetired(id: string, counts: ReadonlyMap<string, number> | undefined): void {
+    if (!counts || counts.size === 0) return;
+    let m = this.retiredDrops.get(id);
+    if (!m) this.retiredDrops.set(id, (m = new Map()));
+    for (const [reason, n] of counts) m.set(reason, (m.get(reason) ?? 0) + n);
+  }
+}

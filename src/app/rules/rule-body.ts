@@ -1,0 +1,100 @@
+/**
+ * One rule sent over REST (YAML, JSON or .cep text) → its validated, compiled definition, or diagnostics in
+ * the coordinates of the text that was sent. The same parser, schema and compiler as rule files.
+ */
+import { compileRule, type CompiledRule } from '../../core/engine';
+import { RuleError, type Diagnostic } from '../../core/language/diagnostics';
+import type { RuleDefinition } from '../../core/rules/rule';
+import { parseRuleTextWithLocations } from '../../core/rules/rule-text';
+import type { StoredRuleFormat } from '../../core/ports/rule-store';
+import { RuleInvalidError } from './rule-errors';
+
+/** Name given to request bodies in rule origins. */
+export const REQUEST_FILE = '<request>';
+
+export interface CompiledBody {
+  definition: RuleDefinition;
+  compiled: CompiledRule;
+  warnings: Diagnostic[];
+  /** Where the id is written (to report an id that differs from the path). */
+  idLoc: { line: number; column: number; length: number };
+}
+
+const error = (line: number, column: number, message: string, length = 1): Diagnostic => ({
+  severity: 'error',
+  message,
+  line,
+  column,
+  length,
+});
+
+/**
+ * Parses, validates and compiles exactly one rule. Throws RuleInvalidError with every error found.
+ */
+export function compileRuleBody(text: string, format: StoredRuleFormat): CompiledBody {
+  if (text.trim() === '') throw new RuleInvalidError([error(1, 1, 'the request body is empty: send one rule')]);
+  if (format === 'json') {
+    const syntax = jsonSyntaxError(text);
+    if (syntax) throw new RuleInvalidError([syntax]);
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new RuleInvalidError([error(1, 1, 'expected a JSON object with the rule keys (id, pattern, ...)')]);
+    }
+  }
+  // JSON is YAML: the YAML reader keeps exact positions for JSON text too.
+  const parsed = parseRuleTextWithLocations(text, REQUEST_FILE, format === 'cep' ? 'cep' : 'yaml');
+  const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) throw new RuleInvalidError(errors.map(strip));
+  if (parsed.rules.length === 0) throw new RuleInvalidError([error(1, 1, 'no rule found in the request body')]);
+  if (parsed.rules.length > 1) {
+    const second = parsed.rules[1].idLoc;
+    throw new RuleInvalidError([
+      error(second.line, second.column, `one rule per request: found ${parsed.rules.length} rules`, second.length),
+    ]);
+  }
+  const { rule: definition, idLoc } = parsed.rules[0];
+  let compiled: CompiledRule;
+  try {
+    compiled = compileRule(definition);
+  } catch (e) {
+    if (e instanceof RuleError) throw new RuleInvalidError(e.diagnostics.filter((d) => d.severity === 'error').map(strip));
+    throw e;
+  }
+  const warnings = [...parsed.diagnostics.filter((d) => d.severity === 'warning'), ...compiled.info.warnings].map(strip);
+  return { definition, compiled, warnings, idLoc };
+}
+
+function strip(d: Diagnostic): Diagnostic {
+  const { file: _file, ...rest } = d;
+  return rest;
+}
+
+/** A JSON syntax error with its line and column, or undefined when `text` is valid JSON. */
+export function jsonSyntaxError(text: string): Diagnostic | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (e) {
+    const message = (e as Error).message;
+    const m = /at position (\d+)/.exec(message);
+    let line = 1;
+    let column = 1;
+    if (m) {
+      const offset = Math.min(Number(m[1]), text.length);
+      for (let i = 0; i < offset; i++) {
+        if (text.charCodeAt(i) === 10) {
+          line++;
+          column = 1;
+        } else column++;
+      }
+    } else if (/end of JSON input/.test(message)) {
+      for (const ch of text) {
+        if (ch === '\n') {
+          line++;
+          column = 1;
+        } else column++;
+      }
+    }
+    return error(line, column, `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '')}`);
+  }
+}

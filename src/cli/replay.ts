@@ -1,0 +1,129 @@
+/**
+ * `cepheus replay`: runs every enabled rule over a JSON-lines file (or stdin) and prints one JSON line per
+ * match, in the order the matches happen.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { Engine, InvalidEventError } from '../core/engine';
+import type { MatchRecord } from '../core/engine/api';
+import type { EventRecord } from '../core/expr/types';
+import { BufferedWriter } from './output';
+import { formatDiagnostics, prepareRules } from './rules';
+
+export interface ReplayOptions {
+  rules: string[];
+  /** A file path, or '-' for standard input. */
+  events: string;
+  start?: number;
+  until?: number;
+}
+
+export interface Io {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_INVALID = 2;
+
+export async function replay(options: ReplayOptions, io: Io): Promise<number> {
+  const prepared = await prepareRules(options.rules);
+  io.stderr.write(formatDiagnostics(prepared));
+  if (prepared.errorCount > 0) return EXIT_INVALID;
+
+  const engine = new Engine(options.start !== undefined ? { startTime: options.start } : {});
+  for (const rule of prepared.compiled) {
+    if (rule.info.definition.enabled) engine.addRule(rule);
+  }
+
+  const name = options.events === '-' ? '<stdin>' : options.events;
+  let input: Readable;
+  if (options.events === '-') {
+    input = io.stdin;
+  } else {
+    try {
+      if ((await stat(options.events)).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      input = createReadStream(options.events);
+    } catch (e) {
+      io.stderr.write(`cepheus replay: cannot read events from ${name}: ${(e as Error).message}\n`);
+      return EXIT_FAILURE;
+    }
+  }
+
+  const out = new BufferedWriter(io.stdout);
+  const emit = async (matches: MatchRecord[]) => {
+    for (const m of matches) out.push(formatMatch(m));
+    if (out.full) await out.flush();
+  };
+
+  let readError: Error | undefined;
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  input.on('error', (e: Error) => {
+    readError = e;
+    lines.close();
+  });
+
+  let lineNo = 0;
+  let processed = 0;
+  const skipped: number[] = [];
+  const skip = (reason: string) => {
+    skipped.push(lineNo);
+    io.stderr.write(`${name}:${lineNo}: skipped malformed line: ${reason}\n`);
+  };
+
+  for await (const raw of lines) {
+    lineNo++;
+    const line = lineNo === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+    if (line.trim() === '') continue;
+    let event: unknown;
+    try {
+      event = JSON.parse(line);
+    } catch (e) {
+      skip(`invalid JSON (${(e as Error).message})`);
+      continue;
+    }
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+      skip(`expected a JSON object, found ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}`);
+      continue;
+    }
+    let matches: MatchRecord[];
+    try {
+      matches = engine.process(event as EventRecord);
+    } catch (e) {
+      if (e instanceof InvalidEventError) {
+        skip(`${e.message} (no rule can use it)`);
+        continue;
+      }
+      throw e;
+    }
+    processed++;
+    if (matches.length > 0) await emit(matches);
+  }
+  if (readError) {
+    await out.flush();
+    io.stderr.write(`cepheus replay: error reading ${name}: ${readError.message}\n`);
+    return EXIT_FAILURE;
+  }
+
+  if (options.until !== undefined) await emit(engine.advanceTo(options.until));
+  await out.flush();
+
+  if (skipped.length > 0) {
+    const shown = skipped.slice(0, 20).join(', ') + (skipped.length > 20 ? ', ...' : '');
+    io.stderr.write(
+      `cepheus replay: ${skipped.length} malformed line${skipped.length === 1 ? '' : 's'} skipped (line${skipped.length === 1 ? '' : 's'} ${shown}); ${processed} event${processed === 1 ? '' : 's'} processed\n`,
+    );
+  }
+  return EXIT_OK;
+}
+
+/** One output line: the fields in a fixed order, every emit field present (undefined → null). */
+export function formatMatch(m: MatchRecord): string {
+  const fields: Record<string, unknown> = {};
+  for (const k of Object.keys(m.fields)) fields[k] = m.fields[k] === undefined ? null : m.fields[k];
+  return JSON.stringify({ rule: m.rule, key: m.key, time: m.time, events: m.events, fields }) + '\n';
+}

@@ -1,0 +1,249 @@
+/**
+ * The service's configuration, read from environment variables and validated once at startup. Every bad
+ * value yields one line naming the variable, the value found and what is expected; the process then exits 1.
+ *
+ * VARIABLES below is the single list of what is read: docs/service.md documents each entry (a test checks).
+ */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ServiceConfig {
+  port: number;
+  host: string;
+  /** A directory (or one file) of rule files; null when file rules are switched off (RULES_DIR=""). */
+  rulesDir: string | null;
+  apiToken: string | null;
+  logLevel: LogLevel;
+  maxPartialMatchesPerKey: number;
+  alertsBufferSize: number;
+  rulesReloadDebounceMs: number;
+  limits: {
+    /** Bytes of one POST /events body. */
+    eventsBodyBytes: number;
+    /** Events (array elements or NDJSON lines) of one POST /events body. */
+    eventsPerRequest: number;
+    /** Bytes of one rule write body (POST/PUT /rules, /rules/validate). */
+    rulesBodyBytes: number;
+  };
+  shutdownTimeoutMs: number;
+  /** Issue 4 (Kafka ingestion): validated now, used once Kafka mode exists. Null in embedded mode. */
+  kafka: { brokers: string[]; clientId: string; groupId: string; alertsTopic: string; dlqTopic: string } | null;
+  /** Issue 5 (Redis state): validated now, used once Redis mode exists. Null in embedded mode. */
+  redis: { url: string } | null;
+}
+
+export interface VariableSpec {
+  name: string;
+  default: string;
+  description: string;
+}
+
+/** Every environment variable the service reads. */
+export const VARIABLES: readonly VariableSpec[] = [
+  { name: 'PORT', default: '8080', description: 'TCP port of the HTTP API (0 = any free port).' },
+  { name: 'HOST', default: '0.0.0.0', description: 'Address to listen on.' },
+  {
+    name: 'RULES_DIR',
+    default: './rules',
+    description:
+      'Directory (or single file) of rule files (*.yaml, *.yml, *.cep), watched for changes. Empty = no file rules. ' +
+      'A missing default directory is tolerated (warning); a missing directory given explicitly is an error.',
+  },
+  { name: 'API_TOKEN', default: '(unset)', description: 'When set, every write needs `Authorization: Bearer <token>`.' },
+  { name: 'LOG_LEVEL', default: 'info', description: `One of ${LOG_LEVELS.join(', ')}.` },
+  {
+    name: 'MAX_PARTIAL_MATCHES_PER_KEY',
+    default: '10000',
+    description: 'Open partial matches per rule and key; the oldest are dropped beyond it (cep_partial_matches_dropped_total).',
+  },
+  { name: 'ALERTS_BUFFER_SIZE', default: '1000', description: 'Alerts kept in memory for GET /alerts (ring buffer).' },
+  { name: 'RULES_RELOAD_DEBOUNCE_MS', default: '300', description: 'Quiet time after the last change in RULES_DIR before reloading.' },
+  { name: 'EVENTS_MAX_BODY_BYTES', default: '1MiB', description: 'Largest POST /events body (413 past it). Bytes; KiB/MiB suffixes allowed.' },
+  { name: 'EVENTS_MAX_PER_REQUEST', default: '10000', description: 'Most events in one POST /events (413 past it).' },
+  { name: 'RULES_MAX_BODY_BYTES', default: '64KiB', description: 'Largest rule body for POST/PUT /rules and /rules/validate (413 past it).' },
+  { name: 'SHUTDOWN_TIMEOUT_MS', default: '10000', description: 'On SIGTERM, how long in-flight work may take before the process exits 1.' },
+  {
+    name: 'KAFKA_BROKERS',
+    default: '(unset)',
+    description: 'Comma-separated host:port list. Unset = embedded mode (events over HTTP). Kafka ingestion arrives with issue 4.',
+  },
+  { name: 'KAFKA_CLIENT_ID', default: 'cepheus', description: 'Kafka client id (with KAFKA_BROKERS).' },
+  { name: 'KAFKA_GROUP_ID', default: 'cepheus', description: 'Consumer group shared by all replicas (with KAFKA_BROKERS).' },
+  { name: 'ALERTS_TOPIC', default: 'cep.alerts', description: 'Topic alerts are produced to (with KAFKA_BROKERS).' },
+  { name: 'DLQ_TOPIC', default: 'cep.dlq', description: 'Dead-letter topic for rejected events (with KAFKA_BROKERS).' },
+  {
+    name: 'REDIS_URL',
+    default: '(unset)',
+    description: 'redis:// or rediss:// URL for pattern state. Unset = in-memory state. Redis state arrives with issue 5.',
+  },
+];
+
+export interface ConfigResult {
+  config?: ServiceConfig;
+  /** One line per bad value. */
+  errors: string[];
+  /** Things that work but deserve attention (logged at startup). */
+  warnings: string[];
+}
+
+const KAFKA_TOPIC_RE = /^[A-Za-z0-9._-]{1,249}$/;
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and validates the configuration. Pure apart from checking that RULES_DIR exists. */
+export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const bad = (name: string, value: string, expected: string, secret = false) =>
+    errors.push(`${name}=${secret ? '<hidden>' : JSON.stringify(value)}: expected ${expected}`);
+  const raw = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined ? undefined : v.trim();
+  };
+
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const v = raw(name);
+    if (v === undefined || v === '') return fallback;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      bad(name, v, `an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return Number(v);
+  };
+
+  const bytes = (name: string, fallback: number, min: number, max: number): number => {
+    const v = raw(name);
+    if (v === undefined || v === '') return fallback;
+    const m = /^(\d+)\s*(B|KiB|MiB|kB|KB|MB)?$/i.exec(v);
+    const unit = m?.[2]?.toLowerCase();
+    const n = m ? Number(m[1]) * (unit === 'kib' || unit === 'kb' ? 1024 : unit === 'mib' || unit === 'mb' ? 1024 * 1024 : 1) : NaN;
+    if (!m || !(n >= min && n <= max)) {
+      bad(name, v, `a size from ${min} bytes to ${max / 1024 / 1024} MiB (e.g. 65536, 64KiB, 1MiB)`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const port = int('PORT', 8080, 0, 65535);
+
+  const host = raw('HOST') || '0.0.0.0';
+  if (!/^[A-Za-z0-9.:[\]%-]+$/.test(host)) bad('HOST', host, 'an IP address or host name to listen on');
+
+  // RULES_DIR: default ./rules (tolerated when missing), "" = no file rules.
+  let rulesDir: string | null = null;
+  const rulesRaw = env.RULES_DIR;
+  if (rulesRaw === undefined || rulesRaw.trim() !== '') {
+    const given = rulesRaw === undefined ? './rules' : rulesRaw.trim();
+    const path = resolve(cwd, given);
+    let kind: 'dir' | 'file' | 'missing' | 'other' = 'missing';
+    try {
+      const st = statSync(path);
+      kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+    } catch {
+      kind = 'missing';
+    }
+    if (kind === 'dir' || kind === 'file') rulesDir = path;
+    else if (rulesRaw === undefined) warnings.push(`RULES_DIR is not set and ${path} does not exist: no rules are loaded from files`);
+    else bad('RULES_DIR', rulesRaw, kind === 'missing' ? `an existing directory or rule file (${path} does not exist)` : 'a directory or a rule file');
+  }
+
+  let apiToken: string | null = null;
+  const token = env.API_TOKEN;
+  if (token !== undefined && token !== '') {
+    // A header value: visible ASCII without spaces (RFC 6750 token68 is a subset of this).
+    if (!/^[\x21-\x7e]+$/.test(token)) bad('API_TOKEN', token, 'printable ASCII characters without spaces', true);
+    else apiToken = token;
+    if (apiToken && apiToken.length < 16) warnings.push('API_TOKEN is shorter than 16 characters: use a long random token');
+  }
+
+  const levelRaw = (raw('LOG_LEVEL') || 'info').toLowerCase();
+  let logLevel: LogLevel = 'info';
+  if ((LOG_LEVELS as readonly string[]).includes(levelRaw)) logLevel = levelRaw as LogLevel;
+  else bad('LOG_LEVEL', env.LOG_LEVEL ?? '', `one of ${LOG_LEVELS.join(', ')}`);
+
+  const maxPartialMatchesPerKey = int('MAX_PARTIAL_MATCHES_PER_KEY', 10_000, 1, 100_000_000);
+  const alertsBufferSize = int('ALERTS_BUFFER_SIZE', 1000, 1, 1_000_000);
+  const rulesReloadDebounceMs = int('RULES_RELOAD_DEBOUNCE_MS', 300, 0, 600_000);
+  const eventsBodyBytes = bytes('EVENTS_MAX_BODY_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024);
+  const eventsPerRequest = int('EVENTS_MAX_PER_REQUEST', 10_000, 1, 10_000_000);
+  const rulesBodyBytes = bytes('RULES_MAX_BODY_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024);
+  const shutdownTimeoutMs = int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 3_600_000);
+
+  let kafka: ServiceConfig['kafka'] = null;
+  const brokersRaw = raw('KAFKA_BROKERS');
+  const topic = (name: string, fallback: string): string => {
+    const v = raw(name) || fallback;
+    if (!KAFKA_TOPIC_RE.test(v) || v === '.' || v === '..') bad(name, v, 'a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)');
+    return v;
+  };
+  const kafkaId = (name: string): string => {
+    const v = raw(name) || 'cepheus';
+    if (!/^[A-Za-z0-9._-]{1,255}$/.test(v)) bad(name, v, '1-255 of A-Z a-z 0-9 . _ -');
+    return v;
+  };
+  const clientId = kafkaId('KAFKA_CLIENT_ID');
+  const groupId = kafkaId('KAFKA_GROUP_ID');
+  const alertsTopic = topic('ALERTS_TOPIC', 'cep.alerts');
+  const dlqTopic = topic('DLQ_TOPIC', 'cep.dlq');
+  if (brokersRaw) {
+    const brokers = brokersRaw.split(',').map((b) => b.trim());
+    const invalid = brokers.filter((b) => !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(b) || Number(b.slice(b.lastIndexOf(':') + 1)) > 65535);
+    if (invalid.length > 0 || brokers.length === 0) {
+      bad('KAFKA_BROKERS', brokersRaw, `a comma-separated list of host:port (bad: ${invalid.map((b) => JSON.stringify(b)).join(', ')})`);
+    } else {
+      kafka = { brokers, clientId, groupId, alertsTopic, dlqTopic };
+      warnings.push('KAFKA_BROKERS is set, but this version has no Kafka ingestion yet: events are taken over HTTP only (embedded mode)');
+    }
+  }
+
+  let redis: ServiceConfig['redis'] = null;
+  const redisRaw = raw('REDIS_URL');
+  if (redisRaw) {
+    let ok = false;
+    try {
+      const u = new URL(redisRaw);
+      ok = (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+    } catch {
+      ok = false;
+    }
+    if (!ok) bad('REDIS_URL', maskUrl(redisRaw), 'a URL like redis://host:6379/0 or rediss://user:password@host:6380');
+    else {
+      redis = { url: redisRaw };
+      warnings.push('REDIS_URL is set, but this version keeps pattern state in memory only (embedded mode)');
+    }
+  }
+
+  if (errors.length > 0) return { errors, warnings };
+  return {
+    config: {
+      port,
+      host,
+      rulesDir,
+      apiToken,
+      logLevel,
+      maxPartialMatchesPerKey,
+      alertsBufferSize,
+      rulesReloadDebounceMs,
+      limits: { eventsBodyBytes, eventsPerRequest, rulesBodyBytes },
+      shutdownTimeoutMs,
+      kafka,
+      redis,
+    },
+    errors,
+    warnings,
+  };
+}
+
+/** A URL with its password replaced, for messages. */
+export function maskUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):([^@/]*)@/, '//$1:***@');
+}
+
+/** Test and embedding convenience: the configuration of an empty environment, with overrides. */
+export function defaultConfig(overrides: Partial<ServiceConfig> = {}): ServiceConfig {
+  const { config } = loadConfig({ RULES_DIR: '' });
+  return { ...config!, ...overrides, limits: { ...config!.limits, ...overrides.limits } };
+}

@@ -1,0 +1,38 @@
+/**
+ * The engine's public contract, used by the CLI, the service and the adapters.
+ */
+import type { EventRecord } from '../expr/types';
+import type { Diagnostic } from '../language/diagnostics';
+import type { RuleDefinition } from '../rules/rule';
+
+/** One completed pattern match, as `bin/cepheus replay` prints it and `/alerts` returns it. */
+export interface MatchRecord {
+  rule: string;
+  /** The partition key (as a string) of a partitioned rule; null otherwise. */
+  key: string | null;
+  /** Epoch ms at which the match completed. */
+  time: number;
+  /** Each tag of the pattern → its event, an array of events for a repeated tag, or null when unbound. */
+  events: Record<string, EventRecord | EventRecord[] | null>;
+  /** The rule's `emit` fields evaluated over the tags. */
+  fields: Record<string, unknown>;
+}
+
+/** Why partial matches were dropped (label of cep_partial_matches_dropped_total). */
+export type DropReason = 'max_partial_matches_per_key';
+
+export interface EngineStats {
+  /** Active partial matches per rule id. */
+  partialMatches: Map<string, number>;
+  /** Dropped partial matches per rule id and reason since the engine started. */
+  dropped: Map<string, Map<DropReason, number>>;
+}
+
+/** A rule compiled once: its automaton, predicates as closures, and the warnings found. */
+export interface CompiledRuleInfo {
+  readonly id: string;
+  readonly definition: RuleDefinition;
+  readonly warnings: Diagnostic[];
+  /** Tag names in slot order. */
+  readonly tags: readonly string[];
+}

@@ -1,0 +1,112 @@
+/**
+ * The compiled form of a pattern: a tree of node specifications (the automaton's states) with every
+ * predicate already compiled into a closure. Specs are immutable and shared by all keys of a rule; the
+ * per-key runtime state (states.ts) points at them by `id`, which is also what snapshots store.
+ */
+import type { Evaluator, Predicate } from '../expr/types';
+import type { CronSchedule } from './cron';
+
+interface SpecBase {
+  /** Index into CompiledPattern.specs; stable for a given pattern text (snapshots refer to it). */
+  id: number;
+}
+
+export interface FilterSpec extends SpecBase {
+  kind: 'filter';
+  eventType: string;
+  /** Binding slot of the tag, or -1 for an untagged filter. */
+  slot: number;
+  test: Predicate;
+}
+
+export interface FollowedBySpec extends SpecBase {
+  kind: 'followedBy';
+  children: NodeSpec[];
+  /** limits[i]: max concurrent instances of children[i] (from `-[n]>` before it); null = unlimited. */
+  limits: Array<number | null>;
+}
+
+export interface AndSpec extends SpecBase {
+  kind: 'and';
+  children: NodeSpec[];
+}
+
+export interface OrSpec extends SpecBase {
+  kind: 'or';
+  children: NodeSpec[];
+}
+
+export interface NotSpec extends SpecBase {
+  kind: 'not';
+  child: NodeSpec;
+}
+
+export interface EverySpec extends SpecBase {
+  kind: 'every';
+  child: NodeSpec;
+}
+
+export interface EveryDistinctSpec extends SpecBase {
+  kind: 'everyDistinct';
+  child: NodeSpec;
+  keys: Evaluator[];
+  /** Keys are forgotten this long after they were first seen; null = never. */
+  expiryMs: number | null;
+}
+
+export interface RepeatSpec extends SpecBase {
+  kind: 'repeat';
+  child: NodeSpec;
+  until: NodeSpec | null;
+  low: number | null;
+  high: number | null;
+  /** Slots of the tags bound inside `child`: after the repeat they hold arrays of events. */
+  arrayedSlots: number[];
+}
+
+export type GuardKind =
+  | { kind: 'within'; ms: number }
+  | { kind: 'withinMax'; ms: number; max: number }
+  /** Passes while the condition is true; null lets the match through without ending the guard (as Esper). */
+  | { kind: 'while'; condition: Evaluator };
+
+export interface GuardSpec extends SpecBase {
+  kind: 'guard';
+  child: NodeSpec;
+  guard: GuardKind;
+}
+
+export interface IntervalSpec extends SpecBase {
+  kind: 'interval';
+  ms: number;
+}
+
+export interface AtSpec extends SpecBase {
+  kind: 'at';
+  schedule: CronSchedule;
+}
+
+export type NodeSpec =
+  | FilterSpec
+  | FollowedBySpec
+  | AndSpec
+  | OrSpec
+  | NotSpec
+  | EverySpec
+  | EveryDistinctSpec
+  | RepeatSpec
+  | GuardSpec
+  | IntervalSpec
+  | AtSpec;
+
+export interface CompiledPattern {
+  root: NodeSpec;
+  /** All specs by id. */
+  specs: NodeSpec[];
+  /** Tag names by slot. */
+  tags: string[];
+  /** Tags a match reports (all but those bound inside `not`). */
+  visibleTags: Array<{ name: string; slot: number }>;
+  /** Event types any filter listens to. */
+  eventTypes: Set<string>;
+}

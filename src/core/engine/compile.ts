@@ -1,0 +1,512 @@
+/**
+ * Compiles a pattern's AST into the automaton (automaton.ts): checks tag scoping the way Esper does,
+ * assigns a binding slot per tag, and turns every expression into a closure once.
+ */
+import { compileExpression, compilePredicate } from '../expr/compile';
+import type { Evaluator, ExprScope, TagInfo } from '../expr/types';
+import type { Expr, PatternNode, Span } from '../language/ast';
+import { Diagnostic, RuleError, diagnosticAt, relocate } from '../language/diagnostics';
+import { parseExpression, parsePattern } from '../language/parser';
+import type { RuleDefinition, TextOrigin } from '../rules/rule';
+import type { CompiledPattern, NodeSpec } from './automaton';
+import { cronSchedule } from './cron';
+
+interface TagDef {
+  name: string;
+  slot: number;
+  span: Span;
+  eventType: string;
+  insideNot: boolean;
+  /** Bound inside a repeat: holds an array of events after it. */
+  arrayed: boolean;
+}
+
+/** Tags visible at one point of the pattern, and why the others are not. */
+class Scope implements ExprScope {
+  constructor(
+    private readonly all: Map<string, TagDef>,
+    private readonly visible: ReadonlyMap<string, TagInfo>,
+    private readonly siblings: ReadonlyMap<string, string>,
+    readonly tagsOnly: boolean,
+  ) {}
+
+  resolve(name: string): TagInfo | undefined {
+    return this.visible.get(name);
+  }
+
+  unavailable(name: string): string | undefined {
+    if (this.visible.has(name)) return undefined;
+    const def = this.all.get(name);
+    if (!def) return undefined;
+    if (def.insideNot) return `tag '${name}' is bound inside 'not' and cannot be used anywhere`;
+    const op = this.siblings.get(name);
+    if (op) return `tag '${name}' is bound on the other side of '${op}' and cannot be used here`;
+    return `tag '${name}' is not bound at this point: it is bound later in the pattern`;
+  }
+}
+
+export interface PatternCompileResult {
+  pattern: CompiledPattern;
+  warnings: Diagnostic[];
+  /** True when starting an instance already starts a timer (so an instance must start at the key's first event). */
+  startsTimed: boolean;
+  /** Scope for emit/select expressions: every tag outside `not`. */
+  emitScope: ExprScope;
+}
+
+class PatternCompiler {
+  private readonly tags = new Map<string, TagDef>();
+  private readonly specs: NodeSpec[] = [];
+  private readonly errors: Diagnostic[] = [];
+  private readonly eventTypes = new Set<string>();
+
+  compile(ast: PatternNode): PatternCompileResult {
+    this.collectTags(ast, false, false, []);
+    const root = this.node(ast, new Map(), new Map()).spec;
+    if (this.errors.length > 0) throw new RuleError(this.errors);
+    const warnings: Diagnostic[] = [];
+    const unbounded = findUnboundedStep(ast, false);
+    if (unbounded) {
+      warnings.push(
+        diagnosticAt(
+          unbounded.span,
+          'nothing bounds this rule in time: partial matches can wait here forever (add "where timer:within(...)")',
+          'warning',
+        ),
+      );
+    }
+    const all = new Map<string, TagInfo>();
+    for (const t of this.tags.values()) if (!t.insideNot) all.set(t.name, { slot: t.slot, multi: t.arrayed });
+    const tagNames: string[] = [];
+    for (const t of this.tags.values()) tagNames[t.slot] = t.name;
+    const visibleTags = [...this.tags.values()].filter((t) => !t.insideNot).map((t) => ({ name: t.name, slot: t.slot }));
+    return {
+      pattern: { root, specs: this.specs, tags: tagNames, visibleTags, eventTypes: this.eventTypes },
+      warnings,
+      startsTimed: startsTimer(root),
+      emitScope: new Scope(this.tags, all, new Map(), true),
+    };
+  }
+
+  /** First pass: every tag, its slot, whether it sits inside `not` or a repeat; duplicates are errors. */
+  private collectTags(node: PatternNode, insideNot: boolean, arrayed: boolean, orBranches: string[]): void {
+    switch (node.kind) {
+      case 'filter': {
+        if (!node.tag) return;
+        const existing = this.tags.get(node.tag);
+        const here = orBranches.join('/');
+        if (existing) {
+          // The same tag may name alternatives in different branches of one `or`.
+          const sameOr = this.orPaths.get(node.tag)?.some((p) => divergesInOr(p, here));
+          if (!sameOr || existing.eventType !== node.eventType) {
+            this.errors.push(diagnosticAt(node.tagSpan ?? node.span, `tag '${node.tag}' is bound more than once`));
+          }
+          this.orPaths.get(node.tag)?.push(here);
+          return;
+        }
+        this.orPaths.set(node.tag, [here]);
+        this.tags.set(node.tag, {
+          name: node.tag,
+          slot: this.tags.size,
+          span: node.tagSpan ?? node.span,
+          eventType: node.eventType,
+          insideNot,
+          arrayed,
+        });
+        return;
+      }
+      case 'followedBy':
+      case 'and':
+        for (const c of node.children) this.collectTags(c, insideNot, arrayed, orBranches);
+        return;
+      case 'or':
+        node.children.forEach((c, i) => this.collectTags(c, insideNot, arrayed, [...orBranches, `${node.span.offset}:${i}`]));
+        return;
+      case 'not':
+        this.collectTags(node.child, true, arrayed, orBranches);
+        return;
+      case 'every':
+      case 'everyDistinct':
+      case 'guard':
+        this.collectTags(node.child, insideNot, arrayed, orBranches);
+        return;
+      case 'repeat':
+        this.collectTags(node.child, insideNot, true, orBranches);
+        if (node.until) this.collectTags(node.until, insideNot, arrayed, orBranches);
+        return;
+      case 'interval':
+      case 'at':
+        return;
+    }
+  }
+
+  private readonly orPaths = new Map<string, string[]>();
+
+  private nextId(): number {
+    return this.specs.length;
+  }
+
+  private register<T extends NodeSpec>(spec: T): T {
+    this.specs[spec.id] = spec;
+    return spec;
+  }
+
+  private scope(visible: ReadonlyMap<string, TagInfo>, siblings: ReadonlyMap<string, string>, tagsOnly: boolean): Scope {
+    return new Scope(this.tags, visible, siblings, tagsOnly);
+  }
+
+  private tagInfo(name: string, arrayedOutside: boolean): TagInfo {
+    const def = this.tags.get(name)!;
+    return { slot: def.slot, multi: arrayedOutside && def.arrayed };
+  }
+
+  private guarded<T>(fallback: T, f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof RuleError) {
+        this.errors.push(...e.diagnostics);
+        return fallback;
+      }
+      throw e;
+    }
+  }
+
+  private expression(expr: Expr, scope: Scope, what: string): Evaluator {
+    return this.guarded<Evaluator>(
+      () => null,
+      () => {
+        const compiled = compileExpression(expr, scope);
+        if (compiled.type !== 'boolean' && compiled.type !== 'unknown' && compiled.type !== 'null' && what === 'condition') {
+          throw new RuleError([diagnosticAt(expr.span, `a condition must be boolean, not ${compiled.type}`)]);
+        }
+        return compiled.evaluate;
+      },
+    );
+  }
+
+  /**
+   * Compiles one node. `visible` holds the tags bound before it; `siblings` names the tags bound by the other
+   * children of an enclosing and/or (for a precise error). Returns the spec and the tags it binds.
+   */
+  private node(
+    node: PatternNode,
+    visible: ReadonlyMap<string, TagInfo>,
+    siblings: ReadonlyMap<string, string>,
+  ): { spec: NodeSpec; binds: Map<string, TagInfo> } {
+    const id = this.nextId();
+    this.specs.push(undefined as unknown as NodeSpec); // reserve the id: pre-order numbering
+    switch (node.kind) {
+      case 'filter': {
+        this.eventTypes.add(node.eventType);
+        const errorsBefore = this.errors.length;
+        for (const p of node.predicates) this.checkCondition(p, this.scope(visible, siblings, false));
+        const test =
+          this.errors.length > errorsBefore
+            ? () => false
+            : this.guarded(
+                () => false,
+                () => compilePredicate(node.predicates, this.scope(visible, siblings, false)).test,
+              );
+        const binds = new Map<string, TagInfo>();
+        if (node.tag && this.tags.has(node.tag)) binds.set(node.tag, this.tagInfo(node.tag, false));
+        const slot = node.tag && this.tags.has(node.tag) ? this.tags.get(node.tag)!.slot : -1;
+        return { spec: this.register({ kind: 'filter', id, eventType: node.eventType, slot, test }), binds };
+      }
+      case 'followedBy': {
+        let bound = new Map(visible);
+        const all = new Map<string, TagInfo>();
+        const children: NodeSpec[] = [];
+        for (const child of node.children) {
+          const r = this.node(child, bound, siblings);
+          children.push(r.spec);
+          bound = new Map([...bound, ...r.binds]);
+          for (const [k, v] of r.binds) all.set(k, v);
+        }
+        const limits = [null, ...node.limits];
+        return { spec: this.register({ kind: 'followedBy', id, children, limits }), binds: all };
+      }
+      case 'and':
+      case 'or': {
+        const childTags = node.children.map((c) => this.tagsOf(c));
+        const all = new Map<string, TagInfo>();
+        const children: NodeSpec[] = [];
+        node.children.forEach((child, i) => {
+          const others = new Map(siblings);
+          childTags.forEach((tags, j) => {
+            if (j !== i) for (const t of tags) others.set(t, node.kind);
+          });
+          const r = this.node(child, visible, others);
+          children.push(r.spec);
+          for (const [k, v] of r.binds) all.set(k, v);
+        });
+        return { spec: this.register({ kind: node.kind, id, children }), binds: all };
+      }
+      case 'not': {
+        const r = this.node(node.child, visible, siblings);
+        return { spec: this.register({ kind: 'not', id, child: r.spec }), binds: new Map() };
+      }
+      case 'every': {
+        const r = this.node(node.child, visible, siblings);
+        return { spec: this.register({ kind: 'every', id, child: r.spec }), binds: r.binds };
+      }
+      case 'everyDistinct': {
+        const r = this.node(node.child, visible, siblings);
+        const keyScope = this.scope(new Map([...visible, ...r.binds]), siblings, true);
+        const keys = node.keys.map((k) => this.expression(k, keyScope, 'key'));
+        return {
+          spec: this.register({ kind: 'everyDistinct', id, child: r.spec, keys, expiryMs: node.expiry ? node.expiry.ms : null }),
+          binds: r.binds,
+        };
+      }
+      case 'repeat': {
+        this.checkRepeat(node);
+        const m = this.node(node.child, visible, siblings);
+        const u = node.until ? this.node(node.until, visible, siblings) : null;
+        const binds = new Map<string, TagInfo>();
+        const arrayedSlots: number[] = [];
+        for (const name of m.binds.keys()) {
+          binds.set(name, this.tagInfo(name, true));
+          arrayedSlots.push(this.tags.get(name)!.slot);
+        }
+        if (u) for (const [k, v] of u.binds) binds.set(k, v);
+        return {
+          spec: this.register({
+            kind: 'repeat',
+            id,
+            child: m.spec,
+            until: u ? u.spec : null,
+            low: node.low ?? null,
+            high: node.high ?? null,
+            arrayedSlots,
+          }),
+          binds,
+        };
+      }
+      case 'guard': {
+        const r = this.node(node.child, visible, siblings);
+        const g = node.guard;
+        let guard: import('./automaton').GuardKind;
+        if (g.kind === 'within') guard = { kind: 'within', ms: g.duration.ms };
+        else if (g.kind === 'withinMax') {
+          if (!Number.isInteger(g.max) || g.max < 1) this.errors.push(diagnosticAt(g.span, 'timer:withinmax needs a whole count of at least 1'));
+          guard = { kind: 'withinMax', ms: g.duration.ms, max: g.max };
+        } else {
+          const scope = this.scope(new Map([...visible, ...r.binds]), siblings, true);
+          guard = { kind: 'while', condition: this.expression(g.condition, scope, 'condition') };
+        }
+        return { spec: this.register({ kind: 'guard', id, child: r.spec, guard }), binds: r.binds };
+      }
+      case 'interval':
+        return { spec: this.register({ kind: 'interval', id, ms: node.duration.ms }), binds: new Map() };
+      case 'at':
+        return { spec: this.register({ kind: 'at', id, schedule: cronSchedule(node) }), binds: new Map() };
+    }
+  }
+
+  private checkCondition(expr: Expr, scope: Scope): void {
+    this.guarded(undefined, () => {
+      const t = compileExpression(expr, scope).type;
+      if (t === 'number' || t === 'string') {
+        throw new RuleError([diagnosticAt(expr.span, `a condition must be boolean, not ${t}`)]);
+      }
+    });
+  }
+
+  private checkRepeat(node: Extract<PatternNode, { kind: 'repeat' }>): void {
+    const { low, high } = node;
+    if (low !== undefined && high !== undefined && low > high) {
+      this.errors.push(diagnosticAt(node.span, `repeat range [${low}:${high}] has its lower bound above its upper bound`));
+    }
+    if ((node.exact && (low ?? 0) < 1) || (high !== undefined && high < 1)) {
+      this.errors.push(diagnosticAt(node.span, 'a repeat count must be at least 1'));
+    }
+    const tight = low !== undefined && high !== undefined && low === high;
+    if (!tight && !node.until) {
+      this.errors.push(diagnosticAt(node.span, "a repeat without an exact count needs 'until' to end it"));
+    }
+  }
+
+  private tagsOf(node: PatternNode): string[] {
+    const out: string[] = [];
+    const walk = (n: PatternNode): void => {
+      switch (n.kind) {
+        case 'filter':
+          if (n.tag) out.push(n.tag);
+          return;
+        case 'followedBy':
+        case 'and':
+        case 'or':
+          n.children.forEach(walk);
+          return;
+        case 'not':
+          return;
+        case 'every':
+        case 'everyDistinct':
+        case 'guard':
+          walk(n.child);
+          return;
+        case 'repeat':
+          walk(n.child);
+          if (n.until) walk(n.until);
+          return;
+        default:
+          return;
+      }
+    };
+    walk(node);
+    return out;
+  }
+}
+
+function divergesInOr(a: string, b: string): boolean {
+  const pa = a ? a.split('/') : [];
+  const pb = b ? b.split('/') : [];
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    if (pa[i] === pb[i]) continue;
+    const [oa] = pa[i].split(':');
+    const [ob] = pb[i].split(':');
+    return oa === ob;
+  }
+  return false;
+}
+
+/** Does starting this node start a timer right away? */
+function startsTimer(spec: NodeSpec): boolean {
+  switch (spec.kind) {
+    case 'filter':
+      return false;
+    case 'followedBy':
+      return startsTimer(spec.children[0]);
+    case 'and':
+    case 'or':
+      return spec.children.some(startsTimer);
+    case 'not':
+    case 'every':
+    case 'everyDistinct':
+      return spec.child.kind === 'filter' ? false : startsTimer(spec.child);
+    case 'repeat':
+      return startsTimer(spec.child) || (spec.until !== null && startsTimer(spec.until));
+    case 'guard':
+      return spec.guard.kind !== 'while' || startsTimer(spec.child);
+    case 'interval':
+    case 'at':
+      return true;
+  }
+}
+
+/** Does this sub-expression end by itself after some time, whatever the events? */
+function endsInTime(n: PatternNode): boolean {
+  switch (n.kind) {
+    case 'filter':
+    case 'not':
+    case 'every':
+    case 'everyDistinct':
+      return false;
+    case 'followedBy':
+      return n.children.every(endsInTime);
+    case 'and': {
+      const positive = n.children.filter((c) => c.kind !== 'not');
+      return positive.length > 0 && positive.every(endsInTime);
+    }
+    case 'or':
+      return n.children.some(endsInTime);
+    case 'repeat':
+      return (n.until !== undefined && endsInTime(n.until)) || (n.exact && endsInTime(n.child));
+    case 'guard':
+      return n.guard.kind !== 'while' || endsInTime(n.child);
+    case 'interval':
+    case 'at':
+      return true;
+  }
+}
+
+/**
+ * The first followed-by step that can hold partial matches forever: a step after the first that neither
+ * ends in time itself nor sits under a `timer:within` guard.
+ */
+function findUnboundedStep(n: PatternNode, bounded: boolean): PatternNode | undefined {
+  if (bounded) return undefined;
+  switch (n.kind) {
+    case 'guard':
+      return n.guard.kind === 'while' ? findUnboundedStep(n.child, false) : undefined;
+    case 'followedBy': {
+      for (let i = 1; i < n.children.length; i++) {
+        if (!endsInTime(n.children[i])) return n.children[i];
+      }
+      for (const c of n.children) {
+        const found = findUnboundedStep(c, false);
+        if (found) return found;
+      }
+      return undefined;
+    }
+    case 'and':
+    case 'or':
+      for (const c of n.children) {
+        const found = findUnboundedStep(c, false);
+        if (found) return found;
+      }
+      return undefined;
+    case 'not':
+    case 'every':
+    case 'everyDistinct':
+      return findUnboundedStep(n.child, false);
+    case 'repeat':
+      return findUnboundedStep(n.child, false) ?? (n.until ? findUnboundedStep(n.until, false) : undefined);
+    default:
+      return undefined;
+  }
+}
+
+/** Parses and compiles a pattern's text; diagnostics are relative to that text. */
+export function compilePattern(text: string): PatternCompileResult {
+  return new PatternCompiler().compile(parsePattern(text));
+}
+
+export interface CompiledEmit {
+  field: string;
+  evaluate: Evaluator;
+}
+
+export interface RuleCompileResult {
+  pattern: CompiledPattern;
+  startsTimed: boolean;
+  emit: CompiledEmit[];
+  warnings: Diagnostic[];
+}
+
+function place(d: Diagnostic, origin: TextOrigin | undefined, file: string | undefined): Diagnostic {
+  return origin ? relocate(d, origin, origin.file ?? file) : { ...d, file: d.file ?? file };
+}
+
+/** Compiles a rule's pattern and emit fields; every diagnostic is placed in the rule file's coordinates. */
+export function compileRuleParts(def: RuleDefinition): RuleCompileResult {
+  const file = def.origin?.file;
+  const patternOrigin = def.origin?.pattern;
+  let result: PatternCompileResult;
+  try {
+    result = compilePattern(def.pattern);
+  } catch (e) {
+    if (e instanceof RuleError) throw new RuleError(e.diagnostics.map((d) => place(d, patternOrigin, file)));
+    throw e;
+  }
+  const errors: Diagnostic[] = [];
+  const emit: CompiledEmit[] = [];
+  for (const [field, text] of Object.entries(def.emit)) {
+    const origin = def.origin?.emit?.[field];
+    try {
+      const compiled = compileExpression(parseExpression(text), result.emitScope);
+      emit.push({ field, evaluate: compiled.evaluate });
+    } catch (e) {
+      if (!(e instanceof RuleError)) throw e;
+      errors.push(...e.diagnostics.map((d) => place({ ...d, message: `emit '${field}': ${d.message}` }, origin, file)));
+    }
+  }
+  if (errors.length > 0) throw new RuleError(errors);
+  return {
+    pattern: result.pattern,
+    startsTimed: result.startsTimed,
+    emit,
+    warnings: result.warnings.map((d) => place(d, patternOrigin, file)),
+  };
+}

@@ -1,0 +1,5 @@
+export * from './api';
+export { CompiledRule, Engine, InvalidEventError, compileRule, DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY } from './engine';
+export type { EngineOptions, InvalidEventReason, KeyChange, KeySnapshot } from './engine';
+export { compilePattern } from './compile';
+export { eventTime } from './time';

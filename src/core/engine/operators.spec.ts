@@ -1,0 +1,161 @@
+/**
+ * One table per operator: pattern, events, and the exact multiset of matches Esper's evaluation rules give
+ * (each expectation is worked out from the operator's definition in Esper's reference, chapter Patterns).
+ * Events are written as `A1 B1@2500 C1{x:1}`: type, id, optional timestamp (default: 1000 ms apart).
+ */
+import { ConformanceMatch, canonical, events, runPattern, runPatternRaw } from '../../../test/support/pattern-harness';
+
+type Case = [pattern: string, script: string, expected: ConformanceMatch[], opts?: Parameters<typeof runPattern>[2]];
+
+const m = (at: string | null, tags: Record<string, string | string[]>): ConformanceMatch => ({ at, tags });
+
+function check([pattern, script, expected, opts]: Case): void {
+  const evs = events(script);
+  expect(canonical(runPattern(pattern, evs, { startTime: 0, ...opts }))).toEqual(canonical(expected));
+}
+
+describe('filter atoms', () => {
+  it.each<Case>([
+    ['a=A', 'B1 A1 A2', [m('A1', { a: 'A1' })]],
+    ['A', 'A1', [m('A1', {})]],
+    ['a=A(x > 5)', 'A1{x:3} A2{x:7} A3{x:9}', [m('A2', { a: 'A2' })]],
+    ['a=A(x > 1, y = 2)', 'A1{x:3,y:1} A2{x:3,y:2}', [m('A2', { a: 'A2' })]],
+    ['every a=A(kind = "buy")', 'A1{kind:buy} A2{kind:sell} A3{kind:buy}', [m('A1', { a: 'A1' }), m('A3', { a: 'A3' })]],
+  ])('%s over %s', (...c) => check(c));
+});
+
+describe('every', () => {
+  it.each<Case>([
+    ['every a=A', 'A1 B1 A2', [m('A1', { a: 'A1' }), m('A2', { a: 'A2' })]],
+    ['every (a=A -> b=B -> c=C)', 'A1 B1 A2 C1 B2 C2', [m('C1', { a: 'A1', b: 'B1', c: 'C1' })]],
+    ['every (a=A and b=B)', 'A1 A2 B1 B2 A3', [m('B1', { a: 'A1', b: 'B1' }), m('A3', { a: 'A3', b: 'B2' })]],
+    ['every (a=A or b=B)', 'A1 B1 C1', [m('A1', { a: 'A1' }), m('B1', { b: 'B1' })]],
+    // A spawn that is true at once (a not) is discarded, so every over a bare not never matches.
+    ['every (not A)', 'A1 B1', []],
+  ])('%s over %s', (...c) => check(c));
+
+  it('restarts a timer sub-expression at its scheduled time, not at the next event', () => {
+    const out = runPatternRaw('every timer:interval(1 sec)', [], { startTime: 0, until: 3500 });
+    expect(out.map((x) => x.time)).toEqual([1000, 2000, 3000]);
+  });
+});
+
+describe('followed-by', () => {
+  it.each<Case>([
+    ['a=A -> b=B', 'B1 A1 B2 B3', [m('B2', { a: 'A1', b: 'B2' })]],
+    ['every a=A -> b=B(v = a.v)', 'A1{v:1} A2{v:2} B1{v:2} B2{v:1}', [m('B1', { a: 'A2', b: 'B1' }), m('B2', { a: 'A1', b: 'B2' })]],
+    // A filter started while an event is being processed does not see that event.
+    ['every a=A -> b=A', 'A1 A2 A3', [m('A2', { a: 'A1', b: 'A2' }), m('A3', { a: 'A2', b: 'A3' })]],
+    // -[1]> allows one instance of the right side at a time; A2 arrives while A1's is active.
+    ['every a=A -[1]> b=B', 'A1 A2 B1 A3 B2', [m('B1', { a: 'A1', b: 'B1' }), m('B2', { a: 'A3', b: 'B2' })]],
+    ['every a=A -[2]> b=B', 'A1 A2 A3 B1', [m('B1', { a: 'A1', b: 'B1' }), m('B1', { a: 'A2', b: 'B1' })]],
+  ])('%s over %s', (...c) => check(c));
+});
+
+describe('and / or', () => {
+  it.each<Case>([
+    ['a=A and b=B', 'B1 A1 A2', [m('A1', { a: 'A1', b: 'B1' })]],
+    ['a=A or b=B', 'B1 A1', [m('B1', { b: 'B1' })]],
+    // An every inside `and` keeps feeding it: each new A pairs with the B already seen.
+    [
+      '(every a=A) and b=B',
+      'A1 A2 B1 A3',
+      [m('B1', { a: 'A1', b: 'B1' }), m('B1', { a: 'A2', b: 'B1' }), m('A3', { a: 'A3', b: 'B1' })],
+    ],
+    ['not A and b=B', 'B1', [m('B1', { b: 'B1' })]],
+    ['not A and b=B', 'A1 B1', []],
+    ['a=A and b=B and c=C', 'C1 B1 A1', [m('A1', { a: 'A1', b: 'B1', c: 'C1' })]],
+  ])('%s over %s', (...c) => check(c));
+});
+
+describe('not', () => {
+  it.each<Case>([
+    // B1 kills A1's instance; A2's interval fires at 6000 with no B in between.
+    ['every a=A -> (timer:interval(2 sec) and not B)', 'A1@1000 B1@2000 A2@4000 C1@7000', [m('C1', { a: 'A2' })]],
+    ['every a=A -> (b=B and not C)', 'A1 C1 B1 A2 B2', [m('B2', { a: 'A2', b: 'B2' })]],
+    // `a=A -> not B` is true as soon as A arrives: a not is true at start.
+    ['a=A -> not B', 'A1 B1', [m('A1', { a: 'A1' })]],
+  ])('%s over %s', (...c) => check(c));
+});
+
+describe('time: timers fire before the event at their time', () => {
+  it.each<Case>([
+    ['a=A where timer:within(2 sec)', 'A1@2000', []],
+    ['a=A where timer:within(2 sec)', 'A1@1999', [m('A1', { a: 'A1' })]],
+    ['timer:interval(4 sec) -> b=B', 'B1@4000', [m('B1', { b: 'B1' })]],
+    ['timer:interval(4 sec) -> b=B', 'B1@3999 B2@4000', [m('B2', { b: 'B2' })]],
+    ['every a=A -> b=B where timer:within(2 sec)', 'A1@1000 B1@3000 A2@4000 B2@5999', [m('B2', { a: 'A2', b: 'B2' })]],
+    ['timer:at(*, *, *, *, *)', 'X1@30000 X2@61000', [m('X2', {})]],
+    ['timer:at(*, *, *, *, *, */20)', 'X1@15000 X2@21000', [m('X2', {})]],
+  ])('%s over %s', (...c) => check(c));
+});
+
+describe('guards', () => {
+  it.each<Case>([
+    ['(every b=B) where timer:withinmax(10 sec, 2)', 'B1 B2 B3', [m('B1', { b: 'B1' }), m('B2', { b: 'B2' })]],
+    ['(every b=B) while (b.v < 3)', 'B1{v:1} B2{v:2} B3{v:5} B4{v:1}', [m('B1', { b: 'B1' }), m('B2', { b: 'B2' })]],
+    // A guard that ends is permanently false: every restarts its child.
+    ['every (a=A where timer:within(1500 msec))', 'A1@1000 A2@4000', [m('A1', { a: 'A1' }), m('A2', { a: 'A2' })]],
+  ])('%s over %s', (...c) => check(c));
+});
+
+describe('repeat and until', () => {
+  it.each<Case>([
+    ['[3] a=A', 'A1 B1 A2 A3 A4', [m('A3', { a: ['A1', 'A2', 'A3'] })]],
+    ['[2] a=A -> b=B', 'A1 A2 A3 B1', [m('B1', { a: ['A1', 'A2'], b: 'B1' })]],
+    ['a=A until b=B', 'A1 A2 B1 A3', [m('B1', { a: ['A1', 'A2'], b: 'B1' })]],
+    ['a=A until b=B', 'B1', [m('B1', { b: 'B1' })]],
+    ['[2:3] a=A until b=B', 'A1 B1', []],
+    ['[2:3] a=A until b=B', 'A1 A2 A3 A4 B1', [m('B1', { a: ['A1', 'A2', 'A3'], b: 'B1' })]],
+    ['[:2] a=A until b=B', 'A1 A2 A3 B1', [m('B1', { a: ['A1', 'A2'], b: 'B1' })]],
+    ['[2:] a=A until b=B', 'A1 A2 A3 B1', [m('B1', { a: ['A1', 'A2', 'A3'], b: 'B1' })]],
+    // The until side starts first, so an event satisfying both ends the repeat without counting.
+    ['a=A(x > 0) until b=A(x > 5)', 'A1{x:1} A2{x:6}', [m('A2', { a: ['A1'], b: 'A2' })]],
+    ['[2] a=A -> b=B(v > a[0].v)', 'A1{v:5} A2{v:1} B1{v:4} B2{v:6}', [m('B2', { a: ['A1', 'A2'], b: 'B2' })]],
+  ])('%s over %s', (...c) => check(c));
+});
+
+describe('every-distinct', () => {
+  it.each<Case>([
+    ['every-distinct(a.sym) a=A', 'A1{sym:x} A2{sym:y} A3{sym:x}', [m('A1', { a: 'A1' }), m('A2', { a: 'A2' })]],
+    [
+      'every-distinct(a.sym, 2 sec) a=A',
+      'A1@1000{sym:x} A2@2000{sym:x} A3@3000{sym:x}',
+      [m('A1', { a: 'A1' }), m('A3', { a: 'A3' })],
+    ],
+    [
+      'every-distinct(a.sym) (a=A -> b=B)',
+      'A1{sym:x} B1 A2{sym:x} B2 A3{sym:y} B3',
+      [m('B1', { a: 'A1', b: 'B1' }), m('B3', { a: 'A3', b: 'B3' })],
+    ],
+  ])('%s over %s', (...c) => check(c));
+});
+
+describe('partitionBy', () => {
+  it.each<Case>([
+    [
+      'every a=A -> b=B',
+      'A1{k:1} A2{k:2} B1{k:1} B2{k:2}',
+      [m('B1', { a: 'A1', b: 'B1' }), m('B2', { a: 'A2', b: 'B2' })],
+      { partitionBy: 'k' },
+    ],
+    // Without every, a key's instance ends after its match and does not start again.
+    ['a=A -> b=B', 'A1{k:1} B1{k:1} A2{k:1} B2{k:1}', [m('B1', { a: 'A1', b: 'B1' })], { partitionBy: 'k' }],
+    // The instance starts at the key's first event of any type, so its within guard runs from there.
+    [
+      '(a=A -> b=B) where timer:within(3 sec)',
+      'C1@1000{k:1} A1@3000{k:1} A2@3000{k:2} B1@4500{k:1} B2@4600{k:2}',
+      [m('B2', { a: 'A2', b: 'B2' })],
+      { partitionBy: 'k' },
+    ],
+    ['every a=A -> b=B', 'A1{k:1} B1', [], { partitionBy: 'k' }],
+  ])('%s over %s', (...c) => check(c));
+});
+
+describe('bounded state', () => {
+  it('drops the oldest partial match past maxPartialMatchesPerKey and keeps matching the rest', () => {
+    const evs = events('A1 A2 A3 B1');
+    const out = runPattern('every a=A -> b=B', evs, { startTime: 0, maxPartialMatchesPerKey: 2 });
+    expect(canonical(out)).toEqual(canonical([m('B1', { a: 'A2', b: 'B1' }), m('B1', { a: 'A3', b: 'B1' })]));
+  });
+});

@@ -1,0 +1,949 @@
+/**
+ * Runtime state of one pattern instance (one rule, one key): a tree of state nodes that mirrors the
+ * automaton's specs. Each node reports to its parent the way Esper's evaluation nodes do:
+ * `childTrue(bindings, from, quitted)` when a sub-expression turned true (quitted = it will not turn true
+ * again) and `childFalse(from, restartable)` when it turned permanently false. Following those exact rules
+ * is what makes `every`, `and`, `not`, repeat and guards match the same events as Esper.
+ *
+ * Bindings arrays are never mutated once handed on; every step that adds a tag makes a new array.
+ */
+import type { Bindings, EventRecord } from '../expr/types';
+import type {
+  AndSpec,
+  AtSpec,
+  EveryDistinctSpec,
+  EverySpec,
+  FilterSpec,
+  FollowedBySpec,
+  GuardSpec,
+  IntervalSpec,
+  NodeSpec,
+  NotSpec,
+  OrSpec,
+  RepeatSpec,
+} from './automaton';
+import { nextOccurrence } from './cron';
+
+/** What a state node needs from the key instance that owns it. */
+export interface KeyContext {
+  /** Current time (epoch ms): the event's time, or a timer's scheduled time while it fires. */
+  readonly time: number;
+  nextSeq(): number;
+  addFilter(filter: FilterState): void;
+  removeFilter(filter: FilterState): void;
+  schedule(owner: TimerOwner, at: number, seq?: number): TimerEntry;
+  cancel(entry: TimerEntry): void;
+  emit(bindings: Bindings): void;
+  ended(): void;
+  partialOpened(node: StateNode): void;
+  partialClosed(node: StateNode): void;
+}
+
+export interface TimerOwner {
+  onTimer(): void;
+}
+
+export interface TimerEntry {
+  time: number;
+  seq: number;
+  owner: TimerOwner;
+  cancelled: boolean;
+}
+
+export interface Parent {
+  childTrue(bindings: Bindings, from: StateNode, quitted: boolean): void;
+  childFalse(from: StateNode, restartable: boolean): void;
+  /** A filter directly below stays registered after a match (every, every-distinct, repeat): saves a restart. */
+  readonly filterChildNonQuitting: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots
+// ---------------------------------------------------------------------------------------------
+
+/** A bindings array in a snapshot: per slot an event index, a list of event indexes, or null. */
+export type SavedBindings = Array<number | number[] | null>;
+
+export interface SavedNode {
+  /** Spec id. */
+  s: number;
+  /** Creation sequence number (orders filters and partial matches). */
+  q: number;
+  [field: string]: unknown;
+}
+
+export class SaveContext {
+  readonly events: unknown[] = [];
+  private readonly index = new Map<unknown, number>();
+
+  private ref(event: unknown): number {
+    let i = this.index.get(event);
+    if (i === undefined) {
+      i = this.events.length;
+      this.events.push(event);
+      this.index.set(event, i);
+    }
+    return i;
+  }
+
+  bindings(b: Bindings): SavedBindings {
+    const out: SavedBindings = new Array(b.length);
+    for (let i = 0; i < b.length; i++) {
+      const v = b[i];
+      out[i] = v === undefined ? null : Array.isArray(v) ? v.map((e) => this.ref(e)) : this.ref(v);
+    }
+    return out;
+  }
+}
+
+export class RestoreContext {
+  constructor(
+    readonly events: unknown[],
+    readonly specs: NodeSpec[],
+    readonly ctx: KeyContext,
+  ) {}
+
+  bindings(saved: SavedBindings): Bindings {
+    return saved.map((v) => (v === null ? undefined : Array.isArray(v) ? v.map((i) => this.events[i]) : this.events[v]));
+  }
+
+  node(saved: SavedNode, parent: Parent): StateNode {
+    const spec = this.specs[saved.s];
+    if (!spec) throw new Error(`snapshot refers to unknown pattern node ${saved.s}`);
+    const node = newState(spec, parent, this.ctx, saved.q);
+    node.restore(saved, this);
+    return node;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// State nodes
+// ---------------------------------------------------------------------------------------------
+
+export abstract class StateNode {
+  isNot = false;
+  isFilter = false;
+  readonly seq: number;
+
+  constructor(
+    public parent: Parent,
+    protected readonly ctx: KeyContext,
+    seq?: number,
+  ) {
+    this.seq = seq ?? ctx.nextSeq();
+  }
+
+  abstract readonly spec: NodeSpec;
+  abstract start(begin: Bindings): void;
+  abstract quit(): void;
+  abstract save(w: SaveContext): SavedNode;
+  abstract restore(saved: SavedNode, r: RestoreContext): void;
+
+  protected base(extra: Record<string, unknown>): SavedNode {
+    return { s: this.spec.id, q: this.seq, ...extra };
+  }
+}
+
+export function newState(spec: NodeSpec, parent: Parent, ctx: KeyContext, seq?: number): StateNode {
+  switch (spec.kind) {
+    case 'filter':
+      return new FilterState(spec, parent, ctx, seq);
+    case 'followedBy':
+      return new FollowedByState(spec, parent, ctx, seq);
+    case 'and':
+      return new AndState(spec, parent, ctx, seq);
+    case 'or':
+      return new OrState(spec, parent, ctx, seq);
+    case 'not':
+      return new NotState(spec, parent, ctx, seq);
+    case 'every':
+      return new EveryState(spec, parent, ctx, seq);
+    case 'everyDistinct':
+      return new EveryDistinctState(spec, parent, ctx, seq);
+    case 'repeat':
+      return new RepeatState(spec, parent, ctx, seq);
+    case 'guard':
+      return new GuardState(spec, parent, ctx, seq);
+    case 'interval':
+    case 'at':
+      return new ObserverState(spec, parent, ctx, seq);
+  }
+}
+
+/** Waits for one event of its type that passes its predicate. */
+export class FilterState extends StateNode {
+  override isFilter = true;
+  active = false;
+  begin: Bindings = [];
+
+  constructor(
+    readonly spec: FilterSpec,
+    parent: Parent,
+    ctx: KeyContext,
+    seq?: number,
+  ) {
+    super(parent, ctx, seq);
+  }
+
+  start(begin: Bindings): void {
+    this.begin = begin;
+    this.active = true;
+    this.ctx.addFilter(this);
+  }
+
+  match(event: EventRecord): void {
+    if (!this.active || !this.spec.test(event, this.begin)) return;
+    const passUp = this.begin.slice();
+    if (this.spec.slot >= 0) passUp[this.spec.slot] = event;
+    if (this.parent.filterChildNonQuitting) {
+      this.parent.childTrue(passUp, this, false);
+    } else {
+      this.quit();
+      this.parent.childTrue(passUp, this, true);
+    }
+  }
+
+  quit(): void {
+    if (!this.active) return;
+    this.active = false;
+    this.ctx.removeFilter(this);
+  }
+
+  save(w: SaveContext): SavedNode {
+    return this.base({ b: w.bindings(this.begin) });
+  }
+
+  restore(saved: SavedNode, r: RestoreContext): void {
+    this.start(r.bindings(saved.b as SavedBindings));
+  }
+}
+
+/** `timer:interval(d)` and `timer:at(...)`: true once, at the scheduled time. */
+export class ObserverState extends StateNode implements TimerOwner {
+  private entry: TimerEntry | null = null;
+  private begin: Bindings = [];
+
+  constructor(
+    readonly spec: IntervalSpec | AtSpec,
+    parent: Parent,
+    ctx: KeyContext,
+    seq?: number,
+  ) {
+    super(parent, ctx, seq);
+  }
+
+  start(begin: Bindings): void {
+    this.begin = begin;
+    const due = this.spec.kind === 'interval' ? this.ctx.time + this.spec.ms : nextOccurrence(this.spec.schedule, this.ctx.time);
+    if (due !== null) this.entry = this.ctx.schedule(this, due);
+  }
+
+  onTimer(): void {
+    this.entry = null;
+    this.parent.childTrue(this.begin, this, true);
+  }
+
+  quit(): void {
+    if (this.entry) this.ctx.cancel(this.entry);
+    this.entry = null;
+  }
+
+  save(w: SaveContext): SavedNode {
+    return this.base({ b: w.bindings(this.begin), t: this.entry ? [this.entry.time, this.entry.seq] : null });
+  }
+
+  restore(saved: SavedNode, r: RestoreContext): void {
+    this.begin = r.bindings(saved.b as SavedBindings);
+    const t = saved.t as [number, number] | null;
+    if (t) this.entry = this.ctx.schedule(this, t[0], t[1]);
+  }
+}
+
+/** `A -> B -> C`: each child instance that turns true starts an instance of the next child. */
+export class FollowedByState extends StateNode implements Parent {
+  readonly filterChildNonQuitting = false;
+  /** Active child instances → their child index, in start order. */
+  private readonly nodes = new Map<StateNode, number>();
+
+  constructor(
+    readonly spec: FollowedBySpec,
+    parent: Parent,
+    ctx: KeyContext,
+    seq?: number,
+  ) {
+    super(parent, ctx, seq);
+  }
+
+  start(begin: Bindings): void {
+    const child = newState(this.spec.children[0], this, this.ctx);
+    this.add(child, 0);
+    child.start(begin);
+  }
+
+  private add(child: StateNode, index: number): void {
+    this.nodes.set(child, index);
+    if (index > 0) this.ctx.partialOpened(child);
+  }
+
+  private remove(child: StateNode): number | undefined {
+    const index = this.nodes.get(child);
+    if (index === undefined) return undefined;
+    this.nodes.delete(child);
+    if (index > 0) this.ctx.partialClosed(child);
+    return index;
+  }
+
+  childTrue(bindings: Bindings, from: StateNode, quitted: boolean): void {
+    const index = this.nodes.get(from);
+    if (index === undefined) return; // a late callback from an instance this node already ended
+    if (quitted) this.remove(from);
+    const last = this.spec.children.length - 1;
+    if (index === last) {
+      const done = this.nodes.size === 0;
+      this.parent.childTrue(bindings, this, done);
+      return;
+    }
+    const limit = this.spec.limits[index + 1];
+    if (limit !== null && limit !== undefined && this.countAt(index + 1) >= limit) return;
+    const next = newState(this.spec.children[index + 1], this, this.ctx);
+    this.add(next, index + 1);
+    next.start(bindings);
+  }
+
+  private countAt(index: number): number {
+    let n = 0;
+    for (const i of this.nodes.values()) if (i === index) n++;
+    return n;
+  }
+
+  childFalse(from: StateNode, _restartable: boolean): void {
+    from.quit();
+    this.remove(from);
+    if (this.nodes.size === 0) this.parent.childFalse(this, true);
+  }
+
+  /** Drops one partial match to respect the per-key cap: as if it had turned permanently false. */
+  drop(child: StateNode): void {
+    if (!this.nodes.has(child)) return;
+    this.childFalse(child, true);
+  }
+
+  quit(): void {
+    for (const child of [...this.nodes.keys()]) {
+      child.quit();
+      this.remove(child);
+    }
+  }
+
+  save(w: SaveContext): SavedNode {
+    return this.base({ n: [...this.nodes].map(([child, index]) => [index, child.save(w)]) });
+  }
+
+  restore(saved: SavedNode, r: RestoreContext): void {
+    for (const [index, child] of saved.n as Array<[number, SavedNode]>) this.add(r.node(child, this), index);
+  }
+}
+
+/** `A and B`: true for every combination once each child has turned true. */
+export class AndState extends StateNode implements Parent {
+  readonly filterChildNonQuitting = false;
+  private children: Array<StateNode | null> = [];
+  /** Per child: the bindings it turned true with (several when it did so more than once); null = quit. */
+  private eventsPerChild: Array<Bindings[] | null> | null = null;
+
+  constructor(
+    readonly spec: AndSpec,
+    parent: Parent,
+    ctx: KeyContext,
+    seq?: number,
+  ) {
+    super(parent, ctx, seq);
+  }
+
+  start(begin: Bindings): void {
+    this.children = this.spec.children.map((c) => newState(c, this, this.ctx));
+    this.eventsPerChild = this.spec.children.map(() => null);
+    for (let i = 0; i < this.children.length; i++) this.children[i]?.start(begin);
+  }
+
+  childTrue(bindings: Bindings, from: StateNode, quitted: boolean): void {
+    const index = this.children.indexOf(from);
+    if (quitted && index >= 0) this.children[index] = null;
+    const events = this.eventsPerChild;
+    if (events === null || index < 0) return;
+
+    let allOthersHaveEvents = true;
+    for (let i = 0; i < events.length; i++) {
+      if (i !== index && events[i] === null) {
+        allOthersHaveEvents = false;
+        break;
+      }
+    }
+    if (!allOthersHaveEvents) {
+      (events[index] ??= []).push(bindings);
+      return;
+    }
+
+    let allOthersQuit = true;
+    let hasActive = false;
+    for (let i = 0; i < this.children.length; i++) {
+      if (this.children[i] !== null) {
+        hasActive = true;
+        if (i !== index) allOthersQuit = false;
+      }
+    }
+    if (!allOthersQuit) (events[index] ??= []).push(bindings);
+
+    const results = combine(bindings, events, index);
+
+    // Quit once every child but a `not` has quit: a `not` only waits to turn false.
+    let done = true;
+    if (hasActive) for (const c of this.children) if (c !== null && !c.isNot) done = false;
+    if (done) this.quitInternal();
+    for (const r of results) this.parent.childTrue(r, this, done);
+  }
+
+  childFalse(from: StateNode, restartable: boolean): void {
+    const index = this.children.indexOf(from);
+    if (index >= 0) this.children[index] = null;
+    this.quitInternal();
+    this.parent.childFalse(this, restartable);
+  }
+
+  quit(): void {
+    if (this.eventsPerChild === null) return;
+    this.quitInternal();
+  }
+
+  private quitInternal(): void {
+    const children = this.children;
+    this.children = children.map(() => null);
+    for (const c of children) c?.quit();
+    this.eventsPerChild = null;
+  }
+
+  save(w: SaveContext): SavedNode {
+    return this.base({
+      c: this.children.map((c) => (c ? c.save(w) : null)),
+      e: this.eventsPerChild?.map((list) => (list ? list.map((b) => w.bindings(b)) : null)) ?? null,
+    });
+  }
+
+  restore(saved: SavedNode, r: RestoreContext): void {
+    this.children = (saved.c as Array<SavedNode | null>).map((c) => (c ? r.node(c, this) : null));
+    const e = saved.e as Array<SavedBindings[] | null> | null;
+    this.eventsPerChild = e ? e.map((list) => (list ? list.map((b) => r.bindings(b)) : null)) : null;
+  }
+}
+
+/** Every combination of the other children's bindings merged over `first`. */
+function combine(first: Bindings, eventsPerChild: Array<Bindings[] | null>, skip: number): Bindings[] {
+  let results: Bindings[] = [first];
+  for (let i = 0; i < eventsPerChild.length; i++) {
+    const list = eventsPerChild[i];
+    if (i === skip || list === null) continue;
+    const next: Bindings[] = [];
+    for (const base of results) for (const other of list) next.push(merge(base, other));
+    results = next;
+  }
+  return results;
+}
+
+function merge(base: Bindings, other: Bindings): Bindings {
+  const out = base.slice();
+  for (let i = 0; i < other.length; i++) if (other[i] !== undefined) out[i] = other[i];
+  return out;
+}
+
+/** `A or B`: true when any child is; ends when the first child ends true. */
+export class OrState extends StateNode implements Parent {
+  readonly filterChildNonQuitting = false;
+  private children: Array<StateNode | null> = [];
+  private quitted = false;
+
+  constructor(
+    readonly spec: OrSpec,
+    parent: Parent,
+    ctx: KeyContext,
+    seq?: number,
+  ) {
+    super(parent, ctx, seq);
+  }
+
+  start(begin: Bindings): void {
+    this.children = this.spec.children.map((c) => newState(c, this, this.ctx));
+    for (const child of [...this.children]) {
+      child?.start(begin);
+      if (this.quitted) break;
+    }
+  }
+
+  childTrue(bindings: Bindings, from: StateNode, quitted: boolean): void {
+    if (quitted) {
+      const i = this.children.indexOf(from);
+      if (i >= 0) this.children[i] = null;
+      this.quitInternal();
+    }
+    this.parent.childTrue(bindings, this, quitted);
+  }
+
+  childFalse(from: StateNode, _restartable: boolean): void {
+    const i = this.children.indexOf(from);
+    if (i >= 0) this.children[i] = null;
+    if (this.children.every((c) => c === null)) this.parent.childFalse(this, true);
+  }
+
+  quit(): void {
+    this.quitInternal();
+  }
+
+  private quitInternal(): void {
+    const children = this.children;
+    this.children = children.map(() => null);
+    for (const c of children) c?.quit();
+    this.quitted = true;
+  }
+
+  save(w: SaveContext): SavedNode {
+    return this.base({ c: this.children.map((c) => (c ? c.save(w) : null)), x: this.quitted });
+  }
+
+  restore(saved: SavedNode, r: RestoreContext): void {
+    this.children = (saved.c as Array<SavedNode | null>).map((c) => (c ? r.node(c, this) : null));
+    this.quitted = saved.x as boolean;
+  }
+}
+
+/** `not A`: true from the start; permanently false once A turns true and ends. */
+export class NotState extends StateNode implements Parent {
+  override isNot = true;
+  readonly filterChildNonQuitting = false;
+  private child: StateNode | null = null;
+
+  constructor(
+    readonly spec: NotSpec,
+    parent: Parent,
+    ctx: KeyContext,
+    seq?: number,
+  ) {
+    super(parent, ctx, seq);
+  }
+
+  start(begin: Bindings): void {
+    this.child = newState(this.spec.child, this, this.ctx);
+    this.child.start(begin);
+    this.parent.childTrue(begin, this, false);
+  }
+
+  childTrue(_bindings: Bindings, _from: StateNode, quitted: boolean): void {
+    if (quitted) {
+      this.child = null;
+      this.parent.childFalse(this, true);
+    }
+  }
+
+  childFalse(): void {
+    // The sub-expression can no longer turn true: the not stays true.
+  }
+
+  quit(): void {
+    const child = this.child;
+    this.child = null;
+    child?.quit();
+  }
+
+  save(w: SaveContext): SavedNode {
+    return this.base({ c: this.child ? this.child.save(w) : null });
+  }
+
+  restore(saved: SavedNode, r: RestoreContext): void {
+    this.child = saved.c ? r.node(saved.c as SavedNode, this) : null;
+  }
+}
+
+/** Catches a child that turns true while it is being started (a `not` does): such a spawn is discarded. */
+class SpawnCatcher implements Parent {
+  readonly filterChildNonQuitting = false;
+  caught = false;
+  childTrue(): void {
+    this.caught = true;
+  }
+  childFalse(): void {
+    // A spawn that is false right away simply never matches.
+  }
+}
+
+/** `every A`: restarts A whenever an instance turns true or permanently false. */
+export class EveryState extends StateNode implements Parent {
+  readonly filterChildNonQuitting = true;
+  protected readonly spawned = new Set<StateNode>();
+  protected begin: Bindings = [];
+
+  constructor(
+    readonly spec: EverySpec | EveryDistinctSpec,
+    parent: Parent,
+    ctx: KeyContext,
+    seq?: number,
+  ) {
+    super(parent, ctx, seq);
+  }
+
+  start(begin: Bindings): void {
+    this.begin = begin;
+    this.spawn();
+  }
+
+  protected spawn(): void {
+    const catcher = new SpawnCatcher();
+    const child = newState(this.spec.child, catcher, this.ctx);
+    child.start(this.begin);
+    if (catcher.caught) {
+      child.quit();
+    } else {
+      child.parent = this;
+      this.spawned.add(child);
+    }
+  }
+
+  childTrue(bindings: Bindings, from: StateNode, quitted: boolean): void {
+    if (quitted) this.spawned.delete(from);
+    // A filter below an every never quits, so it needs no restart.
+    if (!from.isFilter) this.spawn();
+    this.parent.childTrue(bindings, this, false);
+  }
+
+  childFalse(from: StateNode, restartable: boolean): void {
+    from.quit();
+    this.spawned.delete(from);
+    if (!restartable) {
+      this.parent.childFalse(this, false);
+      return;
+    }
+    this.spawn();
+  }
+
+  quit(): void {
+    const spawned = [...this.spawned];
+    this.spawned.clear();
+    for (const child of spawned) child.quit();
+  }
+
+  save(w: SaveContext): SavedNode {
+    return this.base({ b: w.bindings(this.begin), c: [...this.spawned].map((c) => c.save(w)) });
+  }
+
+  restore(saved: SavedNode, r: RestoreContext): void {
+    this.begin = r.bindings(saved.b as SavedBindings);
+    for (const c of saved.c as SavedNode[]) this.spawned.add(r.node(c, this));
+  }
+}
+
+/** `every-distinct(keys [, expiry]) A`: like every, but passes a match only for keys not seen (or expired). */
+export class EveryDistinctState extends EveryState {
+  /** Key → time it expires (null: never), in insertion order so expired keys sit at the front. */
+  private readonly seen = new Map<string, number | null>();
+
+  constructor(
+    override readonly spec: EveryDistinctSpec,
+    parent: Parent,
+    ctx: KeyContext,
+    seq?: number,
+  ) {
+    super(spec, parent, ctx, seq);
+  }
+
+  override childTrue(bindings: Bindings, from: StateNode, quitted: boolean): void {
+    const now = this.ctx.time;
+    for (const [k, expires] of this.seen) {
+      if (expires !== null && now >= expires) this.seen.delete(k);
+      else break;
+    }
+    const key = JSON.stringify(this.spec.keys.map((k) => k(undefined, bindings) ?? null));
+    const seenBefore = this.seen.has(key);
+    if (!seenBefore) this.seen.set(key, this.spec.expiryMs === null ? null : now + this.spec.expiryMs);
+    if (quitted) this.spawned.delete(from);
+    if (!from.isFilter) this.spawn();
+    if (!seenBefore) this.parent.childTrue(bindings, this, false);
+  }
+
+  override save(w: SaveContext): SavedNode {
+    return { ...super.save(w), k: [...this.seen] };
+  }
+
+  override restore(saved: SavedNode, r: RestoreContext): void {
+    super.restore(saved, r);
+    for (const [k, v] of saved.k as Array<[string, number | null]>) this.seen.set(k, v);
+  }
+}
+
+/** The repeat operator `[n] A`, `[lo:hi] A until B`, `A until B` (Esper's match-until). */
+export class RepeatState extends StateNode implements Parent {
+  readonly filterChildNonQuitting = true;
+  private begin: Bindings = [];
+  private matcher: StateNode | null = null;
+  private until: StateNode | null = null;
+  private matches = 0;
+  /** Per arrayed slot (same order as spec.arrayedSlots): the events collected so far. */
+  private collected: unknown[][] = [];
+
+  constructor(
+    readonly spec: RepeatSpec,
+    parent: Parent,
+    ctx: KeyContext,
+    seq?: number,
+  ) {
+    super(parent, ctx, seq);
+  }
+
+  start(begin: Bindings): void {
+    this.begin = begin;
+    this.collected = this.spec.arrayedSlots.map(() => []);
+    this.matcher = newState(this.spec.child, this, this.ctx);
+    if (this.spec.until) this.until = newState(this.spec.until, this, this.ctx);
+    // The until side starts first: when one event satisfies both, the match does not count.
+    this.until?.start(begin);
+    this.matcher?.start(begin);
+  }
+
+  private get tight(): boolean {
+    return this.spec.low !== null && this.spec.high !== null && this.spec.low === this.spec.high;
+  }
+
+  childTrue(bindings: Bindings, from: StateNode, quitted: boolean): void {
+    const isMatcher = from === this.matcher;
+    if (isMatcher) {
+      this.matches++;
+      const slots = this.spec.arrayedSlots;
+      for (let i = 0; i < slots.length; i++) {
+        const v = bindings[slots[i]];
+        if (v === undefined) continue;
+        if (Array.isArray(v)) this.collected[i].push(...v);
+        else this.collected[i].push(v);
+      }
+      if (quitted) this.matcher = null;
+    } else if (quitted) {
+      this.until = null;
+    }
+
+    if (isMatcher) {
+      if (this.tight && this.matches === this.spec.low) {
+        this.quitInternal();
+        this.parent.childTrue(this.consolidate(bindings), this, true);
+        return;
+      }
+      const bounded = this.spec.low !== null || this.spec.high !== null;
+      const restart = !bounded || this.spec.high === null || this.spec.high > this.matches;
+      if (this.matcher === null) {
+        if (restart) {
+          this.matcher = newState(this.spec.child, this, this.ctx);
+          this.matcher.start(this.begin);
+        }
+      } else if (!restart) {
+        this.matcher.quit();
+        this.matcher = null;
+      }
+      return;
+    }
+
+    this.quitInternal();
+    if (this.spec.low !== null && this.matches < this.spec.low) this.parent.childFalse(this, true);
+    else this.parent.childTrue(this.consolidate(bindings), this, true);
+  }
+
+  private consolidate(bindings: Bindings): Bindings {
+    const out = bindings.slice();
+    const slots = this.spec.arrayedSlots;
+    for (let i = 0; i < slots.length; i++) if (this.collected[i].length > 0) out[slots[i]] = this.collected[i].slice();
+    return out;
+  }
+
+  childFalse(from: StateNode, _restartable: boolean): void {
+    if (from === this.matcher) {
+      this.matcher.quit();
+      this.matcher = null;
+    } else {
+      this.until?.quit();
+      this.until = null;
+    }
+    this.parent.childFalse(this, true);
+  }
+
+  quit(): void {
+    this.quitInternal();
+  }
+
+  private quitInternal(): void {
+    const m = this.matcher;
+    const u = this.until;
+    this.matcher = null;
+    this.until = null;
+    m?.quit();
+    u?.quit();
+  }
+
+  save(w: SaveContext): SavedNode {
+    return this.base({
+      b: w.bindings(this.begin),
+      m: this.matcher ? this.matcher.save(w) : null,
+      u: this.until ? this.until.save(w) : null,
+      n: this.matches,
+      e: w.bindings(this.collected as unknown as Bindings),
+    });
+  }
+
+  restore(saved: SavedNode, r: RestoreContext): void {
+    this.begin = r.bindings(saved.b as SavedBindings);
+    this.matcher = saved.m ? r.node(saved.m as SavedNode, this) : null;
+    this.until = saved.u ? r.node(saved.u as SavedNode, this) : null;
+    this.matches = saved.n as number;
+    this.collected = (r.bindings(saved.e as SavedBindings) as unknown[][]).map((l) => l ?? []);
+  }
+}
+
+/** `A where timer:within(d)`, `A where timer:withinmax(d, n)`, `A while (expr)`. */
+export class GuardState extends StateNode implements Parent, TimerOwner {
+  readonly filterChildNonQuitting = false;
+  private child: StateNode | null = null;
+  private entry: TimerEntry | null = null;
+  private count = 0;
+
+  constructor(
+    readonly spec: GuardSpec,
+    parent: Parent,
+    ctx: KeyContext,
+    seq?: number,
+  ) {
+    super(parent, ctx, seq);
+  }
+
+  start(begin: Bindings): void {
+    this.child = newState(this.spec.child, this, this.ctx);
+    this.child.start(begin);
+    const g = this.spec.guard;
+    if (this.child !== null && (g.kind === 'within' || g.kind === 'withinMax')) {
+      this.entry = this.ctx.schedule(this, this.ctx.time + g.ms);
+      this.count = 0;
+    }
+  }
+
+  childTrue(bindings: Bindings, _from: StateNode, quitted: boolean): void {
+    const alreadyQuit = this.child === null;
+    if (quitted) {
+      this.child = null;
+      this.stopTimer();
+    }
+    if (!alreadyQuit && this.inspect(bindings)) this.parent.childTrue(bindings, this, quitted);
+  }
+
+  private inspect(bindings: Bindings): boolean {
+    const g = this.spec.guard;
+    switch (g.kind) {
+      case 'within':
+        return true;
+      case 'withinMax':
+        if (++this.count > g.max) {
+          this.guardQuit();
+          return false;
+        }
+        return true;
+      case 'while': {
+        const v = g.condition(undefined, bindings);
+        if (v === true) return true;
+        // Esper: an unknown (null) condition drops this match but keeps the guard; false ends it.
+        if (v !== null && v !== undefined) this.guardQuit();
+        return false;
+      }
+    }
+  }
+
+  childFalse(): void {
+    this.child = null;
+    this.stopTimer();
+    this.parent.childFalse(this, true);
+  }
+
+  onTimer(): void {
+    this.entry = null;
+    this.guardQuit();
+  }
+
+  private guardQuit(): void {
+    const child = this.child;
+    this.child = null;
+    this.stopTimer();
+    child?.quit();
+    this.parent.childFalse(this, true);
+  }
+
+  private stopTimer(): void {
+    if (this.entry) this.ctx.cancel(this.entry);
+    this.entry = null;
+  }
+
+  quit(): void {
+    const child = this.child;
+    this.child = null;
+    this.stopTimer();
+    child?.quit();
+  }
+
+  save(w: SaveContext): SavedNode {
+    return this.base({
+      c: this.child ? this.child.save(w) : null,
+      t: this.entry ? [this.entry.time, this.entry.seq] : null,
+      n: this.count,
+    });
+  }
+
+  restore(saved: SavedNode, r: RestoreContext): void {
+    this.child = saved.c ? r.node(saved.c as SavedNode, this) : null;
+    const t = saved.t as [number, number] | null;
+    if (t) this.entry = this.ctx.schedule(this, t[0], t[1]);
+    this.count = saved.n as number;
+  }
+}
+
+/** The top of a pattern instance: reports matches and the instance's end. */
+export class RootState implements Parent {
+  readonly filterChildNonQuitting = false;
+  child: StateNode | null = null;
+  isEnded = false;
+
+  constructor(
+    private readonly spec: NodeSpec,
+    private readonly ctx: KeyContext,
+  ) {}
+
+  start(): void {
+    this.child = newState(this.spec, this, this.ctx);
+    this.child.start([]);
+  }
+
+  childTrue(bindings: Bindings, _from: StateNode, quitted: boolean): void {
+    this.ctx.emit(bindings);
+    if (quitted) this.end();
+  }
+
+  childFalse(): void {
+    const child = this.child;
+    this.child = null;
+    child?.quit();
+    this.end();
+  }
+
+  private end(): void {
+    if (this.isEnded) return;
+    this.child = null;
+    this.isEnded = true;
+    this.ctx.ended();
+  }
+
+  save(w: SaveContext): SavedNode | null {
+    return this.child ? this.child.save(w) : null;
+  }
+
+  restore(saved: SavedNode | null, r: RestoreContext): void {
+    this.child = saved ? r.node(saved, this) : null;
+    if (!this.child) this.isEnded = true;
+  }
+}

@@ -1,0 +1,951 @@
+/**
+ * Compiles expressions (filter predicates, guards, emit fields, every-distinct keys) into closures over
+ * (current event, bindings). No code generation: every node becomes a closure once, at rule-compile time;
+ * common shapes (a property of the current event compared with a literal, short property paths, `in` over
+ * literals, ranges with literal bounds, constant sub-expressions) get dedicated closures.
+ *
+ * Semantics follow Esper (EPL reference, "Operators" chapter, and its ExprEqualsNode / ExprBetweenNode /
+ * ExprInNode / ExprLikeNode / MinMaxType sources):
+ *
+ * - Three-valued logic with SQL nulls. A missing property, an unbound tag, an out-of-range index or a value of
+ *   the wrong type reads as null; null propagates through arithmetic and comparisons (`2 != null` and
+ *   `null = null` are null, as in Esper); `and` is false if either side is false, else null if either is null;
+ *   `or` is true if either side is true, else null if either is null; `not null` is null. A value that is
+ *   not a boolean counts as null in `and`/`or`/`not`. A predicate passes only when it is exactly `true`.
+ * - `=` / `!=` compare numbers, strings and booleans without any coercion between those types. Esper rejects
+ *   a comparison of two different known types at compile time ("Implicit conversion from datatype 'String'
+ *   to 'Integer' is not allowed"), and so do we (`1 = '1'` is a compile-time error). When a type is only known
+ *   at run time, Esper compares with Java `equals`, which is false across types: `x = '1'` is false for the
+ *   number 1. Objects and arrays are not comparable: null.
+ * - `<` `<=` `>` `>=` compare number with number and string with string (UTF-16 code unit order, as Java's
+ *   String.compareTo); anything else is null (a compile-time error when both types are known).
+ * - Arithmetic takes numbers only (Esper has no `+` on strings). Division is floating-point (Esper's default,
+ *   integer division off). Division or modulo by zero is null: Esper's `divisionByZeroReturnsNull` option;
+ *   its default would give Infinity/NaN, which no JSON consumer can carry.
+ * - `x in (a, b, …)`: true when x equals one of the values; otherwise null if a value was null, else false
+ *   (Esper's and SQL's rule); a value that is an array is searched element by element (Esper's arrays and
+ *   collections in `in`); `not in` negates, keeping null.
+ * - `x between lo and hi` is `lo <= x <= hi`; `x in [lo:hi]`, `(lo:hi)`, `[lo:hi)`, `(lo:hi]` choose which end
+ *   is included. All three operands are numbers, or all three strings. When lo > hi Esper swaps the bounds
+ *   (the inclusion flags stay with the low and the high end), so `between 60 and 55` equals
+ *   `between 55 and 60`. A null operand gives null. (Esper returns false for a null operand, even under
+ *   `not between`, and true for `not between` a null bound; null is the same thing for a filter and keeps
+ *   `not (x between …)` consistent.)
+ * - `like`: `%`, `_`, an escape character (backslash by default). The operand may be a string or a number
+ *   (Esper converts a number with toString; we use the JavaScript spelling: 5 → '5', 1.5 → '1.5').
+ * - `regexp`: Java `Matcher.matches()` semantics (the whole string must match) on our linear-time engine
+ *   (regex.ts). The operand may be a string or a number, as with `like`.
+ * - A `like`/`regexp` pattern may be any string expression, as Esper allows. A literal pattern is compiled
+ *   once and an invalid one is a compile-time error; a pattern computed at run time is compiled on first use
+ *   into a small bounded cache, and an invalid one makes the result null.
+ * - Functions: abs(n), lower(s), upper(s), length(s | array), coalesce(a, b, …) (the first non-null value;
+ *   Esper requires at least two arguments of compatible types), min(a, b, …) and max(a, b, …) over numbers
+ *   (at least two arguments, and null when any argument is null, as Esper's MinMaxType computers).
+ *
+ * Paths: the first segment names a tag when the scope resolves it (tags win over event properties), else a
+ * property of the current event; `a[0].price` indexes a repeated tag's array; only own properties are read
+ * (paths.ts). Evaluation never throws on any event content.
+ */
+import type { BetweenExpr, CallExpr, Expr, InListExpr, InRangeExpr, LikeExpr, PathExpr, RegexpExpr, Span } from '../language/ast';
+import { Diagnostic, RuleError, diagnosticAt } from '../language/diagnostics';
+import { compileLike, LikeMatcher, LikePatternError } from './like';
+import { eventPath, isInheritedName, Step, tagPath } from './paths';
+import { compileRegex, RegexSyntaxError } from './regex';
+import type { Bindings, CompiledExpr, EventRecord, Evaluator, ExprScope, Predicate, StaticType } from './types';
+
+/** An expression compiled so far: its closure, its static type, and its value when known at compile time. */
+interface Node {
+  ev: Evaluator;
+  type: StaticType;
+  constant?: { value: unknown };
+  /** Set for a path that reads one non-inherited property of the current event: fast paths inline it. */
+  eventKey?: string;
+}
+
+type Obj = Record<string, unknown>;
+
+const NULL_EV: Evaluator = () => null;
+const KNOWN_FUNCTIONS = ['abs', 'coalesce', 'length', 'lower', 'max', 'min', 'upper'];
+const EMPTY_BINDINGS: Bindings = [];
+
+export function compileExpression(expr: Expr, scope: ExprScope): CompiledExpr {
+  const c = new Compiler(scope);
+  const node = c.compile(expr);
+  if (c.errors.length > 0) throw new RuleError(c.errors);
+  return { evaluate: node.ev, type: node.type, tags: c.tags };
+}
+
+/**
+ * Compiles the predicates of a filter (`A(p1, p2, …)`, the commas meaning AND): the test passes when every
+ * predicate is exactly `true`; an empty list always passes.
+ */
+export function compilePredicate(exprs: Expr[], scope: ExprScope): { test: Predicate; tags: Set<string> } {
+  const c = new Compiler(scope);
+  const parts: Evaluator[] = [];
+  let alwaysFalse = false;
+  for (const expr of exprs) {
+    const node = c.compile(expr);
+    if (node.type === 'number' || node.type === 'string') {
+      c.errors.push(diagnosticAt(expr.span, `a condition must be boolean, not ${node.type}`));
+      continue;
+    }
+    if (node.constant) {
+      if (node.constant.value === true) continue;
+      alwaysFalse = true;
+    }
+    parts.push(node.ev);
+  }
+  if (c.errors.length > 0) throw new RuleError(c.errors);
+  return { test: conjunction(alwaysFalse ? [] : parts, alwaysFalse), tags: c.tags };
+}
+
+function conjunction(parts: Evaluator[], alwaysFalse: boolean): Predicate {
+  if (alwaysFalse) return () => false;
+  switch (parts.length) {
+    case 0:
+      return () => true;
+    case 1: {
+      const [p] = parts;
+      return (e, b) => p(e, b) === true;
+    }
+    case 2: {
+      const [p, q] = parts;
+      return (e, b) => p(e, b) === true && q(e, b) === true;
+    }
+    case 3: {
+      const [p, q, r] = parts;
+      return (e, b) => p(e, b) === true && q(e, b) === true && r(e, b) === true;
+    }
+    default:
+      return (e, b) => {
+        for (let i = 0; i < parts.length; i++) if (parts[i](e, b) !== true) return false;
+        return true;
+      };
+  }
+}
+
+function typeOfValue(v: unknown): StaticType {
+  if (v === null || v === undefined) return 'null';
+  switch (typeof v) {
+    case 'number':
+      return 'number';
+    case 'string':
+      return 'string';
+    case 'boolean':
+      return 'boolean';
+    default:
+      return 'unknown';
+  }
+}
+
+function constantNode(value: unknown): Node {
+  const v = value === undefined ? null : value;
+  return { ev: () => v, type: typeOfValue(v), constant: { value: v } };
+}
+
+/** A type that is known and not null: the only kind that can clash. */
+function known(t: StaticType): boolean {
+  return t === 'number' || t === 'string' || t === 'boolean';
+}
+
+function isPrimitive(v: unknown): boolean {
+  const t = typeof v;
+  return t === 'number' || t === 'string' || t === 'boolean';
+}
+
+/**
+ * Equality with Esper's run-time semantics: null if either side is null or not comparable (object/array),
+ * otherwise strict equality (false across types).
+ */
+function equals(x: unknown, y: unknown): boolean | null {
+  if (x === null || y === null || !isPrimitive(x) || !isPrimitive(y)) return null;
+  return x === y;
+}
+
+/** A small bounded cache for patterns computed at run time (FIFO eviction). */
+class PatternCache<T> {
+  private readonly map = new Map<string, T | null>();
+  constructor(
+    private readonly compile: (pattern: string) => T | null,
+    private readonly capacity = 64,
+    private readonly maxKeyLength = 1024,
+  ) {}
+
+  get(pattern: string): T | null {
+    const hit = this.map.get(pattern);
+    if (hit !== undefined) return hit;
+    const compiled = this.compile(pattern);
+    if (pattern.length <= this.maxKeyLength) {
+      if (this.map.size >= this.capacity) this.map.delete(this.map.keys().next().value as string);
+      this.map.set(pattern, compiled);
+    }
+    return compiled;
+  }
+}
+
+function describe(t: StaticType): string {
+  return t === 'null' ? 'null' : `a ${t}`;
+}
+
+class Compiler {
+  readonly errors: Diagnostic[] = [];
+  readonly tags = new Set<string>();
+
+  constructor(private readonly scope: ExprScope) {}
+
+  private error(span: Span, message: string): Node {
+    this.errors.push(diagnosticAt(span, message));
+    return { ev: NULL_EV, type: 'unknown' };
+  }
+
+  compile(expr: Expr): Node {
+    switch (expr.kind) {
+      case 'literal':
+        return constantNode(expr.value);
+      case 'path':
+        return this.path(expr);
+      case 'unary':
+        return this.unary(expr.op, this.compile(expr.operand), expr.operand.span);
+      case 'binary': {
+        const l = this.compile(expr.left);
+        const r = this.compile(expr.right);
+        switch (expr.op) {
+          case 'and':
+          case 'or':
+            return this.logical(expr.op, l, r, expr.left.span, expr.right.span);
+          case '+':
+          case '-':
+          case '*':
+          case '/':
+          case '%':
+            return this.arithmetic(expr.op, l, r, expr.left.span, expr.right.span);
+          case '=':
+          case '!=':
+            return this.equality(expr.op, l, r, expr.span);
+          default:
+            return this.relational(expr.op, l, r, expr.span);
+        }
+      }
+      case 'inList':
+        return this.inList(expr);
+      case 'inRange':
+        return this.range(expr, expr.lowInclusive, expr.highInclusive, 'in');
+      case 'between':
+        return this.range(expr, true, true, 'between');
+      case 'like':
+        return this.like(expr);
+      case 'regexp':
+        return this.regexp(expr);
+      case 'isNull': {
+        const x = this.compile(expr.operand);
+        const f = x.ev;
+        const node: Node = {
+          ev: expr.negated ? (e, b) => f(e, b) !== null : (e, b) => f(e, b) === null,
+          type: 'boolean',
+        };
+        return fold(node, [x]);
+      }
+      case 'call':
+        return this.call(expr);
+    }
+  }
+
+  // ---- paths ----
+
+  private path(expr: PathExpr): Node {
+    const [first, ...rest] = expr.segments;
+    const steps: Step[] = rest.map((s) => (s.index === undefined ? { name: s.name } : { name: s.name, index: s.index }));
+    const tag = this.scope.resolve(first.name);
+    if (tag) {
+      this.tags.add(first.name);
+      if (first.index !== undefined && !tag.multi) {
+        return this.error(expr.span, `tag '${first.name}' is not repeated: it binds one event and cannot be indexed`);
+      }
+      if (tag.multi && first.index === undefined && steps.length > 0) {
+        return this.error(
+          expr.span,
+          `tag '${first.name}' is repeated and binds an array of events: index it, as in ${first.name}[0].${steps[0].name}`,
+        );
+      }
+      return { ev: tagPath(tag.slot, first.index, steps), type: 'unknown' };
+    }
+    const reason = this.scope.unavailable(first.name);
+    if (reason !== undefined) return this.error(expr.span, reason);
+    if (this.scope.tagsOnly) return this.error(expr.span, `unknown tag '${first.name}'`);
+    const all: Step[] = [first.index === undefined ? { name: first.name } : { name: first.name, index: first.index }, ...steps];
+    const node: Node = { ev: eventPath(all), type: 'unknown' };
+    if (all.length === 1 && first.index === undefined && !isInheritedName(first.name)) node.eventKey = first.name;
+    return node;
+  }
+
+  // ---- operators ----
+
+  private unary(op: 'not' | '-' | '+', x: Node, span: Span): Node {
+    const f = x.ev;
+    if (op === 'not') {
+      if (x.type === 'number' || x.type === 'string') return this.error(span, `'not' needs a boolean, not ${describe(x.type)}`);
+      return fold({ ev: (e, b) => notValue(f(e, b)), type: 'boolean' }, [x]);
+    }
+    if (x.type === 'string' || x.type === 'boolean') return this.error(span, `unary '${op}' needs a number, not ${describe(x.type)}`);
+    const ev: Evaluator =
+      op === '-'
+        ? (e, b) => {
+            const v = f(e, b);
+            return typeof v === 'number' ? -v : null;
+          }
+        : (e, b) => {
+            const v = f(e, b);
+            return typeof v === 'number' ? v : null;
+          };
+    return fold({ ev, type: 'number' }, [x]);
+  }
+
+  private logical(op: 'and' | 'or', l: Node, r: Node, ls: Span, rs: Span): Node {
+    let bad = false;
+    for (const [n, s] of [
+      [l, ls],
+      [r, rs],
+    ] as const) {
+      if (n.type === 'number' || n.type === 'string') {
+        this.error(s, `'${op}' needs boolean operands, not ${describe(n.type)}`);
+        bad = true;
+      }
+    }
+    if (bad) return { ev: NULL_EV, type: 'unknown' };
+    // false and x = false, true or x = true, whatever x is (x has no side effects).
+    const absorbing = op === 'and' ? false : true;
+    if (l.constant?.value === absorbing || r.constant?.value === absorbing) return constantNode(absorbing);
+    const f = l.ev;
+    const g = r.ev;
+    const ev: Evaluator =
+      op === 'and'
+        ? (e, b) => {
+            const x = f(e, b);
+            if (x === false) return false;
+            const y = g(e, b);
+            if (y === false) return false;
+            return x === true && y === true ? true : null;
+          }
+        : (e, b) => {
+            const x = f(e, b);
+            if (x === true) return true;
+            const y = g(e, b);
+            if (y === true) return true;
+            return x === false && y === false ? false : null;
+          };
+    return fold({ ev, type: 'boolean' }, [l, r]);
+  }
+
+  private arithmetic(op: '+' | '-' | '*' | '/' | '%', l: Node, r: Node, ls: Span, rs: Span): Node {
+    let bad = false;
+    for (const [n, s] of [
+      [l, ls],
+      [r, rs],
+    ] as const) {
+      if (n.type === 'string' || n.type === 'boolean') {
+        this.error(s, `arithmetic '${op}' needs numbers, not ${describe(n.type)}`);
+        bad = true;
+      }
+    }
+    if (bad) return { ev: NULL_EV, type: 'unknown' };
+    const f = l.ev;
+    const g = r.ev;
+    let ev: Evaluator;
+    switch (op) {
+      case '+':
+        ev = (e, b) => {
+          const x = f(e, b);
+          if (typeof x !== 'number') return null;
+          const y = g(e, b);
+          return typeof y === 'number' ? x + y : null;
+        };
+        break;
+      case '-':
+        ev = (e, b) => {
+          const x = f(e, b);
+          if (typeof x !== 'number') return null;
+          const y = g(e, b);
+          return typeof y === 'number' ? x - y : null;
+        };
+        break;
+      case '*':
+        ev = (e, b) => {
+          const x = f(e, b);
+          if (typeof x !== 'number') return null;
+          const y = g(e, b);
+          return typeof y === 'number' ? x * y : null;
+        };
+        break;
+      case '/':
+        ev = (e, b) => {
+          const x = f(e, b);
+          if (typeof x !== 'number') return null;
+          const y = g(e, b);
+          return typeof y === 'number' && y !== 0 ? x / y : null;
+        };
+        break;
+      case '%':
+        ev = (e, b) => {
+          const x = f(e, b);
+          if (typeof x !== 'number') return null;
+          const y = g(e, b);
+          return typeof y === 'number' && y !== 0 ? x % y : null;
+        };
+        break;
+    }
+    return fold({ ev, type: 'number' }, [l, r]);
+  }
+
+  private equality(op: '=' | '!=', l: Node, r: Node, span: Span): Node {
+    if (known(l.type) && known(r.type) && l.type !== r.type) {
+      return this.error(span, `cannot compare ${describe(l.type)} with ${describe(r.type)} ('${op}' does not convert between types)`);
+    }
+    const neg = op === '!=';
+    if (l.constant && r.constant) return fold({ ev: equalityEv(l.ev, r.ev, neg), type: 'boolean' }, [l, r]);
+    // Fast path: one side a non-null literal.
+    const [x, k] = r.constant ? [l, r] : l.constant ? [r, l] : [undefined, undefined];
+    if (x && k) {
+      const c = k.constant!.value;
+      if (c === null) return constantNode(null); // x = null is null for every x
+      const f = x.ev;
+      const key = x.eventKey;
+      if (key !== undefined) {
+        return {
+          type: 'boolean',
+          ev: (e) => {
+            if (e === null || typeof e !== 'object') return null;
+            const v = (e as Obj)[key];
+            if (v === undefined || v === null) return null;
+            if (v === c) return !neg;
+            return typeof v === 'object' ? null : neg;
+          },
+        };
+      }
+      return {
+        type: 'boolean',
+        ev: (e, b) => {
+          const v = f(e, b);
+          if (v === null) return null;
+          if (v === c) return !neg;
+          return typeof v === 'object' ? null : neg;
+        },
+      };
+    }
+    return { ev: equalityEv(l.ev, r.ev, neg), type: 'boolean' };
+  }
+
+  private relational(op: '<' | '<=' | '>' | '>=', l: Node, r: Node, span: Span): Node {
+    if (l.type === 'boolean' || r.type === 'boolean') {
+      return this.error(span, `'${op}' compares numbers or strings, not booleans`);
+    }
+    if (known(l.type) && known(r.type) && l.type !== r.type) {
+      return this.error(span, `cannot compare ${describe(l.type)} with ${describe(r.type)} using '${op}'`);
+    }
+    const cmp = COMPARATORS[op];
+    if (l.constant && r.constant) return fold({ ev: relationalEv(cmp, l.ev, r.ev), type: 'boolean' }, [l, r]);
+    if (r.constant || l.constant) {
+      const c = (r.constant ?? l.constant)!.value;
+      if (typeof c !== 'number' && typeof c !== 'string') return constantNode(null);
+      const x = r.constant ? l : r;
+      // Orient the comparison so that the variable is on the left: 5 < x is x > 5.
+      const op2 = r.constant ? op : FLIPPED[op];
+      return { type: 'boolean', ev: literalComparison(op2, c, x.ev, x.eventKey) };
+    }
+    return { ev: relationalEv(cmp, l.ev, r.ev), type: 'boolean' };
+  }
+
+  private inList(expr: InListExpr): Node {
+    const x = this.compile(expr.operand);
+    const values = expr.values.map((v) => this.compile(v));
+    let bad = false;
+    values.forEach((v, i) => {
+      if (known(x.type) && known(v.type) && v.type !== x.type) {
+        this.error(expr.values[i].span, `'in' compares ${describe(x.type)} with ${describe(v.type)}: the types must match`);
+        bad = true;
+      }
+    });
+    if (bad) return { ev: NULL_EV, type: 'unknown' };
+    const neg = expr.negated;
+    const f = x.ev;
+    if (values.every((v) => v.constant)) {
+      const set = new Set<unknown>();
+      let hasNull = false;
+      for (const v of values) {
+        if (v.constant!.value === null) hasNull = true;
+        else set.add(v.constant!.value);
+      }
+      const miss = hasNull ? null : neg;
+      return fold(
+        {
+          type: 'boolean',
+          ev: (e, b) => {
+            const v = f(e, b);
+            if (v === null || typeof v === 'object') return null;
+            return set.has(v) ? !neg : miss;
+          },
+        },
+        [x],
+      );
+    }
+    const evs = values.map((v) => v.ev);
+    return {
+      type: 'boolean',
+      ev: (e, b) => {
+        const v = f(e, b);
+        if (v === null || !isPrimitive(v)) return null;
+        let sawNull = false;
+        for (let i = 0; i < evs.length; i++) {
+          const w = evs[i](e, b);
+          if (w === v) return !neg;
+          if (w === null) {
+            sawNull = true;
+          } else if (Array.isArray(w)) {
+            for (let j = 0; j < w.length; j++) {
+              const item: unknown = w[j];
+              if (item === v) return !neg;
+              if (item === null || item === undefined) sawNull = true;
+            }
+          }
+        }
+        return sawNull ? null : neg;
+      },
+    };
+  }
+
+  private range(expr: InRangeExpr | BetweenExpr, lowInc: boolean, highInc: boolean, what: 'in' | 'between'): Node {
+    const x = this.compile(expr.operand);
+    const lo = this.compile(expr.low);
+    const hi = this.compile(expr.high);
+    const parts: Array<[Node, Span]> = [
+      [x, expr.operand.span],
+      [lo, expr.low.span],
+      [hi, expr.high.span],
+    ];
+    let bad = false;
+    let kind: StaticType | undefined;
+    for (const [n, s] of parts) {
+      if (n.type === 'boolean') {
+        this.error(s, `'${what}' ranges need numbers or strings, not a boolean`);
+        bad = true;
+      } else if (known(n.type)) {
+        if (kind === undefined) kind = n.type;
+        else if (kind !== n.type) {
+          this.error(s, `'${what}' range mixes ${describe(kind)} with ${describe(n.type)}: all three must be numbers or all strings`);
+          bad = true;
+        }
+      }
+    }
+    if (bad) return { ev: NULL_EV, type: 'unknown' };
+    const neg = expr.negated;
+    const f = x.ev;
+    if (lo.constant && hi.constant && typeof lo.constant.value === 'number' && typeof hi.constant.value === 'number') {
+      let a = lo.constant.value;
+      let z = hi.constant.value;
+      if (a > z) [a, z] = [z, a];
+      const low = a;
+      const high = z;
+      const key = x.eventKey;
+      const test = (v: number): boolean => (lowInc ? v >= low : v > low) && (highInc ? v <= high : v < high);
+      if (key !== undefined) {
+        return {
+          type: 'boolean',
+          ev: (e) => {
+            if (e === null || typeof e !== 'object') return null;
+            const v = (e as Obj)[key];
+            return typeof v === 'number' ? test(v) !== neg : null;
+          },
+        };
+      }
+      return fold(
+        {
+          type: 'boolean',
+          ev: (e, b) => {
+            const v = f(e, b);
+            return typeof v === 'number' ? test(v) !== neg : null;
+          },
+        },
+        [x],
+      );
+    }
+    const g = lo.ev;
+    const h = hi.ev;
+    return fold(
+      {
+        type: 'boolean',
+        ev: (e, b) => {
+          const r = inRange(f(e, b), g(e, b), h(e, b), lowInc, highInc);
+          return r === null ? null : r !== neg;
+        },
+      },
+      [x, lo, hi],
+    );
+  }
+
+  private like(expr: LikeExpr): Node {
+    const escape = expr.escape ?? '\\';
+    if (escape.length > 1) return this.error(expr.span, `the like escape must be a single character, not '${escape}'`);
+    return this.patternMatch(expr, 'like', (p) => compileLike(p, escape), (e) => e instanceof LikePatternError);
+  }
+
+  private regexp(expr: RegexpExpr): Node {
+    return this.patternMatch(
+      expr,
+      'regexp',
+      (p) => {
+        const re = compileRegex(p);
+        return (s: string) => re.matches(s);
+      },
+      (e) => e instanceof RegexSyntaxError,
+    );
+  }
+
+  /** `like` and `regexp`: the operand is a string (or a number, as text); the pattern a string. */
+  private patternMatch(
+    expr: LikeExpr | RegexpExpr,
+    what: 'like' | 'regexp',
+    make: (pattern: string) => LikeMatcher,
+    isPatternError: (e: unknown) => boolean,
+  ): Node {
+    const x = this.compile(expr.operand);
+    const p = this.compile(expr.pattern);
+    let bad = false;
+    if (x.type === 'boolean') {
+      this.error(expr.operand.span, `'${what}' needs a string (or a number) to match, not a boolean`);
+      bad = true;
+    }
+    if (p.type === 'number' || p.type === 'boolean') {
+      this.error(expr.pattern.span, `the ${what} pattern must be a string, not ${describe(p.type)}`);
+      bad = true;
+    }
+    if (p.constant && p.constant.value === null) {
+      this.error(expr.pattern.span, `the ${what} pattern is null`);
+      bad = true;
+    }
+    if (bad) return { ev: NULL_EV, type: 'unknown' };
+    const neg = expr.negated;
+    const f = x.ev;
+    if (p.constant) {
+      let m: LikeMatcher;
+      try {
+        m = make(p.constant.value as string);
+      } catch (err) {
+        if (!isPatternError(err)) throw err;
+        return this.error(expr.pattern.span, `invalid ${what} pattern: ${(err as Error).message}`);
+      }
+      const key = x.eventKey;
+      if (key !== undefined) {
+        return {
+          type: 'boolean',
+          ev: (e) => {
+            if (e === null || typeof e !== 'object') return null;
+            const v = (e as Obj)[key];
+            if (typeof v === 'string') return m(v) !== neg;
+            return typeof v === 'number' ? m(String(v)) !== neg : null;
+          },
+        };
+      }
+      return fold(
+        {
+          type: 'boolean',
+          ev: (e, b) => {
+            const v = f(e, b);
+            if (typeof v === 'string') return m(v) !== neg;
+            return typeof v === 'number' ? m(String(v)) !== neg : null;
+          },
+        },
+        [x],
+      );
+    }
+    const cache = new PatternCache<LikeMatcher>((pattern) => {
+      try {
+        return make(pattern);
+      } catch {
+        return null; // an invalid pattern computed at run time: the result is null
+      }
+    });
+    const g = p.ev;
+    return {
+      type: 'boolean',
+      ev: (e, b) => {
+        const v = f(e, b);
+        const s = typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null;
+        if (s === null) return null;
+        const pattern = g(e, b);
+        if (typeof pattern !== 'string') return null;
+        const m = cache.get(pattern);
+        return m === null ? null : m(s) !== neg;
+      },
+    };
+  }
+
+  // ---- functions ----
+
+  private call(expr: CallExpr): Node {
+    const name = expr.name.toLowerCase();
+    if (!KNOWN_FUNCTIONS.includes(name)) {
+      expr.args.forEach((a) => this.compile(a)); // report errors inside the arguments too
+      return this.error(expr.span, `unknown function '${expr.name}' (known functions: ${KNOWN_FUNCTIONS.join(', ')})`);
+    }
+    const args = expr.args.map((a) => this.compile(a));
+    const n = args.length;
+    const arity = (min: number, max: number): boolean => {
+      if (n >= min && n <= max) return true;
+      const want = min === max ? `${min} argument${min === 1 ? '' : 's'}` : `at least ${min} arguments`;
+      this.error(expr.span, `${name}() takes ${want}, got ${n}`);
+      return false;
+    };
+    const argType = (i: number, allowed: StaticType[], what: string): boolean => {
+      const t = args[i].type;
+      if (!known(t) || allowed.includes(t)) return true;
+      this.error(expr.args[i].span, `${name}() needs ${what}, not ${describe(t)}`);
+      return false;
+    };
+    const fail: Node = { ev: NULL_EV, type: 'unknown' };
+    switch (name) {
+      case 'abs': {
+        if (!arity(1, 1) || !argType(0, ['number'], 'a number')) return fail;
+        const f = args[0].ev;
+        return fold(
+          {
+            type: 'number',
+            ev: (e, b) => {
+              const v = f(e, b);
+              return typeof v === 'number' ? Math.abs(v) : null;
+            },
+          },
+          args,
+        );
+      }
+      case 'lower':
+      case 'upper': {
+        if (!arity(1, 1) || !argType(0, ['string'], 'a string')) return fail;
+        const f = args[0].ev;
+        const ev: Evaluator =
+          name === 'lower'
+            ? (e, b) => {
+                const v = f(e, b);
+                return typeof v === 'string' ? v.toLowerCase() : null;
+              }
+            : (e, b) => {
+                const v = f(e, b);
+                return typeof v === 'string' ? v.toUpperCase() : null;
+              };
+        return fold({ type: 'string', ev }, args);
+      }
+      case 'length': {
+        if (!arity(1, 1) || !argType(0, ['string'], 'a string or an array')) return fail;
+        const f = args[0].ev;
+        return fold(
+          {
+            type: 'number',
+            ev: (e, b) => {
+              const v = f(e, b);
+              if (typeof v === 'string') return v.length;
+              return Array.isArray(v) ? v.length : null;
+            },
+          },
+          args,
+        );
+      }
+      case 'coalesce': {
+        if (!arity(2, Infinity)) return fail;
+        let kind: StaticType | undefined;
+        let allKnown = true;
+        for (let i = 0; i < n; i++) {
+          const t = args[i].type;
+          if (t === 'unknown') allKnown = false;
+          if (!known(t)) continue;
+          if (kind === undefined) kind = t;
+          else if (kind !== t) {
+            return this.error(expr.args[i].span, `coalesce() mixes ${describe(kind)} with ${describe(t)}: the arguments must have one type`);
+          }
+        }
+        const evs = args.map((a) => a.ev);
+        const type: StaticType = allKnown ? (kind ?? 'null') : 'unknown';
+        return fold(
+          {
+            type,
+            ev: (e, b) => {
+              for (let i = 0; i < evs.length; i++) {
+                const v = evs[i](e, b);
+                if (v !== null) return v;
+              }
+              return null;
+            },
+          },
+          args,
+        );
+      }
+      case 'min':
+      case 'max': {
+        if (!arity(2, Infinity)) return fail;
+        let ok = true;
+        for (let i = 0; i < n; i++) ok = argType(i, ['number'], 'numbers') && ok;
+        if (!ok) return fail;
+        const evs = args.map((a) => a.ev);
+        const isMax = name === 'max';
+        if (n === 2) {
+          const [f, g] = evs;
+          return fold(
+            {
+              type: 'number',
+              ev: (e, b) => {
+                const x = f(e, b);
+                if (typeof x !== 'number') return null;
+                const y = g(e, b);
+                if (typeof y !== 'number') return null;
+                return isMax ? (x >= y ? x : y) : x <= y ? x : y;
+              },
+            },
+            args,
+          );
+        }
+        return fold(
+          {
+            type: 'number',
+            ev: (e, b) => {
+              let best = 0;
+              for (let i = 0; i < evs.length; i++) {
+                const v = evs[i](e, b);
+                if (typeof v !== 'number') return null;
+                if (i === 0 || (isMax ? v > best : v < best)) best = v;
+              }
+              return best;
+            },
+          },
+          args,
+        );
+      }
+    }
+    /* istanbul ignore next */
+    return fail;
+  }
+}
+
+/** Evaluates a node once when all of its inputs are constants. Evaluation is pure and never throws. */
+function fold(node: Node, inputs: Node[]): Node {
+  if (!inputs.every((n) => n.constant)) return node;
+  return constantNode(node.ev(undefined as EventRecord | undefined, EMPTY_BINDINGS));
+}
+
+function notValue(v: unknown): boolean | null {
+  return v === true ? false : v === false ? true : null;
+}
+
+function equalityEv(f: Evaluator, g: Evaluator, neg: boolean): Evaluator {
+  return (e, b) => {
+    const x = f(e, b);
+    if (x === null) return null;
+    const r = equals(x, g(e, b));
+    return r === null ? null : r !== neg;
+  };
+}
+
+type Comparator = (x: number | string, y: number | string) => boolean;
+
+const COMPARATORS: Record<'<' | '<=' | '>' | '>=', Comparator> = {
+  '<': (x, y) => x < y,
+  '<=': (x, y) => x <= y,
+  '>': (x, y) => x > y,
+  '>=': (x, y) => x >= y,
+};
+
+const FLIPPED: Record<'<' | '<=' | '>' | '>=', '<' | '<=' | '>' | '>='> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+
+/**
+ * `x op lit` with a number or string literal. Number literals (the common case: `price > 100`) get one
+ * closure per operator with the comparison inlined, and the property read too when x is a plain property of
+ * the current event.
+ */
+function literalComparison(op: '<' | '<=' | '>' | '>=', lit: number | string, f: Evaluator, key: string | undefined): Evaluator {
+  if (typeof lit === 'string') {
+    const cmp = COMPARATORS[op];
+    return (e, b) => {
+      const v = f(e, b);
+      return typeof v === 'string' ? cmp(v, lit) : null;
+    };
+  }
+  const n = lit;
+  if (key !== undefined) {
+    switch (op) {
+      case '<':
+        return (e) => {
+          if (e === null || typeof e !== 'object') return null;
+          const v = (e as Obj)[key];
+          return typeof v === 'number' ? v < n : null;
+        };
+      case '<=':
+        return (e) => {
+          if (e === null || typeof e !== 'object') return null;
+          const v = (e as Obj)[key];
+          return typeof v === 'number' ? v <= n : null;
+        };
+      case '>':
+        return (e) => {
+          if (e === null || typeof e !== 'object') return null;
+          const v = (e as Obj)[key];
+          return typeof v === 'number' ? v > n : null;
+        };
+      case '>=':
+        return (e) => {
+          if (e === null || typeof e !== 'object') return null;
+          const v = (e as Obj)[key];
+          return typeof v === 'number' ? v >= n : null;
+        };
+    }
+  }
+  switch (op) {
+    case '<':
+      return (e, b) => {
+        const v = f(e, b);
+        return typeof v === 'number' ? v < n : null;
+      };
+    case '<=':
+      return (e, b) => {
+        const v = f(e, b);
+        return typeof v === 'number' ? v <= n : null;
+      };
+    case '>':
+      return (e, b) => {
+        const v = f(e, b);
+        return typeof v === 'number' ? v > n : null;
+      };
+    case '>=':
+      return (e, b) => {
+        const v = f(e, b);
+        return typeof v === 'number' ? v >= n : null;
+      };
+  }
+}
+
+function relationalEv(cmp: Comparator, f: Evaluator, g: Evaluator): Evaluator {
+  return (e, b) => {
+    const x = f(e, b);
+    if (typeof x === 'number') {
+      const y = g(e, b);
+      return typeof y === 'number' ? cmp(x, y) : null;
+    }
+    if (typeof x === 'string') {
+      const y = g(e, b);
+      return typeof y === 'string' ? cmp(x, y) : null;
+    }
+    return null;
+  };
+}
+
+/** Esper's between/in-range: numbers or strings, reversed bounds swapped, inclusion flags kept per end. */
+function inRange(v: unknown, lo: unknown, hi: unknown, lowInc: boolean, highInc: boolean): boolean | null {
+  let a: number | string;
+  let z: number | string;
+  if (typeof v === 'number' && typeof lo === 'number' && typeof hi === 'number') {
+    a = lo;
+    z = hi;
+  } else if (typeof v === 'string' && typeof lo === 'string' && typeof hi === 'string') {
+    a = lo;
+    z = hi;
+  } else {
+    return null;
+  }
+  if (a > z) [a, z] = [z, a];
+  return (lowInc ? v >= a : v > a) && (highInc ? v <= z : v < z);
+}

@@ -1,0 +1,324 @@
+import fc from 'fast-check';
+import { compileRegex, RegexSyntaxError } from './regex';
+
+function matches(pattern: string, input: string): boolean {
+  return compileRegex(pattern).matches(input);
+}
+
+describe('regex: whole-string matching with Java syntax', () => {
+  const cases: Array<[pattern: string, input: string, expected: boolean]> = [
+    // literals and the whole-string rule (Matcher.matches, not find)
+    ['abc', 'abc', true],
+    ['abc', 'abcd', false],
+    ['abc', 'xabc', false],
+    ['', '', true],
+    ['', 'a', false],
+    ['a.c', 'abc', true],
+    ['a.c', 'ac', false],
+    ['a\\.c', 'a.c', true],
+    ['a\\.c', 'abc', false],
+    // quantifiers
+    ['ab*c', 'ac', true],
+    ['ab*c', 'abbbc', true],
+    ['ab+c', 'ac', false],
+    ['ab+c', 'abbc', true],
+    ['ab?c', 'abc', true],
+    ['ab?c', 'abbc', false],
+    ['a{3}', 'aaa', true],
+    ['a{3}', 'aa', false],
+    ['a{2,}', 'aaaaa', true],
+    ['a{2,}', 'a', false],
+    ['a{2,3}', 'aaa', true],
+    ['a{2,3}', 'aaaa', false],
+    ['a{0}b', 'b', true],
+    ['a{0,0}', '', true],
+    ['(ab){2}', 'abab', true],
+    ['a*?b', 'aaab', true],
+    ['a+?', 'aaa', true],
+    ['a??b', 'ab', true],
+    ['a{1,2}?', 'aa', true],
+    // alternation and groups
+    ['cat|dog', 'dog', true],
+    ['cat|dog', 'cats', false],
+    ['(cat|dog)s', 'cats', true],
+    ['(?:cat|dog)s?', 'dog', true],
+    ['(?<animal>cat|dog)', 'cat', true],
+    ['a|', '', true],
+    ['()', '', true],
+    ['(a|b)*c', 'ababc', true],
+    ['x(a|ab)(c|bcd)(d*)', 'xabcd', true],
+    // character classes
+    ['[abc]+', 'cab', true],
+    ['[abc]+', 'cad', false],
+    ['[a-z0-9_]+', 'user_42', true],
+    ['[a-z0-9_]+', 'User', false],
+    ['[^a-z]+', 'ABC1', true],
+    ['[^a-z]+', 'AbC', false],
+    ['[a-]', '-', true],
+    ['[-a]', '-', true],
+    ['[.]', 'x', false],
+    ['[.]', '.', true],
+    ['[\\]]', ']', true],
+    ['[\\d.]+', '3.14', true],
+    ['[^\\d]', '5', false],
+    ['[\\w-]+', 'a-b_c', true],
+    ['[a-c-e]+', 'a-e', true],
+    // predefined classes (ASCII, as Java's defaults)
+    ['\\d+', '2024', true],
+    ['\\d', '٣', false], // ARABIC-INDIC DIGIT THREE: not \d in Java
+    ['\\D', 'x', true],
+    ['\\w+', 'abc_123', true],
+    ['\\w', 'é', false],
+    ['\\W', 'é', true],
+    ['\\s', ' ', true],
+    ['\\s', '\u000b', true],
+    ['\\s', '\u00a0', false], // NBSP: \s in JavaScript, not in Java
+    ['\\S+', 'abc', true],
+    ['\\h', '\u00a0', true],
+    ['\\v', '\u2028', true],
+    ['\\p{Alpha}+', 'abcXYZ', true],
+    ['\\p{Alpha}', '1', false],
+    ['\\P{Digit}', 'a', true],
+    ['\\p{IsPunct}', '!', true],
+    ['\\p{XDigit}+', 'c0FFee', true],
+    // escapes
+    ['\\t\\n\\r\\f\\a\\e', '\t\n\r\f\u0007\u001b', true],
+    ['\\x41\\x{1F600}', 'A😀', true],
+    ['\\u00e9', 'é', true],
+    ['\\uD83D\\uDE00', '😀', true],
+    ['\\0101', 'A', true],
+    ['\\0777', '?7', true], // octal takes at most \0377; the rest is literal
+    ['\\cA', '\u0001', true],
+    ['\\Qa.b*\\E', 'a.b*', true],
+    ['\\Qa.b\\E+', 'a.bbb', true], // the quantifier applies to the last quoted character, as in Java
+    ['\\Qab', 'ab', true],
+    ['\\$\\^\\{\\}\\(\\)\\|\\*\\+\\?\\\\\\/', '$^{}()|*+?\\/', true],
+    ['}', '}', true],
+    [']', ']', true],
+    // dot and line terminators (Java: \n \r \u0085 \u2028 \u2029)
+    ['.', '\n', false],
+    ['.', '\r', false],
+    ['.', '\u0085', false],
+    ['.', '\u2029', false],
+    ['.', '\t', true],
+    ['(?s).', '\n', true],
+    ['(?s:.)\\.', '\n.', true],
+    // code points: a surrogate pair is one character
+    ['.', '😀', true],
+    ['..', '😀', false],
+    ['[😀-😂]', '😁', true],
+    ['[^a]', '😀', true],
+    ['a😀*b', 'a😀😀b', true],
+    // anchors
+    ['^abc$', 'abc', true],
+    ['^^abc$$', 'abc', true],
+    ['a^b', 'ab', false],
+    ['a$b', 'ab', false],
+    ['a$\\n', 'a\n', true], // Java's $ matches before a final line terminator
+    ['a$\\r\\n', 'a\r\n', true],
+    ['a$\\n', 'a\r\n', false],
+    ['a\\Z\\n', 'a\n', true],
+    ['a\\z\\n', 'a\n', false],
+    ['\\Aabc\\z', 'abc', true],
+    ['(^a|b)+', 'ab', true],
+    ['(^a|b)+', 'aa', false],
+    ['(a|^)b', 'b', true],
+    // word boundaries (Java: letters and digits of any script, and _)
+    ['\\bfoo\\b', 'foo', true],
+    ['.*\\bfoo\\b.*', 'a foo b', true],
+    ['.*\\bfoo\\b.*', 'afoo b', false],
+    ['.*\\Bfoo.*', 'afoo', true],
+    ['é\\b', 'é', true],
+    ['é\\bx', 'éx', false],
+    // case-insensitive: ASCII only, scoped to the enclosing group
+    ['(?i)hello', 'HeLLo', true],
+    ['(?i)[a-c]+', 'ABC', true],
+    ['(?i)[^a]', 'A', false],
+    ['(?i)é', 'É', false],
+    ['a(?i)b', 'aB', true],
+    ['a(?i)b', 'AB', false],
+    ['(a(?i)b)c', 'aBc', true],
+    ['(a(?i)b)c', 'aBC', false],
+    ['(?i:a)b', 'Ab', true],
+    ['(?i:a)b', 'AB', false],
+    ['(?i)a(?-i)b', 'Ab', true],
+    ['(?i)a(?-i)b', 'AB', false],
+    ['(?i)x|y', 'Y', true],
+  ];
+
+  it.each(cases)('%j matches %j: %s', (pattern, input, expected) => {
+    expect(matches(pattern, input)).toBe(expected);
+  });
+
+  it('reports how each kind of pattern runs', () => {
+    expect(compileRegex('abc').mode).toBe('literal');
+    expect(compileRegex('^abc$').mode).toBe('literal');
+    expect(compileRegex('(?i)abc').mode).toBe('dfa');
+    expect(compileRegex('a+b').mode).toBe('dfa');
+    expect(compileRegex('^a+$').mode).toBe('dfa');
+    expect(compileRegex('a\\b.*').mode).toBe('nfa');
+    expect(compileRegex('a$\\n').mode).toBe('nfa');
+  });
+
+  it('can be reused for many inputs (the lazy DFA keeps its states between calls)', () => {
+    const re = compileRegex('[a-z]+@[a-z]+\\.(com|org)');
+    expect(re.matches('joe@example.com')).toBe(true);
+    expect(re.matches('joe@example.net')).toBe(false);
+    expect(re.matches('joe@example.org')).toBe(true);
+    expect(re.matches('@example.org')).toBe(false);
+  });
+});
+
+describe('regex: unsupported or invalid patterns are rejected with a reason and a position', () => {
+  const rejected: Array<[pattern: string, message: RegExp, position: number]> = [
+    ['(a)\\1', /backreferences/, 3],
+    ['(?<n>a)\\k<n>', /backreferences/, 7],
+    ['a(?=b)', /look-ahead/, 1],
+    ['a(?!b)', /look-ahead/, 1],
+    ['(?<=a)b', /look-behind/, 0],
+    ['(?<!a)b', /look-behind/, 0],
+    ['(?>a)', /atomic/, 0],
+    ['a*+', /possessive/, 2],
+    ['a++b', /possessive/, 2],
+    ['a**', /dangling meta character '\*'/, 2],
+    ['*a', /dangling meta character '\*'/, 0],
+    ['a|+', /dangling meta character '\+'/, 2],
+    ['{1}', /illegal repetition/, 0],
+    ['a{', /illegal repetition/, 1],
+    ['a{x}', /illegal repetition/, 1],
+    ['a{,3}', /illegal repetition/, 1],
+    ['a{3,2}', /illegal repetition range \{3,2\}/, 1],
+    ['a{1001}', /repetition count above the limit of 1000/, 2],
+    ['(a{1000}){1000}', /too large/, 0],
+    ['((a{30}){30}){30}', /too large/, 0],
+    ['(ab', /unclosed group/, 0],
+    ['ab)', /unmatched closing '\)'/, 2],
+    ['[ab', /unclosed character class/, 0],
+    ['[]a]', /ambiguous/, 1],
+    ['[^]a]', /ambiguous/, 2],
+    ['[a[b]]', /nested character classes/, 2],
+    ['[a-[b]]', /nested character classes/, 3],
+    ['[a&&b]', /intersection/, 2],
+    ['[z-a]', /illegal character range/, 1],
+    ['[\\d-z]', /illegal character range/, 1],
+    ['[a-\\d]', /illegal character range/, 1],
+    ['[\\b]', /not allowed inside a character class/, 1],
+    ['\\p{L}', /character property \\p\{L\} is not supported/, 0],
+    ['\\y', /illegal or unsupported escape sequence \\y/, 0],
+    ['\\G', /not supported/, 0],
+    ['\\R', /not supported/, 0],
+    ['\\0', /octal/, 0],
+    ['\\xZZ', /hexadecimal/, 0],
+    ['a\\', /end of regexp after a backslash/, 1],
+    ['(?m)^a', /inline flag 'm' is not supported/, 2],
+    ['(?x)a', /inline flag 'x' is not supported/, 2],
+    ['(?)a', /empty inline flag group/, 0],
+    ['(?<1a>x)', /invalid group name/, 3],
+    ['^*', /anchor or boundary cannot be repeated/, 0],
+    ['\\b+', /anchor or boundary cannot be repeated/, 0],
+    ['('.repeat(101) + ')'.repeat(101), /nests groups more than 100 deep/, 100],
+  ];
+
+  it.each(rejected)('%j is rejected (%s) at position %d', (pattern, message, position) => {
+    let error: unknown;
+    try {
+      compileRegex(pattern);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(RegexSyntaxError);
+    expect((error as RegexSyntaxError).message).toMatch(message);
+    expect((error as RegexSyntaxError).position).toBe(position);
+  });
+
+  it('accepts the largest allowed repetition count and program size', () => {
+    expect(compileRegex('a{1000}').matches('a'.repeat(1000))).toBe(true);
+    expect(compileRegex('a{1000}').matches('a'.repeat(999))).toBe(false);
+    expect(compileRegex('(a{10}){100}').matches('a'.repeat(1000))).toBe(true);
+  });
+
+  it('limits can be tightened per call', () => {
+    expect(() => compileRegex('a{11}', { maxRepeat: 10 })).toThrow(/limit of 10/);
+    expect(() => compileRegex('a{5}b{5}', { maxProgramSize: 8 })).toThrow(/too large/);
+    expect(() => compileRegex('abcdef', { maxPatternLength: 5 })).toThrow(/too long/);
+  });
+});
+
+describe('regex: matching time is linear in the input (no catastrophic backtracking)', () => {
+  const n = 50_000;
+  const as = 'a'.repeat(n);
+  const evil: Array<[pattern: string, input: string, expected: boolean]> = [
+    ['(a+)+b', as, false],
+    ['(a+)+b', as + 'b', true],
+    ['(a|a)*c', as, false],
+    ['(a|aa)*c', as + 'c', true],
+    ['(a*)*$', as, true],
+    ['(a*)*b', as, false],
+    ['(.*a){20}', as, true],
+    ['(.*a){20}', 'b'.repeat(n), false],
+    ['(\\w+\\s?)+$', 'word '.repeat(n / 5) + '!', false],
+    ['(a|\\Ba)*c', as, false], // runs on the NFA simulation (assertion), still linear
+    ['(\\ba|a)*', as, true],
+    ['(x+x+)+y', 'x'.repeat(n), false],
+  ];
+
+  it.each(evil)('%j on a 50,000-character input gives %s quickly', (pattern, input, expected) => {
+    const re = compileRegex(pattern);
+    const started = Date.now();
+    expect(re.matches(input)).toBe(expected);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('stays correct when the DFA cache overflows and is flushed (a pattern with 2^13 DFA states)', () => {
+    const pattern = '(a|b)*a(a|b){12}';
+    const re = compileRegex(pattern);
+    const js = new RegExp(`^(?:${pattern})$`);
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('a', 'b'), minLength: 0, maxLength: 400 }), (s) => {
+        expect(re.matches(s)).toBe(js.test(s));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('regex: agrees with JavaScript RegExp on patterns where Java and JavaScript agree', () => {
+  // Generated patterns use syntax whose meaning is the same in Java and in JavaScript's u-mode, over inputs
+  // without line terminators or non-ASCII whitespace; JavaScript then serves as the oracle.
+  const atom = fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom('a', 'b', 'c', '0', '1', ' ', '_', '😀', '\\.') },
+    { weight: 2, arbitrary: fc.constantFrom('.', '[ab]', '[^a]', '[a-c]', '[0-9_]', '[^😀b]', '\\d', '\\w', '\\s', '\\W', '\\D') },
+    { weight: 1, arbitrary: fc.constantFrom('^', '$', '\\b', '\\B') },
+  );
+  const quantifier = fc.constantFrom('', '', '', '*', '+', '?', '{2}', '{0,2}', '{1,}', '*?', '+?', '??', '{1,3}?');
+  const pattern: fc.Arbitrary<string> = fc.letrec<{ re: string; seq: string; item: string }>((tie) => ({
+    re: fc.oneof(
+      { weight: 4, arbitrary: tie('seq') },
+      { weight: 1, arbitrary: fc.tuple(tie('seq'), tie('seq')).map(([x, y]) => `${x}|${y}`) },
+    ),
+    seq: fc.array(tie('item'), { minLength: 0, maxLength: 4 }).map((items) => items.join('')),
+    item: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      atom.chain((a) => (/^(\^|\$|\\b|\\B)$/.test(a) ? fc.constant(a) : quantifier.map((q) => a + q))),
+      fc
+        .tuple(tie('re'), fc.constantFrom('(', '(?:'), quantifier)
+        .map(([inner, open, q]) => `${open}${inner})${q}`),
+    ),
+  })).re;
+  const input = fc.string({ unit: fc.constantFrom('a', 'b', 'c', '0', '1', ' ', '_', '.', '😀'), maxLength: 10 });
+
+  it('gives the same yes/no answer as ^(?:pattern)$ in JavaScript (u flag)', () => {
+    fc.assert(
+      fc.property(pattern, fc.array(input, { minLength: 1, maxLength: 8 }), (p, inputs) => {
+        const ours = compileRegex(p);
+        const js = new RegExp(`^(?:${p})$`, 'u');
+        for (const s of inputs) {
+          if (ours.matches(s) !== js.test(s)) {
+            throw new Error(`pattern ${JSON.stringify(p)} on ${JSON.stringify(s)}: ours ${ours.matches(s)}, js ${js.test(s)}`);
+          }
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

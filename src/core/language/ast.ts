@@ -1,0 +1,324 @@
+/**
+ * Abstract syntax of Cepheus' Esper-style pattern language.
+ *
+ * The parser (grammar/*.ne) produces these nodes; the compiler (core/engine) consumes them.
+ * Every node carries the span of source text it came from so that semantic errors can point
+ * at the exact place (file:line:column plus a caret).
+ */
+
+/** Where a node came from. `offset` is 0-based into the parsed text; line and column are 1-based. */
+export interface Span {
+  offset: number;
+  line: number;
+  column: number;
+  length: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions (filter predicates, guards, emit fields, every-distinct keys)
+// ---------------------------------------------------------------------------------------------
+
+export type LiteralValue = number | string | boolean | null;
+
+/** One step of a property path: `items[0]` is `{ name: 'items', index: 0 }`. */
+export interface PathSegment {
+  name: string;
+  /** Array index written as `[n]` right after the name (a non-negative integer literal). */
+  index?: number;
+}
+
+export type Expr =
+  | LiteralExpr
+  | PathExpr
+  | UnaryExpr
+  | BinaryExpr
+  | InListExpr
+  | InRangeExpr
+  | BetweenExpr
+  | LikeExpr
+  | RegexpExpr
+  | IsNullExpr
+  | CallExpr;
+
+export interface LiteralExpr {
+  kind: 'literal';
+  value: LiteralValue;
+  span: Span;
+}
+
+/**
+ * A dotted path such as `price`, `geo.country`, `items[0].sku`, `a.country` or `a[0].price`.
+ * Whether the first segment names a tag or a property of the current event is decided by the
+ * compiler (tags in scope win), not by the parser: the syntax is the same.
+ */
+export interface PathExpr {
+  kind: 'path';
+  segments: PathSegment[];
+  span: Span;
+}
+
+export interface UnaryExpr {
+  kind: 'unary';
+  op: 'not' | '-' | '+';
+  operand: Expr;
+  span: Span;
+}
+
+export type ArithmeticOp = '+' | '-' | '*' | '/' | '%';
+export type ComparisonOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
+export type LogicalOp = 'and' | 'or';
+
+export interface BinaryExpr {
+  kind: 'binary';
+  /** `<>` is normalised to `!=`. */
+  op: ArithmeticOp | ComparisonOp | LogicalOp;
+  left: Expr;
+  right: Expr;
+  span: Span;
+}
+
+/** `x in (v1, v2, ...)` / `x not in (...)`. */
+export interface InListExpr {
+  kind: 'inList';
+  operand: Expr;
+  values: Expr[];
+  negated: boolean;
+  span: Span;
+}
+
+/** `x in [lo:hi]`, `x in (lo:hi)`, `x in [lo:hi)`, `x in (lo:hi]`; a bracket is inclusive. */
+export interface InRangeExpr {
+  kind: 'inRange';
+  operand: Expr;
+  low: Expr;
+  high: Expr;
+  lowInclusive: boolean;
+  highInclusive: boolean;
+  negated: boolean;
+  span: Span;
+}
+
+/** `x between lo and hi` (inclusive both ends), `x not between ...`. */
+export interface BetweenExpr {
+  kind: 'between';
+  operand: Expr;
+  low: Expr;
+  high: Expr;
+  negated: boolean;
+  span: Span;
+}
+
+/** SQL LIKE with `%` and `_`; optional `escape 'c'`. */
+export interface LikeExpr {
+  kind: 'like';
+  operand: Expr;
+  pattern: Expr;
+  escape?: string;
+  negated: boolean;
+  span: Span;
+}
+
+/** `x regexp 'pattern'`: the whole string must match (as Esper/Java `matches`). */
+export interface RegexpExpr {
+  kind: 'regexp';
+  operand: Expr;
+  pattern: Expr;
+  negated: boolean;
+  span: Span;
+}
+
+export interface IsNullExpr {
+  kind: 'isNull';
+  operand: Expr;
+  negated: boolean;
+  span: Span;
+}
+
+/** Function call; `name` is lower-cased (abs, lower, upper, coalesce, length, min, max). */
+export interface CallExpr {
+  kind: 'call';
+  name: string;
+  args: Expr[];
+  span: Span;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time
+// ---------------------------------------------------------------------------------------------
+
+/** A time period such as `5 min`, `2 minutes 5 seconds`, `1.5 sec`; a bare number is seconds. */
+export interface Duration {
+  ms: number;
+  span: Span;
+}
+
+/**
+ * One field of a `timer:at` schedule. `*` is `{kind:'any'}`; `*\/n` is a step over the whole
+ * range; `lo:hi` a range (Esper writes ranges with a colon); `[a, b, lo:hi]` a list.
+ */
+export type CronItem =
+  | { kind: 'any' }
+  | { kind: 'value'; value: number }
+  | { kind: 'range'; low: number; high: number }
+  | { kind: 'step'; low?: number; high?: number; step: number };
+
+export interface CronField {
+  items: CronItem[];
+  span: Span;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Patterns
+// ---------------------------------------------------------------------------------------------
+
+export type PatternNode =
+  | FilterPattern
+  | FollowedByPattern
+  | AndPattern
+  | OrPattern
+  | NotPattern
+  | EveryPattern
+  | EveryDistinctPattern
+  | RepeatPattern
+  | GuardPattern
+  | IntervalPattern
+  | AtPattern;
+
+/** `[tag=]type[(expr, ...)]`: the commas mean AND. */
+export interface FilterPattern {
+  kind: 'filter';
+  tag?: string;
+  tagSpan?: Span;
+  eventType: string;
+  predicates: Expr[];
+  span: Span;
+}
+
+/**
+ * `A -> B -> C`, flattened. `limits[i]` belongs to the arrow between children i and i+1:
+ * `-[n]>` gives n (max concurrent sub-expression instances of the right side), `->` gives null.
+ */
+export interface FollowedByPattern {
+  kind: 'followedBy';
+  children: PatternNode[];
+  limits: Array<number | null>;
+  span: Span;
+}
+
+export interface AndPattern {
+  kind: 'and';
+  children: PatternNode[];
+  span: Span;
+}
+
+export interface OrPattern {
+  kind: 'or';
+  children: PatternNode[];
+  span: Span;
+}
+
+export interface NotPattern {
+  kind: 'not';
+  child: PatternNode;
+  span: Span;
+}
+
+export interface EveryPattern {
+  kind: 'every';
+  child: PatternNode;
+  span: Span;
+}
+
+/** `every-distinct(k1, k2 [, expiry]) child`. */
+export interface EveryDistinctPattern {
+  kind: 'everyDistinct';
+  keys: Expr[];
+  expiry?: Duration;
+  child: PatternNode;
+  span: Span;
+}
+
+/**
+ * The repeat (match-until) operator:
+ * `[n] X` → low = high = n; `[lo:hi] X` → both; `[:hi] X` → low undefined; `[lo:] X` → high
+ * undefined; `X until Y` → neither bound. `until` holds Y when given.
+ */
+export interface RepeatPattern {
+  kind: 'repeat';
+  low?: number;
+  high?: number;
+  /** True when written with a single bound `[n]` (exactly n). */
+  exact: boolean;
+  child: PatternNode;
+  until?: PatternNode;
+  span: Span;
+}
+
+export type Guard =
+  | { kind: 'within'; duration: Duration; span: Span }
+  | { kind: 'withinMax'; duration: Duration; max: number; span: Span }
+  | { kind: 'while'; condition: Expr; span: Span };
+
+/** `X where timer:within(d)`, `X where timer:withinmax(d, n)`, `X while (expr)`. */
+export interface GuardPattern {
+  kind: 'guard';
+  guard: Guard;
+  child: PatternNode;
+  span: Span;
+}
+
+/** `timer:interval(d)`. */
+export interface IntervalPattern {
+  kind: 'interval';
+  duration: Duration;
+  span: Span;
+}
+
+/** `timer:at(minutes, hours, days-of-month, months, days-of-week [, seconds])`. */
+export interface AtPattern {
+  kind: 'at';
+  minutes: CronField;
+  hours: CronField;
+  daysOfMonth: CronField;
+  months: CronField;
+  daysOfWeek: CronField;
+  seconds?: CronField;
+  span: Span;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The EPL-style statement of a `.cep` file
+// ---------------------------------------------------------------------------------------------
+
+export interface Annotation {
+  /** Lower-cased annotation name: name, description, severity, source, label, enabled, ... */
+  name: string;
+  args: LiteralValue[];
+  span: Span;
+}
+
+export interface SelectItem {
+  expr: Expr;
+  alias: string;
+  span: Span;
+}
+
+/**
+ * ```
+ * @name('impossible-travel') @severity('critical') @source('user-events')
+ * partition by user_id
+ * select login.user_id as user, purchase.country as to_country
+ * from pattern [every login=login -> purchase=purchase(country != login.country) where timer:within(5 min)]
+ * ```
+ * `select *` gives an empty `select` list.
+ */
+export interface CepStatement {
+  annotations: Annotation[];
+  partitionBy?: { field: string; span: Span };
+  select: SelectItem[];
+  pattern: PatternNode;
+  /** The pattern's text exactly as written between the brackets, and where it starts. */
+  patternText: string;
+  patternSpan: Span;
+  span: Span;
+}

@@ -1,0 +1,57 @@
+import type { Span } from './ast';
+
+/** One problem found in a rule: where it is, what is wrong, and what would have been accepted. */
+export interface Diagnostic {
+  severity: 'error' | 'warning';
+  message: string;
+  /** 1-based line and column in `file` (or in the text that was parsed when there is no file). */
+  line: number;
+  column: number;
+  /** Characters to underline; 1 when unknown. */
+  length: number;
+  file?: string;
+  /** For syntax errors: the tokens that would have been accepted at that point. */
+  expected?: string[];
+}
+
+/** Thrown by the parser and compiler; carries every diagnostic found (at least one error). */
+export class RuleError extends Error {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(diagnostics.map((d) => `${d.line}:${d.column}: ${d.message}`).join('\n'));
+    this.name = 'RuleError';
+  }
+}
+
+export function diagnosticAt(span: Span, message: string, severity: Diagnostic['severity'] = 'error'): Diagnostic {
+  return { severity, message, line: span.line, column: span.column, length: Math.max(1, span.length) };
+}
+
+/**
+ * Moves a diagnostic found in an embedded text (a pattern inside a YAML file) to the coordinates of the
+ * enclosing file: `origin` is where the embedded text's first character sits in the file.
+ */
+export function relocate(d: Diagnostic, origin: { line: number; column: number }, file?: string): Diagnostic {
+  const column = d.line === 1 ? d.column + origin.column - 1 : d.column;
+  return { ...d, line: d.line + origin.line - 1, column, file: file ?? d.file };
+}
+
+/**
+ * `file:line:column: message`, the offending source line, a caret under the offending text, and what was
+ * expected. `source` is the full text of the file the coordinates refer to.
+ */
+export function formatDiagnostic(d: Diagnostic, source?: string): string {
+  const where = `${d.file ?? '<input>'}:${d.line}:${d.column}`;
+  const kind = d.severity === 'warning' ? 'warning: ' : '';
+  const lines = [`${where}: ${kind}${d.message}`];
+  const text = source?.split(/\r?\n/)[d.line - 1];
+  if (text !== undefined) {
+    const visible = text.replace(/\t/g, ' ');
+    const width = Math.max(1, Math.min(d.length, visible.length - d.column + 1));
+    lines.push(`  ${visible}`);
+    lines.push(`  ${' '.repeat(Math.max(0, d.column - 1))}${'^'.repeat(width)}`);
+  }
+  if (d.expected && d.expected.length > 0) {
+    lines.push(`  expected one of: ${d.expected.join(', ')}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,19 @@
+# Names: identifiers (plain or `quoted`), plus the words that are keywords only in a .cep statement
+# (select from as partition by pattern) and the time units (sec, minutes, ...), which stay usable as names.
+# The reserved words (and or not every every-distinct where while until in between like regexp escape is
+# null true false) are never names; write `every` with backticks for a property of that name.
+
+@lexer lexer
+
+name
+    -> %ident       {% b.name %}
+     | %timeunit    {% b.name %}
+     | %kw_select      {% b.name %}
+     | %kw_from        {% b.name %}
+     | %kw_as          {% b.name %}
+     | %kw_partition   {% b.name %}
+     | %kw_by          {% b.name %}
+     | %kw_pattern     {% b.name %}
+
+# `a.b.c` as one name: dotted event types and partition fields.
+dottedName -> name ("." name):* {% b.dottedName %}

@@ -1,0 +1,696 @@
+/**
+ * Postprocessors of the nearley grammar (grammar/*.ne): they turn the matched tokens and sub-results into the
+ * AST of ../ast.ts, with spans, and reject what the grammar lets through but the language does not (unknown
+ * `ns:name`, out-of-range `timer:at` fields, unordered time periods, ...) by throwing a RuleError that points at
+ * the offending text.
+ *
+ * Throwing from a postprocessor is safe here because every construct that validates is only ever predicted where
+ * it can be part of the final parse (the grammar has exactly one parse per input), and a postprocessor only runs
+ * once all of its tokens have been read, i.e. after any earlier syntax error has already been reported.
+ *
+ * Every function takes nearley's `d` (the values of the rule's symbols) and stays O(1) apart from the n-ary
+ * operators, which copy their child list once per operand.
+ */
+import type {
+  AndPattern,
+  Annotation,
+  AtPattern,
+  CepStatement,
+  CronField,
+  CronItem,
+  Duration,
+  EveryDistinctPattern,
+  Expr,
+  FilterPattern,
+  FollowedByPattern,
+  Guard,
+  GuardPattern,
+  LiteralValue,
+  OrPattern,
+  PathExpr,
+  PathSegment,
+  PatternNode,
+  RepeatPattern,
+  SelectItem,
+  Span,
+} from '../ast';
+import { diagnosticAt, RuleError } from '../diagnostics';
+import { TIME_UNITS, type Token } from './lexer';
+
+// ---------------------------------------------------------------------------------------------
+// Spans and errors
+// ---------------------------------------------------------------------------------------------
+
+type Spanned = Token | { span: Span } | Span;
+
+export function tokenSpan(t: Token): Span {
+  return { offset: t.offset, line: t.line, column: t.col, length: t.text.length };
+}
+
+function spanOfOne(x: Spanned): Span {
+  if ('span' in x) return x.span;
+  if ('text' in x) return tokenSpan(x);
+  return x;
+}
+
+/** The span from the start of `first` to the end of `last`. */
+export function span(first: Spanned, last: Spanned = first): Span {
+  const a = spanOfOne(first);
+  const b = spanOfOne(last);
+  return { offset: a.offset, line: a.line, column: a.column, length: b.offset + b.length - a.offset };
+}
+
+export function fail(at: Spanned, message: string): never {
+  throw new RuleError([diagnosticAt(spanOfOne(at), message)]);
+}
+
+/** A name (identifier, quoted identifier, time unit or statement word used as a name) and where it is. */
+export interface Name {
+  value: string;
+  span: Span;
+}
+
+export function name(d: [Token]): Name {
+  return { value: d[0].value, span: tokenSpan(d[0]) };
+}
+
+/** `a.b.c` as one name (event types may be dotted, like Esper's class identifiers). */
+export function dottedName(d: [Name, Array<[Token, Name]>]): Name {
+  const [head, tail] = d;
+  if (tail.length === 0) return head;
+  const last = tail[tail.length - 1][1];
+  return { value: [head, ...tail.map((t) => t[1])].map((n) => n.value).join('.'), span: span(head, last) };
+}
+
+/** A non-negative integer literal (repeat bounds, array indexes, `-[n]>`, cron values). */
+export function integer(t: Token, what: string): number {
+  if (!/^[0-9]+$/.test(t.text)) fail(t, `${what} must be a non-negative integer, got '${t.text}'`);
+  const n = Number(t.text);
+  if (!Number.isSafeInteger(n)) fail(t, `${what} is too large: ${t.text}`);
+  return n;
+}
+
+/** A parenthesised expression or pattern: the same node, its span widened to include the parentheses. */
+export function parenthesized<T extends { span: Span }>(d: [Token, T, Token]): T {
+  return { ...d[1], span: span(d[0], d[2]) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions
+// ---------------------------------------------------------------------------------------------
+
+export function numberLiteral(d: [Token]): Expr {
+  return { kind: 'literal', value: Number(d[0].text), span: tokenSpan(d[0]) };
+}
+
+export function stringLiteral(d: [Token]): Expr {
+  return { kind: 'literal', value: d[0].value, span: tokenSpan(d[0]) };
+}
+
+export function keywordLiteral(d: [Token]): Expr {
+  const word = d[0].type;
+  const value = word === 'kw_true' ? true : word === 'kw_false' ? false : null;
+  return { kind: 'literal', value, span: tokenSpan(d[0]) };
+}
+
+interface SegmentResult {
+  segment: PathSegment;
+  span: Span;
+}
+
+export function pathSegment(d: [Name, [Token, Token, Token] | null]): SegmentResult {
+  const [n, index] = d;
+  if (!index) return { segment: { name: n.value }, span: n.span };
+  return { segment: { name: n.value, index: integer(index[1], 'an array index') }, span: span(n, index[2]) };
+}
+
+export function path(d: [SegmentResult, Array<[Token, SegmentResult]>]): PathExpr {
+  const [head, tail] = d;
+  const last = tail.length > 0 ? tail[tail.length - 1][1] : head;
+  return { kind: 'path', segments: [head.segment, ...tail.map((t) => t[1].segment)], span: span(head, last) };
+}
+
+export function call(d: [Name, Token, Expr[] | null, Token]): Expr {
+  return { kind: 'call', name: d[0].value.toLowerCase(), args: d[2] ?? [], span: span(d[0], d[3]) };
+}
+
+/** `head ("," item):*` as a flat array. */
+export function list<T>(d: [T, Array<[Token, T]>]): T[] {
+  return [d[0], ...d[1].map((t) => t[1])];
+}
+
+export function unary(d: [Token, Expr]): Expr {
+  const op = d[0].type === 'kw_not' ? 'not' : (d[0].text as '-' | '+');
+  return { kind: 'unary', op, operand: d[1], span: span(d[0], d[1]) };
+}
+
+export function binary(d: [Expr, Token, Expr]): Expr {
+  const text = d[1].type === 'kw_and' ? 'and' : d[1].type === 'kw_or' ? 'or' : d[1].text;
+  const op = (text === '<>' ? '!=' : text) as Extract<Expr, { kind: 'binary' }>['op'];
+  return { kind: 'binary', op, left: d[0], right: d[2], span: span(d[0], d[2]) };
+}
+
+export function inList(d: [Expr, Token | null, Token, Token, Expr[], Token]): Expr {
+  return { kind: 'inList', operand: d[0], values: d[4], negated: d[1] !== null, span: span(d[0], d[5]) };
+}
+
+export function inRange(d: [Expr, Token | null, Token, [Token], Expr, Token, Expr, [Token]]): Expr {
+  const open = d[3][0];
+  const close = d[7][0];
+  return {
+    kind: 'inRange',
+    operand: d[0],
+    low: d[4],
+    high: d[6],
+    lowInclusive: open.text === '[',
+    highInclusive: close.text === ']',
+    negated: d[1] !== null,
+    span: span(d[0], close),
+  };
+}
+
+export function between(d: [Expr, Token | null, Token, Expr, Token, Expr]): Expr {
+  return { kind: 'between', operand: d[0], low: d[3], high: d[5], negated: d[1] !== null, span: span(d[0], d[5]) };
+}
+
+export function like(d: [Expr, Token | null, Token, Expr, [Token, Token] | null]): Expr {
+  const [operand, not, , pattern, escape] = d;
+  if (escape && [...escape[1].value].length !== 1) {
+    fail(escape[1], `the escape of 'like' must be a single character, got '${escape[1].value}'`);
+  }
+  return {
+    kind: 'like',
+    operand,
+    pattern,
+    ...(escape ? { escape: escape[1].value } : {}),
+    negated: not !== null,
+    span: span(operand, escape ? escape[1] : pattern),
+  };
+}
+
+export function regexp(d: [Expr, Token | null, Token, Expr]): Expr {
+  return { kind: 'regexp', operand: d[0], pattern: d[3], negated: d[1] !== null, span: span(d[0], d[3]) };
+}
+
+export function isNull(d: [Expr, Token, Token | null, Token]): Expr {
+  return { kind: 'isNull', operand: d[0], negated: d[2] !== null, span: span(d[0], d[3]) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time periods and the arguments of guards and observers
+// ---------------------------------------------------------------------------------------------
+
+interface DurationPart {
+  number: Token;
+  unit: Token;
+}
+
+export function durationPart(d: [Token, Token]): DurationPart {
+  return { number: d[0], unit: d[1] };
+}
+
+/** Milliseconds to microsecond precision, so that `1.1 sec` is 1100 and not 1100.0000000000002. */
+function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/** `2 minutes 5 seconds`: components in descending order, each unit at most once. */
+export function duration(d: [DurationPart[]]): Duration {
+  const parts = d[0];
+  let ms = 0;
+  let previous: { rank: number; canonical: string } | undefined;
+  for (const part of parts) {
+    const unit = TIME_UNITS.get(part.unit.text.toLowerCase());
+    if (!unit) fail(part.unit, `unknown time unit '${part.unit.text}'`);
+    if (previous && unit.rank === previous.rank) {
+      fail(part.unit, `the time period gives '${unit.canonical}' twice`);
+    }
+    if (previous && unit.rank < previous.rank) {
+      fail(part.unit, `the parts of a time period go from the largest unit to the smallest: '${unit.canonical}' cannot follow '${previous.canonical}'`);
+    }
+    previous = unit;
+    ms += Number(part.number.text) * unit.ms;
+  }
+  return { ms: roundMs(ms), span: span(parts[0].number, parts[parts.length - 1].unit) };
+}
+
+interface CronItemArg {
+  item: CronItem;
+  /** The numbers of the item and where each is, for range checks. */
+  numbers: Array<{ value: number; token: Token }>;
+  span: Span;
+}
+
+/** One argument of a guard or observer: an expression, a time period or a `timer:at` schedule element. */
+export type TimeArg =
+  | { kind: 'expr'; expr: Expr; span: Span }
+  | { kind: 'duration'; duration: Duration; span: Span }
+  | { kind: 'cron'; items: CronItemArg[]; list: boolean; span: Span };
+
+export function exprArg(d: [Expr]): TimeArg {
+  return { kind: 'expr', expr: d[0], span: d[0].span };
+}
+
+export function durationArg(d: [Duration]): TimeArg {
+  return { kind: 'duration', duration: d[0], span: d[0].span };
+}
+
+export function cronArg(d: [CronItemArg]): TimeArg {
+  return { kind: 'cron', items: [d[0]], list: false, span: d[0].span };
+}
+
+export function cronList(d: [Token, CronItemArg[], Token]): TimeArg {
+  return { kind: 'cron', items: d[1], list: true, span: span(d[0], d[2]) };
+}
+
+export function cronStar(d: [Token]): CronItemArg {
+  return { item: { kind: 'any' }, numbers: [], span: tokenSpan(d[0]) };
+}
+
+export function cronValue(d: [Token]): CronItemArg {
+  const value = integer(d[0], 'a timer:at value');
+  return { item: { kind: 'value', value }, numbers: [{ value, token: d[0] }], span: tokenSpan(d[0]) };
+}
+
+export function cronRange(d: [Token, Token, Token]): CronItemArg {
+  const low = integer(d[0], 'a timer:at range bound');
+  const high = integer(d[2], 'a timer:at range bound');
+  return {
+    item: { kind: 'range', low, high },
+    numbers: [
+      { value: low, token: d[0] },
+      { value: high, token: d[2] },
+    ],
+    span: span(d[0], d[2]),
+  };
+}
+
+export function cronStep(d: [Token, Token, Token]): CronItemArg {
+  const step = integer(d[2], 'a timer:at step');
+  if (step < 1) fail(d[2], 'a timer:at step must be at least 1');
+  return { item: { kind: 'step', step }, numbers: [], span: span(d[0], d[2]) };
+}
+
+/** A time period argument: `5 min`, or a bare number of seconds. */
+function durationOf(arg: TimeArg | undefined, at: Spanned, what: string): Duration {
+  if (!arg) fail(at, `${what} needs a time period, such as 10 sec`);
+  if (arg.kind === 'duration') return arg.duration;
+  if (arg.kind === 'expr' && arg.expr.kind === 'literal' && typeof arg.expr.value === 'number') {
+    return { ms: roundMs(arg.expr.value * 1000), span: arg.span };
+  }
+  return fail(arg, `${what} needs a time period, such as 10 sec or 1 minute 30 seconds`);
+}
+
+function positiveIntegerOf(arg: TimeArg | undefined, at: Spanned, what: string): number {
+  if (!arg) fail(at, `${what} is missing`);
+  if (arg.kind === 'expr' && arg.expr.kind === 'literal' && typeof arg.expr.value === 'number') {
+    const text = arg.expr.value;
+    if (Number.isSafeInteger(text) && text >= 1) return text;
+  }
+  return fail(arg, `${what} must be a positive integer`);
+}
+
+function arity(args: TimeArg[], min: number, max: number, qualified: string, close: Token, usage: string): void {
+  if (args.length < min || args.length > max) {
+    const at = args.length > max ? args[max] : close;
+    fail(at, `${qualified} takes ${min === max ? min : `${min} to ${max}`} parameter${max === 1 ? '' : 's'}: ${usage}`);
+  }
+}
+
+const CRON_FIELDS: Array<{ key: keyof Omit<AtPattern, 'kind' | 'span'>; label: string; min: number; max: number }> = [
+  { key: 'minutes', label: 'minutes', min: 0, max: 59 },
+  { key: 'hours', label: 'hours', min: 0, max: 23 },
+  { key: 'daysOfMonth', label: 'days of month', min: 1, max: 31 },
+  { key: 'months', label: 'months', min: 1, max: 12 },
+  { key: 'daysOfWeek', label: 'days of week', min: 0, max: 6 },
+  { key: 'seconds', label: 'seconds', min: 0, max: 59 },
+];
+
+function cronField(arg: TimeArg, field: (typeof CRON_FIELDS)[number]): CronField {
+  if (arg.kind === 'duration') fail(arg, `timer:at ${field.label} cannot be a time period`);
+  let items: CronItemArg[];
+  if (arg.kind === 'cron') {
+    items = arg.items;
+  } else if (arg.expr.kind === 'literal' && typeof arg.expr.value === 'number') {
+    const token = { text: String(arg.expr.value), offset: arg.span.offset, line: arg.span.line, col: arg.span.column };
+    const value = arg.expr.value;
+    if (!Number.isSafeInteger(value)) fail(arg, `timer:at ${field.label} must be whole numbers, got ${value}`);
+    items = [{ item: { kind: 'value', value }, numbers: [{ value, token: token as Token }], span: arg.span }];
+  } else {
+    return fail(arg, `timer:at ${field.label}: expected a number, *, */n, lo:hi or a [list]`);
+  }
+  for (const it of items) {
+    if (it.item.kind === 'any' && arg.kind === 'cron' && arg.list) fail(it, `'*' cannot be part of a timer:at list`);
+    for (const n of it.numbers) {
+      if (n.value < field.min || n.value > field.max) {
+        fail(it.numbers.length === 1 ? it : n.token, `timer:at ${field.label} must be between ${field.min} and ${field.max}, got ${n.value}`);
+      }
+    }
+    if (it.item.kind === 'range' && it.item.low > it.item.high) {
+      fail(it, `timer:at ${field.label} range ${it.item.low}:${it.item.high} is empty (low > high)`);
+    }
+    if (it.item.kind === 'step' && it.item.step > field.max) {
+      fail(it, `timer:at ${field.label} step must be at most ${field.max}, got ${it.item.step}`);
+    }
+  }
+  return { items: items.map((i) => i.item), span: arg.span };
+}
+
+const GUARDS = new Set(['timer:within', 'timer:withinmax']);
+const OBSERVERS = new Set(['timer:interval', 'timer:at']);
+
+// ---------------------------------------------------------------------------------------------
+// Patterns
+// ---------------------------------------------------------------------------------------------
+
+export function filter(d: [Name | null, Name, [Token, Expr[] | null, Token] | null]): FilterPattern {
+  const [tag, type, args] = d;
+  const first = tag ?? type;
+  return {
+    kind: 'filter',
+    ...(tag ? { tag: tag.value, tagSpan: tag.span } : {}),
+    eventType: type.value,
+    predicates: args ? (args[1] ?? []) : [],
+    span: span(first, args ? args[2] : type),
+  };
+}
+
+export function observer(d: [Name, Token, Name, Token, TimeArg[] | null, Token]): PatternNode {
+  const [ns, , nm, , argList, close] = d;
+  const args = argList ?? [];
+  const qualified = `${ns.value}:${nm.value}`;
+  const key = qualified.toLowerCase();
+  const whole = span(ns, close);
+  if (!OBSERVERS.has(key)) {
+    if (GUARDS.has(key)) fail(span(ns, nm), `'${qualified}' is a guard: write it after a pattern, as in 'A where ${qualified}(...)'`);
+    fail(span(ns, nm), `unknown observer '${qualified}' (known: timer:interval, timer:at)`);
+  }
+  if (key === 'timer:interval') {
+    arity(args, 1, 1, qualified, close, 'the time period');
+    return { kind: 'interval', duration: durationOf(args[0], close, qualified), span: whole };
+  }
+  arity(args, 5, 6, qualified, close, 'minutes, hours, days of month, months, days of week [, seconds]');
+  const at: Partial<AtPattern> = { kind: 'at' };
+  args.forEach((arg, i) => {
+    const field = CRON_FIELDS[i];
+    (at as Record<string, unknown>)[field.key] = cronField(arg, field);
+  });
+  at.span = whole;
+  return at as AtPattern;
+}
+
+function guardNode(child: PatternNode, guard: Guard): GuardPattern {
+  return { kind: 'guard', guard, child, span: span(child, guard) };
+}
+
+export function whereGuard(d: [PatternNode, Token, Name, Token, Name, Token, TimeArg[] | null, Token]): GuardPattern {
+  const [child, where, ns, , nm, , argList, close] = d;
+  const args = argList ?? [];
+  const qualified = `${ns.value}:${nm.value}`;
+  const key = qualified.toLowerCase();
+  const guardSpan = span(where, close);
+  if (!GUARDS.has(key)) {
+    if (OBSERVERS.has(key)) fail(span(ns, nm), `'${qualified}' is an observer, not a guard (guards: timer:within, timer:withinmax)`);
+    fail(span(ns, nm), `unknown guard '${qualified}' (known: timer:within, timer:withinmax)`);
+  }
+  if (key === 'timer:within') {
+    arity(args, 1, 1, qualified, close, 'the time period');
+    return guardNode(child, { kind: 'within', duration: durationOf(args[0], close, qualified), span: guardSpan });
+  }
+  arity(args, 2, 2, qualified, close, 'the time period, the maximum number of matches');
+  return guardNode(child, {
+    kind: 'withinMax',
+    duration: durationOf(args[0], close, qualified),
+    max: positiveIntegerOf(args[1], close, `the maximum number of matches of ${qualified}`),
+    span: guardSpan,
+  });
+}
+
+export function whileGuard(d: [PatternNode, Token, Token, Expr, Token]): GuardPattern {
+  return guardNode(d[0], { kind: 'while', condition: d[3], span: span(d[1], d[4]) });
+}
+
+/** A `[n]`, `[lo:hi]`, `[:hi]` or `[lo:]` repeat range. */
+export interface RepeatRange {
+  low?: number;
+  high?: number;
+  exact: boolean;
+  span: Span;
+}
+
+export function exactRange(d: [Token, Token, Token]): RepeatRange {
+  const n = integer(d[1], 'a repeat count');
+  if (n < 1) fail(d[1], 'a repeat count must be at least 1');
+  return { low: n, high: n, exact: true, span: span(d[0], d[2]) };
+}
+
+export function boundedRange(d: [Token, Token | null, Token, Token | null, Token]): RepeatRange {
+  const [open, lowTok, , highTok, close] = d;
+  const low = lowTok ? integer(lowTok, 'a repeat bound') : undefined;
+  const high = highTok ? integer(highTok, 'a repeat bound') : undefined;
+  if (low === undefined && high === undefined) fail(span(open, close), "a repeat range needs at least one bound, as in '[2:]' or '[:5]'");
+  if (high !== undefined && high < 1) fail(highTok!, 'the upper bound of a repeat range must be at least 1');
+  if (low !== undefined && high !== undefined && low > high) {
+    fail(span(open, close), `the repeat range [${low}:${high}] is empty: its lower bound is above its upper bound`);
+  }
+  return {
+    ...(low !== undefined ? { low } : {}),
+    ...(high !== undefined ? { high } : {}),
+    exact: false,
+    span: span(open, close),
+  };
+}
+
+function repeatNode(range: RepeatRange | null, child: PatternNode, until: PatternNode | null): RepeatPattern {
+  return {
+    kind: 'repeat',
+    ...(range?.low !== undefined ? { low: range.low } : {}),
+    ...(range?.high !== undefined ? { high: range.high } : {}),
+    exact: range?.exact ?? false,
+    child,
+    ...(until ? { until } : {}),
+    span: span(range ?? child, until ?? child),
+  };
+}
+
+/** `[range] X`. */
+export function repeat(d: [RepeatRange, PatternNode]): RepeatPattern {
+  return repeatNode(d[0], d[1], null);
+}
+
+/** `X until Y`. */
+export function until(d: [PatternNode, Token, PatternNode]): RepeatPattern {
+  return repeatNode(null, d[0], d[2]);
+}
+
+/** `[range] X until Y`. */
+export function repeatUntil(d: [RepeatRange, PatternNode, Token, PatternNode]): RepeatPattern {
+  return repeatNode(d[0], d[1], d[3]);
+}
+
+/** The operand of a unary pattern operator: Esper allows a repeat range between the operator and its operand. */
+function operand(range: RepeatRange | null, child: PatternNode): PatternNode {
+  return range ? repeatNode(range, child, null) : child;
+}
+
+export function every(d: [Token, RepeatRange | null, PatternNode]): PatternNode {
+  return { kind: 'every', child: operand(d[1], d[2]), span: span(d[0], d[2]) };
+}
+
+export function not(d: [Token, RepeatRange | null, PatternNode]): PatternNode {
+  return { kind: 'not', child: operand(d[1], d[2]), span: span(d[0], d[2]) };
+}
+
+export function everyDistinct(d: [Token, Token, TimeArg[], Token, RepeatRange | null, PatternNode]): EveryDistinctPattern {
+  const [keyword, , args, close, range, child] = d;
+  const keys: Expr[] = [];
+  let expiry: Duration | undefined;
+  args.forEach((arg, i) => {
+    if (arg.kind === 'expr') {
+      keys.push(arg.expr);
+    } else if (arg.kind === 'duration') {
+      if (i !== args.length - 1) fail(arg, 'only the last parameter of every-distinct can be a time period (the expiry)');
+      expiry = arg.duration;
+    }
+  });
+  if (keys.length === 0) fail(close, 'every-distinct needs at least one expression before the expiry');
+  return {
+    kind: 'everyDistinct',
+    keys,
+    ...(expiry ? { expiry } : {}),
+    child: operand(range, child),
+    span: span(keyword, child),
+  };
+}
+
+/**
+ * The n-ary operators (`->`, `and`, `or`) are built by left-recursive rules, one operand at a time. Copying the
+ * child list at every step would make long chains quadratic, so each node records its operands as a persistent
+ * linked list (shared by every partial parse that extends it, which nearley may produce several of) and the
+ * arrays are filled in once, on the final tree, by {@link finalizePattern}.
+ */
+interface Link {
+  prev: Link | null;
+  child: PatternNode;
+  /** The limit of the arrow before `child` (followed-by only). */
+  limit: number | null;
+}
+
+interface Chain {
+  last: Link;
+  /** False once the node is closed by parentheses: `(A -> B) -> C` keeps `(A -> B)` as one child. */
+  open: boolean;
+}
+
+const chains = new WeakMap<object, Chain>();
+
+function extend(kind: 'followedBy' | 'and' | 'or', left: PatternNode, right: PatternNode, limit: number | null): Link {
+  const chain = left.kind === kind ? chains.get(left) : undefined;
+  const prev = chain?.open ? chain.last : { prev: null, child: left, limit: null };
+  return { prev, child: right, limit };
+}
+
+export function followedBy(d: [PatternNode, { limit: number | null }, PatternNode]): FollowedByPattern {
+  const [left, arrow, right] = d;
+  const node: FollowedByPattern = { kind: 'followedBy', children: [], limits: [], span: span(left, right) };
+  chains.set(node, { last: extend('followedBy', left, right, arrow.limit), open: true });
+  return node;
+}
+
+export function arrow(): { limit: null } {
+  return { limit: null };
+}
+
+export function limitedArrow(d: [Token, Token, Token, Token]): { limit: number } {
+  const limit = integer(d[1], "the limit of '-[n]>'");
+  if (limit < 1) fail(d[1], "the limit of '-[n]>' must be at least 1");
+  return { limit };
+}
+
+function nary(kind: 'and' | 'or', d: [PatternNode, Token, PatternNode]): AndPattern | OrPattern {
+  const [left, , right] = d;
+  const node = { kind, children: [], span: span(left, right) } as AndPattern | OrPattern;
+  chains.set(node, { last: extend(kind, left, right, null), open: true });
+  return node;
+}
+
+export function andPattern(d: [PatternNode, Token, PatternNode]): PatternNode {
+  return nary('and', d);
+}
+
+export function orPattern(d: [PatternNode, Token, PatternNode]): PatternNode {
+  return nary('or', d);
+}
+
+/** `( pattern )`: the node with its span widened to the parentheses, closed to further flattening. */
+export function parenthesizedPattern(d: [Token, PatternNode, Token]): PatternNode {
+  const node = parenthesized(d);
+  const chain = chains.get(d[1]);
+  if (chain) chains.set(node, { last: chain.last, open: false });
+  return node;
+}
+
+/** Fills in the operand lists of the n-ary nodes of a parsed pattern (iteratively: chains may be long). */
+export function finalizePattern(root: PatternNode): PatternNode {
+  const stack: PatternNode[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const chain = chains.get(node);
+    if (chain && (node.kind === 'followedBy' || node.kind === 'and' || node.kind === 'or')) {
+      const children: PatternNode[] = [];
+      const limits: Array<number | null> = [];
+      for (let link: Link | null = chain.last; link; link = link.prev) {
+        children.push(link.child);
+        if (link.prev) limits.push(link.limit);
+      }
+      node.children = children.reverse();
+      if (node.kind === 'followedBy') node.limits = limits.reverse();
+      chains.delete(node);
+    }
+    switch (node.kind) {
+      case 'followedBy':
+      case 'and':
+      case 'or':
+        stack.push(...node.children);
+        break;
+      case 'not':
+      case 'every':
+      case 'everyDistinct':
+      case 'guard':
+        stack.push(node.child);
+        break;
+      case 'repeat':
+        stack.push(node.child);
+        if (node.until) stack.push(node.until);
+        break;
+      default:
+        break;
+    }
+  }
+  return root;
+}
+
+// ---------------------------------------------------------------------------------------------
+// `.cep` statements
+// ---------------------------------------------------------------------------------------------
+
+export function annotationArg(d: [Token] | [Token, Token]): { value: LiteralValue; span: Span } {
+  if (d.length === 2) return { value: -Number(d[1].text), span: span(d[0], d[1]) };
+  const t = d[0];
+  switch (t.type) {
+    case 'number':
+      return { value: Number(t.text), span: tokenSpan(t) };
+    case 'kw_true':
+      return { value: true, span: tokenSpan(t) };
+    case 'kw_false':
+      return { value: false, span: tokenSpan(t) };
+    case 'kw_null':
+      return { value: null, span: tokenSpan(t) };
+    default:
+      return { value: t.value, span: tokenSpan(t) };
+  }
+}
+
+export function annotation(d: [Token, [Token, Array<{ value: LiteralValue }> | null, Token] | null]): Annotation {
+  const [at, args] = d;
+  return {
+    name: at.text.slice(1).toLowerCase(),
+    args: args ? (args[1] ?? []).map((a) => a.value) : [],
+    span: span(at, args ? args[2] : at),
+  };
+}
+
+interface PartitionClause {
+  keyword: Token;
+  field: string;
+  span: Span;
+}
+
+export function partitionBy(d: [Token, Token, Name]): PartitionClause {
+  return { keyword: d[0], field: d[2].value, span: d[2].span };
+}
+
+/** A select item; without `as alias` the alias is the expression's text, filled in by the parser (as Esper names it). */
+export function selectItem(d: [Expr, [Token, Name] | null]): SelectItem {
+  const [expr, alias] = d;
+  return { expr, alias: alias ? alias[1].value : '', span: alias ? span(expr, alias[1]) : expr.span };
+}
+
+export function statement(
+  d: [Annotation[], PartitionClause | null, Token, SelectItem[] | Token, Token, Token, Token, PatternNode, Token],
+): CepStatement {
+  const [annotations, partition, select, items, , , lbrack, pattern, rbrack] = d;
+  const first: Spanned = annotations.length > 0 ? annotations[0] : partition ? partition.keyword : select;
+  // The pattern's text starts right after '[' (on the same line) and ends right before ']'.
+  const patternStart = lbrack.offset + 1;
+  const patternSpan: Span = { offset: patternStart, line: lbrack.line, column: lbrack.col + 1, length: rbrack.offset - patternStart };
+  return {
+    annotations,
+    ...(partition ? { partitionBy: { field: partition.field, span: partition.span } } : {}),
+    select: Array.isArray(items) ? items : [],
+    pattern,
+    patternText: '', // filled in by the parser, which has the source text
+    patternSpan,
+    span: span(first, rbrack),
+  };
+}

@@ -1,0 +1,44 @@
+# Time periods and the parameters of guards and observers.
+#
+# A time period is Esper's: one or more `<number> <unit>` parts from the largest unit to the smallest, each unit
+# at most once (checked by b.duration), e.g. `5 min`, `1.5 sec`, `2 minutes 5 seconds`, `1 day 12 hours`.
+# Units: year(s), month(s), week(s), day(s), hour(s), minute(s)/min, second(s)/sec, millisecond(s)/msec,
+# microsecond(s)/usec, case-insensitive, with fixed lengths (a month is 30 days, a year 365 days).
+# Where a time period is expected a bare number means seconds (`timer:within(10)`); b.* decides that per
+# guard/observer, since the grammar accepts any expression as a parameter.
+#
+# `timer:at` parameters (Esper's crontab syntax) are numbers, `*`, ranges `lo:hi`, steps `*/n` and lists
+# `[a, b, lo:hi, */n]`; field ranges are checked by b.observer.
+
+@lexer lexer
+
+duration -> durationPart:+ {% b.duration %}
+
+durationPart -> %number %timeunit {% b.durationPart %}
+
+# The parameters of `ns:name(...)`: an observer or a `where` guard.
+timeArgs -> timeArg ("," timeArg):* {% b.list %}
+
+timeArg
+    -> expr                         {% b.exprArg %}
+     | duration                     {% b.durationArg %}
+     | "*"                          {% (d) => b.cronArg([b.cronStar(d)]) %}
+     | cronStepOrRange              {% b.cronArg %}
+     | "[" cronListItems "]"        {% b.cronList %}
+
+cronStepOrRange
+    -> "*" "/" %number              {% b.cronStep %}
+     | %number ":" %number          {% b.cronRange %}
+
+cronListItems -> cronListItem ("," cronListItem):* {% b.list %}
+
+cronListItem
+    -> %number                      {% b.cronValue %}
+     | cronStepOrRange              {% id %}
+
+# The parameters of every-distinct: key expressions, then optionally a time period (the expiry).
+distinctArgs -> distinctArg ("," distinctArg):* {% b.list %}
+
+distinctArg
+    -> expr                         {% b.exprArg %}
+     | duration                     {% b.durationArg %}

@@ -1,0 +1,233 @@
+/**
+ * The moo lexer of the pattern language.
+ *
+ * - Keywords are case-insensitive (`EVERY`, `Every` and `every` are the token type `kw_every`; the prefix keeps
+ *   nearley's generated `declare var <type>` lines clear of JavaScript's reserved words); identifiers keep
+ *   their case. Reserved words are the pattern and expression operators (`and or not every every-distinct where
+ *   while until in between like regexp escape is null true false`). The statement words (`select from as
+ *   partition by pattern`) and the time units (`sec`, `minutes`, ...) get their own token types but the grammar
+ *   also accepts them wherever a name is expected, so an event property may be called `from`, `hour` or `min`.
+ *   Any other word can be written as an identifier between backticks: `` `page-view` ``.
+ * - Comments are Esper's: `// to end of line` and `/* block *\/`.
+ * - Strings are `'...'` or `"..."` with backslash escapes (`\'`, `\"`, `\\`, `\n`, `\t`, `\r`, `\b`, `\f`,
+ *   `\uXXXX`; any other escaped character keeps its backslash, so `'\d+'` is the regexp `\d+`) and SQL-style
+ *   doubled quotes (`'it''s'`).
+ *
+ * The whole input is tokenised before parsing (see {@link tokenize}); nearley is then fed from the token array
+ * through {@link TokenStream}.
+ */
+import * as moo from 'moo';
+
+/** A token as produced by moo (offset is 0-based; line and col are 1-based). */
+export interface Token {
+  type: string;
+  /** The token's meaning: a string's unescaped contents, a quoted identifier without backticks, else the text. */
+  value: string;
+  /** The exact source text. */
+  text: string;
+  offset: number;
+  line: number;
+  col: number;
+  lineBreaks: number;
+}
+
+/** Reserved words: never names. */
+export const RESERVED_KEYWORDS = [
+  'and',
+  'or',
+  'not',
+  'in',
+  'between',
+  'like',
+  'regexp',
+  'escape',
+  'is',
+  'null',
+  'true',
+  'false',
+  'every',
+  'where',
+  'while',
+  'until',
+] as const;
+
+/** Words with a meaning in a `.cep` statement that are still accepted as names elsewhere. */
+export const SOFT_KEYWORDS = ['select', 'from', 'as', 'partition', 'by', 'pattern'] as const;
+
+/** Esper's time-period units and their fixed lengths in milliseconds (a month is 30 days, a year 365). */
+export const TIME_UNITS: ReadonlyMap<string, { ms: number; rank: number; canonical: string }> = (() => {
+  const second = 1000;
+  const minute = 60 * second;
+  const hour = 60 * minute;
+  const day = 24 * hour;
+  const groups: Array<[string[], number, string]> = [
+    [['year', 'years'], 365 * day, 'year'],
+    [['month', 'months'], 30 * day, 'month'],
+    [['week', 'weeks'], 7 * day, 'week'],
+    [['day', 'days'], day, 'day'],
+    [['hour', 'hours'], hour, 'hour'],
+    [['minute', 'minutes', 'min'], minute, 'minute'],
+    [['second', 'seconds', 'sec'], second, 'second'],
+    [['millisecond', 'milliseconds', 'msec'], 1, 'millisecond'],
+    [['microsecond', 'microseconds', 'usec'], 0.001, 'microsecond'],
+  ];
+  const map = new Map<string, { ms: number; rank: number; canonical: string }>();
+  groups.forEach(([words, ms, canonical], rank) => words.forEach((w) => map.set(w, { ms, rank, canonical })));
+  return map;
+})();
+
+const KEYWORD_TYPES = new Map<string, string>([
+  ...RESERVED_KEYWORDS.map((k): [string, string] => [k, `kw_${k}`]),
+  ...SOFT_KEYWORDS.map((k): [string, string] => [k, `kw_${k}`]),
+  ...[...TIME_UNITS.keys()].map((k): [string, string] => [k, 'timeunit']),
+]);
+
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', "'": "'", '"': '"', '\\': '\\' };
+
+/** The value of a string literal token: quotes removed, escapes and doubled quotes resolved. */
+export function unquote(text: string): string {
+  const quote = text[0];
+  const body = text.slice(1, -1);
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === '\\') {
+      const next = body[i + 1];
+      if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(body.slice(i + 2, i + 6))) {
+        out += String.fromCharCode(parseInt(body.slice(i + 2, i + 6), 16));
+        i += 5;
+      } else if (next in ESCAPES) {
+        out += ESCAPES[next];
+        i += 1;
+      } else {
+        out += c; // unknown escape: kept as written (regexps stay readable)
+      }
+    } else if (c === quote && body[i + 1] === quote) {
+      out += quote;
+      i += 1;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+const rules: moo.Rules = {
+  ws: { match: /[ \t\r\n\f\v\u00a0\ufeff]+/, lineBreaks: true },
+  lineComment: /\/\/[^\n]*/,
+  blockComment: { match: /\/\*[^]*?\*\//, lineBreaks: true },
+  unterminatedComment: { match: /\/\*[^]*/, lineBreaks: true },
+  string: {
+    match: /'(?:[^'\\]|\\[^]|'')*'|"(?:[^"\\]|\\[^]|"")*"/,
+    lineBreaks: true,
+    value: unquote,
+  },
+  unterminatedString: { match: /['"][^]*/, lineBreaks: true },
+  quotedIdent: { match: /`[^`\n]+`/, value: (text: string) => text.slice(1, -1) },
+  unterminatedQuotedIdent: /`[^\n]*/,
+  annotation: /@[a-zA-Z_][a-zA-Z0-9_]*/,
+  number: /[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/,
+  everyDistinct: /[eE][vV][eE][rR][yY]-[dD][iI][sS][tT][iI][nN][cC][tT](?![a-zA-Z0-9_$])/,
+  ident: {
+    match: /[a-zA-Z_$][a-zA-Z0-9_$]*/,
+    type: (text: string) => KEYWORD_TYPES.get(text.toLowerCase()) ?? 'ident',
+  },
+  followMax: '-[',
+  arrow: '->',
+  ne: ['!=', '<>'],
+  le: '<=',
+  ge: '>=',
+  punct: ['(', ')', '[', ']', ',', ':', '.', ';', '=', '<', '>', '+', '-', '*', '/', '%'],
+  invalid: { match: /[^]/, lineBreaks: true },
+};
+
+const mooLexer = moo.compile(rules);
+
+const SKIPPED = new Set(['ws', 'lineComment', 'blockComment']);
+
+/** A lexical error: where it is and what it is. */
+export interface LexError {
+  token: Token;
+  message: string;
+}
+
+const LEX_ERRORS: Record<string, (t: Token) => string> = {
+  unterminatedComment: () => "unterminated comment: '/*' without '*/'",
+  unterminatedString: (t) => `unterminated string literal: ${t.text[0]} without a closing ${t.text[0]}`,
+  unterminatedQuotedIdent: () => 'unterminated quoted identifier: ` without a closing `',
+  invalid: (t) => `unexpected character '${t.text}'`,
+};
+
+/**
+ * Splits `text` into significant tokens (whitespace and comments dropped). Stops at the first lexical error,
+ * which is returned alongside the tokens read before it so that an earlier syntax error can be reported first.
+ */
+export function tokenize(text: string): { tokens: Token[]; error?: LexError } {
+  mooLexer.reset(text);
+  const tokens: Token[] = [];
+  for (let t = mooLexer.next(); t !== undefined; t = mooLexer.next()) {
+    const token = t as unknown as Token;
+    if (SKIPPED.has(token.type)) continue;
+    const lexError = LEX_ERRORS[token.type];
+    if (lexError) {
+      const length = token.type === 'invalid' ? token.text.length : 1;
+      return { tokens, error: { token: { ...token, text: token.text.slice(0, length) }, message: lexError(token) } };
+    }
+    if (token.type === 'quotedIdent') token.type = 'ident';
+    tokens.push(token);
+  }
+  return { tokens };
+}
+
+/** Human-readable names of token types, as listed in "expected" sets. */
+export function describeTokenType(type: string): string {
+  switch (type) {
+    case 'ident':
+      return 'identifier';
+    case 'number':
+      return 'number';
+    case 'string':
+      return 'string';
+    case 'timeunit':
+      return 'time unit';
+    case 'annotation':
+      return 'annotation';
+    case 'everyDistinct':
+      return "'every-distinct'";
+    default:
+      return type.startsWith('kw_') ? `'${type.slice(3)}'` : `'${type}'`;
+  }
+}
+
+/**
+ * The lexer nearley is given: it replays an already tokenised input (the chunk passed to `feed` is ignored).
+ * The generated grammar only needs `has` from it at load time.
+ */
+export class TokenStream {
+  private index = 0;
+
+  constructor(private readonly tokens: readonly Token[]) {}
+
+  reset(_chunk: string, _info: unknown): void {
+    // The tokens were given to the constructor.
+  }
+
+  next(): Token | undefined {
+    return this.tokens[this.index++];
+  }
+
+  save(): Record<string, unknown> {
+    return {};
+  }
+
+  formatError(token: Token): string {
+    return `unexpected '${token.text}'`;
+  }
+
+  has(_tokenType: string): boolean {
+    return true;
+  }
+}
+
+/** Referenced by `@lexer` in the grammar files; the parser supplies a {@link TokenStream} per parse. */
+export const lexer = new TokenStream([]);

@@ -1,0 +1,134 @@
+/** Expression examples (expression.spec.ts; also checked for a single parse by parser.spec.ts). */
+import {
+  between,
+  bin,
+  call,
+  inList,
+  inRange,
+  isNull,
+  like,
+  lit,
+  lnot,
+  neg,
+  p,
+  plus,
+  regexp,
+  type Shape,
+} from './ast-shorthand';
+
+/** [behaviour, text, expected AST without spans] */
+export type Case = [string, string, Shape];
+
+export const literalCases: Case[] = [
+  ['an integer is a number literal', '42', lit(42)],
+  ['a decimal is a number literal', '1.5', lit(1.5)],
+  ['an exponent is part of a number', '2.5e3', lit(2500)],
+  ['a minus sign is unary minus, not part of the number', '-3', neg(lit(3))],
+  ['a plus sign is unary plus', '+3', plus(lit(3))],
+  ['single quotes make a string', "'abc'", lit('abc')],
+  ['double quotes make a string', '"abc"', lit('abc')],
+  ['the empty string', "''", lit('')],
+  ["backslash escapes \\' \\\" \\\\ \\n", String.raw`'a\'b\"c\\d\ne'`, lit('a\'b"c\\d\ne')],
+  ['a doubled quote is one quote (SQL style)', "'it''s'", lit("it's")],
+  ['a doubled double quote inside double quotes', '"say ""hi"""', lit('say "hi"')],
+  ['an unknown escape keeps its backslash (regexps stay readable)', String.raw`'\d+'`, lit('\\d+')],
+  ['\\uXXXX is a unicode escape', String.raw`'\u00e9'`, lit('é')],
+  ['true', 'true', lit(true)],
+  ['false', 'false', lit(false)],
+  ['null', 'null', lit(null)],
+  ['TRUE/False/NULL are case-insensitive', 'TRUE or False or NULL', bin('or', bin('or', lit(true), lit(false)), lit(null))],
+];
+
+export const pathCases: Case[] = [
+  ['a name is a path', 'price', p('price')],
+  ['dots separate path segments', 'geo.country', p('geo.country')],
+  ['an index follows a segment', 'items[0].sku', p('items[0].sku')],
+  ['a tag with an index', 'a[0].price', p('a[0].price')],
+  ['identifiers keep their case', 'Geo.CountryCode', p('Geo.CountryCode')],
+  ['a backtick-quoted name may be a reserved word', '`every`.`not`', p('every.not')],
+  ['a backtick-quoted name may hold any character', '`page-view`.x', p('page-view.x')],
+  ['statement words are names outside statements', 'select.from.as.by.partition.pattern', p('select.from.as.by.partition.pattern')],
+  ['time units are names outside time periods', 'hour + min', bin('+', p('hour'), p('min'))],
+  ['$ and _ are identifier characters', '$x._y1', p('$x._y1')],
+];
+
+export const callCases: Case[] = [
+  ['a function call', 'abs(x)', call('abs', p('x'))],
+  ['function names are lower-cased', 'LOWER(a.name)', call('lower', p('a.name'))],
+  ['a call with several arguments', 'coalesce(a.x, b.x, 0)', call('coalesce', p('a.x'), p('b.x'), lit(0))],
+  ['min is a function name although it is a time unit', 'min(a, b)', call('min', p('a'), p('b'))],
+  ['max(...)', 'max(a.x, 1)', call('max', p('a.x'), lit(1))],
+  ['a call without arguments', 'now()', call('now', )],
+  ['an unknown function is left to the compiler', 'frobnicate(1)', call('frobnicate', lit(1))],
+  ['calls nest', 'upper(lower(x))', call('upper', call('lower', p('x')))],
+];
+
+export const operatorCases: Case[] = [
+  ['* binds tighter than +', 'a + b * c', bin('+', p('a'), bin('*', p('b'), p('c')))],
+  ['+ and - associate to the left', 'a - b + c', bin('+', bin('-', p('a'), p('b')), p('c'))],
+  ['* / % associate to the left', 'a / b % c * d', bin('*', bin('%', bin('/', p('a'), p('b')), p('c')), p('d'))],
+  ['parentheses override precedence', '(a + b) * c', bin('*', bin('+', p('a'), p('b')), p('c'))],
+  ['unary minus binds tighter than *', '-a * b', bin('*', neg(p('a')), p('b'))],
+  ['unary minus nests', '- -a', neg(neg(p('a')))],
+  ['a negative number on the right of minus', 'a - -1', bin('-', p('a'), neg(lit(1)))],
+  ['+ binds tighter than a comparison', 'a + 1 > b * 2', bin('>', bin('+', p('a'), lit(1)), bin('*', p('b'), lit(2)))],
+  ['=', 'a = 1', bin('=', p('a'), lit(1))],
+  ['!=', 'a != 1', bin('!=', p('a'), lit(1))],
+  ['<> is normalised to !=', 'a <> 1', bin('!=', p('a'), lit(1))],
+  ['<', 'a < 1', bin('<', p('a'), lit(1))],
+  ['<=', 'a <= 1', bin('<=', p('a'), lit(1))],
+  ['>', 'a > 1', bin('>', p('a'), lit(1))],
+  ['>=', 'a >= 1', bin('>=', p('a'), lit(1))],
+  ['a comparison binds tighter than and', 'a = 1 and b = 2', bin('and', bin('=', p('a'), lit(1)), bin('=', p('b'), lit(2)))],
+  ['and binds tighter than or', 'a or b and c', bin('or', p('a'), bin('and', p('b'), p('c')))],
+  ['or associates to the left', 'a or b or c', bin('or', bin('or', p('a'), p('b')), p('c'))],
+  ['and associates to the left', 'a and b and c', bin('and', bin('and', p('a'), p('b')), p('c'))],
+  ['not binds looser than a comparison', 'not a = b', lnot(bin('=', p('a'), p('b')))],
+  ['not binds tighter than and', 'not a and b', bin('and', lnot(p('a')), p('b'))],
+  ['not nests', 'not not a', lnot(lnot(p('a')))],
+  ['keywords are case-insensitive', 'a AND b Or NOT c', bin('or', bin('and', p('a'), p('b')), lnot(p('c')))],
+  ['a comparison of parenthesised comparisons', '(a < b) = (c < d)', bin('=', bin('<', p('a'), p('b')), bin('<', p('c'), p('d')))],
+];
+
+export const predicateCases: Case[] = [
+  ['in with a list', "country in ('US', 'CA')", inList(p('country'), [lit('US'), lit('CA')])],
+  ['in with a single value', 'x in (1)', inList(p('x'), [lit(1)])],
+  ['not in', 'x not in (1, 2)', inList(p('x'), [lit(1), lit(2)], true)],
+  ['in with expressions', 'x in (a.x, a.y + 1)', inList(p('x'), [p('a.x'), bin('+', p('a.y'), lit(1))])],
+  ['in [lo:hi] is a closed range', 'x in [1:5]', inRange(p('x'), lit(1), lit(5), '[]')],
+  ['in (lo:hi) is an open range', 'x in (1:5)', inRange(p('x'), lit(1), lit(5), '()')],
+  ['in [lo:hi) is half open', 'x in [1:5)', inRange(p('x'), lit(1), lit(5), '[)')],
+  ['in (lo:hi] is half open', 'x in (1:5]', inRange(p('x'), lit(1), lit(5), '(]')],
+  ['not in a range', 'x not in [a.lo:a.hi]', inRange(p('x'), p('a.lo'), p('a.hi'), '[]', true)],
+  ['between', 'x between 1 and 5', between(p('x'), lit(1), lit(5))],
+  ['the and after between belongs to between, the next one is logical', 'x between 1 and 5 and y', bin('and', between(p('x'), lit(1), lit(5)), p('y'))],
+  ['between takes additive bounds', 'x between a + 1 and b * 2', between(p('x'), bin('+', p('a'), lit(1)), bin('*', p('b'), lit(2)))],
+  ['not between', 'x not between 1 and 5', between(p('x'), lit(1), lit(5), true)],
+  ['between after and', 'y and x between 1 and 5', bin('and', p('y'), between(p('x'), lit(1), lit(5)))],
+  ['like', "name like 'a%'", like(p('name'), lit('a%'))],
+  ['like with escape', "name like 'a!%%' escape '!'", like(p('name'), lit('a!%%'), false, '!')],
+  ['not like', "name not like '%x'", like(p('name'), lit('%x'), true)],
+  ['regexp', "name regexp '[a-z]+'", regexp(p('name'), lit('[a-z]+'))],
+  ['not regexp', "name not regexp 'x.*'", regexp(p('name'), lit('x.*'), true)],
+  ['is null', 'x is null', isNull(p('x'))],
+  ['is not null', 'x is not null', isNull(p('x'), true)],
+  ['IS NOT NULL in capitals', 'x IS NOT NULL', isNull(p('x'), true)],
+  ['not before a predicate negates the predicate', 'not x in (1)', lnot(inList(p('x'), [lit(1)]))],
+  ['predicates combine with and/or', "x in (1, 2) or name like 'a%' and y is null", bin('or', inList(p('x'), [lit(1), lit(2)]), bin('and', like(p('name'), lit('a%')), isNull(p('y'))))],
+  ['a function call in a predicate', "lower(email) like '%@example.com'", like(call('lower', p('email')), lit('%@example.com'))],
+];
+
+export const commentCases: Case[] = [
+  ['a line comment is ignored', 'a + // plus\n b', bin('+', p('a'), p('b'))],
+  ['a block comment is ignored', 'a /* times */ * b', bin('*', p('a'), p('b'))],
+  ['a block comment may span lines', 'a /* one\n two */ - b', bin('-', p('a'), p('b'))],
+];
+
+export const expressionCases: Case[] = [
+  ...literalCases,
+  ...pathCases,
+  ...callCases,
+  ...operatorCases,
+  ...predicateCases,
+  ...commentCases,
+];

@@ -1,0 +1,18 @@
+import type { MatchRecord } from '../engine/api';
+import type { Severity } from '../rules/rule';
+
+/**
+ * A match as the service publishes it: the replay record (`rule`, `key`, `time`, `events`, `fields`, exactly
+ * as `bin/cepheus replay` prints them) plus its identity and the rule's metadata at the time of the match.
+ */
+export interface Alert extends MatchRecord {
+  /**
+   * Deterministic: sha256 over (rule id, rule version, key, the source positions of the matched events),
+   * hex, 32 characters. Processing the same events again yields the same id, so consumers can de-duplicate.
+   */
+  id: string;
+  /** The version of the rule that matched (see RuleRegistry: REST versions, or file reloads). */
+  ruleVersion: number;
+  severity: Severity;
+  labels: Record<string, string>;
+}

@@ -1,0 +1,37 @@
+/**
+ * Ingest contract shared by every event source: HTTP today, Kafka consumer groups later (issue 4). A source
+ * hands the ingest pipeline a batch of received items; the pipeline runs the events through the engine in
+ * order and answers, per item, whether it was accepted.
+ */
+
+export type RejectReason = 'invalid_json' | 'not_an_object' | 'missing_type' | 'missing_time';
+
+/** One item as received, with where it came from when the source can tell. */
+export interface SourcedEvent {
+  /** The parsed JSON value (the engine accepts objects only). Ignored when `unparsable` is set. */
+  event?: unknown;
+  /** The item could not be parsed as JSON (a bad NDJSON line, a Kafka record that is not JSON). */
+  unparsable?: true;
+  /**
+   * The event's position in its source, used for deterministic alert ids: `topic/partition/offset` for
+   * Kafka. Absent: the position is the sha256 of the event's canonical JSON (sorted keys), computed lazily
+   * for the events that end up in a match.
+   */
+  position?: string;
+}
+
+export interface EventBatch {
+  /** Label of `cep_events_received_total{source}` and `cep_events_late_total{source}`: `http`, later the topic. */
+  source: string;
+  /** The items in order; a rejection's `index` is the position in this array. */
+  events: readonly SourcedEvent[];
+  /** For a partition-aware source: the partition the batch came from (per-partition checkpoints, issue 5). */
+  partition?: string;
+}
+
+export interface IngestResult {
+  accepted: number;
+  rejected: Array<{ index: number; reason: RejectReason }>;
+  /** Alerts produced by this batch (published before the result is returned). */
+  alerts: number;
+}

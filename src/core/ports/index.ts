@@ -1,0 +1,5 @@
+export * from './alert';
+export * from './alert-sink';
+export * from './event-batch';
+export * from './metrics';
+export * from './rule-store';

@@ -1,0 +1,197 @@
+/**
+ * Rules written as YAML: one rule per document, documents separated by `---`.
+ *
+ * The YAML is read with the `yaml` library's document API, which keeps every node's source range, so each
+ * diagnostic points at the offending key or value in the file.
+ *
+ * Where a pattern or emit expression starts, and what text is handed to the compiler:
+ * - plain scalars (`pattern: every a=A -> b=B`, also continued over several lines) and block scalars
+ *   (`|`, `|-`, `>`, `>-`, ...): the text is the scalar's source exactly as written in the file, from its
+ *   first non-blank character to its last, so a compile error on any line of it maps back to the exact
+ *   file line and column. For block scalars this keeps the block's indentation on the lines after the
+ *   first, and a folded (`>`) scalar keeps its line breaks; the pattern language treats both as plain
+ *   whitespace, so the meaning is the one YAML gives the value.
+ * - quoted scalars ('...' or "..."): the text is the YAML value (escapes resolved) and starts right after
+ *   the opening quote. Positions are exact on the first line as long as no escape comes before the error;
+ *   on later lines of a multi-line quoted scalar they are approximate (YAML folds those lines into one).
+ *   Prefer plain or block scalars for patterns.
+ */
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  parseAllDocuments,
+  Scalar,
+  type Document,
+  type Node as YamlNode,
+} from 'yaml';
+import type { Diagnostic } from '../language/diagnostics';
+import { LineIndex, utf8Length, type EmbeddedText, type Loc, type RawEntry, type RawNode, type RawRule } from './schema';
+
+/** Reads every YAML document of `text` as a raw rule; YAML syntax problems become diagnostics. */
+export function readYamlRules(text: string, file: string): { rules: RawRule[]; diagnostics: Diagnostic[] } {
+  const index = new LineIndex(text);
+  const diagnostics: Diagnostic[] = [];
+  const rules: RawRule[] = [];
+  const at = (loc: Loc, message: string, severity: Diagnostic['severity'] = 'error'): Diagnostic => ({
+    severity,
+    message,
+    line: loc.line,
+    column: loc.column,
+    length: loc.length,
+    file,
+  });
+
+  // Duplicate keys are left to the schema, which reports them at every level with the first occurrence.
+  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false, merge: false, strict: true });
+  for (const doc of docs as Document.Parsed[]) {
+    // Only a document's first syntax error is reported: the ones after it are mostly its consequences.
+    const [first] = doc.errors;
+    if (first) {
+      const [start, end] = first.pos;
+      diagnostics.push(at(index.loc(start, Math.max(end, start + 1)), `YAML syntax error: ${yamlMessage(first.message)}`));
+    }
+    for (const w of doc.warnings) {
+      const [start, end] = w.pos;
+      diagnostics.push(at(index.loc(start, Math.max(end, start + 1)), yamlMessage(w.message), 'warning'));
+    }
+    if (first) continue;
+
+    const contents = doc.contents as YamlNode | null;
+    // An empty document (a trailing `---`, a file of comments) holds no rule.
+    if (contents === null || (isScalar(contents) && contents.value === null && !contents.tag)) continue;
+    const [docStart, docEnd] = doc.range;
+    const start = contents.range?.[0] ?? docStart;
+    const ruleLoc = index.loc(start, start + 1);
+    if (!isMap(contents)) {
+      const what = isSeq(contents) ? 'a list' : 'a single value';
+      diagnostics.push(
+        at(
+          index.loc(start, contents.range?.[1] ?? start + 1),
+          `a rule must be a mapping of keys (id: ..., pattern: ...), found ${what}`,
+        ),
+      );
+      continue;
+    }
+    let hasFormErrors = false;
+    const converter = new Converter(doc, text, index, (loc, message) => {
+      hasFormErrors = true;
+      diagnostics.push(at(loc, message));
+    });
+    const root = converter.node(contents, ruleLoc);
+    rules.push({
+      form: 'yaml',
+      entries: root.kind === 'map' ? root.entries : [],
+      loc: ruleLoc,
+      bytes: utf8Length(text.slice(docStart, docEnd)),
+      hasFormErrors,
+    });
+  }
+  return { rules, diagnostics };
+}
+
+/** The yaml library's messages sometimes end with a source excerpt; keep the first line. */
+function yamlMessage(message: string): string {
+  return message.split('\n')[0].replace(/\s*at line \d+, column \d+:?$/, '');
+}
+
+class Converter {
+  private readonly active = new Set<YamlNode>();
+
+  constructor(
+    private readonly doc: Document.Parsed,
+    private readonly text: string,
+    private readonly index: LineIndex,
+    private readonly report: (loc: Loc, message: string) => void,
+  ) {}
+
+  private locOf(node: YamlNode | null | undefined, fallback: Loc): Loc {
+    const range = node?.range;
+    return range ? this.index.loc(range[0], Math.max(range[1], range[0] + 1)) : fallback;
+  }
+
+  node(node: YamlNode | null | undefined, fallback: Loc): RawNode {
+    const loc = this.locOf(node, fallback);
+    if (node === null || node === undefined) return { kind: 'scalar', value: null, loc };
+    if (isAlias(node)) {
+      const target = node.resolve(this.doc) as YamlNode | undefined;
+      if (!target) {
+        this.report(loc, `unknown alias *${node.source}`);
+        return { kind: 'scalar', value: null, loc };
+      }
+      if (this.active.has(target)) {
+        this.report(loc, `alias *${node.source} refers to a node that contains it`);
+        return { kind: 'scalar', value: null, loc };
+      }
+      const resolved = this.node(target, loc);
+      // Problems with the value are reported where the alias is used; embedded text keeps its real origin.
+      return { ...resolved, loc };
+    }
+    if (isScalar(node)) {
+      return {
+        kind: 'scalar',
+        value: node.value,
+        loc,
+        embedded: this.embedded(node),
+        source: node.source ?? (node.range ? this.text.slice(node.range[0], node.range[1]) : undefined),
+      };
+    }
+    if (isSeq(node)) return { kind: 'sequence', loc };
+    if (isMap(node)) {
+      this.active.add(node);
+      const entries: RawEntry[] = [];
+      for (const item of node.items) {
+        if (!isPair(item)) continue;
+        const keyNode = item.key as YamlNode | null;
+        const keyLoc = this.locOf(keyNode, loc);
+        let key: string;
+        if (keyNode === null || keyNode === undefined) key = '';
+        else if (isScalar(keyNode)) key = keyNode.value === null ? '' : String(keyNode.value);
+        else {
+          this.report(keyLoc, 'a key must be a plain name, not a list or mapping');
+          continue;
+        }
+        // `key:` with nothing after it: a null value located right after the key.
+        const valueFallback = keyNode?.range ? this.index.loc(keyNode.range[1]) : keyLoc;
+        entries.push({ key, keyLoc, value: this.node(item.value as YamlNode | null, valueFallback) });
+      }
+      this.active.delete(node);
+      return { kind: 'map', entries, loc };
+    }
+    return { kind: 'scalar', value: null, loc };
+  }
+
+  /** The text and origin of a scalar used as a pattern or an expression (see the file comment). */
+  private embedded(node: Scalar): EmbeddedText | undefined {
+    const range = node.range;
+    if (!range) return undefined;
+    const [start, end] = range;
+    switch (node.type) {
+      case Scalar.PLAIN:
+        if (node.value === null) return undefined;
+        return this.slice(start, end);
+      case Scalar.BLOCK_LITERAL:
+      case Scalar.BLOCK_FOLDED: {
+        // range starts at the header (`|-`, `>2 # comment`); the content begins on the next line.
+        const nl = this.text.indexOf('\n', start);
+        return this.slice(nl < 0 || nl >= end ? end : nl + 1, end);
+      }
+      case Scalar.QUOTE_DOUBLE:
+      case Scalar.QUOTE_SINGLE:
+        if (typeof node.value !== 'string') return undefined;
+        return { text: node.value, origin: this.index.pos(start + 1) };
+      default:
+        return undefined;
+    }
+  }
+
+  private slice(start: number, end: number): EmbeddedText {
+    let s = start;
+    let e = end;
+    while (s < e && /\s/.test(this.text[s])) s++;
+    while (e > s && /\s/.test(this.text[e - 1])) e--;
+    return { text: this.text.slice(s, e), origin: this.index.pos(s) };
+  }
+}

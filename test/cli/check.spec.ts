@@ -1,0 +1,132 @@
+import { cepheus, ensureBuilt, lines, ROOT, scratch } from './helpers';
+import { join } from 'node:path';
+
+beforeAll(() => ensureBuilt(), 600_000);
+
+describe('cepheus check', () => {
+  it('accepts the shipped rules: exit 0 and a summary on stdout', () => {
+    const r = cepheus(['check', join(ROOT, 'rules')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ok: \d+ valid rules in \d+ files, 0 errors, 0 warnings\n$/);
+  });
+
+  it('prints every problem of every file as file:line:column with the line and a caret, and exits 2', () => {
+    const s = scratch({
+      'rules/a.yaml': ['id: a', 'patern: every x=X', '---', 'id: b', 'severity: high', 'pattern: every x=X', ''].join('\n'),
+      'rules/b.cep': ["@name('c') @colour('red')", 'select * from pattern [every x=X]', ''].join('\n'),
+      'rules/notes.txt': 'not a rule file',
+    });
+    try {
+      const r = cepheus(['check', s.path('rules')]);
+      expect(r.code).toBe(2);
+      const a = s.path('rules/a.yaml');
+      const b = s.path('rules/b.cep');
+      expect(r.stderr).toBe(
+        [
+          `${a}:1:1: missing required key 'pattern'`,
+          '  id: a',
+          '  ^',
+          `${a}:2:1: unknown key 'patern'; did you mean 'pattern'?`,
+          '  patern: every x=X',
+          '  ^^^^^^',
+          '  expected one of: id, description, severity, source, partitionBy, keyedBy, pattern, emit, labels, enabled, event',
+          `${a}:5:11: invalid severity 'high'`,
+          '  severity: high',
+          '            ^^^^',
+          '  expected one of: info, warning, critical',
+          `${b}:1:12: unknown annotation @colour`,
+          "  @name('c') @colour('red')",
+          '             ^^^^^^^',
+          '  expected one of: @name, @description, @severity, @source, @keyedBy, @label, @enabled, @typeField, @timeField',
+          '',
+        ].join('\n'),
+      );
+      expect(r.stdout).toBe('invalid: 0 valid rules in 2 files, 4 errors, 0 warnings\n');
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  it('reports an id used again in a later file at the later occurrence', () => {
+    const s = scratch({
+      'one.yaml': ['id: same', 'pattern: every x=X where timer:within(1 sec)', ''].join('\n'),
+      'two.cep': "@name('same') select * from pattern [every y=Y where timer:within(1 sec)]\n",
+    });
+    try {
+      const r = cepheus(['check', s.dir]);
+      expect(r.code).toBe(2);
+      expect(lines(r.stderr)[0]).toBe(`${s.path('two.cep')}:1:7: duplicate rule id 'same' (first defined at ${s.path('one.yaml')}:1:5)`);
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  it('prints warnings as file:line:column: warning: without failing', () => {
+    const s = scratch({ 'open.yaml': ['id: open-ended', 'pattern: every a=A -> b=B', ''].join('\n') });
+    try {
+      const r = cepheus(['check', s.path('open.yaml')]);
+      expect(r.code).toBe(0);
+      expect(lines(r.stderr)[0]).toMatch(new RegExp(`^${s.path('open.yaml').replace(/[.]/g, '\\.')}:2:\\d+: warning: nothing bounds this rule in time`));
+      expect(r.stdout).toBe('ok: 1 valid rule in 1 file, 0 errors, 1 warning\n');
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  it('reports pattern compile errors in file coordinates', () => {
+    const s = scratch({
+      'tags.cep': ["@name('t')", 'select b.x as x', 'from pattern [every a=A(x > b.x) -> b=B where timer:within(1 min)]', ''].join('\n'),
+    });
+    try {
+      const r = cepheus(['check', s.path('tags.cep')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        [
+          `${s.path('tags.cep')}:3:29: tag 'b' is not bound at this point: it is bound later in the pattern`,
+          '  from pattern [every a=A(x > b.x) -> b=B where timer:within(1 min)]',
+          '                              ^^^',
+          '',
+        ].join('\n'),
+      );
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  it('ignores subdirectories and files that are not rule files', () => {
+    const s = scratch({
+      'ok.yml': ['id: ok', 'pattern: every a=A where timer:within(1 sec)', ''].join('\n'),
+      'README.md': '# rules',
+      'drafts/broken.yaml': 'id: [',
+    });
+    try {
+      const r = cepheus(['check', s.dir]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe('ok: 1 valid rule in 1 file, 0 errors, 0 warnings\n');
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  it('exits 2 for a path that does not exist or a directory without rules', () => {
+    const s = scratch({ 'README.md': 'nothing' });
+    try {
+      const missing = cepheus(['check', s.path('nope')]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toBe(`${s.path('nope')}:1:1: cannot read rules: no such file or directory\n`);
+      const empty = cepheus(['check', s.dir]);
+      expect(empty.code).toBe(2);
+      expect(empty.stderr).toBe(`${s.dir}:1:1: no rule files (*.yaml, *.yml, *.cep) in this directory\n`);
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  it('exits 2 with usage on an unknown option or no path', () => {
+    const r = cepheus(['check', '--strict', 'rules']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Usage:');
+    expect(cepheus(['check']).code).toBe(2);
+  });
+});
