@@ -4,3 +4,4 @@ export const RULE_STORE = Symbol('RULE_STORE');
 export const ALERT_SINK = Symbol('ALERT_SINK');
 export const ALERT_FEED = Symbol('ALERT_FEED');
 export const SERVICE_METRICS = Symbol('SERVICE_METRICS');
+export const RULE_FILES = Symbol('RULE_FILES');

@@ -10,7 +10,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
 import { K8sObject, Rendered, find, only, render, schemaErrors, tryRender } from './support/helm';
-import { CHART_DIR, ciValuesFiles, copyTree, readYaml, scratchDir } from './support/repo';
+import { CHART_DIR, ciValuesFiles, copyTree, readYaml, removeScratch, scratchDir } from './support/repo';
+
+afterAll(removeScratch);
 
 jest.setTimeout(120_000);
 
@@ -99,19 +101,21 @@ describe('helm chart: render and schema validation', () => {
   });
 
   it('the validation rejects wrong types, unknown fields and unknown kinds', () => {
-    const d = JSON.parse(JSON.stringify(deployment(renders.get('default values')!))) as Deployment;
-    (d.spec.template.spec.containers[0].ports[0] as { containerPort: unknown }).containerPort = '8080';
-    (d.spec.template.spec.containers[0] as unknown as Record<string, unknown>).readinesProbe = {
+    const copy = () => JSON.parse(JSON.stringify(deployment(renders.get('default values')!))) as Deployment;
+    const wrongType = copy();
+    (wrongType.spec.template.spec.containers[0].ports[0] as { containerPort: unknown }).containerPort = '8080';
+    const unknownField = copy();
+    (unknownField.spec.template.spec.containers[0] as unknown as Record<string, unknown>).readinesProbe = {
       httpGet: { path: '/health/ready', port: 'http' },
     };
     const sm = { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'x' }, spec: { selector: {}, endpoints: [{ port: 'http', interval: '30 seconds' }] } };
     const bogus = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'x' } };
-    const errors = schemaErrors([d, sm as unknown as K8sObject, bogus as unknown as K8sObject]);
+    const errors = schemaErrors([wrongType, unknownField, sm, bogus] as unknown as K8sObject[]);
     const text = (i: number) => errors.find((e) => e.index === i)?.errors.join('\n') ?? '';
     expect(text(0)).toMatch(/containers\/0\/ports\/0\/containerPort must be integer/);
-    expect(text(0)).toMatch(/readinesProbe.*does not exist/);
-    expect(text(1)).toMatch(/endpoints\/0\/interval must match pattern/);
-    expect(text(2)).toMatch(/no schema for apiVersion example.com\/v1 kind Widget/);
+    expect(text(1)).toMatch(/containers\/0\/readinesProbe .*'"readinesProbe"' does not exist in type 'IContainer'/);
+    expect(text(2)).toMatch(/endpoints\/0\/interval must match pattern/);
+    expect(text(3)).toMatch(/no schema for apiVersion example.com\/v1 kind Widget/);
   });
 });
 
@@ -293,13 +297,12 @@ describe('helm chart: a broken chart is caught', () => {
   });
 
   it('a quoted port and a misspelt field render but fail the schema validation', () => {
-    let chart = brokenChart('quoted-port', 'templates/deployment.yaml', 'containerPort: {{ .Values.containerPort | int }}', 'containerPort: {{ .Values.containerPort | quote }}');
-    let errors = schemaErrors(render({ chartDir: chart }).objects);
-    expect(errors.flatMap((e) => e.errors).join('\n')).toMatch(/containerPort must be integer/);
-
-    chart = brokenChart('misspelt-field', 'templates/deployment.yaml', 'readinessProbe:', 'readinesProbe:');
-    errors = schemaErrors(render({ chartDir: chart }).objects);
-    expect(errors.flatMap((e) => e.errors).join('\n')).toMatch(/readinesProbe.*does not exist in type 'IContainer'/);
+    const quoted = brokenChart('quoted-port', 'templates/deployment.yaml', 'containerPort: {{ .Values.containerPort | int }}', 'containerPort: {{ .Values.containerPort | quote }}');
+    const misspelt = brokenChart('misspelt-field', 'templates/deployment.yaml', 'readinessProbe:', 'readinesProbe:');
+    const objects = [only(render({ chartDir: quoted }), 'Deployment'), only(render({ chartDir: misspelt }), 'Deployment')];
+    const errors = schemaErrors(objects);
+    expect(errors.find((e) => e.index === 0)?.errors.join('\n')).toMatch(/containerPort must be integer/);
+    expect(errors.find((e) => e.index === 1)?.errors.join('\n')).toMatch(/readinesProbe.*does not exist in type 'IContainer'/);
   });
 
   it('a broken or missing files/prometheus-rules.yaml fails the render of the PrometheusRule', () => {
@@ -316,6 +319,7 @@ describe('helm chart: a broken chart is caught', () => {
     const cases: [unknown, RegExp][] = [
       [{ autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 2 } }, /minReplicas must not exceed autoscaling\.maxReplicas/],
       [{ apiToken: { existingSecret: 'x', existingSecretKey: '' } }, /apiToken\.existingSecretKey is required/],
+      [{ autoscaling: { enabled: true, targetCPUUtilizationPercentage: 0, targetMemoryUtilizationPercentage: 0 } }, /autoscaling needs targetCPUUtilizationPercentage or targetMemoryUtilizationPercentage/],
       [{ image: { repository: null } }, /image\.repository is required/],
     ];
     for (const [i, [values, message]] of cases.entries()) {

@@ -28,6 +28,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -140,16 +141,20 @@ func (f Files) Lines(name string) []string {
 	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 }
 
-// Glob returns the files whose path matches a pattern ('*' stops at '/', '**' does not).
-func (f Files) Glob(pattern string) Files {
-	re := globRegexp(pattern)
+// Glob returns the files whose path matches a pattern ('*' stops at '/', '**' does not,
+// {a,b} alternates); an invalid pattern fails the render.
+func (f Files) Glob(pattern string) (Files, error) {
+	re, err := globRegexp(pattern)
+	if err != nil {
+		return nil, fmt.Errorf("Files.Glob %q: %w", pattern, err)
+	}
 	out := Files{}
 	for name, data := range f {
 		if re.MatchString(name) {
 			out[name] = data
 		}
 	}
-	return out
+	return out, nil
 }
 
 // AsConfig renders the files as the data of a ConfigMap (keyed by base name).
@@ -164,16 +169,16 @@ func (f Files) AsConfig() string {
 // AsSecrets renders the files base64-encoded as the data of a Secret.
 func (f Files) AsSecrets() string {
 	m := map[string]string{}
-	b64 := sprig.TxtFuncMap()["b64enc"].(func(string) string)
 	for name, data := range f {
-		m[path.Base(name)] = b64(string(data))
+		m[path.Base(name)] = base64.StdEncoding.EncodeToString(data)
 	}
 	return toYAML(m)
 }
 
-func globRegexp(pattern string) *regexp.Regexp {
+func globRegexp(pattern string) (*regexp.Regexp, error) {
 	var b strings.Builder
 	b.WriteString("^")
+	braces := 0
 	for i := 0; i < len(pattern); i++ {
 		c := pattern[i]
 		switch {
@@ -185,17 +190,22 @@ func globRegexp(pattern string) *regexp.Regexp {
 		case c == '?':
 			b.WriteString("[^/]")
 		case c == '{':
+			braces++
 			b.WriteString("(?:")
-		case c == '}':
+		case c == '}' && braces > 0:
+			braces--
 			b.WriteString(")")
-		case c == ',' && strings.Contains(pattern[:i], "{"):
+		case c == ',' && braces > 0:
 			b.WriteString("|")
 		default:
 			b.WriteString(regexp.QuoteMeta(string(c)))
 		}
 	}
+	if braces != 0 {
+		return nil, errors.New("unbalanced braces")
+	}
 	b.WriteString("$")
-	return regexp.MustCompile(b.String())
+	return regexp.Compile(b.String())
 }
 
 // ---- YAML helpers (helm's toYaml/fromYaml semantics) ----------------------------------
@@ -457,7 +467,6 @@ func (h helmignore) ignored(rel string, isDir bool) bool {
 // ---- rendering -------------------------------------------------------------------------
 
 type renderer struct {
-	chart *chart
 	tmpl  *template.Template
 	depth int
 }
@@ -545,7 +554,7 @@ func render(c *chart, userValues []map[string]interface{}, release Release, stri
 	for _, u := range userValues {
 		vals = coalesce(vals, u)
 	}
-	r := &renderer{chart: c}
+	r := &renderer{}
 	r.tmpl = template.New("gotpl")
 	if strict {
 		r.tmpl.Option("missingkey=error")

@@ -52,6 +52,27 @@ app.kubernetes.io/part-of: cepheus
 {{- end }}
 
 {{/*
+Pod annotations: checksums that roll the pods when rules or the chart's Secret change,
+Prometheus scrape annotations, then podAnnotations. Empty when there are none.
+*/}}
+{{- define "cepheus.podAnnotations" -}}
+{{- if and .Values.rules.restartOnChange (not .Values.rules.existingConfigMap) }}
+checksum/rules: {{ include "cepheus.rulesData" . | sha256sum }}
+{{- end }}
+{{- if include "cepheus.createSecret" . }}
+checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256sum }}
+{{- end }}
+{{- if and .Values.metrics.enabled .Values.metrics.scrapeAnnotations }}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .Values.containerPort | int | quote }}
+prometheus.io/path: /metrics
+{{- end }}
+{{- with .Values.podAnnotations }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
 Name of the ServiceAccount the pods run as.
 */}}
 {{- define "cepheus.serviceAccountName" -}}

@@ -9,10 +9,18 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { RejectReason } from '../../core/ports/event-batch';
 import type { EngineGaugeSource, ReloadResult, ServiceMetrics } from '../../core/ports/metrics';
 
-export const REJECT_REASONS: readonly RejectReason[] = ['invalid_json', 'not_an_object', 'missing_type', 'missing_time'];
+export const REJECT_REASONS: readonly RejectReason[] = [
+  'invalid_json',
+  'not_an_object',
+  'missing_type',
+  'missing_time',
+  'processing_error',
+];
 
 /** Seconds; from 50 µs (a small batch) to 10 s (a very large one). */
 export const BATCH_DURATION_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+const NON_COUNTER_TOTALS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export class PrometheusMetrics implements ServiceMetrics {
   readonly registry = new Registry();
@@ -41,7 +49,7 @@ export class PrometheusMetrics implements ServiceMetrics {
     });
     this.rejected = new Counter({
       name: 'cep_events_rejected_total',
-      help: 'Events rejected, by reason: invalid_json, not_an_object, missing_type, missing_time.',
+      help: 'Events rejected, by reason: invalid_json, not_an_object, missing_type, missing_time, processing_error.',
       labelNames: ['reason'],
       registers,
     });
@@ -137,7 +145,12 @@ export class PrometheusMetrics implements ServiceMetrics {
     this.reloads.inc({ result: 'failure' }, 0);
     this.alerts.inc(0);
 
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // prom-client also exports these sums as gauges named *_total, which promtool rejects (a gauge must not
+      // end in _total); the same numbers stay available per type in nodejs_active_handles{type} etc.
+      for (const name of NON_COUNTER_TOTALS) this.registry.removeSingleMetric(name);
+    }
   }
 
   setEngineSource(source: EngineGaugeSource): void {

@@ -11,8 +11,10 @@ export interface RuleProblem {
 }
 
 export function toProblem(d: Diagnostic): RuleProblem {
-  const expected = d.expected && d.expected.length > 0 ? ` (expected one of: ${d.expected.join(', ')})` : '';
-  return { line: d.line, column: d.column, message: d.message + (d.message.includes('expected') ? '' : expected) };
+  // A syntax error says what would have been accepted; a "did you mean" already names the likely fix.
+  const withExpected = d.expected && d.expected.length > 0 && !/\bexpected\b|did you mean/.test(d.message);
+  const message = withExpected ? `${d.message}; expected one of: ${d.expected!.join(', ')}` : d.message;
+  return { line: d.line, column: d.column, message };
 }
 
 /** The rule text is invalid: syntax, schema or compile errors (422). */

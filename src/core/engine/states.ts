@@ -175,6 +175,8 @@ export class FilterState extends StateNode {
   override isFilter = true;
   active = false;
   begin: Bindings = [];
+  /** Registration number: filters see an event in the order they were registered (not created). */
+  reg = 0;
 
   constructor(
     readonly spec: FilterSpec,
@@ -210,11 +212,12 @@ export class FilterState extends StateNode {
   }
 
   save(w: SaveContext): SavedNode {
-    return this.base({ b: w.bindings(this.begin) });
+    return this.base({ b: w.bindings(this.begin), g: this.reg });
   }
 
   restore(saved: SavedNode, r: RestoreContext): void {
     this.start(r.bindings(saved.b as SavedBindings));
+    this.reg = saved.g as number;
   }
 }
 
@@ -601,12 +604,32 @@ export class EveryState extends StateNode implements Parent {
       child.quit();
     } else {
       child.parent = this;
-      this.spawned.add(child);
+      this.track(child);
     }
   }
 
+  /**
+   * A spawned sub-expression other than a lone filter counts as a partial match: nested `every`s can
+   * multiply them (each restart of an inner every spawns another outer instance), so they share the cap.
+   */
+  protected track(child: StateNode): void {
+    this.spawned.add(child);
+    if (!child.isFilter) this.ctx.partialOpened(child);
+  }
+
+  protected untrack(child: StateNode): void {
+    if (this.spawned.delete(child) && !child.isFilter) this.ctx.partialClosed(child);
+  }
+
+  /** Drops one spawned instance to respect the per-key cap, without restarting it. */
+  drop(child: StateNode): void {
+    if (!this.spawned.has(child)) return;
+    this.untrack(child);
+    child.quit();
+  }
+
   childTrue(bindings: Bindings, from: StateNode, quitted: boolean): void {
-    if (quitted) this.spawned.delete(from);
+    if (quitted) this.untrack(from);
     // A filter below an every never quits, so it needs no restart.
     if (!from.isFilter) this.spawn();
     this.parent.childTrue(bindings, this, false);
@@ -614,7 +637,7 @@ export class EveryState extends StateNode implements Parent {
 
   childFalse(from: StateNode, restartable: boolean): void {
     from.quit();
-    this.spawned.delete(from);
+    this.untrack(from);
     if (!restartable) {
       this.parent.childFalse(this, false);
       return;
@@ -624,7 +647,7 @@ export class EveryState extends StateNode implements Parent {
 
   quit(): void {
     const spawned = [...this.spawned];
-    this.spawned.clear();
+    for (const child of spawned) this.untrack(child);
     for (const child of spawned) child.quit();
   }
 
@@ -634,7 +657,7 @@ export class EveryState extends StateNode implements Parent {
 
   restore(saved: SavedNode, r: RestoreContext): void {
     this.begin = r.bindings(saved.b as SavedBindings);
-    for (const c of saved.c as SavedNode[]) this.spawned.add(r.node(c, this));
+    for (const c of saved.c as SavedNode[]) this.track(r.node(c, this));
   }
 }
 
@@ -661,7 +684,7 @@ export class EveryDistinctState extends EveryState {
     const key = JSON.stringify(this.spec.keys.map((k) => k(undefined, bindings) ?? null));
     const seenBefore = this.seen.has(key);
     if (!seenBefore) this.seen.set(key, this.spec.expiryMs === null ? null : now + this.spec.expiryMs);
-    if (quitted) this.spawned.delete(from);
+    if (quitted) this.untrack(from);
     if (!from.isFilter) this.spawn();
     if (!seenBefore) this.parent.childTrue(bindings, this, false);
   }

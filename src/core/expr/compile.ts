@@ -58,8 +58,18 @@ interface Node {
   ev: Evaluator;
   type: StaticType;
   constant?: { value: unknown };
-  /** Set for a path that reads one non-inherited property of the current event: fast paths inline it. */
-  eventKey?: string;
+  /** Set for a path that reads one own property directly (see Access): fast paths inline the read. */
+  access?: Access;
+}
+
+/**
+ * A path that is one property read: `price` (`tag` -1: the current event) or `a.price` (`tag`: the slot of a
+ * tag that binds one event), where the name is not inherited (paths.ts), so `obj[key]` reads it safely.
+ * Comparisons with such operands are fused into one closure that does the reads inline.
+ */
+interface Access {
+  tag: number;
+  key: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -67,6 +77,8 @@ type Obj = Record<string, unknown>;
 const NULL_EV: Evaluator = () => null;
 const KNOWN_FUNCTIONS = ['abs', 'coalesce', 'length', 'lower', 'max', 'min', 'upper'];
 const EMPTY_BINDINGS: Bindings = [];
+/** Patterns that come from event data get tighter bounds than the ones written in rules. */
+const RUNTIME_REGEX_LIMITS = { maxPatternLength: 1000, maxDfaTableEntries: 1 << 14 };
 
 export function compileExpression(expr: Expr, scope: ExprScope): CompiledExpr {
   const c = new Compiler(scope);
@@ -96,7 +108,7 @@ export function compilePredicate(exprs: Expr[], scope: ExprScope): { test: Predi
     parts.push(node.ev);
   }
   if (c.errors.length > 0) throw new RuleError(c.errors);
-  return { test: conjunction(alwaysFalse ? [] : parts, alwaysFalse), tags: c.tags };
+  return { test: conjunction(parts, alwaysFalse), tags: c.tags };
 }
 
 function conjunction(parts: Evaluator[], alwaysFalse: boolean): Predicate {
@@ -167,7 +179,7 @@ class PatternCache<T> {
   private readonly map = new Map<string, T | null>();
   constructor(
     private readonly compile: (pattern: string) => T | null,
-    private readonly capacity = 64,
+    private readonly capacity = 32,
     private readonly maxKeyLength = 1024,
   ) {}
 
@@ -254,6 +266,7 @@ class Compiler {
 
   private path(expr: PathExpr): Node {
     const [first, ...rest] = expr.segments;
+    if (first === undefined) return this.error(expr.span, 'empty property path');
     const steps: Step[] = rest.map((s) => (s.index === undefined ? { name: s.name } : { name: s.name, index: s.index }));
     const tag = this.scope.resolve(first.name);
     if (tag) {
@@ -267,14 +280,18 @@ class Compiler {
           `tag '${first.name}' is repeated and binds an array of events: index it, as in ${first.name}[0].${steps[0].name}`,
         );
       }
-      return { ev: tagPath(tag.slot, first.index, steps), type: 'unknown' };
+      const node: Node = { ev: tagPath(tag.slot, first.index, steps), type: 'unknown' };
+      if (!tag.multi && steps.length === 1 && steps[0].index === undefined && !isInheritedName(steps[0].name)) {
+        node.access = { tag: tag.slot, key: steps[0].name };
+      }
+      return node;
     }
     const reason = this.scope.unavailable(first.name);
     if (reason !== undefined) return this.error(expr.span, reason);
     if (this.scope.tagsOnly) return this.error(expr.span, `unknown tag '${first.name}'`);
     const all: Step[] = [first.index === undefined ? { name: first.name } : { name: first.name, index: first.index }, ...steps];
     const node: Node = { ev: eventPath(all), type: 'unknown' };
-    if (all.length === 1 && first.index === undefined && !isInheritedName(first.name)) node.eventKey = first.name;
+    if (all.length === 1 && first.index === undefined && !isInheritedName(first.name)) node.access = { tag: -1, key: first.name };
     return node;
   }
 
@@ -408,13 +425,15 @@ class Compiler {
       const c = k.constant!.value;
       if (c === null) return constantNode(null); // x = null is null for every x
       const f = x.ev;
-      const key = x.eventKey;
-      if (key !== undefined) {
+      const acc = x.access;
+      if (acc !== undefined) {
+        const { tag, key } = acc;
         return {
           type: 'boolean',
-          ev: (e) => {
-            if (e === null || typeof e !== 'object') return null;
-            const v = (e as Obj)[key];
+          ev: (e, b) => {
+            const o = tag < 0 ? e : b[tag];
+            if (o === null || typeof o !== 'object') return null;
+            const v = (o as Obj)[key];
             if (v === undefined || v === null) return null;
             if (v === c) return !neg;
             return typeof v === 'object' ? null : neg;
@@ -431,6 +450,7 @@ class Compiler {
         },
       };
     }
+    if (l.access && r.access) return { type: 'boolean', ev: fusedEquality(l.access, r.access, neg) };
     return { ev: equalityEv(l.ev, r.ev, neg), type: 'boolean' };
   }
 
@@ -449,8 +469,9 @@ class Compiler {
       const x = r.constant ? l : r;
       // Orient the comparison so that the variable is on the left: 5 < x is x > 5.
       const op2 = r.constant ? op : FLIPPED[op];
-      return { type: 'boolean', ev: literalComparison(op2, c, x.ev, x.eventKey) };
+      return { type: 'boolean', ev: literalComparison(op2, c, x.ev, x.access) };
     }
+    if (l.access && r.access) return { type: 'boolean', ev: fusedRelational(op, l.access, r.access) };
     return { ev: relationalEv(cmp, l.ev, r.ev), type: 'boolean' };
   }
 
@@ -529,7 +550,7 @@ class Compiler {
         bad = true;
       } else if (known(n.type)) {
         if (kind === undefined) kind = n.type;
-        else if (kind !== n.type) {
+        else if (kind !== n.type && !bad) {
           this.error(s, `'${what}' range mixes ${describe(kind)} with ${describe(n.type)}: all three must be numbers or all strings`);
           bad = true;
         }
@@ -544,18 +565,21 @@ class Compiler {
       if (a > z) [a, z] = [z, a];
       const low = a;
       const high = z;
-      const key = x.eventKey;
-      const test = (v: number): boolean => (lowInc ? v >= low : v > low) && (highInc ? v <= high : v < high);
-      if (key !== undefined) {
+      const acc = x.access;
+      if (acc !== undefined) {
+        const { tag, key } = acc;
         return {
           type: 'boolean',
-          ev: (e) => {
-            if (e === null || typeof e !== 'object') return null;
-            const v = (e as Obj)[key];
-            return typeof v === 'number' ? test(v) !== neg : null;
+          ev: (e, b) => {
+            const o = tag < 0 ? e : b[tag];
+            if (o === null || typeof o !== 'object') return null;
+            const v = (o as Obj)[key];
+            if (typeof v !== 'number') return null;
+            return ((lowInc ? v >= low : v > low) && (highInc ? v <= high : v < high)) !== neg;
           },
         };
       }
+      const test = (v: number): boolean => (lowInc ? v >= low : v > low) && (highInc ? v <= high : v < high);
       return fold(
         {
           type: 'boolean',
@@ -591,8 +615,8 @@ class Compiler {
     return this.patternMatch(
       expr,
       'regexp',
-      (p) => {
-        const re = compileRegex(p);
+      (p, runtime) => {
+        const re = compileRegex(p, runtime ? RUNTIME_REGEX_LIMITS : undefined);
         return (s: string) => re.matches(s);
       },
       (e) => e instanceof RegexSyntaxError,
@@ -603,7 +627,7 @@ class Compiler {
   private patternMatch(
     expr: LikeExpr | RegexpExpr,
     what: 'like' | 'regexp',
-    make: (pattern: string) => LikeMatcher,
+    make: (pattern: string, runtime: boolean) => LikeMatcher,
     isPatternError: (e: unknown) => boolean,
   ): Node {
     const x = this.compile(expr.operand);
@@ -627,18 +651,20 @@ class Compiler {
     if (p.constant) {
       let m: LikeMatcher;
       try {
-        m = make(p.constant.value as string);
+        m = make(p.constant.value as string, false);
       } catch (err) {
         if (!isPatternError(err)) throw err;
         return this.error(expr.pattern.span, `invalid ${what} pattern: ${(err as Error).message}`);
       }
-      const key = x.eventKey;
-      if (key !== undefined) {
+      const acc = x.access;
+      if (acc !== undefined) {
+        const { tag, key } = acc;
         return {
           type: 'boolean',
-          ev: (e) => {
-            if (e === null || typeof e !== 'object') return null;
-            const v = (e as Obj)[key];
+          ev: (e, b) => {
+            const o = tag < 0 ? e : b[tag];
+            if (o === null || typeof o !== 'object') return null;
+            const v = (o as Obj)[key];
             if (typeof v === 'string') return m(v) !== neg;
             return typeof v === 'number' ? m(String(v)) !== neg : null;
           },
@@ -658,7 +684,7 @@ class Compiler {
     }
     const cache = new PatternCache<LikeMatcher>((pattern) => {
       try {
-        return make(pattern);
+        return make(pattern, true);
       } catch {
         return null; // an invalid pattern computed at run time: the result is null
       }
@@ -854,10 +880,9 @@ const FLIPPED: Record<'<' | '<=' | '>' | '>=', '<' | '<=' | '>' | '>='> = { '<':
 
 /**
  * `x op lit` with a number or string literal. Number literals (the common case: `price > 100`) get one
- * closure per operator with the comparison inlined, and the property read too when x is a plain property of
- * the current event.
+ * closure per operator with the comparison inlined, and the property read too when x is a simple access.
  */
-function literalComparison(op: '<' | '<=' | '>' | '>=', lit: number | string, f: Evaluator, key: string | undefined): Evaluator {
+function literalComparison(op: '<' | '<=' | '>' | '>=', lit: number | string, f: Evaluator, acc: Access | undefined): Evaluator {
   if (typeof lit === 'string') {
     const cmp = COMPARATORS[op];
     return (e, b) => {
@@ -866,30 +891,35 @@ function literalComparison(op: '<' | '<=' | '>' | '>=', lit: number | string, f:
     };
   }
   const n = lit;
-  if (key !== undefined) {
+  if (acc !== undefined) {
+    const { tag, key } = acc;
     switch (op) {
       case '<':
-        return (e) => {
-          if (e === null || typeof e !== 'object') return null;
-          const v = (e as Obj)[key];
+        return (e, b) => {
+          const o = tag < 0 ? e : b[tag];
+          if (o === null || typeof o !== 'object') return null;
+          const v = (o as Obj)[key];
           return typeof v === 'number' ? v < n : null;
         };
       case '<=':
-        return (e) => {
-          if (e === null || typeof e !== 'object') return null;
-          const v = (e as Obj)[key];
+        return (e, b) => {
+          const o = tag < 0 ? e : b[tag];
+          if (o === null || typeof o !== 'object') return null;
+          const v = (o as Obj)[key];
           return typeof v === 'number' ? v <= n : null;
         };
       case '>':
-        return (e) => {
-          if (e === null || typeof e !== 'object') return null;
-          const v = (e as Obj)[key];
+        return (e, b) => {
+          const o = tag < 0 ? e : b[tag];
+          if (o === null || typeof o !== 'object') return null;
+          const v = (o as Obj)[key];
           return typeof v === 'number' ? v > n : null;
         };
       case '>=':
-        return (e) => {
-          if (e === null || typeof e !== 'object') return null;
-          const v = (e as Obj)[key];
+        return (e, b) => {
+          const o = tag < 0 ? e : b[tag];
+          if (o === null || typeof o !== 'object') return null;
+          const v = (o as Obj)[key];
           return typeof v === 'number' ? v >= n : null;
         };
     }
@@ -916,6 +946,63 @@ function literalComparison(op: '<' | '<=' | '>' | '>=', lit: number | string, f:
         return typeof v === 'number' ? v >= n : null;
       };
   }
+}
+
+const OP_LT = 0;
+const OP_LE = 1;
+const OP_GT = 2;
+const OP_GE = 3;
+const OP_CODES: Record<'<' | '<=' | '>' | '>=', number> = { '<': OP_LT, '<=': OP_LE, '>': OP_GT, '>=': OP_GE };
+
+/** `x op y` where both are simple accesses (`price > a.price`): both reads and the comparison in one closure. */
+function fusedRelational(op: '<' | '<=' | '>' | '>=', l: Access, r: Access): Evaluator {
+  const lt = l.tag;
+  const lk = l.key;
+  const rt = r.tag;
+  const rk = r.key;
+  const code = OP_CODES[op];
+  return (e, b) => {
+    const lo = lt < 0 ? e : b[lt];
+    if (lo === null || typeof lo !== 'object') return null;
+    const x = (lo as Obj)[lk];
+    const ro = rt < 0 ? e : b[rt];
+    if (ro === null || typeof ro !== 'object') return null;
+    const y = (ro as Obj)[rk];
+    if (typeof x === 'number') {
+      if (typeof y !== 'number') return null;
+    } else if (typeof x !== 'string' || typeof y !== 'string') {
+      return null;
+    }
+    switch (code) {
+      case OP_LT:
+        return x < y;
+      case OP_LE:
+        return x <= y;
+      case OP_GT:
+        return x > y;
+      default:
+        return x >= y;
+    }
+  };
+}
+
+/** `x = y` / `x != y` where both are simple accesses (`country != a.country`). */
+function fusedEquality(l: Access, r: Access, neg: boolean): Evaluator {
+  const lt = l.tag;
+  const lk = l.key;
+  const rt = r.tag;
+  const rk = r.key;
+  return (e, b) => {
+    const lo = lt < 0 ? e : b[lt];
+    if (lo === null || typeof lo !== 'object') return null;
+    const x = (lo as Obj)[lk];
+    if (x === undefined || x === null || typeof x === 'object') return null;
+    const ro = rt < 0 ? e : b[rt];
+    if (ro === null || typeof ro !== 'object') return null;
+    const y = (ro as Obj)[rk];
+    if (y === undefined || y === null || typeof y === 'object') return null;
+    return (x === y) !== neg;
+  };
 }
 
 function relationalEv(cmp: Comparator, f: Evaluator, g: Evaluator): Evaluator {

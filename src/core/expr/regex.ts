@@ -51,6 +51,8 @@ export interface RegexLimits {
   maxDepth: number;
   /** Longest pattern accepted, in code points. */
   maxPatternLength: number;
+  /** Memory bound of the lazy DFA: transition-table entries cached before the cache is flushed. */
+  maxDfaTableEntries: number;
 }
 
 export const DEFAULT_REGEX_LIMITS: Readonly<RegexLimits> = Object.freeze({
@@ -58,6 +60,7 @@ export const DEFAULT_REGEX_LIMITS: Readonly<RegexLimits> = Object.freeze({
   maxProgramSize: 20_000,
   maxDepth: 100,
   maxPatternLength: 10_000,
+  maxDfaTableEntries: 1 << 18,
 });
 
 export interface CompiledRegex {
@@ -84,7 +87,7 @@ export function compileRegex(pattern: string, limits: Partial<RegexLimits> = {})
     );
   }
   const prog = new ProgramBuilder().build(stripped);
-  const machine = new Machine(prog);
+  const machine = new Machine(prog, lim.maxDfaTableEntries);
   const matches = prog.hasAssertions ? (s: string) => machine.runNfa(s) : (s: string) => machine.runDfa(s);
   return { source: pattern, mode: prog.hasAssertions ? 'nfa' : 'dfa', matches };
 }
@@ -949,8 +952,6 @@ function dollarHolds(s: string, i: number): boolean {
   return false;
 }
 
-const DFA_TABLE_BUDGET = 1 << 18; // entries (Int32) across all cached states of one regex
-
 class Machine {
   private readonly classPoints: Int32Array;
   private readonly asciiClass: Uint16Array;
@@ -964,8 +965,13 @@ class Machine {
   private readonly mark: Uint32Array;
   private markGen = 0;
   private readonly stack: Int32Array;
+  private clist: SparseSet | undefined;
+  private nlist: SparseSet | undefined;
 
-  constructor(private readonly prog: Program) {
+  constructor(
+    private readonly prog: Program,
+    dfaTableEntries: number,
+  ) {
     const pts = new Set<number>([0]);
     for (const r of prog.sets) {
       for (let i = 0; i < r.length; i += 2) {
@@ -982,7 +988,7 @@ class Machine {
       for (let k = 0; k < this.numClasses; k++) m[k] = inRanges(r, this.classPoints[k]) ? 1 : 0;
       return m;
     });
-    this.maxStates = Math.max(8, Math.floor(DFA_TABLE_BUDGET / this.numClasses));
+    this.maxStates = Math.max(8, Math.floor(dfaTableEntries / this.numClasses));
     this.mark = new Uint32Array(prog.op.length);
     this.stack = new Int32Array(prog.op.length * 3 + 3);
   }
@@ -1106,9 +1112,11 @@ class Machine {
   // ---- NFA simulation over state sets (programs with assertions) ----
 
   runNfa(s: string): boolean {
+    // The two state sets are reused between calls (matching never re-enters).
     const size = this.prog.op.length;
-    let clist = new SparseSet(size);
-    let nlist = new SparseSet(size);
+    let clist = this.clist ?? (this.clist = new SparseSet(size));
+    let nlist = this.nlist ?? (this.nlist = new SparseSet(size));
+    clist.clear();
     const { op, a } = this.prog;
     this.addThread(clist, 0, s, 0);
     const n = s.length;

@@ -4,7 +4,11 @@
  * order and answers, per item, whether it was accepted.
  */
 
-export type RejectReason = 'invalid_json' | 'not_an_object' | 'missing_type' | 'missing_time';
+/**
+ * Why an event was rejected: not JSON, not a JSON object, no usable type or time field for any rule, or an
+ * unexpected error while processing it (logged).
+ */
+export type RejectReason = 'invalid_json' | 'not_an_object' | 'missing_type' | 'missing_time' | 'processing_error';
 
 /** One item as received, with where it came from when the source can tell. */
 export interface SourcedEvent {

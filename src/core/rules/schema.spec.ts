@@ -277,6 +277,12 @@ describe('YAML rules: errors point at file:line:column', () => {
     expect(where(diagnostics)).toEqual(["rules/test.yaml:5:5: duplicate rule id 'same' (first defined at line 1)"]);
   });
 
+  it('reports an alias to no anchor and leaves the rule out', () => {
+    const { rules, diagnostics } = parse(yaml('id: r', 'pattern: A', 'description: *nowhere'));
+    expect(rules).toEqual([]);
+    expect(where(diagnostics)).toEqual(['rules/test.yaml:3:14: unknown alias *nowhere']);
+  });
+
   it('reports a document that is not a mapping', () => {
     expect(errorsOf(yaml('- id: r', '  pattern: A'))).toEqual([
       'rules/test.yaml:1:1: a rule must be a mapping of keys (id: ..., pattern: ...), found a list',

@@ -8,9 +8,18 @@ export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const CHART_DIR = path.join(ROOT, 'helm', 'cepheus');
 export const SCRATCH = path.join(ROOT, '.cache', 'deploy-test');
 
+const created: string[] = [];
+
+/** A fresh directory under .cache/deploy-test; removeScratch() deletes this test file's ones. */
 export function scratchDir(prefix: string): string {
   fs.mkdirSync(SCRATCH, { recursive: true });
-  return fs.mkdtempSync(path.join(SCRATCH, `${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(SCRATCH, `${prefix}-`));
+  created.push(dir);
+  return dir;
+}
+
+export function removeScratch(): void {
+  for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /**
@@ -37,15 +46,15 @@ export function readYaml(file: string): unknown {
 
 /**
  * Helm's coalescing of user values over chart defaults: maps merge recursively, anything
- * else replaces, and a null deletes the default.
+ * else replaces, and a null deletes the default (coalesceValues({}, user) drops the nulls).
  */
 export function coalesceValues(defaults: Values, user: Values): Values {
   const out: Values = { ...defaults };
   for (const [key, value] of Object.entries(user)) {
     if (value === null) {
       delete out[key];
-    } else if (isMap(value) && isMap(out[key])) {
-      out[key] = coalesceValues(out[key] as Values, value);
+    } else if (isMap(value)) {
+      out[key] = coalesceValues(isMap(out[key]) ? (out[key] as Values) : {}, value);
     } else {
       out[key] = value;
     }

@@ -4,12 +4,13 @@
  * `ns:name`, out-of-range `timer:at` fields, unordered time periods, ...) by throwing a RuleError that points at
  * the offending text.
  *
- * Throwing from a postprocessor is safe here because every construct that validates is only ever predicted where
- * it can be part of the final parse (the grammar has exactly one parse per input), and a postprocessor only runs
- * once all of its tokens have been read, i.e. after any earlier syntax error has already been reported.
+ * Throwing from a postprocessor is safe: nearley runs one when its rule has read all of its tokens, so any earlier
+ * syntax error has already been reported, and the constructs that validate (guards, observers, time periods,
+ * repeat ranges, arrows, every-distinct, like escapes, indexes) have no other reading of their tokens in this
+ * unambiguous grammar, so an invalid one makes the whole input invalid.
  *
- * Every function takes nearley's `d` (the values of the rule's symbols) and stays O(1) apart from the n-ary
- * operators, which copy their child list once per operand.
+ * Every function takes nearley's `d` (the values of the rule's symbols) and runs in constant time; the n-ary
+ * operators record their operands in a persistent list that {@link finalizePattern} turns into arrays once.
  */
 import type {
   AndPattern,
@@ -236,8 +237,8 @@ export function duration(d: [DurationPart[]]): Duration {
 
 interface CronItemArg {
   item: CronItem;
-  /** The numbers of the item and where each is, for range checks. */
-  numbers: Array<{ value: number; token: Token }>;
+  /** The numbers of the item and where each is written, for the range checks of its field. */
+  numbers: Array<{ value: number; at: Spanned }>;
   span: Span;
 }
 
@@ -269,7 +270,7 @@ export function cronStar(d: [Token]): CronItemArg {
 
 export function cronValue(d: [Token]): CronItemArg {
   const value = integer(d[0], 'a timer:at value');
-  return { item: { kind: 'value', value }, numbers: [{ value, token: d[0] }], span: tokenSpan(d[0]) };
+  return { item: { kind: 'value', value }, numbers: [{ value, at: d[0] }], span: tokenSpan(d[0]) };
 }
 
 export function cronRange(d: [Token, Token, Token]): CronItemArg {
@@ -278,8 +279,8 @@ export function cronRange(d: [Token, Token, Token]): CronItemArg {
   return {
     item: { kind: 'range', low, high },
     numbers: [
-      { value: low, token: d[0] },
-      { value: high, token: d[2] },
+      { value: low, at: d[0] },
+      { value: high, at: d[2] },
     ],
     span: span(d[0], d[2]),
   };
@@ -304,8 +305,8 @@ function durationOf(arg: TimeArg | undefined, at: Spanned, what: string): Durati
 function positiveIntegerOf(arg: TimeArg | undefined, at: Spanned, what: string): number {
   if (!arg) fail(at, `${what} is missing`);
   if (arg.kind === 'expr' && arg.expr.kind === 'literal' && typeof arg.expr.value === 'number') {
-    const text = arg.expr.value;
-    if (Number.isSafeInteger(text) && text >= 1) return text;
+    const value = arg.expr.value;
+    if (Number.isSafeInteger(value) && value >= 1) return value;
   }
   return fail(arg, `${what} must be a positive integer`);
 }
@@ -313,7 +314,8 @@ function positiveIntegerOf(arg: TimeArg | undefined, at: Spanned, what: string):
 function arity(args: TimeArg[], min: number, max: number, qualified: string, close: Token, usage: string): void {
   if (args.length < min || args.length > max) {
     const at = args.length > max ? args[max] : close;
-    fail(at, `${qualified} takes ${min === max ? min : `${min} to ${max}`} parameter${max === 1 ? '' : 's'}: ${usage}`);
+    const count = min === max ? `${min}` : max === min + 1 ? `${min} or ${max}` : `${min} to ${max}`;
+    fail(at, `${qualified} takes ${count} parameter${max === 1 ? '' : 's'}: ${usage}`);
   }
 }
 
@@ -332,18 +334,16 @@ function cronField(arg: TimeArg, field: (typeof CRON_FIELDS)[number]): CronField
   if (arg.kind === 'cron') {
     items = arg.items;
   } else if (arg.expr.kind === 'literal' && typeof arg.expr.value === 'number') {
-    const token = { text: String(arg.expr.value), offset: arg.span.offset, line: arg.span.line, col: arg.span.column };
     const value = arg.expr.value;
     if (!Number.isSafeInteger(value)) fail(arg, `timer:at ${field.label} must be whole numbers, got ${value}`);
-    items = [{ item: { kind: 'value', value }, numbers: [{ value, token: token as Token }], span: arg.span }];
+    items = [{ item: { kind: 'value', value }, numbers: [{ value, at: arg }], span: arg.span }];
   } else {
     return fail(arg, `timer:at ${field.label}: expected a number, *, */n, lo:hi or a [list]`);
   }
   for (const it of items) {
-    if (it.item.kind === 'any' && arg.kind === 'cron' && arg.list) fail(it, `'*' cannot be part of a timer:at list`);
     for (const n of it.numbers) {
       if (n.value < field.min || n.value > field.max) {
-        fail(it.numbers.length === 1 ? it : n.token, `timer:at ${field.label} must be between ${field.min} and ${field.max}, got ${n.value}`);
+        fail(n.at, `timer:at ${field.label} must be between ${field.min} and ${field.max}, got ${n.value}`);
       }
     }
     if (it.item.kind === 'range' && it.item.low > it.item.high) {

@@ -1,0 +1,75 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadRuleFiles } from './rule-files';
+
+describe('loadRuleFiles', () => {
+  let dir: string;
+  const write = (name: string, text: string) => writeFileSync(join(dir, name), text);
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cepheus-rule-files-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads *.yaml, *.yml and *.cep of a directory sorted by name, skipping other files and subdirectories', async () => {
+    write('b.yml', 'id: b\npattern: B\n');
+    write('a.cep', "@name('a') select * from pattern [A]\n");
+    write('c.yaml', 'id: c1\npattern: C\n---\nid: c2\npattern: C\n');
+    write('notes.md', 'id: nope');
+    write('old.yaml.bak', 'id: [');
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'sub', 'd.yaml'), 'id: [');
+    const loaded = await loadRuleFiles(dir);
+    expect(loaded.diagnostics).toEqual([]);
+    expect(loaded.rules.map((r) => r.id)).toEqual(['a', 'b', 'c1', 'c2']);
+    expect(loaded.files).toEqual(['a.cep', 'b.yml', 'c.yaml'].map((f) => join(dir, f)));
+  });
+
+  it('reads a single file', async () => {
+    write('one.yaml', 'id: one\npattern: A\n');
+    const loaded = await loadRuleFiles(join(dir, 'one.yaml'));
+    expect(loaded.rules.map((r) => [r.id, r.origin?.file])).toEqual([['one', join(dir, 'one.yaml')]]);
+  });
+
+  it('reports an id used again in a later file at the later occurrence and keeps the first rule', async () => {
+    write('1.yaml', 'id: same\npattern: A\n');
+    write('2.cep', "// again\n@name('same') select * from pattern [B]\n");
+    const loaded = await loadRuleFiles(dir);
+    expect(loaded.rules.map((r) => r.pattern)).toEqual(['A']);
+    expect(loaded.diagnostics).toEqual([
+      {
+        severity: 'error',
+        message: `duplicate rule id 'same' (first defined at ${join(dir, '1.yaml')}:1:5)`,
+        line: 2,
+        column: 7,
+        length: 6,
+        file: join(dir, '2.cep'),
+      },
+    ]);
+  });
+
+  it('ignores a UTF-8 byte-order mark so that columns stay those an editor shows', async () => {
+    write('bom.yaml', '\ufeffid: r\nseverity: bad\npattern: A\n');
+    const loaded = await loadRuleFiles(dir);
+    expect(loaded.diagnostics.map((d) => [d.line, d.column])).toEqual([[2, 11]]);
+    expect(loaded.sources.get(join(dir, 'bom.yaml'))!.startsWith('id: r')).toBe(true);
+  });
+
+  it('reports unreadable paths, rule-less directories and files of another kind as diagnostics', async () => {
+    write('rules.txt', 'x');
+    const missing = await loadRuleFiles(join(dir, 'missing'));
+    expect(missing.diagnostics.map((d) => d.message)).toEqual(['cannot read rules: no such file or directory']);
+    const empty = await loadRuleFiles(dir);
+    expect(empty.diagnostics.map((d) => [d.file, d.message])).toEqual([[dir, 'no rule files (*.yaml, *.yml, *.cep) in this directory']]);
+    const other = await loadRuleFiles(join(dir, 'rules.txt'));
+    expect(other.diagnostics.map((d) => d.message)).toEqual(['not a rule file: expected a name ending in .yaml, .yml or .cep']);
+  });
+
+  it('reads several paths in order and each file once', async () => {
+    write('x.yaml', 'id: x\npattern: A\n');
+    write('y.yaml', 'id: y\npattern: A\n');
+    const loaded = await loadRuleFiles([join(dir, 'y.yaml'), dir]);
+    expect(loaded.rules.map((r) => r.id)).toEqual(['y', 'x']);
+    expect(loaded.diagnostics).toEqual([]);
+  });
+});

@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultConfig, loadConfig, VARIABLES } from './config';
+
+const ROOT = join(__dirname, '..', '..');
+
+describe('loadConfig', () => {
+  it('gives the embedded defaults for an empty environment', () => {
+    const { config, errors } = loadConfig({}, ROOT);
+    expect(errors).toEqual([]);
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      rulesDir: join(ROOT, 'rules'),
+      apiToken: null,
+      logLevel: 'info',
+      maxPartialMatchesPerKey: 10_000,
+      alertsBufferSize: 1000,
+      limits: { eventsBodyBytes: 1024 * 1024, eventsPerRequest: 10_000, rulesBodyBytes: 64 * 1024 },
+      kafka: null,
+      redis: null,
+    });
+  });
+
+  it('reads every variable', () => {
+    const { config, errors, warnings } = loadConfig(
+      {
+        PORT: '9000',
+        HOST: '127.0.0.1',
+        RULES_DIR: 'rules',
+        API_TOKEN: 'a-long-enough-token-value',
+        LOG_LEVEL: 'DEBUG',
+        MAX_PARTIAL_MATCHES_PER_KEY: '50',
+        ALERTS_BUFFER_SIZE: '7',
+        RULES_RELOAD_DEBOUNCE_MS: '0',
+        EVENTS_MAX_BODY_BYTES: '2MiB',
+        EVENTS_MAX_PER_REQUEST: '5',
+        RULES_MAX_BODY_BYTES: '32KiB',
+        SHUTDOWN_TIMEOUT_MS: '500',
+        KAFKA_BROKERS: 'k1:9092, k2:9093',
+        KAFKA_CLIENT_ID: 'c',
+        KAFKA_GROUP_ID: 'g',
+        ALERTS_TOPIC: 'alerts',
+        DLQ_TOPIC: 'dlq',
+        REDIS_URL: 'redis://redis:6379/0',
+      },
+      ROOT,
+    );
+    expect(errors).toEqual([]);
+    expect(config).toEqual({
+      port: 9000,
+      host: '127.0.0.1',
+      rulesDir: join(ROOT, 'rules'),
+      apiToken: 'a-long-enough-token-value',
+      logLevel: 'debug',
+      maxPartialMatchesPerKey: 50,
+      alertsBufferSize: 7,
+      rulesReloadDebounceMs: 0,
+      limits: { eventsBodyBytes: 2 * 1024 * 1024, eventsPerRequest: 5, rulesBodyBytes: 32 * 1024 },
+      shutdownTimeoutMs: 500,
+      kafka: { brokers: ['k1:9092', 'k2:9093'], clientId: 'c', groupId: 'g', alertsTopic: 'alerts', dlqTopic: 'dlq' },
+      redis: { url: 'redis://redis:6379/0' },
+    });
+    // Kafka and Redis are validated now and used by later versions: say so.
+    expect(warnings.join('\n')).toMatch(/KAFKA_BROKERS is set, but/);
+    expect(warnings.join('\n')).toMatch(/REDIS_URL is set, but/);
+  });
+
+  it('reports one line per bad value, naming the variable, the value and what is expected', () => {
+    const { config, errors } = loadConfig(
+      {
+        PORT: '70000',
+        API_TOKEN: 'has space',
+        EVENTS_MAX_BODY_BYTES: 'lots',
+        KAFKA_BROKERS: 'k1:9092,nohost',
+        ALERTS_TOPIC: 'bad topic',
+        REDIS_URL: 'redis://:pw@',
+      },
+      ROOT,
+    );
+    expect(config).toBeUndefined();
+    expect(errors).toEqual([
+      'PORT="70000": expected an integer from 0 to 65535',
+      'API_TOKEN=<hidden>: expected printable ASCII characters without spaces',
+      'EVENTS_MAX_BODY_BYTES="lots": expected a size from 1024 bytes to 256 MiB (e.g. 65536, 64KiB, 1MiB)',
+      'ALERTS_TOPIC="bad topic": expected a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)',
+      'KAFKA_BROKERS="k1:9092,nohost": expected a comma-separated list of host:port (bad: "nohost")',
+      'REDIS_URL="redis://:***@": expected a URL like redis://host:6379/0 or rediss://user:password@host:6380',
+    ]);
+  });
+
+  it('tolerates a missing default rules directory but not a missing explicit one; RULES_DIR="" means none', () => {
+    const missingDefault = loadConfig({}, '/nonexistent');
+    expect(missingDefault.config?.rulesDir).toBeNull();
+    expect(missingDefault.warnings[0]).toMatch(/RULES_DIR is not set/);
+    expect(loadConfig({ RULES_DIR: 'nope' }, '/nonexistent').errors[0]).toMatch(/^RULES_DIR="nope": expected an existing directory/);
+    expect(loadConfig({ RULES_DIR: '' }, ROOT).config?.rulesDir).toBeNull();
+  });
+
+  it('defaultConfig is the configuration of an empty environment without rule files', () => {
+    expect(defaultConfig({ port: 1 })).toMatchObject({ port: 1, rulesDir: null, logLevel: 'info' });
+  });
+
+  it('every variable is documented in docs/service.md', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'service.md'), 'utf8');
+    for (const v of VARIABLES) expect([v.name, doc.includes(`\`${v.name}\``)]).toEqual([v.name, true]);
+  });
+});

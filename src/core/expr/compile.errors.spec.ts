@@ -1,0 +1,200 @@
+import { RuleError } from '../language/diagnostics';
+import { compileExpression, compilePredicate } from './compile';
+import { parseTestExpression as parse } from './testing/expr-parser';
+import type { ExprScope, TagInfo } from './types';
+
+const TAGS: Record<string, TagInfo> = {
+  a: { slot: 0, multi: false },
+  r: { slot: 1, multi: true },
+};
+
+function scopeOf(opts: { tagsOnly?: boolean; unavailable?: Record<string, string> } = {}): ExprScope {
+  return {
+    resolve: (name) => (Object.prototype.hasOwnProperty.call(TAGS, name) ? TAGS[name] : undefined),
+    unavailable: (name) => opts.unavailable?.[name],
+    tagsOnly: opts.tagsOnly ?? false,
+  };
+}
+
+interface Expected {
+  line: number;
+  column: number;
+  length?: number;
+  message: RegExp;
+}
+
+function errorsOf(f: () => unknown): RuleError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof RuleError) return e;
+    throw e;
+  }
+  throw new Error('expected a RuleError');
+}
+
+function expectErrors(text: string, expected: Expected[], scope: ExprScope = scopeOf()): void {
+  const error = errorsOf(() => compileExpression(parse(text), scope));
+  expect(error.diagnostics).toHaveLength(expected.length);
+  expected.forEach((want, i) => {
+    const d = error.diagnostics[i];
+    expect(d.severity).toBe('error');
+    expect(d.message).toMatch(want.message);
+    expect({ line: d.line, column: d.column }).toEqual({ line: want.line, column: want.column });
+    if (want.length !== undefined) expect(d.length).toBe(want.length);
+  });
+}
+
+type Case = [title: string, expression: string, expected: Expected[]];
+
+function cases(title: string, rows: Case[], scope?: ExprScope): void {
+  describe(title, () => {
+    it.each(rows)('%s: %j', (_title, text, expected) => expectErrors(text, expected, scope));
+  });
+}
+
+cases('unknown functions and wrong arity', [
+  ['an unknown function lists the known ones', 'price > avg(price)', [
+    { line: 1, column: 9, length: 10, message: /^unknown function 'avg' \(known functions: abs, coalesce, length, lower, max, min, upper\)$/ },
+  ]],
+  ['errors inside the arguments of an unknown function are reported too', "foo('a' * 2)", [
+    { line: 1, column: 5, message: /arithmetic '\*' needs numbers, not a string/ },
+    { line: 1, column: 1, message: /unknown function 'foo'/ },
+  ]],
+  ['abs() without an argument', 'abs()', [{ line: 1, column: 1, length: 5, message: /^abs\(\) takes 1 argument, got 0$/ }]],
+  ['abs() with two arguments', 'abs(1, 2)', [{ line: 1, column: 1, message: /abs\(\) takes 1 argument, got 2/ }]],
+  ['lower() with two arguments', 'lower(name, 1)', [{ line: 1, column: 1, message: /lower\(\) takes 1 argument, got 2/ }]],
+  ['length() without an argument', 'length()', [{ line: 1, column: 1, message: /length\(\) takes 1 argument, got 0/ }]],
+  ['coalesce() with one argument (Esper needs two)', 'coalesce(x)', [{ line: 1, column: 1, message: /coalesce\(\) takes at least 2 arguments, got 1/ }]],
+  ['min() with one argument (Esper needs two)', 'min(x)', [{ line: 1, column: 1, message: /min\(\) takes at least 2 arguments, got 1/ }]],
+  ['max() without arguments', 'max()', [{ line: 1, column: 1, message: /max\(\) takes at least 2 arguments, got 0/ }]],
+]);
+
+cases('type clashes known at compile time', [
+  ['comparing a number with a string', "5 > 'x'", [
+    { line: 1, column: 1, length: 7, message: /^cannot compare a number with a string using '>'$/ },
+  ]],
+  ['= between a number and a string (no coercion, as Esper)', "1 = '1'", [
+    { line: 1, column: 1, message: /cannot compare a number with a string \('=' does not convert between types\)/ },
+  ]],
+  ['!= between a boolean and a number', 'true != 1', [{ line: 1, column: 1, message: /cannot compare a boolean with a number/ }]],
+  ['< on booleans', 'flag < true', [{ line: 1, column: 1, message: /'<' compares numbers or strings, not booleans/ }]],
+  ['arithmetic on a string', "'a' * 2", [{ line: 1, column: 1, length: 3, message: /^arithmetic '\*' needs numbers, not a string$/ }]],
+  ['arithmetic on a boolean (right operand)', 'price + true', [{ line: 1, column: 9, length: 4, message: /arithmetic '\+' needs numbers, not a boolean/ }]],
+  ['unary minus on a string', "-'a'", [{ line: 1, column: 2, message: /unary '-' needs a number, not a string/ }]],
+  ['not on a number', 'not 5', [{ line: 1, column: 5, length: 1, message: /^'not' needs a boolean, not a number$/ }]],
+  ['and on a string', "flag and 'yes'", [{ line: 1, column: 10, message: /'and' needs boolean operands, not a string/ }]],
+  ['or on a number', '1 or flag', [{ line: 1, column: 1, message: /'or' needs boolean operands, not a number/ }]],
+  ['abs() of a string', "abs('x')", [{ line: 1, column: 5, length: 3, message: /^abs\(\) needs a number, not a string$/ }]],
+  ['lower() of a number', 'lower(5)', [{ line: 1, column: 7, message: /lower\(\) needs a string, not a number/ }]],
+  ['length() of a number', 'length(5)', [{ line: 1, column: 8, message: /length\(\) needs a string or an array, not a number/ }]],
+  ['min() of a string', "min(price, 'x')", [{ line: 1, column: 12, message: /min\(\) needs numbers, not a string/ }]],
+  ['coalesce() of a number and a string', "coalesce(price, 1, 'x')", [
+    { line: 1, column: 20, message: /coalesce\(\) mixes a number with a string/ },
+  ]],
+  ['between on a string with number bounds', "'x' between 1 and 2", [
+    { line: 1, column: 13, length: 1, message: /'between' range mixes a string with a number/ },
+  ]],
+  ['between with a boolean bound', 'price between true and 2', [
+    { line: 1, column: 15, message: /'between' ranges need numbers or strings, not a boolean/ },
+  ]],
+  ['in-range with a string bound', "price in [1:'z']", [{ line: 1, column: 13, message: /'in' range mixes a number with a string/ }]],
+  ['in-list value of another type', "5 in (1, 'a', true)", [
+    { line: 1, column: 10, message: /'in' compares a number with a string/ },
+    { line: 1, column: 15, message: /'in' compares a number with a boolean/ },
+  ]],
+  ['like on a boolean', "true like 'a%'", [{ line: 1, column: 1, message: /'like' needs a string \(or a number\) to match, not a boolean/ }]],
+  ['like with a number pattern', 'name like 5', [{ line: 1, column: 11, message: /the like pattern must be a string, not a number/ }]],
+  ['like with a null pattern', 'name like null', [{ line: 1, column: 11, message: /the like pattern is null/ }]],
+  ['regexp on a boolean', "false regexp 'a'", [{ line: 1, column: 1, message: /'regexp' needs a string \(or a number\) to match, not a boolean/ }]],
+  ['regexp with a boolean pattern', 'name regexp true', [{ line: 1, column: 13, message: /the regexp pattern must be a string, not a boolean/ }]],
+]);
+
+cases('invalid like and regexp patterns, at the pattern', [
+  ['like pattern ending with the escape character', "name like 'abc\\'", [
+    { line: 1, column: 11, length: 6, message: /^invalid like pattern: the like pattern ends with the escape character '\\'$/ },
+  ]],
+  ['like escape of two characters', "name like 'a' escape '!!'", [
+    { line: 1, column: 1, message: /the like escape must be a single character, not '!!'/ },
+  ]],
+  ['regexp with an unclosed group', "name regexp '(ab'", [
+    { line: 1, column: 13, length: 5, message: /^invalid regexp pattern: unclosed group: missing '\)' at position 0 of the regexp$/ },
+  ]],
+  ['regexp with a backreference', "name regexp '(a)\\1'", [{ line: 1, column: 13, message: /backreferences .* are not supported/ }]],
+  ['regexp with a look-ahead', "name regexp 'a(?=b)'", [{ line: 1, column: 13, message: /look-ahead .* is not supported/ }]],
+  ['regexp with a possessive quantifier', "name regexp 'a*+b'", [{ line: 1, column: 13, message: /possessive quantifiers/ }]],
+  ['regexp with a repetition count above the limit', "name regexp 'a{5000}'", [
+    { line: 1, column: 13, message: /repetition count above the limit of 1000/ },
+  ]],
+  ['regexp that would compile to too many states', "name regexp '((a{30}){30}){30}'", [
+    { line: 1, column: 13, message: /regexp is too large/ },
+  ]],
+  ['regexp with a dangling quantifier', "name regexp '*a'", [{ line: 1, column: 13, message: /dangling meta character '\*'/ }]],
+]);
+
+cases('paths: unknown, unavailable and misused tags', [
+  ['indexing a tag that binds one event', 'a[0].price > 1', [
+    { line: 1, column: 1, length: 10, message: /^tag 'a' is not repeated: it binds one event and cannot be indexed$/ },
+  ]],
+  ['a property of a repeated tag without an index', 'r.price > 1', [
+    { line: 1, column: 1, length: 7, message: /tag 'r' is repeated and binds an array of events: index it, as in r\[0\]\.price/ },
+  ]],
+]);
+
+cases(
+  'paths where there is no current event (emit fields, every-distinct keys)',
+  [
+    ['a name that is no tag', 'a.price + x.price', [{ line: 1, column: 11, length: 7, message: /^unknown tag 'x'$/ }]],
+    ['a bare property name', 'price', [{ line: 1, column: 1, message: /^unknown tag 'price'$/ }]],
+  ],
+  scopeOf({ tagsOnly: true }),
+);
+
+cases(
+  'paths naming a tag that cannot be used at this point: the scope gives the reason',
+  [
+    ['a tag bound later', 'price > b.price', [
+      { line: 1, column: 9, length: 7, message: /^tag 'b' is bound later in the pattern$/ },
+    ]],
+    ['the reason wins over tagsOnly', 'b', [{ line: 1, column: 1, message: /^tag 'b' is bound later in the pattern$/ }]],
+  ],
+  scopeOf({ unavailable: { b: "tag 'b' is bound later in the pattern" } }),
+);
+
+describe('several errors are collected in one RuleError, each at its own line and column', () => {
+  it('reports every problem of a multi-line expression', () => {
+    expectErrors("abs('x') > 1\n  and lower(1) = 'a'\n  and   avg(p) > 2\n  or 5 > 'y'", [
+      { line: 1, column: 5, message: /abs\(\) needs a number, not a string/ },
+      { line: 2, column: 13, message: /lower\(\) needs a string, not a number/ },
+      { line: 3, column: 9, message: /unknown function 'avg'/ },
+      { line: 4, column: 6, message: /cannot compare a number with a string/ },
+    ]);
+  });
+
+  it('the RuleError message lists line:column: message for each', () => {
+    const error = errorsOf(() => compileExpression(parse("'a' * 2 > 1 or not 5"), scopeOf()));
+    expect(error.message).toBe("1:1: arithmetic '*' needs numbers, not a string\n1:20: 'not' needs a boolean, not a number");
+  });
+
+  it('an erroneous operand does not cause a second error in its parent', () => {
+    expectErrors("abs('x') > 'y'", [{ line: 1, column: 5, message: /abs\(\) needs a number/ }]);
+  });
+});
+
+describe('compilePredicate errors', () => {
+  it('a predicate must be boolean', () => {
+    const error = errorsOf(() => compilePredicate([parse('price > 1'), parse('price + 1'), parse("'yes'")], scopeOf()));
+    expect(error.diagnostics.map((d) => [d.line, d.column, d.message])).toEqual([
+      [1, 1, 'a condition must be boolean, not number'],
+      [1, 1, 'a condition must be boolean, not string'],
+    ]);
+  });
+
+  it('collects the errors of all predicates', () => {
+    const error = errorsOf(() => compilePredicate([parse("5 > 'x'"), parse('nope(1)')], scopeOf()));
+    expect(error.diagnostics.map((d) => d.message)).toEqual([
+      "cannot compare a number with a string using '>'",
+      expect.stringMatching(/^unknown function 'nope'/),
+    ]);
+  });
+});

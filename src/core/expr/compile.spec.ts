@@ -1,0 +1,706 @@
+import fc from 'fast-check';
+import * as fs from 'fs';
+import * as path from 'path';
+import { compileExpression, compilePredicate } from './compile';
+import { parseTestExpression as parse } from './testing/expr-parser';
+import type { Bindings, EventRecord, ExprScope, TagInfo } from './types';
+
+/** Tags in scope for most tests: a and b bind one event each, r is repeated and binds an array. */
+const TAGS: Record<string, TagInfo> = {
+  a: { slot: 0, multi: false },
+  b: { slot: 1, multi: false },
+  r: { slot: 2, multi: true },
+};
+
+function scopeOf(opts: { tags?: Record<string, TagInfo>; tagsOnly?: boolean; unavailable?: Record<string, string> } = {}): ExprScope {
+  const tags = opts.tags ?? TAGS;
+  return {
+    resolve: (name) => (Object.prototype.hasOwnProperty.call(tags, name) ? tags[name] : undefined),
+    unavailable: (name) => opts.unavailable?.[name],
+    tagsOnly: opts.tagsOnly ?? false,
+  };
+}
+
+const A = { price: 10, country: 'DE', user: 'u1', geo: { country: 'DE' } };
+const B = { price: 20, country: 'FR', user: 'u1' };
+const R = [{ price: 1 }, { price: 2 }, { price: 3 }];
+const BINDINGS: Bindings = [A, B, R];
+
+function evaluate(text: string, event?: unknown, bindings: Bindings = BINDINGS): unknown {
+  return compileExpression(parse(text), scopeOf()).evaluate(event as EventRecord | undefined, bindings);
+}
+
+type Row = [expression: string, event: unknown, expected: unknown];
+
+function table(title: string, rows: Row[]): void {
+  describe(title, () => {
+    it.each(rows)('%s on %j gives %j', (text, event, expected) => {
+      expect(evaluate(text, event)).toEqual(expected);
+    });
+  });
+}
+
+const E = { price: 15, qty: 3, zero: 0, name: 'Widget', flag: true, off: false, nil: null, neg: -4.5, items: [{ sku: 'A1' }, { sku: 'B2' }], geo: { country: 'DE', city: { name: 'Berlin' } }, tags: ['x', 'y'], nums: [1, 2, null], t: true, f: false, n: null };
+
+table('literals and properties of the current event', [
+  ['42', E, 42],
+  ["'text'", E, 'text'],
+  ['true', E, true],
+  ['null', E, null],
+  ['price', E, 15],
+  ['name', E, 'Widget'],
+  ['flag', E, true],
+  ['nil', E, null],
+  ['missing', E, null],
+  ['geo', E, { country: 'DE', city: { name: 'Berlin' } }],
+  ['geo.country', E, 'DE'],
+  ['geo.city.name', E, 'Berlin'],
+  ['geo.missing', E, null],
+  ['geo.country.length', E, null], // strings are not indexed
+  ['missing.deeper.still', E, null],
+  ['items[0].sku', E, 'A1'],
+  ['items[1].sku', E, 'B2'],
+  ['items[2].sku', E, null],
+  ['items[0]', E, { sku: 'A1' }],
+  ['tags[1]', E, 'y'],
+  ['geo[0]', E, null], // not an array
+  ['name[0]', E, null], // strings are not arrays
+  ['price', undefined, null], // no current event
+]);
+
+table('arithmetic over numbers; null on null, on wrong types and on division by zero', [
+  ['price + qty', E, 18],
+  ['price - qty', E, 12],
+  ['price * qty', E, 45],
+  ['price / qty', E, 5],
+  ['7 / 2', E, 3.5], // floating-point division, as Esper's default
+  ['price % 4', E, 3],
+  ['neg % 4', E, -0.5],
+  ['-price', E, -15],
+  ['+price', E, 15],
+  ['-neg', E, 4.5],
+  ['1 + 2 * 3', E, 7],
+  ['(1 + 2) * 3', E, 9],
+  ['price / zero', E, null],
+  ['price % zero', E, null],
+  ['price / 0', E, null],
+  ['price + nil', E, null],
+  ['price + missing', E, null],
+  ['price + name', E, null],
+  ['price + flag', E, null],
+  ['price + geo', E, null],
+  ['-name', E, null],
+  ['-geo', E, null],
+  ['1 + null', E, null],
+]);
+
+table('= and != compare numbers, strings and booleans without coercion; null gives null', [
+  ['price = 15', E, true],
+  ['price = 16', E, false],
+  ['15 = price', E, true],
+  ['price != 16', E, true],
+  ['price != 15', E, false],
+  ["name = 'Widget'", E, true],
+  ["name = 'widget'", E, false],
+  ["name != 'widget'", E, true],
+  ['flag = true', E, true],
+  ['flag = false', E, false],
+  ['off != true', E, true],
+  ["price = '15'", { price: 15 }, false], // a number read from the event never equals a string
+  ["price != '15'", { price: 15 }, true],
+  ['price = 15', { price: '15' }, false],
+  ['flag = 1', { flag: true }, false],
+  ['price = qty', { price: 3, qty: 3 }, true],
+  ['price = qty', { price: 3, qty: '3' }, false],
+  ['price = qty', { price: 3 }, null],
+  ['price = nil', E, null],
+  ['price != nil', E, null],
+  ['nil = nil', E, null], // null = null is null, as Esper
+  ['price = null', E, null],
+  ['null = null', E, null],
+  ['2 != null', E, null],
+  ['geo = geo', E, null], // objects are not comparable
+  ['price = geo', E, null],
+  ['geo = 1', E, null],
+  ['tags != 1', E, null],
+  ['0.1 + 0.2 = 0.3', E, false], // doubles, as Java
+]);
+
+table('< <= > >= compare number with number and string with string, else null', [
+  ['price > 10', E, true],
+  ['price > 15', E, false],
+  ['price >= 15', E, true],
+  ['price < 15', E, false],
+  ['price <= 15', E, true],
+  ['price < 20', E, true],
+  ['10 < price', E, true],
+  ['15 <= price', E, true],
+  ['20 > price', E, true],
+  ['15 >= price', E, true],
+  ['price > qty', E, true],
+  ['qty >= price', E, false],
+  ["name > 'A'", E, true],
+  ["name < 'A'", E, false],
+  ["'Widget' <= name", E, true],
+  ["name >= 'Widget'", E, true],
+  ["'a' < 'b'", E, true],
+  ["'B' < 'a'", E, true], // code unit order
+  ['name > price', E, null],
+  ['price > name', E, null],
+  ["price > 'x'", { price: 1 }, null],
+  ['price > 10', { price: '11' }, null],
+  ["price > '10'", { price: 11 }, null],
+  ['price > 10', { price: true }, null],
+  ['price > 10', { price: { v: 11 } }, null],
+  ['price > 10', { price: [11] }, null],
+  ['price > 10', {}, null],
+  ['price > nil', E, null],
+  ['price > null', E, null],
+  ['flag > off', E, null],
+]);
+
+table('and, or, not: three-valued logic (t = true, f = false, n = null; non-booleans count as null)', [
+  ['t and t', E, true],
+  ['t and f', E, false],
+  ['t and n', E, null],
+  ['f and t', E, false],
+  ['f and f', E, false],
+  ['f and n', E, false],
+  ['n and t', E, null],
+  ['n and f', E, false],
+  ['n and n', E, null],
+  ['t or t', E, true],
+  ['t or f', E, true],
+  ['t or n', E, true],
+  ['f or t', E, true],
+  ['f or f', E, false],
+  ['f or n', E, null],
+  ['n or t', E, true],
+  ['n or f', E, null],
+  ['n or n', E, null],
+  ['not t', E, false],
+  ['not f', E, true],
+  ['not n', E, null],
+  ['not not t', E, true],
+  ['not missing', E, null],
+  ['name and t', E, null],
+  ['price or f', E, null],
+  ['not price', E, null],
+  ['true and null', E, null],
+  ['false and null', E, false],
+  ['null or true', E, true],
+  ['not null', E, null],
+  ['price > 10 and name = \'Widget\'', E, true],
+  ['price > 100 or name = \'Widget\'', E, true],
+  ['missing > 1 or price > 1', E, true],
+  ['missing > 1 and price > 1', E, null],
+  ['not (missing > 1)', E, null],
+]);
+
+table("in (...) and not in (...): true on a match, else null if a value was null, else false", [
+  ['price in (1, 15, 20)', E, true],
+  ['price in (1, 2)', E, false],
+  ['price not in (1, 2)', E, true],
+  ['price not in (15)', E, false],
+  ["name in ('Gadget', 'Widget')", E, true],
+  ["name in ('widget')", E, false],
+  ['flag in (true)', E, true],
+  ['price in (1, null)', E, null],
+  ['price in (15, null)', E, true],
+  ['price not in (1, null)', E, null],
+  ['price not in (15, null)', E, false],
+  ['nil in (1, 2)', E, null],
+  ['missing not in (1, 2)', E, null],
+  ["price in ('15')", { price: 15 }, false],
+  ['price in (qty, 15)', E, true],
+  ['price in (qty, nil)', E, null],
+  ['price in (qty, zero)', E, false],
+  ['qty in (price, 1 + 2)', E, true],
+  ["'y' in (tags)", E, true], // an array value is searched
+  ["'z' in (tags)", E, false],
+  ["'z' not in (tags)", E, true],
+  ['3 in (nums)', E, null], // no match, and the array holds a null
+  ['2 in (nums)', E, true],
+  ['geo in (1, 2)', E, null],
+  ['items in (1, 2)', E, null],
+]);
+
+table('in [lo:hi] ranges: brackets include an end, parentheses exclude it; reversed bounds are swapped', [
+  ['price in [10:15]', E, true],
+  ['price in [10:15)', E, false],
+  ['price in (15:20]', E, false],
+  ['price in [15:20]', E, true],
+  ['price in (10:20)', E, true],
+  ['price in (15:15]', E, false],
+  ['price in [15:15]', E, true],
+  ['price in [20:10]', E, true], // same as [10:20]
+  ['price in [20:15)', E, true], // swapped to [15:20): the low end stays inclusive
+  ['price in (20:15]', E, false], // swapped to (15:20]
+  ['price not in [10:20]', E, false],
+  ['price not in (15:20]', E, true],
+  ['price in [qty:20]', E, true],
+  ['price in [qty:nil]', E, null],
+  ['nil in [1:2]', E, null],
+  ['nil not in [1:2]', E, null],
+  ["name in ['A':'Z']", E, true],
+  ["name in ['A':'W')", E, false],
+  ["name in ['Widget':'Widget']", E, true],
+  ['name in [1:2]', E, null],
+  ["price in ['a':'z']", E, null],
+  ['price in [1:20]', { price: '5' }, null],
+]);
+
+table('between: inclusive at both ends, reversed bounds swapped (as Esper)', [
+  ['price between 10 and 20', E, true],
+  ['price between 15 and 20', E, true],
+  ['price between 10 and 15', E, true],
+  ['price between 16 and 20', E, false],
+  ['price between 20 and 10', E, true],
+  ['price not between 10 and 20', E, false],
+  ['price not between 16 and 20', E, true],
+  ['price between qty and 100', E, true],
+  ['price between neg and qty', E, false],
+  ["name between 'A' and 'Z'", E, true],
+  ["name between 'Z' and 'A'", E, true],
+  ["name between 'a' and 'z'", E, false],
+  ['price between 1 and nil', E, null],
+  ['nil between 1 and 2', E, null],
+  ['nil not between 1 and 2', E, null],
+  ['price between 1 and name', E, null],
+  ['geo between 1 and 2', E, null],
+  ['-1 between -2 and 0', E, true],
+]);
+
+table('like: % and _ wildcards, escape characters; a number operand matches as text', [
+  ["name like 'Wid%'", E, true],
+  ["name like '%get'", E, true],
+  ["name like '%dg%'", E, true],
+  ["name like 'W_dget'", E, true],
+  ["name like 'w%'", E, false],
+  ["name not like 'w%'", E, true],
+  ["name not like 'W%'", E, false],
+  ["code like '10!%' escape '!'", { code: '10%' }, true],
+  ["code like '10!%' escape '!'", { code: '100' }, false],
+  ["code like '10\\%'", { code: '10%' }, true],
+  ["code like 'a_'", { code: 'a' }, false],
+  ["price like '1%'", E, true], // 15 as '15'
+  ["price like '1_'", E, true],
+  ["neg like '-4.5'", E, true],
+  ["price not like '2%'", E, true],
+  ["flag like 't%'", E, null],
+  ["geo like '%'", E, null],
+  ["missing like '%'", E, null],
+  ["nil not like '%'", E, null],
+  ['name like pattern', { name: 'abc', pattern: 'a%' }, true],
+  ['name like pattern', { name: 'abc', pattern: 'b%' }, false],
+  ['name not like pattern', { name: 'abc', pattern: 'b%' }, true],
+  ['name like pattern', { name: 'abc', pattern: null }, null],
+  ['name like pattern', { name: 'abc', pattern: 5 }, null],
+  ['name like pattern', { name: 'abc', pattern: 'abc\\' }, null], // invalid at run time: null
+  ["name like pattern escape '!'", { name: 'a%', pattern: 'a!%' }, true],
+  ["'abc' like 'a%'", E, true],
+  ["5 like '5'", E, true],
+]);
+
+table('regexp: the whole string must match (Java matches); a number operand matches as text', [
+  ["name regexp 'W.*'", E, true],
+  ["name regexp 'W'", E, false],
+  ["name regexp '.*dg.*'", E, true],
+  ["name regexp '[A-Z][a-z]+'", E, true],
+  ["name not regexp '[a-z]+'", E, true],
+  ["name regexp '(?i)widget'", E, true],
+  ["price regexp '\\d+'", E, true],
+  ["neg regexp '-\\d\\.\\d'", E, true],
+  ["flag regexp 'true'", E, null],
+  ["missing regexp '.*'", E, null],
+  ['name regexp pattern', { name: 'abc', pattern: 'a.c' }, true],
+  ['name regexp pattern', { name: 'abc', pattern: 'a' }, false],
+  ['name not regexp pattern', { name: 'abc', pattern: 'a' }, true],
+  ['name regexp pattern', { name: 'abc', pattern: '(a' }, null], // invalid at run time: null
+  ['name regexp pattern', { name: 'aaa', pattern: '(a)\\1' }, null], // unsupported at run time: null
+  ['name regexp pattern', { name: 'abc', pattern: 7 }, null],
+  ['name regexp pattern', { name: 'a'.repeat(1000), pattern: 'a{1000}' }, true],
+  ['name regexp pattern', { name: 'a'.repeat(1001), pattern: 'a'.repeat(1001) }, null], // too long for a run-time pattern
+  ["name regexp 'a*'", { name: 'a'.repeat(1001) }, true],
+]);
+
+table('is null and is not null are never null themselves', [
+  ['nil is null', E, true],
+  ['missing is null', E, true],
+  ['price is null', E, false],
+  ['price is not null', E, true],
+  ['nil is not null', E, false],
+  ['geo is null', E, false],
+  ['null is null', E, true],
+  ['(price > nil) is null', E, true],
+  ['a.missing is null', E, true],
+]);
+
+table('functions', [
+  ['abs(neg)', E, 4.5],
+  ['abs(price)', E, 15],
+  ['abs(-3)', E, 3],
+  ['abs(name)', E, null],
+  ['abs(nil)', E, null],
+  ['lower(name)', E, 'widget'],
+  ['upper(name)', E, 'WIDGET'],
+  ['lower(price)', E, null],
+  ['upper(nil)', E, null],
+  ["lower('ÄÖ')", E, 'äö'],
+  ['length(name)', E, 6],
+  ['length(tags)', E, 2],
+  ['length(items)', E, 2],
+  ["length('')", E, 0],
+  ['length(price)', E, null],
+  ['length(geo)', E, null],
+  ['length(nil)', E, null],
+  ['coalesce(nil, missing, price)', E, 15],
+  ['coalesce(name, price)', E, 'Widget'],
+  ['coalesce(nil, missing)', E, null],
+  ["coalesce(missing, 'default')", E, 'default'],
+  ['coalesce(nil, geo)', E, { country: 'DE', city: { name: 'Berlin' } }],
+  ['min(price, qty)', E, 3],
+  ['max(price, qty)', E, 15],
+  ['min(price, qty, neg)', E, -4.5],
+  ['max(price, qty, neg, 100)', E, 100],
+  ['min(price, nil)', E, null], // null when any argument is null, as Esper
+  ['max(price, qty, nil)', E, null],
+  ['max(price, name)', E, null],
+  ['max(1, 2)', E, 2],
+  ['ABS(neg)', E, 4.5],
+]);
+
+table('tags: a path starting with a tag reads its binding; a repeated tag binds an array', [
+  ['a.price', E, 10],
+  ['b.country', E, 'FR'],
+  ['a.geo.country', E, 'DE'],
+  ['a.missing', E, null],
+  ['a', E, A],
+  ['price > a.price', E, true],
+  ['price < b.price', E, true],
+  ['a.price + b.price', E, 30],
+  ['country != a.country', { country: 'FR' }, true],
+  ['a.user = b.user', E, true],
+  ['r[0].price', E, 1],
+  ['r[2].price', E, 3],
+  ['r[3].price', E, null],
+  ['r[1]', E, { price: 2 }],
+  ['r', E, R],
+  ['length(r)', E, 3],
+  ['r[0].price < r[2].price', E, true],
+  ['a.price', undefined, 10], // no current event needed
+]);
+
+describe('tags: unbound and odd bindings read as null', () => {
+  const cases: Array<[expression: string, bindings: unknown[], expected: unknown]> = [
+    ['a.price', [], null],
+    ['a', [], null],
+    ['a.price', [undefined], null],
+    ['a.price', [null], null],
+    ['a.price', ['text'], null],
+    ['a.price', [[{ price: 1 }]], null],
+    ['r[0].price', [A, B], null],
+    ['r[0].price', [A, B, []], null],
+    ['r[0].price', [A, B, { price: 1 }], null], // not an array
+    ['r', [A, B], null],
+    ['length(r)', [A, B, undefined], null],
+    ['price > a.price', [undefined], null],
+  ];
+
+  it.each(cases)('%s with bindings %j gives %j', (text, bindings, expected) => {
+    expect(evaluate(text, E, bindings)).toEqual(expected);
+  });
+
+  it('a tag shadows a property of the current event with the same name', () => {
+    expect(evaluate('a', { a: 'property' })).toBe(A);
+    expect(evaluate('a.price', { a: { price: 99 } })).toBe(10);
+  });
+
+  it('emit fields are evaluated without a current event (tagsOnly)', () => {
+    const compiled = compileExpression(parse('a.price * 2 + r[1].price'), scopeOf({ tagsOnly: true }));
+    expect(compiled.evaluate(undefined, BINDINGS)).toBe(22);
+    expect([...compiled.tags].sort()).toEqual(['a', 'r']);
+  });
+});
+
+describe('hostile event content reads as null and never throws', () => {
+  const hostile = JSON.parse(
+    '{"__proto__": {"polluted": 1}, "constructor": "c", "price": {"valueOf": 5}, "name": ["a"], "deep": {"__proto__": 7}}',
+  );
+
+  const cases: Array<[expression: string, event: unknown, expected: unknown]> = [
+    ['toString', {}, null],
+    ['constructor', {}, null],
+    ['__proto__', {}, null],
+    ['hasOwnProperty', {}, null],
+    ['valueOf', {}, null],
+    ['__defineGetter__', {}, null],
+    ['isPrototypeOf', { a: 1 }, null],
+    ['items.map', { items: [1, 2] }, null],
+    ['items.push', { items: [1] }, null],
+    ['items.length', { items: [1, 2] }, 2], // an own property of arrays
+    ['items.constructor', { items: [] }, null],
+    ['name.length', { name: 'abc' }, null],
+    ['name.toString', { name: 'abc' }, null],
+    ['price.toFixed', { price: 1 }, null],
+    ['geo.toString', { geo: {} }, null],
+    ['geo.__proto__', { geo: {} }, null],
+    ['polluted', hostile, null], // JSON's "__proto__" is an own key, it does not become the prototype
+    ['__proto__.polluted', hostile, 1],
+    ['constructor', hostile, 'c'],
+    ['deep.__proto__', hostile, 7],
+    ['price > 1', hostile, null],
+    ['price + 1', hostile, null],
+    ['abs(price)', hostile, null],
+    ["name = 'a'", hostile, null],
+    ["name like 'a'", hostile, null],
+    ['length(name)', hostile, 1],
+    ['toString = 1', {}, null],
+    ['constructor is null', {}, true],
+    ['price > 10', null, null],
+    ['price > 10', 42, null],
+    ['price > 10', 'price', null],
+    ['length', 'a string event', null],
+    ['price > 10', [{ price: 11 }], null],
+    ['price', Object.assign(Object.create(null), { price: 3 }), 3],
+    ['toString', Object.create(null), null],
+    ['a.toString', {}, null],
+  ];
+
+  it.each(cases)('%s on %j gives %j', (text, event, expected) => {
+    expect(evaluate(text, event)).toEqual(expected);
+  });
+
+  it('handles a huge string and a huge array', () => {
+    const big = 'x'.repeat(5_000_000);
+    expect(evaluate("name like '%y%'", { name: big })).toBe(false);
+    expect(evaluate("name regexp 'x*y'", { name: big })).toBe(false);
+    expect(evaluate('length(name)', { name: big })).toBe(5_000_000);
+    expect(evaluate("'x' in (items)", { items: new Array(100_000).fill('y') })).toBe(false);
+  });
+
+  it('never throws on arbitrary JSON events, whatever the expression', () => {
+    const expressions = [
+      'price > 10',
+      'price >= a.price',
+      'price = 10',
+      "name = 'x'",
+      'price + qty * 2 - 1',
+      'price / qty % 3',
+      'not flag and (flag or price < 1)',
+      'price in (1, 2, null)',
+      'name in (tags, 1)',
+      'price in [1:10)',
+      'price not between qty and 5',
+      "name like '%a_b%'",
+      'name like price',
+      "name regexp '(a|b)*c'",
+      'name regexp name',
+      'geo.country.code is not null',
+      'items[0].sku = items[1].sku',
+      'abs(price) + length(name) + length(items)',
+      'coalesce(price, name, geo)',
+      'min(price, qty, 3) < max(price, 1)',
+      'lower(name) = upper(name)',
+      'constructor.prototype.toString',
+      '__proto__.__proto__',
+      'r[0].price > a.geo.country',
+    ].map((text) => compileExpression(parse(text), scopeOf()).evaluate);
+    const keys = fc.constantFrom('price', 'qty', 'name', 'flag', 'tags', 'geo', 'country', 'items', 'sku', 'code', '__proto__', 'constructor', 'toString', 'length', '0');
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.jsonValue({ maxDepth: 1 }),
+        fc.string({ maxLength: 20 }),
+        fc.double(),
+        fc.array(tie('v'), { maxLength: 3 }),
+        fc.dictionary(keys, tie('v'), { maxKeys: 4 }),
+      ),
+    })).v;
+    const event = fc.oneof(
+      fc.dictionary(keys, value, { maxKeys: 8 }).map((o) => JSON.parse(JSON.stringify(o)) as unknown),
+      value,
+    );
+    fc.assert(
+      fc.property(event, fc.array(fc.oneof(event, fc.constant(undefined)), { maxLength: 3 }), (e, bindings) => {
+        for (const ev of expressions) {
+          const v = ev(e as EventRecord, bindings);
+          expect(v).not.toBeUndefined();
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('fast paths agree with the general closures', () => {
+  const ops = ['<', '<=', '>', '>=', '=', '!='];
+  const scalar = fc.oneof(
+    fc.integer({ min: -3, max: 3 }),
+    fc.constantFrom('a', 'b', '', null, true, false, 1.5, [1], { x: 1 }),
+  );
+
+  it('x op literal, a.x op literal, literal op x, x op y (fused reads) and their general closures agree', () => {
+    const compiled = new Map<string, (e: unknown, b: Bindings) => unknown>();
+    const get = (text: string): ((e: unknown, b: Bindings) => unknown) => {
+      let f = compiled.get(text);
+      if (!f) {
+        const c = compileExpression(parse(text), scopeOf()).evaluate;
+        f = (e, b) => c(e as EventRecord, b);
+        compiled.set(text, f);
+      }
+      return f;
+    };
+    fc.assert(
+      fc.property(fc.constantFrom(...ops), scalar, fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom('a', 'b')), (op, x, lit) => {
+        const litText = typeof lit === 'string' ? `'${lit}'` : String(lit);
+        const event = { x, y: lit };
+        const inlined = get(`x ${op} ${litText}`)(event, []);
+        const viaTag = get(`a.x ${op} ${litText}`)(undefined, [event]);
+        const flipped = get(`${litText} ${flipOp(op)} x`)(event, []);
+        const fused = get(`x ${op} y`)(event, []);
+        const fusedTags = get(`a.x ${op} b.y`)(undefined, [event, event]);
+        const generalLiteral = get(`coalesce(x, x) ${op} ${litText}`)(event, []);
+        const general = get(`coalesce(x, x) ${op} coalesce(y, y)`)(event, []);
+        expect(viaTag).toEqual(inlined);
+        expect(flipped).toEqual(inlined);
+        expect(fused).toEqual(inlined);
+        expect(fusedTags).toEqual(inlined);
+        expect(generalLiteral).toEqual(inlined);
+        expect(general).toEqual(inlined);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('in-lists, ranges and like over literals agree with their general forms', () => {
+    const pairs: Array<[fast: string, general: string]> = [
+      ['x in (1, 2, null)', 'x in (one, two, nil)'],
+      ['x in (1)', 'x in (one)'],
+      ['x in [1:2)', 'x in [one:two)'],
+      ['x not between 2 and 1', 'x not between two and one'],
+      ["x like 'a%'", 'x like pa'],
+      ["x regexp 'a.*'", 'x regexp ra'],
+    ];
+    const ctx = { one: 1, two: 2, nil: null, pa: 'a%', ra: 'a.*' };
+    for (const [fastText, generalText] of pairs) {
+      const fast = compileExpression(parse(fastText), scopeOf()).evaluate;
+      const general = compileExpression(parse(generalText), scopeOf()).evaluate;
+      fc.assert(
+        fc.property(scalar, (x) => {
+          const event = { ...ctx, x } as EventRecord;
+          expect(general(event, [])).toEqual(fast(event, []));
+        }),
+        { numRuns: 200 },
+      );
+    }
+  });
+});
+
+function flipOp(op: string): string {
+  return ({ '<': '>', '<=': '>=', '>': '<', '>=': '<=', '=': '=', '!=': '!=' } as Record<string, string>)[op];
+}
+
+describe('static types', () => {
+  const cases: Array<[expression: string, type: string]> = [
+    ['1', 'number'],
+    ["'s'", 'string'],
+    ['true', 'boolean'],
+    ['null', 'null'],
+    ['price', 'unknown'],
+    ['a.price', 'unknown'],
+    ['price + 1', 'number'],
+    ['-price', 'number'],
+    ['1 + 2', 'number'],
+    ['1 + null', 'null'],
+    ['price > 1', 'boolean'],
+    ['price = name', 'boolean'],
+    ['not flag', 'boolean'],
+    ['flag and price > 1', 'boolean'],
+    ['price in (1, 2)', 'boolean'],
+    ['price in [1:2]', 'boolean'],
+    ['price between 1 and 2', 'boolean'],
+    ["name like 'a%'", 'boolean'],
+    ["name regexp 'a'", 'boolean'],
+    ['name is null', 'boolean'],
+    ['abs(price)', 'number'],
+    ['lower(name)', 'string'],
+    ['length(name)', 'number'],
+    ['min(price, 1)', 'number'],
+    ["coalesce('a', 'b')", 'string'],
+    ["coalesce(null, 'b')", 'string'],
+    ["coalesce(name, 'b')", 'unknown'],
+    ['coalesce(null, null)', 'null'],
+    ['price = null', 'null'], // always null: folded
+    ['false and price > 1', 'boolean'],
+  ];
+
+  it.each(cases)('%s has type %s', (text, type) => {
+    expect(compileExpression(parse(text), scopeOf()).type).toBe(type);
+  });
+
+  it('constant sub-expressions are folded: the value does not depend on the event', () => {
+    const c = compileExpression(parse("upper('a') = 'A' and 10 * 2 between 5 and 25 and not (1 > 2)"), scopeOf());
+    expect(c.type).toBe('boolean');
+    expect(c.evaluate(undefined, [])).toBe(true);
+  });
+});
+
+describe('the tags an expression refers to', () => {
+  it('lists each tag once, and no event properties', () => {
+    const c = compileExpression(parse('price > a.price and a.country != b.country or r[0].price > 1'), scopeOf());
+    expect([...c.tags].sort()).toEqual(['a', 'b', 'r']);
+    expect(compileExpression(parse('price > 1'), scopeOf()).tags.size).toBe(0);
+  });
+});
+
+describe('compilePredicate: the filter passes only when every predicate is exactly true', () => {
+  const predicate = (texts: string[]) => compilePredicate(texts.map(parse), scopeOf());
+
+  it('an empty list always passes', () => {
+    const { test, tags } = predicate([]);
+    expect(test(undefined, [])).toBe(true);
+    expect(test({ anything: 1 }, [])).toBe(true);
+    expect(tags.size).toBe(0);
+  });
+
+  const cases: Array<[predicates: string[], event: Record<string, unknown>, expected: boolean]> = [
+    [['price > 10'], { price: 11 }, true],
+    [['price > 10'], { price: 10 }, false],
+    [['price > 10'], {}, false], // null fails
+    [['price > 10', "name = 'x'"], { price: 11, name: 'x' }, true],
+    [['price > 10', "name = 'x'"], { price: 11, name: 'y' }, false],
+    [['price > 10', "name = 'x'"], { price: 11 }, false],
+    [['price > 10', 'qty > 1', 'flag'], { price: 11, qty: 2, flag: true }, true],
+    [['price > 10', 'qty > 1', 'flag'], { price: 11, qty: 2, flag: 'true' }, false],
+    [['price > 10', 'qty > 1', 'flag', 'x = 1'], { price: 11, qty: 2, flag: true, x: 1 }, true],
+    [['price > 10', 'qty > 1', 'flag', 'x = 1'], { price: 11, qty: 2, flag: true, x: 2 }, false],
+    [['flag'], { flag: 1 }, false], // truthy is not true
+    [['not flag'], { flag: null }, false],
+    [['price > a.price'], { price: 11 }, true],
+    [['true'], {}, true],
+    [['1 = 1', 'price > 1'], { price: 2 }, true],
+    [['false', 'price > 1'], { price: 2 }, false],
+    [['null'], {}, false],
+    [['price = null'], { price: null }, false],
+  ];
+
+  it.each(cases)('%j on %j passes: %s', (texts, event, expected) => {
+    expect(predicate(texts).test(event, BINDINGS)).toBe(expected);
+  });
+
+  it('collects the tags of all predicates', () => {
+    expect([...predicate(['price > a.price', 'country = b.country']).tags].sort()).toEqual(['a', 'b']);
+  });
+});
+
+describe('no code generation', () => {
+  it('the expression compiler builds closures only: no eval, no Function constructor', () => {
+    const sources = fs.readdirSync(__dirname).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'));
+    expect(sources).toEqual(expect.arrayContaining(['compile.ts', 'like.ts', 'paths.ts', 'regex.ts']));
+    for (const file of sources) {
+      const text = fs.readFileSync(path.join(__dirname, file), 'utf8');
+      expect({ file, evalCall: /\beval\s*\(|new\s+Function\b|\bFunction\s*\(/.test(text) }).toEqual({ file, evalCall: false });
+    }
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * Compile errors in a pattern or an emit expression are reported at the offending text's place in the rule
+ * file, whichever way the text is written (the rule's origin + the compiler's relocation).
+ */
+import { compileRule } from '../engine';
+import { RuleError, type Diagnostic } from '../language/diagnostics';
+import { parseRuleText, type RuleFormat } from './rule-text';
+
+/** The 1-based line and column of the first occurrence of `marker`'s last character in `text`. */
+function positionOf(text: string, marker: string): { line: number; column: number } {
+  const at = text.indexOf(marker) + marker.length - 1;
+  const before = text.slice(0, at).split('\n');
+  return { line: before.length, column: before[before.length - 1].length + 1 };
+}
+
+function compileErrors(text: string, format: RuleFormat): Diagnostic[] {
+  const file = `rules/r.${format}`;
+  const { rules, diagnostics } = parseRuleText(text, file, format);
+  if (diagnostics.length > 0) return diagnostics;
+  try {
+    compileRule(rules[0]);
+  } catch (e) {
+    if (e instanceof RuleError) return e.diagnostics;
+    throw e;
+  }
+  return [];
+}
+
+const cases: Array<[string, RuleFormat, string, string]> = [
+  ['a YAML literal block scalar', 'yaml', 'id: r\npattern: |\n  every a=A\n    -> b=B(x > )\n', '> )'],
+  ['a YAML folded block scalar', 'yaml', 'id: r\npattern: >-\n    every a=A\n      -> b=B(x > )\n', '> )'],
+  ['a YAML plain scalar over two lines', 'yaml', 'id: r\npattern: every a=A\n   -> b=B(x > )\n', '> )'],
+  ['a YAML quoted scalar', 'yaml', 'id: r\npattern: "every a=A -> b=B(x > )"\n', '> )'],
+  ['a YAML emit expression', 'yaml', 'id: r\npattern: a=A\nemit:\n  v: a.x + * 2\n', '+ *'],
+  ['a YAML emit expression in a block scalar', 'yaml', 'id: r\npattern: a=A\nemit:\n  v: |\n    a.x +\n      * 2\n', '  *'],
+  ['a .cep pattern over several lines', 'cep', "@name('r')\nselect *\nfrom pattern [\n  every a=A\n    -> b=B(x > )\n]\n", '> )'],
+  ['a .cep pattern with a tag used before it is bound', 'cep', "@name('r')\nselect * from pattern [every a=A(x > b.x) -> b=B]\n", '> b'],
+  ['a .cep select item', 'cep', "@name('r')\nselect a.x + zz.y as v\nfrom pattern [a=A]\n", '+ z'],
+];
+
+describe('compile errors in file coordinates', () => {
+  it.each(cases)('points into %s at the offending text', (_what, format, text, marker) => {
+    const [d] = compileErrors(text, format);
+    expect(d).toBeDefined();
+    expect(d.file ?? `rules/r.${format}`).toBe(`rules/r.${format}`);
+    expect({ line: d.line, column: d.column }).toEqual(positionOf(text, marker));
+  });
+});

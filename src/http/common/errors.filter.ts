@@ -1,0 +1,37 @@
+/**
+ * Maps the application's errors to HTTP: an invalid rule → 422 with the list of problems
+ * (`[{"line","column","message"}]`), an unknown rule → 404, a conflicting id → 409, ingest after shutdown
+ * began → 503. Everything else goes to Nest's own handling (HttpExceptions as they are, 500 otherwise).
+ */
+import { ArgumentsHost, Catch, HttpStatus } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
+import type { Response } from 'express';
+import { IngestClosedError } from '../../app/ingest/ingest-pipeline';
+import { RuleConflictError, RuleInvalidError, RuleNotFoundError } from '../../app/rules/rule-errors';
+
+@Catch()
+export class ServiceErrorsFilter extends BaseExceptionFilter {
+  override catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') return super.catch(exception, host);
+    const res = host.switchToHttp().getResponse<Response>();
+    if (res.headersSent) {
+      // A streamed response (the alert stream) failed after its headers: nothing more can be said to the client.
+      res.end();
+      return;
+    }
+    const send = (status: number, error: string, message: string) =>
+      res.status(status).json({ statusCode: status, error, message });
+    if (exception instanceof RuleInvalidError) {
+      res.status(HttpStatus.UNPROCESSABLE_ENTITY).json(exception.problems);
+    } else if (exception instanceof RuleNotFoundError) {
+      send(HttpStatus.NOT_FOUND, 'Not Found', exception.message);
+    } else if (exception instanceof RuleConflictError) {
+      send(HttpStatus.CONFLICT, 'Conflict', exception.message);
+    } else if (exception instanceof IngestClosedError) {
+      send(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', exception.message);
+    } else {
+      // Nest logs unexpected errors (500) itself.
+      super.catch(exception, host);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * POST /events bodies → the items of one ingest batch.
+ *
+ * - application/json: one event (an object), or an array of events. Invalid JSON is a 400 for the whole
+ *   body, since nothing in it can be told apart.
+ * - application/x-ndjson (also application/jsonl, application/x-jsonlines, application/jsonlines): one
+ *   event per line; blank lines are skipped; a line that is not JSON is rejected as invalid_json and the
+ *   others go on. The index of an item is its position among the non-blank lines.
+ */
+import { BadRequestException, PayloadTooLargeException } from '@nestjs/common';
+import type { SourcedEvent } from '../../core/ports/event-batch';
+import { unsupportedMediaType } from '../common/body';
+
+export const JSON_TYPES = ['application/json'];
+export const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines'];
+
+export type EventsBodyKind = 'json' | 'ndjson';
+
+/** How a body of this media type is read; 415 for any other type. */
+export function eventsBodyKind(type: string): EventsBodyKind {
+  if (JSON_TYPES.includes(type) || type.endsWith('+json')) return 'json';
+  if (NDJSON_TYPES.includes(type)) return 'ndjson';
+  throw unsupportedMediaType(type, ['application/json', 'application/x-ndjson']);
+}
+
+export function parseEventsBody(text: string, kind: EventsBodyKind, maxEvents: number): SourcedEvent[] {
+  return kind === 'json' ? parseJson(text, maxEvents) : parseNdjson(text, maxEvents);
+}
+
+function tooMany(n: number, max: number): PayloadTooLargeException {
+  return new PayloadTooLargeException(`too many events in one request: ${n}, at most ${max}`);
+}
+
+function parseJson(text: string, maxEvents: number): SourcedEvent[] {
+  if (text.trim() === '') throw new BadRequestException('the request body is empty: send a JSON event or an array of events');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new BadRequestException(`the request body is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(value)) return [{ event: value }];
+  if (value.length > maxEvents) throw tooMany(value.length, maxEvents);
+  return value.map((event) => ({ event }));
+}
+
+function parseNdjson(text: string, maxEvents: number): SourcedEvent[] {
+  const out: SourcedEvent[] = [];
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    if (line === '') continue;
+    if (out.length >= maxEvents) throw tooMany(countLines(text), maxEvents);
+    try {
+      out.push({ event: JSON.parse(line) });
+    } catch {
+      out.push({ unparsable: true });
+    }
+  }
+  return out;
+}
+
+function countLines(text: string): number {
+  let n = 0;
+  for (const line of text.split('\n')) if (line.trim() !== '') n++;
+  return n;
+}

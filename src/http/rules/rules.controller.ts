@@ -1,0 +1,220 @@
+/**
+ * Rule management. Bodies are one rule as YAML (application/yaml), JSON (application/json) or .cep text
+ * (text/plain), parsed and validated exactly like rule files; problems come back as 422 with
+ * `[{"line","column","message"}]` in the coordinates of the text sent.
+ */
+import { BadRequestException, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
+  ApiUnsupportedMediaTypeResponse,
+} from '@nestjs/swagger';
+import type { Request } from 'express';
+import { RuleRegistry, type RuleVersionView, type RuleView } from '../../app/rules/rule-registry';
+import type { ServiceConfig } from '../../config/config';
+import { SERVICE_CONFIG } from '../../config/config.module';
+import type { StoredRuleFormat } from '../../core/ports/rule-store';
+import { assertUtf8, mediaType, readBody, unsupportedMediaType } from '../common/body';
+import { ErrorDto } from '../common/error.dto';
+import { ReadOnlyRoute } from '../common/write-access';
+import { RollbackDto, RuleDto, RuleProblemDto, RuleVersionDto, ValidateResponseDto } from './rules.dto';
+
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
+const CEP_TYPES = ['text/plain', 'text/x-cep', 'application/x-cep'];
+
+const RULE_BODY_TYPES = ['application/yaml', 'application/json', 'text/plain'] as const;
+const ruleBody = () =>
+  ApiBody({
+    description:
+      'One rule: YAML (application/yaml), JSON with the same keys (application/json), or a .cep statement (text/plain). ' +
+      'At most RULES_MAX_BODY_BYTES (64 KiB); patterns nest at most 64 deep.',
+    schema: {
+      type: 'string',
+      example:
+        'id: brute-force-login\nseverity: critical\npartitionBy: user_id\npattern: |\n  every ([5] failed=login_failed -> success=login_succeeded) where timer:within(10 min)\nemit:\n  user: success.user_id\n',
+    },
+  });
+const invalidRule = () =>
+  ApiUnprocessableEntityResponse({ type: [RuleProblemDto], description: 'The rule is invalid: every problem with its line and column' });
+const tooLarge = () => ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'Body larger than RULES_MAX_BODY_BYTES' });
+const writeAuth = () => ApiUnauthorizedResponse({ type: ErrorDto, description: 'API_TOKEN is set and the bearer token is missing or wrong' });
+const idParam = () => ApiParam({ name: 'id', description: 'Rule id', example: 'brute-force-login' });
+
+@ApiTags('rules')
+@Controller('rules')
+export class RulesController {
+  constructor(
+    private readonly registry: RuleRegistry,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Every rule (from files and REST), one per id' })
+  @ApiOkResponse({ type: [RuleDto] })
+  list(): RuleView[] {
+    return this.registry.list();
+  }
+
+  @Post('validate')
+  @HttpCode(200)
+  @ReadOnlyRoute()
+  @ApiOperation({ summary: 'Check a rule without saving it (open without a token: it changes nothing)' })
+  @ApiConsumes(...RULE_BODY_TYPES)
+  @ruleBody()
+  @ApiOkResponse({ type: ValidateResponseDto })
+  @invalidRule()
+  @tooLarge()
+  @ApiUnsupportedMediaTypeResponse({ type: ErrorDto })
+  async validate(@Req() req: Request): Promise<ValidateResponseDto> {
+    const { text, format } = await this.ruleText(req);
+    const { id, warnings } = this.registry.validate(text, format);
+    return { valid: true, id, warnings };
+  }
+
+  @Get(':id')
+  @idParam()
+  @ApiOperation({ summary: 'One rule' })
+  @ApiOkResponse({ type: RuleDto })
+  @ApiNotFoundResponse({ type: ErrorDto })
+  get(@Param('id') id: string): RuleView {
+    return this.registry.get(id);
+  }
+
+  @Get(':id/versions')
+  @idParam()
+  @ApiOperation({ summary: "A rule's versions, oldest first" })
+  @ApiOkResponse({ type: [RuleVersionDto] })
+  @ApiNotFoundResponse({ type: ErrorDto })
+  versions(@Param('id') id: string): Promise<RuleVersionView[]> {
+    return this.registry.versions(id);
+  }
+
+  @Post()
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Create a rule (version 1); it runs at once when enabled' })
+  @ApiConsumes(...RULE_BODY_TYPES)
+  @ruleBody()
+  @ApiCreatedResponse({ type: RuleDto })
+  @invalidRule()
+  @ApiConflictResponse({ type: ErrorDto, description: 'The id exists (over REST or in a rule file)' })
+  @tooLarge()
+  @writeAuth()
+  @ApiUnsupportedMediaTypeResponse({ type: ErrorDto })
+  async create(@Req() req: Request): Promise<RuleView> {
+    const { text, format } = await this.ruleText(req);
+    return this.registry.create(text, format);
+  }
+
+  @Put(':id')
+  @idParam()
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Replace a rule: a new version',
+    description:
+      "A changed pattern, partitionBy or event mapping starts the rule's state afresh; a change of metadata only " +
+      '(severity, labels, emit, description) keeps its partial matches. The id in the body must be the one in the path.',
+  })
+  @ApiConsumes(...RULE_BODY_TYPES)
+  @ruleBody()
+  @ApiOkResponse({ type: RuleDto })
+  @invalidRule()
+  @ApiNotFoundResponse({ type: ErrorDto })
+  @ApiConflictResponse({ type: ErrorDto, description: 'The rule comes from a rule file, or changed meanwhile' })
+  @tooLarge()
+  @writeAuth()
+  async update(@Param('id') id: string, @Req() req: Request): Promise<RuleView> {
+    const { text, format } = await this.ruleText(req);
+    return this.registry.update(id, text, format);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @idParam()
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Delete a REST rule and its history; its state is dropped' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ type: ErrorDto })
+  @ApiConflictResponse({ type: ErrorDto, description: 'The rule comes from a rule file' })
+  @writeAuth()
+  async remove(@Param('id') id: string): Promise<void> {
+    await this.registry.remove(id);
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  @idParam()
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Enable a rule (a new version unless already enabled); it starts with fresh state' })
+  @ApiOkResponse({ type: RuleDto })
+  @ApiNotFoundResponse({ type: ErrorDto })
+  @ApiConflictResponse({ type: ErrorDto, description: 'The rule comes from a rule file' })
+  @writeAuth()
+  enable(@Param('id') id: string): Promise<RuleView> {
+    return this.registry.setEnabled(id, true);
+  }
+
+  @Post(':id/disable')
+  @HttpCode(200)
+  @idParam()
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Disable a rule (a new version unless already disabled); its state is dropped' })
+  @ApiOkResponse({ type: RuleDto })
+  @ApiNotFoundResponse({ type: ErrorDto })
+  @ApiConflictResponse({ type: ErrorDto, description: 'The rule comes from a rule file' })
+  @writeAuth()
+  disable(@Param('id') id: string): Promise<RuleView> {
+    return this.registry.setEnabled(id, false);
+  }
+
+  @Post(':id/rollback')
+  @HttpCode(200)
+  @idParam()
+  @ApiBearerAuth()
+  @ApiOperation({ summary: "Make an earlier version current again, as a new version with that version's text and enabled state" })
+  @ApiConsumes('application/json')
+  @ApiBody({ type: RollbackDto })
+  @ApiOkResponse({ type: RuleDto })
+  @ApiNotFoundResponse({ type: ErrorDto, description: 'No such rule or version' })
+  @ApiConflictResponse({ type: ErrorDto, description: 'The rule comes from a rule file' })
+  @writeAuth()
+  async rollback(@Param('id') id: string, @Req() req: Request): Promise<RuleView> {
+    const type = mediaType(req);
+    if (type !== 'application/json' && !type.endsWith('+json')) throw unsupportedMediaType(type, ['application/json']);
+    const text = await readBody(req, 4096, 'the rollback body');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (e) {
+      throw new BadRequestException(`the request body is not valid JSON: ${(e as Error).message}`);
+    }
+    const version = (body as { version?: unknown } | null)?.version;
+    if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+      throw new BadRequestException('expected {"version": n} with n a positive integer');
+    }
+    return this.registry.rollback(id, version);
+  }
+
+  private async ruleText(req: Request): Promise<{ text: string; format: StoredRuleFormat }> {
+    const type = mediaType(req);
+    let format: StoredRuleFormat;
+    if (YAML_TYPES.includes(type)) format = 'yaml';
+    else if (type === 'application/json' || type.endsWith('+json')) format = 'json';
+    else if (CEP_TYPES.includes(type)) format = 'cep';
+    else throw unsupportedMediaType(type, ['application/yaml', 'application/json', 'text/plain (.cep)']);
+    assertUtf8(req);
+    const text = await readBody(req, this.config.limits.rulesBodyBytes, 'the rule body');
+    return { text, format };
+  }
+}

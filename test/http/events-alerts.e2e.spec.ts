@@ -1,0 +1,212 @@
+/**
+ * Ingest → alert over real HTTP: the three body forms, rejections that never stop the others, the alert
+ * records of GET /alerts (deterministic ids, newest last, bounded), and the live SSE stream.
+ */
+import { json, LOGIN_RULE, loginEvents, ndjson, startService, yaml, type RunningService } from './harness';
+
+describe('POST /events and GET /alerts', () => {
+  let svc: RunningService;
+  beforeEach(async () => {
+    svc = await startService({ alertsBufferSize: 5 });
+    expect((await svc.json('/rules', yaml(LOGIN_RULE))).status).toBe(201);
+  });
+  afterEach(async () => {
+    await svc.close();
+  });
+
+  it('accepts one event, an array, and JSON lines', async () => {
+    const one = await svc.json('/events', json({ type: 'login_failed', user: 'a', ip: '1', timestamp: 1 }));
+    expect(one.status).toBe(202);
+    expect(one.body).toEqual({ accepted: 1, rejected: [] });
+    const many = await svc.json('/events', json(loginEvents('b', 10)));
+    expect(many.body).toEqual({ accepted: 2, rejected: [] });
+    const lines = await svc.json('/events', ndjson(loginEvents('c', 20)));
+    expect(lines.status).toBe(202);
+    expect(lines.body).toEqual({ accepted: 2, rejected: [] });
+  });
+
+  it('rejects bad events with their index and reason, and processes the others', async () => {
+    const r = await svc.json(
+      '/events',
+      json([
+        { type: 'login_failed', user: 'u', ip: '1', timestamp: 1000 },
+        42,
+        { user: 'u', timestamp: 1500 },
+        { type: 'login_succeeded', user: 'u', ip: '2' },
+        { type: 'login_succeeded', user: 'u', ip: '2', timestamp: 'yesterday' },
+        { type: 'login_succeeded', user: 'u', ip: '2', timestamp: '1970-01-01T00:00:02Z' },
+      ]),
+    );
+    expect(r.status).toBe(202);
+    expect(r.body).toEqual({
+      accepted: 2,
+      rejected: [
+        { index: 1, reason: 'not_an_object' },
+        { index: 2, reason: 'missing_type' },
+        { index: 3, reason: 'missing_time' },
+        { index: 4, reason: 'missing_time' },
+      ],
+    });
+    const alerts = (await svc.json('/alerts')).body;
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ rule: 'failed-then-success', key: 'u', time: 2000 });
+
+    const lines = await svc.json(
+      '/events',
+      ndjson(['{"type":"login_failed","user":"v","ip":"1","timestamp":3000}', '{not json', '', '[1]', '{"type":"login_succeeded","user":"v","ip":"3","timestamp":3001}']),
+    );
+    // Blank lines are skipped: the index counts events (non-blank lines).
+    expect(lines.body).toEqual({
+      accepted: 2,
+      rejected: [
+        { index: 1, reason: 'invalid_json' },
+        { index: 2, reason: 'not_an_object' },
+      ],
+    });
+  });
+
+  it('a body that is not JSON is 400; other content types are 415', async () => {
+    const bad = await svc.json('/events', json('{"type": '));
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/not valid JSON/);
+    const form = await svc.json('/events', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'a,b' });
+    expect(form.status).toBe(415);
+    const empty = await svc.json('/events', json(''));
+    expect(empty.status).toBe(400);
+  });
+
+  it('alerts are the replay record plus id, ruleVersion, severity and labels, newest last', async () => {
+    await svc.json('/events', json([...loginEvents('u1', 1000), ...loginEvents('u2', 5000)]));
+    const r = await svc.json('/alerts');
+    expect(r.status).toBe(200);
+    expect(r.body).toHaveLength(2);
+    const [first, second] = r.body;
+    expect(Object.keys(first)).toEqual(['id', 'rule', 'key', 'time', 'events', 'fields', 'ruleVersion', 'severity', 'labels']);
+    expect(first).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      rule: 'failed-then-success',
+      key: 'u1',
+      time: 2000,
+      events: {
+        f: { type: 'login_failed', user: 'u1', ip: '10.0.0.1', timestamp: 1000 },
+        s: { type: 'login_succeeded', user: 'u1', ip: '10.0.0.2', timestamp: 2000 },
+      },
+      fields: { user: 'u1', ip: '10.0.0.1' },
+      ruleVersion: 1,
+      severity: 'critical',
+      labels: { team: 'security' },
+    });
+    expect(second.key).toBe('u2');
+    expect(second.id).not.toBe(first.id);
+
+    expect((await svc.json('/alerts?limit=1')).body.map((a: { key: string }) => a.key)).toEqual(['u2']);
+    expect((await svc.json('/alerts?rule=other')).body).toEqual([]);
+    expect((await svc.json('/alerts?limit=zero')).status).toBe(400);
+  });
+
+  it('the ring buffer keeps the most recent ALERTS_BUFFER_SIZE alerts', async () => {
+    const events = [];
+    for (let i = 0; i < 8; i++) events.push(...loginEvents(`user${i}`, i * 10_000));
+    await svc.json('/events', json(events));
+    const r = await svc.json('/alerts?limit=100');
+    expect(r.body.map((a: { key: string }) => a.key)).toEqual(['user3', 'user4', 'user5', 'user6', 'user7']);
+  });
+});
+
+describe('deterministic alert ids', () => {
+  it('the same events through the same rule give the same ids in another service instance', async () => {
+    const ids: string[][] = [];
+    for (let run = 0; run < 2; run++) {
+      const svc = await startService();
+      try {
+        await svc.json('/rules', yaml(LOGIN_RULE));
+        // Key order inside events does not matter: the position is the hash of the canonical JSON.
+        const events = run === 0 ? loginEvents('u1', 1000) : loginEvents('u1', 1000).map((e) => Object.fromEntries(Object.entries(e).reverse()));
+        await svc.json('/events', json(events));
+        ids.push((await svc.json('/alerts')).body.map((a: { id: string }) => a.id));
+      } finally {
+        await svc.close();
+      }
+    }
+    expect(ids[0]).toHaveLength(1);
+    expect(ids[1]).toEqual(ids[0]);
+  });
+});
+
+describe('GET /alerts/stream', () => {
+  let svc: RunningService;
+  beforeEach(async () => {
+    svc = await startService();
+    await svc.json('/rules', yaml(LOGIN_RULE));
+  });
+  afterEach(async () => {
+    await svc.close();
+  });
+
+  /** Reads server-sent events from a response until `count` events with data arrived. */
+  async function readEvents(res: Response, count: number, timeoutMs = 5000): Promise<Array<{ id?: string; data: any }>> {
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    const out: Array<{ id?: string; data: any }> = [];
+    let buffer = '';
+    const deadline = Date.now() + timeoutMs;
+    while (out.length < count) {
+      if (Date.now() > deadline) throw new Error(`only ${out.length} of ${count} events arrived`);
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let sep: number;
+      while ((sep = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, sep);
+        buffer = buffer.slice(sep + 2);
+        const fields: Record<string, string> = {};
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':') || !line.includes(':')) continue;
+          const i = line.indexOf(':');
+          fields[line.slice(0, i)] = line.slice(i + 1).replace(/^ /, '');
+        }
+        if (fields.data !== undefined) out.push({ id: fields.id, data: JSON.parse(fields.data) });
+      }
+    }
+    await reader.cancel();
+    return out;
+  }
+
+  it('streams the same records as GET /alerts, live', async () => {
+    const controller = new AbortController();
+    const res = await svc.request('/alerts/stream', { signal: controller.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const received = readEvents(res, 2);
+    await svc.json('/events', json([...loginEvents('s1', 1000), ...loginEvents('s2', 3000)]));
+    const events = await received;
+    controller.abort();
+    const alerts = (await svc.json('/alerts')).body;
+    expect(events.map((e) => e.data)).toEqual(alerts);
+    expect(events.map((e) => e.id)).toEqual(alerts.map((a: { id: string }) => a.id));
+  });
+
+  it('filters by rule and resumes after Last-Event-ID', async () => {
+    await svc.json('/events', json([...loginEvents('r1', 1000), ...loginEvents('r2', 3000), ...loginEvents('r3', 5000)]));
+    const alerts = (await svc.json('/alerts')).body as Array<{ id: string; key: string }>;
+    const controller = new AbortController();
+    const res = await svc.request('/alerts/stream?rule=failed-then-success', {
+      signal: controller.signal,
+      headers: { 'last-event-id': alerts[0].id },
+    });
+    const events = await readEvents(res, 2);
+    controller.abort();
+    expect(events.map((e) => e.data.key)).toEqual(['r2', 'r3']);
+  });
+
+  it('ends open streams when the service shuts down', async () => {
+    const res = await svc.request('/alerts/stream');
+    const reader = res.body!.getReader();
+    await reader.read(); // the greeting
+    const closing = svc.close();
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+    await closing;
+    expect(done).toBe(true);
+  });
+});
