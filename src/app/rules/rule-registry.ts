@@ -22,7 +22,7 @@ import {
   type StoredRuleFormat,
   type StoredRuleVersion,
 } from '../../core/ports/rule-store';
-import type { RuleDefinition, Severity } from '../../core/rules/rule';
+import type { RuleDefinition } from '../../core/rules/rule';
 import { canonicalJson } from '../common/canonical-json';
 import { EngineHost, type ApplyOutcome, type RunningRule } from '../engine/engine-host';
 import type { Logger } from '../logging/logger';
@@ -32,24 +32,13 @@ import { RuleConflictError, RuleInvalidError, RuleNotFoundError, toProblem, type
 
 export type RuleStatus = 'running' | 'disabled' | 'shadowed';
 
-/** A rule as GET /rules shows it. */
-export interface RuleView {
-  id: string;
+/** A rule as GET /rules shows it: its definition (where it sits in its file aside) and its state. */
+export interface RuleView extends Omit<RuleDefinition, 'origin'> {
   version: number;
   origin: 'file' | 'api';
   /** For file rules: the file, relative to RULES_DIR. */
   file?: string;
-  enabled: boolean;
   status: RuleStatus;
-  description?: string;
-  severity: Severity;
-  source: string;
-  partitionBy?: string;
-  keyedBy?: string;
-  pattern: string;
-  emit: Record<string, string>;
-  labels: Record<string, string>;
-  event: { typeField: string; timeField: string };
   /** For REST rules: the text as sent, and its format. */
   format?: StoredRuleFormat;
   text?: string;

@@ -241,6 +241,7 @@ export class SequenceKey {
   private readonly lists = new Map<string, RunList>();
   private tokens = new TokenQueue();
   private reg = 0;
+  private dispatching = false;
   partials = 0;
 
   constructor(
@@ -251,29 +252,46 @@ export class SequenceKey {
 
   /** Offers an event: the start filter (registered first) opens a run, then waiting runs in registration order. */
   offer(event: EventRecord, type: string, now: number, startBindings?: unknown[]): void {
-    const list = this.lists.get(type);
-    const n = list === undefined ? 0 : list.runs.length;
+    const before = this.reg;
+    this.dispatching = true;
     if (this.plan.start.eventType === type) this.start(event, now, startBindings);
-    if (list !== undefined) this.resumeFirst(list, n, event, now);
+    const list = this.lists.get(type);
+    if (list !== undefined) this.resumeRuns(list, before, event, now);
+    this.dispatching = false;
+    if (list !== undefined) this.maybeCompact(list);
   }
 
   /** Offers an event to the waiting runs only (the caller knows the start filter does not take this type). */
   resume(event: EventRecord, type: string, now: number): void {
     const list = this.lists.get(type);
-    if (list !== undefined) this.resumeFirst(list, list.runs.length, event, now);
+    if (list === undefined) return;
+    this.dispatching = true;
+    this.resumeRuns(list, this.reg, event, now);
+    this.dispatching = false;
+    this.maybeCompact(list);
   }
 
-  private resumeFirst(list: RunList, n: number, event: EventRecord, now: number): void {
+  /**
+   * Offers the event to the runs registered before it arrived (`reg < before`): a run that enters a step while
+   * this event is processed does not see the event, as a filter started meanwhile does not in Esper.
+   */
+  private resumeRuns(list: RunList, before: number, event: EventRecord, now: number): void {
     const runs = list.runs;
     const regs = list.regs;
     const steps = this.plan.steps;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < runs.length; i++) {
       const run = runs[i];
-      if (!run.active || run.reg !== regs[i] || run.deadline <= now) continue;
+      const reg = regs[i];
+      if (reg >= before) break; // registrations are in increasing order: the rest are newer
+      if (!run.active || run.reg !== reg || run.deadline <= now) continue;
       const step = steps[run.step];
       if (step.test(event, run.bindings)) this.advance(run, step, event, list, now);
     }
-    if (list.dead > 8 && list.dead * 2 > list.runs.length) this.compact(list);
+  }
+
+  private maybeCompact(list: RunList): void {
+    // Never while dispatching: compaction moves entries under the loop that walks them.
+    if (!this.dispatching && list.dead > 8 && list.dead * 2 > list.runs.length) this.compact(list);
   }
 
   /**
@@ -356,8 +374,8 @@ export class SequenceKey {
     if (list === undefined) {
       this.lists.set(type, (list = { runs: [], regs: [], dead: 0 }));
       this.host.waitingOn(this, type);
-    } else if (list.dead > 8 && list.dead * 2 > list.runs.length) {
-      this.compact(list);
+    } else {
+      this.maybeCompact(list);
     }
     run.reg = this.reg++;
     list.runs.push(run);

@@ -1,0 +1,83 @@
+/**
+ * Every semantic error class of the pattern compiler, with its exact position in the rule file.
+ */
+import { RuleError, formatDiagnostic } from '../language/diagnostics';
+import { ruleOf } from '../../../test/support/pattern-harness';
+import { compileRule } from './engine';
+
+function errorsOf(pattern: string, emit: Record<string, string> = {}) {
+  try {
+    compileRule(ruleOf(pattern, { emit, origin: { file: 'rules/x.yaml', pattern: { line: 3, column: 10 } } }));
+  } catch (e) {
+    if (e instanceof RuleError) return e.diagnostics;
+    throw e;
+  }
+  throw new Error(`expected '${pattern}' to be rejected`);
+}
+
+describe('pattern compile errors', () => {
+  it.each([
+    // [pattern, message fragment, column of the offending text within the pattern]
+    ['a=A -> b=B(x = c.x) -> c=C', "tag 'c' is not bound at this point", 16],
+    ['a=A and b=B(x = a.x)', "tag 'a' is bound on the other side of 'and'", 17],
+    ['a=A or b=B(x = a.x)', "tag 'a' is bound on the other side of 'or'", 16],
+    ['a=A -> not n=N -> b=B(x = n.x)', "tag 'n' is bound inside 'not'", 27],
+    ['a=A -> a=A', "tag 'a' is bound more than once", 8],
+    ['[2:3] a=A', "a repeat without an exact count needs 'until'", 1],
+    ['a=A(5)', 'a condition must be boolean, not number', 5],
+    ["a=A('x')", 'a condition must be boolean, not string', 5],
+    ['a=A(x > 5 + "y")', '', 13],
+  ])('%s is rejected: %s', (pattern, fragment, column) => {
+    const [d] = errorsOf(pattern);
+    expect(d.file).toBe('rules/x.yaml');
+    expect(d.line).toBe(3);
+    expect(d.column).toBe(10 + column - 1);
+    if (fragment) expect(d.message).toContain(fragment);
+  });
+
+  it('reports an unknown tag in an emit field at that field', () => {
+    const [d] = (() => {
+      try {
+        compileRule(
+          ruleOf('a=A', { emit: { who: 'b.user' }, origin: { file: 'r.yaml', emit: { who: { line: 7, column: 8 } } } }),
+        );
+      } catch (e) {
+        return (e as RuleError).diagnostics;
+      }
+      throw new Error('expected an error');
+    })();
+    expect(d).toMatchObject({ file: 'r.yaml', line: 7, column: 8 });
+    expect(d.message).toContain("emit 'who'");
+  });
+
+  it('collects several errors of one pattern', () => {
+    expect(errorsOf('a=A(5) -> b=B(x = z.x) -> z=Z("s")').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('formats an error as file:line:column, the line, a caret under the text, and what was expected', () => {
+    const source = 'id: x\n# comment\npattern: a=A -> (b=B\n';
+    try {
+      compileRule(ruleOf('a=A -> (b=B', { origin: { file: 'rules/x.yaml', pattern: { line: 3, column: 10 } } }));
+      throw new Error('expected an error');
+    } catch (e) {
+      const text = formatDiagnostic((e as RuleError).diagnostics[0], source);
+      expect(text.split('\n')[0]).toMatch(/^rules\/x\.yaml:3:\d+: /);
+      expect(text).toContain('pattern: a=A -> (b=B');
+      expect(text).toMatch(/\^/);
+      expect(text).toContain('expected');
+    }
+  });
+});
+
+describe('pattern compile warnings', () => {
+  it.each([
+    ['every a=A -> b=B', true],
+    ['every a=A -> b=B where timer:within(5 min)', false],
+    ['(every a=A -> b=B) where timer:within(1 hour)', false],
+    ['every a=A -> (timer:interval(5 sec) and not B)', false],
+    ['every a=A', false],
+  ])('%s warns that nothing bounds it in time: %s', (pattern, warns) => {
+    const rule = compileRule(ruleOf(pattern));
+    expect(rule.info.warnings.some((w) => w.message.includes('nothing bounds this rule in time'))).toBe(warns);
+  });
+});
