@@ -3,7 +3,7 @@
  * events are parsed before the clock starts) and prints events/s, matches, peak partial matches and heap.
  */
 import { Engine, compileRule } from '../core/engine';
-import { RULE_DEFAULTS, RuleDefinition } from '../core/rules/rule';
+import { RuleDefinition, ruleDefinition } from '../core/rules/rule';
 import { StockEvent, loadStocks } from './stocks';
 
 interface BenchCase {
@@ -32,17 +32,7 @@ const CASES: BenchCase[] = [
 ];
 
 function rule(id: string, pattern: string): RuleDefinition {
-  return {
-    id,
-    pattern,
-    partitionBy: 'symbol',
-    severity: RULE_DEFAULTS.severity,
-    source: RULE_DEFAULTS.source,
-    emit: {},
-    labels: {},
-    enabled: true,
-    event: { ...RULE_DEFAULTS.event },
-  };
+  return ruleDefinition(id, pattern, { partitionBy: 'symbol' });
 }
 
 function run(c: BenchCase, events: StockEvent[]) {

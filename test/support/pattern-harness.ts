@@ -3,7 +3,7 @@
  * format: `at` = id of the first event whose timestamp is >= the match time, `tags` = tag → event id(s).
  */
 import { Engine, MatchRecord, compileRule } from '../../src/core/engine';
-import { RULE_DEFAULTS, RuleDefinition } from '../../src/core/rules/rule';
+import { RuleDefinition, ruleDefinition } from '../../src/core/rules/rule';
 
 export interface TestEvent {
   type: string;
@@ -18,17 +18,7 @@ export interface ConformanceMatch {
 }
 
 export function ruleOf(pattern: string, extra: Partial<RuleDefinition> = {}): RuleDefinition {
-  return {
-    id: 'test',
-    severity: RULE_DEFAULTS.severity,
-    source: RULE_DEFAULTS.source,
-    emit: {},
-    labels: {},
-    enabled: true,
-    event: { ...RULE_DEFAULTS.event },
-    pattern,
-    ...extra,
-  };
+  return ruleDefinition('test', pattern, extra);
 }
 
 export interface RunOptions {

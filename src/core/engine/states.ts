@@ -120,12 +120,13 @@ export class RestoreContext {
 // State nodes
 // ---------------------------------------------------------------------------------------------
 
-export abstract class StateNode {
+export abstract class StateNode<S extends NodeSpec = NodeSpec> {
   isNot = false;
   isFilter = false;
   readonly seq: number;
 
   constructor(
+    readonly spec: S,
     public parent: Parent,
     protected readonly ctx: KeyContext,
     seq?: number,
@@ -133,7 +134,6 @@ export abstract class StateNode {
     this.seq = seq ?? ctx.nextSeq();
   }
 
-  abstract readonly spec: NodeSpec;
   abstract start(begin: Bindings): void;
   abstract quit(): void;
   abstract save(w: SaveContext): SavedNode;
@@ -171,21 +171,13 @@ export function newState(spec: NodeSpec, parent: Parent, ctx: KeyContext, seq?: 
 }
 
 /** Waits for one event of its type that passes its predicate. */
-export class FilterState extends StateNode {
+export class FilterState extends StateNode<FilterSpec> {
   override isFilter = true;
   active = false;
   begin: Bindings = [];
   /** Registration number: filters see an event in the order they were registered (not created). */
   reg = 0;
 
-  constructor(
-    readonly spec: FilterSpec,
-    parent: Parent,
-    ctx: KeyContext,
-    seq?: number,
-  ) {
-    super(parent, ctx, seq);
-  }
 
   start(begin: Bindings): void {
     this.begin = begin;
@@ -222,18 +214,10 @@ export class FilterState extends StateNode {
 }
 
 /** `timer:interval(d)` and `timer:at(...)`: true once, at the scheduled time. */
-export class ObserverState extends StateNode implements TimerOwner {
+export class ObserverState extends StateNode<IntervalSpec | AtSpec> implements TimerOwner {
   private entry: TimerEntry | null = null;
   private begin: Bindings = [];
 
-  constructor(
-    readonly spec: IntervalSpec | AtSpec,
-    parent: Parent,
-    ctx: KeyContext,
-    seq?: number,
-  ) {
-    super(parent, ctx, seq);
-  }
 
   start(begin: Bindings): void {
     this.begin = begin;
@@ -263,19 +247,11 @@ export class ObserverState extends StateNode implements TimerOwner {
 }
 
 /** `A -> B -> C`: each child instance that turns true starts an instance of the next child. */
-export class FollowedByState extends StateNode implements Parent {
+export class FollowedByState extends StateNode<FollowedBySpec> implements Parent {
   readonly filterChildNonQuitting = false;
   /** Active child instances → their child index, in start order. */
   private readonly nodes = new Map<StateNode, number>();
 
-  constructor(
-    readonly spec: FollowedBySpec,
-    parent: Parent,
-    ctx: KeyContext,
-    seq?: number,
-  ) {
-    super(parent, ctx, seq);
-  }
 
   start(begin: Bindings): void {
     const child = newState(this.spec.children[0], this, this.ctx);
@@ -348,20 +324,12 @@ export class FollowedByState extends StateNode implements Parent {
 }
 
 /** `A and B`: true for every combination once each child has turned true. */
-export class AndState extends StateNode implements Parent {
+export class AndState extends StateNode<AndSpec> implements Parent {
   readonly filterChildNonQuitting = false;
   private children: Array<StateNode | null> = [];
   /** Per child: the bindings it turned true with (several when it did so more than once); null = quit. */
   private eventsPerChild: Array<Bindings[] | null> | null = null;
 
-  constructor(
-    readonly spec: AndSpec,
-    parent: Parent,
-    ctx: KeyContext,
-    seq?: number,
-  ) {
-    super(parent, ctx, seq);
-  }
 
   start(begin: Bindings): void {
     this.children = this.spec.children.map((c) => newState(c, this, this.ctx));
@@ -459,19 +427,11 @@ function merge(base: Bindings, other: Bindings): Bindings {
 }
 
 /** `A or B`: true when any child is; ends when the first child ends true. */
-export class OrState extends StateNode implements Parent {
+export class OrState extends StateNode<OrSpec> implements Parent {
   readonly filterChildNonQuitting = false;
   private children: Array<StateNode | null> = [];
   private quitted = false;
 
-  constructor(
-    readonly spec: OrSpec,
-    parent: Parent,
-    ctx: KeyContext,
-    seq?: number,
-  ) {
-    super(parent, ctx, seq);
-  }
 
   start(begin: Bindings): void {
     this.children = this.spec.children.map((c) => newState(c, this, this.ctx));
@@ -518,19 +478,11 @@ export class OrState extends StateNode implements Parent {
 }
 
 /** `not A`: true from the start; permanently false once A turns true and ends. */
-export class NotState extends StateNode implements Parent {
+export class NotState extends StateNode<NotSpec> implements Parent {
   override isNot = true;
   readonly filterChildNonQuitting = false;
   private child: StateNode | null = null;
 
-  constructor(
-    readonly spec: NotSpec,
-    parent: Parent,
-    ctx: KeyContext,
-    seq?: number,
-  ) {
-    super(parent, ctx, seq);
-  }
 
   start(begin: Bindings): void {
     this.child = newState(this.spec.child, this, this.ctx);
@@ -577,19 +529,11 @@ class SpawnCatcher implements Parent {
 }
 
 /** `every A`: restarts A whenever an instance turns true or permanently false. */
-export class EveryState extends StateNode implements Parent {
+export class EveryState<S extends EverySpec | EveryDistinctSpec = EverySpec> extends StateNode<S> implements Parent {
   readonly filterChildNonQuitting = true;
   protected readonly spawned = new Set<StateNode>();
   protected begin: Bindings = [];
 
-  constructor(
-    readonly spec: EverySpec | EveryDistinctSpec,
-    parent: Parent,
-    ctx: KeyContext,
-    seq?: number,
-  ) {
-    super(parent, ctx, seq);
-  }
 
   start(begin: Bindings): void {
     this.begin = begin;
@@ -662,18 +606,10 @@ export class EveryState extends StateNode implements Parent {
 }
 
 /** `every-distinct(keys [, expiry]) A`: like every, but passes a match only for keys not seen (or expired). */
-export class EveryDistinctState extends EveryState {
+export class EveryDistinctState extends EveryState<EveryDistinctSpec> {
   /** Key → time it expires (null: never), in insertion order so expired keys sit at the front. */
   private readonly seen = new Map<string, number | null>();
 
-  constructor(
-    override readonly spec: EveryDistinctSpec,
-    parent: Parent,
-    ctx: KeyContext,
-    seq?: number,
-  ) {
-    super(spec, parent, ctx, seq);
-  }
 
   override childTrue(bindings: Bindings, from: StateNode, quitted: boolean): void {
     const now = this.ctx.time;
@@ -700,7 +636,7 @@ export class EveryDistinctState extends EveryState {
 }
 
 /** The repeat operator `[n] A`, `[lo:hi] A until B`, `A until B` (Esper's match-until). */
-export class RepeatState extends StateNode implements Parent {
+export class RepeatState extends StateNode<RepeatSpec> implements Parent {
   readonly filterChildNonQuitting = true;
   private begin: Bindings = [];
   private matcher: StateNode | null = null;
@@ -709,14 +645,6 @@ export class RepeatState extends StateNode implements Parent {
   /** Per arrayed slot (same order as spec.arrayedSlots): the events collected so far. */
   private collected: unknown[][] = [];
 
-  constructor(
-    readonly spec: RepeatSpec,
-    parent: Parent,
-    ctx: KeyContext,
-    seq?: number,
-  ) {
-    super(parent, ctx, seq);
-  }
 
   start(begin: Bindings): void {
     this.begin = begin;
@@ -824,20 +752,12 @@ export class RepeatState extends StateNode implements Parent {
 }
 
 /** `A where timer:within(d)`, `A where timer:withinmax(d, n)`, `A while (expr)`. */
-export class GuardState extends StateNode implements Parent, TimerOwner {
+export class GuardState extends StateNode<GuardSpec> implements Parent, TimerOwner {
   readonly filterChildNonQuitting = false;
   private child: StateNode | null = null;
   private entry: TimerEntry | null = null;
   private count = 0;
 
-  constructor(
-    readonly spec: GuardSpec,
-    parent: Parent,
-    ctx: KeyContext,
-    seq?: number,
-  ) {
-    super(parent, ctx, seq);
-  }
 
   start(begin: Bindings): void {
     this.child = newState(this.spec.child, this, this.ctx);

@@ -41,3 +41,18 @@ export const RULE_DEFAULTS = {
 };
 
 export type { Diagnostic };
+
+/** A definition with every optional field at its default (tests, benchmarks, programmatic rules). */
+export function ruleDefinition(id: string, pattern: string, extra: Partial<RuleDefinition> = {}): RuleDefinition {
+  return {
+    id,
+    pattern,
+    severity: RULE_DEFAULTS.severity,
+    source: RULE_DEFAULTS.source,
+    emit: {},
+    labels: {},
+    enabled: RULE_DEFAULTS.enabled,
+    event: { ...RULE_DEFAULTS.event },
+    ...extra,
+  };
+}
