@@ -1,0 +1,177 @@
+/**
+ * The Lua scripts of the Redis checkpoint store, and how they are run: EVALSHA, falling back to EVAL when the
+ * server does not know the script (NOSCRIPT: a restarted server, a failover to a replica, SCRIPT FLUSH).
+ *
+ * Every script touches only keys of one partition, all declared in KEYS and all carrying the partition's hash
+ * tag, so each runs on one Cluster slot.
+ *
+ * Atomicity. A script runs without interleaving, but Redis does not roll back the writes a script made before
+ * a runtime error. So COMMIT checks everything that can fail (owner epoch, key types, argument shape, outbox
+ * capacity) before its first write, and then only issues writes that cannot fail on keys whose types it checked.
+ * Out of memory: with `maxmemory` set, Redis refuses a script's *first* write when over the limit and lets the
+ * rest of an already-writing script finish, so a script never stops half way for that reason either; and
+ * SCRIPT KILL is refused once a script has written (only SHUTDOWN NOSAVE could stop it, losing the write).
+ */
+import { createHash } from 'node:crypto';
+import type { RedisClient } from './redis-connection';
+
+export class LuaScript {
+  readonly sha: string;
+  constructor(
+    readonly name: string,
+    readonly source: string,
+  ) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  /** EVALSHA, or EVAL on NOSCRIPT (which also caches it on that server). */
+  async run(client: RedisClient, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    const all: string[] = [...keys, ...args.map(String)];
+    try {
+      return await client.evalsha(this.sha, keys.length, all);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return await client.eval(this.source, keys.length, all);
+    }
+  }
+}
+
+/**
+ * COMMIT one batch.
+ * KEYS: 1 meta (hash), 2 versions (set), 3 outbox (zset id → sequence), 4 alerts (hash id → JSON),
+ *       5.. one state hash per (rule, version) the commit touches.
+ * ARGV: 1 epoch, 2 next offset, 3 clock ('' = not started), 4 '1' when 5 replaces the stream state, 5 stream JSON,
+ *       6 max outbox, 7 client time (ms);
+ *       then per state hash: member, drop ('1': remove the whole hash first), nset, ndel, nset × (field, value), ndel × field;
+ *       then nalerts, nalerts × (id, JSON).
+ * Returns the partition's commit count.
+ */
+export const COMMIT = new LuaScript(
+  'commit',
+  `
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if epoch ~= ARGV[1] then
+  return redis.error_reply('CEPFENCED ' .. (epoch or 'none'))
+end
+local function checkType(key, want)
+  local t = redis.call('TYPE', key)['ok']
+  if t ~= 'none' and t ~= want then
+    return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. t .. ', not a ' .. want)
+  end
+  return nil
+end
+local bad = checkType(KEYS[2], 'set') or checkType(KEYS[3], 'zset') or checkType(KEYS[4], 'hash')
+if bad then return bad end
+
+-- 1. Parse and check everything; no writes yet.
+local ops = {}
+local pos = 8
+for i = 5, #KEYS do
+  bad = checkType(KEYS[i], 'hash')
+  if bad then return bad end
+  local nset = tonumber(ARGV[pos + 2])
+  local ndel = tonumber(ARGV[pos + 3])
+  if nset == nil or ndel == nil then return redis.error_reply('CEPBADARGS state ' .. i) end
+  ops[#ops + 1] = { key = KEYS[i], member = ARGV[pos], drop = ARGV[pos + 1] == '1', nset = nset, ndel = ndel, at = pos + 4 }
+  pos = pos + 4 + 2 * nset + ndel
+end
+local nalerts = tonumber(ARGV[pos])
+if nalerts == nil or pos + 2 * nalerts ~= #ARGV then return redis.error_reply('CEPBADARGS alerts') end
+local apos = pos + 1
+local fresh = 0
+local seen = {}
+for j = 0, nalerts - 1 do
+  local id = ARGV[apos + 2 * j]
+  if not seen[id] then
+    seen[id] = true
+    if not redis.call('ZSCORE', KEYS[3], id) then fresh = fresh + 1 end
+  end
+end
+local size = redis.call('ZCARD', KEYS[3])
+if fresh > 0 and size + fresh > tonumber(ARGV[6]) then
+  return redis.error_reply('CEPOUTBOXFULL ' .. size .. ' ' .. fresh)
+end
+
+-- 2. Write.
+for _, op in ipairs(ops) do
+  if op.drop then redis.call('DEL', op.key) end
+  local p = op.at
+  for _ = 1, op.nset do
+    redis.call('HSET', op.key, ARGV[p], ARGV[p + 1])
+    p = p + 2
+  end
+  for _ = 1, op.ndel do
+    redis.call('HDEL', op.key, ARGV[p])
+    p = p + 1
+  end
+  if redis.call('EXISTS', op.key) == 1 then
+    redis.call('SADD', KEYS[2], op.member)
+  else
+    redis.call('SREM', KEYS[2], op.member)
+  end
+end
+for j = 0, nalerts - 1 do
+  local id = ARGV[apos + 2 * j]
+  if not redis.call('ZSCORE', KEYS[3], id) then
+    local seq = redis.call('HINCRBY', KEYS[1], 'outseq', 1)
+    redis.call('ZADD', KEYS[3], seq, id)
+    redis.call('HSET', KEYS[4], id, ARGV[apos + 2 * j + 1])
+  end
+end
+redis.call('HSET', KEYS[1], 'offset', ARGV[2], 'clock', ARGV[3], 'at', ARGV[7])
+if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'stream', ARGV[5]) end
+return redis.call('HINCRBY', KEYS[1], 'commits', 1)
+`,
+);
+
+/**
+ * CLAIM a partition (load): bumps the owner epoch and reads the checkpoint's header.
+ * KEYS: 1 meta, 2 versions, 3 outbox. Returns [epoch, [offset, clock, stream], members, outbox size].
+ */
+export const CLAIM = new LuaScript(
+  'claim',
+  `
+local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
+return { epoch, redis.call('HMGET', KEYS[1], 'offset', 'clock', 'stream'), redis.call('SMEMBERS', KEYS[2]), redis.call('ZCARD', KEYS[3]) }
+`,
+);
+
+/** PENDING alerts, oldest first. KEYS: 1 outbox, 2 alerts. ARGV: 1 limit. Returns [id, json, id, json, …]. */
+export const PENDING = new LuaScript(
+  'pending',
+  `
+local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+local out = {}
+for _, id in ipairs(ids) do
+  local json = redis.call('HGET', KEYS[2], id)
+  if json then
+    out[#out + 1] = id
+    out[#out + 1] = json
+  end
+end
+return out
+`,
+);
+
+/** ACK alerts. KEYS: 1 outbox, 2 alerts. ARGV: ids. Returns how many were in the outbox. */
+export const ACK = new LuaScript(
+  'ack',
+  `
+local n = 0
+for _, id in ipairs(ARGV) do
+  n = n + redis.call('ZREM', KEYS[1], id)
+  redis.call('HDEL', KEYS[2], id)
+end
+return n
+`,
+);
+
+/** DROP one rule version of one partition. KEYS: 1 state hash, 2 versions. ARGV: 1 member. Returns 1 if it existed. */
+export const DROP = new LuaScript(
+  'drop',
+  `
+local n = redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+return n
+`,
+);

@@ -1,0 +1,165 @@
+import type { Alert } from '../../core/ports/alert';
+import type { CheckpointStore, TopicPartition } from '../../core/ports/checkpoint-store';
+import { MemoryCheckpointStore } from '../memory/memory-checkpoint-store';
+import { OutboxRelay } from './outbox-relay';
+
+const tp: TopicPartition = { topic: 'events', partition: 2 };
+const alert = (id: string): Alert => ({ id, rule: 'r', ruleVersion: 1, key: 'k', time: 1, events: {}, fields: {}, severity: 'warning', labels: {} });
+
+async function storeWith(ids: string[]): Promise<{ store: MemoryCheckpointStore; epoch: number; add(more: string[]): Promise<void> }> {
+  const store = new MemoryCheckpointStore();
+  const { epoch } = await store.load(tp);
+  let offset = 0;
+  const add = async (more: string[]) => {
+    offset += more.length;
+    await store.commit(tp, { epoch, nextOffset: String(offset), clock: 1, changed: [], deleted: [], alerts: more.map(alert) });
+  };
+  await add(ids);
+  return { store, epoch, add };
+}
+
+const until = async (cond: () => boolean | Promise<boolean>, ms = 3000) => {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timeout');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe('OutboxRelay', () => {
+  it('publishes in commit order, in batches, and acks only after publish resolved', async () => {
+    const { store } = await storeWith(['a', 'b', 'c', 'd', 'e']);
+    const calls: string[][] = [];
+    const pendingAtPublish: number[] = [];
+    const relay = new OutboxRelay({
+      store,
+      partition: tp,
+      batchSize: 2,
+      publish: async (alerts) => {
+        pendingAtPublish.push(await store.outboxSize(tp));
+        calls.push(alerts.map((a) => a.id));
+      },
+    }).start();
+    await relay.drain();
+    await relay.stop();
+    expect(calls).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+    expect(pendingAtPublish).toEqual([5, 3, 1]); // nothing acked before its publish
+    expect(await store.outboxSize(tp)).toBe(0);
+    expect(relay.stats).toMatchObject({ published: 5, acked: 5, failures: 0 });
+  });
+
+  it('retries a failing publish with backoff and re-sends the same ids; nothing is lost or acked early', async () => {
+    const { store } = await storeWith(['a', 'b']);
+    const calls: string[][] = [];
+    const errors: string[] = [];
+    let failures = 3;
+    const relay = new OutboxRelay({
+      store,
+      partition: tp,
+      initialBackoffMs: 5,
+      publish: async (alerts) => {
+        calls.push(alerts.map((a) => a.id));
+        if (failures-- > 0) throw new Error('broker down');
+      },
+      onError: (e, stage) => errors.push(`${stage}: ${(e as Error).message}`),
+    }).start();
+    await relay.drain();
+    await relay.stop();
+    expect(calls).toEqual([['a', 'b'], ['a', 'b'], ['a', 'b'], ['a', 'b']]);
+    expect(errors).toEqual(['publish: broker down', 'publish: broker down', 'publish: broker down']);
+    expect(await store.outboxSize(tp)).toBe(0);
+    expect(relay.stats.consecutiveFailures).toBe(0);
+  });
+
+  it('backs off exponentially up to the cap', async () => {
+    const { store } = await storeWith(['a']);
+    const times: number[] = [];
+    const relay = new OutboxRelay({
+      store,
+      partition: tp,
+      initialBackoffMs: 20,
+      maxBackoffMs: 80,
+      publish: async () => {
+        times.push(Date.now());
+        throw new Error('no');
+      },
+    }).start();
+    await until(() => times.length >= 6);
+    await relay.stop();
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    expect(gaps[0]).toBeGreaterThanOrEqual(15);
+    expect(gaps[1]).toBeGreaterThanOrEqual(35);
+    expect(gaps[2]).toBeGreaterThanOrEqual(75);
+    expect(Math.max(...gaps)).toBeLessThan(200);
+  });
+
+  it('store failures (read and ack) are retried; a crash between publish and ack re-sends with the same ids', async () => {
+    const { store } = await storeWith(['a', 'b']);
+    let readFailures = 1;
+    let ackFailures = 100;
+    const flaky: CheckpointStore = Object.assign(Object.create(store) as CheckpointStore, {
+      pendingAlerts: (p: TopicPartition, n: number) => (readFailures-- > 0 ? Promise.reject(new Error('read down')) : store.pendingAlerts(p, n)),
+      ackAlerts: (p: TopicPartition, ids: readonly string[]) => (ackFailures-- > 0 ? Promise.reject(new Error('ack down')) : store.ackAlerts(p, ids)),
+    });
+    const first: string[][] = [];
+    const stages: string[] = [];
+    const relay = new OutboxRelay({
+      store: flaky,
+      partition: tp,
+      initialBackoffMs: 2,
+      publish: async (a) => void first.push(a.map((x) => x.id)),
+      onError: (_e, stage) => stages.push(stage),
+    }).start();
+    await until(() => stages.filter((s) => s === 'ack').length >= 2);
+    // The replica dies before any ack got through: the alerts are still in the outbox.
+    await relay.stop();
+    expect(first).toEqual([['a', 'b']]);
+    expect(stages[0]).toBe('read');
+    expect(await store.outboxSize(tp)).toBe(2);
+
+    const second: string[][] = [];
+    const next = new OutboxRelay({ store, partition: tp, publish: async (a) => void second.push(a.map((x) => x.id)) }).start();
+    await next.drain();
+    await next.stop();
+    expect(second).toEqual([['a', 'b']]); // re-sent with the same ids: consumers de-duplicate
+    expect(await store.outboxSize(tp)).toBe(0);
+  });
+
+  it('stop() lets the publish in flight finish and acks it, then publishes nothing more', async () => {
+    const { store, add } = await storeWith(['a']);
+    let release!: () => void;
+    const calls: string[][] = [];
+    const relay = new OutboxRelay({
+      store,
+      partition: tp,
+      publish: (alerts) => {
+        calls.push(alerts.map((a) => a.id));
+        return new Promise<void>((r) => (release = r));
+      },
+    }).start();
+    await until(() => calls.length === 1);
+    const stopped = relay.stop();
+    await add(['b']);
+    release();
+    await stopped;
+    expect(relay.isRunning).toBe(false);
+    expect(calls).toEqual([['a']]);
+    expect((await store.pendingAlerts(tp, 10)).map((a) => a.id)).toEqual(['b']);
+  });
+
+  it('notify() wakes an idle relay at once instead of waiting for the next poll', async () => {
+    const { store, add } = await storeWith([]);
+    const calls: string[][] = [];
+    const relay = new OutboxRelay({ store, partition: tp, idleMs: 60_000, publish: async (a) => void calls.push(a.map((x) => x.id)) }).start();
+    await until(() => relay.idle);
+    await add(['x']);
+    const t0 = Date.now();
+    relay.notify();
+    await until(() => calls.length === 1);
+    expect(Date.now() - t0).toBeLessThan(500);
+    await add(['y']);
+    await relay.drain();
+    expect(calls).toEqual([['x'], ['y']]);
+    await relay.stop();
+  });
+});
