@@ -4,6 +4,7 @@
  */
 import { DynamicModule, Module } from '@nestjs/common';
 import { loadRuleFiles } from '../adapters/files/rule-files';
+import { kafkaProviders } from '../adapters/kafka/kafka.providers';
 import { MemoryAlertStore } from '../adapters/memory/memory-alert-store';
 import { MemoryRuleStore } from '../adapters/memory/memory-rule-store';
 import { PrometheusMetrics } from '../adapters/metrics/prometheus-metrics';
@@ -25,6 +26,10 @@ export class ServiceModule {
     const metrics = new PrometheusMetrics();
     const alerts = new MemoryAlertStore(config.alertsBufferSize);
     const ruleFiles: RuleFileReader = { load: (path) => loadRuleFiles(path) };
+    // Kafka mode: events from the rules' source topics, alerts to ALERTS_TOPIC (also those of POST /events).
+    const kafka = config.kafka
+      ? kafkaProviders(config.kafka, { metrics, feed: alerts, maxPartialMatchesPerKey: config.maxPartialMatchesPerKey })
+      : undefined;
     return {
       module: ServiceModule,
       global: true,
@@ -33,7 +38,7 @@ export class ServiceModule {
         { provide: PrometheusMetrics, useValue: metrics },
         { provide: SERVICE_METRICS, useValue: metrics },
         { provide: MemoryAlertStore, useValue: alerts },
-        { provide: ALERT_SINK, useValue: alerts },
+        ...(kafka ? [] : [{ provide: ALERT_SINK, useValue: alerts }]),
         { provide: ALERT_FEED, useValue: alerts },
         { provide: RULE_STORE, useFactory: () => new MemoryRuleStore() },
         { provide: RULE_FILES, useValue: ruleFiles },
@@ -51,6 +56,7 @@ export class ServiceModule {
         FileRuleWatcher,
         ServiceState,
         LifecycleService,
+        ...(kafka?.providers ?? []),
       ],
       exports: [
         LOGGER,
@@ -65,6 +71,7 @@ export class ServiceModule {
         RuleRegistry,
         FileRuleWatcher,
         ServiceState,
+        ...(kafka?.exports ?? []),
       ],
     };
   }

@@ -6,6 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { KAFKA_VARIABLES, loadKafkaOptions, type KafkaOptions } from '../adapters/kafka/kafka-options';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -29,8 +30,8 @@ export interface ServiceConfig {
     rulesBodyBytes: number;
   };
   shutdownTimeoutMs: number;
-  /** Issue 4 (Kafka ingestion): validated now, used once Kafka mode exists. Null in embedded mode. */
-  kafka: { brokers: string[]; clientId: string; groupId: string; alertsTopic: string; dlqTopic: string } | null;
+  /** Kafka mode (KAFKA_BROKERS set): consumer group, topics, per-source settings. Null in embedded mode. */
+  kafka: KafkaOptions | null;
   /** Issue 5 (Redis state): validated now, used once Redis mode exists. Null in embedded mode. */
   redis: { url: string } | null;
 }
@@ -68,12 +69,13 @@ export const VARIABLES: readonly VariableSpec[] = [
   {
     name: 'KAFKA_BROKERS',
     default: '(unset)',
-    description: 'Comma-separated host:port list. Unset = embedded mode (events over HTTP). Kafka ingestion arrives with issue 4.',
+    description: 'Comma-separated host:port list. Set = Kafka mode (docs/kafka.md); unset = embedded mode (events over HTTP).',
   },
   { name: 'KAFKA_CLIENT_ID', default: 'cepheus', description: 'Kafka client id (with KAFKA_BROKERS).' },
   { name: 'KAFKA_GROUP_ID', default: 'cepheus', description: 'Consumer group shared by all replicas (with KAFKA_BROKERS).' },
   { name: 'ALERTS_TOPIC', default: 'cep.alerts', description: 'Topic alerts are produced to (with KAFKA_BROKERS).' },
   { name: 'DLQ_TOPIC', default: 'cep.dlq', description: 'Dead-letter topic for rejected events (with KAFKA_BROKERS).' },
+  ...KAFKA_VARIABLES,
   {
     name: 'REDIS_URL',
     default: '(unset)',
@@ -194,8 +196,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
     if (invalid.length > 0 || brokers.length === 0) {
       bad('KAFKA_BROKERS', brokersRaw, `a comma-separated list of host:port (bad: ${invalid.map((b) => JSON.stringify(b)).join(', ')})`);
     } else {
-      kafka = { brokers, clientId, groupId, alertsTopic, dlqTopic };
-      warnings.push('KAFKA_BROKERS is set, but this version has no Kafka ingestion yet: events are taken over HTTP only (embedded mode)');
+      const k = loadKafkaOptions(env, { brokers, clientId, groupId, alertsTopic, dlqTopic });
+      errors.push(...k.errors);
+      kafka = k.options ?? null;
     }
   }
 

@@ -71,8 +71,9 @@ export async function runService(env: NodeJS.ProcessEnv = process.env): Promise<
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const counts = app.get(RuleRegistry).counts();
+  const mode = config.kafka ? 'kafka' : 'embedded';
   logger.info(
-    { url: `http://${host}:${port}`, port, mode: 'embedded', rules: counts.running, fileRules: counts.files, apiRules: counts.api, rulesDir: config.rulesDir },
-    `cepheus listening on http://${host}:${port} (embedded mode): ${counts.running} rule${counts.running === 1 ? '' : 's'} loaded from ${config.rulesDir ?? 'no rules directory'}`,
+    { url: `http://${host}:${port}`, port, mode, rules: counts.running, fileRules: counts.files, apiRules: counts.api, rulesDir: config.rulesDir },
+    `cepheus listening on http://${host}:${port} (${mode} mode): ${counts.running} rule${counts.running === 1 ? '' : 's'} loaded from ${config.rulesDir ?? 'no rules directory'}`,
   );
 }

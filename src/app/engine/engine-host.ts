@@ -37,6 +37,8 @@ export class EngineHost implements EngineGaugeSource {
   private timeFieldList: string[] = [];
   /** Drops of rule instances that were removed or restarted, so that the totals never go back. */
   private readonly retiredDrops = new Map<string, Map<string, number>>();
+  /** Told the new running set after every apply() (Kafka mode runs the rules in per-partition engines too). */
+  private readonly applyListeners = new Set<(running: readonly RunningRule[]) => void>();
 
   constructor(@Inject(SERVICE_CONFIG) config: Pick<ServiceConfig, 'maxPartialMatchesPerKey'>) {
     // No startTime: unpartitioned rules start at the first event's time, as `cepheus replay` does by default.
@@ -50,6 +52,17 @@ export class EngineHost implements EngineGaugeSource {
 
   get size(): number {
     return this.running.size;
+  }
+
+  /** The running rules, in order. */
+  runningRules(): RunningRule[] {
+    return [...this.running.values()];
+  }
+
+  /** Calls `listener` with the running set after every apply(); returns the unsubscribe function. */
+  onApply(listener: (running: readonly RunningRule[]) => void): () => void {
+    this.applyListeners.add(listener);
+    return () => this.applyListeners.delete(listener);
   }
 
   get timeFields(): readonly string[] {
@@ -89,6 +102,7 @@ export class EngineHost implements EngineGaugeSource {
     }
     this.running = next;
     this.timeFieldList = [...new Set(desired.map((r) => r.compiled.definition.event.timeField))];
+    for (const listener of this.applyListeners) listener(desired);
     return outcome;
   }
 

@@ -1,12 +1,13 @@
 /**
  * Kubernetes probes (@nestjs/terminus).
  * - live: the process answers.
- * - ready: the rules are loaded and the service is not shutting down; in Kafka/Redis mode (issues 4-5) also
- *   the consumer joined and Redis reachable.
+ * - ready: the rules are loaded and the service is not shutting down; in Kafka mode also the consumer joined
+ *   its group (Redis reachable: issue 5).
  */
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Optional } from '@nestjs/common';
 import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { KafkaStreams } from '../../adapters/kafka/kafka-streams';
 import { ServiceState } from '../../app/lifecycle/service-state';
 import { RuleRegistry } from '../../app/rules/rule-registry';
 
@@ -18,6 +19,8 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly registry: RuleRegistry,
     private readonly state: ServiceState,
+    /** Kafka mode only. */
+    @Optional() private readonly kafka?: KafkaStreams,
   ) {}
 
   @Get('live')
@@ -42,6 +45,18 @@ export class HealthController {
         const input = this.indicators.check('input');
         return this.state.draining ? input.down({ message: 'shutting down' }) : input.up();
       },
+      ...(this.kafka ? [() => this.kafkaIndicator(this.kafka!)] : []),
     ]);
+  }
+
+  /** Kafka mode: connected, and the consumer joined its group (when the rules have topics to read). */
+  private kafkaIndicator(kafka: KafkaStreams) {
+    const kafkaCheck = this.indicators.check('kafka');
+    const s = kafka.status();
+    const details = { state: s.state, topics: s.topics.length, partitions: Object.values(s.assigned).reduce((n, p) => n + p.length, 0), ...(s.missing.length > 0 ? { missingTopics: s.missing } : {}) };
+    if (s.ready) return kafkaCheck.up(details);
+    const message =
+      s.state === 'connecting' ? 'Kafka not reachable yet' : s.state === 'joining' ? 'Kafka consumer not joined yet' : `Kafka consumer ${s.state}`;
+    return kafkaCheck.down({ ...details, message, ...(s.lastError ? { lastError: s.lastError } : {}) });
   }
 }

@@ -1,0 +1,79 @@
+import type { Alert } from '../../core/ports/alert';
+import { alertMessage, deadLetterMessage, parsePosition, rawRecord, repartitionMessage, truncatedAlertMessage, watermarkMark } from './kafka-records';
+
+const message = (over: Record<string, unknown> = {}) =>
+  ({
+    key: Buffer.from('k1'),
+    value: Buffer.from('{"type":"A"}'),
+    headers: { trace: Buffer.from('t-1') },
+    timestamp: '1700000000000',
+    offset: '42',
+    attributes: 0,
+    ...over,
+  }) as never;
+
+const alert: Alert = {
+  id: 'abc',
+  rule: 'r',
+  key: 'u1',
+  time: 5,
+  events: { a: { type: 'A' } },
+  fields: { x: 1 },
+  ruleVersion: 2,
+  severity: 'critical',
+  labels: {},
+};
+
+describe('Kafka records', () => {
+  it('alerts: the /alerts record as JSON, keyed by the rule key, with rule and severity headers', () => {
+    expect(alertMessage(alert)).toEqual({ key: 'u1', value: JSON.stringify(alert), headers: { rule: 'r', severity: 'critical' } });
+    expect(alertMessage({ ...alert, key: null }).key).toBeNull();
+    expect(JSON.parse(String(truncatedAlertMessage(alert).value))).toMatchObject({ id: 'abc', events: null, truncated: true });
+  });
+
+  it('dead letters: original key, bytes and headers, with the reason and the source position', () => {
+    const raw = rawRecord('src', 3, message());
+    expect(deadLetterMessage(raw, 'missing_time', 'why')).toEqual({
+      key: Buffer.from('k1'),
+      value: Buffer.from('{"type":"A"}'),
+      headers: {
+        trace: Buffer.from('t-1'),
+        'cepheus.reason': 'missing_time',
+        'cepheus.source.topic': 'src',
+        'cepheus.source.partition': '3',
+        'cepheus.source.offset': '42',
+        'cepheus.source.timestamp': '1700000000000',
+        'cepheus.error': 'why',
+      },
+    });
+  });
+
+  it('repartitioned records keep bytes, headers and timestamp, and carry their origin back', () => {
+    const raw = rawRecord('src', 3, message());
+    const out = repartitionMessage(raw, 'user-7');
+    expect(out).toEqual({
+      key: 'user-7',
+      value: Buffer.from('{"type":"A"}'),
+      headers: { trace: Buffer.from('t-1'), 'cepheus.origin': 'src/3/42' },
+      timestamp: '1700000000000',
+    });
+    expect(repartitionMessage(raw, null).partition).toBe(0);
+    // Read back from the repartition topic: the source position is the origin, the header is gone.
+    const back = rawRecord('g-src-by-user-repartition', 1, message({ offset: '7', headers: out.headers }), true);
+    expect(back.source).toEqual({ topic: 'src', partition: 3, offset: '42' });
+    expect(back.headers).toEqual({ trace: Buffer.from('t-1') });
+    // A source topic's own record is never taken for a repartitioned one.
+    expect(rawRecord('src', 3, message({ headers: out.headers })).source).toEqual({ topic: 'src', partition: 3, offset: '42' });
+  });
+
+  it('watermark marks name the source partition and its largest event time', () => {
+    expect(watermarkMark({ topic: 'src', partition: 1, offset: '9' }, 1234, 2)).toEqual({
+      key: null,
+      value: null,
+      partition: 2,
+      headers: { 'cepheus.origin': 'src/1/9', 'cepheus.watermark': '1234' },
+    });
+    expect(parsePosition('a.b-c/0/123')).toEqual({ topic: 'a.b-c', partition: 0, offset: '123' });
+    expect(parsePosition('bad topic/0/1')).toBeUndefined();
+  });
+});

@@ -1,0 +1,926 @@
+/**
+ * Kafka mode's event path: one kafkajs consumer group over the rules' source topics (and the internal
+ * repartition topics), one engine per assigned topic-partition, alerts and dead letters produced with an
+ * idempotent producer, offsets committed once a batch's effects are acknowledged.
+ *
+ * Per batch of one topic-partition (kafkajs `eachBatch`, offsets resolved as records are processed and a
+ * heartbeat every few hundred records):
+ *
+ * 1. each record of a source topic is size-checked, parsed and validated against every rule reading the
+ *    topic; a bad one goes to the dead-letter topic (`cepheus.reason`, source topic/partition/offset,
+ *    original bytes) and never stops the partition;
+ * 2. a valid record is re-produced, keyed by the field, to each repartition topic of the source, and offered
+ *    to the partition's engine when rules read the topic directly (StreamPartition: watermark, reorder
+ *    buffer, late events); records of a repartition topic go to their partition's engine;
+ * 3. matches become alerts (deterministic ids from `topic/partition/offset` of the source records);
+ * 4. alerts, dead letters and re-produced records are sent and acknowledged (acks=all, idempotent), the
+ *    alerts reach GET /alerts, and only then the offset is committed: the next offset to read, or the
+ *    oldest event still waiting in the reorder buffer (it is read again after a restart).
+ *
+ * Partitions are worked on one at a time per partition (a lane): batches, idle ticks (the wall clock moves
+ * quiet partitions' watermarks, so absence and `within` timers fire), rule changes and revocations never
+ * interleave. Outputs that failed to send stay in the partition's outbox and are sent before anything is
+ * committed; the batch is retried by kafkajs.
+ *
+ * Rule changes that add or remove topics restart the consumer with the new subscription (no service
+ * restart); other rule changes reach the partitions' engines between batches.
+ */
+import { createHash } from 'node:crypto';
+import {
+  Kafka,
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type Message,
+  type Producer,
+  type TopicMessages,
+} from 'kafkajs';
+import type { Logger } from 'pino';
+import type { CompiledRule } from '../../core/engine';
+import type { MatchRecord } from '../../core/engine/api';
+import type { Alert } from '../../core/ports/alert';
+import { EventClassifier, parseRecordValue, partitionKeyOf, type DeadLetterReason, type StreamRejectReason } from '../../core/stream/classify';
+import { StreamPartition } from '../../core/stream/stream-partition';
+import { planTopology, subscribedTopics, type StreamPlan, type Topology } from '../../core/stream/topology';
+import { kafkaLogCreator, kafkaLogLevel } from './kafka-log';
+import { NoKafkaMetrics, type KafkaMetrics } from './kafka-metrics';
+import { kafkaClientConfig, type KafkaOptions } from './kafka-options';
+import {
+  alertMessage,
+  deadLetterMessage,
+  positionString,
+  rawRecord,
+  repartitionMessage,
+  truncatedAlertMessage,
+  watermarkMark,
+  idleMark,
+  IDLE_HEADER,
+  WATERMARK_HEADER,
+  headerString,
+  type RawRecord,
+} from './kafka-records';
+
+/** A running rule as the streams need it. */
+export interface StreamRule {
+  id: string;
+  compiled: CompiledRule;
+}
+
+export interface AlertBuilder {
+  toAlert(match: MatchRecord): Alert;
+  /** Records an event's source position before it is processed (alert ids). */
+  remember(event: object, position: string): void;
+}
+
+export interface KafkaStreamsDeps {
+  options: KafkaOptions;
+  logger: Logger;
+  alerts: AlertBuilder;
+  metrics?: KafkaMetrics;
+  /** Where acknowledged alerts also go (the in-memory feed of GET /alerts). */
+  feed?: { publish(alerts: readonly Alert[]): Promise<void> };
+  maxPartialMatchesPerKey?: number;
+  /** Injectable for tests. */
+  kafka?: Kafka;
+  now?: () => number;
+}
+
+export type KafkaState = 'stopped' | 'connecting' | 'idle' | 'joining' | 'joined' | 'rebalancing' | 'down';
+
+export interface KafkaStatus {
+  state: KafkaState;
+  /** Connected, and joined to the group when there is anything to consume. */
+  ready: boolean;
+  /** Subscribed topics: sources and internal repartition topics. */
+  topics: string[];
+  /** Source topics of enabled rules that do not exist (their rules wait for them). */
+  missing: string[];
+  /** Assigned partitions per topic (this member). */
+  assigned: Record<string, number[]>;
+  memberId?: string;
+  generation: number;
+  lastError?: string;
+}
+
+class Lane {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T> | T): Promise<T> {
+    const next = this.tail.then(fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+  idle(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
+}
+
+interface Outbox {
+  alerts: Alert[];
+  dlq: Message[];
+  repartition: Map<string, Message[]>;
+}
+
+class PartitionTask {
+  readonly lane = new Lane();
+  /** Next offset to read. */
+  next = 0;
+  /** Last committed offset, -1 before any. */
+  committed = -1;
+  stream: StreamPartition<RawRecord> | undefined;
+  outbox: Outbox = { alerts: [], dlq: [], repartition: new Map() };
+  tickQueued = false;
+  dropped = false;
+  /** Whether a record was read since the task was created (before that, `next` is not a real position). */
+  started = false;
+  /** Source partitions: the largest event time read (announced to repartition topics with marks). */
+  sourceMax = Number.NEGATIVE_INFINITY;
+  /** Wall time of the last batch (or of the assignment, before any). */
+  lastActive: number;
+  /** The last batch read up to the partition's end. */
+  caughtUp = true;
+  /** An idle mark went out since the last batch. */
+  idleAnnounced = false;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    now: number,
+  ) {
+    this.lastActive = now;
+  }
+
+  get key(): string {
+    return `${this.topic}/${this.partition}`;
+  }
+
+  outboxEmpty(): boolean {
+    return this.outbox.alerts.length === 0 && this.outbox.dlq.length === 0 && this.outbox.repartition.size === 0;
+  }
+
+  safeOffset(): number {
+    if (!this.stream) return this.next;
+    return Math.min(this.stream.safeOffset(), this.next);
+  }
+}
+
+const HEARTBEAT_EVERY = 200;
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+export class KafkaStreams {
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private consumer: Consumer | undefined;
+  private readonly metrics: KafkaMetrics;
+  private readonly now: () => number;
+  private readonly logger: Logger;
+
+  private rules = new Map<string, StreamRule>();
+  private topology: Topology = { sources: new Map(), streams: new Map(), internal: [], missing: [] };
+  private sourceClassifiers = new Map<string, EventClassifier>();
+  /** Actual partition counts of the repartition topics. */
+  private internalPartitions = new Map<string, number>();
+  private subscribed: string[] = [];
+  private readonly tasks = new Map<string, PartitionTask>();
+  private assigned: Record<string, number[]> = {};
+
+  private state: KafkaState = 'stopped';
+  private connected = false;
+  private stopping = false;
+  private memberId: string | undefined;
+  private generation = 0;
+  private lastError: string | undefined;
+
+  private reconcileWanted = false;
+  private reconcileLoop: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
+  private stopped: Promise<void> = Promise.resolve();
+  private ticker: NodeJS.Timeout | undefined;
+  private recheck: NodeJS.Timeout | undefined;
+  private readonly retiredDrops = new Map<string, Map<string, number>>();
+
+  constructor(private readonly deps: KafkaStreamsDeps) {
+    const o = deps.options;
+    this.logger = deps.logger.child({ component: 'kafka' });
+    this.metrics = deps.metrics ?? new NoKafkaMetrics();
+    this.now = deps.now ?? Date.now;
+    this.kafka =
+      deps.kafka ??
+      new Kafka({ ...kafkaClientConfig(o), logLevel: kafkaLogLevel(deps.logger), logCreator: kafkaLogCreator(deps.logger) });
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.admin = this.kafka.admin();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Public
+  // ------------------------------------------------------------------------------------------
+
+  /** Makes `rules` (enabled, in order) the running set; topics are (re)subscribed in the background. */
+  setRules(rules: readonly StreamRule[]): void {
+    this.rules = new Map(rules.map((r) => [r.id, r]));
+    this.requestReconcile();
+  }
+
+  /** Connects (retrying until Kafka answers), then subscribes to the rules' topics. Resolves once connected. */
+  start(): Promise<void> {
+    if (this.starting) return this.starting;
+    this.stopping = false;
+    this.state = 'connecting';
+    this.starting = this.connect();
+    return this.starting;
+  }
+
+  /**
+   * Stops consuming: the batch in flight finishes, its outputs are produced and its offset committed, and
+   * the group is left (its partitions go to the other members). publish() keeps working until stop().
+   */
+  async stopConsuming(): Promise<void> {
+    if (this.stopping) return this.stopped;
+    this.stopping = true;
+    this.stopped = (async () => {
+      if (this.ticker) clearInterval(this.ticker);
+      if (this.recheck) clearTimeout(this.recheck);
+      this.ticker = this.recheck = undefined;
+      await this.reconcileLoop?.catch(() => undefined);
+      await this.starting?.catch(() => undefined);
+      const consumer = this.consumer;
+      this.consumer = undefined;
+      if (consumer) await consumer.disconnect().catch((e) => this.logger.warn({ err: e }, 'leaving the consumer group failed'));
+      await Promise.all([...this.tasks.values()].map((t) => t.lane.idle()));
+      this.state = 'stopped';
+    })();
+    return this.stopped;
+  }
+
+  /** Graceful stop: stopConsuming(), then the clients disconnect. */
+  async stop(): Promise<void> {
+    await this.stopConsuming();
+    this.connected = false;
+    await this.producer.disconnect().catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
+  }
+
+  status(): KafkaStatus {
+    // A member that joined stays ready through rebalances; with nothing to consume, ready once the rules'
+    // topics are known to be none (no subscription change pending).
+    const settled = !this.reconcileWanted && this.reconcileLoop === undefined;
+    const ready =
+      this.connected &&
+      !this.stopping &&
+      (this.state === 'joined' || this.state === 'rebalancing' || (this.state === 'idle' && this.subscribed.length === 0 && settled));
+    return {
+      state: this.state,
+      ready,
+      topics: [...this.subscribed],
+      missing: [...this.topology.missing],
+      assigned: structuredClone(this.assigned),
+      ...(this.memberId ? { memberId: this.memberId } : {}),
+      generation: this.generation,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  /** Produces alerts to the alerts topic (for sources other than the consumer, and outbox relays). */
+  async publish(alerts: readonly Alert[]): Promise<void> {
+    if (alerts.length === 0) return;
+    await this.send([{ topic: this.deps.options.alertsTopic, messages: alerts.map(alertMessage) }], alerts);
+  }
+
+  /** Active partial matches per rule, over every partition's engine. */
+  partialMatches(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const t of this.tasks.values()) {
+      if (!t.stream) continue;
+      for (const [rule, n] of t.stream.engineView.stats().partialMatches) out.set(rule, (out.get(rule) ?? 0) + n);
+    }
+    return out;
+  }
+
+  /** Dropped partial matches per rule and reason, cumulative (partitions given away included). */
+  droppedPartialMatches(): Map<string, Map<string, number>> {
+    const out = new Map<string, Map<string, number>>();
+    const add = (src: ReadonlyMap<string, ReadonlyMap<string, number>>) => {
+      for (const [rule, byReason] of src) {
+        let m = out.get(rule);
+        if (!m) out.set(rule, (m = new Map()));
+        for (const [reason, n] of byReason) m.set(reason, (m.get(reason) ?? 0) + n);
+      }
+    };
+    add(this.retiredDrops);
+    for (const t of this.tasks.values()) if (t.stream) add(t.stream.engineView.stats().dropped);
+    return out;
+  }
+
+  /** The partitions this instance works on, with their stream state (diagnostics and tests). */
+  partitions(): Array<{ topic: string; partition: number; next: number; committed: number; watermark: number | null; buffered: number }> {
+    return [...this.tasks.values()].map((t) => ({
+      topic: t.topic,
+      partition: t.partition,
+      next: t.next,
+      committed: t.committed,
+      watermark: t.stream && Number.isFinite(t.stream.watermark) ? t.stream.watermark : null,
+      buffered: t.stream?.bufferedCount ?? 0,
+    }));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Connecting and subscribing
+  // ------------------------------------------------------------------------------------------
+
+  private async connect(): Promise<void> {
+    let delay = 500;
+    while (!this.stopping) {
+      try {
+        await this.admin.connect();
+        await this.producer.connect();
+        await this.ensureOutputTopics();
+        this.connected = true;
+        this.metrics.kafkaUp(true);
+        this.logger.info({ brokers: this.deps.options.brokers, groupId: this.deps.options.groupId }, 'connected to Kafka');
+        break;
+      } catch (e) {
+        this.fail(e, 'connecting to Kafka failed; retrying');
+        await sleep(delay);
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+    if (this.stopping) return;
+    this.state = 'idle';
+    this.ticker = setInterval(() => this.tick(), this.deps.options.tickMs);
+    this.ticker.unref?.();
+    this.requestReconcile();
+    await this.reconcileLoop;
+  }
+
+  private async ensureOutputTopics(): Promise<void> {
+    const { alertsTopic, dlqTopic } = this.deps.options;
+    const existing = new Set(await this.admin.listTopics());
+    const missing = [alertsTopic, dlqTopic].filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    try {
+      await this.admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
+      this.logger.info({ topics: missing }, 'created the output topics');
+    } catch (e) {
+      this.logger.warn({ err: e, topics: missing }, 'the output topics do not exist and could not be created; create them');
+    }
+  }
+
+  private requestReconcile(): void {
+    this.reconcileWanted = true;
+    if (this.reconcileLoop || !this.connected || this.stopping) return;
+    this.reconcileLoop = (async () => {
+      while (this.reconcileWanted && !this.stopping) {
+        this.reconcileWanted = false;
+        try {
+          await this.reconcile();
+        } catch (e) {
+          this.fail(e, 'updating the Kafka subscription failed; retrying');
+          this.scheduleRecheck(1000);
+        }
+      }
+    })().finally(() => {
+      this.reconcileLoop = undefined;
+      // A change requested after the loop's last check and before this point would be lost otherwise.
+      if (this.reconcileWanted) this.requestReconcile();
+    });
+  }
+
+  private scheduleRecheck(ms: number): void {
+    if (this.recheck || this.stopping) return;
+    this.recheck = setTimeout(() => {
+      this.recheck = undefined;
+      this.requestReconcile();
+    }, ms);
+    this.recheck.unref?.();
+  }
+
+  /** Plans the topology for the current rules, creates internal topics, updates partitions and the subscription. */
+  private async reconcile(): Promise<void> {
+    const o = this.deps.options;
+    const rules = [...this.rules.values()];
+    const sources = [...new Set(rules.map((r) => r.compiled.definition.source))];
+    const existing = new Set(await this.admin.listTopics());
+    const partitions = new Map<string, number>();
+    const present = sources.filter((s) => existing.has(s));
+    if (present.length > 0) {
+      const meta = await this.admin.fetchTopicMetadata({ topics: present });
+      for (const t of meta.topics) partitions.set(t.name, t.partitions.length);
+    }
+    const topology = planTopology(
+      rules.map((r) => r.compiled.definition),
+      { groupId: o.groupId, settings: o.sources, partitions, hash: sha256 },
+    );
+    const toCreate = topology.internal.filter((t) => !existing.has(t.topic));
+    if (toCreate.length > 0) {
+      await this.admin.createTopics({
+        topics: toCreate.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: o.repartitionReplicationFactor })),
+        waitForLeaders: true,
+      });
+      this.logger.info({ topics: toCreate.map((t) => t.topic) }, 'created repartition topics');
+    }
+    const internalMeta = topology.internal.length > 0 ? await this.admin.fetchTopicMetadata({ topics: topology.internal.map((t) => t.topic) }) : { topics: [] };
+    const internalPartitions = new Map(internalMeta.topics.map((t) => [t.name, t.partitions.length]));
+    if (topology.missing.length > 0) {
+      this.logger.warn({ topics: topology.missing }, 'source topics do not exist; their rules start once they do');
+      this.scheduleRecheck(o.topicRecheckMs);
+    }
+
+    this.topology = topology;
+    this.internalPartitions = internalPartitions;
+    this.sourceClassifiers = new Map(
+      [...topology.sources.values()].map((s) => [
+        s.topic,
+        new EventClassifier(
+          s.rules.map((id) => this.rules.get(id)!.compiled.definition),
+          s.settings.timeMode,
+        ),
+      ]),
+    );
+    // Rule and settings changes reach the partitions between their batches.
+    await Promise.all([...this.tasks.values()].map((t) => t.lane.run(() => this.refreshTask(t))));
+
+    const topics = subscribedTopics(topology);
+    if (topics.join('\n') !== this.subscribed.join('\n') || (!this.consumer && topics.length > 0)) await this.resubscribe(topics);
+  }
+
+  private refreshTask(task: PartitionTask): void {
+    const plan = this.topology.streams.get(task.topic);
+    if (!plan) {
+      this.retireStream(task);
+      return;
+    }
+    if (task.stream) {
+      task.stream.updateSettings(plan.settings);
+      task.stream.setRules(this.compiledOf(plan));
+    }
+  }
+
+  private compiledOf(plan: StreamPlan): CompiledRule[] {
+    return plan.rules.map((id) => this.rules.get(id)!.compiled);
+  }
+
+  private async resubscribe(topics: string[]): Promise<void> {
+    const o = this.deps.options;
+    const old = this.consumer;
+    this.consumer = undefined;
+    if (old) {
+      this.logger.info({ from: this.subscribed, to: topics }, 'the rules changed the topics: re-subscribing');
+      await old.disconnect().catch((e) => this.logger.warn({ err: e }, 'leaving the consumer group failed'));
+    }
+    this.subscribed = topics;
+    if (topics.length === 0) {
+      this.state = 'idle';
+      this.onAssignment({});
+      return;
+    }
+    this.state = 'joining';
+    const consumer = this.kafka.consumer({
+      groupId: o.groupId,
+      sessionTimeout: o.sessionTimeoutMs,
+      heartbeatInterval: o.heartbeatIntervalMs,
+      maxWaitTimeInMs: o.maxWaitMs,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, initialRetryTime: 200 },
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      if (this.consumer !== consumer) return;
+      this.memberId = e.payload.memberId;
+      this.generation++;
+      this.state = 'joined';
+      this.metrics.kafkaUp(true);
+      this.onAssignment(e.payload.memberAssignment);
+    });
+    consumer.on(consumer.events.REBALANCING, () => {
+      if (this.consumer === consumer && this.state === 'joined') this.state = 'rebalancing';
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (this.consumer !== consumer) return;
+      const err = e.payload.error;
+      this.lastError = err?.message;
+      this.state = e.payload.restart ? 'joining' : 'down';
+      this.metrics.kafkaUp(false);
+      this.logger.error({ err, restart: e.payload.restart }, 'the Kafka consumer crashed');
+      if (!e.payload.restart && !this.stopping) {
+        // kafkajs gives up on non-retriable errors: start a fresh consumer.
+        this.consumer = undefined;
+        void consumer.disconnect().catch(() => undefined);
+        this.subscribed = [];
+        this.scheduleRecheck(1000);
+      }
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    const internal = new Set(this.topology.internal.map((t) => t.topic));
+    const sourceTopics = topics.filter((t) => !internal.has(t));
+    const internalTopics = topics.filter((t) => internal.has(t));
+    if (sourceTopics.length > 0) await consumer.subscribe({ topics: sourceTopics, fromBeginning: o.fromBeginning });
+    if (internalTopics.length > 0) await consumer.subscribe({ topics: internalTopics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  /** A new assignment: partitions no longer ours are dropped (their uncommitted records are read by the new owner). */
+  private onAssignment(assignment: Record<string, number[]>): void {
+    this.assigned = structuredClone(assignment);
+    const keep = new Set<string>();
+    for (const [topic, parts] of Object.entries(assignment)) for (const p of parts) keep.add(`${topic}/${p}`);
+    for (const task of [...this.tasks.values()]) {
+      if (keep.has(task.key)) continue;
+      this.tasks.delete(task.key);
+      task.dropped = true;
+      void task.lane.run(() => this.retireStream(task));
+      this.metrics.clearLag(task.topic, task.partition);
+    }
+    const kept = [...this.tasks.values()].filter((t) => t.started);
+    for (const key of keep) if (!this.tasks.has(key)) this.taskFor(key.slice(0, key.lastIndexOf('/')), Number(key.slice(key.lastIndexOf('/') + 1)));
+    this.logger.info({ memberId: this.memberId, assigned: assignment }, 'partitions assigned');
+    if (kept.length > 0) this.checkKept(kept);
+  }
+
+  /**
+   * Partitions kept across a rebalance keep their engines, unless another member committed past the records
+   * this one read (it owned the partition in between and read further): then the state is stale and starts
+   * afresh from the group's offset. Queued on the partitions' lanes, so before their next batch.
+   */
+  private checkKept(kept: PartitionTask[]): void {
+    const byTopic = new Map<string, PartitionTask[]>();
+    for (const t of kept) byTopic.set(t.topic, [...(byTopic.get(t.topic) ?? []), t]);
+    for (const [topic, tasks] of byTopic) {
+      const offsets = this.admin.fetchOffsets({ groupId: this.deps.options.groupId, topics: [topic] }).catch((e) => {
+        this.logger.warn({ err: e, topic }, 'reading the committed offsets failed; keeping the partitions\' state');
+        return undefined;
+      });
+      for (const task of tasks) {
+        void task.lane.run(async () => {
+          const got = await offsets;
+          const entry = got?.[0]?.partitions.find((p) => p.partition === task.partition);
+          const committed = entry ? Number(entry.offset) : -1;
+          if (committed > task.next) {
+            this.logger.info({ topic, partition: task.partition, committed, ours: task.committed }, 'another member worked on this partition meanwhile: its state starts afresh');
+            this.retireStream(task);
+            task.outbox = { alerts: [], dlq: [], repartition: new Map() };
+            task.next = 0;
+            task.committed = -1;
+            task.started = false;
+          }
+        });
+      }
+    }
+  }
+
+  private taskFor(topic: string, partition: number): PartitionTask {
+    const key = `${topic}/${partition}`;
+    let t = this.tasks.get(key);
+    if (!t) {
+      t = new PartitionTask(topic, partition, this.now());
+      this.tasks.set(key, t);
+    }
+    return t;
+  }
+
+  private retireStream(task: PartitionTask): void {
+    if (!task.stream) return;
+    const dropped = task.stream.engineView.stats().dropped;
+    for (const [rule, byReason] of dropped) {
+      let m = this.retiredDrops.get(rule);
+      if (!m) this.retiredDrops.set(rule, (m = new Map()));
+      for (const [reason, n] of byReason) m.set(reason, (m.get(reason) ?? 0) + n);
+    }
+    task.stream = undefined;
+  }
+
+  private streamFor(task: PartitionTask, plan: StreamPlan): StreamPartition<RawRecord> {
+    if (!task.stream) {
+      task.stream = new StreamPartition<RawRecord>({
+        settings: plan.settings,
+        rules: this.compiledOf(plan),
+        maxPartialMatchesPerKey: this.deps.maxPartialMatchesPerKey,
+        remember: (event, position) => this.deps.alerts.remember(event, position),
+        // Records of a burst on several source partitions reach a repartition topic within a few fetches.
+        idleGrace: Math.max(1000, 4 * this.deps.options.maxWaitMs),
+      });
+      task.stream.nextOffset = task.next;
+      if (plan.kind === 'repartitioned') {
+        task.stream.expectOrigins(
+          Array.from({ length: plan.sourcePartitions }, (_, i) => `${plan.source}/${i}`),
+          this.now(),
+        );
+      }
+    }
+    return task.stream;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Batches
+  // ------------------------------------------------------------------------------------------
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const task = this.taskFor(batch.topic, batch.partition);
+    await task.lane.run(() => this.processBatch(task, payload));
+  }
+
+  private async processBatch(task: PartitionTask, payload: EachBatchPayload): Promise<void> {
+    const started = process.hrtime.bigint();
+    const { batch } = payload;
+    const o = this.deps.options;
+    const source = this.topology.sources.get(batch.topic);
+    const plan = this.topology.streams.get(batch.topic);
+    const repartitioned = plan?.kind === 'repartitioned';
+    const stream = plan ? this.streamFor(task, plan) : undefined;
+    const classifier = this.sourceClassifiers.get(batch.topic);
+
+    let received = 0;
+    let seen = 0;
+    const rejected = new Map<StreamRejectReason | 'processing_error', number>();
+    const repartitionCounts = new Map<string, number>();
+    let heartbeatError: unknown;
+    let lastValid: RawRecord['source'] | undefined;
+
+    for (const m of batch.messages) {
+      if (!payload.isRunning() || payload.isStale()) break;
+      const offset = Number(m.offset);
+      if (offset < task.next) {
+        payload.resolveOffset(m.offset);
+        continue;
+      }
+      seen++;
+      const wall = this.now();
+      const raw = rawRecord(batch.topic, batch.partition, m, repartitioned);
+      const position = positionString(raw.source);
+      if (source && !repartitioned) {
+        received++;
+        const parsed = parseRecordValue(m.value ? m.value.toString('utf8') : null, m.value?.length ?? 0, o.maxEventBytes);
+        const c = parsed.ok ? classifier!.classify(parsed.value) : parsed;
+        if (!c.ok) {
+          rejected.set(c.reason, (rejected.get(c.reason) ?? 0) + 1);
+          task.outbox.dlq.push(deadLetterMessage(raw, c.reason));
+        } else {
+          for (const target of source.targets) {
+            const key = target.field === null ? null : partitionKeyOf(c.event, target.field);
+            if (key === undefined) continue;
+            let list = task.outbox.repartition.get(target.topic);
+            if (!list) task.outbox.repartition.set(target.topic, (list = []));
+            list.push(repartitionMessage(raw, key));
+            repartitionCounts.set(target.topic, (repartitionCounts.get(target.topic) ?? 0) + 1);
+          }
+          if (stream) stream.add({ offset, position, event: c.event, raw }, wall);
+          if (c.time > task.sourceMax) task.sourceMax = c.time;
+          lastValid = raw.source;
+        }
+      } else if (stream && repartitioned && headerString(m.headers, IDLE_HEADER) !== undefined) {
+        stream.markIdle(`${raw.source.topic}/${raw.source.partition}`, wall);
+      } else if (stream && repartitioned && headerString(m.headers, WATERMARK_HEADER) !== undefined) {
+        const time = Number(headerString(m.headers, WATERMARK_HEADER));
+        if (Number.isFinite(time)) stream.mark(`${raw.source.topic}/${raw.source.partition}`, time, wall);
+      } else if (stream) {
+        const parsed = parseRecordValue(m.value ? m.value.toString('utf8') : null, 0, Infinity);
+        if (parsed.ok && parsed.value !== null && typeof parsed.value === 'object' && !Array.isArray(parsed.value)) {
+          stream.add(
+            {
+              offset,
+              position,
+              origin: { partition: `${raw.source.topic}/${raw.source.partition}`, offset: Number(raw.source.offset) },
+              event: parsed.value as Record<string, unknown>,
+              raw,
+            },
+            wall,
+          );
+        }
+      }
+      task.next = offset + 1;
+      task.started = true;
+      if (stream && stream.nextOffset < task.next) stream.nextOffset = task.next;
+      payload.resolveOffset(m.offset);
+      if (seen % HEARTBEAT_EVERY === 0) {
+        try {
+          await payload.heartbeat();
+        } catch (e) {
+          heartbeatError = e;
+          break;
+        }
+      }
+    }
+
+    // Tell every partition of the repartition topics how far this source partition got in event time.
+    if (source && lastValid && Number.isFinite(task.sourceMax) && source.settings.timeMode === 'event') {
+      for (const target of source.targets) {
+        const parts = this.internalPartitions.get(target.topic) ?? target.partitions;
+        let list = task.outbox.repartition.get(target.topic);
+        if (!list) task.outbox.repartition.set(target.topic, (list = []));
+        for (let p = 0; p < parts; p++) list.push(watermarkMark(lastValid, task.sourceMax, p));
+      }
+    }
+    this.collect(task, plan);
+    if (received > 0) this.metrics.received(batch.topic, received);
+    if (rejected.size > 0) this.metrics.rejected(rejected);
+    for (const [topic, n] of repartitionCounts) this.metrics.repartitioned(topic, n);
+    await this.flush(task);
+    this.metrics.lag(batch.topic, batch.partition, Number(batch.highWatermark) - task.next);
+    task.lastActive = this.now();
+    task.caughtUp = Number(batch.highWatermark) <= task.next;
+    if (seen > 0) task.idleAnnounced = false;
+    this.metrics.batch(seen, Number(process.hrtime.bigint() - started) / 1e9);
+    if (heartbeatError !== undefined) throw heartbeatError;
+  }
+
+  /** Moves what the partition's engine produced into its outbox. */
+  private collect(task: PartitionTask, plan: StreamPlan | undefined): void {
+    if (!task.stream) return;
+    const out = task.stream.take();
+    const source = plan?.source ?? task.topic;
+    const late = out.lateDropped.length + out.lateAccepted;
+    if (late > 0) this.metrics.late(source, late);
+    if (out.lateDropped.length > 0) {
+      for (const l of out.lateDropped) task.outbox.dlq.push(deadLetterMessage(l.raw, 'late', `event time ${l.time} is before the watermark ${l.watermark}`));
+      this.metrics.deadLetters(new Map([['late', out.lateDropped.length]]));
+    }
+    if (out.failed.length > 0) {
+      for (const f of out.failed) {
+        this.logger.error({ err: f.error, position: f.position }, 'processing an event failed');
+        if (f.raw) task.outbox.dlq.push(deadLetterMessage(f.raw, 'processing_error', String((f.error as Error)?.message ?? f.error)));
+      }
+      this.metrics.rejected(new Map([['processing_error', out.failed.length]]));
+    }
+    if (out.matches.length > 0) {
+      const byRule = new Map<string, { severity: string; count: number }>();
+      for (const m of out.matches) {
+        const alert = this.deps.alerts.toAlert(m);
+        task.outbox.alerts.push(alert);
+        const c = byRule.get(alert.rule);
+        if (c) c.count++;
+        else byRule.set(alert.rule, { severity: alert.severity, count: 1 });
+      }
+      this.metrics.ruleMatches(byRule);
+    }
+  }
+
+  /** Sends the partition's outbox, then commits its offset. Throws (keeping the outbox) when sending fails. */
+  private async flush(task: PartitionTask): Promise<void> {
+    const o = this.deps.options;
+    if (!task.outboxEmpty()) {
+      const { alerts, dlq, repartition } = task.outbox;
+      const topicMessages: TopicMessages[] = [];
+      if (repartition.size > 0) for (const [topic, messages] of repartition) topicMessages.push({ topic, messages });
+      if (alerts.length > 0) topicMessages.push({ topic: o.alertsTopic, messages: alerts.map(alertMessage) });
+      if (dlq.length > 0) topicMessages.push({ topic: o.dlqTopic, messages: dlq });
+      await this.send(topicMessages, alerts);
+      task.outbox = { alerts: [], dlq: [], repartition: new Map() };
+      if (dlq.length > 0) {
+        const byReason = new Map<DeadLetterReason, number>();
+        for (const m of dlq) {
+          const r = String(m.headers?.['cepheus.reason']) as DeadLetterReason;
+          if (r !== 'late') byReason.set(r, (byReason.get(r) ?? 0) + 1);
+        }
+        this.metrics.deadLetters(byReason);
+      }
+      if (alerts.length > 0) {
+        this.metrics.alertsProduced(alerts.length);
+        await this.deps.feed?.publish(alerts).catch((e) => this.logger.warn({ err: e }, 'publishing alerts to the in-memory feed failed'));
+      }
+    }
+    await this.commit(task);
+  }
+
+  private async commit(task: PartitionTask): Promise<void> {
+    const safe = task.safeOffset();
+    const consumer = this.consumer;
+    if (!task.started || safe <= task.committed || !consumer || task.dropped) return;
+    try {
+      await consumer.commitOffsets([{ topic: task.topic, partition: task.partition, offset: String(safe) }]);
+      task.committed = safe;
+    } catch (e) {
+      // Typically a rebalance took the partition: its new owner reads from the last commit (at-least-once).
+      this.logger.warn({ err: e, topic: task.topic, partition: task.partition, offset: safe }, 'committing the offset failed');
+      throw e;
+    }
+  }
+
+  /**
+   * Sends with acks=all. A record larger than the broker accepts would block the partition forever: such
+   * records are sent one by one and replaced (an alert without its events, a dead letter without its value).
+   */
+  private async send(topicMessages: TopicMessages[], alerts: readonly Alert[]): Promise<void> {
+    try {
+      await this.producer.sendBatch({ topicMessages, acks: -1 });
+      this.metrics.kafkaUp(true);
+    } catch (e) {
+      if (!isTooLarge(e)) {
+        this.fail(e, 'producing to Kafka failed; the batch is retried');
+        this.metrics.kafkaUp(false);
+        throw e;
+      }
+      const alertById = new Map(alerts.map((a) => [a.id, a]));
+      for (const tm of topicMessages) {
+        for (const message of tm.messages) {
+          try {
+            await this.producer.send({ topic: tm.topic, messages: [message], acks: -1 });
+          } catch (err) {
+            if (!isTooLarge(err)) throw err;
+            const replacement = this.shrink(tm.topic, message, alertById);
+            this.logger.warn({ topic: tm.topic, bytes: byteLength(message.value) }, 'a record is larger than the topic accepts: sending it truncated');
+            await this.producer.send({ topic: tm.topic, messages: [replacement], acks: -1 });
+          }
+        }
+      }
+    }
+  }
+
+  private shrink(topic: string, message: Message, alertById: Map<string, Alert>): Message {
+    if (topic === this.deps.options.alertsTopic) {
+      const id = (JSON.parse(String(message.value)) as { id: string }).id;
+      const alert = alertById.get(id);
+      if (alert) return truncatedAlertMessage(alert);
+    }
+    return {
+      key: message.key,
+      value: null,
+      headers: { ...message.headers, 'cepheus.truncated': String(byteLength(message.value)) },
+      ...(message.partition !== undefined ? { partition: message.partition } : {}),
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Ticks: idle watermarks, pending outputs
+  // ------------------------------------------------------------------------------------------
+
+  private tick(): void {
+    if (this.stopping) return;
+    const now = this.now();
+    const idleAfter = Math.max(1000, 3 * this.deps.options.maxWaitMs);
+    for (const task of this.tasks.values()) {
+      if (task.tickQueued) continue;
+      const pending = !task.outboxEmpty() || (task.started && task.safeOffset() > task.committed);
+      const announce = !task.idleAnnounced && task.caughtUp && now - task.lastActive >= idleAfter && this.repartitionsInEventTime(task.topic);
+      if (!pending && !announce && !task.stream?.ticks) continue;
+      task.tickQueued = true;
+      void task.lane
+        .run(async () => {
+          task.tickQueued = false;
+          if (task.dropped || this.stopping) return;
+          if (announce) this.announceIdle(task);
+          if (task.stream) {
+            task.stream.tick(this.now());
+            this.collect(task, this.topology.streams.get(task.topic));
+          }
+          if (!task.outboxEmpty() || (task.started && task.safeOffset() > task.committed)) await this.flush(task);
+        })
+        .catch(() => {
+          task.tickQueued = false;
+        });
+    }
+  }
+
+  private repartitionsInEventTime(topic: string): boolean {
+    const source = this.topology.sources.get(topic);
+    return source !== undefined && source.targets.length > 0 && source.settings.timeMode === 'event';
+  }
+
+  /**
+   * A source partition with nothing new to read (caught up at its last batch, or never given any, and no
+   * batch since) tells every partition of its repartition topics, so that it does not hold their watermarks
+   * back until `idleTimeout`. Its next record makes it count again.
+   */
+  private announceIdle(task: PartitionTask): void {
+    const source = this.topology.sources.get(task.topic);
+    if (!source || task.idleAnnounced) return;
+    const position = { topic: task.topic, partition: task.partition, offset: String(Math.max(0, task.next - 1)) };
+    for (const target of source.targets) {
+      const parts = this.internalPartitions.get(target.topic) ?? target.partitions;
+      let list = task.outbox.repartition.get(target.topic);
+      if (!list) task.outbox.repartition.set(target.topic, (list = []));
+      for (let p = 0; p < parts; p++) list.push(idleMark(position, p));
+    }
+    task.idleAnnounced = true;
+  }
+
+  private fail(e: unknown, message: string): void {
+    this.lastError = (e as Error)?.message ?? String(e);
+    this.logger.warn({ err: e }, message);
+  }
+}
+
+function isTooLarge(e: unknown): boolean {
+  for (let c: unknown = e; c; c = (c as { cause?: unknown; originalError?: unknown }).originalError ?? (c as { cause?: unknown }).cause) {
+    if ((c as { type?: string }).type === 'MESSAGE_TOO_LARGE' || (c as { type?: string }).type === 'RECORD_LIST_TOO_LARGE') return true;
+  }
+  return false;
+}
+
+function byteLength(v: Message['value']): number {
+  return v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref?.());
+}
+

@@ -1,0 +1,128 @@
+/**
+ * Kafka mode's NestJS wiring: the KafkaStreams runtime (a provider, not a @nestjs/microservices transport:
+ * that transport has no eachBatch), the alert sink of the other event sources (POST /events), and the
+ * lifecycle that feeds it the running rules and stops it gracefully.
+ */
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { AlertFactory } from '../../app/alerts/alert-factory';
+import { EngineHost } from '../../app/engine/engine-host';
+import type { Logger } from '../../app/logging/logger';
+import { ALERT_SINK, LOGGER } from '../../app/tokens';
+import type { Alert } from '../../core/ports/alert';
+import type { AlertSink } from '../../core/ports/alert-sink';
+import type { EngineGaugeSource } from '../../core/ports/metrics';
+import type { MemoryAlertStore } from '../memory/memory-alert-store';
+import type { PrometheusMetrics } from '../metrics/prometheus-metrics';
+import { PrometheusKafkaMetrics } from './kafka-metrics';
+import type { KafkaOptions } from './kafka-options';
+import { KafkaStreams } from './kafka-streams';
+
+/** Alerts of POST /events in Kafka mode: to the alerts topic (acknowledged), then to GET /alerts. */
+export class KafkaAlertSink implements AlertSink {
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly streams: KafkaStreams,
+    private readonly feed: AlertSink,
+  ) {}
+
+  publish(alerts: readonly Alert[]): Promise<void> {
+    const next = this.tail.then(async () => {
+      await this.streams.publish(alerts);
+      await this.feed.publish(alerts);
+    });
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  async flush(): Promise<void> {
+    await this.tail;
+  }
+}
+
+/** Engine gauges over the HTTP engine and every partition's engine. */
+export class CombinedEngineGauges implements EngineGaugeSource {
+  constructor(private readonly sources: EngineGaugeSource[]) {}
+
+  partialMatches(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const s of this.sources) for (const [rule, n] of s.partialMatches()) out.set(rule, (out.get(rule) ?? 0) + n);
+    return out;
+  }
+
+  droppedPartialMatches(): Map<string, Map<string, number>> {
+    const out = new Map<string, Map<string, number>>();
+    for (const s of this.sources) {
+      for (const [rule, byReason] of s.droppedPartialMatches()) {
+        let m = out.get(rule);
+        if (!m) out.set(rule, (m = new Map()));
+        for (const [reason, n] of byReason) m.set(reason, (m.get(reason) ?? 0) + n);
+      }
+    }
+    return out;
+  }
+}
+
+/** Feeds KafkaStreams the running rules, starts it after the rules are installed, stops it on shutdown. */
+@Injectable()
+export class KafkaLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly streams: KafkaStreams,
+    private readonly host: EngineHost,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.unsubscribe = this.host.onApply((running) => this.streams.setRules(running));
+    this.streams.setRules(this.host.runningRules());
+    // Not awaited: while Kafka is unreachable the service runs (liveness) and is not ready (readiness).
+    this.streams.start().catch((e) => this.logger.error({ err: e }, 'starting Kafka mode failed'));
+  }
+
+  /** Stop consuming first: the batch in flight finishes, its effects are produced and its offsets committed. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
+    await this.streams.stopConsuming();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.streams.stop();
+  }
+}
+
+export interface KafkaWiring {
+  providers: Provider[];
+  exports: Array<string | symbol | (abstract new (...args: never[]) => unknown)>;
+}
+
+/** The providers of Kafka mode; ALERT_SINK replaces the in-memory sink of embedded mode. */
+export function kafkaProviders(
+  options: KafkaOptions,
+  deps: { metrics: PrometheusMetrics; feed: MemoryAlertStore; maxPartialMatchesPerKey: number },
+): KafkaWiring {
+  return {
+    providers: [
+      {
+        provide: KafkaStreams,
+        useFactory: (alerts: AlertFactory, logger: Logger, host: EngineHost) => {
+          const streams = new KafkaStreams({
+            options,
+            logger,
+            alerts,
+            feed: deps.feed,
+            metrics: new PrometheusKafkaMetrics(deps.metrics),
+            maxPartialMatchesPerKey: deps.maxPartialMatchesPerKey,
+          });
+          deps.metrics.setEngineSource(new CombinedEngineGauges([host, streams]));
+          return streams;
+        },
+        inject: [AlertFactory, LOGGER, EngineHost],
+      },
+      { provide: ALERT_SINK, useFactory: (streams: KafkaStreams) => new KafkaAlertSink(streams, deps.feed), inject: [KafkaStreams] },
+      KafkaLifecycle,
+    ],
+    exports: [KafkaStreams],
+  };
+}

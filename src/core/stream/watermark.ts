@@ -1,0 +1,329 @@
+/**
+ * Event time of one partition: the watermark, and the events waiting for it.
+ *
+ * - The watermark is the largest event time seen minus `maxOutOfOrderness`; it never goes back.
+ * - An event at or after the watermark is buffered and released, in (time, arrival) order, once the
+ *   watermark reaches its time. With `maxOutOfOrderness: 0` every in-time event is released at once.
+ * - An event before the watermark is late. Within `allowedLateness` it is handed back to be processed at
+ *   once (the engine processes it at its clock, which never goes back); beyond it, it is dropped (the
+ *   caller sends it to the dead-letter topic).
+ * - A partition that received nothing for `idleTimeout` (wall clock) lets its watermark follow the wall
+ *   clock from its last record: watermark = (largest event time - maxOutOfOrderness) + (wall time since that
+ *   record). So timers (absence, `within`) still fire on a quiet partition, about as long after the last
+ *   record as they would have in event time.
+ * - In processing-time mode an event's time is the wall clock when it arrives (never earlier than the
+ *   previous one): nothing is ever late or buffered, and the watermark follows the wall clock.
+ *
+ * A partition fed by several upstream partitions (a repartition topic: each source partition's records are
+ * merged in whatever order the repartitioning consumer read them) tracks event time per origin, as stream
+ * processors merge input watermarks: the watermark is the smallest of the origins' (largest event time -
+ * maxOutOfOrderness). Origins also announce their progress without events (watermark marks) and that they
+ * are caught up (idle marks); an idle origin, or one silent for `idleTimeout`, stops holding the watermark
+ * back until it sends again. So merging source partitions read at
+ * different moments adds no disorder.
+ *
+ * Pure and deterministic: the wall clock is passed in. The state is JSON-able (snapshot/restore) as long as
+ * the buffered items are.
+ */
+import type { StreamSettings } from './settings';
+
+export type Admission =
+  /** Buffered; released by release() once the watermark reaches it. */
+  | { kind: 'buffered' }
+  /** Late but within allowedLateness: process it now. */
+  | { kind: 'late_accepted'; lateBy: number }
+  /** Late beyond allowedLateness: not processed. */
+  | { kind: 'late_dropped'; lateBy: number };
+
+interface Pending<T> {
+  time: number;
+  seq: number;
+  item: T;
+}
+
+interface Origin {
+  /** Largest event time (or mark) from the origin; -Infinity before any. */
+  max: number;
+  /** Wall time of its last record or mark, or of when it was expected. */
+  last: number;
+  /** The origin said it has nothing more for now: it does not hold the watermark back until it sends again. */
+  idle: boolean;
+}
+
+export interface WatermarkSnapshot<T> {
+  v: 1;
+  watermark: number | null;
+  maxEventTime: number | null;
+  lastArrival: number | null;
+  seq: number;
+  buffer: Array<{ time: number; seq: number; item: T }>;
+  origins?: Record<string, { max: number | null; last: number; idle?: boolean }>;
+}
+
+const finite = (n: number) => (Number.isFinite(n) ? n : null);
+
+export class WatermarkTracker<T> {
+  private wm = Number.NEGATIVE_INFINITY;
+  private maxTime = Number.NEGATIVE_INFINITY;
+  /** Wall time of the last record (ms), or -Infinity before the first. */
+  private lastArrival = Number.NEGATIVE_INFINITY;
+  private seq = 0;
+  private readonly heap: Array<Pending<T>> = [];
+  /** Per-origin event time, when the partition merges several upstream partitions; null otherwise. */
+  private origins: Map<string, Origin> | null = null;
+  /** Progress that relies on caught-up origins, waiting out `idleGrace` (wall ms since `at`). */
+  private held: Array<{ at: number; value: number; excluded: string[] }> = [];
+  private readonly idleGrace: number;
+
+  /**
+   * `idleGrace`: how long progress that leaves caught-up origins out waits before it counts (wall ms). An
+   * origin that was caught up and receives new records in the same burst as the others shows up within it
+   * (the time records take through the repartition topic), so its events are not made late by the others'.
+   */
+  constructor(
+    private settings: StreamSettings,
+    options: { idleGrace?: number } = {},
+  ) {
+    this.idleGrace = options.idleGrace ?? 0;
+  }
+
+  /** Current watermark (ms), -Infinity before the first event. */
+  get watermark(): number {
+    return this.wm;
+  }
+
+  get maxEventTime(): number {
+    return this.maxTime;
+  }
+
+  /** Events waiting for the watermark. */
+  get buffered(): number {
+    return this.heap.length;
+  }
+
+  /** The buffered items (in no particular order), e.g. to find the oldest offset still needed. */
+  pendingItems(): T[] {
+    return this.heap.map((p) => p.item);
+  }
+
+  /** New settings apply from now on (the watermark never goes back). */
+  updateSettings(settings: StreamSettings): void {
+    this.settings = settings;
+  }
+
+  get timeMode(): StreamSettings['timeMode'] {
+    return this.settings.timeMode;
+  }
+
+  /**
+   * Declares the upstream partitions this partition merges (switching to per-origin event time). An origin
+   * not heard from yet holds the watermark back until it is idle (`idleTimeout` from `wallNow`).
+   */
+  expectOrigins(origins: readonly string[], wallNow: number): void {
+    if (this.origins === null) this.origins = new Map();
+    for (const o of origins) if (!this.origins.has(o)) this.origins.set(o, { max: Number.NEGATIVE_INFINITY, last: wallNow, idle: false });
+  }
+
+  /**
+   * The time to give an event that arrives at `wallNow` in processing-time mode: the wall clock, never
+   * earlier than the previous event's.
+   */
+  processingTime(wallNow: number): number {
+    return Math.max(wallNow, this.maxTime, this.wm);
+  }
+
+  /**
+   * Takes an event with event time `time`, arriving at wall time `wallNow` (from `origin`, for a merging
+   * partition). Then call release().
+   */
+  offer(item: T, time: number, wallNow: number, origin?: string): Admission {
+    this.lastArrival = Math.max(this.lastArrival, wallNow);
+    if (origin !== undefined) this.heard(origin, time, wallNow);
+    if (time < this.wm) {
+      const lateBy = this.wm - time;
+      return lateBy <= this.settings.allowedLateness ? { kind: 'late_accepted', lateBy } : { kind: 'late_dropped', lateBy };
+    }
+    if (time > this.maxTime) this.maxTime = time;
+    this.advance(wallNow);
+    this.push({ time, seq: this.seq++, item });
+    return { kind: 'buffered' };
+  }
+
+  /** An origin's progress without an event: it has seen events up to `time`. Then call release(). */
+  mark(origin: string, time: number, wallNow: number): void {
+    this.lastArrival = Math.max(this.lastArrival, wallNow);
+    this.heard(origin, time, wallNow);
+    this.advance(wallNow);
+  }
+
+  /**
+   * An origin has read everything there was for now (its partition is caught up): until it sends again it
+   * does not hold the watermark back. Then call release().
+   */
+  markIdle(origin: string, wallNow: number): void {
+    if (this.origins === null) this.origins = new Map();
+    const o = this.origins.get(origin);
+    if (o) {
+      o.idle = true;
+      o.last = Math.max(o.last, wallNow);
+    } else this.origins.set(origin, { max: Number.NEGATIVE_INFINITY, last: wallNow, idle: true });
+    this.advance(wallNow);
+  }
+
+  /**
+   * Advances the watermark with the wall clock: idle origins stop holding it back, an idle partition
+   * follows the wall clock, a processing-time one is the wall clock. Returns whether it moved; then call
+   * release().
+   */
+  tick(wallNow: number): boolean {
+    if (this.settings.timeMode === 'processing') {
+      if (this.maxTime === Number.NEGATIVE_INFINITY) return false;
+      return this.raise(wallNow);
+    }
+    let moved = this.origins !== null && this.advance(wallNow);
+    const idle = this.settings.idleTimeout;
+    if (this.maxTime === Number.NEGATIVE_INFINITY || idle === null) return moved;
+    const quiet = wallNow - this.lastArrival;
+    if (quiet >= idle) moved = this.raise(this.maxTime - this.settings.maxOutOfOrderness + quiet) || moved;
+    return moved;
+  }
+
+  /** Whether tick() could move the watermark (idle timeouts configured, or processing time). */
+  get ticks(): boolean {
+    return this.settings.timeMode === 'processing' || this.settings.idleTimeout !== null;
+  }
+
+  /** Removes and returns the buffered items the watermark has reached, in (time, arrival) order. */
+  release(): Array<{ item: T; time: number }> {
+    const out: Array<{ item: T; time: number }> = [];
+    while (this.heap.length > 0 && this.heap[0].time <= this.wm) {
+      const p = this.pop();
+      out.push({ item: p.item, time: p.time });
+    }
+    return out;
+  }
+
+  snapshot(): WatermarkSnapshot<T> {
+    const s: WatermarkSnapshot<T> = {
+      v: 1,
+      watermark: finite(this.wm),
+      maxEventTime: finite(this.maxTime),
+      lastArrival: finite(this.lastArrival),
+      seq: this.seq,
+      buffer: [...this.heap].sort(order).map((p) => ({ time: p.time, seq: p.seq, item: p.item })),
+    };
+    if (this.origins) s.origins = Object.fromEntries([...this.origins].map(([k, o]) => [k, { max: finite(o.max), last: o.last, idle: o.idle }]));
+    return s;
+  }
+
+  restore(s: WatermarkSnapshot<T>): void {
+    this.wm = s.watermark ?? Number.NEGATIVE_INFINITY;
+    this.maxTime = s.maxEventTime ?? Number.NEGATIVE_INFINITY;
+    this.lastArrival = s.lastArrival ?? Number.NEGATIVE_INFINITY;
+    this.seq = s.seq;
+    this.heap.length = 0;
+    for (const p of s.buffer) this.push({ time: p.time, seq: p.seq, item: p.item });
+    this.origins = s.origins
+      ? new Map(Object.entries(s.origins).map(([k, o]) => [k, { max: o.max ?? Number.NEGATIVE_INFINITY, last: o.last, idle: o.idle ?? false }]))
+      : null;
+  }
+
+  private heard(origin: string, time: number, wallNow: number): void {
+    if (this.origins === null) this.origins = new Map();
+    const o = this.origins.get(origin);
+    if (o) {
+      if (time > o.max) o.max = time;
+      if (wallNow > o.last) o.last = wallNow;
+      o.idle = false;
+      // Progress held back on the assumption that it had nothing more is void now.
+      if (this.held.length > 0) this.held = this.held.filter((h) => !h.excluded.includes(origin));
+    } else this.origins.set(origin, { max: time, last: wallNow, idle: false });
+  }
+
+  /**
+   * Moves the watermark as far as the event times allow. Single origin: largest event time - bound. Several:
+   * the smallest of the origins' largest event times - bound. Origins that said they are caught up, or have
+   * been silent for `idleTimeout`, are left out, but only after `idleGrace`: if one of them sends within it
+   * (a burst reaching every source partition), the progress made without it is void. When every origin left
+   * is caught up, everything read counts (all that exists has arrived). Nothing at all: tick()'s
+   * wall-clock rule.
+   */
+  private advance(wallNow: number): boolean {
+    if (this.settings.timeMode === 'processing') return this.raise(this.maxTime);
+    const ooo = this.settings.maxOutOfOrderness;
+    if (this.origins === null || this.origins.size === 0) return this.raise(this.maxTime - ooo);
+    const timeout = this.settings.idleTimeout;
+    let strict = Number.POSITIVE_INFINITY;
+    let relaxed = Number.POSITIVE_INFINITY;
+    let caughtUp = Number.NEGATIVE_INFINITY;
+    const excluded: string[] = [];
+    for (const [name, o] of this.origins) {
+      if (o.max < strict) strict = o.max;
+      if (o.idle) {
+        excluded.push(name);
+        if (o.max > caughtUp) caughtUp = o.max;
+      } else if (timeout !== null && wallNow - o.last >= timeout) {
+        excluded.push(name);
+      } else if (o.max < relaxed) relaxed = o.max;
+    }
+    let moved = strict !== Number.POSITIVE_INFINITY && this.raise(strict - ooo);
+    if (excluded.length > 0) {
+      const value = (relaxed !== Number.POSITIVE_INFINITY ? relaxed : caughtUp) - ooo;
+      const last = this.held[this.held.length - 1];
+      if (value > this.wm && (!last || value > last.value || last.excluded.join() !== excluded.join())) {
+        this.held.push({ at: wallNow, value, excluded });
+      }
+    }
+    while (this.held.length > 0 && this.held[0].at + this.idleGrace <= wallNow) {
+      const h = this.held.shift()!;
+      moved = this.raise(h.value) || moved;
+    }
+    this.held = this.held.filter((h) => h.value > this.wm);
+    return moved;
+  }
+
+  private raise(candidate: number): boolean {
+    if (candidate > this.wm) {
+      this.wm = candidate;
+      return true;
+    }
+    return false;
+  }
+
+  private push(p: Pending<T>): void {
+    const h = this.heap;
+    h.push(p);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (order(h[i], h[parent]) >= 0) break;
+      [h[i], h[parent]] = [h[parent], h[i]];
+      i = parent;
+    }
+  }
+
+  private pop(): Pending<T> {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && order(h[l], h[m]) < 0) m = l;
+        if (r < h.length && order(h[r], h[m]) < 0) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function order(a: { time: number; seq: number }, b: { time: number; seq: number }): number {
+  return a.time - b.time || a.seq - b.seq;
+}
