@@ -18,7 +18,17 @@ import {
   TimerEntry,
   TimerOwner,
 } from './states';
-import { Run, RunQueue, SavedSequenceKey, SequenceHost, SequenceKey, SequencePlan, sequencePlan } from './sequence';
+import {
+  ExpiryQueue,
+  FamilyHost,
+  FamilyKey,
+  FamilyMember,
+  SavedSequenceKey,
+  SequenceFamily,
+  SequencePlan,
+  planShape,
+  sequencePlan,
+} from './sequence';
 import { TimerQueue } from './timer-queue';
 import { eventTime } from './time';
 
@@ -201,7 +211,6 @@ interface RuleRunner {
   readonly dirty: Set<string | null>;
   startSingle(): void;
   ensureInstance(event: EventRecord): void;
-  offer(event: EventRecord, type: string): void;
   keyList(): Array<string | null>;
   snapshot(key: string | null): KeySnapshot | undefined;
   restore(key: string | null, snapshot: KeySnapshot): void;
@@ -334,9 +343,10 @@ class RuleRuntime implements RuleRunner {
     }
     const inst = new KeyInstance(this, key);
     inst.seqCounter = snap.seq;
-    inst.regCounter = snap.reg ?? 0;
     const r = new RestoreContext(snap.events, this.compiled.pattern.specs, inst);
     inst.root.restore(snap.root, r);
+    // Re-registering the filters counted registrations again; the saved counter is the true one.
+    inst.regCounter = snap.reg ?? 0;
     inst.sortFiltersByRegistration();
     // Restoring re-opened the partial matches in tree order; the drop order is the order they opened in.
     const bySeq = new Map([...inst.partials].map((p) => [p.seq, p]));
@@ -372,155 +382,83 @@ class RuleRuntime implements RuleRunner {
   }
 }
 
-/** A rule on the flat sequence automaton (sequence.ts). */
-class SequenceRuntime implements RuleRunner, SequenceHost {
+/** A rule on the flat sequence automaton (sequence.ts); its runs live in its family. */
+class SequenceRuntime implements RuleRunner, FamilyMember {
   readonly id: string;
   readonly partitionBy: string | undefined;
-  private readonly keys = new Map<string, SequenceKey>();
-  private single: SequenceKey | null = null;
   readonly dirty = new Set<string | null>();
-  partialCount = 0;
   readonly drops = new Map<DropReason, number>();
   unkeyedEvents = 0;
+  /** Where the rule runs (set by the engine when rules change): group, family, position in both. */
+  group: SequenceGroup | null = null;
+  fam: SequenceFamily<SequenceRuntime> | null = null;
+  member = 0;
+  index = 0;
 
   constructor(
     public compiled: CompiledRule,
-    private readonly plan: SequencePlan,
+    readonly plan: SequencePlan,
     readonly engine: Engine,
   ) {
     this.id = compiled.definition.id;
     this.partitionBy = compiled.definition.partitionBy;
   }
 
-  get maxPartialMatchesPerKey(): number {
-    return this.engine.maxPartialMatchesPerKey;
-  }
-
-  get startType(): string {
-    return this.plan.start.eventType;
-  }
-
-  get startSlot(): number {
-    return this.plan.start.slot;
-  }
-
-  emit(key: SequenceKey, bindings: unknown[]): void {
-    emitMatch(this.compiled, this.engine, key.key, bindings);
+  /** Kept by its family (one array for all its rules: it changes per run). */
+  get partialCount(): number {
+    return this.fam === null ? 0 : this.fam.totals[this.member];
   }
 
   dropped(): void {
     this.drops.set('max_partial_matches_per_key', (this.drops.get('max_partial_matches_per_key') ?? 0) + 1);
   }
 
-  partialsChanged(delta: number): void {
-    this.partialCount += delta;
-  }
-
-  /** The dispatch group this rule belongs to (set by the engine when rules change). */
-  group: SequenceGroup | null = null;
-  index = 0;
-
-  scheduleExpiry(run: Run, withinMs: number): void {
-    this.group!.scheduleExpiry(run, withinMs);
-  }
-
-  waitingOn(key: SequenceKey, type: string): void {
-    this.group?.noteWaiting(key.key, this.index, type);
-  }
-
-  /** The key's runs, created on first use. */
-  keyFor(key: string | null): SequenceKey {
-    if (key === null) {
-      this.startSingle();
-      return this.single!;
-    }
-    let k = this.keys.get(key);
-    if (k === undefined) this.keys.set(key, (k = new SequenceKey(key, this.plan, this)));
-    return k;
-  }
-
-  existingKey(key: string | null): SequenceKey | undefined {
-    return this.instance(key);
-  }
-
-  countUnkeyed(): void {
-    this.unkeyedEvents++;
-  }
-
   markDirty(key: string | null): void {
     if (this.engine.trackChanges) this.dirty.add(key);
   }
-
-
 
   /** Ends the runs whose within-deadline has passed: what the general runtime's timers do. */
   expire(now: number): void {
     this.group?.expire(now);
   }
 
-
   startSingle(): void {
-    if (this.partitionBy === undefined && !this.single) {
-      this.single = new SequenceKey(null, this.plan, this);
-      this.group?.forget(null);
-    }
+    if (this.partitionBy === undefined) this.group!.keyOf(this, null, true)!.setPresent(this.member);
   }
 
   ensureInstance(): void {
     // A sequence starts with a filter: nothing happens before its first event.
   }
 
-  offer(event: EventRecord, type: string): void {
-    const now = this.engine.now;
-    this.expire(now);
-    let key: string | null = null;
-    if (this.partitionBy !== undefined) {
-      const k = partitionKey(event, this.partitionBy);
-      if (k === undefined) {
-        this.unkeyedEvents++;
-        return;
-      }
-      key = k;
-    }
-    this.markDirty(key);
-    this.keyFor(key).offer(event, type, now);
-  }
-
-  private instance(key: string | null): SequenceKey | undefined {
-    return key === null ? (this.single ?? undefined) : this.keys.get(key);
+  /** Its key's state, when it has one. */
+  private instance(key: string | null): FamilyKey | undefined {
+    const fk = this.fam?.keys.get(key);
+    return fk !== undefined && fk.isPresent(this.member) ? fk : undefined;
   }
 
   keyList(): Array<string | null> {
-    if (this.partitionBy === undefined) return this.single ? [null] : [];
-    return [...this.keys.keys()];
+    const out: Array<string | null> = [];
+    if (this.fam !== null) for (const [key, fk] of this.fam.keys) if (fk.isPresent(this.member)) out.push(key);
+    return out;
   }
 
   snapshot(key: string | null): KeySnapshot | undefined {
     this.expire(this.engine.now);
-    const k = this.instance(key);
-    if (!k) return undefined;
-    const sequence = k.save();
+    const fk = this.instance(key);
+    if (!fk) return undefined;
+    const sequence = fk.save(this.member);
     return { v: 1, ended: false, seq: sequence.reg, events: [], root: null, sequence };
   }
 
   restore(key: string | null, snapshot: KeySnapshot): void {
     this.discard(key);
     if (!snapshot.sequence) throw new Error(`snapshot of rule '${this.id}' is not a sequence snapshot`);
-    const k = new SequenceKey(key, this.plan, this);
-    k.restore(snapshot.sequence);
-    if (key === null) this.single = k;
-    else this.keys.set(key, k);
-    this.group?.forget(key);
-    this.group?.resortExpiry();
+    this.group!.keyOf(this, key, true)!.restore(this.member, snapshot.sequence);
+    this.group!.resortExpiry();
   }
 
   discard(key: string | null): void {
-    const k = this.instance(key);
-    if (!k) return;
-    k.clear();
-    if (key === null) this.single = null;
-    else this.keys.delete(key);
-    this.group?.forget(key);
+    this.group?.discardKey(this, key);
   }
 
   stop(): void {
@@ -528,47 +466,167 @@ class SequenceRuntime implements RuleRunner, SequenceHost {
   }
 
   keyCount(): number {
-    return this.keys.size + (this.single ? 1 : 0);
+    return this.fam === null ? 0 : this.fam.keyCounts[this.member];
+  }
+
+  /** Takes its state out of its family (which the engine is dissolving); restore puts it back elsewhere. */
+  detach(): Array<[string | null, SavedSequenceKey]> {
+    if (this.fam === null) return [];
+    this.expire(this.engine.now);
+    const saved = this.keyList().map((key): [string | null, SavedSequenceKey] => [key, this.instance(key)!.save(this.member)]);
+    this.fam = null;
+    this.group = null;
+    return saved;
   }
 }
 
-/**
- * All sequence-automaton rules that share a partition field: one key lookup per event for all of them, and
- * each rule is offered only the events its start filter or its waiting runs care about.
- */
-class SequenceGroup {
-  private readonly startRules = new Map<string, number[]>();
-  private readonly keys = new Map<string | null, GroupKey>();
-  /** One queue per `within` length: deadlines join each queue in time order. */
-  private readonly expiryQueues = new Map<number, RunQueue>();
-  private queues: RunQueue[] = [];
-  private nextDeadline = Infinity;
+/** Splits a group's rules into families (sequence.ts planShape), in rule order. */
+function familiesOf(rules: SequenceRuntime[]): SequenceRuntime[][] {
+  const byShape = new Map<string, SequenceRuntime[]>();
+  const out: SequenceRuntime[][] = [];
+  for (const rule of rules) {
+    const shape = planShape(rule.plan);
+    let members = shape === null ? undefined : byShape.get(shape);
+    if (members === undefined) {
+      out.push((members = []));
+      if (shape !== null) byShape.set(shape, members);
+    }
+    members.push(rule);
+  }
+  return out;
+}
 
-  private readonly trackChanges: boolean;
+/**
+ * All sequence-automaton rules that share a partition field: one key lookup per event for all of them.
+ * Each family (rules that differ only in predicates, sharing runs) is offered only the events its start
+ * filter or its waiting runs care about. Matches of one event are reported in rule order.
+ */
+class SequenceGroup implements FamilyHost {
+  /** Per event type: the families that start on it or may wait for it, with the type's index there. */
+  private readonly dispatch = new Map<string, { fams: number[]; types: number[]; starts: boolean[]; anyStart: boolean }>();
+  /** Per key: its state in each family (the families' own maps, gathered on first use). */
+  private readonly keys = new Map<string | null, Array<FamilyKey | undefined>>();
+  private readonly queues: ExpiryQueue[] = [];
+  /** No queued deadline is earlier. */
+  private readonly due = { next: Infinity };
+  readonly maxPartialMatchesPerKey: number;
+  readonly tracking: boolean;
+  private sharedEvent: EventRecord | null = null;
+  private sharedSlot = -1;
+  private shared: unknown[] = [];
+  /** Matches of the event being offered, by rule position; reported once every family has seen it. */
+  private readonly pendingRules: number[] = [];
+  private readonly pendingBindings: unknown[][] = [];
 
   constructor(
     readonly partitionBy: string | undefined,
     readonly rules: SequenceRuntime[],
+    readonly families: Array<SequenceFamily<SequenceRuntime>>,
+    private readonly engine: Engine,
   ) {
-    this.trackChanges = rules[0]?.engine.trackChanges ?? false;
+    this.tracking = engine.trackChanges;
+    this.maxPartialMatchesPerKey = engine.maxPartialMatchesPerKey;
     rules.forEach((rule, i) => {
       rule.group = this;
       rule.index = i;
-      const type = rule.startType;
-      let list = this.startRules.get(type);
-      if (!list) this.startRules.set(type, (list = []));
-      list.push(i);
+    });
+    families.forEach((fam, f) => {
+      fam.members.forEach((rule, m) => {
+        rule.fam = fam;
+        rule.member = m;
+      });
+      fam.attach(this, this.due);
+      this.queues.push(...fam.queues);
+      const add = (type: string, start: boolean) => {
+        let d = this.dispatch.get(type);
+        if (!d) this.dispatch.set(type, (d = { fams: [], types: [], starts: [], anyStart: false }));
+        d.fams.push(f);
+        d.types.push(fam.typeIndex(type));
+        d.starts.push(start);
+        if (start) d.anyStart = true;
+      };
+      add(fam.startType, true);
+      for (const type of fam.types) if (type !== fam.startType) add(type, false);
     });
   }
 
-  scheduleExpiry(run: Run, withinMs: number): void {
-    let q = this.expiryQueues.get(withinMs);
-    if (!q) {
-      this.expiryQueues.set(withinMs, (q = new RunQueue()));
-      this.queues = [...this.expiryQueues.values()];
+  emit(fam: SequenceFamily, member: number, bindings: unknown[]): void {
+    this.pendingRules.push((fam.members[member] as SequenceRuntime).index);
+    this.pendingBindings.push(bindings);
+  }
+
+  startBindings(event: EventRecord, slot: number): unknown[] {
+    if (event !== this.sharedEvent || slot !== this.sharedSlot) {
+      this.shared = [];
+      this.shared[slot] = event;
+      this.sharedEvent = event;
+      this.sharedSlot = slot;
     }
-    q.push(run, run.deadline);
-    if (run.deadline < this.nextDeadline) this.nextDeadline = run.deadline;
+    return this.shared;
+  }
+
+  offer(event: EventRecord, type: string, now: number): void {
+    if (now >= this.due.next) this.expire(now);
+    const d = this.dispatch.get(type);
+    if (d === undefined) return;
+    let key: string | null = null;
+    if (this.partitionBy !== undefined) {
+      const k = partitionKey(event, this.partitionBy);
+      if (k === undefined) {
+        for (let i = 0; i < d.fams.length; i++) if (d.starts[i]) for (const r of this.families[d.fams[i]].members) r.unkeyedEvents++;
+        return;
+      }
+      key = k;
+    }
+    let fks = this.keys.get(key);
+    if (fks === undefined) {
+      fks = this.families.map((f) => f.keys.get(key));
+      if (!d.anyStart && fks.every((fk) => fk === undefined)) return;
+      this.keys.set(key, fks);
+    }
+    const fams = d.fams;
+    for (let i = 0; i < fams.length; i++) {
+      const f = fams[i];
+      let fk = fks[f];
+      if (fk === undefined) {
+        if (!d.starts[i]) continue;
+        fk = fks[f] = this.families[f].key(key, true)!;
+      }
+      fk.offer(event, d.types[i], d.starts[i], now);
+    }
+    if (this.pendingRules.length > 0) this.flush(key);
+    this.sharedEvent = null; // an event object may be offered again: its bindings must not carry over
+  }
+
+  /** Reports the pending matches in rule order (each rule's own in the order they happened). */
+  private flush(key: string | null): void {
+    const rules = this.pendingRules;
+    const bindings = this.pendingBindings;
+    const n = rules.length;
+    for (let i = 1; i < n; i++) {
+      const r = rules[i];
+      const b = bindings[i];
+      let j = i;
+      for (; j > 0 && rules[j - 1] > r; j--) {
+        rules[j] = rules[j - 1];
+        bindings[j] = bindings[j - 1];
+      }
+      rules[j] = r;
+      bindings[j] = b;
+    }
+    for (let i = 0; i < n; i++) emitMatch(this.rules[rules[i]].compiled, this.engine, key, bindings[i]);
+    rules.length = 0;
+    bindings.length = 0;
+  }
+
+  expire(now: number): void {
+    if (now < this.due.next) return;
+    let next = Infinity;
+    for (const q of this.queues) {
+      q.expire(now);
+      next = Math.min(next, q.nextDeadline());
+    }
+    this.due.next = next;
   }
 
   resortExpiry(): void {
@@ -577,119 +635,24 @@ class SequenceGroup {
       q.sort();
       next = Math.min(next, q.nextDeadline());
     }
-    this.nextDeadline = next;
+    this.due.next = next;
   }
 
-  noteWaiting(key: string | null, rule: number, type: string): void {
-    const gk = this.keys.get(key);
-    if (gk) insertSorted(gk.waiting, type, rule);
+  /** The rule's family state for the key; a new one resets the key's gathered view. */
+  keyOf(rule: SequenceRuntime, key: string | null, create: boolean): FamilyKey | undefined {
+    const existing = rule.fam!.keys.get(key);
+    if (existing !== undefined || !create) return existing;
+    this.keys.delete(key);
+    return rule.fam!.key(key, true);
   }
 
-  /** Drops the cached view of a key (its runs were restored or discarded). */
-  forget(key: string | null): void {
+  discardKey(rule: SequenceRuntime, key: string | null): void {
+    const fk = rule.fam?.keys.get(key);
+    if (fk === undefined || !fk.isPresent(rule.member)) return;
+    fk.clear(rule.member);
+    rule.fam!.dropKeyIfUnused(fk);
     this.keys.delete(key);
   }
-
-  private groupKey(key: string | null): GroupKey {
-    let gk = this.keys.get(key);
-    if (gk === undefined) {
-      gk = { waiting: new Map(), seq: this.rules.map((rule) => rule.existingKey(key)) };
-      this.keys.set(key, gk);
-      gk.seq.forEach((k, i) => {
-        for (const type of k?.waitingTypes() ?? []) insertSorted(gk!.waiting, type, i);
-      });
-    }
-    return gk;
-  }
-
-  offer(event: EventRecord, type: string, now: number): void {
-    if (now >= this.nextDeadline) this.expire(now);
-    const starts = this.startRules.get(type);
-    let key: string | null = null;
-    if (this.partitionBy !== undefined) {
-      const k = partitionKey(event, this.partitionBy);
-      if (k === undefined) {
-        if (starts) for (const i of starts) this.rules[i].countUnkeyed();
-        return;
-      }
-      key = k;
-    }
-    const gk = this.groupKey(key);
-    const waits = gk.waiting.get(type);
-    // Both lists are in rule order; walking them together offers each rule once, in rule order.
-    const a = starts ?? EMPTY_INDEXES;
-    const b = waits ?? EMPTY_INDEXES;
-    const tracking = this.trackChanges;
-    let shared: unknown[] | undefined;
-    let sharedSlot = -1;
-    let i = 0;
-    let j = 0;
-    while (i < a.length || j < b.length) {
-      let r: number;
-      if (j >= b.length || (i < a.length && a[i] <= b[j])) {
-        r = a[i++];
-        const alsoWaiting = j < b.length && b[j] === r;
-        if (alsoWaiting) j++;
-        const rule = this.rules[r];
-        if (tracking) rule.markDirty(key);
-        const slot = rule.startSlot;
-        if (slot !== sharedSlot) {
-          shared = slot >= 0 ? [] : EMPTY_BINDINGS;
-          if (slot >= 0) shared[slot] = event;
-          sharedSlot = slot;
-        }
-        const k = (gk.seq[r] ??= rule.keyFor(key));
-        if (alsoWaiting) k.offer(event, type, now, shared);
-        else k.start(event, now, shared);
-      } else {
-        r = b[j++];
-        const k = gk.seq[r];
-        if (k !== undefined && k.hasWaiting(type)) {
-          if (tracking) this.rules[r].markDirty(key);
-          k.resume(event, type, now);
-        }
-      }
-    }
-  }
-
-
-  expire(now: number): void {
-    if (now < this.nextDeadline) return;
-    let next = Infinity;
-    for (const q of this.queues) {
-      while (q.nextDeadline() <= now) {
-        const run = q.shift();
-        if (run !== undefined) {
-          const rule = this.rules[run.owner.ruleIndex];
-          rule.markDirty(run.owner.key);
-          run.owner.expire(run);
-        }
-      }
-      const d = q.nextDeadline();
-      if (d < next) next = d;
-    }
-    this.nextDeadline = next;
-  }
-
-}
-
-interface GroupKey {
-  /** Event type → rules (indexes, ascending) that have had runs waiting for it in this key. */
-  waiting: Map<string, number[]>;
-  /** Per rule index: its runs for this key, once created. */
-  seq: Array<SequenceKey | undefined>;
-}
-
-const EMPTY_INDEXES: number[] = [];
-const EMPTY_BINDINGS: unknown[] = [];
-
-function insertSorted(map: Map<string, number[]>, type: string, value: number): void {
-  let list = map.get(type);
-  if (!list) map.set(type, (list = []));
-  let i = list.length;
-  while (i > 0 && list[i - 1] > value) i--;
-  if (list[i - 1] === value) return;
-  list.splice(i, 0, value);
 }
 
 /** Builds the match record both runtimes report. */
@@ -714,13 +677,13 @@ export class Engine {
   private readonly startTime: number | undefined;
   private started = false;
   private clock = Number.NEGATIVE_INFINITY;
-  private readonly rules = new Map<string, RuleRunner>();
+  private readonly rules = new Map<string, RuleRuntime | SequenceRuntime>();
   /** Rules grouped by the fields they read type and time from, then by event type. */
   private groups: Array<{
     typeField: string;
     timeField: string;
-    byType: Map<string, RuleRunner[]>;
-    anyType: RuleRunner[];
+    byType: Map<string, RuleRuntime[]>;
+    anyType: RuleRuntime[];
     sequences: SequenceGroup[];
   }> = [];
   private readonly timers = new TimerQueue<EngineTimer>();
@@ -747,7 +710,7 @@ export class Engine {
     const id = rule.definition.id;
     if (this.rules.has(id)) throw new Error(`rule '${id}' is already running`);
     const plan = this.sequenceFastPath ? sequencePlan(rule.pattern) : null;
-    const runtime: RuleRunner = plan ? new SequenceRuntime(rule, plan, this) : new RuleRuntime(rule, this);
+    const runtime = plan ? new SequenceRuntime(rule, plan, this) : new RuleRuntime(rule, this);
     this.rules.set(id, runtime);
     this.regroup();
     if (this.started) this.collect(() => runtime.startSingle());
@@ -815,13 +778,35 @@ export class Engine {
       }
       if (rule.partitionBy !== undefined && rule.compiled.startsTimed) g.anyType.push(rule);
     }
-    for (const list of sequenceRules.values()) {
+    // A family keeps its state while its members stay (new rules join at the end); otherwise its rules move
+    // theirs into a new family (saved and restored).
+    const moved: Array<[SequenceRuntime, Array<[string | null, SavedSequenceKey]>]> = [];
+    const families = [...sequenceRules.values()].map((list) =>
+      familiesOf(list).map((members) => {
+        const old = members[0].fam;
+        const n = old === null ? 0 : old.members.length;
+        if (old !== null && n <= members.length && old.members.every((r, i) => r === members[i])) {
+          const added = members.slice(n);
+          if (added.every((r) => r.fam === null)) {
+            if (added.length > 0) old.extend(added.map((r) => r.plan), added);
+            return old;
+          }
+        }
+        for (const rule of members) moved.push([rule, rule.detach()]);
+        return new SequenceFamily(
+          members.map((r) => r.plan),
+          members,
+        );
+      }),
+    );
+    [...sequenceRules.values()].forEach((list, i) => {
       const { typeField, timeField } = list[0].compiled.definition.event;
-      groups.get(`${typeField}\u0000${timeField}`)!.sequences.push(new SequenceGroup(list[0].partitionBy, list));
-    }
+      groups.get(`${typeField}\u0000${timeField}`)!.sequences.push(new SequenceGroup(list[0].partitionBy, list, families[i], this));
+    });
     this.groups = [...groups.values()];
+    for (const [rule, keys] of moved) for (const [key, saved] of keys) rule.group!.keyOf(rule, key, true)!.restore(rule.member, saved);
+    for (const g of this.groups) for (const s of g.sequences) s.resortExpiry();
   }
-
 
   private start(time: number): void {
     this.started = true;

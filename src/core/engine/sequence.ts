@@ -1,10 +1,12 @@
 /**
  * A flat automaton for the most common rule shape — `every a=A(..) -> b=B(..) [-> c=C(..)] [where timer:within(d)]`
- * — where each partial match is one small "run" record instead of a tree of state nodes, and a `within`
- * deadline is checked when an event arrives instead of through a timer. It gives exactly the matches,
- * match order, partial-match counts and drops of the general runtime (states.ts); a property test compares
- * the two on random patterns and streams.
+ * — where each partial match is one small pooled "run" record instead of a tree of state nodes, and a
+ * `within` deadline is checked when an event arrives instead of through a timer. Rules that differ only in
+ * predicates share runs while at their first step (a family). Per rule it gives exactly the matches, match
+ * order, partial-match counts and drops of the general runtime (states.ts); property tests compare the two
+ * (test/engine/fast-path-equivalence.spec.ts, sequence-families.spec.ts).
  */
+import { linearTest } from '../expr/compile';
 import type { EventRecord, Predicate } from '../expr/types';
 import type { CompiledPattern, FilterSpec, NodeSpec } from './automaton';
 
@@ -65,166 +67,389 @@ export function sequencePlan(pattern: CompiledPattern): SequencePlan | null {
   return { start: head.child, steps, items };
 }
 
-/** One partial match. */
-export class Run {
-  active = true;
-  /** The key whose runs this is (set when the run is created). */
-  owner!: SequenceKey;
-  /** The run holds an inner partial node (a grouped item past its first filter). */
-  hasInner = false;
-  /** Generations of the run's partial nodes: a token of an older generation is closed. */
-  outerGen = 0;
-  innerGen = 0;
-  constructor(
-    public bindings: unknown[],
-    public step: number,
-    public deadline: number,
-    /** Registration number in its type list: the order in which the general runtime offers it events. */
-    public reg: number,
-  ) {}
+/**
+ * Rules whose plans differ only in their predicates form a family: while at the first step (a single
+ * filter), one run serves every rule of the family whose start filter passed. A rule leaves a shared run
+ * when it advances, is dropped, or the run expires. A grouped first item would need a shared run to hand its
+ * open outer node to the split-off run, so such plans get a family of their own.
+ */
+export function planShape(plan: SequencePlan): string | null {
+  const first = plan.items[0];
+  if (first.first !== first.last) return null;
+  return JSON.stringify([
+    plan.start.eventType,
+    plan.start.slot,
+    plan.steps.map((s) => [s.type, s.slot, s.item, s.inner]),
+    plan.items.map((i) => [i.withinMs, i.first, i.last, i.grouped]),
+  ]);
 }
 
 /**
- * The general runtime counts a partial match per followed-by child past the first, and drops the one it
- * opened earliest. A run holds one such node for its item, plus one for a grouped item past its first filter.
+ * One counter for list registrations and partial-node openings. Stamps are never reused, so an entry left
+ * behind in a list or queue cannot validate against a pooled run that was reused, and comparing stamps
+ * orders node openings (the drop order).
  */
-interface PartialToken {
-  run: Run;
-  inner: boolean;
-  gen: number;
-}
+let lastStamp = 0;
 
-function tokenValid(t: PartialToken): boolean {
-  const r = t.run;
-  return r.active && (t.inner ? r.hasInner && r.innerGen === t.gen : r.outerGen === t.gen);
+/** One partial match, shared by the family rules in `members` (pooled: see lastStamp). */
+export class Run {
+  fk: FamilyKey | null = null;
+  bindings: unknown[] = EMPTY;
+  step = 0;
+  deadline = Infinity;
+  /** Stamp of its live list entry, 0 when free. */
+  reg = 0;
+  list: RunList | null = null;
+  /** Stamps of its open outer and inner partial nodes (0: none). */
+  outer = 0;
+  inner = 0;
+  /**
+   * Family positions of its rules in members[0, count), ascending; -1 once a rule has left. The array is
+   * reused: shortening it would make V8 shrink its storage, and grow it again for the next run.
+   */
+  members: number[] = [];
+  count = 0;
+  live = 0;
+  /** Its outer node is in the key's start queue (otherwise in its rule's token queue). */
+  inStart = false;
+
+  addMember(m: number): void {
+    if (this.count < this.members.length) this.members[this.count] = m;
+    else this.members.push(m);
+    this.count++;
+  }
+
+  hasMember(m: number): boolean {
+    return this.indexOf(m) >= 0;
+  }
+
+  indexOf(m: number): number {
+    for (let j = 0; j < this.count; j++) if (this.members[j] === m) return j;
+    return -1;
+  }
 }
 
 /** Runs waiting for one event type, in registration order; an entry is live while its run keeps that reg. */
-interface RunList {
-  runs: Run[];
-  regs: number[];
-  dead: number;
+class RunList {
+  runs: Run[] = [];
+  regs: number[] = [];
+  /** Entries that are no longer live (exact). */
+  dead = 0;
+  /** Being iterated: compaction would move entries under the loop. */
+  busy = false;
 }
 
-/**
- * A FIFO of (run, number) pairs in two parallel arrays that are reused, never shrunk: entries are written at
- * `tail` and read at `head`. This sits on the per-run path, so it allocates nothing per entry.
- */
-class PairQueue {
-  protected runs: Array<Run | undefined> = [];
-  protected nums: number[] = [];
-  protected head = 0;
-  protected tail = 0;
+/** A FIFO of (run, stamp) pairs in parallel arrays that are reused, never shrunk. */
+class StampQueue {
+  runs: Array<Run | undefined> = [];
+  stamps: number[] = [];
+  head = 0;
+  tail = 0;
+  /** Entries removed from the front so far: absolute position = base + array index. */
+  base = 0;
 
   get size(): number {
     return this.tail - this.head;
   }
 
-  push(run: Run, n: number): void {
-    if (this.tail === this.runs.length && this.head > 0 && this.head * 2 >= this.tail) {
-      // Slide the live entries to the front instead of growing the arrays.
-      this.runs.copyWithin(0, this.head, this.tail);
-      this.nums.copyWithin(0, this.head, this.tail);
-      this.runs.fill(undefined, this.tail - this.head, this.tail);
-      this.tail -= this.head;
-      this.head = 0;
-    }
+  push(run: Run, stamp: number): void {
+    if (this.tail === this.runs.length && this.head > 0 && this.head * 2 >= this.tail) this.slide();
     if (this.tail === this.runs.length) {
       this.runs.push(run);
-      this.nums.push(n);
+      this.stamps.push(stamp);
     } else {
       this.runs[this.tail] = run;
-      this.nums[this.tail] = n;
+      this.stamps[this.tail] = stamp;
     }
     this.tail++;
   }
 
-  /** Discards the first entry. */
+  protected slide(): void {
+    const n = this.tail - this.head;
+    this.runs.copyWithin(0, this.head, this.tail);
+    this.stamps.copyWithin(0, this.head, this.tail);
+    this.runs.fill(undefined, n, this.tail);
+    this.base += this.head;
+    this.tail = n;
+    this.head = 0;
+  }
+
   drop(): void {
     this.runs[this.head++] = undefined;
-    if (this.head === this.tail) this.head = this.tail = 0;
+    if (this.head === this.tail) {
+      this.base += this.head;
+      this.head = this.tail = 0;
+    }
   }
 
-  protected firstRun(): Run | undefined {
-    return this.head < this.tail ? this.runs[this.head] : undefined;
-  }
-
-  protected firstNum(): number {
-    return this.nums[this.head];
-  }
-
-  protected *entries(): IterableIterator<[Run, number]> {
-    for (let i = this.head; i < this.tail; i++) yield [this.runs[i]!, this.nums[i]];
-  }
-
-  protected reset(entries: Array<[Run, number]>): void {
-    this.runs = entries.map((e) => e[0]);
-    this.nums = entries.map((e) => e[1]);
+  /** Keeps the entries that pass. Positions restart past all earlier ones: one held from before means the head. */
+  keep(valid: (run: Run, stamp: number) => boolean): void {
+    let w = 0;
+    for (let i = this.head; i < this.tail; i++) {
+      const r = this.runs[i]!;
+      const s = this.stamps[i];
+      if (!valid(r, s)) continue;
+      this.runs[w] = r;
+      this.stamps[w] = s;
+      w++;
+    }
+    this.runs.fill(undefined, w, this.tail);
+    this.base += this.tail;
     this.head = 0;
-    this.tail = entries.length;
+    this.tail = w;
   }
 }
 
-/** Runs in the order of their deadlines, each with the deadline it had when queued. */
-export class RunQueue extends PairQueue {
-  /** Deadline of the first entry, or Infinity. */
+/** Open partial nodes of one rule's own runs, in opening order; an inner node's stamp is stored negated. */
+class TokenQueue extends StampQueue {
+  /** Drops closed nodes from the front. */
+  trim(): void {
+    while (this.head < this.tail) {
+      const run = this.runs[this.head]!;
+      const s = this.stamps[this.head];
+      if (s < 0 ? run.inner === -s : run.outer === s) return;
+      this.drop();
+    }
+  }
+}
+
+/** Runs by deadline for one `within` length, with the outer stamp they had when queued. */
+export class ExpiryQueue extends StampQueue {
+  deadlines: number[] = [];
+
+  /** `due.next`: no deadline in the queues sharing `due` is earlier (their owner skips them until then). */
+  due = { next: Infinity };
+
+  add(run: Run): void {
+    if (run.deadline < this.due.next) this.due.next = run.deadline;
+    if (this.tail === this.runs.length && this.head > 0 && this.head * 2 >= this.tail) {
+      this.deadlines.copyWithin(0, this.head, this.tail);
+      this.slide();
+    }
+    this.deadlines[this.tail] = run.deadline;
+    this.push(run, run.outer);
+  }
+
   nextDeadline(): number {
-    return this.head < this.tail ? this.firstNum() : Infinity;
+    return this.head < this.tail ? this.deadlines[this.head] : Infinity;
   }
 
-  /** Removes the first entry; returns its run when it still has that deadline (it has not moved on). */
-  shift(): Run | undefined {
-    const run = this.firstRun();
-    const deadline = this.firstNum();
-    this.drop();
-    return run !== undefined && run.active && run.deadline === deadline ? run : undefined;
+  /** Ends the runs due by `now` (what the general runtime's within-timers do). */
+  expire(now: number): void {
+    while (this.head < this.tail && this.deadlines[this.head] <= now) {
+      const run = this.runs[this.head]!;
+      const s = this.stamps[this.head];
+      this.drop();
+      if (run.outer === s) run.fk!.expire(run);
+    }
   }
 
+  /** Restored deadlines come unordered. */
   sort(): void {
-    this.reset([...this.entries()].sort((a, b) => a[1] - b[1]));
+    const idx: number[] = [];
+    for (let i = this.head; i < this.tail; i++) idx.push(i);
+    idx.sort((a, b) => this.deadlines[a] - this.deadlines[b] || a - b);
+    const runs = idx.map((i) => this.runs[i]!);
+    const stamps = idx.map((i) => this.stamps[i]);
+    const deadlines = idx.map((i) => this.deadlines[i]);
+    this.runs = runs;
+    this.stamps = stamps;
+    this.deadlines = deadlines;
+    this.base += this.head;
+    this.head = 0;
+    this.tail = runs.length;
   }
 }
 
-/** Partial tokens in opening order: (run, generation), the generation negative for an inner node. */
-class TokenQueue extends PairQueue {
-  pushToken(run: Run, inner: boolean, gen: number): void {
-    this.push(run, inner ? -gen : gen);
+const OPS = ['<', '<=', '>', '>='];
+
+function compare(code: number, x: number | string, y: number | string): boolean {
+  switch (code) {
+    case 0:
+      return x < y;
+    case 1:
+      return x <= y;
+    case 2:
+      return x > y;
+    default:
+      return x >= y;
+  }
+}
+
+/**
+ * The members' tests at one filter when all are linear (expr/compile.ts LinearTest) over the same reads: read
+ * x and y once, then compare per member. A test without y is `x op 0 + d`: adding to 0 changes no comparison.
+ */
+class LinearBatch {
+  private constructor(
+    readonly xTag: number,
+    readonly xKey: string,
+    /** -2 when the tests have no y. */
+    readonly yTag: number,
+    readonly yKey: string,
+    readonly codes: number[],
+    readonly ds: number[],
+    readonly strings: boolean[],
+  ) {}
+
+  static of(tests: Predicate[]): LinearBatch | null {
+    if (tests.length < 2) return null;
+    const ts = tests.map(linearTest);
+    const t0 = ts[0];
+    if (t0 === undefined) return null;
+    const same = ts.every(
+      (t) =>
+        t !== undefined &&
+        t.x.tag === t0.x.tag &&
+        t.x.key === t0.x.key &&
+        (t.y === null ? t0.y === null : t0.y !== null && t.y.tag === t0.y.tag && t.y.key === t0.y.key),
+    );
+    if (!same) return null;
+    return new LinearBatch(
+      t0.x.tag,
+      t0.x.key,
+      t0.y === null ? -2 : t0.y.tag,
+      t0.y === null ? '' : t0.y.key,
+      ts.map((t) => OPS.indexOf(t!.op)),
+      ts.map((t) => t!.d),
+      ts.map((t) => t!.strings),
+    );
+  }
+}
+
+/** A rule of a family, as the automaton sees it. */
+export interface FamilyMember {
+  dropped(): void;
+  markDirty(key: string | null): void;
+}
+
+export interface FamilyHost {
+  readonly maxPartialMatchesPerKey: number;
+  readonly tracking: boolean;
+  /** A match of family member `member`, in the order the member's own runtime would report it. */
+  emit(family: SequenceFamily, member: number, bindings: unknown[]): void;
+  /** Bindings holding just `event` at `slot`, shared by the runs it starts (bindings are never mutated). */
+  startBindings(event: EventRecord, slot: number): unknown[];
+}
+
+/**
+ * A family: its plan shape, its members' predicates, and its state (keys, expiry queues, run pool), which
+ * stays with it when the engine regroups rules as long as its members do not change.
+ */
+export class SequenceFamily<M extends FamilyMember = FamilyMember> {
+  /** Event types runs wait for (a type's index is its position). */
+  readonly types: string[] = [];
+  readonly startType: string;
+  readonly startSlot: number;
+  readonly stepCount: number;
+  readonly stepType: number[];
+  readonly stepSlot: number[];
+  readonly stepItem: number[];
+  readonly stepInner: number[];
+  readonly itemFirst: number[];
+  readonly itemWithin: Array<number | null>;
+  readonly itemQueue: Array<ExpiryQueue | null>;
+  /** One queue per `within` length: deadlines join each queue in time order. */
+  readonly queues: ExpiryQueue[] = [];
+  readonly keys = new Map<string | null, FamilyKey>();
+  /** Per member. */
+  readonly startTests: Predicate[];
+  /** Per step, per member. */
+  readonly stepTests: Predicate[][];
+  /** The same tests read once for all members, when they allow it (the start's only without tags). */
+  startBatch: LinearBatch | null = null;
+  stepBatch: Array<LinearBatch | null> = [];
+  /** Per member over all keys: open partial nodes, present keys (contiguous: updated per run). */
+  readonly totals: number[];
+  readonly keyCounts: number[];
+  readonly pool: Run[] = [];
+
+  /** Its dispatch group (set by attach). */
+  host!: FamilyHost;
+
+  constructor(
+    plans: SequencePlan[],
+    readonly members: M[],
+  ) {
+    const plan = plans[0];
+    this.startType = plan.start.eventType;
+    this.startSlot = plan.start.slot;
+    this.stepCount = plan.steps.length;
+    this.stepType = plan.steps.map((s) => {
+      let t = this.types.indexOf(s.type);
+      if (t < 0) t = this.types.push(s.type) - 1;
+      return t;
+    });
+    this.stepSlot = plan.steps.map((s) => s.slot);
+    this.stepItem = plan.steps.map((s) => s.item);
+    this.stepInner = plan.steps.map((s) => s.inner);
+    this.itemFirst = plan.items.map((i) => i.first);
+    this.itemWithin = plan.items.map((i) => i.withinMs);
+    const byLength = new Map<number, ExpiryQueue>();
+    this.itemQueue = plan.items.map((i) => {
+      if (i.withinMs === null) return null;
+      let q = byLength.get(i.withinMs);
+      if (q === undefined) {
+        byLength.set(i.withinMs, (q = new ExpiryQueue()));
+        this.queues.push(q);
+      }
+      return q;
+    });
+    this.startTests = plans.map((p) => p.start.test);
+    this.stepTests = plan.steps.map((_, s) => plans.map((p) => p.steps[s].test));
+    this.totals = plans.map(() => 0);
+    this.keyCounts = plans.map(() => 0);
+    this.batch();
   }
 
-  private firstIsOpen(): boolean {
-    const run = this.firstRun()!;
-    const g = this.firstNum();
-    return run.active && (g < 0 ? run.hasInner && run.innerGen === -g : run.outerGen === g);
+  private batch(): void {
+    const startBatch = LinearBatch.of(this.startTests);
+    this.startBatch = startBatch !== null && startBatch.xTag < 0 && startBatch.yTag === -2 ? startBatch : null;
+    this.stepBatch = this.stepTests.map((tests) => LinearBatch.of(tests));
   }
 
-  /** Drops closed tokens from the front. */
-  trimClosed(): void {
-    while (this.head < this.tail && !this.firstIsOpen()) this.drop();
+  /** Adds rules after the current members: positions and runs stay as they are. */
+  extend(plans: SequencePlan[], members: M[]): void {
+    plans.forEach((plan, i) => {
+      this.members.push(members[i]);
+      this.startTests.push(plan.start.test);
+      this.stepTests.forEach((tests, s) => tests.push(plan.steps[s].test));
+      this.totals.push(0);
+      this.keyCounts.push(0);
+    });
+    this.batch();
+    for (const fk of this.keys.values()) fk.grow(this.members.length);
   }
 
-  /** Removes and returns the run of the oldest open token. */
-  takeOldestOpen(): Run | undefined {
-    this.trimClosed();
-    const run = this.firstRun();
-    if (run !== undefined) this.drop();
+  /** Joins a dispatch group: its queues report their deadlines to the group's `due`. */
+  attach(host: FamilyHost, due: { next: number }): void {
+    this.host = host;
+    for (const q of this.queues) {
+      q.due = due;
+      due.next = Math.min(due.next, q.nextDeadline());
+    }
+  }
+
+  typeIndex(type: string): number {
+    return this.types.indexOf(type);
+  }
+
+  key(key: string | null, create: boolean): FamilyKey | undefined {
+    let fk = this.keys.get(key);
+    if (fk === undefined && create) this.keys.set(key, (fk = new FamilyKey(key, this)));
+    return fk;
+  }
+
+  /** Forgets the key once no member has it. */
+  dropKeyIfUnused(fk: FamilyKey): void {
+    if (!fk.anyPresent) this.keys.delete(fk.key);
+  }
+
+  alloc(fk: FamilyKey): Run {
+    const run = this.pool.pop() ?? new Run();
+    run.fk = fk;
     return run;
   }
-
-  *tokens(): IterableIterator<PartialToken> {
-    for (const [run, g] of this.entries()) yield { run, inner: g < 0, gen: Math.abs(g) };
-  }
-}
-
-export interface SequenceHost {
-  readonly maxPartialMatchesPerKey: number;
-  /** The rule's position in its dispatch group. */
-  readonly index: number;
-  /** Queue the run to end at its deadline (item's `within` length `withinMs`). */
-  scheduleExpiry(run: Run, withinMs: number): void;
-  waitingOn(key: SequenceKey, type: string): void;
-  emit(key: SequenceKey, bindings: unknown[]): void;
-  dropped(): void;
-  partialsChanged(delta: number): void;
 }
 
 export interface SavedSequenceKey {
@@ -236,81 +461,264 @@ export interface SavedSequenceKey {
   tokens: Array<[number, boolean]>;
 }
 
-/** The runs of one key. */
-export class SequenceKey {
-  private readonly lists = new Map<string, RunList>();
-  private tokens = new TokenQueue();
-  private reg = 0;
-  private dispatching = false;
-  partials = 0;
+/**
+ * The runs of one family for one key. Per member it gives exactly what that rule's general runtime would:
+ * matches in registration order, partial-node counts, and drops of the node opened earliest.
+ */
+export class FamilyKey {
+  private readonly lists: RunList[];
+  /** Outer nodes of runs opened by the start filter, in opening order (shared by the members). */
+  private readonly starts = new StampQueue();
+  private startDead = 0;
+  /** Per member: open partial nodes, nodes of its own runs, and where its oldest start node may be. */
+  private readonly partials: number[];
+  private readonly tokens: Array<TokenQueue | undefined>;
+  private readonly cursor: number[];
+  private readonly present: boolean[];
+  private allPresent = false;
 
   constructor(
     readonly key: string | null,
-    private readonly plan: SequencePlan,
-    private readonly host: SequenceHost,
-  ) {}
-
-  /** Offers an event: the start filter (registered first) opens a run, then waiting runs in registration order. */
-  offer(event: EventRecord, type: string, now: number, startBindings?: unknown[]): void {
-    const before = this.reg;
-    this.dispatching = true;
-    if (this.plan.start.eventType === type) this.start(event, now, startBindings);
-    const list = this.lists.get(type);
-    if (list !== undefined) this.resumeRuns(list, before, event, now);
-    this.dispatching = false;
-    if (list !== undefined) this.maybeCompact(list);
+    private readonly fam: SequenceFamily,
+  ) {
+    this.lists = fam.types.map(() => new RunList());
+    const n = fam.members.length;
+    this.partials = new Array<number>(n).fill(0);
+    this.tokens = new Array<TokenQueue | undefined>(n).fill(undefined);
+    this.cursor = new Array<number>(n).fill(0);
+    this.present = new Array<boolean>(n).fill(false);
   }
 
-  /** Offers an event to the waiting runs only (the caller knows the start filter does not take this type). */
-  resume(event: EventRecord, type: string, now: number): void {
-    const list = this.lists.get(type);
-    if (list === undefined) return;
-    this.dispatching = true;
-    this.resumeRuns(list, this.reg, event, now);
-    this.dispatching = false;
-    this.maybeCompact(list);
+  isPresent(m: number): boolean {
+    return this.present[m];
+  }
+
+  /** Room for members added to the family (they have no runs here yet). */
+  grow(n: number): void {
+    while (this.present.length < n) {
+      this.partials.push(0);
+      this.tokens.push(undefined);
+      this.cursor.push(0);
+      this.present.push(false);
+    }
+    this.allPresent = false;
+  }
+
+  get anyPresent(): boolean {
+    return this.present.includes(true);
+  }
+
+  setPresent(m: number): void {
+    if (this.present[m]) return;
+    this.present[m] = true;
+    this.fam.keyCounts[m]++;
+    this.allPresent = !this.present.includes(false);
+  }
+
+  /** The key's event for every member: as the general runtime, each rule now has an instance here. */
+  private markAllPresent(): void {
+    for (let m = 0; m < this.present.length; m++) this.setPresent(m);
   }
 
   /**
-   * Offers the event to the runs registered before it arrived (`reg < before`): a run that enters a step while
-   * this event is processed does not see the event, as a filter started meanwhile does not in Esper.
+   * Offers an event: the start filter (registered first) opens a run, then the runs that were waiting for
+   * its type (list `t`, -1 when none) before it arrived, in registration order.
    */
-  private resumeRuns(list: RunList, before: number, event: EventRecord, now: number): void {
-    const runs = list.runs;
-    const regs = list.regs;
-    const steps = this.plan.steps;
-    for (let i = 0; i < runs.length; i++) {
-      const run = runs[i];
-      const reg = regs[i];
-      if (reg >= before) break; // registrations are in increasing order: the rest are newer
-      if (!run.active || run.reg !== reg || run.deadline <= now) continue;
-      const step = steps[run.step];
-      if (step.test(event, run.bindings)) this.advance(run, step, event, list, now);
+  offer(event: EventRecord, t: number, isStart: boolean, now: number): void {
+    const list = t >= 0 ? this.lists[t] : undefined;
+    if (list === undefined) {
+      if (isStart) this.startOn(event, now);
+      return;
     }
+    const n = list.runs.length;
+    // Busy from before the start: compacting would move the n entries to offer.
+    list.busy = true;
+    if (isStart) this.startOn(event, now);
+    if (list.runs.length > list.dead) this.resume(list, n, event, now);
+    list.busy = false;
+    if (list.dead > 8 && list.dead * 2 > list.runs.length) this.compact(list);
   }
 
-  private maybeCompact(list: RunList): void {
-    // Never while dispatching: compaction moves entries under the loop that walks them.
-    if (!this.dispatching && list.dead > 8 && list.dead * 2 > list.runs.length) this.compact(list);
+  private startOn(event: EventRecord, now: number): void {
+    if (!this.allPresent) this.markAllPresent();
+    if (this.fam.host.tracking) this.markAll();
+    this.start(event, now);
   }
 
-  /**
-   * The start filter: opens a run when the event passes it. `startBindings`, when given, is a bindings array
-   * holding just this event at the start tag's slot, shared by the rules of a group (bindings are never mutated).
-   */
-  start(event: EventRecord, now: number, startBindings?: unknown[]): void {
-    const start = this.plan.start;
-    if (!start.test(event, EMPTY)) return;
-    let bindings = startBindings;
-    if (bindings === undefined) {
-      bindings = [];
-      if (start.slot >= 0) bindings[start.slot] = event;
+  private start(event: EventRecord, now: number): void {
+    const fam = this.fam;
+    let run: Run | undefined;
+    const lb = fam.startBatch;
+    if (lb !== null) {
+      const x = event[lb.xKey];
+      if (typeof x !== 'number') return;
+      const codes = lb.codes;
+      const ds = lb.ds;
+      for (let m = 0; m < ds.length; m++) if (compare(codes[m], x, ds[m])) (run ??= fam.alloc(this)).addMember(m);
+    } else {
+      const tests = fam.startTests;
+      for (let m = 0; m < tests.length; m++) if (tests[m](event, EMPTY)) (run ??= fam.alloc(this)).addMember(m);
     }
-    const run = new Run(bindings, 0, Infinity, -1);
-    run.owner = this;
+    if (run === undefined) return;
+    const ms = run.members;
+    const count = (run.live = run.count);
+    if (fam.startSlot >= 0) run.bindings = fam.host.startBindings(event, fam.startSlot);
     this.enterItem(run, 0, now);
     this.register(run);
-    this.openOuter(run);
+    this.pushStart(run);
+    const max = fam.host.maxPartialMatchesPerKey;
+    const partials = this.partials;
+    const totals = fam.totals;
+    // A drop here only removes that member's node, so the members after it are still in place.
+    for (let j = 0; j < count; j++) {
+      const m = ms[j];
+      if (m < 0) continue;
+      totals[m]++;
+      if (++partials[m] > max) this.dropOldest(m);
+    }
+  }
+
+  private resume(list: RunList, n: number, event: EventRecord, now: number): void {
+    if (this.fam.host.tracking) this.markWaiting(list, n);
+    const runs = list.runs;
+    const regs = list.regs;
+    const stepTests = this.fam.stepTests;
+    const stepBatch = this.fam.stepBatch;
+    for (let i = 0; i < n; i++) {
+      const run = runs[i];
+      const reg = regs[i];
+      if (run.reg !== reg || run.deadline <= now) continue;
+      const tests = stepTests[run.step];
+      const ms = run.members;
+      if (run.count === 1) {
+        const m = ms[0];
+        if (tests[m](event, run.bindings)) this.advance(run, m, event, now);
+        continue;
+      }
+      const lb = stepBatch[run.step];
+      if (lb !== null) {
+        this.resumeBatch(run, lb, event, now);
+        continue;
+      }
+      for (let j = 0; j < run.count; j++) {
+        const m = ms[j];
+        if (m < 0 || !tests[m](event, run.bindings)) continue;
+        if (run.live === 1) {
+          this.advance(run, m, event, now);
+          break;
+        }
+        ms[j] = -1;
+        run.live--;
+        this.split(run, m, event, now);
+      }
+    }
+  }
+
+  /** resume's member loop for a shared run whose tests form a LinearBatch (the reads are pure: read once). */
+  private resumeBatch(run: Run, lb: LinearBatch, event: EventRecord, now: number): void {
+    const b = run.bindings;
+    const xo = lb.xTag < 0 ? event : b[lb.xTag];
+    if (xo === null || typeof xo !== 'object') return;
+    const x = (xo as Record<string, unknown>)[lb.xKey];
+    let y: unknown = 0;
+    if (lb.yTag !== -2) {
+      const yo = lb.yTag < 0 ? event : b[lb.yTag];
+      if (yo === null || typeof yo !== 'object') return;
+      y = (yo as Record<string, unknown>)[lb.yKey];
+    }
+    let numbers: boolean;
+    if (typeof x === 'number' && typeof y === 'number') numbers = true;
+    else if (typeof x === 'string' && typeof y === 'string') numbers = false;
+    else return;
+    const codes = lb.codes;
+    const ds = lb.ds;
+    const ms = run.members;
+    for (let j = 0; j < run.count; j++) {
+      const m = ms[j];
+      if (m < 0) continue;
+      if (numbers ? !compare(codes[m], x as number, (y as number) + ds[m]) : !lb.strings[m] || !compare(codes[m], x as string, y as string)) continue;
+      if (run.live === 1) {
+        this.advance(run, m, event, now);
+        return;
+      }
+      ms[j] = -1;
+      run.live--;
+      this.split(run, m, event, now);
+    }
+  }
+
+  /** Member `m` of a shared run (at its first step, a single filter) matches: it goes on alone. */
+  private split(run: Run, m: number, event: EventRecord, now: number): void {
+    const fam = this.fam;
+    const bindings = run.bindings.slice();
+    const slot = fam.stepSlot[0];
+    if (slot >= 0) bindings[slot] = event;
+    this.changePartials(m, -1); // the shared outer node, for this member
+    if (fam.stepCount === 1) {
+      fam.host.emit(fam, m, bindings);
+      return;
+    }
+    const own = fam.alloc(this);
+    own.addMember(m);
+    own.live = 1;
+    own.bindings = bindings;
+    this.enterItem(own, fam.stepItem[1], now);
+    this.register(own);
+    this.openToken(m, own, false);
+  }
+
+  private advance(run: Run, m: number, event: EventRecord, now: number): void {
+    const fam = this.fam;
+    const step = run.step;
+    const bindings = run.bindings.slice();
+    const slot = fam.stepSlot[step];
+    if (slot >= 0) bindings[slot] = event;
+    const next = step + 1;
+    if (next === fam.stepCount) {
+      this.release(run);
+      fam.host.emit(fam, m, bindings);
+      return;
+    }
+    run.bindings = bindings;
+    if (fam.stepInner[next] === 0) {
+      // Leaving the item closes its partial nodes; entering the next opens one.
+      this.changePartials(m, run.inner !== 0 ? -2 : -1);
+      if (run.inStart) this.leaveStart(run);
+      run.inner = 0;
+      this.enterItem(run, fam.stepItem[next], now);
+      this.register(run);
+      this.openToken(m, run, false);
+    } else {
+      run.step = next;
+      this.register(run);
+      if (run.inner !== 0) this.changePartials(m, -1);
+      run.inner = ++lastStamp;
+      this.openToken(m, run, true);
+    }
+  }
+
+  /** Sets the run at the item's first step, opens its outer node (stamp) and queues its deadline. */
+  private enterItem(run: Run, item: number, now: number): void {
+    const fam = this.fam;
+    run.step = fam.itemFirst[item];
+    run.outer = ++lastStamp;
+    const within = fam.itemWithin[item];
+    if (within === null) {
+      run.deadline = Infinity;
+    } else {
+      run.deadline = now + within;
+      fam.itemQueue[item]!.add(run);
+    }
+  }
+
+  private register(run: Run): void {
+    const list = this.lists[this.fam.stepType[run.step]];
+    if (run.list !== null) run.list.dead++;
+    if (!list.busy && list.dead > 8 && list.dead * 2 > list.runs.length) this.compact(list);
+    run.reg = ++lastStamp;
+    run.list = list;
+    list.runs.push(run);
+    list.regs.push(run.reg);
   }
 
   private compact(list: RunList): void {
@@ -319,7 +727,7 @@ export class SequenceKey {
     let w = 0;
     for (let i = 0; i < runs.length; i++) {
       const r = runs[i];
-      if (r.active && r.reg === regs[i]) {
+      if (r.reg === regs[i]) {
         runs[w] = r;
         regs[w] = regs[i];
         w++;
@@ -330,129 +738,144 @@ export class SequenceKey {
     list.dead = 0;
   }
 
+  private pushStart(run: Run): void {
+    const q = this.starts;
+    while (q.head < q.tail && q.runs[q.head]!.outer !== q.stamps[q.head]) {
+      q.drop();
+      this.startDead--;
+    }
+    if (this.startDead > 32 && this.startDead * 2 > q.size) {
+      q.keep((r, s) => r.outer === s);
+      this.startDead = 0;
+    }
+    q.push(run, run.outer);
+    run.inStart = true;
+  }
 
+  private leaveStart(run: Run): void {
+    run.inStart = false;
+    this.startDead++;
+  }
 
+  private openToken(m: number, run: Run, inner: boolean): void {
+    let q = this.tokens[m];
+    if (q === undefined) this.tokens[m] = q = new TokenQueue();
+    // Closed nodes leave from the front, so the queue holds about as many nodes as are open.
+    q.trim();
+    q.push(run, inner ? -run.inner : run.outer);
+    this.fam.totals[m]++;
+    if (++this.partials[m] > this.fam.host.maxPartialMatchesPerKey) this.dropOldest(m);
+  }
 
-  private advance(run: Run, step: Step, event: EventRecord, list: RunList, now: number): void {
-    const bindings = run.bindings.slice();
-    if (step.slot >= 0) bindings[step.slot] = event;
-    run.bindings = bindings;
-    list.dead++;
-    const next = run.step + 1;
-    if (next === this.plan.steps.length) {
-      this.finish(run);
-      this.host.emit(this, bindings);
+  private changePartials(m: number, delta: number): void {
+    this.partials[m] += delta;
+    this.fam.totals[m] += delta;
+  }
+
+  /** Drops member m's partial node opened earliest, and with it the run (or the member's share of it). */
+  private dropOldest(m: number): void {
+    const q = this.tokens[m];
+    let own: Run | undefined;
+    let ownStamp = Infinity;
+    if (q !== undefined) {
+      q.trim();
+      if (q.head < q.tail) {
+        own = q.runs[q.head];
+        ownStamp = Math.abs(q.stamps[q.head]);
+      }
+    }
+    // The member's nodes in the start queue only close, and new ones join at the back: the cursor only moves on.
+    const s = this.starts;
+    let c = Math.max(this.cursor[m] - s.base, s.head);
+    while (c < s.tail) {
+      const r = s.runs[c]!;
+      if (r.outer === s.stamps[c] && r.hasMember(m)) break;
+      c++;
+    }
+    this.cursor[m] = s.base + c;
+    let victim: Run;
+    if (c < s.tail && s.stamps[c] < ownStamp) {
+      victim = s.runs[c]!;
+    } else if (own !== undefined) {
+      victim = own;
+      q!.drop();
+    } else return;
+    this.fam.members[m].dropped();
+    this.removeMember(victim, m);
+  }
+
+  /** Ends member m's part in a run without output. */
+  private removeMember(run: Run, m: number): void {
+    if (run.live === 1) {
+      this.release(run);
       return;
     }
-    const nextStep = this.plan.steps[next];
-    if (nextStep.inner === 0) {
-      // Leaving the item closes its partial nodes; entering the next opens one.
-      this.closeNodes(run);
-      this.enterItem(run, nextStep.item, now);
-      this.register(run);
-      this.openOuter(run);
-    } else {
-      run.step = next;
-      this.register(run);
-      if (run.hasInner) this.changePartials(-1);
-      run.hasInner = true;
-      run.innerGen++;
-      this.openToken(run, true, run.innerGen);
+    run.members[run.indexOf(m)] = -1;
+    run.live--;
+    this.changePartials(m, -1);
+  }
+
+  /** The run ends (matched, expired, dropped): its partial nodes close and it goes back to the pool. */
+  private release(run: Run): void {
+    const ms = run.members;
+    const open = run.inner !== 0 ? 2 : 1;
+    const partials = this.partials;
+    const totals = this.fam.totals;
+    for (let j = 0; j < run.count; j++) {
+      const m = ms[j];
+      if (m < 0) continue;
+      partials[m] -= open;
+      totals[m] -= open;
     }
-  }
-
-  private enterItem(run: Run, item: number, now: number): void {
-    const spec = this.plan.items[item];
-    run.step = spec.first;
-    run.deadline = spec.withinMs === null ? Infinity : now + spec.withinMs;
-    if (spec.withinMs !== null) this.host.scheduleExpiry(run, spec.withinMs);
-  }
-
-  private register(run: Run): void {
-    const type = this.plan.steps[run.step].type;
-    let list = this.lists.get(type);
-    if (list === undefined) {
-      this.lists.set(type, (list = { runs: [], regs: [], dead: 0 }));
-      this.host.waitingOn(this, type);
-    } else {
-      this.maybeCompact(list);
+    if (run.list !== null) {
+      run.list.dead++;
+      run.list = null;
     }
-    run.reg = this.reg++;
-    list.runs.push(run);
-    list.regs.push(run.reg);
+    if (run.inStart) this.leaveStart(run);
+    run.reg = 0;
+    run.outer = 0;
+    run.inner = 0;
+    run.live = 0;
+    run.count = 0;
+    run.bindings = EMPTY;
+    run.deadline = Infinity;
+    run.fk = null;
+    this.fam.pool.push(run);
   }
 
-  private openOuter(run: Run): void {
-    run.outerGen++;
-    this.openToken(run, false, run.outerGen);
-  }
-
-  private openToken(run: Run, inner: boolean, gen: number): void {
-    // Closed tokens leave from the front, so the queue holds about as many tokens as open partial matches.
-    this.tokens.trimClosed();
-    this.tokens.pushToken(run, inner, gen);
-    this.changePartials(1);
-    if (this.partials > this.host.maxPartialMatchesPerKey) this.dropOldest();
-  }
-
-  private closeNodes(run: Run): void {
-    let open = 0;
-    if (run.outerGen > 0) open++;
-    if (run.hasInner) open++;
-    run.outerGen++; // invalidates the open outer token
-    run.hasInner = false;
-    this.changePartials(-open);
-  }
-
-  private changePartials(delta: number): void {
-    if (delta === 0) return;
-    this.partials += delta;
-    this.host.partialsChanged(delta);
-  }
-
-
-
-  private dropOldest(): void {
-    const run = this.tokens.takeOldestOpen();
-    if (run === undefined) return;
-    this.host.dropped();
-    this.kill(run);
-  }
-
-  /** The run ends (matched, expired, dropped): its partial nodes close. */
-  private finish(run: Run): void {
-    run.active = false;
-    this.closeNodes(run);
-  }
-
-  kill(run: Run): void {
-    if (!run.active) return;
-    this.finish(run);
-    const list = this.lists.get(this.plan.steps[run.step].type);
-    if (list) list.dead++;
-  }
-
-  /** Ends a run whose deadline passed (what the general runtime's within-timer does). */
+  /** Ends a run whose deadline passed. */
   expire(run: Run): void {
-    this.kill(run);
+    if (this.fam.host.tracking) {
+      for (let j = 0; j < run.count; j++) if (run.members[j] >= 0) this.fam.members[run.members[j]].markDirty(this.key);
+    }
+    this.release(run);
   }
 
-  get ruleIndex(): number {
-    return this.host.index;
+  private markAll(): void {
+    for (const member of this.fam.members) member.markDirty(this.key);
   }
 
-  /** Event types some run of this key has waited for. */
-  waitingTypes(): string[] {
-    return [...this.lists.keys()];
+  private markWaiting(list: RunList, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const run = list.runs[i];
+      if (run.reg !== list.regs[i]) continue;
+      for (let j = 0; j < run.count; j++) if (run.members[j] >= 0) this.fam.members[run.members[j]].markDirty(this.key);
+    }
   }
 
-  /** Whether a run may be waiting for this type (entries are cleaned lazily). */
-  hasWaiting(type: string): boolean {
-    const list = this.lists.get(type);
-    return list !== undefined && list.runs.length > list.dead;
+  /** Member m's live runs in registration order. */
+  private runsOf(m: number): Run[] {
+    const out: Run[] = [];
+    for (const list of this.lists) {
+      for (let i = 0; i < list.runs.length; i++) {
+        const r = list.runs[i];
+        if (r.reg === list.regs[i] && r.hasMember(m)) out.push(r);
+      }
+    }
+    return out.sort((a, b) => a.reg - b.reg);
   }
 
-  save(): SavedSequenceKey {
+  save(m: number): SavedSequenceKey {
     const events: unknown[] = [];
     const index = new Map<unknown, number>();
     const ref = (e: unknown): number => {
@@ -463,68 +886,90 @@ export class SequenceKey {
       }
       return i;
     };
-    const live: Run[] = [];
-    for (const list of this.lists.values()) {
-      for (let i = 0; i < list.runs.length; i++) {
-        const r = list.runs[i];
-        if (r.active && r.reg === list.regs[i]) live.push(r);
+    const live = this.runsOf(m);
+    const pos = new Map(live.map((r, i) => [r, i]));
+    const open: Array<[number, number, boolean]> = [];
+    const s = this.starts;
+    for (let i = s.head; i < s.tail; i++) {
+      const r = s.runs[i]!;
+      if (r.outer === s.stamps[i] && pos.has(r)) open.push([s.stamps[i], pos.get(r)!, false]);
+    }
+    const q = this.tokens[m];
+    if (q !== undefined) {
+      for (let i = q.head; i < q.tail; i++) {
+        const r = q.runs[i]!;
+        const st = q.stamps[i];
+        if ((st < 0 ? r.inner === -st : r.outer === st) && pos.has(r)) open.push([Math.abs(st), pos.get(r)!, st < 0]);
       }
     }
-    live.sort((a, b) => a.reg - b.reg);
-    const pos = new Map(live.map((r, i) => [r, i]));
-    const tokens: Array<[number, boolean]> = [];
-    for (const t of this.tokens.tokens()) if (tokenValid(t)) tokens.push([pos.get(t.run)!, t.inner]);
+    open.sort((a, b) => a[0] - b[0]);
+    // Only the order of registrations matters: numbering them 0..n-1 makes a restored key save the same.
     return {
-      reg: this.reg,
+      reg: live.length,
       events,
-      runs: live.map((r) => ({
-        b: Array.from({ length: r.bindings.length }, (_, i) => (r.bindings[i] === undefined ? null : ref(r.bindings[i]))),
+      runs: live.map((r, i) => ({
+        b: Array.from({ length: r.bindings.length }, (_, j) => (r.bindings[j] === undefined ? null : ref(r.bindings[j]))),
         s: r.step,
         d: r.deadline === Infinity ? null : r.deadline,
-        r: r.reg,
-        i: r.hasInner,
+        r: i,
+        i: r.inner !== 0,
       })),
-      tokens,
+      tokens: open.map(([, i, inner]) => [i, inner]),
     };
   }
 
-  /** Restores saved runs; the caller re-sorts the expiry queues afterwards (restored deadlines come unordered). */
-  restore(saved: SavedSequenceKey): void {
-    this.reg = saved.reg;
-    const runs = saved.runs.map((s) => {
-      const b: unknown[] = s.b.map((i) => (i === null ? undefined : saved.events[i]));
-      const run = new Run(b, s.s, s.d === null ? Infinity : s.d, s.r);
-      run.owner = this;
-      run.hasInner = s.i;
-      const type = this.plan.steps[s.s].type;
-      let list = this.lists.get(type);
-      if (list === undefined) this.lists.set(type, (list = { runs: [], regs: [], dead: 0 }));
-      list.runs.push(run);
-      list.regs.push(run.reg);
-      const withinMs = this.plan.items[this.plan.steps[s.s].item].withinMs;
-      if (s.d !== null && withinMs !== null) this.host.scheduleExpiry(run, withinMs);
-      return run;
-    });
+  /**
+   * Restores member m's saved runs as runs of its own, after this key's existing ones (only the order
+   * within a member matters). The caller re-sorts the expiry queues (restored deadlines come unordered).
+   */
+  restore(m: number, saved: SavedSequenceKey): void {
+    this.setPresent(m);
+    const fam = this.fam;
+    const order = saved.runs.map((_, i) => i).sort((a, b) => saved.runs[a].r - saved.runs[b].r);
+    const runs: Run[] = [];
+    for (const i of order) {
+      const s = saved.runs[i];
+      const run = fam.alloc(this);
+      run.addMember(m);
+      run.live = 1;
+      run.bindings = s.b.map((e) => (e === null ? undefined : saved.events[e]));
+      run.step = s.s;
+      run.deadline = s.d === null ? Infinity : s.d;
+      this.register(run);
+      runs[i] = run;
+    }
     for (const [i, inner] of saved.tokens) {
       const run = runs[i];
-      const gen = inner ? ++run.innerGen : ++run.outerGen;
-      this.tokens.pushToken(run, inner, gen);
-      this.changePartials(1);
+      if (inner) run.inner = ++lastStamp;
+      else run.outer = ++lastStamp;
+      this.openTokenRestored(m, run, inner);
     }
+    saved.runs.forEach((s, i) => {
+      const run = runs[i];
+      if (run.outer === 0) run.outer = ++lastStamp; // keeps it expirable
+      const q = fam.itemQueue[fam.stepItem[s.s]];
+      if (s.d !== null && q !== null) q.add(run);
+    });
   }
 
-  /** Ends every run without output (the key's state is being discarded). */
-  clear(): void {
-    for (const list of this.lists.values()) {
-      for (let i = 0; i < list.runs.length; i++) {
-        const r = list.runs[i];
-        if (r.active && r.reg === list.regs[i]) this.finish(r);
-      }
+  private openTokenRestored(m: number, run: Run, inner: boolean): void {
+    let q = this.tokens[m];
+    if (q === undefined) this.tokens[m] = q = new TokenQueue();
+    q.push(run, inner ? -run.inner : run.outer);
+    this.changePartials(m, 1);
+  }
+
+  /** Ends member m's runs without output, and forgets the key for it (its state is being discarded). */
+  clear(m: number): void {
+    for (const run of this.runsOf(m)) this.removeMember(run, m);
+    this.tokens[m] = undefined;
+    this.cursor[m] = 0;
+    if (this.present[m]) {
+      this.present[m] = false;
+      this.fam.keyCounts[m]--;
+      this.allPresent = false;
     }
-    this.lists.clear();
-    this.tokens = new TokenQueue();
   }
 }
 
 const EMPTY: unknown[] = [];
-

@@ -60,6 +60,10 @@ interface Node {
   constant?: { value: unknown };
   /** Set for a path that reads one own property directly (see Access): fast paths inline the read. */
   access?: Access;
+  /** For some boolean nodes: true exactly when `ev` gives true, as one closure (filters call it directly). */
+  pred?: Predicate;
+  /** Set when the node is a simple access plus a number (`a.price + 1`, `a.price - 1`): comparisons fuse it. */
+  offset?: { access: Access; d: number };
 }
 
 /**
@@ -67,7 +71,7 @@ interface Node {
  * tag that binds one event), where the name is not inherited (paths.ts), so `obj[key]` reads it safely.
  * Comparisons with such operands are fused into one closure that does the reads inline.
  */
-interface Access {
+export interface Access {
   tag: number;
   key: string;
 }
@@ -79,6 +83,31 @@ const KNOWN_FUNCTIONS = ['abs', 'coalesce', 'length', 'lower', 'max', 'min', 'up
 const EMPTY_BINDINGS: Bindings = [];
 /** Patterns that come from event data get tighter bounds than the ones written in rules. */
 const RUNTIME_REGEX_LIMITS = { maxPatternLength: 1000, maxDfaTableEntries: 1 << 14 };
+
+/**
+ * A filter test `x op y + d` (y: a simple read) or `x op d` (y null), where x and y are simple reads that must
+ * be numbers; with `strings`, also `x op y` on two strings (d is then 0). Callers holding many tests that read
+ * the same x and y can read once and compare many times (see linearTest).
+ */
+export interface LinearTest {
+  op: '<' | '<=' | '>' | '>=';
+  x: Access;
+  y: Access | null;
+  d: number;
+  strings: boolean;
+}
+
+const LINEAR = new WeakMap<Predicate, LinearTest>();
+
+/** The linear form of a predicate from compilePredicate, when it has one. */
+export function linearTest(p: Predicate): LinearTest | undefined {
+  return LINEAR.get(p);
+}
+
+function linear<P extends Predicate>(p: P, t: LinearTest): P {
+  LINEAR.set(p, t);
+  return p;
+}
 
 export function compileExpression(expr: Expr, scope: ExprScope): CompiledExpr {
   const c = new Compiler(scope);
@@ -93,7 +122,7 @@ export function compileExpression(expr: Expr, scope: ExprScope): CompiledExpr {
  */
 export function compilePredicate(exprs: Expr[], scope: ExprScope): { test: Predicate; tags: Set<string> } {
   const c = new Compiler(scope);
-  const parts: Evaluator[] = [];
+  const parts: Node[] = [];
   let alwaysFalse = false;
   for (const expr of exprs) {
     const node = c.compile(expr);
@@ -105,23 +134,26 @@ export function compilePredicate(exprs: Expr[], scope: ExprScope): { test: Predi
       if (node.constant.value === true) continue;
       alwaysFalse = true;
     }
-    parts.push(node.ev);
+    parts.push(node);
   }
   if (c.errors.length > 0) throw new RuleError(c.errors);
   return { test: conjunction(parts, alwaysFalse), tags: c.tags };
 }
 
-function conjunction(parts: Evaluator[], alwaysFalse: boolean): Predicate {
+function conjunction(nodes: Node[], alwaysFalse: boolean): Predicate {
   if (alwaysFalse) return () => false;
+  const parts = nodes.map((n) => n.ev);
   switch (parts.length) {
     case 0:
       return () => true;
     case 1: {
       const [p] = parts;
-      return (e, b) => p(e, b) === true;
+      return nodes[0].pred ?? ((e, b) => p(e, b) === true);
     }
     case 2: {
       const [p, q] = parts;
+      const [pp, qp] = [nodes[0].pred, nodes[1].pred];
+      if (pp !== undefined && qp !== undefined) return (e, b) => pp(e, b) && qp(e, b);
       return (e, b) => p(e, b) === true && q(e, b) === true;
     }
     case 3: {
@@ -365,6 +397,17 @@ class Compiler {
       }
     }
     if (bad) return { ev: NULL_EV, type: 'unknown' };
+    if (l.access && typeof r.constant?.value === 'number') {
+      const k = r.constant.value;
+      // x - k is x + (-k) exactly in IEEE arithmetic.
+      const offset = op === '+' || op === '-' ? { access: l.access, d: op === '+' ? k : -k } : undefined;
+      return { ev: accessArithmetic(op, l.access, k, false), type: 'number', offset };
+    }
+    if (r.access && typeof l.constant?.value === 'number') {
+      const k = l.constant.value;
+      const offset = op === '+' ? { access: r.access, d: k } : undefined;
+      return { ev: accessArithmetic(op, r.access, k, true), type: 'number', offset };
+    }
     const f = l.ev;
     const g = r.ev;
     let ev: Evaluator;
@@ -469,9 +512,24 @@ class Compiler {
       const x = r.constant ? l : r;
       // Orient the comparison so that the variable is on the left: 5 < x is x > 5.
       const op2 = r.constant ? op : FLIPPED[op];
-      return { type: 'boolean', ev: literalComparison(op2, c, x.ev, x.access) };
+      const pred = typeof c === 'number' && x.access !== undefined ? literalComparisonPredicate(op2, c, x.access) : undefined;
+      return { type: 'boolean', ev: literalComparison(op2, c, x.ev, x.access), pred };
     }
-    if (l.access && r.access) return { type: 'boolean', ev: fusedRelational(op, l.access, r.access) };
+    if (l.access && r.access) {
+      return { type: 'boolean', ev: fusedRelational(op, l.access, r.access, false), pred: fusedRelational(op, l.access, r.access, true) };
+    }
+    // Both sides are pure, so the order they are read in is free: orient the access to the left.
+    if (l.access && r.offset) {
+      return { type: 'boolean', ev: offsetRelational(op, l.access, r.offset, false), pred: offsetRelational(op, l.access, r.offset, true) };
+    }
+    if (r.access && l.offset) {
+      const op2 = FLIPPED[op];
+      return { type: 'boolean', ev: offsetRelational(op2, r.access, l.offset, false), pred: offsetRelational(op2, r.access, l.offset, true) };
+    }
+    const [acc, other, op3] = l.access ? [l.access, r, op] : r.access ? [r.access, l, FLIPPED[op]] : [undefined, undefined, op];
+    if (acc !== undefined && other !== undefined) {
+      return { type: 'boolean', ev: accessRelational(op3, acc, other.ev, false), pred: accessRelational(op3, acc, other.ev, true) };
+    }
     return { ev: relationalEv(cmp, l.ev, r.ev), type: 'boolean' };
   }
 
@@ -948,19 +1006,81 @@ function literalComparison(op: '<' | '<=' | '>' | '>=', lit: number | string, f:
   }
 }
 
+/** literalComparison for a number literal and a simple access, as a predicate (see Node.pred). */
+function literalComparisonPredicate(op: '<' | '<=' | '>' | '>=', n: number, acc: Access): Predicate {
+  return linear(literalComparisonClosure(op, n, acc), { op, x: acc, y: null, d: n, strings: false });
+}
+
+function literalComparisonClosure(op: '<' | '<=' | '>' | '>=', n: number, acc: Access): Predicate {
+  const { tag, key } = acc;
+  switch (op) {
+    case '<':
+      return (e, b) => {
+        const o = tag < 0 ? e : b[tag];
+        if (o === null || typeof o !== 'object') return false;
+        const v = (o as Obj)[key];
+        return typeof v === 'number' && v < n;
+      };
+    case '<=':
+      return (e, b) => {
+        const o = tag < 0 ? e : b[tag];
+        if (o === null || typeof o !== 'object') return false;
+        const v = (o as Obj)[key];
+        return typeof v === 'number' && v <= n;
+      };
+    case '>':
+      return (e, b) => {
+        const o = tag < 0 ? e : b[tag];
+        if (o === null || typeof o !== 'object') return false;
+        const v = (o as Obj)[key];
+        return typeof v === 'number' && v > n;
+      };
+    case '>=':
+      return (e, b) => {
+        const o = tag < 0 ? e : b[tag];
+        if (o === null || typeof o !== 'object') return false;
+        const v = (o as Obj)[key];
+        return typeof v === 'number' && v >= n;
+      };
+  }
+}
+
 const OP_LT = 0;
 const OP_LE = 1;
 const OP_GT = 2;
 const OP_GE = 3;
 const OP_CODES: Record<'<' | '<=' | '>' | '>=', number> = { '<': OP_LT, '<=': OP_LE, '>': OP_GT, '>=': OP_GE };
 
-/** `x op y` where both are simple accesses (`price > a.price`): both reads and the comparison in one closure. */
-function fusedRelational(op: '<' | '<=' | '>' | '>=', l: Access, r: Access): Evaluator {
+/**
+ * `x op y` where both are simple accesses (`price > a.price`): both reads and the comparison in one closure.
+ * `asPredicate`: false instead of null (see Node.pred).
+ */
+function fusedRelational(op: '<' | '<=' | '>' | '>=', l: Access, r: Access, asPredicate: false): Evaluator;
+function fusedRelational(op: '<' | '<=' | '>' | '>=', l: Access, r: Access, asPredicate: true): Predicate;
+function fusedRelational(op: '<' | '<=' | '>' | '>=', l: Access, r: Access, asPredicate: boolean): Evaluator {
   const lt = l.tag;
   const lk = l.key;
   const rt = r.tag;
   const rk = r.key;
   const code = OP_CODES[op];
+  if (asPredicate) {
+    const p: Predicate = (e, b) => {
+      const lo = lt < 0 ? e : b[lt];
+      if (lo === null || typeof lo !== 'object') return false;
+      const x = (lo as Obj)[lk];
+      const ro = rt < 0 ? e : b[rt];
+      if (ro === null || typeof ro !== 'object') return false;
+      const y = (ro as Obj)[rk];
+      if (typeof x === 'number') {
+        if (typeof y !== 'number') return false;
+      } else if (typeof x !== 'string' || typeof y !== 'string') {
+        return false;
+      }
+      return compare(code, x, y);
+    };
+    // Adding 0 changes no comparison (-0 compares as 0), so this is `x op y + 0`.
+    return linear(p, { op, x: l, y: r, d: 0, strings: true });
+  }
   return (e, b) => {
     const lo = lt < 0 ? e : b[lt];
     if (lo === null || typeof lo !== 'object') return null;
@@ -982,6 +1102,121 @@ function fusedRelational(op: '<' | '<=' | '>' | '>=', l: Access, r: Access): Eva
         return x > y;
       default:
         return x >= y;
+    }
+  };
+}
+
+function compare(code: number, x: number | string, y: number | string): boolean {
+  switch (code) {
+    case OP_LT:
+      return x < y;
+    case OP_LE:
+      return x <= y;
+    case OP_GT:
+      return x > y;
+    default:
+      return x >= y;
+  }
+}
+
+/** `x op g` where x is a simple access and g any expression (`price > a.price + 1`): x read inline. */
+function accessRelational(op: '<' | '<=' | '>' | '>=', acc: Access, g: Evaluator, asPredicate: false): Evaluator;
+function accessRelational(op: '<' | '<=' | '>' | '>=', acc: Access, g: Evaluator, asPredicate: true): Predicate;
+function accessRelational(op: '<' | '<=' | '>' | '>=', acc: Access, g: Evaluator, asPredicate: boolean): Evaluator {
+  const { tag, key } = acc;
+  const code = OP_CODES[op];
+  if (asPredicate) {
+    return (e, b) => {
+      const o = tag < 0 ? e : b[tag];
+      if (o === null || typeof o !== 'object') return false;
+      const x = (o as Obj)[key];
+      if (typeof x === 'number') {
+        const y = g(e, b);
+        return typeof y === 'number' && compare(code, x, y);
+      }
+      if (typeof x === 'string') {
+        const y = g(e, b);
+        return typeof y === 'string' && compare(code, x, y);
+      }
+      return false;
+    };
+  }
+  return (e, b) => {
+    const o = tag < 0 ? e : b[tag];
+    if (o === null || typeof o !== 'object') return null;
+    const x = (o as Obj)[key];
+    if (typeof x === 'number') {
+      const y = g(e, b);
+      return typeof y === 'number' ? compare(code, x, y) : null;
+    }
+    if (typeof x === 'string') {
+      const y = g(e, b);
+      return typeof y === 'string' ? compare(code, x, y) : null;
+    }
+    return null;
+  };
+}
+
+/** `x op y + d` where x and y are simple accesses (`price > a.price + 0.05`): one closure. */
+function offsetRelational(op: '<' | '<=' | '>' | '>=', l: Access, r: { access: Access; d: number }, asPredicate: false): Evaluator;
+function offsetRelational(op: '<' | '<=' | '>' | '>=', l: Access, r: { access: Access; d: number }, asPredicate: true): Predicate;
+function offsetRelational(op: '<' | '<=' | '>' | '>=', l: Access, r: { access: Access; d: number }, asPredicate: boolean): Evaluator {
+  const lt = l.tag;
+  const lk = l.key;
+  const rt = r.access.tag;
+  const rk = r.access.key;
+  const d = r.d;
+  const code = OP_CODES[op];
+  // A string x meets a number or null on the right: null, as is anything but a number.
+  const none = asPredicate ? false : null;
+  const ev: Evaluator = (e, b) => {
+    const lo = lt < 0 ? e : b[lt];
+    if (lo === null || typeof lo !== 'object') return none;
+    const x = (lo as Obj)[lk];
+    if (typeof x !== 'number') return none;
+    const ro = rt < 0 ? e : b[rt];
+    if (ro === null || typeof ro !== 'object') return none;
+    const y = (ro as Obj)[rk];
+    return typeof y === 'number' ? compare(code, x, y + d) : none;
+  };
+  return asPredicate ? linear(ev as Predicate, { op, x: l, y: r.access, d, strings: false }) : ev;
+}
+
+/** `x op k` (or `k op x` when `constantFirst`) where x is a simple access and k a number: the read inline. */
+function accessArithmetic(op: '+' | '-' | '*' | '/' | '%', acc: Access, k: number, constantFirst: boolean): Evaluator {
+  const { tag, key } = acc;
+  if (op === '+') {
+    return (e, b) => {
+      const o = tag < 0 ? e : b[tag];
+      if (o === null || typeof o !== 'object') return null;
+      const x = (o as Obj)[key];
+      return typeof x === 'number' ? (constantFirst ? k + x : x + k) : null;
+    };
+  }
+  if (op === '-' && !constantFirst) {
+    return (e, b) => {
+      const o = tag < 0 ? e : b[tag];
+      if (o === null || typeof o !== 'object') return null;
+      const x = (o as Obj)[key];
+      return typeof x === 'number' ? x - k : null;
+    };
+  }
+  return (e, b) => {
+    const o = tag < 0 ? e : b[tag];
+    if (o === null || typeof o !== 'object') return null;
+    const v = (o as Obj)[key];
+    if (typeof v !== 'number') return null;
+    const x = constantFirst ? k : v;
+    const y = constantFirst ? v : k;
+    switch (op) {
+      case '-':
+        return x - y;
+      case '*':
+        return x * y;
+      case '/':
+        return y !== 0 ? x / y : null;
+      default:
+        return y !== 0 ? x % y : null;
     }
   };
 }

@@ -1,0 +1,332 @@
+/**
+ * Several sequence rules in one engine: rules whose plans differ only in predicates share runs on the fast
+ * path (a family), and must still be indistinguishable from the general runtime, rule by rule: the same
+ * matches in the same order (rule order for one event), partial-match counts and drops, snapshots per
+ * (rule, key), and rules added or removed while others hold state.
+ */
+import fc from 'fast-check';
+import { Engine, KeySnapshot, MatchRecord, compileRule } from '../../src/core/engine';
+import { ruleOf } from '../support/pattern-harness';
+
+const TYPES = ['A', 'B', 'C'];
+const TAGS = 'abcdefghijkl'.split('');
+const COND = ['none', 'gt', 'eq', 'own', 'lit', 'off'] as const;
+
+interface Shape {
+  startType: string;
+  items: Array<{ types: string[]; withinMs: number | undefined }>;
+}
+
+const shapeArb: fc.Arbitrary<Shape> = fc.record({
+  startType: fc.constantFrom(...TYPES),
+  items: fc.array(
+    fc.record({
+      types: fc.array(fc.constantFrom(...TYPES), { minLength: 1, maxLength: 3 }),
+      withinMs: fc.option(fc.constantFrom(500, 1000, 2500), { nil: undefined }),
+    }),
+    { minLength: 1, maxLength: 3 },
+  ),
+});
+
+/**
+ * A rule of a shape: predicates drawn per filter, so rules of one shape differ only in predicates. A palette
+ * limits the conditions of all rules of a case, so that families whose tests can be read once (only numeric
+ * literal comparisons, or only comparisons with the previous tag) come up often.
+ */
+const PALETTES: ReadonlyArray<ReadonlyArray<(typeof COND)[number]>> = [COND, ['lit', 'own'], ['off', 'gt']];
+
+const conditionsArb = (palette: ReadonlyArray<(typeof COND)[number]>, startAlways: boolean) =>
+  fc.record({
+    start: startAlways ? fc.integer({ min: 0, max: 4 }) : fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
+    steps: fc.array(fc.record({ cond: fc.constantFrom(...palette), k: fc.integer({ min: -1, max: 3 }) }), { minLength: 9, maxLength: 9 }),
+  });
+
+function patternOf(shape: Shape, c: { start: number | undefined; steps: Array<{ cond: (typeof COND)[number]; k: number }> }): string {
+  let t = 0;
+  let s = 0;
+  const start = `every ${TAGS[t++]}=${shape.startType}${c.start === undefined ? '' : `(x > ${c.start})`}`;
+  const parts = shape.items.map((item) => {
+    const types = item.withinMs === undefined ? item.types.slice(0, 1) : item.types;
+    const filters = types.map((type) => {
+      const prev = TAGS[t - 1];
+      const tag = TAGS[t++];
+      const { cond, k } = c.steps[s++];
+      const expr = {
+        none: '',
+        gt: `(x > ${prev}.x)`,
+        eq: `(x = ${prev}.x)`,
+        own: '(x >= 2)',
+        lit: `(x > ${k})`,
+        off: `(x > ${prev}.x + ${k})`,
+      }[cond];
+      return `${tag}=${type}${expr}`;
+    });
+    const body = filters.join(' -> ');
+    if (item.withinMs === undefined) return body;
+    return filters.length > 1 ? `(${body}) where timer:within(${item.withinMs} msec)` : `${body} where timer:within(${item.withinMs} msec)`;
+  });
+  return [start, ...parts].join(' -> ');
+}
+
+/** 1–6 rules over one or two shapes (mostly one, so that families form). */
+const rulesArb = fc
+  .tuple(fc.constantFrom(...PALETTES), fc.boolean())
+  .chain(([palette, startAlways]) =>
+    fc.tuple(shapeArb, shapeArb, fc.array(fc.tuple(fc.nat(3), conditionsArb(palette, startAlways)), { minLength: 1, maxLength: 6 })),
+  )
+  .map(([s1, s2, rules]) => rules.map(([which, c]) => patternOf(which === 3 ? s2 : s1, c)));
+
+const streamArb = fc.array(
+  fc.record({
+    type: fc.constantFrom(...TYPES),
+    x: fc.integer({ min: 0, max: 5 }),
+    k: fc.constantFrom('k1', 'k2'),
+    gap: fc.constantFrom(0, 100, 400, 700, 1500),
+  }),
+  { maxLength: 50 },
+);
+
+function timed(stream: Array<{ type: string; x: number; k: string; gap: number }>) {
+  let t = 0;
+  return stream.map((e, i) => ({ type: e.type, x: e.x, k: e.k, id: `e${i}`, timestamp: (t += e.gap) }));
+}
+
+function engineOf(patterns: string[], fast: boolean, partitioned: boolean, max: number): Engine {
+  const engine = new Engine({ startTime: 0, maxPartialMatchesPerKey: max, sequenceFastPath: fast });
+  patterns.forEach((p, i) => engine.addRule(compileRule(ruleOf(p, { id: `r${i}`, partitionBy: partitioned ? 'k' : undefined }))));
+  return engine;
+}
+
+function counts(engine: Engine) {
+  const s = engine.stats();
+  return engine.ruleIds().map((id) => [id, s.partialMatches.get(id), s.dropped.get(id)!.get('max_partial_matches_per_key') ?? 0]);
+}
+
+const strip = (ms: MatchRecord[]) => JSON.parse(JSON.stringify(ms));
+
+/** Each sequence rule's family object (engine internals). */
+function families(engine: Engine): unknown[] {
+  return [...(engine as unknown as { rules: Map<string, { fam?: unknown }> }).rules.values()].map((r) => r.fam);
+}
+
+/** Families numbered in order of first appearance. */
+function familyIndexes(engine: Engine): number[] {
+  const seen: unknown[] = [];
+  return families(engine).map((f) => {
+    if (!seen.includes(f)) seen.push(f);
+    return seen.indexOf(f);
+  });
+}
+
+describe('sequence rules sharing runs', () => {
+  it('form families only for plans that differ in predicates alone', () => {
+    const engine = engineOf(
+      [
+        'every a=A(x > 1) -> b=B(x > a.x) where timer:within(1 sec)',
+        'every a=A -> b=B(x = a.x) where timer:within(1 sec)',
+        'every a=A -> b=B where timer:within(2 sec)',
+        'every a=A -> (b=B -> c=C) where timer:within(1 sec)',
+        'every a=A -> (b=B -> c=C) where timer:within(1 sec)',
+      ],
+      true,
+      true,
+      10_000,
+    );
+    expect(familyIndexes(engine)).toEqual([0, 0, 1, 2, 3]);
+  });
+
+  it('keep a family (and its runs) while its members stay, and rebuild it when one leaves', () => {
+    const engine = engineOf(['every a=A -> b=B(x > a.x) where timer:within(1 sec)', 'every a=A -> b=B where timer:within(1 sec)'], true, true, 10_000);
+    engine.process({ type: 'A', x: 1, k: 'k1', timestamp: 0 });
+    const before = families(engine)[0];
+    engine.addRule(compileRule(ruleOf('every a=C -> b=B', { id: 'other', partitionBy: 'k' })));
+    engine.addRule(compileRule(ruleOf('every a=A(x > 0) -> b=B(x > a.x) where timer:within(1 sec)', { id: 'same', partitionBy: 'k' })));
+    expect(familyIndexes(engine)).toEqual([0, 0, 1, 0]);
+    expect(families(engine)[0]).toBe(before);
+    engine.process({ type: 'A', x: 3, k: 'k1', timestamp: 5 });
+    expect(engine.process({ type: 'B', x: 2, k: 'k1', timestamp: 10 }).map((m) => m.rule)).toEqual(['r0', 'r1', 'r1']);
+    engine.removeRule('r1');
+    expect(families(engine)[0]).not.toBe(before);
+    expect(engine.stats().partialMatches).toEqual(new Map([['r0', 1], ['other', 0], ['same', 1]]));
+    expect(engine.process({ type: 'B', x: 4, k: 'k1', timestamp: 20 }).map((m) => m.rule)).toEqual(['r0', 'same']);
+  });
+
+  it('give the general runtime’s matches, order, partial counts and drops, rule by rule', () => {
+    fc.assert(
+      fc.property(rulesArb, streamArb, fc.boolean(), fc.constantFrom(1, 2, 3, 10_000), (patterns, stream, partitioned, max) => {
+        const events = timed(stream);
+        const fast = engineOf(patterns, true, partitioned, max);
+        const general = engineOf(patterns, false, partitioned, max);
+        for (const e of events) {
+          expect(strip(fast.process(e))).toEqual(strip(general.process(e)));
+          expect(counts(fast)).toEqual(counts(general));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('snapshot per (rule, key), restore in any order, and continue exactly like never stopping', () => {
+    fc.assert(
+      fc.property(
+        rulesArb,
+        streamArb,
+        fc.nat(),
+        fc.boolean(),
+        fc.constantFrom(1, 3, 10_000),
+        fc.nat(),
+        (patterns, stream, cutSeed, partitioned, max, orderSeed) => {
+          const events = timed(stream);
+          const cut = events.length === 0 ? 0 : cutSeed % (events.length + 1);
+          const whole = engineOf(patterns, true, partitioned, max);
+          const expected: MatchRecord[] = [];
+          for (const e of events) expected.push(...whole.process(e));
+          expected.push(...whole.advanceTo(100_000));
+
+          const first = engineOf(patterns, true, partitioned, max);
+          const actual: MatchRecord[] = [];
+          for (const e of events.slice(0, cut)) actual.push(...first.process(e));
+          const saved = JSON.stringify({
+            time: first.isStarted ? first.now : null,
+            rules: first.ruleIds().map((id) => [id, first.keys(id).map((k) => [k, first.snapshotKey(id, k)])]),
+          });
+
+          const second = engineOf(patterns, true, partitioned, max);
+          const { time, rules } = JSON.parse(saved) as {
+            time: number | null;
+            rules: Array<[string, Array<[string | null, KeySnapshot]>]>;
+          };
+          const order = rules.map((_, i) => i).sort((a, b) => ((a * 7919 + orderSeed) % 13) - ((b * 7919 + orderSeed) % 13));
+          for (const i of order) for (const [k, snap] of rules[i][1]) second.restoreKey(rules[i][0], k, snap);
+          if (time !== null) second.setTime(time);
+          // Restoring changes nothing: each key snapshots to what was saved.
+          for (const [id, keys] of rules) for (const [k, snap] of keys) expect(second.snapshotKey(id, k)).toEqual(snap);
+          // Drop counters are statistics of the engine, not state of a key: compare the partial matches.
+          expect(counts(second).map((c) => c.slice(0, 2))).toEqual(counts(first).map((c) => c.slice(0, 2)));
+          for (const e of events.slice(cut)) actual.push(...second.process(e));
+          actual.push(...second.advanceTo(100_000));
+          expect(strip(actual)).toEqual(strip(expected));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keep every rule’s state when rules are added or removed', () => {
+    fc.assert(
+      fc.property(rulesArb, rulesArb, streamArb, fc.nat(), fc.nat(), fc.constantFrom(1, 3, 10_000), (patterns, extra, stream, a, r, max) => {
+        const events = timed(stream);
+        const addAt = events.length === 0 ? 0 : a % events.length;
+        const removeAt = events.length === 0 ? 0 : r % events.length;
+        const fast = engineOf(patterns, true, true, max);
+        const general = engineOf(patterns, false, true, max);
+        events.forEach((e, i) => {
+          for (const engine of [fast, general]) {
+            if (i === addAt) extra.forEach((p, j) => engine.addRule(compileRule(ruleOf(p, { id: `x${j}`, partitionBy: 'k' }))));
+            if (i === removeAt) engine.removeRule('r0');
+          }
+          expect(strip(fast.process(e))).toEqual(strip(general.process(e)));
+          expect(counts(fast)).toEqual(counts(general));
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('stay equal on long, dense streams (lists and queues compact)', () => {
+    const dense = fc.array(
+      fc.record({
+        type: fc.constantFrom(...TYPES),
+        x: fc.integer({ min: 0, max: 5 }),
+        k: fc.constantFrom('k1', 'k2'),
+        gap: fc.constantFrom(0, 0, 50, 100, 400),
+      }),
+      { minLength: 100, maxLength: 400 },
+    );
+    fc.assert(
+      fc.property(rulesArb, dense, fc.constantFrom(2, 5, 40, 10_000), (patterns, stream, max) => {
+        const events = timed(stream);
+        const fast = engineOf(patterns, true, true, max);
+        const general = engineOf(patterns, false, true, max);
+        for (const e of events) {
+          expect(strip(fast.process(e))).toEqual(strip(general.process(e)));
+          expect(counts(fast)).toEqual(counts(general));
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('report every changed (rule, key): a replica fed only drained changes continues identically', () => {
+    fc.assert(
+      fc.property(rulesArb, streamArb, fc.nat(), fc.constantFrom(1, 3, 10_000), (patterns, stream, cutSeed, max) => {
+        const events = timed(stream);
+        const cut = events.length === 0 ? 0 : cutSeed % (events.length + 1);
+        const make = () => {
+          const engine = new Engine({ startTime: 0, maxPartialMatchesPerKey: max, trackChanges: true });
+          patterns.forEach((p, i) => engine.addRule(compileRule(ruleOf(p, { id: `r${i}`, partitionBy: 'k' }))));
+          return engine;
+        };
+        const primary = make();
+        const replica = make();
+        for (const e of events.slice(0, cut)) {
+          primary.process(e);
+          for (const c of primary.drainChanges()) {
+            if (c.snapshot === null) replica.discardKey(c.rule, c.key);
+            else replica.restoreKey(c.rule, c.key, JSON.parse(JSON.stringify(c.snapshot)) as KeySnapshot);
+          }
+          replica.setTime(primary.now);
+        }
+        expect(counts(replica).map((c) => c.slice(0, 2))).toEqual(counts(primary).map((c) => c.slice(0, 2)));
+        for (const e of events.slice(cut)) expect(strip(replica.process(e))).toEqual(strip(primary.process(e)));
+        expect(strip(replica.advanceTo(100_000))).toEqual(strip(primary.advanceTo(100_000)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('drop the right node after the start queue compacts around a long-lived shared run', () => {
+    const patterns = ['every a=A -> b=B(x > a.x)', 'every a=A(x > 4) -> b=B(x > a.x)', 'every a=A(x > 3) -> b=B(x > a.x + 1)'];
+    // A(5) opens a run no B can end; 40 short runs end behind it; then A(5)s push past the limit.
+    const stream = [{ type: 'A', x: 5 }];
+    for (let i = 0; i < 40; i++) stream.push({ type: 'A', x: 0 }, { type: 'B', x: 1 });
+    for (let i = 0; i < 6; i++) stream.push({ type: 'A', x: 5 }, { type: 'A', x: 4 }, { type: 'B', x: 2 });
+    const events = stream.map((e, i) => ({ ...e, k: 'k1', id: `e${i}`, timestamp: i * 10 }));
+    for (const max of [2, 3, 10_000]) {
+      const fast = engineOf(patterns, true, true, max);
+      const general = engineOf(patterns, false, true, max);
+      for (const e of events) {
+        expect(strip(fast.process(e))).toEqual(strip(general.process(e)));
+        expect(counts(fast)).toEqual(counts(general));
+      }
+    }
+  });
+
+  it('compare strings and mixed values the same way when a family reads its fields once', () => {
+    const patterns = [
+      'every a=A(x < 3) -> b=B(s > a.s) where timer:within(1 sec)',
+      'every a=A(x <= 4) -> b=B(s <= a.s) where timer:within(1 sec)',
+      'every a=A(x < 5) -> b=B(s < a.s + 1) where timer:within(1 sec)',
+      'every a=A(x >= 1) -> b=B(s >= a.s) where timer:within(1 sec)',
+    ];
+    const values = ['b', 'a', 1, 2, null, 'c', 'A'];
+    const events = Array.from({ length: 120 }, (_, i) => ({
+      type: i % 3 === 0 ? 'A' : 'B',
+      x: i % 6,
+      s: values[(i * 5) % values.length],
+      k: 'k1',
+      id: `e${i}`,
+      timestamp: i * 150,
+    }));
+    const fast = engineOf(patterns, true, true, 10_000);
+    const general = engineOf(patterns, false, true, 10_000);
+    let matched = 0;
+    for (const e of events) {
+      const m = fast.process(e);
+      matched += m.length;
+      expect(strip(m)).toEqual(strip(general.process(e)));
+      expect(counts(fast)).toEqual(counts(general));
+    }
+    expect(matched).toBeGreaterThan(10);
+  });
+});
