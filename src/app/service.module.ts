@@ -28,7 +28,7 @@ export class ServiceModule {
     const ruleFiles: RuleFileReader = { load: (path) => loadRuleFiles(path) };
     // Kafka mode: events from the rules' source topics, alerts to ALERTS_TOPIC (also those of POST /events).
     const kafka = config.kafka
-      ? kafkaProviders(config.kafka, { metrics, feed: alerts, maxPartialMatchesPerKey: config.maxPartialMatchesPerKey })
+      ? kafkaProviders(config.kafka, { metrics, feed: alerts, maxPartialMatchesPerKey: config.maxPartialMatchesPerKey, redis: config.redis })
       : undefined;
     return {
       module: ServiceModule,

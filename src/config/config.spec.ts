@@ -63,9 +63,19 @@ describe('loadConfig', () => {
     });
     // Kafka mode's own settings (src/adapters/kafka/kafka-options.spec.ts) default sensibly.
     expect(config!.kafka).toMatchObject({ fromBeginning: true, maxEventBytes: 1024 * 1024, tls: null, sasl: null });
-    // Redis is validated now and used by a later version: say so.
-    expect(warnings.join('\n')).not.toMatch(/KAFKA_BROKERS/);
-    expect(warnings.join('\n')).toMatch(/REDIS_URL is set, but/);
+    // Kafka mode with Redis: checkpoints are used, nothing to warn about.
+    expect(warnings.join('\n')).not.toMatch(/KAFKA_BROKERS|REDIS_URL/);
+  });
+
+  it('accepts Sentinel and Cluster REDIS_URLs, and warns that Redis is unused without KAFKA_BROKERS', () => {
+    for (const url of ['redis+sentinel://s1:26379,s2:26379/mymaster', 'redis+cluster://n1:7000,n2:7001', 'rediss://u:p@h:6380/2']) {
+      const { config, errors, warnings } = loadConfig({ RULES_DIR: '', REDIS_URL: url, KAFKA_BROKERS: 'k:9092' }, ROOT);
+      expect(errors).toEqual([]);
+      expect(config!.redis).toEqual({ url });
+      expect(warnings.join('\n')).not.toMatch(/REDIS_URL/);
+    }
+    const embedded = loadConfig({ RULES_DIR: '', REDIS_URL: 'redis://r:6379' }, ROOT);
+    expect(embedded.warnings.join('\n')).toMatch(/REDIS_URL is set, but without KAFKA_BROKERS/);
   });
 
   it('reports one line per bad value, naming the variable, the value and what is expected', () => {

@@ -7,6 +7,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KAFKA_VARIABLES, loadKafkaOptions, type KafkaOptions } from '../adapters/kafka/kafka-options';
+import { parseRedisUrl } from '../adapters/redis/redis-connection';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -32,7 +33,10 @@ export interface ServiceConfig {
   shutdownTimeoutMs: number;
   /** Kafka mode (KAFKA_BROKERS set): consumer group, topics, per-source settings. Null in embedded mode. */
   kafka: KafkaOptions | null;
-  /** Issue 5 (Redis state): validated now, used once Redis mode exists. Null in embedded mode. */
+  /**
+   * Redis state (REDIS_URL): with Kafka mode, the owned partitions' state is checkpointed there once per batch
+   * and alerts leave through its outbox (docs/redis.md). Null when unset.
+   */
   redis: { url: string } | null;
 }
 
@@ -79,7 +83,8 @@ export const VARIABLES: readonly VariableSpec[] = [
   {
     name: 'REDIS_URL',
     default: '(unset)',
-    description: 'redis:// or rediss:// URL for pattern state. Unset = in-memory state. Redis state arrives with issue 5.',
+    description:
+      'Redis for pattern state checkpoints and the alert outbox (Kafka mode): redis://, rediss:// (single node), redis+sentinel://host:port,.../master, redis+cluster://host:port,... (docs/redis.md). Unset = state in memory only.',
   },
 ];
 
@@ -207,15 +212,15 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
   if (redisRaw) {
     let ok = false;
     try {
-      const u = new URL(redisRaw);
-      ok = (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+      parseRedisUrl(redisRaw);
+      ok = true;
     } catch {
       ok = false;
     }
     if (!ok) bad('REDIS_URL', maskUrl(redisRaw), 'a URL like redis://host:6379/0 or rediss://user:password@host:6380');
     else {
       redis = { url: redisRaw };
-      warnings.push('REDIS_URL is set, but this version keeps pattern state in memory only (embedded mode)');
+      if (!brokersRaw) warnings.push('REDIS_URL is set, but without KAFKA_BROKERS (embedded mode) pattern state stays in memory only');
     }
   }
 

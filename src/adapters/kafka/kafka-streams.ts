@@ -40,9 +40,12 @@ import type { Logger } from 'pino';
 import type { CompiledRule } from '../../core/engine';
 import type { MatchRecord } from '../../core/engine/api';
 import type { Alert } from '../../core/ports/alert';
+import type { CheckpointStore, RuleVersionRef } from '../../core/ports/checkpoint-store';
 import { EventClassifier, parseRecordValue, partitionKeyOf, type DeadLetterReason, type StreamRejectReason } from '../../core/stream/classify';
 import { StreamPartition } from '../../core/stream/stream-partition';
 import { planTopology, subscribedTopics, type StreamPlan, type Topology } from '../../core/stream/topology';
+import { OutboxRelay } from '../redis/outbox-relay';
+import { isFenced, isOutboxFull, isUnavailable, PartitionCheckpoint, ruleStateVersion } from '../redis/partition-checkpoint';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-log';
 import { NoKafkaMetrics, type KafkaMetrics } from './kafka-metrics';
 import { kafkaClientConfig, type KafkaOptions } from './kafka-options';
@@ -71,6 +74,25 @@ export interface AlertBuilder {
   toAlert(match: MatchRecord): Alert;
   /** Records an event's source position before it is processed (alert ids). */
   remember(event: object, position: string): void;
+  /** The position remembered for an event (checkpoints store them with the engine's snapshots). */
+  positionOf?(event: unknown): string;
+}
+
+/**
+ * Checkpointing of the owned partitions' state (REDIS_URL, issue 5). With it, each partition with an engine
+ * is loaded from the store on assignment (state restored, consumer seeked to the checkpoint), checkpointed
+ * once per batch in one atomic step together with its alerts (the outbox), and its alerts reach Kafka only
+ * through an outbox relay. While the store is unavailable the partition is paused and nothing is committed.
+ */
+export interface KafkaCheckpointing {
+  store: CheckpointStore;
+  /** RedisAvailability: readiness, and when to retry. */
+  guard: { readonly ready: boolean; whenAvailable(): Promise<void>; onChange(listener: (available: boolean, reason: string) => void): () => void };
+  /** OutboxRelay tuning (tests). */
+  relayIdleMs?: number;
+  relayBatchSize?: number;
+  /** How long a graceful stop waits for the outboxes to empty (default 5000 ms). */
+  drainTimeoutMs?: number;
 }
 
 export interface KafkaStreamsDeps {
@@ -81,6 +103,8 @@ export interface KafkaStreamsDeps {
   /** Where acknowledged alerts also go (the in-memory feed of GET /alerts). */
   feed?: { publish(alerts: readonly Alert[]): Promise<void> };
   maxPartialMatchesPerKey?: number;
+  /** State checkpoints (Redis); absent = state in memory only (at-least-once from Kafka offsets). */
+  checkpointing?: KafkaCheckpointing;
   /** Injectable for tests. */
   kafka?: Kafka;
   now?: () => number;
@@ -98,6 +122,8 @@ export interface KafkaStatus {
   missing: string[];
   /** Assigned partitions per topic (this member). */
   assigned: Record<string, number[]>;
+  /** With checkpointing: whether the store answers, and the partitions paused waiting for it. */
+  checkpoints?: { available: boolean; paused: string[]; pendingOutbox: number };
   memberId?: string;
   generation: number;
   lastError?: string;
@@ -141,6 +167,11 @@ class PartitionTask {
   caughtUp = true;
   /** An idle mark went out since the last batch. */
   idleAnnounced = false;
+  /** Checkpointing: the partition's checkpoint (loaded on assignment) and its outbox relay. */
+  checkpoint: PartitionCheckpoint | undefined;
+  relay: OutboxRelay | undefined;
+  /** Checkpointing: paused until the store (or the outbox) lets the pending commit through. */
+  paused = false;
 
   constructor(
     readonly topic: string,
@@ -199,6 +230,9 @@ export class KafkaStreams {
   private ticker: NodeJS.Timeout | undefined;
   private recheck: NodeJS.Timeout | undefined;
   private readonly retiredDrops = new Map<string, Map<string, number>>();
+  /** Checkpointing: each running rule's state version, and old versions to drop from the owned partitions. */
+  private stateVersions = new Map<string, number>();
+  private pendingDrops: RuleVersionRef[] = [];
 
   constructor(private readonly deps: KafkaStreamsDeps) {
     const o = deps.options;
@@ -224,6 +258,9 @@ export class KafkaStreams {
   /** Makes `rules` (enabled, in order) the running set; topics are (re)subscribed in the background. */
   setRules(rules: readonly StreamRule[]): void {
     this.rules = new Map(rules.map((r) => [r.id, r]));
+    const versions = new Map(rules.map((r) => [r.id, ruleStateVersion(r.compiled.definition)]));
+    for (const [id, v] of this.stateVersions) if (versions.get(id) !== v) this.pendingDrops.push({ rule: id, version: v });
+    this.stateVersions = versions;
     this.requestReconcile();
   }
 
@@ -253,6 +290,7 @@ export class KafkaStreams {
       this.consumer = undefined;
       if (consumer) await consumer.disconnect().catch((e) => this.logger.warn({ err: e }, 'leaving the consumer group failed'));
       await Promise.all([...this.tasks.values()].map((t) => t.lane.idle()));
+      await this.stopRelays(true);
       this.state = 'stopped';
     })();
     return this.stopped;
@@ -280,6 +318,15 @@ export class KafkaStreams {
       topics: [...this.subscribed],
       missing: [...this.topology.missing],
       assigned: structuredClone(this.assigned),
+      ...(this.deps.checkpointing
+        ? {
+            checkpoints: {
+              available: this.deps.checkpointing.guard.ready,
+              paused: [...this.tasks.values()].filter((t) => t.paused).map((t) => t.key),
+              pendingOutbox: [...this.tasks.values()].filter((t) => t.relay && !t.relay.idle).length,
+            },
+          }
+        : {}),
       ...(this.memberId ? { memberId: this.memberId } : {}),
       generation: this.generation,
       ...(this.lastError ? { lastError: this.lastError } : {}),
@@ -443,13 +490,16 @@ export class KafkaStreams {
       ]),
     );
     // Rule and settings changes reach the partitions between their batches.
-    await Promise.all([...this.tasks.values()].map((t) => t.lane.run(() => this.refreshTask(t))));
+    const drops = this.pendingDrops;
+    this.pendingDrops = [];
+    await Promise.all([...this.tasks.values()].map((t) => t.lane.run(() => this.refreshTask(t, drops))));
 
     const topics = subscribedTopics(topology);
     if (topics.join('\n') !== this.subscribed.join('\n') || (!this.consumer && topics.length > 0)) await this.resubscribe(topics);
   }
 
-  private refreshTask(task: PartitionTask): void {
+  private refreshTask(task: PartitionTask, drops: readonly RuleVersionRef[] = []): void {
+    if (drops.length > 0) task.checkpoint?.dropVersions(drops);
     const plan = this.topology.streams.get(task.topic);
     if (!plan) {
       this.retireStream(task);
@@ -537,13 +587,17 @@ export class KafkaStreams {
       if (keep.has(task.key)) continue;
       this.tasks.delete(task.key);
       task.dropped = true;
-      void task.lane.run(() => this.retireStream(task));
+      void task.lane.run(() => this.releaseTask(task));
       this.metrics.clearLag(task.topic, task.partition);
     }
     const kept = [...this.tasks.values()].filter((t) => t.started);
     for (const key of keep) if (!this.tasks.has(key)) this.taskFor(key.slice(0, key.lastIndexOf('/')), Number(key.slice(key.lastIndexOf('/') + 1)));
     this.logger.info({ memberId: this.memberId, assigned: assignment }, 'partitions assigned');
-    if (kept.length > 0) this.checkKept(kept);
+    if (this.deps.checkpointing) {
+      // Checkpointed partitions load their state (and seek) before their first batch; kept ones keep theirs:
+      // if another member owned one meanwhile, its load fenced this member's epoch, and the next commit reloads.
+      for (const task of this.tasks.values()) if (!task.checkpoint) void task.lane.run(() => this.prepareTask(task)).catch(() => undefined);
+    } else if (kept.length > 0) this.checkKept(kept);
   }
 
   /**
@@ -607,6 +661,7 @@ export class KafkaStreams {
         remember: (event, position) => this.deps.alerts.remember(event, position),
         // Records of a burst on several source partitions reach a repartition topic within a few fetches.
         idleGrace: Math.max(1000, 4 * this.deps.options.maxWaitMs),
+        trackChanges: this.deps.checkpointing !== undefined,
       });
       task.stream.nextOffset = task.next;
       if (plan.kind === 'repartitioned') {
@@ -633,6 +688,15 @@ export class KafkaStreams {
     const started = process.hrtime.bigint();
     const { batch } = payload;
     const o = this.deps.options;
+    if (this.deps.checkpointing) {
+      // Not loaded yet (the store was away at assignment), or paused until a pending checkpoint goes through:
+      // leave the records unresolved, they are fetched again after the resume.
+      if (task.paused || !(await this.prepareTask(task))) {
+        if (task.paused) this.consumer?.pause([{ topic: task.topic, partitions: [task.partition] }]);
+        return;
+      }
+      if (payload.isStale()) return;
+    }
     const source = this.topology.sources.get(batch.topic);
     const plan = this.topology.streams.get(batch.topic);
     const repartitioned = plan?.kind === 'repartitioned';
@@ -766,6 +830,7 @@ export class KafkaStreams {
 
   /** Sends the partition's outbox, then commits its offset. Throws (keeping the outbox) when sending fails. */
   private async flush(task: PartitionTask): Promise<void> {
+    if (this.deps.checkpointing && task.checkpoint) return this.flushCheckpointed(task, task.checkpoint);
     const o = this.deps.options;
     if (!task.outboxEmpty()) {
       const { alerts, dlq, repartition } = task.outbox;
@@ -791,10 +856,203 @@ export class KafkaStreams {
     await this.commit(task);
   }
 
+  /**
+   * With checkpoints: dead letters and re-partitioned records are sent first (a re-sent copy is dropped
+   * downstream by its source position), then the batch's state changes, next offset, stream state and alerts
+   * are written in one atomic checkpoint, the relay is told, and only then the Kafka offset is committed.
+   * The alerts reach Kafka through the outbox relay only.
+   */
+  private async flushCheckpointed(task: PartitionTask, checkpoint: PartitionCheckpoint): Promise<void> {
+    const o = this.deps.options;
+    const { alerts, dlq, repartition } = task.outbox;
+    if (dlq.length > 0 || repartition.size > 0) {
+      const topicMessages: TopicMessages[] = [];
+      for (const [topic, messages] of repartition) topicMessages.push({ topic, messages });
+      if (dlq.length > 0) topicMessages.push({ topic: o.dlqTopic, messages: dlq });
+      await this.send(topicMessages, []);
+      task.outbox = { alerts, dlq: [], repartition: new Map() };
+      if (dlq.length > 0) {
+        const byReason = new Map<DeadLetterReason, number>();
+        for (const m of dlq) {
+          const r = String(m.headers?.['cepheus.reason']) as DeadLetterReason;
+          if (r !== 'late') byReason.set(r, (byReason.get(r) ?? 0) + 1);
+        }
+        this.metrics.deadLetters(byReason);
+      }
+    }
+    task.outbox = { alerts: [], dlq: [], repartition: new Map() };
+    checkpoint.stage(task.stream, task.next, alerts);
+    try {
+      if ((await checkpoint.flush()) > 0) task.relay?.notify();
+    } catch (e) {
+      this.checkpointFailed(task, e);
+      return;
+    }
+    await this.commit(task);
+  }
+
+  /** A checkpoint (or a load) failed: pause the partition until it can go on; nothing is committed meanwhile. */
+  private checkpointFailed(task: PartitionTask, e: unknown): void {
+    if (task.dropped) return;
+    if (isFenced(e)) {
+      this.logger.warn({ topic: task.topic, partition: task.partition, err: e }, 'another member took this partition: its state is dropped and reloaded if it stays here');
+      void this.resetTask(task);
+      this.pauseTask(task, 'fenced');
+    } else if (isUnavailable(e)) {
+      this.pauseTask(task, 'unavailable', e);
+    } else if (isOutboxFull(e)) {
+      this.pauseTask(task, 'outbox', e);
+    } else {
+      this.logger.error({ topic: task.topic, partition: task.partition, err: e }, 'writing the checkpoint failed; retrying');
+      this.pauseTask(task, 'error', e);
+    }
+  }
+
+  private pauseTask(task: PartitionTask, reason: PauseReason, err?: unknown): void {
+    if (task.paused) return;
+    task.paused = true;
+    this.consumer?.pause([{ topic: task.topic, partitions: [task.partition] }]);
+    this.logger.warn(
+      { topic: task.topic, partition: task.partition, reason, ...(err ? { err: (err as Error)?.message ?? String(err) } : {}) },
+      'partition paused: its checkpoint cannot be written now',
+    );
+    void this.resumeWhenPossible(task, reason);
+  }
+
+  private async resumeWhenPossible(task: PartitionTask, reason: PauseReason): Promise<void> {
+    const cp = this.deps.checkpointing!;
+    let why: PauseReason | 'done' = reason;
+    while (why !== 'done') {
+      if (task.dropped || this.stopping) return;
+      if (why === 'unavailable') await cp.guard.whenAvailable().catch(() => sleep(1000));
+      else if (why === 'outbox') await Promise.race([task.relay?.drain() ?? Promise.resolve(), sleep(5000)]);
+      await sleep(why === 'fenced' ? 3000 : why === 'error' ? 1000 : 50);
+      if (task.dropped || this.stopping) return;
+      why = await task.lane.run(async (): Promise<PauseReason | 'done'> => {
+        if (task.dropped || this.stopping) return 'done';
+        try {
+          if (!task.checkpoint) await this.loadTask(task);
+          else if ((await task.checkpoint.flush()) > 0) task.relay?.notify();
+        } catch (e) {
+          if (isFenced(e)) {
+            await this.resetTask(task);
+            return 'fenced';
+          }
+          return isUnavailable(e) ? 'unavailable' : isOutboxFull(e) ? 'outbox' : 'error';
+        }
+        task.paused = false;
+        this.consumer?.resume([{ topic: task.topic, partitions: [task.partition] }]);
+        this.logger.info({ topic: task.topic, partition: task.partition }, 'partition resumed');
+        await this.commit(task).catch(() => undefined);
+        return 'done';
+      });
+    }
+  }
+
+  /** Before a partition's first batch (checkpointing): load its state, or pause it until the store answers. */
+  private async prepareTask(task: PartitionTask): Promise<boolean> {
+    if (task.checkpoint) return true;
+    if (task.dropped || task.paused || this.stopping) return false;
+    try {
+      await this.loadTask(task);
+      return true;
+    } catch (e) {
+      this.checkpointFailed(task, e);
+      return false;
+    }
+  }
+
+  /**
+   * Takes the partition in the store (fencing its previous owner), restores its engine and stream state,
+   * seeks the consumer to the checkpointed offset and starts the partition's outbox relay.
+   */
+  private async loadTask(task: PartitionTask): Promise<void> {
+    const cp = this.deps.checkpointing!;
+    const plan = this.topology.streams.get(task.topic);
+    this.retireStream(task);
+    task.outbox = { alerts: [], dlq: [], repartition: new Map() };
+    const stream = plan ? this.streamFor(task, plan) : undefined;
+    const tp = { topic: task.topic, partition: task.partition };
+    const alerts = this.deps.alerts;
+    const checkpoint = new PartitionCheckpoint({
+      store: cp.store,
+      tp,
+      versionOf: (rule) => this.stateVersions.get(rule),
+      positionOf: (e) => (alerts.positionOf ? alerts.positionOf(e) : ''),
+      remember: (e, p) => alerts.remember(e, p),
+    });
+    const loaded = await checkpoint.load(stream);
+    task.checkpoint = checkpoint;
+    if (loaded.nextOffset !== null) {
+      task.next = Number(loaded.nextOffset);
+      if (stream) stream.nextOffset = task.next;
+      task.started = true;
+      task.committed = -1;
+      try {
+        this.consumer?.seek({ topic: task.topic, partition: task.partition, offset: loaded.nextOffset });
+      } catch (e) {
+        // The consumer is being replaced: the records below the checkpoint are skipped by offset instead.
+        this.logger.warn({ err: e, topic: task.topic, partition: task.partition }, 'seeking to the checkpoint failed');
+      }
+    }
+    if (!task.relay) {
+      task.relay = new OutboxRelay({
+        store: cp.store,
+        partition: tp,
+        publish: (list) => this.publish(list),
+        idleMs: cp.relayIdleMs,
+        batchSize: cp.relayBatchSize,
+        onPublished: (list) => {
+          this.metrics.alertsProduced(list.length);
+          void this.deps.feed?.publish(list).catch((e) => this.logger.warn({ err: e }, 'publishing alerts to the in-memory feed failed'));
+        },
+        onError: (err, stage) => this.logger.warn({ err, stage, topic: task.topic, partition: task.partition }, 'the outbox relay failed; retrying'),
+      }).start();
+    }
+    this.logger.info(
+      { topic: task.topic, partition: task.partition, epoch: loaded.epoch, nextOffset: loaded.nextOffset, restoredKeys: loaded.restored, staleVersions: loaded.stale.length, outbox: loaded.outboxSize },
+      'partition state loaded',
+    );
+  }
+
+  /** Forgets the partition's state (fenced): its checkpoint, engine, outputs and relay. */
+  private async resetTask(task: PartitionTask): Promise<void> {
+    task.checkpoint?.abandon();
+    task.checkpoint = undefined;
+    this.retireStream(task);
+    task.outbox = { alerts: [], dlq: [], repartition: new Map() };
+    task.next = 0;
+    task.committed = -1;
+    task.started = false;
+    const relay = task.relay;
+    task.relay = undefined;
+    if (relay) await Promise.race([relay.stop(), sleep(5000)]);
+  }
+
+  /** A revoked partition: the batch in flight finished (its checkpoint written or abandoned); stop its relay. */
+  private async releaseTask(task: PartitionTask): Promise<void> {
+    if (task.paused) {
+      task.paused = false;
+      this.consumer?.resume([{ topic: task.topic, partitions: [task.partition] }]);
+    }
+    await this.resetTask(task);
+  }
+
+  /** Stops every relay; with `drain`, first lets them empty their outboxes (bounded). */
+  private async stopRelays(drain: boolean): Promise<void> {
+    const relays = [...this.tasks.values()].map((t) => t.relay).filter((r): r is OutboxRelay => r !== undefined);
+    if (relays.length === 0) return;
+    const timeout = this.deps.checkpointing?.drainTimeoutMs ?? 5000;
+    if (drain) await Promise.race([Promise.all(relays.map((r) => r.drain())), sleep(timeout)]);
+    await Promise.race([Promise.all(relays.map((r) => r.stop())), sleep(5000)]);
+  }
+
   private async commit(task: PartitionTask): Promise<void> {
     const safe = task.safeOffset();
     const consumer = this.consumer;
     if (!task.started || safe <= task.committed || !consumer || task.dropped) return;
+    // Checkpointing: the Kafka offset never passes the checkpoint written to the store.
+    if (this.deps.checkpointing && (!task.checkpoint || task.checkpoint.hasPending)) return;
     try {
       await consumer.commitOffsets([{ topic: task.topic, partition: task.partition, offset: String(safe) }]);
       task.committed = safe;
@@ -858,8 +1116,8 @@ export class KafkaStreams {
     const now = this.now();
     const idleAfter = Math.max(1000, 3 * this.deps.options.maxWaitMs);
     for (const task of this.tasks.values()) {
-      if (task.tickQueued) continue;
-      const pending = !task.outboxEmpty() || (task.started && task.safeOffset() > task.committed);
+      if (task.tickQueued || task.paused || (this.deps.checkpointing && !task.checkpoint)) continue;
+      const pending = !task.outboxEmpty() || (task.started && task.safeOffset() > task.committed) || task.checkpoint?.hasPending === true;
       const announce = !task.idleAnnounced && task.caughtUp && now - task.lastActive >= idleAfter && this.repartitionsInEventTime(task.topic);
       if (!pending && !announce && !task.stream?.ticks) continue;
       task.tickQueued = true;
@@ -872,7 +1130,8 @@ export class KafkaStreams {
             task.stream.tick(this.now());
             this.collect(task, this.topology.streams.get(task.topic));
           }
-          if (!task.outboxEmpty() || (task.started && task.safeOffset() > task.committed)) await this.flush(task);
+          if (task.paused) return;
+          if (!task.outboxEmpty() || (task.started && task.safeOffset() > task.committed) || task.checkpoint?.hasPending) await this.flush(task);
         })
         .catch(() => {
           task.tickQueued = false;
@@ -908,6 +1167,8 @@ export class KafkaStreams {
     this.logger.warn({ err: e }, message);
   }
 }
+
+type PauseReason = 'unavailable' | 'outbox' | 'fenced' | 'error';
 
 function isTooLarge(e: unknown): boolean {
   for (let c: unknown = e; c; c = (c as { cause?: unknown; originalError?: unknown }).originalError ?? (c as { cause?: unknown }).cause) {

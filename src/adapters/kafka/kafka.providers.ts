@@ -3,7 +3,7 @@
  * that transport has no eachBatch), the alert sink of the other event sources (POST /events), and the
  * lifecycle that feeds it the running rules and stops it gracefully.
  */
-import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Optional, type Provider } from '@nestjs/common';
 import { AlertFactory } from '../../app/alerts/alert-factory';
 import { EngineHost } from '../../app/engine/engine-host';
 import type { Logger } from '../../app/logging/logger';
@@ -13,9 +13,41 @@ import type { AlertSink } from '../../core/ports/alert-sink';
 import type { EngineGaugeSource } from '../../core/ports/metrics';
 import type { MemoryAlertStore } from '../memory/memory-alert-store';
 import type { PrometheusMetrics } from '../metrics/prometheus-metrics';
+import { RedisAvailability } from '../redis/redis-availability';
+import { RedisCheckpointStore } from '../redis/redis-checkpoint-store';
+import { closeRedisClient, createRedisClient, type RedisClient } from '../redis/redis-connection';
 import { PrometheusKafkaMetrics } from './kafka-metrics';
 import type { KafkaOptions } from './kafka-options';
-import { KafkaStreams } from './kafka-streams';
+import { KafkaStreams, type KafkaCheckpointing } from './kafka-streams';
+
+/**
+ * Redis state (REDIS_URL): the client, its availability guard (readiness, pause/resume) and the checkpoint
+ * store. Created with the streams, closed after them.
+ */
+export class RedisState {
+  readonly client: RedisClient;
+  readonly guard: RedisAvailability;
+  readonly store: RedisCheckpointStore;
+
+  /** Keys are `cep:<group id>:{topic:partition}:…`: the state belongs to the consumer group (the deployment). */
+  constructor(url: string, groupId: string, logger: Logger, metrics: PrometheusMetrics) {
+    const log = logger.child({ component: 'redis' });
+    this.client = createRedisClient(url, { log });
+    this.guard = new RedisAvailability(this.client, { log });
+    this.store = new RedisCheckpointStore(this.client, { prefix: `cep:${groupId}`, onUnavailable: (e) => this.guard.reportFailure(e) });
+    metrics.dependencyUp.set({ dependency: 'redis' }, this.guard.ready ? 1 : 0);
+    this.guard.onChange((up) => metrics.dependencyUp.set({ dependency: 'redis' }, up ? 1 : 0));
+  }
+
+  checkpointing(): KafkaCheckpointing {
+    return { store: this.store, guard: this.guard };
+  }
+
+  async close(): Promise<void> {
+    this.guard.stop();
+    await closeRedisClient(this.client);
+  }
+}
 
 /** Alerts of POST /events in Kafka mode: to the alerts topic (acknowledged), then to GET /alerts. */
 export class KafkaAlertSink implements AlertSink {
@@ -72,6 +104,7 @@ export class KafkaLifecycle implements OnApplicationBootstrap, BeforeApplication
     private readonly streams: KafkaStreams,
     private readonly host: EngineHost,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Optional() private readonly redis?: RedisState,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -89,6 +122,7 @@ export class KafkaLifecycle implements OnApplicationBootstrap, BeforeApplication
 
   async onApplicationShutdown(): Promise<void> {
     await this.streams.stop();
+    await this.redis?.close().catch((e) => this.logger.warn({ err: e }, 'closing the Redis connection failed'));
   }
 }
 
@@ -100,13 +134,15 @@ export interface KafkaWiring {
 /** The providers of Kafka mode; ALERT_SINK replaces the in-memory sink of embedded mode. */
 export function kafkaProviders(
   options: KafkaOptions,
-  deps: { metrics: PrometheusMetrics; feed: MemoryAlertStore; maxPartialMatchesPerKey: number },
+  deps: { metrics: PrometheusMetrics; feed: MemoryAlertStore; maxPartialMatchesPerKey: number; redis?: { url: string } | null },
 ): KafkaWiring {
+  const redis = deps.redis;
   return {
     providers: [
+      ...(redis ? [{ provide: RedisState, useFactory: (logger: Logger) => new RedisState(redis.url, options.groupId, logger, deps.metrics), inject: [LOGGER] }] : []),
       {
         provide: KafkaStreams,
-        useFactory: (alerts: AlertFactory, logger: Logger, host: EngineHost) => {
+        useFactory: (alerts: AlertFactory, logger: Logger, host: EngineHost, state?: RedisState) => {
           const streams = new KafkaStreams({
             options,
             logger,
@@ -114,15 +150,16 @@ export function kafkaProviders(
             feed: deps.feed,
             metrics: new PrometheusKafkaMetrics(deps.metrics),
             maxPartialMatchesPerKey: deps.maxPartialMatchesPerKey,
+            ...(state ? { checkpointing: state.checkpointing() } : {}),
           });
           deps.metrics.setEngineSource(new CombinedEngineGauges([host, streams]));
           return streams;
         },
-        inject: [AlertFactory, LOGGER, EngineHost],
+        inject: [AlertFactory, LOGGER, EngineHost, ...(redis ? [RedisState] : [])],
       },
       { provide: ALERT_SINK, useFactory: (streams: KafkaStreams) => new KafkaAlertSink(streams, deps.feed), inject: [KafkaStreams] },
       KafkaLifecycle,
     ],
-    exports: [KafkaStreams],
+    exports: [KafkaStreams, ...(redis ? [RedisState] : [])],
   };
 }

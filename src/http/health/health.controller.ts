@@ -2,7 +2,7 @@
  * Kubernetes probes (@nestjs/terminus).
  * - live: the process answers.
  * - ready: the rules are loaded and the service is not shutting down; in Kafka mode also the consumer joined
- *   its group (Redis reachable: issue 5).
+ *   its group, and with REDIS_URL Redis answers (while it does not, partitions pause and nothing is committed).
  */
 import { Controller, Get, Optional } from '@nestjs/common';
 import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
@@ -46,7 +46,16 @@ export class HealthController {
         return this.state.draining ? input.down({ message: 'shutting down' }) : input.up();
       },
       ...(this.kafka ? [() => this.kafkaIndicator(this.kafka!)] : []),
+      ...(this.kafka?.status().checkpoints ? [() => this.redisIndicator(this.kafka!)] : []),
     ]);
+  }
+
+  /** Redis state: the checkpoint store answers; paused partitions wait for it. */
+  private redisIndicator(kafka: KafkaStreams) {
+    const check = this.indicators.check('redis');
+    const c = kafka.status().checkpoints!;
+    const details = { pausedPartitions: c.paused.length, relaysWithPendingAlerts: c.pendingOutbox };
+    return c.available ? check.up(details) : check.down({ ...details, message: 'Redis not reachable: checkpoints and consumption paused' });
   }
 
   /** Kafka mode: connected, and the consumer joined its group (when the rules have topics to read). */

@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { compileRule, type MatchRecord } from '../../core/engine';
+import type { Alert } from '../../core/ports/alert';
+import type { CheckpointCommit } from '../../core/ports/checkpoint-store';
+import { RULE_DEFAULTS, type RuleDefinition } from '../../core/rules/rule';
+import { DEFAULT_STREAM_SETTINGS } from '../../core/stream/settings';
+import { StreamPartition } from '../../core/stream/stream-partition';
+import { MemoryCheckpointStore } from '../memory/memory-checkpoint-store';
+import { mergeCommits, PartitionCheckpoint, rememberPositions, ruleStateVersion, withPositions } from './partition-checkpoint';
+
+const def = (id: string, pattern: string, extra: Partial<RuleDefinition> = {}): RuleDefinition => ({
+  id,
+  severity: 'warning',
+  source: 'events',
+  emit: {},
+  labels: {},
+  enabled: true,
+  event: { ...RULE_DEFAULTS.event },
+  pattern,
+  partitionBy: 'k',
+  ...extra,
+});
+
+describe('ruleStateVersion', () => {
+  it('is a safe integer that ignores metadata and follows the state shape', () => {
+    const a = def('r', 'every a=A -> b=B');
+    const v = ruleStateVersion(a);
+    expect(Number.isSafeInteger(v)).toBe(true);
+    const meta: RuleDefinition = { ...a, severity: 'critical', labels: { x: 'y' }, emit: { n: 'a.x' }, description: 'd' };
+    expect(ruleStateVersion(meta)).toBe(v);
+    expect(ruleStateVersion({ ...a, pattern: 'every a=A -> b=C' })).not.toBe(v);
+    expect(ruleStateVersion({ ...a, partitionBy: 'u' })).not.toBe(v);
+    expect(ruleStateVersion({ ...a, event: { typeField: 'kind', timeField: 'timestamp' } })).not.toBe(v);
+  });
+});
+
+describe('positions in snapshots', () => {
+  it('round-trip through JSON and are remembered for the restored objects', () => {
+    const e1 = { type: 'A', k: '1' };
+    const e2 = { type: 'B', k: '1' };
+    const positions = new Map<unknown, string>([
+      [e1, 't/0/1'],
+      [e2, 't/0/2'],
+    ]);
+    const snap = { v: 1 as const, ended: false, seq: 1, events: [e1], root: null, sequence: { events: [e1, e2] } as never };
+    const stored = JSON.parse(JSON.stringify(withPositions(snap, (e) => positions.get(e)!)));
+    expect(stored.pos).toEqual(['t/0/1']);
+    expect(stored.spos).toEqual(['t/0/1', 't/0/2']);
+    const remembered = new Map<object, string>();
+    const back = rememberPositions(stored, (e, p) => remembered.set(e, p));
+    expect(back).not.toHaveProperty('pos');
+    expect(back).not.toHaveProperty('spos');
+    expect(remembered.get(back.events[0] as object)).toBe('t/0/1');
+    expect(remembered.get((back.sequence as { events: object[] }).events[1])).toBe('t/0/2');
+  });
+});
+
+describe('mergeCommits', () => {
+  const alert = (id: string) => ({ id }) as Alert;
+  const base: CheckpointCommit = {
+    epoch: 3,
+    nextOffset: '10',
+    clock: 5,
+    stream: { a: 1 },
+    changed: [
+      { rule: 'r', version: 1, key: 'x', snapshot: { seq: 1 } as never },
+      { rule: 'r', version: 1, key: 'y', snapshot: { seq: 1 } as never },
+      { rule: 'old', version: 7, key: 'z', snapshot: { seq: 1 } as never },
+    ],
+    deleted: [{ rule: 'r', version: 1, key: 'w' }],
+    alerts: [alert('a1'), alert('a2')],
+  };
+  it('keeps the latest snapshot per key, the union of alerts in order, the largest offset', () => {
+    const m = mergeCommits(base, {
+      epoch: 3,
+      nextOffset: '20',
+      clock: 9,
+      changed: [
+        { rule: 'r', version: 1, key: 'x', snapshot: { seq: 2 } as never },
+        { rule: 'r', version: 1, key: 'w', snapshot: { seq: 2 } as never },
+      ],
+      deleted: [{ rule: 'r', version: 1, key: 'y' }],
+      dropVersions: [{ rule: 'old', version: 7 }],
+      alerts: [alert('a2'), alert('a3')],
+    });
+    expect(m.nextOffset).toBe('20');
+    expect(m.clock).toBe(9);
+    expect(m.stream).toEqual({ a: 1 });
+    expect(m.changed.map((c) => [c.key, (c.snapshot as { seq: number }).seq])).toEqual([
+      ['x', 2],
+      ['w', 2],
+    ]);
+    expect(m.deleted.map((d) => d.key)).toEqual(['y']);
+    expect(m.dropVersions).toEqual([{ rule: 'old', version: 7 }]);
+    expect(m.alerts.map((a) => a.id)).toEqual(['a1', 'a2', 'a3']);
+  });
+});
+
+describe('PartitionCheckpoint', () => {
+  const rules = [
+    compileRule(def('pairs', 'every a=A -> b=B(x > a.x) where timer:within(10 sec)')),
+    compileRule(def('triple', 'every a=A -> b=B -> c=C', { partitionBy: undefined })),
+  ];
+  const versionOf = (id: string) => {
+    const r = rules.find((x) => x.definition.id === id);
+    return r ? ruleStateVersion(r.definition) : undefined;
+  };
+  const events = Array.from({ length: 300 }, (_, i) => ({
+    type: ['A', 'B', 'C'][(i * 7) % 3],
+    k: `k${i % 5}`,
+    x: (i * 37) % 11,
+    timestamp: 1_000 + i * 100,
+  }));
+
+  /** Runs the events through a partition, checkpointing every `every` events and restarting after `crashAt`. */
+  async function run(crashAt: number | null, every = 17): Promise<string[]> {
+    const store = new MemoryCheckpointStore();
+    const tp = { topic: 'events', partition: 0 };
+    const positions = new WeakMap<object, string>();
+    const positionOf = (e: unknown) => positions.get(e as object) ?? 'unknown';
+    const remember = (e: object, p: string) => positions.set(e, p);
+    const idOf = (m: MatchRecord) =>
+      createHash('sha256')
+        .update(JSON.stringify([m.rule, m.key, Object.values(m.events).map((e) => (Array.isArray(e) ? e.map(positionOf) : e === null ? null : positionOf(e)))]))
+        .digest('hex');
+    const fresh = () =>
+      new StreamPartition<null>({ settings: { ...DEFAULT_STREAM_SETTINGS, maxOutOfOrderness: 300 }, rules, trackChanges: true, remember });
+    const published: string[] = [];
+    let partition = fresh();
+    let cp = new PartitionCheckpoint({ store, tp, versionOf, positionOf, remember });
+    let next = Number((await cp.load(partition)).nextOffset ?? 0);
+    let alerts: Alert[] = [];
+    const checkpoint = async () => {
+      cp.stage(partition, next, alerts);
+      alerts = [];
+      await cp.flush();
+      for (const a of await store.pendingAlerts(tp, 1000)) published.push(a.id);
+      await store.ackAlerts(tp, published);
+    };
+    let crashed = false;
+    while (next < events.length) {
+      const offset = next;
+      partition.add({ offset, position: `events/0/${offset}`, event: { ...events[offset] }, raw: null }, 0);
+      next = offset + 1;
+      for (const m of partition.take().matches) alerts.push({ id: idOf(m) } as Alert);
+      if (next % every === 0) await checkpoint();
+      if (!crashed && crashAt !== null && next === crashAt) {
+        crashed = true;
+        // Lost: everything since the last checkpoint.
+        partition = fresh();
+        alerts = [];
+        cp = new PartitionCheckpoint({ store, tp, versionOf, positionOf, remember });
+        next = Number((await cp.load(partition)).nextOffset ?? 0);
+      }
+    }
+    await checkpoint();
+    return published;
+  }
+
+  it('a restart from the checkpoint gives exactly the alert ids of an uninterrupted run', async () => {
+    const baseline = await run(null);
+    expect(baseline.length).toBeGreaterThan(20);
+    for (const crashAt of [40, 123, 250]) {
+      const got = await run(crashAt);
+      expect([...new Set(got)]).toEqual(baseline);
+    }
+  });
+
+  it('a commit of another epoch is fenced', async () => {
+    const store = new MemoryCheckpointStore();
+    const tp = { topic: 't', partition: 1 };
+    const opts = { store, tp, versionOf, positionOf: () => 'p', remember: () => undefined };
+    const a = new PartitionCheckpoint(opts);
+    await a.load(undefined);
+    const b = new PartitionCheckpoint(opts);
+    await b.load(undefined);
+    a.stage(undefined, 5, []);
+    await expect(a.flush()).rejects.toMatchObject({ name: 'CheckpointFencedError' });
+    b.stage(undefined, 5, []);
+    await b.flush();
+    expect((await store.load(tp)).nextOffset).toBe('5');
+  });
+});

@@ -1,0 +1,280 @@
+/**
+ * The consumer side of per-partition checkpoints (issue 5): what one owned topic-partition keeps between
+ * batches when REDIS_URL is set, independent of kafkajs.
+ *
+ * - `load()` takes the partition in the store (fencing earlier owners), restores the engine's keys of the
+ *   rules' current state versions, the engine clock and the stream state (watermark, reorder buffer, seen
+ *   origins) into a fresh partition, and returns the offset to seek to.
+ * - `stage()` after a batch (or an idle tick) drains the engine's changed keys and the batch's alerts into
+ *   the pending commit; `flush()` writes it in one atomic step. A commit that failed stays pending and is
+ *   merged with the next batch's changes (later snapshots win), so nothing is lost while Redis is away.
+ *
+ * Alert ids depend on the source positions (`topic/partition/offset`) of the matched events, which the
+ * service remembers per event object. The engine's snapshots hold the event objects, not their positions,
+ * so each stored snapshot carries them next to its events (`pos`, `spos`), and restoring remembers them for
+ * the restored objects (Engine.restoreKey keeps the identity of the snapshot's event objects). A partial
+ * match that completes after a restore therefore has the same alert id as without the restart.
+ *
+ * State versions: a rule's state version is derived from what shapes its state (pattern, partitionBy and the
+ * event type/time fields: exactly what makes Engine.updateRule start a rule afresh), so every replica and
+ * every restart agrees on it without coordination, and a metadata-only change (severity, labels, emit) keeps
+ * it. A changed pattern gets a new version; the old one is dropped by the owner's next commit.
+ */
+import { createHash } from 'node:crypto';
+import type { KeyChange, KeySnapshot } from '../../core/engine/engine';
+import type { Alert } from '../../core/ports/alert';
+import {
+  CheckpointFencedError,
+  CheckpointLimitError,
+  CheckpointUnavailableError,
+  splitChanges,
+  type CheckpointCommit,
+  type CheckpointStore,
+  type RuleVersionRef,
+  type StoredKey,
+  type StoredKeyRef,
+  type TopicPartition,
+} from '../../core/ports/checkpoint-store';
+
+/** The fields of a rule definition that shape its engine state (see Engine.updateRule). */
+export interface StateShape {
+  pattern: string;
+  partitionBy?: string;
+  event: { typeField: string; timeField: string };
+}
+
+/**
+ * The state version of a rule: 48 bits of sha256 over its state shape (a safe integer). Equal on every
+ * replica and across restarts; unchanged by metadata-only edits.
+ */
+export function ruleStateVersion(def: StateShape): number {
+  const h = createHash('sha256')
+    .update(JSON.stringify([def.pattern, def.partitionBy ?? null, def.event.typeField, def.event.timeField]))
+    .digest('hex');
+  return parseInt(h.slice(0, 12), 16);
+}
+
+/** A snapshot as stored: the engine's, plus the source positions of its events. */
+export type PositionedSnapshot = KeySnapshot & { pos?: string[]; spos?: string[] };
+
+/** Adds the positions of the snapshot's events (`positionOf` is the service's AlertFactory.positionOf). */
+export function withPositions(snapshot: KeySnapshot, positionOf: (event: unknown) => string): PositionedSnapshot {
+  const out: PositionedSnapshot = { ...snapshot };
+  if (snapshot.events.length > 0) out.pos = snapshot.events.map(positionOf);
+  const seq = snapshot.sequence?.events;
+  if (seq && seq.length > 0) out.spos = seq.map(positionOf);
+  return out;
+}
+
+/** Remembers the stored positions for the snapshot's event objects and returns the engine's snapshot. */
+export function rememberPositions(stored: KeySnapshot, remember: (event: object, position: string) => void): KeySnapshot {
+  const s = stored as PositionedSnapshot;
+  const mark = (events: unknown[] | undefined, pos: string[] | undefined) => {
+    if (!events || !pos) return;
+    for (let i = 0; i < events.length && i < pos.length; i++) {
+      const e = events[i];
+      if (e !== null && typeof e === 'object' && typeof pos[i] === 'string') remember(e, pos[i]);
+    }
+  };
+  mark(s.events, s.pos);
+  mark(s.sequence?.events, s.spos);
+  if (s.pos === undefined && s.spos === undefined) return stored;
+  const { pos: _p, spos: _s, ...engineSnapshot } = s;
+  return engineSnapshot;
+}
+
+const refKey = (r: StoredKeyRef) => `${r.rule}\u0000${r.version}\u0000${r.key === null ? '\u0001' : `k${r.key}`}`;
+
+/** Folds `next` into `prev` (both for the same partition and epoch): later snapshots and offsets win. */
+export function mergeCommits(prev: CheckpointCommit, next: CheckpointCommit): CheckpointCommit {
+  // A version dropped by `next` loses what `prev` wrote for it (the script drops before it writes).
+  const droppedNow = new Set((next.dropVersions ?? []).map((d) => `${d.rule}\u0000${d.version}`));
+  const live = (r: StoredKeyRef) => !droppedNow.has(`${r.rule}\u0000${r.version}`);
+  const changed = new Map<string, StoredKey>();
+  const deleted = new Map<string, StoredKeyRef>();
+  for (const c of prev.changed) if (live(c)) changed.set(refKey(c), c);
+  for (const d of prev.deleted) if (live(d)) deleted.set(refKey(d), d);
+  for (const c of next.changed) {
+    const k = refKey(c);
+    deleted.delete(k);
+    changed.set(k, c);
+  }
+  for (const d of next.deleted) {
+    const k = refKey(d);
+    changed.delete(k);
+    deleted.set(k, d);
+  }
+  const drops = new Map<string, RuleVersionRef>();
+  for (const d of [...(prev.dropVersions ?? []), ...(next.dropVersions ?? [])]) drops.set(`${d.rule}\u0000${d.version}`, d);
+  const seen = new Set<string>();
+  const alerts: Alert[] = [];
+  for (const a of [...prev.alerts, ...next.alerts]) {
+    if (seen.has(a.id)) continue;
+    seen.add(a.id);
+    alerts.push(a);
+  }
+  return {
+    epoch: next.epoch,
+    nextOffset: BigInt(next.nextOffset) >= BigInt(prev.nextOffset) ? next.nextOffset : prev.nextOffset,
+    clock: next.clock ?? prev.clock,
+    ...(next.stream !== undefined ? { stream: next.stream } : prev.stream !== undefined ? { stream: prev.stream } : {}),
+    changed: [...changed.values()],
+    deleted: [...deleted.values()],
+    ...(drops.size > 0 ? { dropVersions: [...drops.values()] } : {}),
+    alerts,
+  };
+}
+
+/** The parts of a stream partition (StreamPartition) that checkpointing needs. */
+export interface CheckpointablePartition {
+  readonly engineView: {
+    readonly isStarted: boolean;
+    readonly now: number;
+    drainChanges(): KeyChange[];
+    restoreKey(ruleId: string, key: string | null, snapshot: KeySnapshot): void;
+    setTime(time: number): void;
+  };
+  streamState(): unknown;
+  restoreStreamState(state: never): void;
+}
+
+export interface PartitionCheckpointOptions {
+  store: CheckpointStore;
+  tp: TopicPartition;
+  /** The state version of each running rule of the partition (undefined: not running here). */
+  versionOf: (rule: string) => number | undefined;
+  /** AlertFactory.positionOf / remember: source positions of events (alert ids). */
+  positionOf: (event: unknown) => string;
+  remember: (event: object, position: string) => void;
+}
+
+export interface LoadResult {
+  epoch: number;
+  /** Where to read from; null when the partition was never checkpointed (use the group's offset). */
+  nextOffset: string | null;
+  restored: number;
+  /** Old rule versions found (dropped by the next commit). */
+  stale: RuleVersionRef[];
+  outboxSize: number;
+}
+
+/** One owned partition's checkpoint state: its epoch and the commit not yet written. */
+export class PartitionCheckpoint {
+  private epoch = -1;
+  private pending: CheckpointCommit | undefined;
+  private drops: RuleVersionRef[] = [];
+  /** Commits written (tests, metrics). */
+  commits = 0;
+
+  constructor(private readonly o: PartitionCheckpointOptions) {}
+
+  get tp(): TopicPartition {
+    return this.o.tp;
+  }
+
+  get loaded(): boolean {
+    return this.epoch >= 0;
+  }
+
+  /** Whether a commit is waiting to be written. */
+  get hasPending(): boolean {
+    return this.pending !== undefined;
+  }
+
+  /** The offset the pending (or last) commit advances to; undefined when nothing is pending. */
+  get pendingOffset(): string | undefined {
+    return this.pending?.nextOffset;
+  }
+
+  /**
+   * Takes the partition and restores its checkpoint into `partition` (created with the current rules and
+   * `trackChanges`). Throws CheckpointUnavailableError when the store is unreachable.
+   */
+  async load(partition: CheckpointablePartition | undefined): Promise<LoadResult> {
+    const loaded = await this.o.store.load(this.o.tp);
+    this.epoch = loaded.epoch;
+    this.pending = undefined;
+    let restored = 0;
+    const stale = new Map<string, RuleVersionRef>();
+    const state = loaded.state;
+    if (state) {
+      for (const k of state.keys) {
+        if (partition && this.o.versionOf(k.rule) === k.version) {
+          partition.engineView.restoreKey(k.rule, k.key, rememberPositions(k.snapshot, this.o.remember));
+          restored++;
+        } else if (this.o.versionOf(k.rule) !== k.version) {
+          stale.set(`${k.rule}\u0000${k.version}`, { rule: k.rule, version: k.version });
+        }
+      }
+      if (partition) {
+        if (state.clock !== null) partition.engineView.setTime(state.clock);
+        if (state.stream !== null && state.stream !== undefined) partition.restoreStreamState(state.stream as never);
+        // Restoring is not a change.
+        partition.engineView.drainChanges();
+      }
+    }
+    this.drops = [...stale.values()];
+    return { epoch: loaded.epoch, nextOffset: loaded.nextOffset, restored, stale: this.drops, outboxSize: loaded.outboxSize };
+  }
+
+  /** Rule versions to remove from this partition with the next commit (a changed pattern, a removed rule). */
+  dropVersions(refs: readonly RuleVersionRef[]): void {
+    this.drops.push(...refs);
+  }
+
+  /**
+   * Adds what happened since the last stage to the pending commit: the engine's changed keys, the alerts,
+   * the next offset and the stream state. Cheap; call it once per batch or tick.
+   */
+  stage(partition: CheckpointablePartition | undefined, nextOffset: number, alerts: readonly Alert[]): void {
+    const changes = partition ? partition.engineView.drainChanges() : [];
+    const { changed, deleted } = splitChanges(changes, this.o.versionOf);
+    for (let i = 0; i < changed.length; i++) changed[i].snapshot = withPositions(changed[i].snapshot, this.o.positionOf);
+    const engine = partition?.engineView;
+    const commit: CheckpointCommit = {
+      epoch: this.epoch,
+      nextOffset: String(nextOffset),
+      clock: engine && engine.isStarted ? engine.now : null,
+      ...(partition ? { stream: partition.streamState() } : {}),
+      changed,
+      deleted,
+      ...(this.drops.length > 0 ? { dropVersions: this.drops } : {}),
+      alerts,
+    };
+    this.drops = [];
+    this.pending = this.pending ? mergeCommits(this.pending, commit) : commit;
+  }
+
+  /**
+   * Writes the pending commit (no-op when none). Throws CheckpointUnavailableError (kept pending: retry),
+   * CheckpointFencedError (another replica took the partition: drop it) or CheckpointLimitError.
+   * Returns the number of alerts the written commit added to the outbox.
+   */
+  async flush(): Promise<number> {
+    const c = this.pending;
+    if (!c) return 0;
+    if (!this.loaded) throw new Error(`partition ${this.o.tp.topic}:${this.o.tp.partition} was not loaded`);
+    await this.o.store.commit(this.o.tp, c);
+    if (this.pending === c) this.pending = undefined;
+    this.commits++;
+    return c.alerts.length;
+  }
+
+  /** Forgets the pending commit (the partition is dropped: its new owner replays from the last checkpoint). */
+  abandon(): void {
+    this.pending = undefined;
+    this.drops = [];
+  }
+}
+
+export function isUnavailable(e: unknown): e is CheckpointUnavailableError {
+  return e instanceof CheckpointUnavailableError;
+}
+
+export function isFenced(e: unknown): e is CheckpointFencedError {
+  return e instanceof CheckpointFencedError;
+}
+
+export function isOutboxFull(e: unknown): boolean {
+  return e instanceof CheckpointLimitError && e.kind === 'outbox';
+}

@@ -1,0 +1,81 @@
+/**
+ * kill -9 of a replica mid-stream, while alerts are flowing, then a restart: with Redis checkpoints the
+ * alerts on the alerts topic, de-duplicated by id, are exactly those of a run with no failure (ids and
+ * content), and the duplicates (re-sent by the outbox relay, same ids) are counted.
+ */
+import { kafkaBrokers, redisUrl } from '../../support/env';
+import {
+  AlertCollector,
+  compare,
+  createTopics,
+  ensureBuilt,
+  kafkaFor,
+  makeEvents,
+  PacedProducer,
+  Replica,
+  report,
+  rulesDir,
+  settle,
+  topicNames,
+  waitUntil,
+  type ReplicaEnv,
+} from './support';
+
+jest.setTimeout(120_000);
+
+const replicas: Replica[] = [];
+const collectors: AlertCollector[] = [];
+let rules: { dir: string; cleanup(): void } | undefined;
+
+afterAll(async () => {
+  await Promise.all(replicas.map((r) => r.kill()));
+  await Promise.all(collectors.map((c) => c.stop()));
+  rules?.cleanup();
+});
+
+beforeAll(() => ensureBuilt(), 120_000);
+
+it('kill -9 of a replica mid-stream and a restart: no alert lost, none new, duplicates only with the same id', async () => {
+  const brokers = kafkaBrokers().join(',');
+  const kafka = kafkaFor(brokers);
+  const t = topicNames('kill');
+  await createTopics(kafka, [{ topic: t.source, partitions: 4 }, { topic: t.alertsBase }, { topic: t.alertsRun }, { topic: t.dlq }]);
+  rules = rulesDir(t.source);
+  const base: ReplicaEnv = { brokers, redisUrl: redisUrl(), group: `${t.source}-base`, alerts: t.alertsBase, dlq: t.dlq, rulesDir: rules.dir };
+  const run: ReplicaEnv = { ...base, group: `${t.source}-run`, alerts: t.alertsRun };
+
+  const started = await Promise.all([Replica.start('baseline', base), Replica.start('r1', run), Replica.start('r2', run)]);
+  replicas.push(...started);
+  const [baseline, r1, r2] = started;
+  await Promise.all(started.map((r) => r.ready()));
+  await waitUntil(() => r1.assigned(t.source).length > 0 && r2.assigned(t.source).length > 0, 20_000, 'both replicas to own partitions');
+
+  const baseAlerts = new AlertCollector(kafka, t.alertsBase);
+  const runAlerts = new AlertCollector(kafka, t.alertsRun);
+  collectors.push(baseAlerts, runAlerts);
+  await Promise.all([baseAlerts.start(), runAlerts.start()]);
+
+  const events = makeEvents(6000, 40);
+  const producer = new PacedProducer(kafka, t.source, events, 800);
+  // Mid-stream, while alerts flow: kill -9 the replica, then start it again.
+  await waitUntil(() => producer.sent >= 2400 && runAlerts.records.length > 20, 20_000, 'the stream to be under way');
+  const owned = r1.assigned(t.source);
+  await r1.kill('SIGKILL');
+  const killedAt = producer.sent;
+  await new Promise((r) => setTimeout(r, 1500));
+  const r1b = await Replica.start('r1-restarted', run);
+  replicas.push(r1b);
+  await producer.done;
+  await r1b.ready();
+
+  await settle(baseAlerts, runAlerts, 50, 40_000);
+  const c = compare(baseAlerts, runAlerts);
+  report('kill -9', c, { killedAtEvent: killedAt, killedOwned: owned, baselineReplica: baseline.name });
+  expect(c.expected).toBeGreaterThan(50);
+  expect(c.missing).toEqual([]);
+  expect(c.extra).toEqual([]);
+  expect(c.different).toEqual([]);
+  // The partitions of the killed replica were loaded from their checkpoints by their next owner.
+  const loads = [...r2.logs('partition state loaded'), ...r1b.logs('partition state loaded')].filter((l) => owned.includes(l.partition as number) && l.topic === t.source);
+  expect(loads.some((l) => l.nextOffset !== null)).toBe(true);
+});
