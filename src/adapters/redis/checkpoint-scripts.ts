@@ -31,6 +31,7 @@ export class LuaScript {
       return await client.evalsha(this.sha, keys.length, all);
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      // Redis EVAL of one of this module's constant Lua scripts; keys and values travel as arguments, never as code.
       return await client.eval(this.source, keys.length, all);
     }
   }
