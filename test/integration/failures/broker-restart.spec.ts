@@ -8,20 +8,19 @@
 import type { KafkaHandle } from '../../../scripts/infra';
 import { assertInfraEnabled, kafkaBrokers, redisUrl } from '../../support/env';
 import {
-  AlertCollector,
   compare,
   createTopics,
   ensureBuilt,
+  Fixture,
   kafkaFor,
   makeEvents,
   PacedProducer,
-  Replica,
+  type ReplicaEnv,
   report,
   rulesDir,
   settle,
   topicNames,
   waitUntil,
-  type ReplicaEnv,
 } from './support';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -29,9 +28,7 @@ const infra: typeof import('../../../scripts/infra') = require('../../../scripts
 
 jest.setTimeout(150_000);
 
-const replicas: Replica[] = [];
-const collectors: AlertCollector[] = [];
-let rules: { dir: string; cleanup(): void } | undefined;
+const fixture = new Fixture();
 let broker: KafkaHandle | undefined;
 
 beforeAll(async () => {
@@ -41,10 +38,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(replicas.map((r) => r.kill()));
-  await Promise.all(collectors.map((c) => c.stop()));
+  await fixture.stop();
   await infra.stopInfra({ kafka: broker });
-  rules?.cleanup();
 });
 
 async function endOffsets(brokers: string, topic: string): Promise<string[]> {
@@ -62,29 +57,23 @@ it('a broker crash and restart mid-stream: the replica reconnects; no alert lost
   const own = broker!.brokers;
   const t = topicNames('broker-restart');
   const events = makeEvents(6000, 40);
-  rules = rulesDir(t.source);
+  const rules = (fixture.rules = rulesDir(t.source));
 
   // No-failure run on the shared broker.
   const sharedKafka = kafkaFor(shared);
   await createTopics(sharedKafka, [{ topic: t.source, partitions: 4 }, { topic: t.alertsBase }, { topic: t.dlq }]);
-  const baseline = await Replica.start('baseline', { brokers: shared, redisUrl: redisUrl(), group: `${t.source}-base`, alerts: t.alertsBase, dlq: t.dlq, rulesDir: rules.dir });
-  replicas.push(baseline);
-  const baseAlerts = new AlertCollector(sharedKafka, t.alertsBase);
-  collectors.push(baseAlerts);
-  await baseAlerts.start();
+  const baseline = await fixture.start('baseline', { brokers: shared, redisUrl: redisUrl(), group: `${t.source}-base`, alerts: t.alertsBase, dlq: t.dlq, rulesDir: rules.dir });
+  const baseAlerts = await fixture.collect(sharedKafka, t.alertsBase);
   const baseProducer = new PacedProducer(sharedKafka, t.source, events, 4000, 200);
 
   // Failure run on its own broker.
   const ownKafka = kafkaFor(own);
   await createTopics(ownKafka, [{ topic: t.source, partitions: 4 }, { topic: t.alertsRun }, { topic: t.dlq }]);
   const run: ReplicaEnv = { brokers: own, redisUrl: redisUrl(), group: `${t.source}-run`, alerts: t.alertsRun, dlq: t.dlq, rulesDir: rules.dir };
-  const r1 = await Replica.start('r1', run);
-  replicas.push(r1);
+  const r1 = await fixture.start('r1', run);
   await r1.ready();
   await waitUntil(() => r1.assigned(t.source).length === 4, 20_000, 'r1 to own the partitions');
-  const runAlerts = new AlertCollector(ownKafka, t.alertsRun);
-  collectors.push(runAlerts);
-  await runAlerts.start();
+  const runAlerts = await fixture.collect(ownKafka, t.alertsRun);
 
   const producer = new PacedProducer(ownKafka, t.source, events, 800);
   await waitUntil(() => producer.sent >= 2000 && runAlerts.records.length > 20, 20_000, 'the stream to be under way');

@@ -3,57 +3,37 @@
  * alerts on the alerts topic, de-duplicated by id, are exactly those of a run with no failure (ids and
  * content), and the duplicates (re-sent by the outbox relay, same ids) are counted.
  */
-import { kafkaBrokers, redisUrl } from '../../support/env';
 import {
-  AlertCollector,
   compare,
-  createTopics,
   ensureBuilt,
-  kafkaFor,
+  Fixture,
   makeEvents,
   PacedProducer,
-  Replica,
   report,
-  rulesDir,
   settle,
-  topicNames,
+  sharedBrokerScenario,
   waitUntil,
-  type ReplicaEnv,
 } from './support';
 
 jest.setTimeout(120_000);
 
-const replicas: Replica[] = [];
-const collectors: AlertCollector[] = [];
-let rules: { dir: string; cleanup(): void } | undefined;
+const fixture = new Fixture();
 
 afterAll(async () => {
-  await Promise.all(replicas.map((r) => r.kill()));
-  await Promise.all(collectors.map((c) => c.stop()));
-  rules?.cleanup();
+  await fixture.stop();
 });
 
 beforeAll(() => ensureBuilt(), 120_000);
 
 it('kill -9 of a replica mid-stream and a restart: no alert lost, none new, duplicates only with the same id', async () => {
-  const brokers = kafkaBrokers().join(',');
-  const kafka = kafkaFor(brokers);
-  const t = topicNames('kill');
-  await createTopics(kafka, [{ topic: t.source, partitions: 4 }, { topic: t.alertsBase }, { topic: t.alertsRun }, { topic: t.dlq }]);
-  rules = rulesDir(t.source);
-  const base: ReplicaEnv = { brokers, redisUrl: redisUrl(), group: `${t.source}-base`, alerts: t.alertsBase, dlq: t.dlq, rulesDir: rules.dir };
-  const run: ReplicaEnv = { ...base, group: `${t.source}-run`, alerts: t.alertsRun };
+  const { kafka, t, base, run } = await sharedBrokerScenario(fixture, 'kill', 4);
 
-  const started = await Promise.all([Replica.start('baseline', base), Replica.start('r1', run), Replica.start('r2', run)]);
-  replicas.push(...started);
+  const started = await Promise.all([fixture.start('baseline', base), fixture.start('r1', run), fixture.start('r2', run)]);
   const [baseline, r1, r2] = started;
   await Promise.all(started.map((r) => r.ready()));
   await waitUntil(() => r1.assigned(t.source).length > 0 && r2.assigned(t.source).length > 0, 20_000, 'both replicas to own partitions');
 
-  const baseAlerts = new AlertCollector(kafka, t.alertsBase);
-  const runAlerts = new AlertCollector(kafka, t.alertsRun);
-  collectors.push(baseAlerts, runAlerts);
-  await Promise.all([baseAlerts.start(), runAlerts.start()]);
+  const [baseAlerts, runAlerts] = await Promise.all([fixture.collect(kafka, t.alertsBase), fixture.collect(kafka, t.alertsRun)]);
 
   const events = makeEvents(6000, 40);
   const producer = new PacedProducer(kafka, t.source, events, 800);
@@ -63,8 +43,7 @@ it('kill -9 of a replica mid-stream and a restart: no alert lost, none new, dupl
   await r1.kill('SIGKILL');
   const killedAt = producer.sent;
   await new Promise((r) => setTimeout(r, 1500));
-  const r1b = await Replica.start('r1-restarted', run);
-  replicas.push(r1b);
+  const r1b = await fixture.start('r1-restarted', run);
   await producer.done;
   await r1b.ready();
 

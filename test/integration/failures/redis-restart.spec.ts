@@ -4,23 +4,18 @@
  * failure.
  */
 import type { RedisHandle } from '../../../scripts/infra';
-import { assertInfraEnabled, kafkaBrokers, redisUrl } from '../../support/env';
+import { assertInfraEnabled } from '../../support/env';
 import {
-  AlertCollector,
   compare,
-  createTopics,
   ensureBuilt,
-  kafkaFor,
+  Fixture,
   makeEvents,
   PacedProducer,
-  Replica,
   report,
-  rulesDir,
   settle,
+  sharedBrokerScenario,
   sleep,
-  topicNames,
   waitUntil,
-  type ReplicaEnv,
 } from './support';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -28,9 +23,7 @@ const infra: typeof import('../../../scripts/infra') = require('../../../scripts
 
 jest.setTimeout(120_000);
 
-const replicas: Replica[] = [];
-const collectors: AlertCollector[] = [];
-let rules: { dir: string; cleanup(): void } | undefined;
+const fixture = new Fixture();
 let redis: RedisHandle | undefined;
 
 beforeAll(async () => {
@@ -40,31 +33,19 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(replicas.map((r) => r.kill()));
-  await Promise.all(collectors.map((c) => c.stop()));
+  await fixture.stop();
   await infra.stopInfra({ redis });
-  rules?.cleanup();
 });
 
 it('Redis restarting mid-stream: the replica pauses, is not ready, resumes; no alert lost or new', async () => {
-  const brokers = kafkaBrokers().join(',');
-  const kafka = kafkaFor(brokers);
-  const t = topicNames('redis-restart');
-  await createTopics(kafka, [{ topic: t.source, partitions: 4 }, { topic: t.alertsBase }, { topic: t.alertsRun }, { topic: t.dlq }]);
-  rules = rulesDir(t.source);
-  const base: ReplicaEnv = { brokers, redisUrl: redisUrl(), group: `${t.source}-base`, alerts: t.alertsBase, dlq: t.dlq, rulesDir: rules.dir };
-  const run: ReplicaEnv = { ...base, redisUrl: redis!.url, group: `${t.source}-run`, alerts: t.alertsRun };
+  const { kafka, t, base, run } = await sharedBrokerScenario(fixture, 'redis-restart', 4, redis!.url);
 
-  const started = await Promise.all([Replica.start('baseline', base), Replica.start('r1', run)]);
-  replicas.push(...started);
+  const started = await Promise.all([fixture.start('baseline', base), fixture.start('r1', run)]);
   const [, r1] = started;
   await Promise.all(started.map((r) => r.ready()));
   await waitUntil(() => r1.assigned(t.source).length === 4, 20_000, 'r1 to own the partitions');
 
-  const baseAlerts = new AlertCollector(kafka, t.alertsBase);
-  const runAlerts = new AlertCollector(kafka, t.alertsRun);
-  collectors.push(baseAlerts, runAlerts);
-  await Promise.all([baseAlerts.start(), runAlerts.start()]);
+  const [baseAlerts, runAlerts] = await Promise.all([fixture.collect(kafka, t.alertsBase), fixture.collect(kafka, t.alertsRun)]);
 
   const producer = new PacedProducer(kafka, t.source, makeEvents(6000, 40), 800);
   await waitUntil(() => producer.sent >= 2000 && runAlerts.records.length > 20, 20_000, 'the stream to be under way');

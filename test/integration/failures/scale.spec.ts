@@ -3,62 +3,41 @@
  * move between replicas with their checkpointed state, and the alerts, de-duplicated by id, equal those of a
  * run with no failure.
  */
-import { kafkaBrokers, redisUrl } from '../../support/env';
 import {
-  AlertCollector,
   compare,
-  createTopics,
   ensureBuilt,
-  kafkaFor,
+  Fixture,
   makeEvents,
   PacedProducer,
-  Replica,
   report,
-  rulesDir,
   settle,
-  topicNames,
+  sharedBrokerScenario,
   waitUntil,
-  type ReplicaEnv,
 } from './support';
 
 jest.setTimeout(120_000);
 
-const replicas: Replica[] = [];
-const collectors: AlertCollector[] = [];
-let rules: { dir: string; cleanup(): void } | undefined;
+const fixture = new Fixture();
 
 beforeAll(() => ensureBuilt(), 120_000);
 
 afterAll(async () => {
-  await Promise.all(replicas.map((r) => r.kill()));
-  await Promise.all(collectors.map((c) => c.stop()));
-  rules?.cleanup();
+  await fixture.stop();
 });
 
 it('2 replicas, a third joins, one leaves, mid-stream: no alert lost or new', async () => {
-  const brokers = kafkaBrokers().join(',');
-  const kafka = kafkaFor(brokers);
-  const t = topicNames('scale');
-  await createTopics(kafka, [{ topic: t.source, partitions: 6 }, { topic: t.alertsBase }, { topic: t.alertsRun }, { topic: t.dlq }]);
-  rules = rulesDir(t.source);
-  const base: ReplicaEnv = { brokers, redisUrl: redisUrl(), group: `${t.source}-base`, alerts: t.alertsBase, dlq: t.dlq, rulesDir: rules.dir };
-  const run: ReplicaEnv = { ...base, group: `${t.source}-run`, alerts: t.alertsRun };
+  const { kafka, t, base, run } = await sharedBrokerScenario(fixture, 'scale', 6);
 
-  const started = await Promise.all([Replica.start('baseline', base), Replica.start('r1', run), Replica.start('r2', run)]);
-  replicas.push(...started);
+  const started = await Promise.all([fixture.start('baseline', base), fixture.start('r1', run), fixture.start('r2', run)]);
   const [, r1, r2] = started;
   await Promise.all(started.map((r) => r.ready()));
   await waitUntil(() => r1.assigned(t.source).length > 0 && r2.assigned(t.source).length > 0, 20_000, 'both replicas to own partitions');
 
-  const baseAlerts = new AlertCollector(kafka, t.alertsBase);
-  const runAlerts = new AlertCollector(kafka, t.alertsRun);
-  collectors.push(baseAlerts, runAlerts);
-  await Promise.all([baseAlerts.start(), runAlerts.start()]);
+  const [baseAlerts, runAlerts] = await Promise.all([fixture.collect(kafka, t.alertsBase), fixture.collect(kafka, t.alertsRun)]);
 
   const producer = new PacedProducer(kafka, t.source, makeEvents(8000, 40), 800);
   await waitUntil(() => producer.sent >= 1500 && runAlerts.records.length > 20, 20_000, 'the stream to be under way');
-  const r3 = await Replica.start('r3', run);
-  replicas.push(r3);
+  const r3 = await fixture.start('r3', run);
   await waitUntil(() => r3.assigned(t.source).length > 0, 30_000, 'r3 to get partitions');
   const joinedAt = producer.sent;
   await waitUntil(() => producer.sent >= joinedAt + 1500, 20_000, 'more of the stream');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logLevel, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import { ensureBuilt, ROOT } from '../../http/harness';
+import { kafkaBrokers, redisUrl } from '../../support/env';
 import { decode, testKafka, uniqueName } from '../../support/kafka';
 
 export { ensureBuilt };
@@ -373,4 +374,45 @@ export function report(name: string, c: Comparison, extra: Record<string, unknow
     `[failures] ${name}: baseline ${c.expected} alerts; run ${c.got} unique of ${c.records} records, ${c.duplicates} duplicates, ` +
       `${c.missing.length} missing, ${c.extra.length} extra, ${c.different.length} different ${JSON.stringify(extra)}\n`,
   );
+}
+
+/** What a failure test starts and must stop again: replica processes, alert collectors, its rules directory. */
+export class Fixture {
+  readonly replicas: Replica[] = [];
+  readonly collectors: AlertCollector[] = [];
+  rules: { dir: string; cleanup(): void } | undefined;
+
+  async start(name: string, env: ReplicaEnv): Promise<Replica> {
+    const replica = await Replica.start(name, env);
+    this.replicas.push(replica);
+    return replica;
+  }
+
+  async collect(kafka: Kafka, topic: string): Promise<AlertCollector> {
+    const collector = new AlertCollector(kafka, topic);
+    this.collectors.push(collector);
+    await collector.start();
+    return collector;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.replicas.map((r) => r.kill()));
+    await Promise.all(this.collectors.map((c) => c.stop()));
+    this.rules?.cleanup();
+  }
+}
+
+/**
+ * The usual scenario on the shared broker: a source topic with `partitions`, one alerts topic for the
+ * no-failure baseline group and one for the failure run, the rules, and both replicas' environments.
+ */
+export async function sharedBrokerScenario(fixture: Fixture, name: string, partitions: number, runRedisUrl = redisUrl()) {
+  const brokers = kafkaBrokers().join(',');
+  const kafka = kafkaFor(brokers);
+  const t = topicNames(name);
+  await createTopics(kafka, [{ topic: t.source, partitions }, { topic: t.alertsBase }, { topic: t.alertsRun }, { topic: t.dlq }]);
+  fixture.rules = rulesDir(t.source);
+  const base: ReplicaEnv = { brokers, redisUrl: redisUrl(), group: `${t.source}-base`, alerts: t.alertsBase, dlq: t.dlq, rulesDir: fixture.rules.dir };
+  const run: ReplicaEnv = { ...base, redisUrl: runRedisUrl, group: `${t.source}-run`, alerts: t.alertsRun };
+  return { kafka, t, base, run };
 }
