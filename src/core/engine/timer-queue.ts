@@ -1,7 +1,4 @@
-/**
- * A binary min-heap ordered by (time, seq), with lazy removal of cancelled entries: the engine's timers, and
- * the reorder buffer of a partition's watermark.
- */
+/** A binary min-heap of timers ordered by (time, seq), with lazy removal of cancelled entries. */
 export interface QueuedTimer {
   time: number;
   seq: number;
@@ -69,16 +66,6 @@ export class TimerQueue<T extends QueuedTimer> {
       [h[i], h[m]] = [h[m], h[i]];
       i = m;
     }
-  }
-
-  /** The live entries, in no particular order. */
-  values(): T[] {
-    return this.heap.filter((e) => !e.cancelled);
-  }
-
-  clear(): void {
-    this.heap = [];
-    this.cancelledCount = 0;
   }
 
   private rebuild(): void {

@@ -26,7 +26,6 @@
  * the buffered items are.
  */
 import type { StreamSettings } from './settings';
-import { TimerQueue } from '../engine/timer-queue';
 
 export type Admission =
   /** Buffered; released by release() once the watermark reaches it. */
@@ -40,8 +39,6 @@ interface Pending<T> {
   time: number;
   seq: number;
   item: T;
-  /** Buffered events are never cancelled; the field is the queue's contract. */
-  cancelled: false;
 }
 
 interface Origin {
@@ -71,7 +68,7 @@ export class WatermarkTracker<T> {
   /** Wall time of the last record (ms), or -Infinity before the first. */
   private lastArrival = Number.NEGATIVE_INFINITY;
   private seq = 0;
-  private readonly buffer = new TimerQueue<Pending<T>>();
+  private readonly heap: Array<Pending<T>> = [];
   /** Per-origin event time, when the partition merges several upstream partitions; null otherwise. */
   private origins: Map<string, Origin> | null = null;
   /** Progress that relies on caught-up origins, waiting out `idleGrace` (wall ms since `at`). */
@@ -101,12 +98,12 @@ export class WatermarkTracker<T> {
 
   /** Events waiting for the watermark. */
   get buffered(): number {
-    return this.buffer.size;
+    return this.heap.length;
   }
 
   /** The buffered items (in no particular order), e.g. to find the oldest offset still needed. */
   pendingItems(): T[] {
-    return this.buffer.values().map((p) => p.item);
+    return this.heap.map((p) => p.item);
   }
 
   /** New settings apply from now on (the watermark never goes back). */
@@ -148,7 +145,7 @@ export class WatermarkTracker<T> {
     }
     if (time > this.maxTime) this.maxTime = time;
     this.advance(wallNow);
-    this.buffer.push({ time, seq: this.seq++, item, cancelled: false });
+    this.push({ time, seq: this.seq++, item });
     return { kind: 'buffered' };
   }
 
@@ -199,11 +196,9 @@ export class WatermarkTracker<T> {
   /** Removes and returns the buffered items the watermark has reached, in (time, arrival) order. */
   release(): Array<{ item: T; time: number }> {
     const out: Array<{ item: T; time: number }> = [];
-    let p = this.buffer.peek();
-    while (p !== undefined && p.time <= this.wm) {
-      this.buffer.pop();
+    while (this.heap.length > 0 && this.heap[0].time <= this.wm) {
+      const p = this.pop();
       out.push({ item: p.item, time: p.time });
-      p = this.buffer.peek();
     }
     return out;
   }
@@ -215,7 +210,7 @@ export class WatermarkTracker<T> {
       maxEventTime: finite(this.maxTime),
       lastArrival: finite(this.lastArrival),
       seq: this.seq,
-      buffer: this.buffer.values().sort(order).map((p) => ({ time: p.time, seq: p.seq, item: p.item })),
+      buffer: [...this.heap].sort(order).map((p) => ({ time: p.time, seq: p.seq, item: p.item })),
     };
     if (this.origins) s.origins = Object.fromEntries([...this.origins].map(([k, o]) => [k, { max: finite(o.max), last: o.last, idle: o.idle }]));
     return s;
@@ -226,8 +221,8 @@ export class WatermarkTracker<T> {
     this.maxTime = s.maxEventTime ?? Number.NEGATIVE_INFINITY;
     this.lastArrival = s.lastArrival ?? Number.NEGATIVE_INFINITY;
     this.seq = s.seq;
-    this.buffer.clear();
-    for (const p of s.buffer) this.buffer.push({ time: p.time, seq: p.seq, item: p.item, cancelled: false });
+    this.heap.length = 0;
+    for (const p of s.buffer) this.push({ time: p.time, seq: p.seq, item: p.item });
     this.origins = s.origins
       ? new Map(Object.entries(s.origins).map(([k, o]) => [k, { max: o.max ?? Number.NEGATIVE_INFINITY, last: o.last, idle: o.idle ?? false }]))
       : null;
@@ -293,6 +288,39 @@ export class WatermarkTracker<T> {
       return true;
     }
     return false;
+  }
+
+  private push(p: Pending<T>): void {
+    const h = this.heap;
+    h.push(p);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (order(h[i], h[parent]) >= 0) break;
+      [h[i], h[parent]] = [h[parent], h[i]];
+      i = parent;
+    }
+  }
+
+  private pop(): Pending<T> {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && order(h[l], h[m]) < 0) m = l;
+        if (r < h.length && order(h[r], h[m]) < 0) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
   }
 }
 
