@@ -16,7 +16,7 @@
  *   up, so it does not hold the repartition topic's watermark back until it sends again.
  */
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import type { Alert } from '../../core/ports/alert';
+import { truncateAlert, type Alert } from '../../core/ports/alert';
 import type { DeadLetterReason } from '../../core/stream/classify';
 
 export const ORIGIN_HEADER = 'cepheus.origin';
@@ -80,10 +80,9 @@ export function alertMessage(alert: Alert): Message {
 
 /** The alert without its events, when the whole alert is larger than the topic accepts. */
 export function truncatedAlertMessage(alert: Alert): Message {
-  const { events: _events, ...rest } = alert;
   return {
     key: alert.key,
-    value: JSON.stringify({ ...rest, events: null, truncated: true }),
+    value: JSON.stringify(truncateAlert(alert)),
     headers: { rule: alert.rule, severity: alert.severity, 'cepheus.truncated': 'events' },
   };
 }

@@ -40,11 +40,12 @@ import type { Logger } from 'pino';
 import type { CompiledRule } from '../../core/engine';
 import type { MatchRecord } from '../../core/engine/api';
 import type { Alert } from '../../core/ports/alert';
-import type { CheckpointStore, RuleVersionRef } from '../../core/ports/checkpoint-store';
+import { CheckpointLimitError, type CheckpointStore, type RuleVersionRef } from '../../core/ports/checkpoint-store';
 import { EventClassifier, parseRecordValue, partitionKeyOf, type DeadLetterReason, type StreamRejectReason } from '../../core/stream/classify';
 import { StreamPartition } from '../../core/stream/stream-partition';
 import { planTopology, subscribedTopics, type StreamPlan, type Topology } from '../../core/stream/topology';
 import { OutboxRelay } from '../redis/outbox-relay';
+import type { CheckpointMetrics, CommitResult } from '../redis/checkpoint-metrics';
 import { isFenced, isOutboxFull, isUnavailable, PartitionCheckpoint, ruleStateVersion } from '../redis/partition-checkpoint';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-log';
 import { NoKafkaMetrics, type KafkaMetrics } from './kafka-metrics';
@@ -93,6 +94,7 @@ export interface KafkaCheckpointing {
   relayBatchSize?: number;
   /** How long a graceful stop waits for the outboxes to empty (default 5000 ms). */
   drainTimeoutMs?: number;
+  metrics?: CheckpointMetrics;
 }
 
 export interface KafkaStreamsDeps {
@@ -196,6 +198,14 @@ class PartitionTask {
 }
 
 const HEARTBEAT_EVERY = 200;
+/** Oversize items a single checkpoint may shed before it counts as failing (see writeCheckpoint). */
+const MAX_SHEDS_PER_COMMIT = 10_000;
+
+function commitResult(e: unknown): CommitResult {
+  if (isFenced(e)) return 'fenced';
+  if (isUnavailable(e)) return 'unavailable';
+  return e instanceof CheckpointLimitError ? 'limit' : 'error';
+}
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export class KafkaStreams {
@@ -710,13 +720,15 @@ export class KafkaStreams {
     let heartbeatError: unknown;
     let lastValid: RawRecord['source'] | undefined;
 
-    for (const m of batch.messages) {
-      if (!payload.isRunning() || payload.isStale()) break;
+    // The loop only yields at heartbeats, so a stop or a seek (isRunning / isStale) can only happen there; and
+    // kafkajs needs the resolved offset only where the loop may stop. Checking both per record cost more than
+    // the engine on small events.
+    let resolved: string | undefined;
+    let running = payload.isRunning() && !payload.isStale();
+    for (const m of running ? batch.messages : []) {
       const offset = Number(m.offset);
-      if (offset < task.next) {
-        payload.resolveOffset(m.offset);
-        continue;
-      }
+      resolved = m.offset;
+      if (offset < task.next) continue;
       seen++;
       const wall = this.now();
       const raw = rawRecord(batch.topic, batch.partition, m, repartitioned);
@@ -764,16 +776,19 @@ export class KafkaStreams {
       task.next = offset + 1;
       task.started = true;
       if (stream && stream.nextOffset < task.next) stream.nextOffset = task.next;
-      payload.resolveOffset(m.offset);
       if (seen % HEARTBEAT_EVERY === 0) {
+        payload.resolveOffset(resolved);
         try {
           await payload.heartbeat();
         } catch (e) {
           heartbeatError = e;
           break;
         }
+        running = payload.isRunning() && !payload.isStale();
+        if (!running) break;
       }
     }
+    if (resolved !== undefined) payload.resolveOffset(resolved);
 
     // Tell every partition of the repartition topics how far this source partition got in event time.
     if (source && lastValid && Number.isFinite(task.sourceMax) && source.settings.timeMode === 'event') {
@@ -883,12 +898,40 @@ export class KafkaStreams {
     task.outbox = { alerts: [], dlq: [], repartition: new Map() };
     checkpoint.stage(task.stream, task.next, alerts);
     try {
-      if ((await checkpoint.flush()) > 0) task.relay?.notify();
+      await this.writeCheckpoint(task, checkpoint);
     } catch (e) {
       this.checkpointFailed(task, e);
       return;
     }
     await this.commit(task);
+  }
+
+  /**
+   * Writes the pending checkpoint and wakes the relay. A commit refused for size is made to fit (the
+   * offending key's state is reset, or the alert is stored without its events) and written again, so no
+   * input can stall the partition; other failures are thrown to the caller (pause and retry).
+   */
+  private async writeCheckpoint(task: PartitionTask, checkpoint: PartitionCheckpoint): Promise<void> {
+    const metrics = this.deps.checkpointing?.metrics;
+    for (let sheds = 0; ; sheds++) {
+      const started = process.hrtime.bigint();
+      try {
+        const added = await checkpoint.flush();
+        metrics?.commit('ok', Number(process.hrtime.bigint() - started) / 1e9);
+        if (added > 0) task.relay?.notify();
+        return;
+      } catch (e) {
+        metrics?.commit(commitResult(e), Number(process.hrtime.bigint() - started) / 1e9);
+        // Each shed removes one oversize item; the bound stops a store that refuses everything from looping.
+        const shed = sheds < MAX_SHEDS_PER_COMMIT ? checkpoint.shed(e, task.stream) : undefined;
+        if (!shed) throw e;
+        metrics?.shed(shed.kind, shed.rule);
+        this.logger.warn(
+          { topic: task.topic, partition: task.partition, ...shed, limit: (e as Error).message },
+          shed.kind === 'snapshot' ? 'a key\'s state is larger than a checkpoint may hold: it starts afresh' : 'an alert is larger than a checkpoint may hold: it is kept without its events',
+        );
+      }
+    }
   }
 
   /** A checkpoint (or a load) failed: pause the partition until it can go on; nothing is committed meanwhile. */
@@ -932,7 +975,7 @@ export class KafkaStreams {
         if (task.dropped || this.stopping) return 'done';
         try {
           if (!task.checkpoint) await this.loadTask(task);
-          else if ((await task.checkpoint.flush()) > 0) task.relay?.notify();
+          else await this.writeCheckpoint(task, task.checkpoint);
         } catch (e) {
           if (isFenced(e)) {
             await this.resetTask(task);
@@ -1004,9 +1047,13 @@ export class KafkaStreams {
         batchSize: cp.relayBatchSize,
         onPublished: (list) => {
           this.metrics.alertsProduced(list.length);
+          cp.metrics?.relayPublished(list.length);
           void this.deps.feed?.publish(list).catch((e) => this.logger.warn({ err: e }, 'publishing alerts to the in-memory feed failed'));
         },
-        onError: (err, stage) => this.logger.warn({ err, stage, topic: task.topic, partition: task.partition }, 'the outbox relay failed; retrying'),
+        onError: (err, stage) => {
+          cp.metrics?.relayFailed(stage);
+          this.logger.warn({ err, stage, topic: task.topic, partition: task.partition }, 'the outbox relay failed; retrying');
+        },
       }).start();
     }
     this.logger.info(

@@ -13,6 +13,7 @@ import type { AlertSink } from '../../core/ports/alert-sink';
 import type { EngineGaugeSource } from '../../core/ports/metrics';
 import type { MemoryAlertStore } from '../memory/memory-alert-store';
 import type { PrometheusMetrics } from '../metrics/prometheus-metrics';
+import { PrometheusCheckpointMetrics } from '../redis/checkpoint-metrics';
 import { RedisAvailability } from '../redis/redis-availability';
 import { RedisCheckpointStore } from '../redis/redis-checkpoint-store';
 import { closeRedisClient, createRedisClient, type RedisClient } from '../redis/redis-connection';
@@ -28,6 +29,7 @@ export class RedisState {
   readonly client: RedisClient;
   readonly guard: RedisAvailability;
   readonly store: RedisCheckpointStore;
+  private readonly metrics: PrometheusCheckpointMetrics;
 
   /** Keys are `cep:<group id>:{topic:partition}:…`: the state belongs to the consumer group (the deployment). */
   constructor(url: string, groupId: string, logger: Logger, metrics: PrometheusMetrics) {
@@ -35,12 +37,13 @@ export class RedisState {
     this.client = createRedisClient(url, { log });
     this.guard = new RedisAvailability(this.client, { log });
     this.store = new RedisCheckpointStore(this.client, { prefix: `cep:${groupId}`, onUnavailable: (e) => this.guard.reportFailure(e) });
+    this.metrics = new PrometheusCheckpointMetrics(metrics.registry);
     metrics.dependencyUp.set({ dependency: 'redis' }, this.guard.ready ? 1 : 0);
     this.guard.onChange((up) => metrics.dependencyUp.set({ dependency: 'redis' }, up ? 1 : 0));
   }
 
   checkpointing(): KafkaCheckpointing {
-    return { store: this.store, guard: this.guard };
+    return { store: this.store, guard: this.guard, metrics: this.metrics };
   }
 
   async close(): Promise<void> {

@@ -181,3 +181,80 @@ describe('PartitionCheckpoint', () => {
     expect((await store.load(tp)).nextOffset).toBe('5');
   });
 });
+
+describe('PartitionCheckpoint.shed (a commit refused for size is made to fit)', () => {
+  const tp = { topic: 'events', partition: 0 };
+  const grow = compileRule(def('grow', 'every a=A -> b=B(x > a.x)'));
+  const versionOf = (id: string) => (id === 'grow' ? ruleStateVersion(grow.definition) : undefined);
+  const pad = 'p'.repeat(300);
+
+  async function setUp(limits: { maxSnapshotBytes?: number; maxAlertBytes?: number }) {
+    const store = new MemoryCheckpointStore(limits);
+    const partition = new StreamPartition<null>({ settings: { ...DEFAULT_STREAM_SETTINGS, maxOutOfOrderness: 0 }, rules: [grow], trackChanges: true });
+    const cp = new PartitionCheckpoint({ store, tp, versionOf, positionOf: () => 'p', remember: () => undefined });
+    await cp.load(partition);
+    let offset = 0;
+    const add = (type: string, k: string, x: number) => {
+      partition.add({ offset, position: `events/0/${offset}`, event: { type, k, x, pad, timestamp: 1_000 + offset }, raw: null }, 0);
+      offset++;
+    };
+    return { store, partition, cp, add, next: () => offset };
+  }
+
+  it('resets the key whose snapshot is over the bound, counts its partial matches as dropped and deletes its stored state', async () => {
+    const { store, partition, cp, add, next } = await setUp({ maxSnapshotBytes: 2_000 });
+    for (let i = 0; i < 3; i++) add('A', 'small', i);
+    cp.stage(partition, next(), []);
+    await cp.flush();
+    for (let i = 0; i < 10; i++) add('A', 'big', i);
+    cp.stage(partition, next(), []);
+    const refused = await cp.flush().catch((e: unknown) => e);
+    expect(refused).toMatchObject({ name: 'CheckpointLimitError', kind: 'snapshot', ref: { rule: 'grow', key: 'big' } });
+
+    expect(cp.shed(refused, partition)).toEqual({ kind: 'snapshot', rule: 'grow', key: 'big', dropped: 10 });
+    await cp.flush();
+    const [bigStored, smallStored] = await store.loadKeys(tp, 'grow', versionOf('grow')!, ['big', 'small']);
+    expect(bigStored).toBeNull();
+    expect(smallStored).not.toBeNull();
+    expect(partition.engineView.stats().dropped.get('grow')!.get('checkpoint_size_limit')).toBe(10);
+    expect(partition.engineView.stats().partialMatches.get('grow')).toBe(3);
+
+    // The key starts afresh: a new A and a B match once, and its state fits again.
+    add('A', 'big', 1);
+    add('B', 'big', 5);
+    expect(partition.take().matches.map((m) => m.key)).toEqual(['big']);
+    cp.stage(partition, next(), []);
+    await cp.flush();
+  });
+
+  it('keeps an oversize alert without its events (then without its fields), with the same id', async () => {
+    const { store, partition, cp, next } = await setUp({ maxAlertBytes: 600 });
+    const big: Alert = { id: 'a1', rule: 'grow', key: 'k', time: 1, events: { a: { pad: pad + pad } }, fields: { n: 1 }, ruleVersion: 1, severity: 'warning', labels: {} };
+    cp.stage(partition, next(), [big]);
+    const refused = await cp.flush().catch((e: unknown) => e);
+    expect(refused).toMatchObject({ kind: 'alert', ref: { alertId: 'a1' } });
+    expect(cp.shed(refused, partition)).toEqual({ kind: 'alert', rule: 'grow', alertId: 'a1' });
+    await cp.flush();
+    const [kept] = await store.pendingAlerts(tp, 10);
+    expect(kept).toEqual({ ...big, events: null, truncated: true });
+
+    const huge: Alert = { ...big, id: 'a2', events: {}, fields: { text: pad + pad } };
+    cp.stage(partition, next(), [huge]);
+    const first = await cp.flush().catch((e: unknown) => e);
+    expect(cp.shed(first, partition)).toMatchObject({ kind: 'alert', alertId: 'a2' });
+    const second = await cp.flush().catch((e: unknown) => e);
+    expect(cp.shed(second, partition)).toMatchObject({ kind: 'alert', alertId: 'a2' });
+    await cp.flush();
+    expect((await store.pendingAlerts(tp, 10))[1]).toEqual({ ...huge, events: null, fields: null, truncated: true });
+  });
+
+  it('leaves other refusals (outbox full, fenced) to the caller', async () => {
+    const { store, partition, cp, next } = await setUp({});
+    const other = new PartitionCheckpoint({ store, tp, versionOf, positionOf: () => 'p', remember: () => undefined });
+    await other.load(undefined);
+    cp.stage(partition, next(), []);
+    const fenced = await cp.flush().catch((e: unknown) => e);
+    expect(fenced).toMatchObject({ name: 'CheckpointFencedError' });
+    expect(cp.shed(fenced, partition)).toBeUndefined();
+  });
+});

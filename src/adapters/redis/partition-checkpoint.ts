@@ -22,7 +22,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { KeyChange, KeySnapshot } from '../../core/engine/engine';
-import type { Alert } from '../../core/ports/alert';
+import { truncateAlert, type Alert } from '../../core/ports/alert';
 import {
   CheckpointFencedError,
   CheckpointLimitError,
@@ -132,6 +132,7 @@ export interface CheckpointablePartition {
     readonly now: number;
     drainChanges(): KeyChange[];
     restoreKey(ruleId: string, key: string | null, snapshot: KeySnapshot): void;
+    resetKey(ruleId: string, key: string | null, reason: 'checkpoint_size_limit'): number;
     setTime(time: number): void;
   };
   streamState(): unknown;
@@ -147,6 +148,11 @@ export interface PartitionCheckpointOptions {
   positionOf: (event: unknown) => string;
   remember: (event: object, position: string) => void;
 }
+
+/** What shed() did to make a refused commit fit. */
+export type ShedAction =
+  | { kind: 'snapshot'; rule: string; key: string | null; dropped: number }
+  | { kind: 'alert'; rule: string; alertId: string };
 
 export interface LoadResult {
   epoch: number;
@@ -258,6 +264,36 @@ export class PartitionCheckpoint {
     if (this.pending === c) this.pending = undefined;
     this.commits++;
     return c.alerts.length;
+  }
+
+  /**
+   * Makes the pending commit fit after the store refused it for size, so a client's input can never stall
+   * the partition: an oversize snapshot's key is reset (its partial matches are dropped and counted, its
+   * stored state deleted; its next event starts it afresh), an oversize alert is kept without its events
+   * (and without its fields if that is not enough; `truncated: true`, same id). Returns what was done, or
+   * undefined when the error is not one this can fix (the stream state or the outbox over its bound).
+   */
+  shed(e: unknown, partition: CheckpointablePartition | undefined): ShedAction | undefined {
+    const c = this.pending;
+    if (!c || !(e instanceof CheckpointLimitError) || e.ref === undefined) return undefined;
+    if (e.kind === 'snapshot' && partition && 'rule' in e.ref) {
+      const { rule, key } = e.ref;
+      const dropped = partition.engineView.resetKey(rule, key, 'checkpoint_size_limit');
+      this.stage(partition, Number(c.nextOffset), []);
+      return { kind: 'snapshot', rule, key, dropped };
+    }
+    if (e.kind === 'alert' && 'alertId' in e.ref) {
+      const id = e.ref.alertId;
+      const i = c.alerts.findIndex((a) => a.id === id);
+      if (i < 0) return undefined;
+      const current = c.alerts[i];
+      if (current.truncated && current.fields === null) return undefined; // nothing left to cut
+      const alerts = [...c.alerts];
+      alerts[i] = truncateAlert(current, current.truncated ? 'events+fields' : 'events');
+      this.pending = { ...c, alerts };
+      return { kind: 'alert', rule: alerts[i].rule, alertId: id };
+    }
+    return undefined;
   }
 
   /** Forgets the pending commit (the partition is dropped: its new owner replays from the last checkpoint). */

@@ -14,26 +14,36 @@ import type { Alert } from '../../core/ports/alert';
 import { canonicalJson } from '../common/canonical-json';
 import { EngineHost } from '../engine/engine-host';
 
+/**
+ * Where an event's position is kept: a symbol-keyed property on the event object itself (the service's own
+ * parse of the record), because a WeakMap entry per event costs several times more to write and makes every
+ * garbage collection trace the ephemeron table; at ingest rates that was a tenth of the Kafka path's CPU.
+ * Symbol keys are invisible to JSON, Object.keys and snapshots.
+ */
+const POSITION: unique symbol = Symbol('cepheus.position');
+type Positioned = { [POSITION]?: string };
+
 @Injectable()
 export class AlertFactory {
-  /** Positions given by sources, and content hashes computed so far, per event object. */
-  private readonly positions = new WeakMap<object, string>();
+  /** Positions of events that cannot carry one (frozen or sealed objects). */
+  private readonly sealed = new WeakMap<object, string>();
 
   constructor(private readonly host: EngineHost) {}
 
   /** Records the source position of an event before it is processed. */
   remember(event: object, position: string): void {
-    this.positions.set(event, position);
+    if (Object.isExtensible(event)) (event as Positioned)[POSITION] = position;
+    else this.sealed.set(event, position);
   }
 
+  /** The source position remembered for the event, else (and then remembered) the hash of its content. */
   positionOf(event: unknown): string {
     if (typeof event !== 'object' || event === null) return contentHash(event);
-    let p = this.positions.get(event);
-    if (p === undefined) {
-      p = contentHash(event);
-      this.positions.set(event, p);
-    }
-    return p;
+    const p = (event as Positioned)[POSITION] ?? this.sealed.get(event);
+    if (p !== undefined) return p;
+    const hash = contentHash(event);
+    this.remember(event, hash);
+    return hash;
   }
 
   toAlert(match: MatchRecord): Alert {

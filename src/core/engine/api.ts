@@ -18,8 +18,11 @@ export interface MatchRecord {
   fields: Record<string, unknown>;
 }
 
-/** Why partial matches were dropped (label of cep_partial_matches_dropped_total). */
-export type DropReason = 'max_partial_matches_per_key';
+/**
+ * Why partial matches were dropped (label of cep_partial_matches_dropped_total): the per-key cap (the oldest go), or a key whose state grew past what a
+ * checkpoint may store (the key's whole state goes; see Engine.resetKey).
+ */
+export type DropReason = 'max_partial_matches_per_key' | 'checkpoint_size_limit';
 
 export interface EngineStats {
   /** Active partial matches per rule id. */

@@ -932,6 +932,23 @@ export class Engine {
     this.rule(ruleId).discard(key);
   }
 
+  /**
+   * Throws a key's state away because it cannot be kept (it grew past the checkpoint's size bound): its
+   * partial matches are counted as dropped for `reason`, the change is recorded (drainChanges reports it), and
+   * the key starts afresh at its next event — an unpartitioned rule's single instance restarts at once.
+   * Returns the number of partial matches dropped.
+   */
+  resetKey(ruleId: string, key: string | null, reason: DropReason): number {
+    const rule = this.rule(ruleId);
+    const before = rule.partialCount;
+    rule.discard(key);
+    const dropped = Math.max(0, before - rule.partialCount);
+    rule.drops.set(reason, (rule.drops.get(reason) ?? 0) + dropped);
+    if (key === null && this.started) this.collect(() => rule.startSingle());
+    if (this.trackChanges) rule.dirty.add(key);
+    return dropped;
+  }
+
   /** The (rule, key) instances changed since the last call, with their new state. Needs trackChanges. */
   drainChanges(): KeyChange[] {
     const changes: KeyChange[] = [];

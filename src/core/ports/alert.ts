@@ -15,4 +15,19 @@ export interface Alert extends MatchRecord {
   ruleVersion: number;
   severity: Severity;
   labels: Record<string, string>;
+  /**
+   * Set when the alert was too large to store or send whole: `events` (and, if that was not enough,
+   * `fields`) are then null. The id is unchanged, so it still identifies the match.
+   */
+  truncated?: true;
+}
+
+/** The alert without its events, or without its events and fields (`level`), for alerts over a size bound. */
+export function truncateAlert(alert: Alert, level: 'events' | 'events+fields' = 'events'): Alert {
+  return {
+    ...alert,
+    events: null as unknown as Alert['events'],
+    ...(level === 'events+fields' ? { fields: null as unknown as Alert['fields'] } : {}),
+    truncated: true,
+  };
 }

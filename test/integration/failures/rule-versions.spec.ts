@@ -4,22 +4,13 @@
  * changed pattern starts afresh and the old version's keys are removed from Redis by the next checkpoint, and
  * a new instance of the group (a restart) restores the partition's state from Redis.
  */
-import { Writable } from 'node:stream';
 import Redis from 'ioredis';
-import { AlertFactory } from '../../../src/app/alerts/alert-factory';
-import { EngineHost, type RunningRule } from '../../../src/app/engine/engine-host';
-import { createLogger } from '../../../src/app/logging/logger';
-import { KafkaStreams } from '../../../src/adapters/kafka/kafka-streams';
-import { MemoryAlertStore } from '../../../src/adapters/memory/memory-alert-store';
 import { ruleStateVersion } from '../../../src/adapters/redis/partition-checkpoint';
-import { RedisAvailability } from '../../../src/adapters/redis/redis-availability';
-import { RedisCheckpointStore } from '../../../src/adapters/redis/redis-checkpoint-store';
-import { closeRedisClient, createRedisClient } from '../../../src/adapters/redis/redis-connection';
-import { compileRule } from '../../../src/core/engine';
 import type { RuleDefinition } from '../../../src/core/rules/rule';
 import { redisUrl } from '../../support/env';
-import { createTopic, produce, testKafka, uniqueName } from '../../support/kafka';
-import { eventually, rule, testOptions } from '../kafka/support';
+import { createTopic, produce, uniqueName } from '../../support/kafka';
+import { eventually, rule, type TestStreams } from '../kafka/support';
+import { startCheckpointed } from './in-process';
 
 jest.setTimeout(60_000);
 
@@ -30,52 +21,9 @@ const GROUP = uniqueName('versions-group');
 const PREFIX = `cep:${GROUP}`;
 const T0 = 1_700_000_000_000;
 
-interface Instance {
-  streams: KafkaStreams;
-  feed: MemoryAlertStore;
-  logs: Array<Record<string, unknown>>;
-  setRules(defs: RuleDefinition[]): void;
-  stop(): Promise<void>;
-}
+type Instance = TestStreams;
 
-function start(defs: RuleDefinition[]): Instance {
-  const logs: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _e, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const logger = createLogger('info', sink);
-  const client = createRedisClient(redisUrl());
-  const guard = new RedisAvailability(client, { pingIntervalMs: 200 });
-  const store = new RedisCheckpointStore(client, { prefix: PREFIX, onUnavailable: (e) => guard.reportFailure(e) });
-  const host = new EngineHost({ maxPartialMatchesPerKey: 1000 });
-  const alerts = new AlertFactory(host);
-  const feed = new MemoryAlertStore(1000);
-  const options = testOptions(GROUP, { alerts: ALERTS, dlq: DLQ }, { KAFKA_SOURCES: JSON.stringify({ '*': { idleTimeout: 'off' } }) });
-  const streams = new KafkaStreams({ options, logger, alerts, feed, kafka: testKafka(), checkpointing: { store, guard, relayIdleMs: 100 } });
-  let version = 0;
-  const setRules = (list: RuleDefinition[]) => {
-    version++;
-    const running: RunningRule[] = list.map((d) => ({ id: d.id, compiled: compileRule(d), version, origin: 'api' }));
-    host.apply(running);
-    streams.setRules(running);
-  };
-  setRules(defs);
-  void streams.start();
-  return {
-    streams,
-    feed,
-    logs,
-    setRules,
-    stop: async () => {
-      await streams.stop();
-      guard.stop();
-      await closeRedisClient(client);
-    },
-  };
-}
+const start = (defs: RuleDefinition[]): Instance => startCheckpointed({ group: GROUP, prefix: PREFIX, topics: { alerts: ALERTS, dlq: DLQ } }, defs);
 
 const ev = (type: string, user: string, x: number, i: number) => ({ key: user, value: JSON.stringify({ type, user, x, timestamp: T0 + i * 1000 }) });
 const instances: Instance[] = [];

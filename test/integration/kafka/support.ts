@@ -12,7 +12,7 @@ import { createLogger } from '../../../src/app/logging/logger';
 import { MemoryAlertStore } from '../../../src/adapters/memory/memory-alert-store';
 import { NoKafkaMetrics } from '../../../src/adapters/kafka/kafka-metrics';
 import { loadKafkaOptions, type KafkaOptions } from '../../../src/adapters/kafka/kafka-options';
-import { KafkaStreams } from '../../../src/adapters/kafka/kafka-streams';
+import { KafkaStreams, type KafkaCheckpointing } from '../../../src/adapters/kafka/kafka-streams';
 import { compileRule } from '../../../src/core/engine';
 import type { Alert } from '../../../src/core/ports/alert';
 import { RULE_DEFAULTS, type RuleDefinition } from '../../../src/core/rules/rule';
@@ -59,7 +59,7 @@ export interface TestStreams {
 }
 
 /** A KafkaStreams instance wired like the service: rule versions from EngineHost, ids from AlertFactory. */
-export function startStreams(options: KafkaOptions, defs: RuleDefinition[]): TestStreams {
+export function startStreams(options: KafkaOptions, defs: RuleDefinition[], extra: { checkpointing?: KafkaCheckpointing } = {}): TestStreams {
   const logs: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _e, done) {
@@ -77,9 +77,11 @@ export function startStreams(options: KafkaOptions, defs: RuleDefinition[]): Tes
       received.set(source, (received.get(source) ?? 0) + n);
     }
   })();
-  const streams = new KafkaStreams({ options, logger, alerts, feed, metrics, kafka: quietKafka(options) });
+  const streams = new KafkaStreams({ options, logger, alerts, feed, metrics, kafka: quietKafka(options), ...extra });
+  let version = 0;
   const setRules = (list: RuleDefinition[]) => {
-    const running: RunningRule[] = list.map((d) => ({ id: d.id, compiled: compileRule(d), version: 1, origin: 'file' }));
+    version++;
+    const running: RunningRule[] = list.map((d) => ({ id: d.id, compiled: compileRule(d), version, origin: 'file' }));
     host.apply(running);
     streams.setRules(running);
   };

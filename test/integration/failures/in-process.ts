@@ -1,0 +1,38 @@
+/**
+ * The Kafka runtime wired with Redis checkpoints, in the test process (real broker, real Redis), for tests that
+ * need to reach inside: set rules, read the in-memory alert feed and the structured log lines.
+ */
+import type { CheckpointMetrics } from '../../../src/adapters/redis/checkpoint-metrics';
+import { RedisAvailability } from '../../../src/adapters/redis/redis-availability';
+import { RedisCheckpointStore } from '../../../src/adapters/redis/redis-checkpoint-store';
+import { closeRedisClient, createRedisClient } from '../../../src/adapters/redis/redis-connection';
+import type { CheckpointLimits } from '../../../src/core/ports/checkpoint-store';
+import type { RuleDefinition } from '../../../src/core/rules/rule';
+import { redisUrl } from '../../support/env';
+import { startStreams, testOptions, type TestStreams } from '../kafka/support';
+
+export interface CheckpointedSetup {
+  group: string;
+  /** Redis key prefix (the service uses `cep:<group>`). */
+  prefix: string;
+  topics: { alerts: string; dlq: string };
+  limits?: Partial<CheckpointLimits>;
+  metrics?: CheckpointMetrics;
+}
+
+export function startCheckpointed(setup: CheckpointedSetup, defs: RuleDefinition[]): TestStreams {
+  const client = createRedisClient(redisUrl());
+  const guard = new RedisAvailability(client, { pingIntervalMs: 200 });
+  const store = new RedisCheckpointStore(client, { prefix: setup.prefix, limits: setup.limits, onUnavailable: (e) => guard.reportFailure(e) });
+  const options = testOptions(setup.group, setup.topics, { KAFKA_SOURCES: JSON.stringify({ '*': { idleTimeout: 'off' } }) });
+  const checkpointing = { store, guard, relayIdleMs: 100, ...(setup.metrics ? { metrics: setup.metrics } : {}) };
+  const instance = startStreams(options, defs, { checkpointing });
+  return {
+    ...instance,
+    stop: async () => {
+      await instance.stop();
+      guard.stop();
+      await closeRedisClient(client);
+    },
+  };
+}
