@@ -20,7 +20,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
 import { Kafka, logLevel, Partitioners, type Admin } from 'kafkajs';
@@ -145,6 +145,11 @@ class Replica {
     return m ? Number(m[1]) : 0;
   }
 
+  /** CPU time (user + system) the replica process has used, seconds. */
+  cpuSeconds(): number {
+    return processCpuSeconds(this.child.pid!);
+  }
+
   /** Peak resident set (VmHWM), MiB. */
   peakRssMiB(): number {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.child.pid}/status`, 'utf8'));
@@ -174,25 +179,74 @@ async function produceAll(kafka: Kafka, topic: string, events: readonly StockEve
   return (Date.now() - t0) / 1000;
 }
 
+/** /proc reports CPU time in USER_HZ ticks, 100 per second on Linux. */
+const USER_HZ = 100;
+
+function processCpuSeconds(pid: number): number {
+  // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
+
+/** CPU time all cores spent busy (everything but idle and iowait) since boot, seconds. */
+function machineBusySeconds(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = cpu;
+  return (user + nice + system + irq + softirq + (steal ?? 0)) / USER_HZ;
+}
+
+/** CPU used over a window: by the measured process(es) and by the whole machine. */
+interface CpuWindow {
+  process: number;
+  machine: number;
+}
+
+function cpuProbe(processSeconds: () => number): { start(): void; stop(): CpuWindow } {
+  let p0 = 0;
+  let m0 = 0;
+  return {
+    start() {
+      p0 = processSeconds();
+      m0 = machineBusySeconds();
+    },
+    stop: () => ({ process: processSeconds() - p0, machine: machineBusySeconds() - m0 }),
+  };
+}
+
+/** CPU per event of the measured process(es), and how busy the whole machine (broker and Redis too) was. */
+function cpuLine(w: CpuWindow, events: number, seconds: number): string {
+  return `${((w.process / events) * 1e6).toFixed(1)} µs per event; all processes: ${(w.machine / seconds).toFixed(2)} of ${cpus().length} cores busy`;
+}
+
 async function committed(admin: Admin, group: string, topic: string): Promise<number> {
   const got = await admin.fetchOffsets({ groupId: group, topics: [topic] });
   return got[0].partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
 }
 
 /** Polls the group's committed offsets: events/s over the window starting when `steady()` first holds. */
-async function measureConsumption(admin: Admin, group: string, topic: string, total: number, steady: () => boolean): Promise<{ rate: number; seconds: number; from: number }> {
+async function measureConsumption(
+  admin: Admin,
+  group: string,
+  topic: string,
+  total: number,
+  steady: () => boolean,
+  processSeconds: () => number,
+): Promise<{ rate: number; seconds: number; from: number; cpu: CpuWindow }> {
   let t0 = 0;
   let c0 = 0;
+  const cpu = cpuProbe(processSeconds);
   for (;;) {
     const now = Date.now();
     const c = await committed(admin, group, topic);
     if (t0 === 0 && steady()) {
       t0 = now;
       c0 = c;
+      cpu.start();
     }
     if (c >= total) {
       const seconds = (now - t0) / 1000;
-      return { rate: (total - c0) / seconds, seconds, from: c0 };
+      return { rate: (total - c0) / seconds, seconds, from: c0, cpu: cpu.stop() };
     }
     await sleep(50);
   }
@@ -266,7 +320,7 @@ async function main(): Promise<void> {
     const before = await redisCommandStats(redis);
     const r1 = await Replica.start(replicaEnv(topic, `${run}-one`, `${run}-alerts-1`));
     replicas.push(r1);
-    const one = await measureConsumption(admin, `${run}-one`, topic, events.length, () => r1.owns(topic));
+    const one = await measureConsumption(admin, `${run}-one`, topic, events.length, () => r1.owns(topic), () => r1.cpuSeconds());
     const after = await redisCommandStats(redis);
     const batches = await r1.metric('cep_kafka_batch_records_count');
     const alerts1 = await r1.metric('cep_alerts_produced_total');
@@ -287,12 +341,19 @@ async function main(): Promise<void> {
       let n = 0;
       let t0 = 0;
       let sink = 0;
+      const cpu = cpuProbe(() => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1e6;
+      });
       let done!: () => void;
       const finished = new Promise<void>((r) => (done = r));
       await consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch, resolveOffset }) => {
-          if (t0 === 0) t0 = Date.now();
+          if (t0 === 0) {
+            t0 = Date.now();
+            cpu.start();
+          }
           for (const m of batch.messages) {
             const e = JSON.parse(m.value!.toString('utf8')) as StockEvent;
             sink += e.volume;
@@ -304,8 +365,9 @@ async function main(): Promise<void> {
       });
       await finished;
       const seconds = (Date.now() - t0) / 1000;
+      const used = cpu.stop();
       await consumer.disconnect();
-      return { rate: events.length / seconds, seconds, sink };
+      return { rate: events.length / seconds, seconds, sink, cpu: used };
     })();
 
     out('');
@@ -314,6 +376,8 @@ async function main(): Promise<void> {
     out(`| service, 1 replica, Redis checkpoints: events/s | ${fmt(one.rate)} (${fmt(events.length - one.from)} events in ${one.seconds.toFixed(2)} s) |`);
     out(`| baseline kafkajs consumer, JSON.parse only: events/s | ${fmt(baseline.rate)} (${baseline.seconds.toFixed(2)} s) |`);
     out(`| ratio service / baseline | ${(one.rate / baseline.rate).toFixed(2)} |`);
+    out(`| CPU of the service replica over its window | ${cpuLine(one.cpu, events.length - one.from, one.seconds)} |`);
+    out(`| CPU of the baseline consumer over its window | ${cpuLine(baseline.cpu, events.length, baseline.seconds)} |`);
     out(`| batches (cep_kafka_batch_records_count) | ${fmt(batches)} (${fmt(events.length / batches)} records per batch) |`);
     out(`| Redis script calls (EVALSHA+EVAL) per batch | ${(scripts / batches).toFixed(2)} |`);
     out(`| Redis commands per batch, all (scripts' inner commands included) | ${(all / batches).toFixed(1)} (${top}) |`);
@@ -387,11 +451,12 @@ async function main(): Promise<void> {
     const env2 = replicaEnv(topic, `${run}-two`, `${run}-alerts-2`);
     const [a, b] = await Promise.all([Replica.start(env2), Replica.start(env2)]);
     replicas.push(a, b);
-    const two = await measureConsumption(admin, `${run}-two`, topic, events.length, () => a.owns(topic) && b.owns(topic));
+    const two = await measureConsumption(admin, `${run}-two`, topic, events.length, () => a.owns(topic) && b.owns(topic), () => a.cpuSeconds() + b.cpuSeconds());
     const rssTwo = [a.peakRssMiB(), b.peakRssMiB()];
     await Promise.all([a.stop(), b.stop()]);
     out(`| service, 2 replicas (one group): events/s | ${fmt(two.rate)} (${fmt(events.length - two.from)} events in ${two.seconds.toFixed(2)} s, after both owned partitions) |`);
     out(`| scaling 2 replicas / 1 replica | ${(two.rate / one.rate).toFixed(2)} |`);
+    out(`| CPU of the 2 replicas over their window | ${cpuLine(two.cpu, events.length - two.from, two.seconds)} |`);
     out(`| peak RSS of the 2 replicas | ${rssTwo.map((r) => r.toFixed(0)).join(' / ')} MiB |`);
   } finally {
     await Promise.all(replicas.map((r) => r.stop()));

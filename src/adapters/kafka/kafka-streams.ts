@@ -922,6 +922,7 @@ export class KafkaStreams {
         return;
       } catch (e) {
         metrics?.commit(commitResult(e), Number(process.hrtime.bigint() - started) / 1e9);
+        if (sheds < MAX_SHEDS_PER_COMMIT && this.shrinkStreamState(task, checkpoint, e)) continue;
         // Each shed removes one oversize item; the bound stops a store that refuses everything from looping.
         const shed = sheds < MAX_SHEDS_PER_COMMIT ? checkpoint.shed(e, task.stream) : undefined;
         if (!shed) throw e;
@@ -932,6 +933,28 @@ export class KafkaStreams {
         );
       }
     }
+  }
+
+  /**
+   * The stream state (mostly the reorder buffer) is over its checkpoint bound: process the older half of the
+   * buffered events now, as if the watermark had reached them, and stage what that produced. Later events
+   * older than them count as late (dead-lettered beyond allowedLateness): nothing is lost, the partition
+   * goes on. Returns false when this is not that case.
+   */
+  private shrinkStreamState(task: PartitionTask, checkpoint: PartitionCheckpoint, e: unknown): boolean {
+    const stream = task.stream;
+    if (!(e instanceof CheckpointLimitError) || e.kind !== 'stream' || !stream || stream.bufferedCount === 0) return false;
+    const released = stream.releaseBuffered(Math.ceil(stream.bufferedCount / 2));
+    this.collect(task, this.topology.streams.get(task.topic));
+    const alerts = task.outbox.alerts;
+    task.outbox.alerts = [];
+    checkpoint.stage(stream, task.next, alerts);
+    this.deps.checkpointing?.metrics?.streamReleased(released);
+    this.logger.warn(
+      { topic: task.topic, partition: task.partition, released, buffered: stream.bufferedCount, watermark: stream.watermark, limit: e.message },
+      'the reorder buffer is larger than a checkpoint may hold: its oldest events are processed now',
+    );
+    return true;
   }
 
   /** A checkpoint (or a load) failed: pause the partition until it can go on; nothing is committed meanwhile. */

@@ -6,6 +6,8 @@
  * - cep_checkpoint_commit_duration_seconds: time of one checkpoint write (the Lua script's round trip);
  * - cep_checkpoint_shed_total{kind,rule}: state or alerts cut so a refused checkpoint fits — `snapshot`: a key
  *   whose state outgrew the snapshot bound was reset; `alert`: an alert was stored without its events;
+ * - cep_checkpoint_stream_released_total: buffered events processed before the watermark reached them, because
+ *   the reorder buffer outgrew the stream-state bound of a checkpoint;
  * - cep_outbox_alerts_published_total: alerts the outbox relay sent and Kafka acknowledged;
  * - cep_outbox_relay_failures_total{stage}: relay failures (read, publish, ack), each retried.
  */
@@ -16,6 +18,7 @@ export type CommitResult = 'ok' | 'unavailable' | 'fenced' | 'limit' | 'error';
 export interface CheckpointMetrics {
   commit(result: CommitResult, seconds: number): void;
   shed(kind: 'snapshot' | 'alert', rule: string): void;
+  streamReleased(events: number): void;
   relayPublished(count: number): void;
   relayFailed(stage: 'read' | 'publish' | 'ack'): void;
 }
@@ -26,6 +29,7 @@ export class PrometheusCheckpointMetrics implements CheckpointMetrics {
   private readonly commits: Counter<'result'>;
   private readonly commitSeconds: Histogram;
   private readonly sheds: Counter<'kind' | 'rule'>;
+  private readonly released: Counter;
   private readonly published: Counter;
   private readonly relayFailures: Counter<'stage'>;
 
@@ -46,6 +50,13 @@ export class PrometheusCheckpointMetrics implements CheckpointMetrics {
         labelNames: ['kind', 'rule'],
         registers,
       });
+    this.released =
+      existing<Counter>('cep_checkpoint_stream_released_total') ??
+      new Counter({
+        name: 'cep_checkpoint_stream_released_total',
+        help: 'Buffered events processed before the watermark reached them because the reorder buffer outgrew the checkpoint bound.',
+        registers,
+      });
     this.published =
       existing<Counter>('cep_outbox_alerts_published_total') ??
       new Counter({ name: 'cep_outbox_alerts_published_total', help: 'Alerts the outbox relay published and Kafka acknowledged.', registers });
@@ -62,6 +73,9 @@ export class PrometheusCheckpointMetrics implements CheckpointMetrics {
   }
   shed(kind: 'snapshot' | 'alert', rule: string): void {
     this.sheds.inc({ kind, rule });
+  }
+  streamReleased(events: number): void {
+    if (events > 0) this.released.inc(events);
   }
   relayPublished(count: number): void {
     if (count > 0) this.published.inc(count);

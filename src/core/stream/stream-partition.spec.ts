@@ -155,6 +155,25 @@ describe('StreamPartition', () => {
     expect(p.safeOffset()).toBe(13);
   });
 
+  it('releases the oldest buffered events on demand; later events older than them are late', () => {
+    const p = new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ maxOutOfOrderness: 60_000 }), rules: [rules[0]] });
+    p.add(rec({ type: 'B', k: 'k1', x: 0, id: 'b1', timestamp: 1_400 }), 0);
+    p.add(rec({ type: 'A', k: 'k1', x: 0, id: 'a1', timestamp: 1_000 }), 0);
+    p.add(rec({ type: 'A', k: 'k2', x: 0, id: 'a2', timestamp: 1_200 }), 0);
+    p.add(rec({ type: 'B', k: 'k2', x: 0, id: 'b2', timestamp: 5_000 }), 0);
+    expect(p.bufferedCount).toBe(4);
+
+    // The two oldest (a1, a2) go now; a1 -> b1 waits for b1, which is still buffered.
+    expect(p.releaseBuffered(2)).toBe(2);
+    expect(p.watermark).toBe(1_200);
+    expect(p.take().matches).toEqual([]);
+    expect(p.releaseBuffered(1)).toBe(1);
+    expect(p.take().matches.map((m) => [m.key, (m.events.b as Ev).id])).toEqual([['k1', 'b1']]);
+    expect(p.add(rec({ type: 'B', k: 'k2', x: 0, id: 'late', timestamp: 1_300 }), 0)).toBe('late_dropped');
+    expect(p.releaseBuffered(0)).toBe(0);
+    expect(p.bufferedCount).toBe(1);
+  });
+
   it('leaves events no rule can use aside', () => {
     const p = new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings(), rules: [rules[0]] });
     expect(p.add({ offset: 0, position: 'p', event: { type: 'A', k: 'k1' }, raw: 'x' }, 0)).toBe('unusable');

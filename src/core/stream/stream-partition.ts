@@ -147,6 +147,17 @@ export class StreamPartition<R = unknown> {
     return this.rules.map((r) => r.definition.id);
   }
 
+  /**
+   * Processes the oldest `count` buffered events now instead of waiting for the watermark (it moves up to
+   * them): for a reorder buffer grown past what a checkpoint may store. Their matches are in take(); events
+   * that arrive later and are older than the new watermark are late. Returns how many events were released.
+   */
+  releaseBuffered(count: number): number {
+    const before = this.tracker.buffered;
+    if (this.tracker.raiseToRelease(count)) this.drain();
+    return before - this.tracker.buffered;
+  }
+
   /** The engine (read-only use: stats, keys). */
   get engineView(): Engine {
     return this.engine;

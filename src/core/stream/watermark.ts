@@ -193,6 +193,17 @@ export class WatermarkTracker<T> {
     return this.settings.timeMode === 'processing' || this.settings.idleTimeout !== null;
   }
 
+  /**
+   * Moves the watermark up to the event time of the `count`-th oldest buffered event, so that at least that
+   * many are released (for a buffer that has grown past what may be stored). Later events older than the new
+   * watermark are late. Returns whether it moved; then call release().
+   */
+  raiseToRelease(count: number): boolean {
+    if (this.heap.length === 0 || count <= 0) return false;
+    const times = this.heap.map((p) => p.time).sort((a, b) => a - b);
+    return this.raise(times[Math.min(count, times.length) - 1]);
+  }
+
   /** Removes and returns the buffered items the watermark has reached, in (time, arrival) order. */
   release(): Array<{ item: T; time: number }> {
     const out: Array<{ item: T; time: number }> = [];

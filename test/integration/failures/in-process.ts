@@ -18,13 +18,15 @@ export interface CheckpointedSetup {
   topics: { alerts: string; dlq: string };
   limits?: Partial<CheckpointLimits>;
   metrics?: CheckpointMetrics;
+  /** KAFKA_SOURCES (default: no idle timeout for any topic). */
+  sources?: Record<string, Record<string, unknown>>;
 }
 
 export function startCheckpointed(setup: CheckpointedSetup, defs: RuleDefinition[]): TestStreams {
   const client = createRedisClient(redisUrl());
   const guard = new RedisAvailability(client, { pingIntervalMs: 200 });
   const store = new RedisCheckpointStore(client, { prefix: setup.prefix, limits: setup.limits, onUnavailable: (e) => guard.reportFailure(e) });
-  const options = testOptions(setup.group, setup.topics, { KAFKA_SOURCES: JSON.stringify({ '*': { idleTimeout: 'off' } }) });
+  const options = testOptions(setup.group, setup.topics, { KAFKA_SOURCES: JSON.stringify(setup.sources ?? { '*': { idleTimeout: 'off' } }) });
   const checkpointing = { store, guard, relayIdleMs: 100, ...(setup.metrics ? { metrics: setup.metrics } : {}) };
   const instance = startStreams(options, defs, { checkpointing });
   return {
