@@ -16,6 +16,8 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 ENV SCARF_ANALYTICS=false
 COPY package.json package-lock.json ./
+# npm ci runs the postinstall script: it patches one kafkajs function (see the script).
+COPY scripts/patch-dependencies.js ./scripts/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/ ./scripts/
@@ -28,6 +30,7 @@ FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 ENV SCARF_ANALYTICS=false
 COPY package.json package-lock.json ./
+COPY scripts/patch-dependencies.js ./scripts/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime -------------------------------------------------------------------------------
