@@ -519,14 +519,13 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
     return { v: 1, ended: false, seq: sequence.reg, events: [], root: null, sequence };
   }
 
-  /** `resort` false: the caller restores more keys and re-sorts the expiry queues once (resortExpiry). */
-  restore(key: string | null, snapshot: KeySnapshot, resort = true): void {
+  restore(key: string | null, snapshot: KeySnapshot): void {
     this.discard(key);
     if (!snapshot.sequence) throw new Error(`snapshot of rule '${this.id}' is not a sequence snapshot`);
     const fk = this.group!.keyOf(this, key, true)!;
     fk.restore(this.member, snapshot.sequence);
     fk.active = this.engine.activityTime;
-    if (resort) this.group!.resortExpiry();
+    this.group!.restoredDeadlines();
   }
 
   discard(key: string | null): void {
@@ -618,6 +617,8 @@ class SequenceGroup implements FamilyHost {
   private readonly queues: ExpiryQueue[] = [];
   /** No queued deadline is earlier. */
   private readonly due = { next: Infinity };
+  /** Restored deadlines were appended out of order (see restoredDeadlines). */
+  private unsorted = false;
   readonly maxPartialMatchesPerKey: number;
   readonly tracking: boolean;
   private sharedEvent: EventRecord | null = null;
@@ -740,6 +741,10 @@ class SequenceGroup implements FamilyHost {
 
   expire(now: number): void {
     if (now < this.due.next) return;
+    if (this.unsorted) {
+      this.resortExpiry();
+      if (now < this.due.next) return;
+    }
     let next = Infinity;
     for (const q of this.queues) {
       q.expire(now);
@@ -748,7 +753,17 @@ class SequenceGroup implements FamilyHost {
     this.due.next = next;
   }
 
+  /**
+   * Restored deadlines join the expiry queues unordered: they are sorted once, before the next expiry check
+   * (restoring many keys, e.g. a partition's load, sorts once instead of once per key).
+   */
+  restoredDeadlines(): void {
+    this.unsorted = true;
+    this.due.next = Number.NEGATIVE_INFINITY;
+  }
+
   resortExpiry(): void {
+    this.unsorted = false;
     this.reorganize((q) => q.sort());
   }
 
@@ -757,7 +772,12 @@ class SequenceGroup implements FamilyHost {
    * shrinks the families' run pools, so that evicted keys' memory is really freed.
    */
   compact(): void {
-    this.reorganize((q) => q.compact());
+    const sort = this.unsorted;
+    this.unsorted = false;
+    this.reorganize((q) => {
+      q.compact();
+      if (sort) q.sort();
+    });
     for (const fam of this.families) fam.trimPool();
   }
 
@@ -1019,9 +1039,7 @@ export class Engine {
       entry.instance.timers--;
       this.clock = entry.time;
       const inst = entry.instance;
-      // A timer left behind by an ended instance (a node started after a drop had quit it) cannot change
-      // the key, whose state is its tombstone: recording a change would report an evicted tombstone deleted.
-      if (!inst.root.isEnded) inst.rule.touch(inst);
+      inst.rule.touch(inst);
       entry.owner.onTimer();
       entry = this.timers.peek();
     }
@@ -1162,11 +1180,9 @@ export class Engine {
   reloadKeys(ruleId: string, entries: ReadonlyArray<readonly [string, KeySnapshot]>): void {
     const r = this.rule(ruleId);
     for (const [key, snapshot] of entries) {
-      if (r instanceof SequenceRuntime) r.restore(key, snapshot, false);
-      else r.restore(key, snapshot);
+      r.restore(key, snapshot);
       r.evictedPartials = Math.max(0, r.evictedPartials - r.partialsOf(key));
     }
-    if (r instanceof SequenceRuntime && entries.length > 0) r.group?.resortExpiry();
   }
 
   /** Forgets a key's state (e.g. a partition moved to another replica). */
