@@ -56,6 +56,11 @@ export class KeyEvictor {
     return Math.min((this.settings.idleMs ?? 0) / 4, 30_000);
   }
 
+  /** Whether an idle scan is due at activity time `now` (a partition without batches still lets keys go). */
+  scanDue(now: number): boolean {
+    return this.settings.idleMs !== null && now - this.lastScan >= this.scanEvery;
+  }
+
   /**
    * Evicts from `engine` what the policy picks at activity time `now`, except keys `held` says must stay (the
    * caller's: events of them wait in a reorder buffer). The caller runs it only when the checkpoint holds
@@ -65,8 +70,7 @@ export class KeyEvictor {
   run(engine: Engine, now: number, held: () => (rule: string, key: string) => boolean, force = false): EvictableKey[] {
     const resident = engine.residentKeyCount();
     const over = this.settings.maxKeys !== null && resident > this.settings.maxKeys;
-    const due = this.settings.idleMs !== null && now - this.lastScan >= this.scanEvery;
-    if ((!force && !over && !due) || resident === 0) return [];
+    if ((!force && !over && !this.scanDue(now)) || resident === 0) return [];
     this.lastScan = now;
     const isHeld = held();
     const candidates = engine.evictableKeys().filter((c) => !isHeld(c.rule, c.key));
