@@ -575,10 +575,13 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
   }
 
   /** Takes its state out of its family (which the engine is dissolving); restore puts it back elsewhere. */
-  detach(): Array<[string | null, SavedSequenceKey]> {
+  detach(): Array<[string | null, SavedSequenceKey, number]> {
     if (this.fam === null) return [];
     this.expire(this.engine.now);
-    const saved = this.keyList().map((key): [string | null, SavedSequenceKey] => [key, this.instance(key)!.save(this.member)]);
+    const saved = this.keyList().map((key): [string | null, SavedSequenceKey, number] => {
+      const fk = this.instance(key)!;
+      return [key, fk.save(this.member), fk.active];
+    });
     this.fam = null;
     this.group = null;
     return saved;
@@ -949,7 +952,7 @@ export class Engine {
     }
     // A family keeps its state while its members stay (new rules join at the end); otherwise its rules move
     // theirs into a new family (saved and restored).
-    const moved: Array<[SequenceRuntime, Array<[string | null, SavedSequenceKey]>]> = [];
+    const moved: Array<[SequenceRuntime, Array<[string | null, SavedSequenceKey, number]>]> = [];
     const families = [...sequenceRules.values()].map((list) =>
       familiesOf(list).map((members) => {
         const old = members[0].fam;
@@ -973,7 +976,14 @@ export class Engine {
       groups.get(`${typeField}\u0000${timeField}`)!.sequences.push(new SequenceGroup(list[0].partitionBy, list, families[i], this));
     });
     this.groups = [...groups.values()];
-    for (const [rule, keys] of moved) for (const [key, saved] of keys) rule.group!.keyOf(rule, key, true)!.restore(rule.member, saved);
+    for (const [rule, keys] of moved) {
+      for (const [key, saved, active] of keys) {
+        const fk = rule.group!.keyOf(rule, key, true)!;
+        fk.restore(rule.member, saved);
+        // Keys keep their last activity (several rules of a new family: the latest).
+        fk.active = Math.max(fk.active, active);
+      }
+    }
     for (const g of this.groups) for (const s of g.sequences) s.resortExpiry();
   }
 

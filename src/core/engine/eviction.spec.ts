@@ -298,6 +298,23 @@ describe('eviction of cold keys', () => {
     engine.process({ type: 'B', k: 'k2', x: 0, timestamp: 2 }); // r1 ends for k2: the tombstone is stamped
     expect(engine.lastActive('r1', 'k2')).toBe(9);
     expect(engine.lastActive('r0', 'k1')).toBe(5);
+    engine.drainChanges();
+    const snapshot = engine.snapshotKey('r0', 'k1')!;
+    expect(engine.evictKey('r0', 'k1')).toBe(true);
+    expect(engine.lastActive('r0', 'k1')).toBeUndefined();
+    engine.setActivityTime(12);
+    engine.reloadKeys('r0', [['k1', snapshot]]);
+    expect(engine.lastActive('r0', 'k1')).toBe(12);
+  });
+
+  it('keeps the activity of sequence keys when a rule change rebuilds their family', () => {
+    const engine = engineOf(['every a=A -> b=B(x > a.x)', 'every a=A -> b=B'], { fast: true, max: 100, track: true });
+    engine.setActivityTime(5);
+    engine.process({ type: 'A', k: 'k1', x: 0, timestamp: 0 });
+    engine.setActivityTime(50);
+    engine.removeRule('r1'); // r0 moves to a family of its own, with its keys
+    expect(engine.lastActive('r0', 'k1')).toBe(5);
+    expect(engine.process({ type: 'B', k: 'k1', x: 1, timestamp: 1 }).map((m) => m.rule)).toEqual(['r0']);
   });
 
   it('lists for an event the keys of the rules it reaches, by type', () => {
