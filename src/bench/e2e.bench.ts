@@ -15,7 +15,10 @@
  *     call of its last event to the alert's arrival on the alerts topic (p50/p99/max);
  *  4. scaling: two replicas in one group on the pre-produced topic.
  *
- * Environment: BENCH_PARTITIONS (default 4), BENCH_LATENCY_EVENTS (default 100000), BENCH_RATE (5000).
+ * Phases 1 and 2 run BENCH_REPEAT times (default 3), interleaved, and the median run of each is printed.
+ *
+ * Environment: BENCH_PARTITIONS (default 4), BENCH_LATENCY_EVENTS (default 100000), BENCH_RATE (5000),
+ * BENCH_REPEAT (3).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -31,6 +34,7 @@ const MAIN = join(ROOT, 'dist', 'main.js');
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 4);
 const LATENCY_EVENTS = Number(process.env.BENCH_LATENCY_EVENTS ?? 100_000);
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
+const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
 
 const RULES = (source: string) => `
 id: seq2-within
@@ -268,6 +272,12 @@ function diffStats(a: Map<string, number>, b: Map<string, number>): Map<string, 
   return out;
 }
 
+/** The run with the median rate (the lower middle one for an even count). */
+function median<T extends { rate: number }>(runs: T[]): T {
+  const sorted = [...runs].sort((a, b) => a.rate - b.rate);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
@@ -316,26 +326,24 @@ async function main(): Promise<void> {
     const produceSeconds = await produceAll(kafka, topic, events);
     log(`produced ${fmt(events.length)} events in ${produceSeconds.toFixed(1)} s`);
 
-    // 1. One replica with Redis checkpoints.
-    const before = await redisCommandStats(redis);
-    const r1 = await Replica.start(replicaEnv(topic, `${run}-one`, `${run}-alerts-1`));
-    replicas.push(r1);
-    const one = await measureConsumption(admin, `${run}-one`, topic, events.length, () => r1.owns(topic), () => r1.cpuSeconds());
-    const after = await redisCommandStats(redis);
-    const batches = await r1.metric('cep_kafka_batch_records_count');
-    const alerts1 = await r1.metric('cep_alerts_produced_total');
-    await sleep(1500);
-    const alertsOne = await r1.metric('cep_alerts_produced_total');
-    const rss1 = r1.peakRssMiB();
-    await r1.stop();
-    const stats = diffStats(before, after);
-    const scripts = (stats.get('evalsha') ?? 0) + (stats.get('eval') ?? 0);
-    const all = [...stats.values()].reduce((a, b) => a + b, 0);
-    const top = [...stats.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
-
-    // 2. Baseline: parse only.
-    const baseline = await (async () => {
-      const consumer = kafka.consumer({ groupId: `${run}-baseline`, maxWaitTimeInMs: 100 });
+    // 1 and 2, interleaved REPEAT times so both see the same machine: one replica with Redis checkpoints,
+    // then the parse-only baseline. The median run of each is reported.
+    const serviceRun = async (i: number) => {
+      const before = await redisCommandStats(redis);
+      const r1 = await Replica.start(replicaEnv(topic, `${run}-one-${i}`, `${run}-alerts-1`));
+      replicas.push(r1);
+      const window = await measureConsumption(admin, `${run}-one-${i}`, topic, events.length, () => r1.owns(topic), () => r1.cpuSeconds());
+      const after = await redisCommandStats(redis);
+      const batches = await r1.metric('cep_kafka_batch_records_count');
+      const alertsAtEnd = await r1.metric('cep_alerts_produced_total');
+      await sleep(1500);
+      const alerts = await r1.metric('cep_alerts_produced_total');
+      const rss = r1.peakRssMiB();
+      await r1.stop();
+      return { ...window, stats: diffStats(before, after), batches, alertsAtEnd, alerts, rss };
+    };
+    const baselineRun = async (i: number) => {
+      const consumer = kafka.consumer({ groupId: `${run}-baseline-${i}`, maxWaitTimeInMs: 100 });
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       let n = 0;
@@ -368,14 +376,28 @@ async function main(): Promise<void> {
       const used = cpu.stop();
       await consumer.disconnect();
       return { rate: events.length / seconds, seconds, sink, cpu: used };
-    })();
+    };
+    const serviceRuns: Array<Awaited<ReturnType<typeof serviceRun>>> = [];
+    const baselineRuns: Array<Awaited<ReturnType<typeof baselineRun>>> = [];
+    for (let i = 0; i < REPEAT; i++) {
+      serviceRuns.push(await serviceRun(i));
+      baselineRuns.push(await baselineRun(i));
+      log(`run ${i + 1}/${REPEAT}: service ${fmt(serviceRuns[i].rate)} events/s, baseline ${fmt(baselineRuns[i].rate)} events/s`);
+    }
+    const one = median(serviceRuns);
+    const baseline = median(baselineRuns);
+    const { stats, batches, alertsAtEnd: alerts1, alerts: alertsOne, rss: rss1 } = one;
+    const scripts = (stats.get('evalsha') ?? 0) + (stats.get('eval') ?? 0);
+    const all = [...stats.values()].reduce((a, b) => a + b, 0);
+    const top = [...stats.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
+    const rates = (xs: Array<{ rate: number }>) => xs.map((x) => fmt(x.rate)).join(' / ');
 
     out('');
     out('| measure | value |');
     out('|---|---|');
-    out(`| service, 1 replica, Redis checkpoints: events/s | ${fmt(one.rate)} (${fmt(events.length - one.from)} events in ${one.seconds.toFixed(2)} s) |`);
-    out(`| baseline kafkajs consumer, JSON.parse only: events/s | ${fmt(baseline.rate)} (${baseline.seconds.toFixed(2)} s) |`);
-    out(`| ratio service / baseline | ${(one.rate / baseline.rate).toFixed(2)} |`);
+    out(`| service, 1 replica, Redis checkpoints: events/s (median of ${REPEAT}) | ${fmt(one.rate)} (${fmt(events.length - one.from)} events in ${one.seconds.toFixed(2)} s; runs ${rates(serviceRuns)}) |`);
+    out(`| baseline kafkajs consumer, JSON.parse only: events/s (median of ${REPEAT}) | ${fmt(baseline.rate)} (${baseline.seconds.toFixed(2)} s; runs ${rates(baselineRuns)}) |`);
+    out(`| ratio service / baseline (medians) | ${(one.rate / baseline.rate).toFixed(2)} |`);
     out(`| CPU of the service replica over its window | ${cpuLine(one.cpu, events.length - one.from, one.seconds)} |`);
     out(`| CPU of the baseline consumer over its window | ${cpuLine(baseline.cpu, events.length, baseline.seconds)} |`);
     out(`| batches (cep_kafka_batch_records_count) | ${fmt(batches)} (${fmt(events.length / batches)} records per batch) |`);

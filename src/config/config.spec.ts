@@ -59,7 +59,7 @@ describe('loadConfig', () => {
       limits: { eventsBodyBytes: 2 * 1024 * 1024, eventsPerRequest: 5, rulesBodyBytes: 32 * 1024 },
       shutdownTimeoutMs: 500,
       kafka: expect.objectContaining({ brokers: ['k1:9092', 'k2:9093'], clientId: 'c', groupId: 'g', alertsTopic: 'alerts', dlqTopic: 'dlq' }),
-      redis: { url: 'redis://redis:6379/0' },
+      redis: { url: 'redis://redis:6379/0', eviction: { idleMs: 600_000, maxKeys: 100_000 } },
     });
     // Kafka mode's own settings (src/adapters/kafka/kafka-options.spec.ts) default sensibly.
     expect(config!.kafka).toMatchObject({ fromBeginning: true, maxEventBytes: 1024 * 1024, tls: null, sasl: null });
@@ -71,11 +71,26 @@ describe('loadConfig', () => {
     for (const url of ['redis+sentinel://s1:26379,s2:26379/mymaster', 'redis+cluster://n1:7000,n2:7001', 'rediss://u:p@h:6380/2']) {
       const { config, errors, warnings } = loadConfig({ RULES_DIR: '', REDIS_URL: url, KAFKA_BROKERS: 'k:9092' }, ROOT);
       expect(errors).toEqual([]);
-      expect(config!.redis).toEqual({ url });
+      expect(config!.redis).toEqual({ url, eviction: { idleMs: 600_000, maxKeys: 100_000 } });
       expect(warnings.join('\n')).not.toMatch(/REDIS_URL/);
     }
     const embedded = loadConfig({ RULES_DIR: '', REDIS_URL: 'redis://r:6379' }, ROOT);
     expect(embedded.warnings.join('\n')).toMatch(/REDIS_URL is set, but without KAFKA_BROKERS/);
+  });
+
+  it('reads the eviction of cold keys: a duration or off, a key count or off; warns when set without REDIS_URL', () => {
+    const base = { RULES_DIR: '', KAFKA_BROKERS: 'k:9092', REDIS_URL: 'redis://r:6379' };
+    const evictionOf = (env: Record<string, string>) => loadConfig({ ...base, ...env }, ROOT).config!.redis!.eviction;
+    expect(evictionOf({ STATE_EVICT_IDLE: '90s', STATE_EVICT_MAX_KEYS: '5000' })).toEqual({ idleMs: 90_000, maxKeys: 5000 });
+    expect(evictionOf({ STATE_EVICT_IDLE: '0', STATE_EVICT_MAX_KEYS: 'OFF' })).toEqual({ idleMs: 0, maxKeys: null });
+    expect(evictionOf({ STATE_EVICT_IDLE: 'off', STATE_EVICT_MAX_KEYS: '' })).toEqual({ idleMs: null, maxKeys: 100_000 });
+    expect(loadConfig({ ...base, STATE_EVICT_IDLE: 'soon', STATE_EVICT_MAX_KEYS: '0' }, ROOT).errors).toEqual([
+      'STATE_EVICT_IDLE="soon": expected a duration (milliseconds, or e.g. 30s, 10 min, 1h; at most 30 days) or off',
+      'STATE_EVICT_MAX_KEYS="0": expected an integer from 1 to 1000000000, or off',
+    ]);
+    const memoryOnly = loadConfig({ RULES_DIR: '', STATE_EVICT_IDLE: '1m' }, ROOT);
+    expect(memoryOnly.errors).toEqual([]);
+    expect(memoryOnly.warnings.join('\n')).toMatch(/STATE_EVICT_IDLE is set, but without REDIS_URL/);
   });
 
   it('reports one line per bad value, naming the variable, the value and what is expected', () => {

@@ -8,6 +8,8 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KAFKA_VARIABLES, loadKafkaOptions, type KafkaOptions } from '../adapters/kafka/kafka-options';
 import { parseRedisUrl } from '../adapters/redis/redis-connection';
+import type { EvictionSettings } from '../core/engine';
+import { parseDuration } from '../core/stream/settings';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -35,10 +37,14 @@ export interface ServiceConfig {
   kafka: KafkaOptions | null;
   /**
    * Redis state (REDIS_URL): with Kafka mode, the owned partitions' state is checkpointed there once per batch
-   * and alerts leave through its outbox (docs/redis.md). Null when unset.
+   * and alerts leave through its outbox (docs/redis.md). Null when unset. `eviction`: when cold keys leave
+   * memory (STATE_EVICT_IDLE, STATE_EVICT_MAX_KEYS; both null: never).
    */
-  redis: { url: string } | null;
+  redis: { url: string; eviction: EvictionSettings } | null;
 }
+
+export const DEFAULT_EVICT_IDLE_MS = 10 * 60_000;
+export const DEFAULT_EVICT_MAX_KEYS = 100_000;
 
 export interface VariableSpec {
   name: string;
@@ -86,6 +92,18 @@ export const VARIABLES: readonly VariableSpec[] = [
     description:
       'Redis for pattern state checkpoints and the alert outbox (Kafka mode): redis://, rediss:// (single node), redis+sentinel://host:port,.../master, redis+cluster://host:port,... (docs/redis.md). Unset = state in memory only.',
   },
+  {
+    name: 'STATE_EVICT_IDLE',
+    default: '10m',
+    description:
+      'With REDIS_URL: a key (rule, partition key) no event reached for this long (wall clock) leaves memory after the next checkpoint, and is reloaded from Redis when an event needs it. A duration (ms, or 30s, 10 min); 0 = after every checkpoint; off = never for idleness.',
+  },
+  {
+    name: 'STATE_EVICT_MAX_KEYS',
+    default: '100000',
+    description:
+      'With REDIS_URL: most keys each owned partition keeps in memory; beyond it, the least recently active go to Redis after a checkpoint (down to 10% under it). Keys with a pending timer stay. An integer, or off.',
+  },
 ];
 
 export interface ConfigResult {
@@ -111,11 +129,11 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
     return v === undefined ? undefined : v.trim();
   };
 
-  const int = (name: string, fallback: number, min: number, max: number): number => {
+  const int = (name: string, fallback: number, min: number, max: number, orElse = ''): number => {
     const v = raw(name);
     if (v === undefined || v === '') return fallback;
     if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-      bad(name, v, `an integer from ${min} to ${max}`);
+      bad(name, v, `an integer from ${min} to ${max}${orElse}`);
       return fallback;
     }
     return Number(v);
@@ -133,6 +151,22 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
     }
     return n;
   };
+
+  /** A duration (ms or text, see parseDuration), or `off` (null). */
+  const durationOrOff = (name: string, fallback: number): number | null => {
+    const v = raw(name);
+    if (v === undefined || v === '') return fallback;
+    if (v.toLowerCase() === 'off') return null;
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      bad(name, v, 'a duration (milliseconds, or e.g. 30s, 10 min, 1h; at most 30 days) or off');
+      return fallback;
+    }
+    return ms;
+  };
+
+  const intOrOff = (name: string, fallback: number, min: number, max: number): number | null =>
+    raw(name)?.toLowerCase() === 'off' ? null : int(name, fallback, min, max, ', or off');
 
   const port = int('PORT', 8080, 0, 65535);
 
@@ -207,6 +241,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
     }
   }
 
+  const evictIdleMs = durationOrOff('STATE_EVICT_IDLE', DEFAULT_EVICT_IDLE_MS);
+  const evictMaxKeys = intOrOff('STATE_EVICT_MAX_KEYS', DEFAULT_EVICT_MAX_KEYS, 1, 1_000_000_000);
+
   let redis: ServiceConfig['redis'] = null;
   const redisRaw = raw('REDIS_URL');
   if (redisRaw) {
@@ -219,8 +256,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
     }
     if (!ok) bad('REDIS_URL', maskUrl(redisRaw), 'a URL like redis://host:6379/0 or rediss://user:password@host:6380');
     else {
-      redis = { url: redisRaw };
+      redis = { url: redisRaw, eviction: { idleMs: evictIdleMs, maxKeys: evictMaxKeys } };
       if (!brokersRaw) warnings.push('REDIS_URL is set, but without KAFKA_BROKERS (embedded mode) pattern state stays in memory only');
+    }
+  } else {
+    for (const name of ['STATE_EVICT_IDLE', 'STATE_EVICT_MAX_KEYS']) {
+      if (raw(name)) warnings.push(`${name} is set, but without REDIS_URL every key stays in memory (there is nowhere to evict it to)`);
     }
   }
 

@@ -6,90 +6,12 @@
  */
 import fc from 'fast-check';
 import { Engine, KeySnapshot, MatchRecord, compileRule } from '../../src/core/engine';
+import { TYPES, keyedStreamArb, sequenceRulesArb, timedEvents } from '../../src/core/engine/testing/arbitraries';
 import { ruleOf } from '../support/pattern-harness';
 
-const TYPES = ['A', 'B', 'C'];
-const TAGS = 'abcdefghijkl'.split('');
-const COND = ['none', 'gt', 'eq', 'own', 'lit', 'off'] as const;
-
-interface Shape {
-  startType: string;
-  items: Array<{ types: string[]; withinMs: number | undefined }>;
-}
-
-const shapeArb: fc.Arbitrary<Shape> = fc.record({
-  startType: fc.constantFrom(...TYPES),
-  items: fc.array(
-    fc.record({
-      types: fc.array(fc.constantFrom(...TYPES), { minLength: 1, maxLength: 3 }),
-      withinMs: fc.option(fc.constantFrom(500, 1000, 2500), { nil: undefined }),
-    }),
-    { minLength: 1, maxLength: 3 },
-  ),
-});
-
-/**
- * A rule of a shape: predicates drawn per filter, so rules of one shape differ only in predicates. A palette
- * limits the conditions of all rules of a case, so that families whose tests can be read once (only numeric
- * literal comparisons, or only comparisons with the previous tag) come up often.
- */
-const PALETTES: ReadonlyArray<ReadonlyArray<(typeof COND)[number]>> = [COND, ['lit', 'own'], ['off', 'gt']];
-
-const conditionsArb = (palette: ReadonlyArray<(typeof COND)[number]>, startAlways: boolean) =>
-  fc.record({
-    start: startAlways ? fc.integer({ min: 0, max: 4 }) : fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
-    steps: fc.array(fc.record({ cond: fc.constantFrom(...palette), k: fc.integer({ min: -1, max: 3 }) }), { minLength: 9, maxLength: 9 }),
-  });
-
-function patternOf(shape: Shape, c: { start: number | undefined; steps: Array<{ cond: (typeof COND)[number]; k: number }> }): string {
-  let t = 0;
-  let s = 0;
-  const start = `every ${TAGS[t++]}=${shape.startType}${c.start === undefined ? '' : `(x > ${c.start})`}`;
-  const parts = shape.items.map((item) => {
-    const types = item.withinMs === undefined ? item.types.slice(0, 1) : item.types;
-    const filters = types.map((type) => {
-      const prev = TAGS[t - 1];
-      const tag = TAGS[t++];
-      const { cond, k } = c.steps[s++];
-      const expr = {
-        none: '',
-        gt: `(x > ${prev}.x)`,
-        eq: `(x = ${prev}.x)`,
-        own: '(x >= 2)',
-        lit: `(x > ${k})`,
-        off: `(x > ${prev}.x + ${k})`,
-      }[cond];
-      return `${tag}=${type}${expr}`;
-    });
-    const body = filters.join(' -> ');
-    if (item.withinMs === undefined) return body;
-    return filters.length > 1 ? `(${body}) where timer:within(${item.withinMs} msec)` : `${body} where timer:within(${item.withinMs} msec)`;
-  });
-  return [start, ...parts].join(' -> ');
-}
-
-/** 1–6 rules over one or two shapes (mostly one, so that families form). */
-const rulesArb = fc
-  .tuple(fc.constantFrom(...PALETTES), fc.boolean())
-  .chain(([palette, startAlways]) =>
-    fc.tuple(shapeArb, shapeArb, fc.array(fc.tuple(fc.nat(3), conditionsArb(palette, startAlways)), { minLength: 1, maxLength: 6 })),
-  )
-  .map(([s1, s2, rules]) => rules.map(([which, c]) => patternOf(which === 3 ? s2 : s1, c)));
-
-const streamArb = fc.array(
-  fc.record({
-    type: fc.constantFrom(...TYPES),
-    x: fc.integer({ min: 0, max: 5 }),
-    k: fc.constantFrom('k1', 'k2'),
-    gap: fc.constantFrom(0, 100, 400, 700, 1500),
-  }),
-  { maxLength: 50 },
-);
-
-function timed(stream: Array<{ type: string; x: number; k: string; gap: number }>) {
-  let t = 0;
-  return stream.map((e, i) => ({ type: e.type, x: e.x, k: e.k, id: `e${i}`, timestamp: (t += e.gap) }));
-}
+const rulesArb = sequenceRulesArb;
+const streamArb = keyedStreamArb({ keys: ['k1', 'k2'], gaps: [0, 100, 400, 700, 1500], maxLength: 50 });
+const timed = timedEvents;
 
 function engineOf(patterns: string[], fast: boolean, partitioned: boolean, max: number): Engine {
   const engine = new Engine({ startTime: 0, maxPartialMatchesPerKey: max, sequenceFastPath: fast });

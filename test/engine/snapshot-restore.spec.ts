@@ -4,56 +4,11 @@
  */
 import fc from 'fast-check';
 import { Engine, KeySnapshot, MatchRecord, compileRule } from '../../src/core/engine';
+import { keyedStreamArb, patternArb, timedEvents } from '../../src/core/engine/testing/arbitraries';
 import { ruleOf } from '../support/pattern-harness';
 
-const TYPES = ['A', 'B', 'C'];
-
-/** Random patterns over every operator; each tag is used once. */
-function patternArb(): fc.Arbitrary<string> {
-  let tag = 0;
-  const nextTag = () => `t${tag++}`;
-  const atom: fc.Arbitrary<() => string> = fc.oneof(
-    fc.record({ type: fc.constantFrom(...TYPES), limit: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }) }).map(
-      ({ type, limit }) => () => `${nextTag()}=${type}${limit === undefined ? '' : `(x > ${limit})`}`,
-    ),
-    fc.constantFrom(300, 900, 2000).map((ms) => () => `timer:interval(${ms} msec)`),
-  );
-  const { node } = fc.letrec<{ node: () => string }>((tie) => ({
-    node: fc.oneof(
-      { depthSize: 'small', withCrossShrink: true },
-      atom,
-      tie('node').map((x) => () => `every (${x()})`),
-      atom.map((x) => () => `not ${x()}`),
-      fc.tuple(tie('node'), tie('node'), fc.constantFrom('->', 'and', 'or')).map(([a, b, op]) => () => `(${a()}) ${op} (${b()})`),
-      fc.tuple(tie('node'), fc.constantFrom(500, 1500)).map(([a, ms]) => () => `(${a()}) where timer:within(${ms} msec)`),
-      fc.tuple(fc.integer({ min: 1, max: 3 }), fc.constantFrom(...TYPES)).map(([n, t]) => () => `[${n}] ${nextTag()}=${t}`),
-      fc.tuple(fc.constantFrom(...TYPES), fc.constantFrom(...TYPES)).map(([a, b]) => () => `${nextTag()}=${a} until ${nextTag()}=${b}`),
-      fc.constantFrom(...TYPES).map((t) => () => {
-        const g = nextTag();
-        return `every-distinct(${g}.x) ${g}=${t}`;
-      }),
-    ) as fc.Arbitrary<() => string>,
-  }));
-  return node.map((build) => {
-    tag = 0;
-    return build();
-  });
-}
-
-const streamArb = fc.array(
-  fc.record({
-    type: fc.constantFrom(...TYPES),
-    x: fc.integer({ min: 0, max: 5 }),
-    k: fc.constantFrom('k1', 'k2'),
-    gap: fc.constantFrom(0, 200, 600, 1100),
-  }),
-  { maxLength: 40 },
-);
-
-function events(stream: Array<{ type: string; x: number; k: string; gap: number }>) {
-  let t = 0;
-  return stream.map((e, i) => ({ type: e.type, x: e.x, k: e.k, id: `e${i}`, timestamp: (t += e.gap) }));
-}
+const streamArb = keyedStreamArb({ keys: ['k1', 'k2'], gaps: [0, 200, 600, 1100], maxLength: 40 });
+const events = timedEvents;
 
 function engineFor(pattern: string, partitioned: boolean, fast: boolean): Engine {
   const engine = new Engine({ startTime: 0, sequenceFastPath: fast, maxPartialMatchesPerKey: 3 });

@@ -6,8 +6,10 @@
  * cep_rule_matches_total, cep_alerts_produced_total, cep_event_processing_duration_seconds.
  * Kafka only: cep_kafka_consumer_lag{topic,partition}, cep_dependency_up{dependency="kafka"},
  * cep_kafka_batch_records, cep_kafka_dead_letters_total{reason}, cep_kafka_repartitioned_total{topic}.
+ * With REDIS_URL (state checkpoints, eviction of cold keys): cep_state_resident_keys{topic,partition},
+ * cep_state_evictions_total, cep_state_reloads_total{result}.
  */
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { RejectReason } from '../../core/ports/event-batch';
 import type { DeadLetterReason, StreamRejectReason } from '../../core/stream/classify';
 import type { PrometheusMetrics } from '../metrics/prometheus-metrics';
@@ -25,6 +27,12 @@ export interface KafkaMetrics {
   lag(topic: string, partition: number, lag: number): void;
   clearLag(topic: string, partition: number): void;
   kafkaUp(up: boolean): void;
+  /** Keys (live and ended, partitioned rules) a partition's engine holds in memory; null: none (dropped). */
+  residentKeys(topic: string, partition: number, count: number | null): void;
+  /** Keys evicted from memory (their state stays in Redis). */
+  keysEvicted(count: number): void;
+  /** Keys looked up in Redis before a batch: found and restored, or absent (new keys). */
+  keysReloaded(restored: number, absent: number): void;
 }
 
 /** Records per consumed batch. */
@@ -34,6 +42,9 @@ export class PrometheusKafkaMetrics implements KafkaMetrics {
   private readonly batchRecords: Histogram;
   private readonly dead: Counter<'reason'>;
   private readonly repart: Counter<'topic'>;
+  private readonly resident: Gauge<'topic' | 'partition'>;
+  private readonly evictions: Counter;
+  private readonly reloads: Counter<'result'>;
 
   constructor(private readonly m: PrometheusMetrics) {
     const registers = [m.registry];
@@ -41,23 +52,28 @@ export class PrometheusKafkaMetrics implements KafkaMetrics {
     this.batchRecords =
       existing<Histogram>('cep_kafka_batch_records') ??
       new Histogram({ name: 'cep_kafka_batch_records', help: 'Records per consumed Kafka batch.', buckets: BATCH_RECORD_BUCKETS, registers });
-    this.dead =
-      existing<Counter<'reason'>>('cep_kafka_dead_letters_total') ??
-      new Counter({
-        name: 'cep_kafka_dead_letters_total',
-        help: 'Records produced to the dead-letter topic, by reason (the rejection reasons, and late).',
-        labelNames: ['reason'],
+    // One family per registry: a second instance on the same registry (tests) reuses it.
+    const counter = <L extends string = never>(name: string, help: string, labelNames: L[] = []) =>
+      existing<Counter<L>>(name) ?? new Counter<L>({ name, help, labelNames, registers });
+    this.dead = counter('cep_kafka_dead_letters_total', 'Records produced to the dead-letter topic, by reason (the rejection reasons, and late).', ['reason']);
+    this.repart = counter('cep_kafka_repartitioned_total', 'Events re-produced to an internal repartition topic, by that topic.', ['topic']);
+    this.resident =
+      existing<Gauge<'topic' | 'partition'>>('cep_state_resident_keys') ??
+      new Gauge({
+        name: 'cep_state_resident_keys',
+        help: "Keys (live and ended, partitioned rules) a partition's engine holds in memory, after its last checkpoint and eviction (REDIS_URL).",
+        labelNames: ['topic', 'partition'],
         registers,
       });
-    this.repart =
-      existing<Counter<'topic'>>('cep_kafka_repartitioned_total') ??
-      new Counter({
-        name: 'cep_kafka_repartitioned_total',
-        help: 'Events re-produced to an internal repartition topic, by that topic.',
-        labelNames: ['topic'],
-        registers,
-      });
+    this.evictions = counter('cep_state_evictions_total', 'Keys evicted from memory after a checkpoint (their state stays in Redis).');
+    this.reloads = counter(
+      'cep_state_reloads_total',
+      'Keys not in memory looked up in Redis before a batch, by result: restored (evicted earlier), absent (a new key).',
+      ['result'],
+    );
     this.dead.inc({ reason: 'late' }, 0);
+    this.evictions.inc(0);
+    for (const result of ['restored', 'absent']) this.reloads.inc({ result }, 0);
     // Series of Kafka mode that exist from the start, at 0.
     const rejected = m.registry.getSingleMetric('cep_events_rejected_total') as Counter<'reason'> | undefined;
     for (const reason of ['oversize', 'missing_key']) rejected?.inc({ reason }, 0);
@@ -98,6 +114,17 @@ export class PrometheusKafkaMetrics implements KafkaMetrics {
   kafkaUp(up: boolean): void {
     this.m.dependencyUp.set({ dependency: 'kafka' }, up ? 1 : 0);
   }
+  residentKeys(topic: string, partition: number, count: number | null): void {
+    if (count === null) this.resident.remove({ topic, partition: String(partition) });
+    else this.resident.set({ topic, partition: String(partition) }, count);
+  }
+  keysEvicted(count: number): void {
+    if (count > 0) this.evictions.inc(count);
+  }
+  keysReloaded(restored: number, absent: number): void {
+    if (restored > 0) this.reloads.inc({ result: 'restored' }, restored);
+    if (absent > 0) this.reloads.inc({ result: 'absent' }, absent);
+  }
 }
 
 /** Does nothing: for tests and embedding. */
@@ -113,4 +140,7 @@ export class NoKafkaMetrics implements KafkaMetrics {
   lag(_topic: string, _partition: number, _lag: number): void {}
   clearLag(_topic: string, _partition: number): void {}
   kafkaUp(_up: boolean): void {}
+  residentKeys(_topic: string, _partition: number, _count: number | null): void {}
+  keysEvicted(_count: number): void {}
+  keysReloaded(_restored: number, _absent: number): void {}
 }

@@ -1,5 +1,15 @@
 import type { Alert } from '../../core/ports/alert';
-import { alertMessage, deadLetterMessage, parsePosition, rawRecord, repartitionMessage, truncatedAlertMessage, watermarkMark } from './kafka-records';
+import {
+  alertMessage,
+  batchEvents,
+  deadLetterMessage,
+  idleMark,
+  parsePosition,
+  rawRecord,
+  repartitionMessage,
+  truncatedAlertMessage,
+  watermarkMark,
+} from './kafka-records';
 
 const message = (over: Record<string, unknown> = {}) =>
   ({
@@ -75,5 +85,26 @@ describe('Kafka records', () => {
     });
     expect(parsePosition('a.b-c/0/123')).toEqual({ topic: 'a.b-c', partition: 0, offset: '123' });
     expect(parsePosition('bad topic/0/1')).toBeUndefined();
+  });
+
+  it('the events of a batch (to reload their keys first): from the next offset, objects only, marks and oversize records left out', () => {
+    const at = (offset: number, value: string | null, extra: Record<string, unknown> = {}) =>
+      message({ offset: String(offset), value: value === null ? null : Buffer.from(value), ...extra });
+    const position = { topic: 'src', partition: 0, offset: '7' };
+    const mark = (m: { value: unknown; headers?: unknown }, offset: number) => message({ offset: String(offset), value: null, headers: m.headers });
+    const messages = [
+      at(1, '{"user":"old"}'),
+      at(2, '{"user":"u1"}'),
+      at(3, 'not json'),
+      at(4, '[1,2]'),
+      at(5, null),
+      at(6, `{"user":"big","pad":"${'x'.repeat(100)}"}`),
+      mark(watermarkMark(position, 5, 0), 7),
+      mark(idleMark(position, 0), 8),
+      at(9, '{"user":"u2"}'),
+    ];
+    expect(batchEvents(messages, 2, false, 64)).toEqual([{ user: 'u1' }, { user: 'u2' }]);
+    // Repartition topics: any size (checked at the source), marks skipped.
+    expect(batchEvents(messages, 2, true, 64).map((e) => e.user)).toEqual(['u1', 'big', 'u2']);
   });
 });

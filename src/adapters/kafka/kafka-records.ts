@@ -16,8 +16,9 @@
  *   up, so it does not hold the repartition topic's watermark back until it sends again.
  */
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import type { EventRecord } from '../../core/expr/types';
 import { truncateAlert, type Alert } from '../../core/ports/alert';
-import type { DeadLetterReason } from '../../core/stream/classify';
+import { parseRecordValue, type DeadLetterReason } from '../../core/stream/classify';
 
 export const ORIGIN_HEADER = 'cepheus.origin';
 /** On a watermark mark: the largest event time its source partition had read. */
@@ -122,3 +123,23 @@ export function watermarkMark(source: SourcePosition, maxEventTime: number, part
 export function idleMark(source: SourcePosition, partition: number): Message {
   return { key: null, value: null, partition, headers: { [ORIGIN_HEADER]: positionString(source), [IDLE_HEADER]: '1' } };
 }
+
+/**
+ * The events of a batch's records at offset `from` and after, parsed as the batch loop parses them (source
+ * records within `maxEventBytes`; repartitioned ones whatever their size, marks left out). Records that are
+ * not JSON objects are left out. What is read only to find the keys a batch needs in memory (cold keys are
+ * reloaded before the batch is processed).
+ */
+export function batchEvents(messages: readonly KafkaMessage[], from: number, repartitioned: boolean, maxEventBytes: number): EventRecord[] {
+  const out: EventRecord[] = [];
+  for (const m of messages) {
+    if (m.value === null || Number(m.offset) < from) continue;
+    if (repartitioned && (headerString(m.headers, IDLE_HEADER) !== undefined || headerString(m.headers, WATERMARK_HEADER) !== undefined)) continue;
+    if (!repartitioned && m.value.length > maxEventBytes) continue;
+    const parsed = parseRecordValue(m.value.toString('utf8'), 0, Infinity);
+    const v = parsed.ok ? parsed.value : null;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) out.push(v as EventRecord);
+  }
+  return out;
+}
+

@@ -37,7 +37,7 @@ import {
   type TopicMessages,
 } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { CompiledRule } from '../../core/engine';
+import type { CompiledRule, EvictionSettings } from '../../core/engine';
 import type { MatchRecord } from '../../core/engine/api';
 import type { Alert } from '../../core/ports/alert';
 import { CheckpointLimitError, type CheckpointStore, type RuleVersionRef } from '../../core/ports/checkpoint-store';
@@ -52,6 +52,7 @@ import { NoKafkaMetrics, type KafkaMetrics } from './kafka-metrics';
 import { kafkaClientConfig, type KafkaOptions } from './kafka-options';
 import {
   alertMessage,
+  batchEvents,
   deadLetterMessage,
   positionString,
   rawRecord,
@@ -95,6 +96,12 @@ export interface KafkaCheckpointing {
   /** How long a graceful stop waits for the outboxes to empty (default 5000 ms). */
   drainTimeoutMs?: number;
   metrics?: CheckpointMetrics;
+  /**
+   * Eviction of cold keys (STATE_EVICT_IDLE, STATE_EVICT_MAX_KEYS): after each successful checkpoint, keys
+   * idle that long, or the least recently active above the cap, leave memory; a batch reloads those it needs
+   * first. Absent: every key of an owned partition stays in memory.
+   */
+  eviction?: EvictionSettings;
 }
 
 export interface KafkaStreamsDeps {
@@ -653,6 +660,7 @@ export class KafkaStreams {
 
   private retireStream(task: PartitionTask): void {
     if (!task.stream) return;
+    this.metrics.residentKeys(task.topic, task.partition, null);
     const dropped = task.stream.engineView.stats().dropped;
     for (const [rule, byReason] of dropped) {
       let m = this.retiredDrops.get(rule);
@@ -712,6 +720,7 @@ export class KafkaStreams {
     const repartitioned = plan?.kind === 'repartitioned';
     const stream = plan ? this.streamFor(task, plan) : undefined;
     const classifier = this.sourceClassifiers.get(batch.topic);
+    if (stream && task.checkpoint?.mayHaveColdKeys && !(await this.reloadColdKeys(task, stream, payload, repartitioned))) return;
 
     let received = 0;
     let seen = 0;
@@ -903,6 +912,7 @@ export class KafkaStreams {
       this.checkpointFailed(task, e);
       return;
     }
+    this.evictColdKeys(task, checkpoint);
     await this.commit(task);
   }
 
@@ -955,6 +965,29 @@ export class KafkaStreams {
       'the reorder buffer is larger than a checkpoint may hold: its oldest events are processed now',
     );
     return true;
+  }
+
+  /** After a checkpoint went through: cold keys leave memory (Redis has their state). */
+  private evictColdKeys(task: PartitionTask, checkpoint: PartitionCheckpoint): void {
+    if (!task.stream) return;
+    this.metrics.keysEvicted(checkpoint.evict(task.stream, this.now()));
+    this.metrics.residentKeys(task.topic, task.partition, task.stream.engineView.residentKeyCount());
+  }
+
+  /**
+   * Before a batch of a partition that evicted keys: restores those the batch's events need from Redis. When
+   * Redis cannot be read, the partition pauses (as for a failed checkpoint) and the batch is left unread.
+   */
+  private async reloadColdKeys(task: PartitionTask, stream: StreamPartition<RawRecord>, payload: EachBatchPayload, repartitioned: boolean): Promise<boolean> {
+    const events = batchEvents(payload.batch.messages, task.next, repartitioned, this.deps.options.maxEventBytes);
+    try {
+      const r = await task.checkpoint!.reload(stream, events);
+      this.metrics.keysReloaded(r.restored, r.looked - r.restored);
+      return true;
+    } catch (e) {
+      this.checkpointFailed(task, e);
+      return false;
+    }
   }
 
   /** A checkpoint (or a load) failed: pause the partition until it can go on; nothing is committed meanwhile. */
@@ -1046,9 +1079,12 @@ export class KafkaStreams {
       versionOf: (rule) => this.stateVersions.get(rule),
       positionOf: (e) => (alerts.positionOf ? alerts.positionOf(e) : ''),
       remember: (e, p) => alerts.remember(e, p),
+      eviction: cp.eviction,
     });
-    const loaded = await checkpoint.load(stream);
+    const loaded = await checkpoint.load(stream, this.now());
     task.checkpoint = checkpoint;
+    this.metrics.keysEvicted(loaded.evicted);
+    if (stream) this.metrics.residentKeys(task.topic, task.partition, stream.engineView.residentKeyCount());
     if (loaded.nextOffset !== null) {
       task.next = Number(loaded.nextOffset);
       if (stream) stream.nextOffset = task.next;
@@ -1080,7 +1116,16 @@ export class KafkaStreams {
       }).start();
     }
     this.logger.info(
-      { topic: task.topic, partition: task.partition, epoch: loaded.epoch, nextOffset: loaded.nextOffset, restoredKeys: loaded.restored, staleVersions: loaded.stale.length, outbox: loaded.outboxSize },
+      {
+        topic: task.topic,
+        partition: task.partition,
+        epoch: loaded.epoch,
+        nextOffset: loaded.nextOffset,
+        restoredKeys: loaded.restored,
+        evictedKeys: loaded.evicted,
+        staleVersions: loaded.stale.length,
+        outbox: loaded.outboxSize,
+      },
       'partition state loaded',
     );
   }
@@ -1189,7 +1234,8 @@ export class KafkaStreams {
       if (task.tickQueued || task.paused || (this.deps.checkpointing && !task.checkpoint)) continue;
       const pending = !task.outboxEmpty() || (task.started && task.safeOffset() > task.committed) || task.checkpoint?.hasPending === true;
       const announce = !task.idleAnnounced && task.caughtUp && now - task.lastActive >= idleAfter && this.repartitionsInEventTime(task.topic);
-      if (!pending && !announce && !task.stream?.ticks) continue;
+      const evict = task.checkpoint?.evictionDue(now) === true;
+      if (!pending && !announce && !task.stream?.ticks && !evict) continue;
       task.tickQueued = true;
       void task.lane
         .run(async () => {
@@ -1202,6 +1248,8 @@ export class KafkaStreams {
           }
           if (task.paused) return;
           if (!task.outboxEmpty() || (task.started && task.safeOffset() > task.committed) || task.checkpoint?.hasPending) await this.flush(task);
+          // A quiet partition's keys go cold too (keys the tick changed are not evicted before their checkpoint).
+          else if (task.checkpoint) this.evictColdKeys(task, task.checkpoint);
         })
         .catch(() => {
           task.tickQueued = false;

@@ -8,6 +8,7 @@ import { AlertFactory } from '../../app/alerts/alert-factory';
 import { EngineHost } from '../../app/engine/engine-host';
 import type { Logger } from '../../app/logging/logger';
 import { ALERT_SINK, LOGGER } from '../../app/tokens';
+import type { EvictionSettings } from '../../core/engine';
 import type { Alert } from '../../core/ports/alert';
 import type { AlertSink } from '../../core/ports/alert-sink';
 import type { EngineGaugeSource } from '../../core/ports/metrics';
@@ -32,7 +33,13 @@ export class RedisState {
   private readonly metrics: PrometheusCheckpointMetrics;
 
   /** Keys are `cep:<group id>:{topic:partition}:…`: the state belongs to the consumer group (the deployment). */
-  constructor(url: string, groupId: string, logger: Logger, metrics: PrometheusMetrics) {
+  constructor(
+    url: string,
+    groupId: string,
+    logger: Logger,
+    metrics: PrometheusMetrics,
+    private readonly eviction?: EvictionSettings,
+  ) {
     const log = logger.child({ component: 'redis' });
     this.client = createRedisClient(url, { log });
     this.guard = new RedisAvailability(this.client, { log });
@@ -43,7 +50,7 @@ export class RedisState {
   }
 
   checkpointing(): KafkaCheckpointing {
-    return { store: this.store, guard: this.guard, metrics: this.metrics };
+    return { store: this.store, guard: this.guard, metrics: this.metrics, ...(this.eviction ? { eviction: this.eviction } : {}) };
   }
 
   async close(): Promise<void> {
@@ -137,12 +144,17 @@ export interface KafkaWiring {
 /** The providers of Kafka mode; ALERT_SINK replaces the in-memory sink of embedded mode. */
 export function kafkaProviders(
   options: KafkaOptions,
-  deps: { metrics: PrometheusMetrics; feed: MemoryAlertStore; maxPartialMatchesPerKey: number; redis?: { url: string } | null },
+  deps: {
+    metrics: PrometheusMetrics;
+    feed: MemoryAlertStore;
+    maxPartialMatchesPerKey: number;
+    redis?: { url: string; eviction?: EvictionSettings } | null;
+  },
 ): KafkaWiring {
   const redis = deps.redis;
   return {
     providers: [
-      ...(redis ? [{ provide: RedisState, useFactory: (logger: Logger) => new RedisState(redis.url, options.groupId, logger, deps.metrics), inject: [LOGGER] }] : []),
+      ...(redis ? [{ provide: RedisState, useFactory: (logger: Logger) => new RedisState(redis.url, options.groupId, logger, deps.metrics, redis.eviction), inject: [LOGGER] }] : []),
       {
         provide: KafkaStreams,
         useFactory: (alerts: AlertFactory, logger: Logger, host: EngineHost, state?: RedisState) => {

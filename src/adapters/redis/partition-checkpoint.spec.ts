@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { compileRule, type MatchRecord } from '../../core/engine';
+import { compileRule, type EvictionSettings, type MatchRecord } from '../../core/engine';
 import type { Alert } from '../../core/ports/alert';
 import type { CheckpointCommit } from '../../core/ports/checkpoint-store';
 import { RULE_DEFAULTS, type RuleDefinition } from '../../core/rules/rule';
@@ -100,6 +100,7 @@ describe('PartitionCheckpoint', () => {
   const rules = [
     compileRule(def('pairs', 'every a=A -> b=B(x > a.x) where timer:within(10 sec)')),
     compileRule(def('triple', 'every a=A -> b=B -> c=C', { partitionBy: undefined })),
+    compileRule(def('absent', 'every a=A(x > 8) -> (timer:interval(1 sec) and not b=B)')),
   ];
   const versionOf = (id: string) => {
     const r = rules.find((x) => x.definition.id === id);
@@ -107,14 +108,35 @@ describe('PartitionCheckpoint', () => {
   };
   const events = Array.from({ length: 300 }, (_, i) => ({
     type: ['A', 'B', 'C'][(i * 7) % 3],
-    k: `k${i % 5}`,
+    k: `k${(i * i) % 13}`,
     x: (i * 37) % 11,
     timestamp: 1_000 + i * 100,
   }));
 
-  /** Runs the events through a partition, checkpointing every `every` events and restarting after `crashAt`. */
-  async function run(crashAt: number | null, every = 17): Promise<string[]> {
-    const store = new MemoryCheckpointStore();
+  /** A memory store that counts the key lookups (lazy reloads). */
+  class CountingStore extends MemoryCheckpointStore {
+    lookups: Array<{ rule: string; keys: number }> = [];
+    override loadKeys(...args: Parameters<MemoryCheckpointStore['loadKeys']>) {
+      this.lookups.push({ rule: args[1], keys: args[3].length });
+      return super.loadKeys(...args);
+    }
+  }
+
+  interface RunResult {
+    published: string[];
+    evicted: number;
+    reloaded: number;
+    /** Most resident keys seen right after an eviction pass. */
+    maxResident: number;
+    store: CountingStore;
+  }
+
+  /**
+   * Runs the events through a partition in batches of `every` (keys reloaded before a batch, a checkpoint
+   * after it, then eviction) and restarts from the checkpoint after `crashAt`.
+   */
+  async function run(crashAt: number | null, every = 17, eviction?: EvictionSettings): Promise<RunResult> {
+    const store = new CountingStore();
     const tp = { topic: 'events', partition: 0 };
     const positions = new WeakMap<object, string>();
     const positionOf = (e: unknown) => positions.get(e as object) ?? 'unknown';
@@ -125,45 +147,118 @@ describe('PartitionCheckpoint', () => {
         .digest('hex');
     const fresh = () =>
       new StreamPartition<null>({ settings: { ...DEFAULT_STREAM_SETTINGS, maxOutOfOrderness: 300 }, rules, trackChanges: true, remember });
-    const published: string[] = [];
+    const result: RunResult = { published: [], evicted: 0, reloaded: 0, maxResident: 0, store };
     let partition = fresh();
-    let cp = new PartitionCheckpoint({ store, tp, versionOf, positionOf, remember });
-    let next = Number((await cp.load(partition)).nextOffset ?? 0);
-    let alerts: Alert[] = [];
-    const checkpoint = async () => {
-      cp.stage(partition, next, alerts);
-      alerts = [];
-      await cp.flush();
-      for (const a of await store.pendingAlerts(tp, 1000)) published.push(a.id);
-      await store.ackAlerts(tp, published);
+    const open = async () => {
+      const c = new PartitionCheckpoint({ store, tp, versionOf, positionOf, remember, eviction });
+      const loaded = await c.load(partition, 0);
+      result.evicted += loaded.evicted;
+      return { c, next: Number(loaded.nextOffset ?? 0) };
     };
+    let { c: cp, next } = await open();
+    let alerts: Alert[] = [];
     let crashed = false;
     while (next < events.length) {
-      const offset = next;
-      partition.add({ offset, position: `events/0/${offset}`, event: { ...events[offset] }, raw: null }, 0);
-      next = offset + 1;
-      for (const m of partition.take().matches) alerts.push({ id: idOf(m) } as Alert);
-      if (next % every === 0) await checkpoint();
+      const batch = events.slice(next, Math.min(events.length, (Math.floor(next / every) + 1) * every)).map((e) => ({ ...e }));
+      result.reloaded += (await cp.reload(partition, batch)).restored;
+      for (const event of batch) {
+        const offset = next;
+        partition.add({ offset, position: `events/0/${offset}`, event, raw: null }, offset * 10);
+        next = offset + 1;
+        for (const m of partition.take().matches) alerts.push({ id: idOf(m) } as Alert);
+        if (!crashed && crashAt !== null && next === crashAt) break;
+      }
       if (!crashed && crashAt !== null && next === crashAt) {
         crashed = true;
         // Lost: everything since the last checkpoint.
         partition = fresh();
         alerts = [];
-        cp = new PartitionCheckpoint({ store, tp, versionOf, positionOf, remember });
-        next = Number((await cp.load(partition)).nextOffset ?? 0);
+        ({ c: cp, next } = await open());
+        continue;
       }
+      cp.stage(partition, next, alerts);
+      alerts = [];
+      await cp.flush();
+      result.evicted += cp.evict(partition, next * 10);
+      result.maxResident = Math.max(result.maxResident, partition.engineView.residentKeyCount());
+      for (const a of await store.pendingAlerts(tp, 1000)) result.published.push(a.id);
+      await store.ackAlerts(tp, result.published);
     }
-    await checkpoint();
-    return published;
+    return result;
   }
 
   it('a restart from the checkpoint gives exactly the alert ids of an uninterrupted run', async () => {
-    const baseline = await run(null);
+    const baseline = (await run(null)).published;
     expect(baseline.length).toBeGreaterThan(20);
     for (const crashAt of [40, 123, 250]) {
-      const got = await run(crashAt);
+      const got = (await run(crashAt)).published;
       expect([...new Set(got)]).toEqual(baseline);
     }
+  });
+
+  it('evicting every idle key after each checkpoint and reloading before each batch gives the same alert ids, restarts included', async () => {
+    const baseline = await run(null);
+    expect(baseline.store.lookups).toEqual([]); // nothing evicted: no lookups
+    for (const crashAt of [null, 40, 123, 250]) {
+      const got = await run(crashAt, 17, { idleMs: 0, maxKeys: null });
+      expect([...new Set(got.published)]).toEqual(baseline.published);
+      expect(got.evicted).toBeGreaterThan(50);
+      expect(got.reloaded).toBeGreaterThan(50);
+      // Left in memory after a pass: keys with a pending absence timer and keys of buffered events.
+      expect(got.maxResident).toBeLessThan(13);
+    }
+  });
+
+  it('a cap on resident keys evicts the least recently active down to 10% under it, alert ids unchanged', async () => {
+    const baseline = await run(null);
+    const got = await run(123, 17, { idleMs: null, maxKeys: 6 });
+    expect([...new Set(got.published)]).toEqual(baseline.published);
+    expect(got.evicted).toBeGreaterThan(20);
+    expect(got.maxResident).toBeLessThanOrEqual(6);
+  });
+
+  it('looks keys up once per rule per batch, only for keys not in memory', async () => {
+    const got = await run(null, 50, { idleMs: 0, maxKeys: null });
+    const batches = Math.ceil(events.length / 50);
+    // The first batch runs before anything was evicted.
+    const perBatch = new Map<string, number>();
+    for (const l of got.store.lookups) perBatch.set(l.rule, (perBatch.get(l.rule) ?? 0) + 1);
+    expect(perBatch.get('triple')).toBeUndefined(); // unpartitioned: never evicted
+    expect(perBatch.get('pairs')).toBe(batches - 1);
+    expect(perBatch.get('absent')).toBe(batches - 1);
+    for (const l of got.store.lookups) expect(l.keys).toBeLessThanOrEqual(13);
+  });
+
+  it('a load evicts the restored keys at once, except those with a pending timer or a buffered event', async () => {
+    const store = new MemoryCheckpointStore();
+    const tp = { topic: 'events', partition: 0 };
+    const opts = { store, tp, versionOf, positionOf: () => 'p', remember: () => undefined };
+    const make = () => new StreamPartition<null>({ settings: { ...DEFAULT_STREAM_SETTINGS, maxOutOfOrderness: 500 }, rules, trackChanges: true });
+    const add = (p: StreamPartition<null>, offset: number, e: Record<string, unknown>) => p.add({ offset, position: `p${offset}`, event: e, raw: null }, 0);
+    const first = make();
+    const cp = new PartitionCheckpoint(opts);
+    await cp.load(first);
+    add(first, 0, { type: 'A', k: 'timer', x: 9, timestamp: 10_000 }); // pairs, and absent with a timer at 11 000
+    add(first, 1, { type: 'A', k: 'idle', x: 1, timestamp: 10_100 }); // pairs, absent (no timer)
+    add(first, 2, { type: 'C', k: 'other', x: 0, timestamp: 10_700 }); // watermark 10 200: releases the two As
+    add(first, 3, { type: 'B', k: 'idle', x: 2, timestamp: 10_600 }); // waits in the buffer
+    cp.stage(first, 4, []);
+    await cp.flush();
+    expect(first.take().matches).toEqual([]);
+
+    const second = make();
+    const loaded = await new PartitionCheckpoint({ ...opts, eviction: { idleMs: 60_000, maxKeys: null } }).load(second, 1_000_000);
+    // Restored: pairs/idle, pairs/timer, absent/idle, absent/timer, triple; evicted: pairs/timer only.
+    expect([loaded.restored, loaded.evicted]).toEqual([5, 1]);
+    expect(second.engineView.keys('pairs')).toEqual(['idle']);
+    expect(second.engineView.keys('absent').sort()).toEqual(['idle', 'timer']);
+    expect(second.engineView.keys('triple')).toEqual([null]);
+    // The buffered B completes idle's pair from memory, and the absence fires.
+    add(second, 4, { type: 'C', k: 'other', x: 0, timestamp: 20_000 });
+    expect(second.take().matches.filter((m) => m.key !== null).map((m) => [m.rule, m.key])).toEqual([
+      ['pairs', 'idle'],
+      ['absent', 'timer'],
+    ]);
   });
 
   it('a commit of another epoch is fenced', async () => {

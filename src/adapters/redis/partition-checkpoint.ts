@@ -19,9 +19,16 @@
  * event type/time fields: exactly what makes Engine.updateRule start a rule afresh), so every replica and
  * every restart agrees on it without coordination, and a metadata-only change (severity, labels, emit) keeps
  * it. A changed pattern gets a new version; the old one is dropped by the owner's next commit.
+ *
+ * Cold keys (the `eviction` option): after each successful commit, `evict()` frees keys that have been idle
+ * (or the least recently active ones above a cap); the store holds their latest state. Before a batch's
+ * events are added, `reload()` reads the keys they need that are not in memory (one `loadKeys` per rule) and
+ * restores them. A load restores every stored key and evicts the idle ones right away (docs/redis.md).
  */
 import { createHash } from 'node:crypto';
+import { KeyEvictor, type EvictableKey, type EvictionSettings } from '../../core/engine';
 import type { KeyChange, KeySnapshot } from '../../core/engine/engine';
+import type { EventRecord } from '../../core/expr/types';
 import { truncateAlert, type Alert } from '../../core/ports/alert';
 import {
   CheckpointFencedError,
@@ -134,9 +141,16 @@ export interface CheckpointablePartition {
     restoreKey(ruleId: string, key: string | null, snapshot: KeySnapshot): void;
     resetKey(ruleId: string, key: string | null, reason: 'checkpoint_size_limit'): number;
     setTime(time: number): void;
+    reloadKeys(ruleId: string, entries: ReadonlyArray<readonly [string, KeySnapshot]>): void;
+    evictKey(ruleId: string, key: string): boolean;
+    compactEvicted(): void;
+    residentKeyCount(): number;
   };
   streamState(): unknown;
   restoreStreamState(state: never): void;
+  keysNotResident(events: Iterable<EventRecord>): Map<string, string[]>;
+  heldKeys(): (rule: string, key: string) => boolean;
+  evictColdKeys(evictor: KeyEvictor, wallNow: number, force?: boolean): EvictableKey[];
 }
 
 export interface PartitionCheckpointOptions {
@@ -147,6 +161,8 @@ export interface PartitionCheckpointOptions {
   /** AlertFactory.positionOf / remember: source positions of events (alert ids). */
   positionOf: (event: unknown) => string;
   remember: (event: object, position: string) => void;
+  /** Evict cold keys (see evict/reload); absent: every key of the partition stays in memory. */
+  eviction?: EvictionSettings;
 }
 
 /** What shed() did to make a refused commit fit. */
@@ -159,9 +175,18 @@ export interface LoadResult {
   /** Where to read from; null when the partition was never checkpointed (use the group's offset). */
   nextOffset: string | null;
   restored: number;
+  /** Of the restored keys, those evicted again right away (eviction: idle since they cannot be known active). */
+  evicted: number;
   /** Old rule versions found (dropped by the next commit). */
   stale: RuleVersionRef[];
   outboxSize: number;
+}
+
+export interface ReloadResult {
+  /** Keys looked up in the store (not in memory, wanted by the events). */
+  looked: number;
+  /** Of those, found and restored (the others are new keys). */
+  restored: number;
 }
 
 /** One owned partition's checkpoint state: its epoch and the commit not yet written. */
@@ -169,10 +194,23 @@ export class PartitionCheckpoint {
   private epoch = -1;
   private pending: CheckpointCommit | undefined;
   private drops: RuleVersionRef[] = [];
+  private readonly evictor: KeyEvictor | undefined;
+  /**
+   * Some stored key may not be in memory (a key was evicted since the load): only then do batches look their
+   * keys up in the store. No set of the evicted keys is kept: memory stays bounded by the resident keys.
+   */
+  private cold = false;
   /** Commits written (tests, metrics). */
   commits = 0;
 
-  constructor(private readonly o: PartitionCheckpointOptions) {}
+  constructor(private readonly o: PartitionCheckpointOptions) {
+    this.evictor = o.eviction && (o.eviction.idleMs !== null || o.eviction.maxKeys !== null) ? new KeyEvictor(o.eviction) : undefined;
+  }
+
+  /** Whether batches look up their non-resident keys in the store (something was evicted). */
+  get mayHaveColdKeys(): boolean {
+    return this.cold;
+  }
 
   get tp(): TopicPartition {
     return this.o.tp;
@@ -196,31 +234,89 @@ export class PartitionCheckpoint {
    * Takes the partition and restores its checkpoint into `partition` (created with the current rules and
    * `trackChanges`). Throws CheckpointUnavailableError when the store is unreachable.
    */
-  async load(partition: CheckpointablePartition | undefined): Promise<LoadResult> {
+  async load(partition: CheckpointablePartition | undefined, wallNow = Date.now()): Promise<LoadResult> {
     const loaded = await this.o.store.load(this.o.tp);
     this.epoch = loaded.epoch;
     this.pending = undefined;
+    this.cold = false;
     let restored = 0;
+    let evicted = 0;
     const stale = new Map<string, RuleVersionRef>();
     const state = loaded.state;
     if (state) {
+      // The stream first: the keys of the events in its reorder buffer stay in memory.
+      if (partition && state.stream !== null && state.stream !== undefined) partition.restoreStreamState(state.stream as never);
+      // With idle eviction, a restored key is evicted again at once (nothing says it is active): what stays
+      // is what must (timers, buffered events) and what a batch reloads. Key by key, so a large partition
+      // never sits in memory whole.
+      const held = partition && this.evictor && this.o.eviction!.idleMs !== null ? partition.heldKeys() : undefined;
       for (const k of state.keys) {
         if (partition && this.o.versionOf(k.rule) === k.version) {
-          partition.engineView.restoreKey(k.rule, k.key, rememberPositions(k.snapshot, this.o.remember));
+          const engine = partition.engineView;
+          engine.restoreKey(k.rule, k.key, rememberPositions(k.snapshot, this.o.remember));
           restored++;
+          if (held && k.key !== null && !held(k.rule, k.key) && engine.evictKey(k.rule, k.key)) evicted++;
         } else if (this.o.versionOf(k.rule) !== k.version) {
           stale.set(`${k.rule}\u0000${k.version}`, { rule: k.rule, version: k.version });
         }
       }
       if (partition) {
         if (state.clock !== null) partition.engineView.setTime(state.clock);
-        if (state.stream !== null && state.stream !== undefined) partition.restoreStreamState(state.stream as never);
         // Restoring is not a change.
         partition.engineView.drainChanges();
+        if (evicted > 0) partition.engineView.compactEvicted();
+        // The cap (without idle eviction, restored keys stay up to it).
+        if (this.evictor) evicted += partition.evictColdKeys(this.evictor, wallNow, true).length;
+        this.cold = evicted > 0;
       }
     }
     this.drops = [...stale.values()];
-    return { epoch: loaded.epoch, nextOffset: loaded.nextOffset, restored, stale: this.drops, outboxSize: loaded.outboxSize };
+    return { epoch: loaded.epoch, nextOffset: loaded.nextOffset, restored, evicted, stale: this.drops, outboxSize: loaded.outboxSize };
+  }
+
+  /**
+   * Before a batch's events are added to `partition`: restores the keys they need that are not in memory
+   * but stored (evicted earlier), with one `loadKeys` per rule. Nothing to do (and no store access) until a
+   * key has been evicted. Throws what the store throws (CheckpointUnavailableError): then nothing was
+   * restored, and the batch must not be processed.
+   */
+  async reload(partition: CheckpointablePartition, events: Iterable<EventRecord>): Promise<ReloadResult> {
+    if (!this.cold) return { looked: 0, restored: 0 };
+    const lookups: Array<{ rule: string; keys: string[]; found: Promise<Array<KeySnapshot | null>> }> = [];
+    for (const [rule, keys] of partition.keysNotResident(events)) {
+      const version = this.o.versionOf(rule);
+      if (version !== undefined) lookups.push({ rule, keys, found: this.o.store.loadKeys(this.o.tp, rule, version, keys) });
+    }
+    const snapshots = await Promise.all(lookups.map((l) => l.found));
+    let looked = 0;
+    let restored = 0;
+    lookups.forEach(({ rule, keys }, i) => {
+      const entries: Array<[string, KeySnapshot]> = [];
+      snapshots[i].forEach((s, j) => {
+        if (s !== null) entries.push([keys[j], rememberPositions(s, this.o.remember)]);
+      });
+      partition.engineView.reloadKeys(rule, entries);
+      looked += keys.length;
+      restored += entries.length;
+    });
+    return { looked, restored };
+  }
+
+  /** Whether evict() would scan for idle keys at `wallNow` (for partitions without batches). */
+  evictionDue(wallNow: number): boolean {
+    return this.evictor !== undefined && this.pending === undefined && this.evictor.scanDue(wallNow);
+  }
+
+  /**
+   * After a successful flush: evicts the keys the policy picks (the store holds their latest state, so the
+   * engine drops them without recording a change). Does nothing while a commit is pending, or without the
+   * `eviction` option. Returns how many keys were evicted.
+   */
+  evict(partition: CheckpointablePartition | undefined, wallNow: number): number {
+    if (!this.evictor || !partition || this.pending !== undefined) return 0;
+    const n = partition.evictColdKeys(this.evictor, wallNow).length;
+    if (n > 0) this.cold = true;
+    return n;
   }
 
   /** Rule versions to remove from this partition with the next commit (a changed pattern, a removed rule). */

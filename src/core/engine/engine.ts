@@ -108,12 +108,24 @@ interface EngineTimer extends TimerEntry {
   instance: KeyInstance;
 }
 
+/** A resident (rule, key) instance that may be evicted now, with its last activity (see Engine.evictableKeys). */
+export interface EvictableKey {
+  rule: string;
+  key: string;
+  /** The engine's activity time when an event last reached the key (or it was restored, or it ended). */
+  active: number;
+}
+
 class KeyInstance implements KeyContext {
   readonly filters = new Map<string, FilterList>();
   readonly partials = new Set<StateNode>();
   readonly root: RootState;
   seqCounter = 0;
   regCounter = 0;
+  /** Activity time of the last event (or timer) that reached the instance, or of its restore. */
+  active = 0;
+  /** Pending (not fired, not cancelled) timers of the instance: while any, it must stay in memory. */
+  timers = 0;
   private dispatching = false;
 
   constructor(
@@ -217,6 +229,18 @@ interface RuleRunner {
   discard(key: string | null): void;
   stop(): void;
   keyCount(): number;
+  /** Partial matches of keys evicted from memory (they still count as open: their state is stored). */
+  evictedPartials: number;
+  /** Resident keys (live and ended) of a partitioned rule; 0 for an unpartitioned one (never evicted). */
+  residentCount(): number;
+  isResident(key: string): boolean;
+  lastActive(key: string): number | undefined;
+  /** Calls `visit` for each resident key that evict() would accept now. */
+  forEachEvictable(visit: (key: string, active: number) => void): void;
+  /** Frees a key's memory without recording a change; false (and nothing done) when it must stay. */
+  evict(key: string): boolean;
+  /** Open partial matches the key has in memory (0 when not resident). */
+  partialsOf(key: string): number;
 }
 
 function partitionKey(event: EventRecord, field: string): string | undefined {
@@ -231,11 +255,15 @@ class RuleRuntime implements RuleRunner {
   readonly partitionBy: string | undefined;
   private readonly keys = new Map<string, KeyInstance>();
   private single: KeyInstance | null = null;
-  /** Keys whose instance has ended: as in Esper, a key's pattern instance does not start again. */
-  private readonly endedKeys = new Set<string>();
+  /**
+   * Keys whose instance has ended (as in Esper, a key's pattern instance does not start again), with the
+   * activity time of the last event that reached the tombstone.
+   */
+  private readonly endedKeys = new Map<string, number>();
   private singleEnded = false;
   readonly dirty = new Set<string | null>();
   partialCount = 0;
+  evictedPartials = 0;
   readonly drops = new Map<DropReason, number>();
   unkeyedEvents = 0;
 
@@ -266,7 +294,10 @@ class RuleRuntime implements RuleRunner {
     }
     let inst = this.keys.get(key);
     if (inst === undefined) {
-      if (this.endedKeys.has(key)) return undefined;
+      if (this.endedKeys.has(key)) {
+        this.endedKeys.set(key, this.engine.activityTime);
+        return undefined;
+      }
       inst = new KeyInstance(this, key);
       this.keys.set(key, inst);
       this.touch(inst);
@@ -288,6 +319,7 @@ class RuleRuntime implements RuleRunner {
   }
 
   touch(inst: KeyInstance): void {
+    inst.active = this.engine.activityTime;
     if (this.engine.trackChanges) this.dirty.add(inst.key);
   }
 
@@ -301,7 +333,7 @@ class RuleRuntime implements RuleRunner {
       this.singleEnded = true;
     } else {
       this.keys.delete(inst.key);
-      this.endedKeys.add(inst.key);
+      this.endedKeys.set(inst.key, this.engine.activityTime);
     }
     this.partialCount -= inst.partials.size;
     inst.partials.clear();
@@ -322,7 +354,7 @@ class RuleRuntime implements RuleRunner {
 
   keyList(): Array<string | null> {
     if (this.partitionBy === undefined) return this.single || this.singleEnded ? [null] : [];
-    return [...this.keys.keys(), ...this.endedKeys];
+    return [...this.keys.keys(), ...this.endedKeys.keys()];
   }
 
   snapshot(key: string | null): KeySnapshot | undefined {
@@ -338,10 +370,11 @@ class RuleRuntime implements RuleRunner {
     this.discard(key);
     if (snap.ended) {
       if (key === null) this.singleEnded = true;
-      else this.endedKeys.add(key);
+      else this.endedKeys.set(key, this.engine.activityTime);
       return;
     }
     const inst = new KeyInstance(this, key);
+    inst.active = this.engine.activityTime;
     inst.seqCounter = snap.seq;
     const r = new RestoreContext(snap.events, this.compiled.pattern.specs, inst);
     inst.root.restore(snap.root, r);
@@ -380,6 +413,41 @@ class RuleRuntime implements RuleRunner {
   keyCount(): number {
     return this.keys.size + (this.single ? 1 : 0);
   }
+
+  residentCount(): number {
+    return this.partitionBy === undefined ? 0 : this.keys.size + this.endedKeys.size;
+  }
+
+  isResident(key: string): boolean {
+    return this.keys.has(key) || this.endedKeys.has(key);
+  }
+
+  lastActive(key: string): number | undefined {
+    return this.keys.get(key)?.active ?? this.endedKeys.get(key);
+  }
+
+  partialsOf(key: string): number {
+    return this.keys.get(key)?.partials.size ?? 0;
+  }
+
+  /** Keys changed since the last drain, or owning a pending timer (it must fire on time), stay. */
+  forEachEvictable(visit: (key: string, active: number) => void): void {
+    if (this.partitionBy === undefined) return;
+    for (const [key, inst] of this.keys) if (inst.timers === 0 && !this.dirty.has(key)) visit(key, inst.active);
+    for (const [key, active] of this.endedKeys) if (!this.dirty.has(key)) visit(key, active);
+  }
+
+  evict(key: string): boolean {
+    if (this.partitionBy === undefined || this.dirty.has(key)) return false;
+    const inst = this.keys.get(key);
+    if (inst !== undefined) {
+      if (inst.timers > 0) return false;
+      this.evictedPartials += inst.partials.size;
+      this.discard(key);
+      return true;
+    }
+    return this.endedKeys.delete(key);
+  }
 }
 
 /** A rule on the flat sequence automaton (sequence.ts); its runs live in its family. */
@@ -389,6 +457,7 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
   readonly dirty = new Set<string | null>();
   readonly drops = new Map<DropReason, number>();
   unkeyedEvents = 0;
+  evictedPartials = 0;
   /** Where the rule runs (set by the engine when rules change): group, family, position in both. */
   group: SequenceGroup | null = null;
   fam: SequenceFamily<SequenceRuntime> | null = null;
@@ -453,8 +522,10 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
   restore(key: string | null, snapshot: KeySnapshot): void {
     this.discard(key);
     if (!snapshot.sequence) throw new Error(`snapshot of rule '${this.id}' is not a sequence snapshot`);
-    this.group!.keyOf(this, key, true)!.restore(this.member, snapshot.sequence);
-    this.group!.resortExpiry();
+    const fk = this.group!.keyOf(this, key, true)!;
+    fk.restore(this.member, snapshot.sequence);
+    fk.active = this.engine.activityTime;
+    this.group!.restoredDeadlines();
   }
 
   discard(key: string | null): void {
@@ -469,11 +540,48 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
     return this.fam === null ? 0 : this.fam.keyCounts[this.member];
   }
 
+  residentCount(): number {
+    return this.partitionBy === undefined ? 0 : this.keyCount();
+  }
+
+  isResident(key: string): boolean {
+    return this.instance(key) !== undefined;
+  }
+
+  lastActive(key: string): number | undefined {
+    return this.instance(key)?.active;
+  }
+
+  partialsOf(key: string): number {
+    return this.instance(key)?.partialsOf(this.member) ?? 0;
+  }
+
+  /**
+   * No key has a timer here: a `within` deadline is checked lazily (an event, a snapshot or stats expire the
+   * runs past it) and its expiry produces no output, so a restored key behaves as one that stayed.
+   */
+  forEachEvictable(visit: (key: string, active: number) => void): void {
+    if (this.partitionBy === undefined || this.fam === null) return;
+    for (const [key, fk] of this.fam.keys) if (key !== null && fk.isPresent(this.member) && !this.dirty.has(key)) visit(key, fk.active);
+  }
+
+  evict(key: string): boolean {
+    if (this.partitionBy === undefined || this.dirty.has(key)) return false;
+    const fk = this.instance(key);
+    if (fk === undefined) return false;
+    this.evictedPartials += fk.partialsOf(this.member);
+    this.discard(key);
+    return true;
+  }
+
   /** Takes its state out of its family (which the engine is dissolving); restore puts it back elsewhere. */
-  detach(): Array<[string | null, SavedSequenceKey]> {
+  detach(): Array<[string | null, SavedSequenceKey, number]> {
     if (this.fam === null) return [];
     this.expire(this.engine.now);
-    const saved = this.keyList().map((key): [string | null, SavedSequenceKey] => [key, this.instance(key)!.save(this.member)]);
+    const saved = this.keyList().map((key): [string | null, SavedSequenceKey, number] => {
+      const fk = this.instance(key)!;
+      return [key, fk.save(this.member), fk.active];
+    });
     this.fam = null;
     this.group = null;
     return saved;
@@ -503,12 +611,17 @@ function familiesOf(rules: SequenceRuntime[]): SequenceRuntime[][] {
  */
 class SequenceGroup implements FamilyHost {
   /** Per event type: the families that start on it or may wait for it, with the type's index there. */
-  private readonly dispatch = new Map<string, { fams: number[]; types: number[]; starts: boolean[]; anyStart: boolean }>();
+  private readonly dispatch = new Map<
+    string,
+    { fams: number[]; types: number[]; starts: boolean[]; anyStart: boolean; rules?: SequenceRuntime[] }
+  >();
   /** Per key: its state in each family (the families' own maps, gathered on first use). */
   private readonly keys = new Map<string | null, Array<FamilyKey | undefined>>();
   private readonly queues: ExpiryQueue[] = [];
   /** No queued deadline is earlier. */
   private readonly due = { next: Infinity };
+  /** Restored deadlines were appended out of order (see restoredDeadlines). */
+  private unsorted = false;
   readonly maxPartialMatchesPerKey: number;
   readonly tracking: boolean;
   private sharedEvent: EventRecord | null = null;
@@ -550,6 +663,14 @@ class SequenceGroup implements FamilyHost {
     });
   }
 
+  /** The rules of the families an event of this type is offered to (start or wait for it). */
+  rulesFor(type: string): readonly SequenceRuntime[] {
+    const d = this.dispatch.get(type);
+    if (d === undefined) return [];
+    d.rules ??= d.fams.flatMap((f) => this.families[f].members);
+    return d.rules;
+  }
+
   emit(fam: SequenceFamily, member: number, bindings: unknown[]): void {
     this.pendingRules.push((fam.members[member] as SequenceRuntime).index);
     this.pendingBindings.push(bindings);
@@ -567,6 +688,7 @@ class SequenceGroup implements FamilyHost {
 
   offer(event: EventRecord, type: string, now: number): void {
     if (now >= this.due.next) this.expire(now);
+    const active = this.engine.activityTime;
     const d = this.dispatch.get(type);
     if (d === undefined) return;
     let key: string | null = null;
@@ -592,6 +714,7 @@ class SequenceGroup implements FamilyHost {
         if (!d.starts[i]) continue;
         fk = fks[f] = this.families[f].key(key, true)!;
       }
+      fk.active = active;
       fk.offer(event, d.types[i], d.starts[i], now);
     }
     if (this.pendingRules.length > 0) this.flush(key);
@@ -621,6 +744,10 @@ class SequenceGroup implements FamilyHost {
 
   expire(now: number): void {
     if (now < this.due.next) return;
+    if (this.unsorted) {
+      this.resortExpiry();
+      if (now < this.due.next) return;
+    }
     let next = Infinity;
     for (const q of this.queues) {
       q.expire(now);
@@ -629,10 +756,39 @@ class SequenceGroup implements FamilyHost {
     this.due.next = next;
   }
 
+  /**
+   * Restored deadlines join the expiry queues unordered: they are sorted once, before the next expiry check
+   * (restoring many keys, e.g. a partition's load, sorts once instead of once per key).
+   */
+  restoredDeadlines(): void {
+    this.unsorted = true;
+    this.due.next = Number.NEGATIVE_INFINITY;
+  }
+
   resortExpiry(): void {
+    this.unsorted = false;
+    this.reorganize((q) => q.sort());
+  }
+
+  /**
+   * After evictions: drops the expiry entries of runs that ended (they would stay until their deadline) and
+   * shrinks the families' run pools, so that evicted keys' memory is really freed.
+   */
+  compact(): void {
+    const sort = this.unsorted;
+    this.unsorted = false;
+    this.reorganize((q) => {
+      q.compact();
+      if (sort) q.sort();
+    });
+    for (const fam of this.families) fam.trimPool();
+  }
+
+  /** Changes every expiry queue, then finds the earliest deadline again. */
+  private reorganize(change: (q: ExpiryQueue) => void): void {
     let next = Infinity;
     for (const q of this.queues) {
-      q.sort();
+      change(q);
       next = Math.min(next, q.nextDeadline());
     }
     this.due.next = next;
@@ -677,6 +833,7 @@ export class Engine {
   private readonly startTime: number | undefined;
   private started = false;
   private clock = Number.NEGATIVE_INFINITY;
+  private activity = 0;
   private readonly rules = new Map<string, RuleRuntime | SequenceRuntime>();
   /** Rules grouped by the fields they read type and time from, then by event type. */
   private groups: Array<{
@@ -704,6 +861,21 @@ export class Engine {
   /** Whether the clock has started (first event, startTime, or setTime). */
   get isStarted(): boolean {
     return this.started;
+  }
+
+  /**
+   * The activity clock: a number the caller advances (the Kafka consumer passes the wall clock in ms; tests
+   * pass a counter). Every key an event reaches, whose timer fires, that ends or that is restored records it
+   * as its last activity (lastActive), which is what eviction compares with its idle threshold. It never
+   * affects matching.
+   */
+  get activityTime(): number {
+    return this.activity;
+  }
+
+  /** Moves the activity clock forward (an earlier time is ignored: activity never goes back). */
+  setActivityTime(time: number): void {
+    if (time > this.activity) this.activity = time;
   }
 
   addRule(rule: CompiledRule): void {
@@ -780,7 +952,7 @@ export class Engine {
     }
     // A family keeps its state while its members stay (new rules join at the end); otherwise its rules move
     // theirs into a new family (saved and restored).
-    const moved: Array<[SequenceRuntime, Array<[string | null, SavedSequenceKey]>]> = [];
+    const moved: Array<[SequenceRuntime, Array<[string | null, SavedSequenceKey, number]>]> = [];
     const families = [...sequenceRules.values()].map((list) =>
       familiesOf(list).map((members) => {
         const old = members[0].fam;
@@ -804,7 +976,14 @@ export class Engine {
       groups.get(`${typeField}\u0000${timeField}`)!.sequences.push(new SequenceGroup(list[0].partitionBy, list, families[i], this));
     });
     this.groups = [...groups.values()];
-    for (const [rule, keys] of moved) for (const [key, saved] of keys) rule.group!.keyOf(rule, key, true)!.restore(rule.member, saved);
+    for (const [rule, keys] of moved) {
+      for (const [key, saved, active] of keys) {
+        const fk = rule.group!.keyOf(rule, key, true)!;
+        fk.restore(rule.member, saved);
+        // Keys keep their last activity (several rules of a new family: the latest).
+        fk.active = Math.max(fk.active, active);
+      }
+    }
     for (const g of this.groups) for (const s of g.sequences) s.resortExpiry();
   }
 
@@ -865,6 +1044,9 @@ export class Engine {
     let entry = this.timers.peek();
     while (entry !== undefined && entry.time <= time) {
       this.timers.pop();
+      // Fired: a later cancel of it is a no-op, and it no longer holds its instance in memory.
+      entry.cancelled = true;
+      entry.instance.timers--;
       this.clock = entry.time;
       const inst = entry.instance;
       inst.rule.touch(inst);
@@ -879,10 +1061,13 @@ export class Engine {
     if (s >= this.timerSeq) this.timerSeq = s + 1;
     const entry: EngineTimer = { time: at, seq: s, owner, cancelled: false, instance };
     this.timers.push(entry);
+    instance.timers++;
     return entry;
   }
 
   cancel(entry: TimerEntry): void {
+    if (entry.cancelled) return;
+    (entry as EngineTimer).instance.timers--;
     this.timers.cancel(entry as EngineTimer);
   }
 
@@ -906,7 +1091,7 @@ export class Engine {
     const unkeyedEvents = new Map<string, number>();
     for (const [id, r] of this.rules) {
       if (r instanceof SequenceRuntime) r.expire(this.clock);
-      partialMatches.set(id, r.partialCount);
+      partialMatches.set(id, r.partialCount + r.evictedPartials);
       dropped.set(id, new Map(r.drops));
       keys.set(id, r.keyCount());
       unkeyedEvents.set(id, r.unkeyedEvents);
@@ -925,6 +1110,89 @@ export class Engine {
 
   restoreKey(ruleId: string, key: string | null, snapshot: KeySnapshot): void {
     this.rule(ruleId).restore(key, snapshot);
+  }
+
+  // ---- Eviction of cold keys (their state stays in the checkpoint store; see docs/redis.md) ----
+
+  /**
+   * Calls `visit(rule, key)` for every partitioned rule an event would reach (by its type: the rules reading
+   * that type, rules whose instances start at any event, sequence families that start on or wait for it),
+   * with the event's key for that rule. A rule may be visited more than once. Those are the keys that must be
+   * in memory before the event is processed.
+   */
+  partitionKeys(event: EventRecord, visit: (rule: string, key: string) => void): void {
+    for (const g of this.groups) {
+      const type = event[g.typeField];
+      if (typeof type !== 'string' || type.length === 0) continue;
+      const keyed = (r: RuleRunner) => {
+        if (r.partitionBy === undefined) return;
+        const key = partitionKey(event, r.partitionBy);
+        if (key !== undefined) visit(r.id, key);
+      };
+      g.anyType.forEach(keyed);
+      g.byType.get(type)?.forEach(keyed);
+      for (const s of g.sequences) if (s.partitionBy !== undefined) s.rulesFor(type).forEach(keyed);
+    }
+  }
+
+  /** The partition key of an event for a rule (undefined: the rule is unpartitioned or the event has no key). */
+  partitionKeyOf(ruleId: string, event: EventRecord): string | undefined {
+    const field = this.rule(ruleId).partitionBy;
+    return field === undefined ? undefined : partitionKey(event, field);
+  }
+
+  /** Whether the rule holds the key (live or ended) in memory. */
+  isResident(ruleId: string, key: string): boolean {
+    return this.rules.get(ruleId)?.isResident(key) ?? false;
+  }
+
+  /** The key's last activity time (see activityTime), or undefined when it is not in memory. */
+  lastActive(ruleId: string, key: string): number | undefined {
+    return this.rules.get(ruleId)?.lastActive(key);
+  }
+
+  /** Keys (live and ended) of partitioned rules in memory, over all rules. */
+  residentKeyCount(): number {
+    let n = 0;
+    for (const r of this.rules.values()) n += r.residentCount();
+    return n;
+  }
+
+  /**
+   * The keys that may be evicted now: keys of partitioned rules (live or ended), not changed since the last
+   * drainChanges (so the checkpoint holds their state), and owning no pending timer (general runtime: an
+   * absence, `timer:interval` or `within` timer must fire on time). Unordered.
+   */
+  evictableKeys(): EvictableKey[] {
+    const out: EvictableKey[] = [];
+    for (const r of this.rules.values()) r.forEachEvictable((key, active) => out.push({ rule: r.id, key, active }));
+    return out;
+  }
+
+  /**
+   * Frees a key's memory without recording a change (no deletion reaches the checkpoint: the stored snapshot
+   * stays the truth, and reloadKeys brings it back). Its open partial matches still count in stats(). Returns
+   * false and does nothing when the key is not evictable now (see evictableKeys) or not in memory.
+   */
+  evictKey(ruleId: string, key: string): boolean {
+    return this.rule(ruleId).evict(key);
+  }
+
+  /** After evictions: frees what evicted keys left in shared structures (expiry queues, run pools). */
+  compactEvicted(): void {
+    for (const g of this.groups) for (const s of g.sequences) s.compact();
+  }
+
+  /**
+   * Restores keys evicted earlier from their stored snapshots (the partial matches they hold move from the
+   * evicted count back to memory). Keys already in memory must not be passed.
+   */
+  reloadKeys(ruleId: string, entries: ReadonlyArray<readonly [string, KeySnapshot]>): void {
+    const r = this.rule(ruleId);
+    for (const [key, snapshot] of entries) {
+      r.restore(key, snapshot);
+      r.evictedPartials = Math.max(0, r.evictedPartials - r.partialsOf(key));
+    }
   }
 
   /** Forgets a key's state (e.g. a partition moved to another replica). */

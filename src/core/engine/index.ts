@@ -3,3 +3,5 @@ export { CompiledRule, Engine, InvalidEventError, compileRule, DEFAULT_MAX_PARTI
 export type { EngineOptions, InvalidEventReason, KeyChange, KeySnapshot } from './engine';
 export { compilePattern } from './compile';
 export { eventTime } from './time';
+export type { EvictableKey } from './engine';
+export { KeyEvictor, capTarget, chooseEvictions, type EvictionSettings } from './eviction';

@@ -244,6 +244,29 @@ export class ExpiryQueue extends StampQueue {
     }
   }
 
+  /**
+   * Keeps only the entries of runs still waiting for that deadline, in order. Others (runs that matched,
+   * were dropped or were evicted) would otherwise stay, with their run, until the deadline passes.
+   */
+  compact(): void {
+    let w = 0;
+    for (let i = this.head; i < this.tail; i++) {
+      const r = this.runs[i]!;
+      const s = this.stamps[i];
+      if (r.outer !== s) continue;
+      this.runs[w] = r;
+      this.stamps[w] = s;
+      this.deadlines[w] = this.deadlines[i];
+      w++;
+    }
+    this.runs.length = w;
+    this.stamps.length = w;
+    this.deadlines.length = w;
+    this.base += this.tail;
+    this.head = 0;
+    this.tail = w;
+  }
+
   /** Restored deadlines come unordered. */
   sort(): void {
     const idx: number[] = [];
@@ -450,7 +473,14 @@ export class SequenceFamily<M extends FamilyMember = FamilyMember> {
     run.fk = fk;
     return run;
   }
+
+  /** Keeps at most POOL_KEEP free runs (evicting many keys at once would otherwise park all their runs here). */
+  trimPool(): void {
+    if (this.pool.length > POOL_KEEP) this.pool.length = POOL_KEEP;
+  }
 }
+
+const POOL_KEEP = 4096;
 
 export interface SavedSequenceKey {
   reg: number;
@@ -476,6 +506,8 @@ export class FamilyKey {
   private readonly cursor: number[];
   private readonly present: boolean[];
   private allPresent = false;
+  /** The engine's activity time when an event last reached the key, or when it was restored (eviction). */
+  active = 0;
 
   constructor(
     readonly key: string | null,
@@ -491,6 +523,11 @@ export class FamilyKey {
 
   isPresent(m: number): boolean {
     return this.present[m];
+  }
+
+  /** Member m's open partial nodes here. */
+  partialsOf(m: number): number {
+    return this.partials[m];
   }
 
   /** Room for members added to the family (they have no runs here yet). */

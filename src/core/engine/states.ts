@@ -286,7 +286,9 @@ export class FollowedByState extends StateNode<FollowedBySpec> implements Parent
     if (limit !== null && limit !== undefined && this.countAt(index + 1) >= limit) return;
     const next = newState(this.spec.children[index + 1], this, this.ctx);
     this.add(next, index + 1);
-    next.start(bindings);
+    // Adding it may have dropped the oldest partial match for the per-key cap: when that was this node or one
+    // above it, `next` was quit with it and must not start (it would live on outside the tree).
+    if (this.nodes.has(next)) next.start(bindings);
   }
 
   private countAt(index: number): number {
@@ -533,6 +535,7 @@ export class EveryState<S extends EverySpec | EveryDistinctSpec = EverySpec> ext
   readonly filterChildNonQuitting = true;
   protected readonly spawned = new Set<StateNode>();
   protected begin: Bindings = [];
+  private quitted = false;
 
 
   start(begin: Bindings): void {
@@ -541,10 +544,13 @@ export class EveryState<S extends EverySpec | EveryDistinctSpec = EverySpec> ext
   }
 
   protected spawn(): void {
+    if (this.quitted) return;
     const catcher = new SpawnCatcher();
     const child = newState(this.spec.child, catcher, this.ctx);
     child.start(this.begin);
-    if (catcher.caught) {
+    // Starting it may have dropped the oldest partial match for the per-key cap, quitting this node: the
+    // child (not tracked yet, so not quit with it) must not live on outside the tree.
+    if (catcher.caught || this.quitted) {
       child.quit();
     } else {
       child.parent = this;
@@ -590,6 +596,7 @@ export class EveryState<S extends EverySpec | EveryDistinctSpec = EverySpec> ext
   }
 
   quit(): void {
+    this.quitted = true;
     const spawned = [...this.spawned];
     for (const child of spawned) this.untrack(child);
     for (const child of spawned) child.quit();

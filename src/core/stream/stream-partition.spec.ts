@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { compileRule, Engine, type MatchRecord } from '../engine';
+import { compileRule, Engine, KeyEvictor, type KeySnapshot, type MatchRecord } from '../engine';
 import { RULE_DEFAULTS, type RuleDefinition } from '../rules/rule';
 import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from './settings';
 import { StreamPartition, type StreamRecord } from './stream-partition';
@@ -242,3 +242,64 @@ describe('StreamPartition', () => {
     );
   });
 });
+
+describe('StreamPartition evicting cold keys', () => {
+  it('keeps the keys of events waiting in the reorder buffer, and gives the matches of never evicting', () => {
+    let evictedWhileBuffered = 0;
+    fc.assert(
+      fc.property(eventsArb, fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 5 }), (items, sizes) => {
+        const arrival = [...items].sort((a, b) => a.ev.timestamp + a.delay - (b.ev.timestamp + b.delay)).map((x) => x.ev);
+        const make = () =>
+          new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ maxOutOfOrderness: 1000, idleTimeout: 1 }), rules, trackChanges: true });
+        const plain = make();
+        arrival.forEach((e, i) => plain.add(rec(e, i), 0));
+        plain.tick(5_000);
+
+        // As the Kafka consumer does per batch: reload the batch's keys, add its records, checkpoint, evict.
+        const p = make();
+        const store = new Map<string, string>();
+        const evictor = new KeyEvictor({ idleMs: 0, maxKeys: 0 });
+        for (let i = 0, b = 0; i < arrival.length; b++) {
+          const batch = arrival.slice(i, i + sizes[b % sizes.length]);
+          for (const [rule, keys] of p.keysNotResident(batch)) {
+            const stored = keys.filter((k) => store.has(`${rule}/${k}`));
+            p.engineView.reloadKeys(rule, stored.map((k) => [k, JSON.parse(store.get(`${rule}/${k}`)!) as KeySnapshot]));
+          }
+          for (const e of batch) p.add(rec(e, i++), 0);
+          for (const c of p.engineView.drainChanges()) {
+            if (c.snapshot === null) store.delete(`${c.rule}/${c.key}`);
+            else store.set(`${c.rule}/${c.key}`, JSON.stringify(c.snapshot));
+          }
+          const evicted = p.evictColdKeys(evictor, 0).length;
+          if (p.bufferedCount > 0) evictedWhileBuffered += evicted;
+        }
+        p.tick(5_000);
+        expect(strip(p.take().matches)).toEqual(strip(plain.take().matches));
+      }),
+      { numRuns: 200 },
+    );
+    expect(evictedWhileBuffered).toBeGreaterThan(100);
+  });
+
+  it('reports the keys of a batch that are not in memory, once per rule', () => {
+    const p = new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ maxOutOfOrderness: 1000 }), rules: [rules[0], rules[2]], trackChanges: true });
+    p.add(rec({ type: 'A', k: 'k1', x: 0, id: 'a', timestamp: 1000 }), 0);
+    p.add(rec({ type: 'A', k: 'k1', x: 0, id: 'a', timestamp: 3000 }), 0); // releases the first
+    const batch = [
+      { type: 'B', k: 'k1', x: 0, id: 'b1', timestamp: 3100 },
+      { type: 'B', k: 'k2', x: 0, id: 'b2', timestamp: 3100 },
+      { type: 'B', k: 'k2', x: 0, id: 'b3', timestamp: 3100 },
+      { type: 'C', k: 'k3', x: 0, id: 'c', timestamp: 3100 },
+    ];
+    expect(p.keysNotResident(batch)).toEqual(
+      new Map([
+        ['r0', ['k2']],
+        ['r2', ['k2', 'k3']],
+      ]),
+    );
+    // k1's second A waits in the buffer: held, for both rules it reaches.
+    const held = p.heldKeys();
+    expect([held('r0', 'k1'), held('r2', 'k1'), held('r0', 'k2')]).toEqual([true, true, false]);
+  });
+});
+

@@ -11,7 +11,7 @@
  * Everything here is synchronous and pure (the wall clock is passed in); the state, engine included, can be
  * snapshot as JSON and restored into a fresh instance (per-partition checkpoints).
  */
-import { Engine, InvalidEventError, type CompiledRule, type KeySnapshot } from '../engine';
+import { Engine, InvalidEventError, type CompiledRule, type EvictableKey, type KeyEvictor, type KeySnapshot } from '../engine';
 import type { MatchRecord } from '../engine/api';
 import type { EventRecord } from '../expr/types';
 import { EventClassifier } from './classify';
@@ -201,6 +201,7 @@ export class StreamPartition<R = unknown> {
 
   /** Adds the next record of the partition, read at wall time `wallNow`. */
   add(record: StreamRecord<R>, wallNow: number): AddResult {
+    this.engine.setActivityTime(wallNow);
     if (record.offset < this.next) return 'seen';
     this.next = record.offset + 1;
     if (record.origin) {
@@ -249,6 +250,7 @@ export class StreamPartition<R = unknown> {
 
   /** An upstream partition read events up to `time` (a watermark mark, sent without an event). */
   mark(origin: string, time: number, wallNow: number): void {
+    this.engine.setActivityTime(wallNow);
     if (this.settings.timeMode !== 'event') return;
     this.tracker.mark(origin, time, wallNow);
     this.drain();
@@ -256,6 +258,7 @@ export class StreamPartition<R = unknown> {
 
   /** An upstream partition is caught up: it stops holding the watermark back until it sends again. */
   markIdle(origin: string, wallNow: number): void {
+    this.engine.setActivityTime(wallNow);
     if (this.settings.timeMode !== 'event') return;
     this.tracker.markIdle(origin, wallNow);
     this.drain();
@@ -263,12 +266,56 @@ export class StreamPartition<R = unknown> {
 
   /** Lets the wall clock move an idle partition's watermark (or a processing-time one). */
   tick(wallNow: number): void {
+    this.engine.setActivityTime(wallNow);
     if (this.tracker.tick(wallNow)) this.drain();
   }
 
   /** Whether tick() can ever do something for this partition. */
   get ticks(): boolean {
     return this.tracker.ticks;
+  }
+
+  // ---- Cold keys (eviction to the checkpoint store) ----
+
+  /**
+   * Per partitioned rule, the distinct keys of `events` that are not in memory: what must be reloaded from
+   * the checkpoint store (where they may or may not be) before the events are added.
+   */
+  keysNotResident(events: Iterable<EventRecord>): Map<string, string[]> {
+    const seen = new Map<string, Set<string>>();
+    const out = new Map<string, string[]>();
+    for (const event of events) {
+      this.engine.partitionKeys(event, (rule, key) => {
+        let s = seen.get(rule);
+        if (s === undefined) seen.set(rule, (s = new Set()));
+        if (s.has(key)) return;
+        s.add(key);
+        if (this.engine.isResident(rule, key)) return;
+        let list = out.get(rule);
+        if (list === undefined) out.set(rule, (list = []));
+        list.push(key);
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Whether a (rule, key) has an event waiting in the reorder buffer: such a key must stay in memory until the
+   * event reaches the engine (batches only reload the keys of their own events). Computed once per call.
+   */
+  heldKeys(): (rule: string, key: string) => boolean {
+    const held = new Set<string>();
+    for (const b of this.tracker.pendingItems()) this.engine.partitionKeys(b.event, (rule, key) => held.add(`${rule}\u0000${key}`));
+    return (rule, key) => held.size > 0 && held.has(`${rule}\u0000${key}`);
+  }
+
+  /**
+   * Evicts cold keys as `evictor` decides at wall time `wallNow`, keeping the keys of buffered events. Call
+   * it only when every change is in the checkpoint (right after a successful commit).
+   */
+  evictColdKeys(evictor: KeyEvictor, wallNow: number, force = false): EvictableKey[] {
+    this.engine.setActivityTime(wallNow);
+    return evictor.run(this.engine, wallNow, () => this.heldKeys(), force);
   }
 
   /** Takes what was produced since the last call. */

@@ -1,7 +1,8 @@
 /**
  * kill -9 of a replica mid-stream, while alerts are flowing, then a restart: with Redis checkpoints the
  * alerts on the alerts topic, de-duplicated by id, are exactly those of a run with no failure (ids and
- * content), and the duplicates (re-sent by the outbox relay, same ids) are counted.
+ * content), and the duplicates (re-sent by the outbox relay, same ids) are counted. Once more with every key
+ * evicted after each checkpoint (STATE_EVICT_IDLE=0): state then lives in Redis between batches.
  */
 import {
   compare,
@@ -25,8 +26,9 @@ afterAll(async () => {
 
 beforeAll(() => ensureBuilt(), 120_000);
 
-it('kill -9 of a replica mid-stream and a restart: no alert lost, none new, duplicates only with the same id', async () => {
-  const { kafka, t, base, run } = await sharedBrokerScenario(fixture, 'kill', 4);
+async function killAndRestart(name: string, extra: Record<string, string> = {}) {
+  const { kafka, t, base, run: plain } = await sharedBrokerScenario(fixture, name, 4);
+  const run = { ...plain, extra };
 
   const started = await Promise.all([fixture.start('baseline', base), fixture.start('r1', run), fixture.start('r2', run)]);
   const [baseline, r1, r2] = started;
@@ -57,4 +59,18 @@ it('kill -9 of a replica mid-stream and a restart: no alert lost, none new, dupl
   // The partitions of the killed replica were loaded from their checkpoints by their next owner.
   const loads = [...r2.logs('partition state loaded'), ...r1b.logs('partition state loaded')].filter((l) => owned.includes(l.partition as number) && l.topic === t.source);
   expect(loads.some((l) => l.nextOffset !== null)).toBe(true);
+  return { loads, metrics: await (await fetch(`http://127.0.0.1:${r2.port}/metrics`)).text() };
+}
+
+it('kill -9 of a replica mid-stream and a restart: no alert lost, none new, duplicates only with the same id', async () => {
+  await killAndRestart('kill');
+});
+
+it('the same with every key evicted after each checkpoint: reloaded from Redis, no alert lost or new', async () => {
+  const { loads, metrics } = await killAndRestart('killev', { STATE_EVICT_IDLE: '0', STATE_EVICT_MAX_KEYS: '20' });
+  // The new owner restored the killed replica's keys and evicted them right away; batches read them back.
+  expect(loads.some((l) => (l.restoredKeys as number) > 0 && l.evictedKeys === l.restoredKeys)).toBe(true);
+  const value = (line: string) => Number(metrics.split('\n').find((l) => l.startsWith(line))?.split(' ')[1]);
+  expect(value('cep_state_evictions_total')).toBeGreaterThan(500);
+  expect(value('cep_state_reloads_total{result="restored"}')).toBeGreaterThan(500);
 });

@@ -1,7 +1,8 @@
 /**
  * Measures what an idle key costs: in the engine's heap (what a replica holds for its owned partitions) and
- * in Redis (what the checkpoint holds), for typical per-key states. Prints a table (docs/redis.md quotes it)
- * and checks loose upper bounds so a regression shows up.
+ * in Redis (what the checkpoint holds), for typical per-key states; and what eviction of cold keys saves (the
+ * heap of a partition with N idle keys, evicted or not) and costs (reloading a batch's keys from Redis).
+ * Prints tables (docs/redis.md quotes them) and checks loose bounds so a regression shows up.
  *
  *   npx jest test/integration/redis/memory-footprint.spec.ts
  */
@@ -9,10 +10,13 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import Redis from 'ioredis';
 import type { RedisHandle } from '../../../scripts/infra';
+import { PartitionCheckpoint } from '../../../src/adapters/redis/partition-checkpoint';
 import { RedisCheckpointStore } from '../../../src/adapters/redis/redis-checkpoint-store';
 import { closeRedisClient, createRedisClient } from '../../../src/adapters/redis/redis-connection';
 import { Engine, compileRule } from '../../../src/core/engine';
 import { splitChanges } from '../../../src/core/ports/checkpoint-store';
+import { DEFAULT_STREAM_SETTINGS } from '../../../src/core/stream/settings';
+import { StreamPartition } from '../../../src/core/stream/stream-partition';
 import { ruleOf } from '../../support/pattern-harness';
 import { infra, waitFor } from './servers';
 
@@ -27,14 +31,66 @@ interface Case {
   fast: boolean;
   /** Events per key, at t, t+1… */
   events: string[];
+  /** No pending timer once idle: eviction may take it. */
+  evictable: boolean;
 }
 
 const CASES: Case[] = [
-  { name: 'waiting, 1 partial (fast path)', pattern: 'every a=A -> b=B(x > a.x) where timer:within(10 min)', fast: true, events: ['A'] },
-  { name: 'waiting, 1 partial (general)', pattern: 'every a=A -> b=B(x > a.x) where timer:within(10 min)', fast: false, events: ['A'] },
-  { name: 'matched, idle (general)', pattern: 'every a=A -> b=B', fast: false, events: ['A', 'B'] },
-  { name: 'ended tombstone', pattern: 'a=A -> b=B', fast: false, events: ['A', 'B'] },
+  { name: 'waiting, 1 partial (fast path)', pattern: 'every a=A -> b=B(x > a.x) where timer:within(10 min)', fast: true, events: ['A'], evictable: true },
+  { name: 'waiting, 1 partial (general)', pattern: 'every a=A -> b=B(x > a.x) where timer:within(10 min)', fast: false, events: ['A'], evictable: false },
+  { name: 'matched, idle (general)', pattern: 'every a=A -> b=B', fast: false, events: ['A', 'B'], evictable: true },
+  { name: 'ended tombstone', pattern: 'a=A -> b=B', fast: false, events: ['A', 'B'], evictable: true },
 ];
+
+const BATCH = 1000;
+let measurements = 0;
+
+/**
+ * Heap of one partition (StreamPartition + PartitionCheckpoint on Redis) after N keys, BATCH a second (wall
+ * clock), each idle for a minute by the end, then an eviction pass; with `evict`, STATE_EVICT_IDLE=1m. Then,
+ * when evicting, the time to reload BATCH of the keys (one HMGET and the restores). In a function of its
+ * own, so that nothing of an earlier measurement is still reachable.
+ */
+async function partitionHeap(store: RedisCheckpointStore, c: Case, evict: boolean): Promise<{ heapPerKey: number; resident: number; reloadMs?: number }> {
+  const rule = compileRule(ruleOf(c.pattern, { id: 'm', partitionBy: 'k' }));
+  const before = heapUsed();
+  const partition = new StreamPartition<null>({ settings: { ...DEFAULT_STREAM_SETTINGS, idleTimeout: null }, rules: [rule], trackChanges: true, sequenceFastPath: c.fast });
+  const cp = new PartitionCheckpoint({
+    store,
+    tp: { topic: `mem-${measurements++}`, partition: 0 },
+    versionOf: () => 1,
+    positionOf: () => 'p',
+    remember: () => undefined,
+    ...(evict ? { eviction: { idleMs: 60_000, maxKeys: null } } : {}),
+  });
+  await cp.load(partition, 0);
+  const key = (i: number) => `key-${String(i).padStart(8, '0')}`;
+  let offset = 0;
+  for (let b = 0; b < N / BATCH; b++) {
+    for (let i = b * BATCH; i < (b + 1) * BATCH; i++) {
+      c.events.forEach((type, j) => {
+        const event = { type, k: key(i), x: 1, timestamp: i * c.events.length + j };
+        partition.add({ offset: offset++, position: 'p', event, raw: null }, b * 1000);
+      });
+    }
+    expect(partition.take().lateDropped).toEqual([]);
+    cp.stage(partition, offset, []);
+    await cp.flush();
+    cp.evict(partition, b * 1000);
+  }
+  cp.evict(partition, (N / BATCH) * 1000 + 60_000);
+  const heapPerKey = Math.round((heapUsed() - before) / N);
+  const resident = partition.engineView.residentKeyCount();
+  expect(partition.engineView.stats().partialMatches.get('m')).toBe(c.name.startsWith('waiting') ? N : 0);
+  if (!evict || resident > 0) return { heapPerKey, resident };
+  const events = Array.from({ length: BATCH }, (_, i) => ({ type: 'B', k: key(i * 7), x: 0, timestamp: 10 }));
+  const t = process.hrtime.bigint();
+  const r = await cp.reload(partition, events);
+  const reloadMs = Math.round(Number(process.hrtime.bigint() - t) / 1e5) / 10;
+  expect(r).toEqual({ looked: BATCH, restored: BATCH });
+  expect(partition.engineView.residentKeyCount()).toBe(BATCH);
+  return { heapPerKey, resident, reloadMs };
+}
 
 function heapUsed(): number {
   gc();
@@ -47,13 +103,21 @@ async function usedMemory(r: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(info)![1]);
 }
 
+function printTable(title: string, rows: Array<Record<string, string | number>>): void {
+  const cols = Object.keys(rows[0]);
+  const table = [cols.join(' | '), ...rows.map((row) => cols.map((k) => row[k]).join(' | '))].join('\n');
+  process.stdout.write(`\n[${title}, node ${process.version}]\n${table}\n`);
+}
+
 describe('memory per idle key', () => {
   let server: RedisHandle | undefined;
+  beforeAll(async () => {
+    server = await infra.startRedis();
+  });
   afterAll(() => infra.stopInfra({ redis: server }));
 
   it('engine heap and Redis bytes per key', async () => {
-    server = await infra.startRedis();
-    const client = createRedisClient(server.url);
+    const client = createRedisClient(server!.url);
     await waitFor(() => client.status === 'ready', 5000, 'redis');
     const r = client as Redis;
     const rows: Array<Record<string, string | number>> = [];
@@ -92,8 +156,39 @@ describe('memory per idle key', () => {
     } finally {
       await closeRedisClient(client);
     }
-    const cols = Object.keys(rows[0]);
-    const table = [cols.join(' | '), ...rows.map((row) => cols.map((k) => row[k]).join(' | '))].join('\n');
-    process.stdout.write(`\n[memory per idle key, N=${N}, node ${process.version}]\n${table}\n`);
+    printTable(`memory per idle key, N=${N}`, rows);
   }, 120_000);
+
+  it('a partition with N idle keys: heap without and with eviction, and the cost of reloading a batch', async () => {
+    const client = createRedisClient(server!.url);
+    await waitFor(() => client.status === 'ready', 5000, 'redis');
+    await (client as Redis).flushall();
+    const store = new RedisCheckpointStore(client, { prefix: 'evict' });
+    const rows: Array<Record<string, string | number>> = [];
+    try {
+      for (const c of CASES) {
+        const kept = await partitionHeap(store, c, false);
+        const evicting = await partitionHeap(store, c, true);
+        rows.push({
+          case: c.name,
+          'heap B/key kept': kept.heapPerKey,
+          'resident, evicting': evicting.resident,
+          'heap B/key, evicting': evicting.heapPerKey,
+          [`reload ${BATCH} keys ms`]: evicting.reloadMs ?? '-',
+        });
+        expect(kept.resident).toBe(N);
+        if (c.evictable) {
+          expect(evicting.resident).toBe(0);
+          // What stays is bounded (a run pool of at most 4096, map capacity): noise of some 10 B/key aside.
+          expect(evicting.heapPerKey).toBeLessThan(Math.max(40, kept.heapPerKey / 10));
+        } else {
+          // A general-runtime `within` timer is pending: the key must stay until it fires.
+          expect(evicting.resident).toBe(N);
+        }
+      }
+    } finally {
+      await closeRedisClient(client);
+    }
+    printTable(`a partition with N=${N} idle keys, kept or evicting (STATE_EVICT_IDLE=1m)`, rows);
+  }, 180_000);
 });

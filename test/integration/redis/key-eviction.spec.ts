@@ -1,0 +1,206 @@
+/**
+ * Eviction of cold keys in the Kafka runtime with Redis checkpoints (in process, real broker and Redis): a
+ * replica with many keys and few active ones keeps at most STATE_EVICT_MAX_KEYS of them in memory per
+ * partition while Redis holds them all, and its alerts are those of a replica that never evicts.
+ *
+ * Three phases, keyed by user over 2 partitions: 1 500 cold users open partial matches (and 500 of them end
+ * a non-repeating rule: tombstones); 20 hot users send 3 000 events; 300 cold users come back, completing
+ * their partial matches from reloaded state and meeting their tombstones again (no new match may start).
+ */
+import { Writable } from 'node:stream';
+import Redis from 'ioredis';
+import type { Producer } from 'kafkajs';
+import { AlertFactory } from '../../../src/app/alerts/alert-factory';
+import { EngineHost, type RunningRule } from '../../../src/app/engine/engine-host';
+import { createLogger } from '../../../src/app/logging/logger';
+import { PrometheusKafkaMetrics } from '../../../src/adapters/kafka/kafka-metrics';
+import { KafkaStreams } from '../../../src/adapters/kafka/kafka-streams';
+import { PrometheusMetrics } from '../../../src/adapters/metrics/prometheus-metrics';
+import { RedisAvailability } from '../../../src/adapters/redis/redis-availability';
+import { RedisCheckpointStore } from '../../../src/adapters/redis/redis-checkpoint-store';
+import { closeRedisClient, createRedisClient } from '../../../src/adapters/redis/redis-connection';
+import { compileRule, type EvictionSettings } from '../../../src/core/engine';
+import type { Alert } from '../../../src/core/ports/alert';
+import { redisUrl } from '../../support/env';
+import { createTopic, testKafka, uniqueName } from '../../support/kafka';
+import { eventually, rule, testOptions } from '../kafka/support';
+
+jest.setTimeout(120_000);
+
+const SOURCE = uniqueName('evict-src');
+const T0 = 1_700_000_000_000;
+const CAP = 100;
+const RULES = [
+  rule('pair', SOURCE, 'every a=A -> b=B(x >= a.x)', { partitionBy: 'user', keyedBy: 'user' }),
+  rule('rising', SOURCE, 'every a=A -> b=B(x > a.x) where timer:within(2 sec)', { partitionBy: 'user', keyedBy: 'user' }),
+  rule('absent', SOURCE, 'every a=A(x > 97) -> (timer:interval(500 msec) and not b=B)', { partitionBy: 'user', keyedBy: 'user' }),
+  rule('once', SOURCE, 'a=C -> b=C', { partitionBy: 'user', keyedBy: 'user' }),
+];
+
+interface Instance {
+  group: string;
+  streams: KafkaStreams;
+  alerts: Alert[];
+  metrics: PrometheusMetrics;
+  stop(): Promise<void>;
+}
+
+function start(name: string, eviction?: EvictionSettings): Instance {
+  const group = uniqueName(`evict-${name}`);
+  const logger = createLogger('warn', new Writable({ write: (_c, _e, done) => done() }));
+  const client = createRedisClient(redisUrl());
+  const guard = new RedisAvailability(client, { pingIntervalMs: 200 });
+  const store = new RedisCheckpointStore(client, { prefix: `cep:${group}`, onUnavailable: (e) => guard.reportFailure(e) });
+  const host = new EngineHost({ maxPartialMatchesPerKey: 1000 });
+  const metrics = new PrometheusMetrics({ defaultMetrics: false });
+  const alerts: Alert[] = [];
+  const options = testOptions(group, { alerts: uniqueName(`evict-${name}-alerts`), dlq: uniqueName(`evict-${name}-dlq`) }, { KAFKA_SOURCES: JSON.stringify({ '*': { idleTimeout: 'off' } }) });
+  const streams = new KafkaStreams({
+    options,
+    logger,
+    alerts: new AlertFactory(host),
+    feed: { publish: async (list) => void alerts.push(...list) },
+    metrics: new PrometheusKafkaMetrics(metrics),
+    kafka: testKafka(),
+    checkpointing: { store, guard, relayIdleMs: 100, ...(eviction ? { eviction } : {}) },
+  });
+  const running: RunningRule[] = RULES.map((d) => ({ id: d.id, compiled: compileRule(d), version: 1, origin: 'api' }));
+  host.apply(running);
+  streams.setRules(running);
+  void streams.start();
+  return {
+    group,
+    streams,
+    alerts,
+    metrics,
+    stop: async () => {
+      await streams.stop();
+      guard.stop();
+      await closeRedisClient(client);
+    },
+  };
+}
+
+/** A fixed pseudo-random sequence, so both runs read the same records. */
+function makeEvents(): Array<{ user: string; type: string; x: number }> {
+  let seed = 42;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const out: Array<{ user: string; type: string; x: number }> = [];
+  const cold = Array.from({ length: 1500 }, (_, i) => `u${i}`);
+  for (const user of cold) out.push({ user, type: 'A', x: Math.floor(rnd() * 100) });
+  for (const user of cold.filter((_, i) => i % 3 === 0)) out.push({ user, type: 'C', x: 0 }, { user, type: 'C', x: 0 });
+  for (let i = 0; i < 3000; i++) out.push({ user: `h${Math.floor(rnd() * 20)}`, type: ['A', 'B', 'C'][Math.floor(rnd() * 3)], x: Math.floor(rnd() * 100) });
+  for (const user of cold.slice(0, 300)) out.push({ user, type: 'B', x: 100 });
+  for (const user of cold.slice(0, 300).filter((_, i) => i % 3 === 0)) out.push({ user, type: 'C', x: 0 }, { user, type: 'C', x: 0 });
+  return out;
+}
+
+/** Sends in chunks with pauses: many batches, so eviction runs between them and idle keys go cold. */
+async function produceSlowly(producer: Producer, events: ReturnType<typeof makeEvents>): Promise<void> {
+  for (let i = 0; i < events.length; i += 150) {
+    const messages = events.slice(i, i + 150).map((e, j) => ({ key: e.user, value: JSON.stringify({ ...e, timestamp: T0 + (i + j) * 5 }) }));
+    await producer.send({ topic: SOURCE, messages, acks: -1 });
+    await new Promise((r) => setTimeout(r, 40));
+  }
+}
+
+const gauge = async (m: PrometheusMetrics, name: string) => (await m.registry.getSingleMetric(name)!.get()).values;
+const total = async (m: PrometheusMetrics, name: string, labels: Record<string, string> = {}) =>
+  (await gauge(m, name)).filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((s, v) => s + v.value, 0);
+
+/** Fields of every state hash of this group in Redis, per rule (all partitions, all versions). */
+async function storedKeys(redis: Redis, group: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const key of await redis.keys(`cep:${group}:{${SOURCE}:*}:state:*`)) {
+    const rule = decodeURIComponent(key.split(':state:')[1].split(':')[0]);
+    out[rule] = (out[rule] ?? 0) + (await redis.hlen(key));
+  }
+  return out;
+}
+
+describe('eviction of cold keys (Kafka + Redis)', () => {
+  const instances: Instance[] = [];
+  let redis: Redis;
+
+  beforeAll(async () => {
+    await createTopic(SOURCE, { partitions: 2 });
+    redis = new Redis(redisUrl());
+  });
+
+  afterAll(async () => {
+    for (const i of instances) await i.stop().catch(() => undefined);
+    redis.disconnect();
+  });
+
+  it('keeps resident keys under the cap while Redis holds them all, with the alerts of a replica that never evicts; quiet partitions let idle keys go', async () => {
+    const baseline = start('base');
+    const evicting = start('cold', { idleMs: 200, maxKeys: CAP });
+    instances.push(baseline, evicting);
+    await eventually(() => baseline.streams.status().ready && evicting.streams.status().ready, 30_000, 'both instances to join');
+
+    let maxResident = 0;
+    const sampler = setInterval(() => {
+      void gauge(evicting.metrics, 'cep_state_resident_keys').then((vs) => {
+        for (const v of vs) maxResident = Math.max(maxResident, v.value);
+      });
+    }, 20);
+
+    const events = makeEvents();
+    const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      await produceSlowly(producer, events);
+    } finally {
+      await producer.disconnect();
+    }
+    const read = (i: Instance) => i.streams.partitions().reduce((s, p) => s + p.next, 0) === events.length;
+    await eventually(() => read(baseline) && read(evicting), 60_000, 'both instances to read every record');
+    // Both have checkpointed everything and published the alerts of the outbox.
+    await eventually(
+      async () => {
+        const n = baseline.alerts.length;
+        await new Promise((r) => setTimeout(r, 1000));
+        return n > 0 && n === baseline.alerts.length && evicting.alerts.length === n && !baseline.streams.status().checkpoints?.pendingOutbox;
+      },
+      30_000,
+      'the alerts to settle',
+    );
+    clearInterval(sampler);
+
+    // The same alerts (ids are deterministic: source positions), the same content.
+    const byId = (list: Alert[]) => new Map(list.map((a) => [a.id, JSON.stringify(a)]));
+    expect(byId(evicting.alerts)).toEqual(byId(baseline.alerts));
+    const perRule = (list: Alert[]) => list.reduce<Record<string, number>>((m, a) => ({ ...m, [a.rule]: (m[a.rule] ?? 0) + 1 }), {});
+    const counts = perRule(baseline.alerts);
+    // 300 returning users complete their pair from reloaded state; tombstones let no second `once` match.
+    expect(counts.pair).toBeGreaterThanOrEqual(300);
+    expect(counts.once).toBe(500 + 20);
+    expect(counts.rising).toBeGreaterThan(100);
+    expect(counts.absent).toBeGreaterThan(10);
+
+    // Redis holds every key of both runs; the evicting replica kept at most CAP per partition in memory.
+    const stored = await storedKeys(redis, evicting.group);
+    expect(stored).toEqual(await storedKeys(redis, baseline.group));
+    expect(stored.pair).toBeGreaterThan(1500);
+    expect(stored.once).toBe(520);
+    expect(maxResident).toBeGreaterThan(0);
+    expect(maxResident).toBeLessThanOrEqual(CAP);
+    const baselineResident = await total(baseline.metrics, 'cep_state_resident_keys');
+    expect(baselineResident).toBeGreaterThan(20 * CAP);
+    // No more traffic: the quiet partitions' ticks evict what went idle since the last batch.
+    await eventually(async () => (await total(evicting.metrics, 'cep_state_resident_keys')) <= 5, 10_000, 'the idle keys of quiet partitions to leave memory');
+
+    expect(await total(evicting.metrics, 'cep_state_evictions_total')).toBeGreaterThan(4000);
+    expect(await total(evicting.metrics, 'cep_state_reloads_total', { result: 'restored' })).toBeGreaterThan(300);
+    expect(await total(evicting.metrics, 'cep_state_reloads_total', { result: 'absent' })).toBeGreaterThan(0);
+    expect(await total(baseline.metrics, 'cep_state_evictions_total')).toBe(0);
+    expect(await total(baseline.metrics, 'cep_state_reloads_total')).toBe(0);
+    const quiet = await total(evicting.metrics, 'cep_state_resident_keys');
+    process.stderr.write(
+      `[eviction] alerts ${baseline.alerts.length} equal; stored keys ${JSON.stringify(stored)}; resident max ${maxResident} (cap ${CAP}/partition), ${quiet} once quiet, vs ${baselineResident} without eviction\n`,
+    );
+  });
+});
