@@ -1,7 +1,8 @@
 /**
- * Engine.resetKey: what the checkpoint does with a key whose state outgrew the snapshot bound. The key's
- * partial matches are dropped and counted, the change is reported, and the key starts afresh at its next event
- * (an unpartitioned rule's single instance restarts at once), on both runtimes.
+ * What the checkpoint does with a key whose state outgrew the snapshot bound, on both runtimes.
+ * Engine.trimKey drops the key's oldest partial matches (counted) and keeps the newest, as the per-key cap
+ * does. Engine.resetKey drops them all and the key starts afresh at its next event (an unpartitioned rule's
+ * single instance restarts at once). Both report the key as changed.
  */
 import { Engine, compileRule } from '../../src/core/engine';
 import { ruleOf } from '../support/pattern-harness';
@@ -32,6 +33,24 @@ describe.each(runtimes)('Engine.resetKey on %s', (_name, fast) => {
     engine.process(at('A', 'big', 3, 5));
     expect(engine.process(at('B', 'big', 9, 6)).map((m) => m.events.a)).toEqual([at('A', 'big', 3, 5)]);
     expect(engine.process(at('B', 'other', 9, 7))).toHaveLength(1);
+  });
+
+  it('trimKey keeps the newest partial matches, counts the dropped ones, and the kept ones still match', () => {
+    const engine = new Engine({ startTime: 0, sequenceFastPath: fast, trackChanges: true });
+    engine.addRule(compileRule(ruleOf('every a=A -> b=B(x > a.x)', { partitionBy: 'k' })));
+    for (let i = 1; i <= 5; i++) engine.process(at('A', 'hot', i, i));
+    engine.drainChanges();
+    expect(engine.partialMatchesOf('test', 'hot')).toBe(5);
+
+    expect(engine.trimKey('test', 'hot', 2, 'checkpoint_size_limit')).toBe(3);
+    expect(engine.partialMatchesOf('test', 'hot')).toBe(2);
+    expect(engine.stats().dropped.get('test')!.get('checkpoint_size_limit')).toBe(3);
+    expect(engine.stats().dropped.get('test')!.get('max_partial_matches_per_key') ?? 0).toBe(0);
+    expect(engine.drainChanges().map((c) => c.key)).toEqual(['hot']);
+    // The two newest A's (x = 4, 5) are left: a B above both matches exactly them.
+    const matched = engine.process(at('B', 'hot', 9, 10)).map((m) => (m.events.a as { x: number }).x);
+    expect(matched.sort()).toEqual([4, 5]);
+    expect(engine.trimKey('test', 'hot', 10, 'checkpoint_size_limit')).toBe(0);
   });
 
   it('restarts the single instance of an unpartitioned rule at once', () => {

@@ -939,7 +939,7 @@ export class KafkaStreams {
         metrics?.shed(shed.kind, shed.rule);
         this.logger.warn(
           { topic: task.topic, partition: task.partition, ...shed, limit: (e as Error).message },
-          shed.kind === 'snapshot' ? 'a key\'s state is larger than a checkpoint may hold: it starts afresh' : 'an alert is larger than a checkpoint may hold: it is kept without its events',
+          shed.kind === 'snapshot' ? 'a key\'s state is larger than a checkpoint may hold: its oldest partial matches are dropped' : 'an alert is larger than a checkpoint may hold: it is kept without its events',
         );
       }
     }

@@ -5,7 +5,8 @@
  *   partition pauses), fenced (another replica took the partition), limit (a size bound refused it), error;
  * - cep_checkpoint_commit_duration_seconds: time of one checkpoint write (the Lua script's round trip);
  * - cep_checkpoint_shed_total{kind,rule}: state or alerts cut so a refused checkpoint fits — `snapshot`: a key
- *   whose state outgrew the snapshot bound was reset; `alert`: an alert was stored without its events;
+ *   whose state outgrew the snapshot bound lost its oldest partial matches (or all of them); `alert`: an alert
+ *   was stored without its events;
  * - cep_checkpoint_stream_released_total: buffered events processed before the watermark reached them, because
  *   the reorder buffer outgrew the stream-state bound of a checkpoint;
  * - cep_outbox_alerts_published_total: alerts the outbox relay sent and Kafka acknowledged;
@@ -46,7 +47,7 @@ export class PrometheusCheckpointMetrics implements CheckpointMetrics {
       existing<Counter<'kind' | 'rule'>>('cep_checkpoint_shed_total') ??
       new Counter({
         name: 'cep_checkpoint_shed_total',
-        help: 'Key states reset (snapshot) or alerts stored without their events (alert) because a checkpoint exceeded a size bound.',
+        help: 'Key states trimmed or reset (snapshot) or alerts stored without their events (alert) because a checkpoint exceeded a size bound.',
         labelNames: ['kind', 'rule'],
         registers,
       });

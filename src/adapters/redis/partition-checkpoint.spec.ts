@@ -289,29 +289,51 @@ describe('PartitionCheckpoint.shed (a commit refused for size is made to fit)', 
     const cp = new PartitionCheckpoint({ store, tp, versionOf, positionOf: () => 'p', remember: () => undefined });
     await cp.load(partition);
     let offset = 0;
-    const add = (type: string, k: string, x: number) => {
-      partition.add({ offset, position: `events/0/${offset}`, event: { type, k, x, pad, timestamp: 1_000 + offset }, raw: null }, 0);
+    const add = (type: string, k: string, x: number, padding = pad) => {
+      partition.add({ offset, position: `events/0/${offset}`, event: { type, k, x, pad: padding, timestamp: 1_000 + offset }, raw: null }, 0);
       offset++;
     };
     return { store, partition, cp, add, next: () => offset };
   }
 
-  it('resets the key whose snapshot is over the bound, counts its partial matches as dropped and deletes its stored state', async () => {
+  it('trims the key whose snapshot is over the bound to its newest partial matches, counting the dropped ones', async () => {
+    const { store, partition, cp, add, next } = await setUp({ maxSnapshotBytes: 2_000 });
+    for (let i = 0; i < 10; i++) add('A', 'big', i);
+    cp.stage(partition, next(), []);
+    const refused = await cp.flush().catch((e: unknown) => e);
+    expect(refused).toMatchObject({ kind: 'snapshot', ref: { rule: 'grow', key: 'big' }, size: { limit: 2_000 } });
+
+    const shed = cp.shed(refused, partition);
+    expect(shed).toMatchObject({ kind: 'snapshot', rule: 'grow', key: 'big' });
+    const { dropped, kept } = shed as { dropped: number; kept: number };
+    expect(dropped + kept).toBe(10);
+    expect(kept).toBeGreaterThanOrEqual(1);
+    await cp.flush();
+    const [stored] = await store.loadKeys(tp, 'grow', versionOf('grow')!, ['big']);
+    expect(Buffer.byteLength(JSON.stringify(stored))).toBeLessThanOrEqual(2_000);
+    expect(partition.engineView.stats().dropped.get('grow')!.get('checkpoint_size_limit')).toBe(dropped);
+    // The newest A's are the ones kept: a B above the highest x matches exactly `kept` of them, the newest.
+    add('B', 'big', 100);
+    const xs = partition.take().matches.map((m) => (m.events.a as { x: number }).x).sort((a, b) => a - b);
+    expect(xs).toEqual(Array.from({ length: kept }, (_, i) => 10 - kept + i));
+  });
+
+  it('resets the key when even one partial match is over the bound, counts it as dropped and deletes its stored state', async () => {
     const { store, partition, cp, add, next } = await setUp({ maxSnapshotBytes: 2_000 });
     for (let i = 0; i < 3; i++) add('A', 'small', i);
     cp.stage(partition, next(), []);
     await cp.flush();
-    for (let i = 0; i < 10; i++) add('A', 'big', i);
+    add('A', 'big', 0, 'h'.repeat(2_500));
     cp.stage(partition, next(), []);
     const refused = await cp.flush().catch((e: unknown) => e);
     expect(refused).toMatchObject({ name: 'CheckpointLimitError', kind: 'snapshot', ref: { rule: 'grow', key: 'big' } });
 
-    expect(cp.shed(refused, partition)).toEqual({ kind: 'snapshot', rule: 'grow', key: 'big', dropped: 10 });
+    expect(cp.shed(refused, partition)).toEqual({ kind: 'snapshot', rule: 'grow', key: 'big', dropped: 1, kept: 0 });
     await cp.flush();
     const [bigStored, smallStored] = await store.loadKeys(tp, 'grow', versionOf('grow')!, ['big', 'small']);
     expect(bigStored).toBeNull();
     expect(smallStored).not.toBeNull();
-    expect(partition.engineView.stats().dropped.get('grow')!.get('checkpoint_size_limit')).toBe(10);
+    expect(partition.engineView.stats().dropped.get('grow')!.get('checkpoint_size_limit')).toBe(1);
     expect(partition.engineView.stats().partialMatches.get('grow')).toBe(3);
 
     // The key starts afresh: a new A and a B match once, and its state fits again.

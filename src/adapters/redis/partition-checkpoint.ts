@@ -140,6 +140,8 @@ export interface CheckpointablePartition {
     drainChanges(): KeyChange[];
     restoreKey(ruleId: string, key: string | null, snapshot: KeySnapshot): void;
     resetKey(ruleId: string, key: string | null, reason: 'checkpoint_size_limit'): number;
+    trimKey(ruleId: string, key: string | null, keep: number, reason: 'checkpoint_size_limit'): number;
+    partialMatchesOf(ruleId: string, key: string | null): number;
     setTime(time: number): void;
     reloadKeys(ruleId: string, entries: ReadonlyArray<readonly [string, KeySnapshot]>): void;
     evictKey(ruleId: string, key: string): boolean;
@@ -167,7 +169,7 @@ export interface PartitionCheckpointOptions {
 
 /** What shed() did to make a refused commit fit. */
 export type ShedAction =
-  | { kind: 'snapshot'; rule: string; key: string | null; dropped: number }
+  | { kind: 'snapshot'; rule: string; key: string | null; dropped: number; kept: number }
   | { kind: 'alert'; rule: string; alertId: string };
 
 export interface LoadResult {
@@ -364,8 +366,9 @@ export class PartitionCheckpoint {
 
   /**
    * Makes the pending commit fit after the store refused it for size, so a client's input can never stall
-   * the partition: an oversize snapshot's key is reset (its partial matches are dropped and counted, its
-   * stored state deleted; its next event starts it afresh), an oversize alert is kept without its events
+   * the partition: an oversize snapshot's key drops its oldest partial matches (counted) until it fits, or is
+   * reset when even one is too large (its stored state deleted; its next event starts it afresh), an
+   * oversize alert is kept without its events
    * (and without its fields if that is not enough; `truncated: true`, same id). Returns what was done, or
    * undefined when the error is not one this can fix (the stream state or the outbox over its bound).
    */
@@ -374,9 +377,14 @@ export class PartitionCheckpoint {
     if (!c || !(e instanceof CheckpointLimitError) || e.ref === undefined) return undefined;
     if (e.kind === 'snapshot' && partition && 'rule' in e.ref) {
       const { rule, key } = e.ref;
-      const dropped = partition.engineView.resetKey(rule, key, 'checkpoint_size_limit');
+      const engine = partition.engineView;
+      // Keep the newest partial matches, as the per-key cap does, sized to fit with a margin (the snapshot
+      // shrinks about in proportion); a key that cannot keep even one is reset.
+      const open = engine.partialMatchesOf(rule, key);
+      const keep = e.size ? Math.floor((open * e.size.limit * 0.8) / e.size.bytes) : 0;
+      const dropped = keep >= 1 && keep < open ? engine.trimKey(rule, key, keep, 'checkpoint_size_limit') : engine.resetKey(rule, key, 'checkpoint_size_limit');
       this.stage(partition, Number(c.nextOffset), []);
-      return { kind: 'snapshot', rule, key, dropped };
+      return { kind: 'snapshot', rule, key, dropped, kept: engine.partialMatchesOf(rule, key) };
     }
     if (e.kind === 'alert' && 'alertId' in e.ref) {
       const id = e.ref.alertId;

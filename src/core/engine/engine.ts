@@ -241,6 +241,8 @@ interface RuleRunner {
   evict(key: string): boolean;
   /** Open partial matches the key has in memory (0 when not resident). */
   partialsOf(key: string): number;
+  /** Drops the key's oldest partial matches until `keep` are left, counting each for `reason`; returns how many. */
+  trim(key: string | null, keep: number, reason: DropReason): number;
 }
 
 function partitionKey(event: EventRecord, field: string): string | undefined {
@@ -430,6 +432,22 @@ class RuleRuntime implements RuleRunner {
     return this.keys.get(key)?.partials.size ?? 0;
   }
 
+  trim(key: string | null, keep: number, reason: DropReason): number {
+    const inst = this.instance(key);
+    if (!inst) return 0;
+    let drops = 0;
+    while (inst.partials.size > keep) {
+      const size = inst.partials.size;
+      const oldest = inst.partials.values().next().value as StateNode;
+      (oldest.parent as unknown as { drop(child: StateNode): void }).drop(oldest);
+      if (inst.partials.size >= size) break; // the node did not close: nothing more to take
+      drops++;
+    }
+    this.drops.set(reason, (this.drops.get(reason) ?? 0) + drops);
+    this.touch(inst);
+    return drops;
+  }
+
   /** Keys changed since the last drain, or owning a pending timer (it must fire on time), stay. */
   forEachEvictable(visit: (key: string, active: number) => void): void {
     if (this.partitionBy === undefined) return;
@@ -478,8 +496,8 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
     return this.fam === null ? 0 : this.fam.totals[this.member];
   }
 
-  dropped(): void {
-    this.drops.set('max_partial_matches_per_key', (this.drops.get('max_partial_matches_per_key') ?? 0) + 1);
+  dropped(reason: DropReason): void {
+    this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
   }
 
   markDirty(key: string | null): void {
@@ -554,6 +572,14 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
 
   partialsOf(key: string): number {
     return this.instance(key)?.partialsOf(this.member) ?? 0;
+  }
+
+  trim(key: string | null, keep: number, reason: DropReason): number {
+    const fk = this.fam?.keys.get(key);
+    if (fk === undefined || !fk.isPresent(this.member)) return 0;
+    const drops = fk.trimTo(this.member, keep, reason);
+    this.markDirty(key);
+    return drops;
   }
 
   /**
@@ -1215,6 +1241,20 @@ export class Engine {
     if (key === null && this.started) this.collect(() => rule.startSingle());
     if (this.trackChanges) rule.dirty.add(key);
     return dropped;
+  }
+
+  /**
+   * Drops a key's oldest partial matches until `keep` are left (the key grew past what a checkpoint may
+   * store), counting each for `reason`, and records the change. Returns the number dropped.
+   */
+  trimKey(ruleId: string, key: string | null, keep: number, reason: DropReason): number {
+    return this.rule(ruleId).trim(key, Math.max(0, keep), reason);
+  }
+
+  /** A key's open partial matches in memory (an unpartitioned rule's single instance: key null). */
+  partialMatchesOf(ruleId: string, key: string | null): number {
+    const rule = this.rule(ruleId);
+    return key === null ? rule.partialCount : rule.partialsOf(key);
   }
 
   /** The (rule, key) instances changed since the last call, with their new state. Needs trackChanges. */

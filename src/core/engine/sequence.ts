@@ -8,6 +8,7 @@
  */
 import { linearTest } from '../expr/compile';
 import type { EventRecord, Predicate } from '../expr/types';
+import type { DropReason } from './api';
 import type { CompiledPattern, FilterSpec, NodeSpec } from './automaton';
 
 interface Step {
@@ -342,7 +343,7 @@ class LinearBatch {
 
 /** A rule of a family, as the automaton sees it. */
 export interface FamilyMember {
-  dropped(): void;
+  dropped(reason: DropReason): void;
   markDirty(key: string | null): void;
 }
 
@@ -809,8 +810,20 @@ export class FamilyKey {
     this.fam.totals[m] += delta;
   }
 
+  /** Drops member m's oldest partial nodes until `keep` are open; returns how many were dropped. */
+  trimTo(m: number, keep: number, reason: DropReason): number {
+    let drops = 0;
+    while (this.partials[m] > keep) {
+      const before = this.partials[m];
+      this.dropOldest(m, reason);
+      if (this.partials[m] >= before) break; // nothing found to drop
+      drops++;
+    }
+    return drops;
+  }
+
   /** Drops member m's partial node opened earliest, and with it the run (or the member's share of it). */
-  private dropOldest(m: number): void {
+  private dropOldest(m: number, reason: DropReason = 'max_partial_matches_per_key'): void {
     const q = this.tokens[m];
     let own: Run | undefined;
     let ownStamp = Infinity;
@@ -837,7 +850,7 @@ export class FamilyKey {
       victim = own;
       q!.drop();
     } else return;
-    this.fam.members[m].dropped();
+    this.fam.members[m].dropped(reason);
     this.removeMember(victim, m);
   }
 

@@ -156,6 +156,8 @@ export class CheckpointLimitError extends Error {
     message: string,
     /** The offending instance (snapshot) or alert id (alert). */
     readonly ref?: StoredKeyRef | { alertId: string },
+    /** The offending item's JSON size and the bound it exceeded (snapshot, alert, stream). */
+    readonly size?: { bytes: number; limit: number },
   ) {
     super(message);
     this.name = 'CheckpointLimitError';
@@ -211,6 +213,7 @@ export function encodeCommit(c: CheckpointCommit, limits: CheckpointLimits): Enc
         'snapshot',
         `snapshot of rule '${k.rule}' v${k.version} key ${JSON.stringify(k.key)} is ${bytes} bytes (limit ${limits.maxSnapshotBytes})`,
         { rule: k.rule, version: k.version, key: k.key },
+        { bytes, limit: limits.maxSnapshotBytes },
       );
     }
     return { ...k, json };
@@ -220,7 +223,7 @@ export function encodeCommit(c: CheckpointCommit, limits: CheckpointLimits): Enc
     const json = JSON.stringify(a);
     const bytes = Buffer.byteLength(json);
     if (bytes > limits.maxAlertBytes) {
-      throw new CheckpointLimitError('alert', `alert ${a.id} is ${bytes} bytes (limit ${limits.maxAlertBytes})`, { alertId: a.id });
+      throw new CheckpointLimitError('alert', `alert ${a.id} is ${bytes} bytes (limit ${limits.maxAlertBytes})`, { alertId: a.id }, { bytes, limit: limits.maxAlertBytes });
     }
     return { id: a.id, json };
   });
