@@ -59,7 +59,11 @@ describe('loadConfig', () => {
       limits: { eventsBodyBytes: 2 * 1024 * 1024, eventsPerRequest: 5, rulesBodyBytes: 32 * 1024 },
       shutdownTimeoutMs: 500,
       kafka: expect.objectContaining({ brokers: ['k1:9092', 'k2:9093'], clientId: 'c', groupId: 'g', alertsTopic: 'alerts', dlqTopic: 'dlq' }),
-      redis: { url: 'redis://redis:6379/0', eviction: { idleMs: 600_000, maxKeys: 100_000 } },
+      redis: {
+        url: 'redis://redis:6379/0',
+        eviction: { idleMs: 600_000, maxKeys: 100_000 },
+        limits: { maxSnapshotBytes: 1024 * 1024, maxAlertBytes: 1024 * 1024, maxStreamBytes: 8 * 1024 * 1024, maxOutbox: 100_000 },
+      },
     });
     // Kafka mode's own settings (src/adapters/kafka/kafka-options.spec.ts) default sensibly.
     expect(config!.kafka).toMatchObject({ fromBeginning: true, maxEventBytes: 1024 * 1024, tls: null, sasl: null });
@@ -71,7 +75,7 @@ describe('loadConfig', () => {
     for (const url of ['redis+sentinel://s1:26379,s2:26379/mymaster', 'redis+cluster://n1:7000,n2:7001', 'rediss://u:p@h:6380/2']) {
       const { config, errors, warnings } = loadConfig({ RULES_DIR: '', REDIS_URL: url, KAFKA_BROKERS: 'k:9092' }, ROOT);
       expect(errors).toEqual([]);
-      expect(config!.redis).toEqual({ url, eviction: { idleMs: 600_000, maxKeys: 100_000 } });
+      expect(config!.redis).toMatchObject({ url, eviction: { idleMs: 600_000, maxKeys: 100_000 } });
       expect(warnings.join('\n')).not.toMatch(/REDIS_URL/);
     }
     const embedded = loadConfig({ RULES_DIR: '', REDIS_URL: 'redis://r:6379' }, ROOT);
@@ -91,6 +95,23 @@ describe('loadConfig', () => {
     const memoryOnly = loadConfig({ RULES_DIR: '', STATE_EVICT_IDLE: '1m' }, ROOT);
     expect(memoryOnly.errors).toEqual([]);
     expect(memoryOnly.warnings.join('\n')).toMatch(/STATE_EVICT_IDLE is set, but without REDIS_URL/);
+  });
+
+  it('reads the checkpoint size bounds (sizes with units, an outbox count); rejects values out of range; warns without REDIS_URL', () => {
+    const base = { RULES_DIR: '', KAFKA_BROKERS: 'k:9092', REDIS_URL: 'redis://r:6379' };
+    const limitsOf = (env: Record<string, string>) => loadConfig({ ...base, ...env }, ROOT).config!.redis!.limits;
+    expect(limitsOf({ CHECKPOINT_MAX_SNAPSHOT_BYTES: '4MiB', CHECKPOINT_MAX_ALERT_BYTES: '512KiB', CHECKPOINT_MAX_STREAM_BYTES: '65536', CHECKPOINT_MAX_OUTBOX: '500' })).toEqual({
+      maxSnapshotBytes: 4 * 1024 * 1024,
+      maxAlertBytes: 512 * 1024,
+      maxStreamBytes: 65_536,
+      maxOutbox: 500,
+    });
+    const bad = loadConfig({ ...base, CHECKPOINT_MAX_SNAPSHOT_BYTES: '10', CHECKPOINT_MAX_OUTBOX: 'many' }, ROOT).errors;
+    expect(bad).toHaveLength(2);
+    expect(bad[0]).toMatch(/^CHECKPOINT_MAX_SNAPSHOT_BYTES="10": /);
+    expect(bad[1]).toMatch(/^CHECKPOINT_MAX_OUTBOX="many": /);
+    const memoryOnly = loadConfig({ RULES_DIR: '', CHECKPOINT_MAX_OUTBOX: '10' }, ROOT);
+    expect(memoryOnly.warnings.join('\n')).toMatch(/CHECKPOINT_MAX_OUTBOX is set, but without REDIS_URL/);
   });
 
   it('reports one line per bad value, naming the variable, the value and what is expected', () => {

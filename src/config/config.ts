@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { KAFKA_VARIABLES, loadKafkaOptions, type KafkaOptions } from '../adapters/kafka/kafka-options';
 import { parseRedisUrl } from '../adapters/redis/redis-connection';
 import type { EvictionSettings } from '../core/engine';
+import { DEFAULT_CHECKPOINT_LIMITS, type CheckpointLimits } from '../core/ports/checkpoint-store';
 import { parseDuration } from '../core/stream/settings';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -40,7 +41,7 @@ export interface ServiceConfig {
    * and alerts leave through its outbox (docs/redis.md). Null when unset. `eviction`: when cold keys leave
    * memory (STATE_EVICT_IDLE, STATE_EVICT_MAX_KEYS; both null: never).
    */
-  redis: { url: string; eviction: EvictionSettings } | null;
+  redis: { url: string; eviction: EvictionSettings; limits: CheckpointLimits } | null;
 }
 
 export const DEFAULT_EVICT_IDLE_MS = 10 * 60_000;
@@ -103,6 +104,27 @@ export const VARIABLES: readonly VariableSpec[] = [
     default: '100000',
     description:
       'With REDIS_URL: most keys each owned partition keeps in memory; beyond it, the least recently active go to Redis after a checkpoint (down to 10% under it). Keys with a pending timer stay. An integer, or off.',
+  },
+  {
+    name: 'CHECKPOINT_MAX_SNAPSHOT_BYTES',
+    default: '1MiB',
+    description:
+      "With REDIS_URL: largest stored state of one key (rule, partition key). A key over it keeps its newest partial matches that fit and the others are dropped and counted (docs/redis.md#limits). 1KiB to 256MiB.",
+  },
+  {
+    name: 'CHECKPOINT_MAX_ALERT_BYTES',
+    default: '1MiB',
+    description: "With REDIS_URL: largest alert in the outbox; a larger one is stored and sent without its events (truncated: true). Keep it at or under the alerts topic's max.message.bytes. 1KiB to 64MiB.",
+  },
+  {
+    name: 'CHECKPOINT_MAX_STREAM_BYTES',
+    default: '8MiB',
+    description: "With REDIS_URL: largest stored stream state of a partition (mostly its reorder buffer); over it, the oldest buffered events are processed early. 64KiB to 256MiB.",
+  },
+  {
+    name: 'CHECKPOINT_MAX_OUTBOX',
+    default: '100000',
+    description: 'With REDIS_URL: most alerts waiting in one partition\'s outbox (Kafka slow or down); at the bound the partition pauses until the relay catches up.',
   },
 ];
 
@@ -244,6 +266,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
   const evictIdleMs = durationOrOff('STATE_EVICT_IDLE', DEFAULT_EVICT_IDLE_MS);
   const evictMaxKeys = intOrOff('STATE_EVICT_MAX_KEYS', DEFAULT_EVICT_MAX_KEYS, 1, 1_000_000_000);
 
+  const limits: CheckpointLimits = {
+    maxSnapshotBytes: bytes('CHECKPOINT_MAX_SNAPSHOT_BYTES', DEFAULT_CHECKPOINT_LIMITS.maxSnapshotBytes, 1024, 256 * 1024 * 1024),
+    maxAlertBytes: bytes('CHECKPOINT_MAX_ALERT_BYTES', DEFAULT_CHECKPOINT_LIMITS.maxAlertBytes, 1024, 64 * 1024 * 1024),
+    maxStreamBytes: bytes('CHECKPOINT_MAX_STREAM_BYTES', DEFAULT_CHECKPOINT_LIMITS.maxStreamBytes, 64 * 1024, 256 * 1024 * 1024),
+    maxOutbox: int('CHECKPOINT_MAX_OUTBOX', DEFAULT_CHECKPOINT_LIMITS.maxOutbox, 1, 100_000_000),
+  };
+
   let redis: ServiceConfig['redis'] = null;
   const redisRaw = raw('REDIS_URL');
   if (redisRaw) {
@@ -256,12 +285,15 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
     }
     if (!ok) bad('REDIS_URL', maskUrl(redisRaw), 'a URL like redis://host:6379/0 or rediss://user:password@host:6380');
     else {
-      redis = { url: redisRaw, eviction: { idleMs: evictIdleMs, maxKeys: evictMaxKeys } };
+      redis = { url: redisRaw, eviction: { idleMs: evictIdleMs, maxKeys: evictMaxKeys }, limits };
       if (!brokersRaw) warnings.push('REDIS_URL is set, but without KAFKA_BROKERS (embedded mode) pattern state stays in memory only');
     }
   } else {
     for (const name of ['STATE_EVICT_IDLE', 'STATE_EVICT_MAX_KEYS']) {
       if (raw(name)) warnings.push(`${name} is set, but without REDIS_URL every key stays in memory (there is nowhere to evict it to)`);
+    }
+    for (const name of ['CHECKPOINT_MAX_SNAPSHOT_BYTES', 'CHECKPOINT_MAX_ALERT_BYTES', 'CHECKPOINT_MAX_STREAM_BYTES', 'CHECKPOINT_MAX_OUTBOX']) {
+      if (raw(name)) warnings.push(`${name} is set, but without REDIS_URL nothing is checkpointed`);
     }
   }
 

@@ -11,6 +11,7 @@ import { ALERT_SINK, LOGGER } from '../../app/tokens';
 import type { EvictionSettings } from '../../core/engine';
 import type { Alert } from '../../core/ports/alert';
 import type { AlertSink } from '../../core/ports/alert-sink';
+import type { CheckpointLimits } from '../../core/ports/checkpoint-store';
 import type { EngineGaugeSource } from '../../core/ports/metrics';
 import type { MemoryAlertStore } from '../memory/memory-alert-store';
 import type { PrometheusMetrics } from '../metrics/prometheus-metrics';
@@ -39,11 +40,12 @@ export class RedisState {
     logger: Logger,
     metrics: PrometheusMetrics,
     private readonly eviction?: EvictionSettings,
+    limits?: Partial<CheckpointLimits>,
   ) {
     const log = logger.child({ component: 'redis' });
     this.client = createRedisClient(url, { log });
     this.guard = new RedisAvailability(this.client, { log });
-    this.store = new RedisCheckpointStore(this.client, { prefix: `cep:${groupId}`, onUnavailable: (e) => this.guard.reportFailure(e) });
+    this.store = new RedisCheckpointStore(this.client, { prefix: `cep:${groupId}`, limits, onUnavailable: (e) => this.guard.reportFailure(e) });
     this.metrics = new PrometheusCheckpointMetrics(metrics.registry);
     metrics.dependencyUp.set({ dependency: 'redis' }, this.guard.ready ? 1 : 0);
     this.guard.onChange((up) => metrics.dependencyUp.set({ dependency: 'redis' }, up ? 1 : 0));
@@ -148,13 +150,13 @@ export function kafkaProviders(
     metrics: PrometheusMetrics;
     feed: MemoryAlertStore;
     maxPartialMatchesPerKey: number;
-    redis?: { url: string; eviction?: EvictionSettings } | null;
+    redis?: { url: string; eviction?: EvictionSettings; limits?: Partial<CheckpointLimits> } | null;
   },
 ): KafkaWiring {
   const redis = deps.redis;
   return {
     providers: [
-      ...(redis ? [{ provide: RedisState, useFactory: (logger: Logger) => new RedisState(redis.url, options.groupId, logger, deps.metrics, redis.eviction), inject: [LOGGER] }] : []),
+      ...(redis ? [{ provide: RedisState, useFactory: (logger: Logger) => new RedisState(redis.url, options.groupId, logger, deps.metrics, redis.eviction, redis.limits), inject: [LOGGER] }] : []),
       {
         provide: KafkaStreams,
         useFactory: (alerts: AlertFactory, logger: Logger, host: EngineHost, state?: RedisState) => {
