@@ -1,7 +1,8 @@
 import type { Alert } from '../../core/ports/alert';
 import {
   alertMessage,
-  batchEvents,
+  eventsOf,
+  parseBatch,
   deadLetterMessage,
   idleMark,
   parsePosition,
@@ -103,8 +104,22 @@ describe('Kafka records', () => {
       mark(idleMark(position, 0), 8),
       at(9, '{"user":"u2"}'),
     ];
-    expect(batchEvents(messages, 2, false, 64)).toEqual([{ user: 'u1' }, { user: 'u2' }]);
+    expect(eventsOf(parseBatch(messages, 2, false, 64))).toEqual([{ user: 'u1' }, { user: 'u2' }]);
     // Repartition topics: any size (checked at the source), marks skipped.
-    expect(batchEvents(messages, 2, true, 64).map((e) => e.user)).toEqual(['u1', 'big', 'u2']);
+    expect(eventsOf(parseBatch(messages, 2, true, 64)).map((e) => e.user)).toEqual(['u1', 'big', 'u2']);
+    // Aligned with the messages, parsed as the batch loop parses them (so the loop can reuse them).
+    const parsed = parseBatch(messages, 2, false, 64);
+    expect(parsed.map((p) => (p === undefined ? 'skipped' : p.ok ? 'ok' : p.reason))).toEqual([
+      'skipped',
+      'ok',
+      'invalid_json',
+      'ok',
+      'invalid_json',
+      'oversize',
+      'invalid_json',
+      'invalid_json',
+      'ok',
+    ]);
+    expect(parseBatch(messages, 2, true, 64).map((p) => p === undefined)).toEqual([true, false, false, false, false, false, true, true, false]);
   });
 });

@@ -124,22 +124,30 @@ export function idleMark(source: SourcePosition, partition: number): Message {
   return { key: null, value: null, partition, headers: { [ORIGIN_HEADER]: positionString(source), [IDLE_HEADER]: '1' } };
 }
 
+/** A record value as the batch loop parses it. */
+export type ParsedValue = ReturnType<typeof parseRecordValue>;
+
 /**
- * The events of a batch's records at offset `from` and after, parsed as the batch loop parses them (source
- * records within `maxEventBytes`; repartitioned ones whatever their size, marks left out). Records that are
- * not JSON objects are left out. What is read only to find the keys a batch needs in memory (cold keys are
- * reloaded before the batch is processed).
+ * Parses a batch's record values once, as the batch loop would (index-aligned with `messages`; undefined for
+ * records before `from` and for repartition marks), so that finding the keys a batch needs (cold-key reload)
+ * and processing it share one parse.
  */
-export function batchEvents(messages: readonly KafkaMessage[], from: number, repartitioned: boolean, maxEventBytes: number): EventRecord[] {
+export function parseBatch(messages: readonly KafkaMessage[], from: number, repartitioned: boolean, maxEventBytes: number): Array<ParsedValue | undefined> {
+  return messages.map((m) => {
+    if (Number(m.offset) < from) return undefined;
+    if (repartitioned && (headerString(m.headers, IDLE_HEADER) !== undefined || headerString(m.headers, WATERMARK_HEADER) !== undefined)) return undefined;
+    const text = m.value ? m.value.toString('utf8') : null;
+    // Repartitioned records were size-checked at their source.
+    return repartitioned ? parseRecordValue(text, 0, Infinity) : parseRecordValue(text, m.value?.length ?? 0, maxEventBytes);
+  });
+}
+
+/** The events (JSON objects) among parsed values. */
+export function eventsOf(parsed: ReadonlyArray<ParsedValue | undefined>): EventRecord[] {
   const out: EventRecord[] = [];
-  for (const m of messages) {
-    if (m.value === null || Number(m.offset) < from) continue;
-    if (repartitioned && (headerString(m.headers, IDLE_HEADER) !== undefined || headerString(m.headers, WATERMARK_HEADER) !== undefined)) continue;
-    if (!repartitioned && m.value.length > maxEventBytes) continue;
-    const parsed = parseRecordValue(m.value.toString('utf8'), 0, Infinity);
-    const v = parsed.ok ? parsed.value : null;
+  for (const p of parsed) {
+    const v = p?.ok ? p.value : null;
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) out.push(v as EventRecord);
   }
   return out;
 }
-

@@ -39,6 +39,7 @@ import {
 import type { Logger } from 'pino';
 import type { CompiledRule, EvictionSettings } from '../../core/engine';
 import type { MatchRecord } from '../../core/engine/api';
+import type { EventRecord } from '../../core/expr/types';
 import type { Alert } from '../../core/ports/alert';
 import { CheckpointLimitError, type CheckpointStore, type RuleVersionRef } from '../../core/ports/checkpoint-store';
 import { EventClassifier, parseRecordValue, partitionKeyOf, type DeadLetterReason, type StreamRejectReason } from '../../core/stream/classify';
@@ -52,7 +53,9 @@ import { NoKafkaMetrics, type KafkaMetrics } from './kafka-metrics';
 import { kafkaClientConfig, type KafkaOptions } from './kafka-options';
 import {
   alertMessage,
-  batchEvents,
+  eventsOf,
+  parseBatch,
+  type ParsedValue,
   deadLetterMessage,
   positionString,
   rawRecord,
@@ -720,7 +723,12 @@ export class KafkaStreams {
     const repartitioned = plan?.kind === 'repartitioned';
     const stream = plan ? this.streamFor(task, plan) : undefined;
     const classifier = this.sourceClassifiers.get(batch.topic);
-    if (stream && task.checkpoint?.mayHaveColdKeys && !(await this.reloadColdKeys(task, stream, payload, repartitioned))) return;
+    // With evicted keys, the values are parsed before the loop (to find the keys to reload) and reused in it.
+    let parsedValues: Array<ParsedValue | undefined> | undefined;
+    if (stream && task.checkpoint?.mayHaveColdKeys) {
+      parsedValues = parseBatch(batch.messages, task.next, repartitioned, o.maxEventBytes);
+      if (!(await this.reloadColdKeys(task, stream, eventsOf(parsedValues)))) return;
+    }
 
     let received = 0;
     let seen = 0;
@@ -734,7 +742,9 @@ export class KafkaStreams {
     // the engine on small events.
     let resolved: string | undefined;
     let running = payload.isRunning() && !payload.isStale();
-    for (const m of running ? batch.messages : []) {
+    const messages = running ? batch.messages : [];
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
       const offset = Number(m.offset);
       resolved = m.offset;
       if (offset < task.next) continue;
@@ -744,7 +754,7 @@ export class KafkaStreams {
       const position = positionString(raw.source);
       if (source && !repartitioned) {
         received++;
-        const parsed = parseRecordValue(m.value ? m.value.toString('utf8') : null, m.value?.length ?? 0, o.maxEventBytes);
+        const parsed = parsedValues?.[i] ?? parseRecordValue(m.value ? m.value.toString('utf8') : null, m.value?.length ?? 0, o.maxEventBytes);
         const c = parsed.ok ? classifier!.classify(parsed.value) : parsed;
         if (!c.ok) {
           rejected.set(c.reason, (rejected.get(c.reason) ?? 0) + 1);
@@ -768,7 +778,7 @@ export class KafkaStreams {
         const time = Number(headerString(m.headers, WATERMARK_HEADER));
         if (Number.isFinite(time)) stream.mark(`${raw.source.topic}/${raw.source.partition}`, time, wall);
       } else if (stream) {
-        const parsed = parseRecordValue(m.value ? m.value.toString('utf8') : null, 0, Infinity);
+        const parsed = parsedValues?.[i] ?? parseRecordValue(m.value ? m.value.toString('utf8') : null, 0, Infinity);
         if (parsed.ok && parsed.value !== null && typeof parsed.value === 'object' && !Array.isArray(parsed.value)) {
           stream.add(
             {
@@ -978,8 +988,7 @@ export class KafkaStreams {
    * Before a batch of a partition that evicted keys: restores those the batch's events need from Redis. When
    * Redis cannot be read, the partition pauses (as for a failed checkpoint) and the batch is left unread.
    */
-  private async reloadColdKeys(task: PartitionTask, stream: StreamPartition<RawRecord>, payload: EachBatchPayload, repartitioned: boolean): Promise<boolean> {
-    const events = batchEvents(payload.batch.messages, task.next, repartitioned, this.deps.options.maxEventBytes);
+  private async reloadColdKeys(task: PartitionTask, stream: StreamPartition<RawRecord>, events: EventRecord[]): Promise<boolean> {
     try {
       const r = await task.checkpoint!.reload(stream, events);
       this.metrics.keysReloaded(r.restored, r.looked - r.restored);
