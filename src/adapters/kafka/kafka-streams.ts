@@ -211,11 +211,18 @@ const HEARTBEAT_EVERY = 200;
 /** Oversize items a single checkpoint may shed before it counts as failing (see writeCheckpoint). */
 const MAX_SHEDS_PER_COMMIT = 10_000;
 
-function commitResult(e: unknown): CommitResult {
+/** Why a checkpoint write (or a load) failed: the one classification behind the metric, the pause and the retry. */
+type CheckpointFailure = 'fenced' | 'unavailable' | 'outbox' | 'limit' | 'error';
+function checkpointFailure(e: unknown): CheckpointFailure {
   if (isFenced(e)) return 'fenced';
   if (isUnavailable(e)) return 'unavailable';
+  if (isOutboxFull(e)) return 'outbox';
   return e instanceof CheckpointLimitError ? 'limit' : 'error';
 }
+/** The metric counts a full outbox as a refused size, like any other bound. */
+const commitResultOf = (f: CheckpointFailure): CommitResult => (f === 'outbox' ? 'limit' : f);
+/** A bound still exceeded after shedding is retried like any other failure. */
+const pauseReasonOf = (f: CheckpointFailure): PauseReason => (f === 'limit' ? 'error' : f);
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export class KafkaStreams {
@@ -936,12 +943,12 @@ export class KafkaStreams {
     for (let sheds = 0; ; sheds++) {
       const started = process.hrtime.bigint();
       try {
-        const added = await checkpoint.flush();
+        const committed = await checkpoint.flush();
         metrics?.commit('ok', Number(process.hrtime.bigint() - started) / 1e9);
-        if (added > 0) task.relay?.notify();
+        task.relay?.committed(committed);
         return;
       } catch (e) {
-        metrics?.commit(commitResult(e), Number(process.hrtime.bigint() - started) / 1e9);
+        metrics?.commit(commitResultOf(checkpointFailure(e)), Number(process.hrtime.bigint() - started) / 1e9);
         if (sheds < MAX_SHEDS_PER_COMMIT && this.shrinkStreamState(task, checkpoint, e)) continue;
         // Each shed removes one oversize item; the bound stops a store that refuses everything from looping.
         const shed = sheds < MAX_SHEDS_PER_COMMIT ? checkpoint.shed(e, task.stream) : undefined;
@@ -1002,18 +1009,14 @@ export class KafkaStreams {
   /** A checkpoint (or a load) failed: pause the partition until it can go on; nothing is committed meanwhile. */
   private checkpointFailed(task: PartitionTask, e: unknown): void {
     if (task.dropped) return;
-    if (isFenced(e)) {
+    const reason = pauseReasonOf(checkpointFailure(e));
+    if (reason === 'fenced') {
       this.logger.warn({ topic: task.topic, partition: task.partition, err: e }, 'another member took this partition: its state is dropped and reloaded if it stays here');
       void this.resetTask(task);
-      this.pauseTask(task, 'fenced');
-    } else if (isUnavailable(e)) {
-      this.pauseTask(task, 'unavailable', e);
-    } else if (isOutboxFull(e)) {
-      this.pauseTask(task, 'outbox', e);
-    } else {
+    } else if (reason === 'error') {
       this.logger.error({ topic: task.topic, partition: task.partition, err: e }, 'writing the checkpoint failed; retrying');
-      this.pauseTask(task, 'error', e);
     }
+    this.pauseTask(task, reason, reason === 'fenced' ? undefined : e);
   }
 
   private pauseTask(task: PartitionTask, reason: PauseReason, err?: unknown): void {
@@ -1042,11 +1045,9 @@ export class KafkaStreams {
           if (!task.checkpoint) await this.loadTask(task);
           else await this.writeCheckpoint(task, task.checkpoint);
         } catch (e) {
-          if (isFenced(e)) {
-            await this.resetTask(task);
-            return 'fenced';
-          }
-          return isUnavailable(e) ? 'unavailable' : isOutboxFull(e) ? 'outbox' : 'error';
+          const reason = pauseReasonOf(checkpointFailure(e));
+          if (reason === 'fenced') await this.resetTask(task);
+          return reason;
         }
         task.paused = false;
         this.consumer?.resume([{ topic: task.topic, partitions: [task.partition] }]);
