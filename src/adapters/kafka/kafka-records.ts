@@ -17,7 +17,7 @@
  */
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import type { EventRecord } from '../../core/expr/types';
-import { truncateAlert, type Alert } from '../../core/ports/alert';
+import { alertJson, truncateAlert, type Alert } from '../../core/ports/alert';
 import { parseRecordValue, type DeadLetterReason } from '../../core/stream/classify';
 
 export const ORIGIN_HEADER = 'cepheus.origin';
@@ -61,20 +61,22 @@ export function headerString(headers: IHeaders | undefined, name: string): strin
 
 /** A record read from `topic`/`partition`: from a repartition topic, its source is the `cepheus.origin` header. */
 export function rawRecord(topic: string, partition: number, m: KafkaMessage, repartitioned = false): RawRecord {
-  const headers: IHeaders = { ...(m.headers ?? {}) };
   let source: SourcePosition = { topic, partition, offset: m.offset };
-  const origin = repartitioned ? headerString(headers, ORIGIN_HEADER) : undefined;
-  if (origin !== undefined) {
-    delete headers[ORIGIN_HEADER];
-    source = parsePosition(origin) ?? source;
-  }
+  const origin = repartitioned ? headerString(m.headers, ORIGIN_HEADER) : undefined;
+  if (origin === undefined) return { key: m.key ?? null, value: m.value ?? null, headers: m.headers ?? NO_HEADERS, timestamp: m.timestamp, source };
+  // Only a repartitioned record needs a copy of its headers (without Cepheus' own); every reader of
+  // RawRecord.headers copies them before adding any, so the others share the record's object.
+  const headers: IHeaders = { ...m.headers };
+  delete headers[ORIGIN_HEADER];
+  source = parsePosition(origin) ?? source;
   return { key: m.key ?? null, value: m.value ?? null, headers, timestamp: m.timestamp, source };
 }
+const NO_HEADERS: IHeaders = Object.freeze({}) as IHeaders;
 
 export function alertMessage(alert: Alert): Message {
   return {
     key: alert.key,
-    value: JSON.stringify(alert),
+    value: alertJson(alert),
     headers: { rule: alert.rule, severity: alert.severity },
   };
 }

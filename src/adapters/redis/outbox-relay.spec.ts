@@ -162,4 +162,202 @@ describe('OutboxRelay', () => {
     expect(calls).toEqual([['x'], ['y']]);
     await relay.stop();
   });
+
+  describe('alerts handed over by committed()', () => {
+    /** The store, counting the alerts its reads return; `gate` (when set) holds each read's answer until released. */
+    function counting(store: CheckpointStore) {
+      const seen = { reads: 0, alertsRead: 0 };
+      let gate: Promise<void> | undefined;
+      const wrapped: CheckpointStore = Object.assign(Object.create(store) as CheckpointStore, {
+        pendingAlerts: async (p: TopicPartition, n: number) => {
+          seen.reads++;
+          const read = await store.pendingAlerts(p, n);
+          if (gate) await gate;
+          seen.alertsRead += read.length;
+          return read;
+        },
+      });
+      return { wrapped, seen, hold: (g: Promise<void> | undefined) => (gate = g) };
+    }
+
+    it('are published from memory, in order, without reading them back, once the outbox was read whole', async () => {
+      const { store, add } = await storeWith([]);
+      const { wrapped, seen } = counting(store);
+      const calls: string[][] = [];
+      const relay = new OutboxRelay({ store: wrapped, partition: tp, idleMs: 60_000, publish: async (a) => void calls.push(a.map((x) => x.id)) }).start();
+      await until(() => relay.idle);
+      await add(['x', 'y']);
+      relay.committed(['x', 'y'].map(alert));
+      await add(['z']);
+      relay.committed([alert('z')]);
+      await relay.drain();
+      await relay.stop();
+      expect(calls.flat()).toEqual(['x', 'y', 'z']);
+      expect(seen.alertsRead).toBe(0);
+      expect(await store.outboxSize(tp)).toBe(0);
+    });
+
+    it('an alert committed while a read is in flight is published once, whether or not the read saw it', async () => {
+      for (const readSeesIt of [true, false]) {
+        const { store, add } = await storeWith(['a']);
+        const { wrapped, hold } = counting(store);
+        let release: (() => void) | undefined;
+        const delayedStore: CheckpointStore = readSeesIt
+          ? Object.assign(Object.create(wrapped) as CheckpointStore, {
+              // The first read reaches the store only after 'b' was committed and handed over.
+              pendingAlerts: async (p: TopicPartition, n: number) => {
+                if (!release) await new Promise<void>((r) => (release = r));
+                return wrapped.pendingAlerts(p, n);
+              },
+            })
+          : wrapped;
+        if (!readSeesIt) hold(new Promise<void>((r) => (release = r)));
+        const published: string[] = [];
+        const relay = new OutboxRelay({ store: delayedStore, partition: tp, idleMs: 60_000, publish: async (a) => void published.push(...a.map((x) => x.id)) }).start();
+        await until(() => release !== undefined);
+        await add(['b']);
+        relay.committed([alert('b')]);
+        hold(undefined);
+        release!();
+        await until(() => published.length >= 2);
+        await relay.drain();
+        await relay.stop();
+        expect(published).toEqual(['a', 'b']);
+        expect(await store.outboxSize(tp)).toBe(0);
+      }
+    });
+
+    it('an alert a read already returned is not queued again when its committed() comes after the read', async () => {
+      const { store, add } = await storeWith(['a']);
+      await add(['b']); // committed, but its committer has not called committed() yet
+      let release!: () => void;
+      const published: string[] = [];
+      const relay = new OutboxRelay({
+        store,
+        partition: tp,
+        idleMs: 60_000,
+        publish: async (a) => {
+          published.push(...a.map((x) => x.id));
+          if (published.length === 2) await new Promise<void>((r) => (release = r));
+        },
+      }).start();
+      await until(() => published.length === 2);
+      relay.committed([alert('b')]);
+      release();
+      await relay.drain();
+      await relay.stop();
+      expect(published).toEqual(['a', 'b']);
+      expect(await store.outboxSize(tp)).toBe(0);
+    });
+
+    it('an alert only in the store (its commit reply was lost) is published within idleMs while memory never runs dry', async () => {
+      const { store, add } = await storeWith([]);
+      const published: string[] = [];
+      const relay = new OutboxRelay({
+        store,
+        partition: tp,
+        idleMs: 100,
+        batchSize: 1,
+        publish: async (a) => {
+          await new Promise((r) => setTimeout(r, 10));
+          published.push(...a.map((x) => x.id));
+        },
+      }).start();
+      await until(() => relay.idle);
+      await add(['orphan']);
+      const feedingUntil = Date.now() + 600;
+      for (let i = 0; Date.now() < feedingUntil; i++) {
+        await add([`m${i}`, `m${i}b`]);
+        relay.committed([alert(`m${i}`), alert(`m${i}b`)]);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const publishedWhileFed = [...published];
+      await relay.drain();
+      await relay.stop();
+      expect(publishedWhileFed).toContain('orphan');
+      expect(published.filter((id) => id === 'orphan')).toHaveLength(1);
+      expect(await store.outboxSize(tp)).toBe(0);
+    });
+
+    it('alerts left from before start() go first; memory is used only after the outbox was read whole', async () => {
+      const { store, add } = await storeWith(['a', 'b', 'c', 'd', 'e']);
+      const published: string[] = [];
+      const relay = new OutboxRelay({ store, partition: tp, batchSize: 2, publish: async (a) => void published.push(...a.map((x) => x.id)) }).start();
+      await add(['f', 'g']);
+      relay.committed(['f', 'g'].map(alert));
+      await relay.drain();
+      await add(['h']);
+      relay.committed([alert('h')]);
+      await relay.drain();
+      await relay.stop();
+      expect(published).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
+      expect(await store.outboxSize(tp)).toBe(0);
+    });
+
+    it('a failing publish from memory is retried with the same alerts, and they are acked only after it went through', async () => {
+      const { store, add } = await storeWith([]);
+      const calls: string[][] = [];
+      let failures = 2;
+      const relay = new OutboxRelay({
+        store,
+        partition: tp,
+        idleMs: 60_000,
+        initialBackoffMs: 2,
+        publish: async (a) => {
+          calls.push(a.map((x) => x.id));
+          expect(await store.outboxSize(tp)).toBe(a.length);
+          if (failures-- > 0) throw new Error('broker down');
+        },
+      }).start();
+      await until(() => relay.idle);
+      await add(['x']);
+      relay.committed([alert('x')]);
+      await relay.drain();
+      await relay.stop();
+      expect(calls).toEqual([['x'], ['x'], ['x']]);
+      expect(await store.outboxSize(tp)).toBe(0);
+    });
+
+    it('under random commits, read delays and publish failures, every committed alert is published, in commit order, and the outbox ends empty', async () => {
+      let seed = 7;
+      const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      for (let run = 0; run < 30; run++) {
+        const initial = Array.from({ length: Math.floor(random() * 5) }, (_, i) => `r${run}-old${i}`);
+        const { store, add } = await storeWith(initial);
+        const slow: CheckpointStore = Object.assign(Object.create(store) as CheckpointStore, {
+          pendingAlerts: async (p: TopicPartition, n: number) => {
+            if (random() < 0.5) await new Promise((r) => setTimeout(r, Math.floor(random() * 3)));
+            const read = await store.pendingAlerts(p, n);
+            if (random() < 0.5) await new Promise((r) => setTimeout(r, Math.floor(random() * 3)));
+            return read;
+          },
+        });
+        const succeeded: string[] = [];
+        const relay = new OutboxRelay({
+          store: slow,
+          partition: tp,
+          batchSize: 1 + Math.floor(random() * 3),
+          idleMs: 5,
+          initialBackoffMs: 1,
+          publish: async (a) => {
+            if (random() < 0.2) throw new Error('broker hiccup');
+            succeeded.push(...a.map((x) => x.id));
+          },
+        }).start();
+        const committed = [...initial];
+        for (let c = 0; c < 8; c++) {
+          const ids = Array.from({ length: 1 + Math.floor(random() * 3) }, (_, i) => `r${run}-c${c}-${i}`);
+          await add(ids);
+          relay.committed(ids.map(alert));
+          committed.push(...ids);
+          if (random() < 0.5) await new Promise((r) => setTimeout(r, Math.floor(random() * 4)));
+        }
+        await until(() => succeeded.length >= committed.length && relay.idle);
+        await relay.stop();
+        // A failed publish is retried with the same alerts, so a successful publish never repeats one.
+        expect(succeeded).toEqual(committed);
+        expect(await store.outboxSize(tp)).toBe(0);
+      }
+    });
+  });
 });

@@ -5,9 +5,17 @@
  * ids (at-least-once; consumers de-duplicate by id). Failures back off exponentially and retry; nothing is
  * dropped. The relay works with any CheckpointStore and knows nothing of kafkajs.
  *
- * Lifecycle: `start()` on partition assignment (after `load`), `notify()` after each commit that added alerts
- * (otherwise it polls every `idleMs`), `stop()` on revocation or shutdown: it lets the publish in flight
+ * Lifecycle: `start()` on partition assignment (after `load`), `committed(alerts)` after each commit that added
+ * alerts (otherwise it polls every `idleMs`), `stop()` on revocation or shutdown: it lets the publish in flight
  * finish and ack, then ends. `drain()` waits until the outbox is empty (graceful shutdown).
+ *
+ * Reading back what this process just wrote costs a round trip and a parse per alert, so the relay also keeps
+ * the alerts handed to `committed()` in memory. Once a read returned less than a batch (it saw the whole
+ * outbox, and what it returned was dropped from memory), memory holds exactly the rest of the outbox, in
+ * order, and the relay publishes from there; it reads the store again whenever memory is empty. A commit's
+ * reply and a read's can reach the event loop in either order, so alerts the last read returned are not
+ * queued again by a late `committed()`. Acks still go to the store, which stays the only truth: a crash loses
+ * the memory copy, not an alert.
  */
 import type { Alert } from '../../core/ports/alert';
 import type { CheckpointStore, TopicPartition } from '../../core/ports/checkpoint-store';
@@ -47,6 +55,13 @@ export class OutboxRelay {
   private generation = 0;
   private idleWaiters: Array<{ gen: number; resolve: () => void }> = [];
   private empty = false;
+  /** Alerts committed since start() and not yet acked, in commit order (see the header). */
+  private inMemory: Alert[] = [];
+  /** Whether `inMemory` is the whole outbox: set by a read that returned less than a batch. */
+  private synced = false;
+  /** Ids of the last store read: published from that read, so a late committed() must not queue them. */
+  private lastRead: Set<string> | undefined;
+  private lastReadAt = 0;
   readonly stats: OutboxRelayStats = { published: 0, acked: 0, failures: 0, consecutiveFailures: 0, lastError: undefined };
   private readonly batchSize: number;
   private readonly idleMs: number;
@@ -71,8 +86,21 @@ export class OutboxRelay {
   start(): this {
     if (this.running) return this;
     this.running = true;
+    this.inMemory = [];
+    this.synced = false;
+    this.lastRead = undefined;
     this.loop = this.run();
     return this;
+  }
+
+  /** These alerts were just committed to the outbox (in this order): publish them, without reading them back. */
+  committed(alerts: readonly Alert[]): void {
+    if (alerts.length === 0) return;
+    if (this.running) {
+      // A read can return a commit's alerts before its committer got here (replies race on the event loop).
+      for (const a of alerts) if (!this.lastRead?.has(a.id)) this.inMemory.push(a);
+    }
+    this.notify();
   }
 
   /** New alerts were committed: look now instead of at the next poll. */
@@ -135,12 +163,23 @@ export class OutboxRelay {
     while (this.running) {
       this.pendingNotify = false;
       const gen = this.generation;
+      // The store is read at least every idleMs even under load: an alert whose commit reply was lost (the
+      // commit went through, its committer saw an error) is only in the store.
+      const fromMemory = this.synced && this.inMemory.length > 0 && Date.now() - this.lastReadAt < this.idleMs;
       let alerts: Alert[];
-      try {
-        alerts = await store.pendingAlerts(partition, this.batchSize);
-      } catch (err) {
-        await this.sleep(this.failed(err, 'read'));
-        continue;
+      if (fromMemory) {
+        alerts = this.inMemory.slice(0, this.batchSize);
+      } else {
+        try {
+          this.lastReadAt = Date.now();
+          alerts = await store.pendingAlerts(partition, this.batchSize);
+        } catch (err) {
+          await this.sleep(this.failed(err, 'read'));
+          continue;
+        }
+        this.forgetRead(alerts);
+        // Less than a batch: the read saw the whole outbox, so memory now holds exactly what came after it.
+        if (alerts.length < this.batchSize) this.synced = true;
       }
       if (alerts.length === 0) {
         this.empty = true;
@@ -156,6 +195,8 @@ export class OutboxRelay {
         await this.o.publish(alerts, partition);
         this.stats.published += alerts.length;
       } catch (err) {
+        // Read alerts that failed go again before anything newer: read them again (memory holds only newer).
+        if (!fromMemory) this.synced = false;
         await this.sleep(this.failed(err, 'publish'));
         continue;
       }
@@ -174,6 +215,7 @@ export class OutboxRelay {
         }
       }
       if (!acked) break;
+      if (fromMemory) this.inMemory.splice(0, alerts.length);
       this.stats.consecutiveFailures = 0;
       try {
         this.o.onPublished?.(alerts, partition);
@@ -182,6 +224,12 @@ export class OutboxRelay {
       }
     }
     this.wake = undefined;
+  }
+
+  /** Alerts a store read returned are published from that read: memory must not send them again. */
+  private forgetRead(read: readonly Alert[]): void {
+    this.lastRead = read.length === 0 ? undefined : new Set(read.map((a) => a.id));
+    if (this.lastRead && this.inMemory.length > 0) this.inMemory = this.inMemory.filter((a) => !this.lastRead!.has(a.id));
   }
 
   /** Whether the last read found the outbox empty. */

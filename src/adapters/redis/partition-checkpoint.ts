@@ -352,16 +352,16 @@ export class PartitionCheckpoint {
   /**
    * Writes the pending commit (no-op when none). Throws CheckpointUnavailableError (kept pending: retry),
    * CheckpointFencedError (another replica took the partition: drop it) or CheckpointLimitError.
-   * Returns the number of alerts the written commit added to the outbox.
+   * Returns the alerts the written commit added to the outbox, in order (as written: truncated ones truncated).
    */
-  async flush(): Promise<number> {
+  async flush(): Promise<readonly Alert[]> {
     const c = this.pending;
-    if (!c) return 0;
+    if (!c) return [];
     if (!this.loaded) throw new Error(`partition ${this.o.tp.topic}:${this.o.tp.partition} was not loaded`);
     await this.o.store.commit(this.o.tp, c);
     if (this.pending === c) this.pending = undefined;
     this.commits++;
-    return c.alerts.length;
+    return c.alerts;
   }
 
   /**

@@ -31,3 +31,18 @@ export function truncateAlert(alert: Alert, level: 'events' | 'events+fields' = 
     truncated: true,
   };
 }
+
+const SERIALIZED = Symbol('alert JSON');
+
+/**
+ * The alert's JSON, computed once: the checkpoint's outbox and the Kafka record carry the same text. Cached
+ * on the object as a non-enumerable property, so a copy (`{ ...alert }`, truncateAlert) never inherits it;
+ * alerts are not mutated after they are made.
+ */
+export function alertJson(alert: Alert): string {
+  const cached = (alert as unknown as Record<symbol, string | undefined>)[SERIALIZED];
+  if (cached !== undefined) return cached;
+  const json = JSON.stringify(alert);
+  Object.defineProperty(alert, SERIALIZED, { value: json, enumerable: false });
+  return json;
+}

@@ -24,7 +24,7 @@
  * Pure TypeScript: implementations live in src/adapters (memory, Redis).
  */
 import type { KeyChange, KeySnapshot } from '../engine/engine';
-import type { Alert } from './alert';
+import { alertJson, type Alert } from './alert';
 
 /** A Kafka topic-partition. Topic names are Kafka's: `[a-zA-Z0-9._-]+` (no braces, so hash tags stay exact). */
 export interface TopicPartition {
@@ -220,7 +220,7 @@ export function encodeCommit(c: CheckpointCommit, limits: CheckpointLimits): Enc
   });
   const alerts = c.alerts.map((a) => {
     if (typeof a.id !== 'string' || a.id.length === 0) throw new TypeError('alert without id');
-    const json = JSON.stringify(a);
+    const json = alertJson(a);
     const bytes = Buffer.byteLength(json);
     if (bytes > limits.maxAlertBytes) {
       throw new CheckpointLimitError('alert', `alert ${a.id} is ${bytes} bytes (limit ${limits.maxAlertBytes})`, { alertId: a.id }, { bytes, limit: limits.maxAlertBytes });
