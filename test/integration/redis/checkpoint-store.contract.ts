@@ -203,6 +203,30 @@ export function describeCheckpointStoreContract(name: string, harness: ContractH
       expect(await store.pendingAlerts({ topic: tp.topic, partition: 0 }, 10)).toEqual([]);
     });
 
+    it('a commit larger than one store command carries (700 keys set, 600 deleted, 1,100 alerts) keeps every field and the alert order; one ack of 1,100 ids removes them all', async () => {
+      const { epoch } = await store.load(tp);
+      const keys = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `key-${from + i}`);
+      await store.commit(tp, { epoch, nextOffset: '1', clock: 1, changed: keys(700).map((key, i) => ({ rule: 'r', version: 1, key, snapshot: snap(i) })), deleted: [], alerts: [] });
+      const alerts = Array.from({ length: 1100 }, (_, i) => alertOf(`big-${String(1099 - i).padStart(4, '0')}`, { fields: { i } }));
+      await store.commit(tp, {
+        epoch,
+        nextOffset: '2',
+        clock: 2,
+        changed: keys(300, 700).map((key, i) => ({ rule: 'r', version: 1, key, snapshot: snap(1000 + i) })),
+        deleted: keys(600).map((key) => ({ rule: 'r', version: 1, key })),
+        // The same id twice in one commit is stored once, with its first content.
+        alerts: [...alerts.slice(0, 600), { ...alerts[3], fields: { i: 'again' } }, ...alerts.slice(600)],
+      });
+      const loaded = await store.load(tp);
+      expect(loaded.state!.keys.map((k) => k.key).sort()).toEqual([...keys(100, 600), ...keys(300, 700)].sort());
+      expect(await store.loadKeys(tp, 'r', 1, ['key-650', 'key-999', 'key-599'])).toEqual([snap(650), snap(1299), null]);
+      // Ids descend while the commit order ascends: the outbox follows the commit, not the ids.
+      expect(await store.pendingAlerts(tp, 2000)).toEqual(alerts);
+      expect(await store.ackAlerts(tp, alerts.map((a) => a.id))).toBe(1100);
+      expect(await store.outboxSize(tp)).toBe(0);
+      expect(await store.pendingAlerts(tp, 10)).toEqual([]);
+    });
+
     it('rule versions: dropVersions in a commit, dropRuleVersion and dropRule across partitions', async () => {
       const parts = [0, 1, 2].map((partition) => ({ topic: tp.topic, partition }));
       for (const p of parts) {
