@@ -177,6 +177,13 @@ describe('helm chart: what the service needs', () => {
     expect(env(r, 'API_TOKEN')?.value).toBeUndefined();
     expect(secretValue(r, env(r, 'API_TOKEN')!.valueFrom!.secretKeyRef!)).toBe(values.apiToken.value);
     expect(secretValue(r, env(r, 'REDIS_URL')!.valueFrom!.secretKeyRef!)).toBe(values.config.redis.url);
+    // State settings given in values reach the pod; the ones left empty keep the service defaults.
+    expect(env(r, 'STATE_EVICT_IDLE')?.value).toBe('5m');
+    expect(env(r, 'STATE_EVICT_MAX_KEYS')?.value).toBe('2500000');
+    expect(env(r, 'CHECKPOINT_MAX_ALERT_BYTES')?.value).toBe('512KiB');
+    expect(env(r, 'CHECKPOINT_MAX_OUTBOX')?.value).toBe('200000');
+    expect(env(r, 'CHECKPOINT_MAX_SNAPSHOT_BYTES')).toBeUndefined();
+    expect(env(r, 'CHECKPOINT_MAX_STREAM_BYTES')).toBeUndefined();
     expect(d.spec.template.metadata.annotations).toEqual(expect.objectContaining({ 'checksum/rules': expect.any(String), 'checksum/secret': expect.any(String) }));
     expect(Object.keys(d.spec.template.spec.affinity?.podAntiAffinity ?? {})).toEqual(['requiredDuringSchedulingIgnoredDuringExecution']);
 
@@ -313,6 +320,18 @@ describe('helm chart: a broken chart is caught', () => {
     copyTree(CHART_DIR, missing);
     fs.rmSync(path.join(missing, 'files', 'prometheus-rules.yaml'));
     expect(tryRender({ chartDir: missing, valueFiles: [values] })).toEqual({ ok: false, error: expect.stringMatching(/must define groups/) });
+  });
+
+  it('state settings are passed only with Redis: without it there is no state to evict or checkpoint', () => {
+    const settings = { evictIdle: '30s', evictMaxKeys: 1000, checkpoint: { maxOutbox: 5000 } };
+    const without = tryRender({ valueFiles: [valuesFile('state-no-redis', { config: { redis: settings } })] });
+    const withRedis = tryRender({ valueFiles: [valuesFile('state-redis', { config: { redis: { existingSecret: 'redis', ...settings } } })] });
+    if (!without.ok || !withRedis.ok) throw new Error(`render failed: ${without.ok ? '' : without.error} ${withRedis.ok ? '' : withRedis.error}`);
+    const names = (r: Rendered) => container(r).env.map((e) => e.name);
+    expect(names(without.rendered).filter((n) => n.startsWith('STATE_') || n.startsWith('CHECKPOINT_'))).toEqual([]);
+    expect(env(withRedis.rendered, 'STATE_EVICT_IDLE')?.value).toBe('30s');
+    expect(env(withRedis.rendered, 'STATE_EVICT_MAX_KEYS')?.value).toBe('1000');
+    expect(env(withRedis.rendered, 'CHECKPOINT_MAX_OUTBOX')?.value).toBe('5000');
   });
 
   it('inconsistent values fail the render with a message', () => {
