@@ -279,6 +279,41 @@ describe('OutboxRelay', () => {
       expect(await store.outboxSize(tp)).toBe(0);
     });
 
+    it('past maxInMemoryBytes the memory copy is dropped and the store is read again; nothing is lost or sent twice', async () => {
+      const { store, add } = await storeWith([]);
+      const { wrapped, seen } = counting(store);
+      let release: (() => void) | undefined;
+      const published: string[] = [];
+      const relay = new OutboxRelay({
+        store: wrapped,
+        partition: tp,
+        idleMs: 60_000,
+        batchSize: 3,
+        maxInMemoryBytes: 5 * JSON.stringify(alert('m00')).length,
+        publish: async (a) => {
+          // The first publish hangs (Kafka down) while commits go on.
+          if (published.length === 0 && !release) await new Promise<void>((r) => (release = r));
+          published.push(...a.map((x) => x.id));
+        },
+      }).start();
+      await until(() => relay.idle);
+      await add(['m00']);
+      relay.committed([alert('m00')]);
+      await until(() => release !== undefined);
+      const readBefore = seen.alertsRead;
+      for (let i = 1; i < 10; i++) {
+        const id = `m0${i}`;
+        await add([id]);
+        relay.committed([alert(id)]);
+      }
+      release!();
+      await relay.drain();
+      await relay.stop();
+      expect(published).toEqual(Array.from({ length: 10 }, (_, i) => `m0${i}`));
+      expect(seen.alertsRead - readBefore).toBeGreaterThan(0); // the dropped memory copy was replaced by reads
+      expect(await store.outboxSize(tp)).toBe(0);
+    });
+
     it('alerts left from before start() go first; memory is used only after the outbox was read whole', async () => {
       const { store, add } = await storeWith(['a', 'b', 'c', 'd', 'e']);
       const published: string[] = [];

@@ -15,9 +15,9 @@
  * order, and the relay publishes from there; it reads the store again whenever memory is empty. A commit's
  * reply and a read's can reach the event loop in either order, so alerts the last read returned are not
  * queued again by a late `committed()`. Acks still go to the store, which stays the only truth: a crash loses
- * the memory copy, not an alert.
+ * the memory copy, not an alert. The copy is bounded (maxInMemoryBytes); past it, the relay reads the store.
  */
-import type { Alert } from '../../core/ports/alert';
+import { alertJson, type Alert } from '../../core/ports/alert';
 import type { CheckpointStore, TopicPartition } from '../../core/ports/checkpoint-store';
 
 export interface OutboxRelayOptions {
@@ -29,6 +29,11 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Poll period while the outbox is empty and nobody called notify() (default 1000 ms). */
   idleMs?: number;
+  /**
+   * Most alert JSON kept in memory for publishing (default 8 MiB). Past it (Kafka slow or down while commits
+   * go on) the memory copy is dropped and the relay reads the store again, as after a start.
+   */
+  maxInMemoryBytes?: number;
   /** First retry delay (default 100 ms), doubled per consecutive failure up to maxBackoffMs (default 5000 ms). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -57,6 +62,7 @@ export class OutboxRelay {
   private empty = false;
   /** Alerts committed since start() and not yet acked, in commit order (see the header). */
   private inMemory: Alert[] = [];
+  private inMemoryBytes = 0;
   /** Whether `inMemory` is the whole outbox: set by a read that returned less than a batch. */
   private synced = false;
   /** Ids of the last store read: published from that read, so a late committed() must not queue them. */
@@ -64,12 +70,14 @@ export class OutboxRelay {
   private lastReadAt = 0;
   readonly stats: OutboxRelayStats = { published: 0, acked: 0, failures: 0, consecutiveFailures: 0, lastError: undefined };
   private readonly batchSize: number;
+  private readonly maxInMemoryBytes: number;
   private readonly idleMs: number;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
 
   constructor(private readonly o: OutboxRelayOptions) {
     this.batchSize = o.batchSize ?? 500;
+    this.maxInMemoryBytes = o.maxInMemoryBytes ?? 8 * 1024 * 1024;
     this.idleMs = o.idleMs ?? 1000;
     this.initialBackoffMs = o.initialBackoffMs ?? 100;
     this.maxBackoffMs = o.maxBackoffMs ?? 5000;
@@ -86,8 +94,7 @@ export class OutboxRelay {
   start(): this {
     if (this.running) return this;
     this.running = true;
-    this.inMemory = [];
-    this.synced = false;
+    this.forgetMemory();
     this.lastRead = undefined;
     this.loop = this.run();
     return this;
@@ -98,7 +105,12 @@ export class OutboxRelay {
     if (alerts.length === 0) return;
     if (this.running) {
       // A read can return a commit's alerts before its committer got here (replies race on the event loop).
-      for (const a of alerts) if (!this.lastRead?.has(a.id)) this.inMemory.push(a);
+      for (const a of alerts) {
+        if (this.lastRead?.has(a.id)) continue;
+        this.inMemory.push(a);
+        this.inMemoryBytes += alertJson(a).length;
+      }
+      if (this.inMemoryBytes > this.maxInMemoryBytes) this.forgetMemory();
     }
     this.notify();
   }
@@ -215,7 +227,9 @@ export class OutboxRelay {
         }
       }
       if (!acked) break;
-      if (fromMemory) this.inMemory.splice(0, alerts.length);
+      if (fromMemory && this.inMemory[0] === alerts[0]) {
+        for (const a of this.inMemory.splice(0, alerts.length)) this.inMemoryBytes -= alertJson(a).length;
+      }
       this.stats.consecutiveFailures = 0;
       try {
         this.o.onPublished?.(alerts, partition);
@@ -229,7 +243,16 @@ export class OutboxRelay {
   /** Alerts a store read returned are published from that read: memory must not send them again. */
   private forgetRead(read: readonly Alert[]): void {
     this.lastRead = read.length === 0 ? undefined : new Set(read.map((a) => a.id));
-    if (this.lastRead && this.inMemory.length > 0) this.inMemory = this.inMemory.filter((a) => !this.lastRead!.has(a.id));
+    if (!this.lastRead || this.inMemory.length === 0) return;
+    this.inMemory = this.inMemory.filter((a) => !this.lastRead!.has(a.id));
+    this.inMemoryBytes = this.inMemory.reduce((n, a) => n + alertJson(a).length, 0);
+  }
+
+  /** Drops the memory copy: the store is read again until a read returns less than a batch. */
+  private forgetMemory(): void {
+    this.inMemory = [];
+    this.inMemoryBytes = 0;
+    this.synced = false;
   }
 
   /** Whether the last read found the outbox empty. */
