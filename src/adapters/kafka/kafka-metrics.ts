@@ -9,7 +9,8 @@
  * With REDIS_URL (state checkpoints, eviction of cold keys): cep_state_resident_keys{topic,partition},
  * cep_state_evictions_total, cep_state_reloads_total{result}.
  */
-import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import { registeredMetrics } from '../metrics/registered-metrics';
 import type { RejectReason } from '../../core/ports/event-batch';
 import type { DeadLetterReason, StreamRejectReason } from '../../core/stream/classify';
 import type { PrometheusMetrics } from '../metrics/prometheus-metrics';
@@ -47,24 +48,15 @@ export class PrometheusKafkaMetrics implements KafkaMetrics {
   private readonly reloads: Counter<'result'>;
 
   constructor(private readonly m: PrometheusMetrics) {
-    const registers = [m.registry];
-    const existing = <T>(name: string) => m.registry.getSingleMetric(name) as T | undefined;
-    this.batchRecords =
-      existing<Histogram>('cep_kafka_batch_records') ??
-      new Histogram({ name: 'cep_kafka_batch_records', help: 'Records per consumed Kafka batch.', buckets: BATCH_RECORD_BUCKETS, registers });
-    // One family per registry: a second instance on the same registry (tests) reuses it.
-    const counter = <L extends string = never>(name: string, help: string, labelNames: L[] = []) =>
-      existing<Counter<L>>(name) ?? new Counter<L>({ name, help, labelNames, registers });
+    const { counter, gauge, histogram } = registeredMetrics(m.registry);
+    this.batchRecords = histogram('cep_kafka_batch_records', 'Records per consumed Kafka batch.', BATCH_RECORD_BUCKETS);
     this.dead = counter('cep_kafka_dead_letters_total', 'Records produced to the dead-letter topic, by reason (the rejection reasons, and late).', ['reason']);
     this.repart = counter('cep_kafka_repartitioned_total', 'Events re-produced to an internal repartition topic, by that topic.', ['topic']);
-    this.resident =
-      existing<Gauge<'topic' | 'partition'>>('cep_state_resident_keys') ??
-      new Gauge({
-        name: 'cep_state_resident_keys',
-        help: "Keys (live and ended, partitioned rules) a partition's engine holds in memory, after its last checkpoint and eviction (REDIS_URL).",
-        labelNames: ['topic', 'partition'],
-        registers,
-      });
+    this.resident = gauge(
+      'cep_state_resident_keys',
+      "Keys (live and ended, partitioned rules) a partition's engine holds in memory, after its last checkpoint and eviction (REDIS_URL).",
+      ['topic', 'partition'],
+    );
     this.evictions = counter('cep_state_evictions_total', 'Keys evicted from memory after a checkpoint (their state stays in Redis).');
     this.reloads = counter(
       'cep_state_reloads_total',

@@ -12,7 +12,8 @@
  * - cep_outbox_alerts_published_total: alerts the outbox relay sent and Kafka acknowledged;
  * - cep_outbox_relay_failures_total{stage}: relay failures (read, publish, ack), each retried.
  */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
+import { registeredMetrics } from '../metrics/registered-metrics';
 
 export type CommitResult = 'ok' | 'unavailable' | 'fenced' | 'limit' | 'error';
 
@@ -35,35 +36,20 @@ export class PrometheusCheckpointMetrics implements CheckpointMetrics {
   private readonly relayFailures: Counter<'stage'>;
 
   constructor(registry: Registry) {
-    const registers = [registry];
-    const existing = <T>(name: string) => registry.getSingleMetric(name) as T | undefined;
-    this.commits =
-      existing<Counter<'result'>>('cep_checkpoint_commits_total') ??
-      new Counter({ name: 'cep_checkpoint_commits_total', help: 'Checkpoint writes to Redis, by result.', labelNames: ['result'], registers });
-    this.commitSeconds =
-      existing<Histogram>('cep_checkpoint_commit_duration_seconds') ??
-      new Histogram({ name: 'cep_checkpoint_commit_duration_seconds', help: 'Time of one checkpoint write.', buckets: COMMIT_SECONDS_BUCKETS, registers });
-    this.sheds =
-      existing<Counter<'kind' | 'rule'>>('cep_checkpoint_shed_total') ??
-      new Counter({
-        name: 'cep_checkpoint_shed_total',
-        help: 'Key states trimmed or reset (snapshot) or alerts stored without their events (alert) because a checkpoint exceeded a size bound.',
-        labelNames: ['kind', 'rule'],
-        registers,
-      });
-    this.released =
-      existing<Counter>('cep_checkpoint_stream_released_total') ??
-      new Counter({
-        name: 'cep_checkpoint_stream_released_total',
-        help: 'Buffered events processed before the watermark reached them because the reorder buffer outgrew the checkpoint bound.',
-        registers,
-      });
-    this.published =
-      existing<Counter>('cep_outbox_alerts_published_total') ??
-      new Counter({ name: 'cep_outbox_alerts_published_total', help: 'Alerts the outbox relay published and Kafka acknowledged.', registers });
-    this.relayFailures =
-      existing<Counter<'stage'>>('cep_outbox_relay_failures_total') ??
-      new Counter({ name: 'cep_outbox_relay_failures_total', help: 'Outbox relay failures by stage (each is retried).', labelNames: ['stage'], registers });
+    const { counter, histogram } = registeredMetrics(registry);
+    this.commits = counter('cep_checkpoint_commits_total', 'Checkpoint writes to Redis, by result.', ['result']);
+    this.commitSeconds = histogram('cep_checkpoint_commit_duration_seconds', 'Time of one checkpoint write.', COMMIT_SECONDS_BUCKETS);
+    this.sheds = counter(
+      'cep_checkpoint_shed_total',
+      'Key states trimmed or reset (snapshot) or alerts stored without their events (alert) because a checkpoint exceeded a size bound.',
+      ['kind', 'rule'],
+    );
+    this.released = counter(
+      'cep_checkpoint_stream_released_total',
+      'Buffered events processed before the watermark reached them because the reorder buffer outgrew the checkpoint bound.',
+    );
+    this.published = counter('cep_outbox_alerts_published_total', 'Alerts the outbox relay published and Kafka acknowledged.');
+    this.relayFailures = counter('cep_outbox_relay_failures_total', 'Outbox relay failures by stage (each is retried).', ['stage']);
     for (const result of ['ok', 'unavailable', 'fenced', 'limit', 'error']) this.commits.inc({ result }, 0);
     for (const stage of ['read', 'publish', 'ack']) this.relayFailures.inc({ stage }, 0);
   }
