@@ -16,8 +16,9 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 ENV SCARF_ANALYTICS=false
 COPY package.json package-lock.json ./
-# npm ci runs the postinstall script: it patches one kafkajs function (see the script).
+# npm ci runs the postinstall script: it replaces a few kafkajs files with faster ones (see the script).
 COPY scripts/patch-dependencies.js ./scripts/
+COPY scripts/patches/ ./scripts/patches/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/ ./scripts/
@@ -31,6 +32,7 @@ WORKDIR /app
 ENV SCARF_ANALYTICS=false
 COPY package.json package-lock.json ./
 COPY scripts/patch-dependencies.js ./scripts/
+COPY scripts/patches/ ./scripts/patches/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime -------------------------------------------------------------------------------
