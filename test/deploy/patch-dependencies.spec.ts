@@ -195,6 +195,23 @@ describe('patch-dependencies (kafkajs 2.2.4)', () => {
     );
   });
 
+  it("keeps a fetch's messages from the fetched offset on like the original (offsets past 2^53, control records)", () => {
+    const { original, patched } = both('src/consumer/batch.js');
+    const offset = fc.oneof(int64.map(String), fc.integer({ min: -1, max: 2000 }).map(String));
+    fc.assert(
+      fc.property(offset, fc.array(fc.tuple(offset, fc.boolean()), { maxLength: 30 }), (fetchedOffset, rows) => {
+        const messages = rows.map(([o, control]) => ({ offset: o, isControlRecord: control, key: null }));
+        const partitionData = { partition: 2, highWatermark: '99', abortedTransactions: [], messages };
+        const a = new original('t', fetchedOffset, partitionData);
+        const b = new patched('t', fetchedOffset, partitionData);
+        expect(b.messagesWithinOffset).toEqual(a.messagesWithinOffset);
+        expect(b.messages).toEqual(a.messages);
+        expect([b.firstOffset(), b.lastOffset(), b.isEmpty()]).toEqual([a.firstOffset(), a.lastOffset(), a.isEmpty()]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it("groups a send's messages per partition like the original (same partitions, same order, same objects)", () => {
     const { original, patched } = both('src/producer/groupMessagesPerPartition.js');
     fc.assert(
