@@ -212,6 +212,16 @@ describe('patch-dependencies (kafkajs 2.2.4)', () => {
     );
   });
 
+  it('hashes message keys for the default partitioner like the original murmur2 (strings, buffers, numbers)', () => {
+    const { original, patched } = both('src/producer/partitioners/default/murmur2.js');
+    fc.assert(
+      fc.property(fc.oneof(text, bytes, fc.integer(), fc.double()), (key) => {
+        expect(patched(key)).toBe(original(key));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it("groups a send's messages per partition like the original (same partitions, same order, same objects)", () => {
     const { original, patched } = both('src/producer/groupMessagesPerPartition.js');
     fc.assert(
