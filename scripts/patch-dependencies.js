@@ -89,6 +89,14 @@ function main() {
   }
 }
 
+/** Copies the installed kafkajs into `dir` with every patched file put back to its original (tests, benchmarks). */
+function copyOriginalKafkajs(dir, root = path.resolve(__dirname, '..')) {
+  const kafkajs = path.join(root, 'node_modules', 'kafkajs');
+  fs.cpSync(kafkajs, dir, { recursive: true });
+  for (const file of Object.keys(FILES)) fs.renameSync(path.join(dir, `${file}.orig`), path.join(dir, file));
+  return dir;
+}
+
 if (require.main === module) main();
 
-module.exports = { FILES, PATCHES };
+module.exports = { FILES, PATCHES, copyOriginalKafkajs };

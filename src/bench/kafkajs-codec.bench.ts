@@ -5,25 +5,18 @@
  * No broker: only the protocol code runs.
  */
 /* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any */
-import { cpSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadStocks } from './stocks';
 
 const ROOT = resolve(__dirname, '..', '..');
 const KAFKAJS = join(ROOT, 'node_modules', 'kafkajs');
-const { FILES } = require(join(ROOT, 'scripts', 'patch-dependencies.js')) as { FILES: Record<string, string> };
+const { copyOriginalKafkajs } = require(join(ROOT, 'scripts', 'patch-dependencies.js')) as { copyOriginalKafkajs: (dir: string) => string };
 
 const ALERTS_PER_REQUEST = 2000;
 const RECORDS_PER_BATCH = 8000;
 const ROUNDS = 200;
-
-function originalTree(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cepheus-kafkajs-original-'));
-  cpSync(KAFKAJS, dir, { recursive: true });
-  for (const file of Object.keys(FILES)) renameSync(join(dir, `${file}.orig`), join(dir, file));
-  return dir;
-}
 
 /** Mean µs per record of `work` (which handles `records` records), after a warm-up. */
 async function perRecord(records: number, work: () => Promise<unknown>): Promise<number> {
@@ -76,7 +69,7 @@ async function measure(tree: string, stocks: ReturnType<typeof loadStocks>) {
 
 async function main() {
   const stocks = loadStocks();
-  const original = originalTree();
+  const original = copyOriginalKafkajs(mkdtempSync(join(tmpdir(), 'cepheus-kafkajs-original-')));
   try {
     // Interleaved, twice each, so that neither side gets a warmer machine.
     const runs: Array<{ name: string; encode: number; decode: number }> = [];

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import fc from 'fast-check';
@@ -15,7 +15,7 @@ const ROOT = resolve(__dirname, '..', '..');
 const SCRIPT = join(ROOT, 'scripts', 'patch-dependencies.js');
 const KAFKAJS = join(ROOT, 'node_modules', 'kafkajs');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { FILES, PATCHES } = require(SCRIPT) as { FILES: Record<string, string>; PATCHES: string };
+const { FILES, PATCHES, copyOriginalKafkajs } = require(SCRIPT) as { FILES: Record<string, string>; PATCHES: string; copyOriginalKafkajs: (dir: string) => string };
 
 const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
 const run = (...args: string[]) => spawnSync(process.execPath, [SCRIPT, ...args], { encoding: 'utf8' });
@@ -23,9 +23,7 @@ const run = (...args: string[]) => spawnSync(process.execPath, [SCRIPT, ...args]
 /** A copy of the installed kafkajs with every patched file put back to its original. */
 let originalTree: string;
 beforeAll(() => {
-  originalTree = mkdtempSync(join(tmpdir(), 'cepheus-kafkajs-original-'));
-  cpSync(KAFKAJS, originalTree, { recursive: true });
-  for (const file of Object.keys(FILES)) renameSync(join(originalTree, `${file}.orig`), join(originalTree, file));
+  originalTree = copyOriginalKafkajs(mkdtempSync(join(tmpdir(), 'cepheus-kafkajs-original-')));
 });
 afterAll(() => rmSync(originalTree, { recursive: true, force: true }));
 
