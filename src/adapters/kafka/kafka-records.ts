@@ -138,10 +138,15 @@ export function parseBatch(messages: readonly KafkaMessage[], from: number, repa
   return messages.map((m) => {
     if (Number(m.offset) < from) return undefined;
     if (repartitioned && (headerString(m.headers, IDLE_HEADER) !== undefined || headerString(m.headers, WATERMARK_HEADER) !== undefined)) return undefined;
-    const text = m.value ? m.value.toString('utf8') : null;
-    // Repartitioned records were size-checked at their source.
-    return repartitioned ? parseRecordValue(text, 0, Infinity) : parseRecordValue(text, m.value?.length ?? 0, maxEventBytes);
+    return parseValue(m, repartitioned, maxEventBytes);
   });
+}
+
+/** A record's value parsed as the batch loop does it. */
+export function parseValue(m: KafkaMessage, repartitioned: boolean, maxEventBytes: number): ParsedValue {
+  const text = m.value ? m.value.toString('utf8') : null;
+  // Repartitioned records were size-checked at their source.
+  return repartitioned ? parseRecordValue(text, 0, Infinity) : parseRecordValue(text, m.value?.length ?? 0, maxEventBytes);
 }
 
 /** The events (JSON objects) among parsed values. */

@@ -42,7 +42,7 @@ import type { MatchRecord } from '../../core/engine/api';
 import type { EventRecord } from '../../core/expr/types';
 import type { Alert } from '../../core/ports/alert';
 import { CheckpointLimitError, type CheckpointStore, type RuleVersionRef } from '../../core/ports/checkpoint-store';
-import { EventClassifier, parseRecordValue, partitionKeyOf, type DeadLetterReason, type StreamRejectReason } from '../../core/stream/classify';
+import { EventClassifier, partitionKeyOf, type DeadLetterReason, type StreamRejectReason } from '../../core/stream/classify';
 import { StreamPartition } from '../../core/stream/stream-partition';
 import { planTopology, subscribedTopics, type StreamPlan, type Topology } from '../../core/stream/topology';
 import { OutboxRelay } from '../redis/outbox-relay';
@@ -55,6 +55,7 @@ import {
   alertMessage,
   eventsOf,
   parseBatch,
+  parseValue,
   type ParsedValue,
   deadLetterMessage,
   positionString,
@@ -761,7 +762,7 @@ export class KafkaStreams {
       const position = positionString(raw.source);
       if (source && !repartitioned) {
         received++;
-        const parsed = parsedValues?.[i] ?? parseRecordValue(m.value ? m.value.toString('utf8') : null, m.value?.length ?? 0, o.maxEventBytes);
+        const parsed = parsedValues?.[i] ?? parseValue(m, false, o.maxEventBytes);
         const c = parsed.ok ? classifier!.classify(parsed.value) : parsed;
         if (!c.ok) {
           rejected.set(c.reason, (rejected.get(c.reason) ?? 0) + 1);
@@ -785,7 +786,7 @@ export class KafkaStreams {
         const time = Number(headerString(m.headers, WATERMARK_HEADER));
         if (Number.isFinite(time)) stream.mark(`${raw.source.topic}/${raw.source.partition}`, time, wall);
       } else if (stream) {
-        const parsed = parsedValues?.[i] ?? parseRecordValue(m.value ? m.value.toString('utf8') : null, 0, Infinity);
+        const parsed = parsedValues?.[i] ?? parseValue(m, true, o.maxEventBytes);
         if (parsed.ok && parsed.value !== null && typeof parsed.value === 'object' && !Array.isArray(parsed.value)) {
           stream.add(
             {
