@@ -18,7 +18,7 @@ import { ServiceState } from './lifecycle/service-state';
 import type { Logger } from './logging/logger';
 import { FileRuleWatcher } from './rules/file-rules';
 import { RuleRegistry } from './rules/rule-registry';
-import { ALERT_FEED, ALERT_SINK, LOGGER, RULE_FILES, RULE_STORE, SERVICE_METRICS } from './tokens';
+import { ALERT_FEED, ALERT_SINK, EVENT_INGRESS, LOGGER, RULE_FILES, RULE_STORE, SERVICE_METRICS } from './tokens';
 
 @Module({})
 export class ServiceModule {
@@ -26,7 +26,7 @@ export class ServiceModule {
     const metrics = new PrometheusMetrics();
     const alerts = new MemoryAlertStore(config.alertsBufferSize);
     const ruleFiles: RuleFileReader = { load: (path) => loadRuleFiles(path) };
-    // Kafka mode: events from the rules' source topics, alerts to ALERTS_TOPIC (also those of POST /events).
+    // Kafka mode: events from the rules' source topics (POST /events produces to one), alerts to ALERTS_TOPIC.
     const kafka = config.kafka
       ? kafkaProviders(config.kafka, { metrics, feed: alerts, maxPartialMatchesPerKey: config.maxPartialMatchesPerKey, redis: config.redis })
       : undefined;
@@ -38,7 +38,7 @@ export class ServiceModule {
         { provide: PrometheusMetrics, useValue: metrics },
         { provide: SERVICE_METRICS, useValue: metrics },
         { provide: MemoryAlertStore, useValue: alerts },
-        ...(kafka ? [] : [{ provide: ALERT_SINK, useValue: alerts }]),
+        { provide: ALERT_SINK, useValue: alerts },
         { provide: ALERT_FEED, useValue: alerts },
         { provide: RULE_STORE, useFactory: () => new MemoryRuleStore() },
         { provide: RULE_FILES, useValue: ruleFiles },
@@ -52,6 +52,7 @@ export class ServiceModule {
         },
         AlertFactory,
         IngestPipeline,
+        ...(kafka ? [] : [{ provide: EVENT_INGRESS, useExisting: IngestPipeline }]),
         RuleRegistry,
         FileRuleWatcher,
         ServiceState,
@@ -68,6 +69,7 @@ export class ServiceModule {
         EngineHost,
         AlertFactory,
         IngestPipeline,
+        EVENT_INGRESS,
         RuleRegistry,
         FileRuleWatcher,
         ServiceState,

@@ -5,3 +5,4 @@ export const ALERT_SINK = Symbol('ALERT_SINK');
 export const ALERT_FEED = Symbol('ALERT_FEED');
 export const SERVICE_METRICS = Symbol('SERVICE_METRICS');
 export const RULE_FILES = Symbol('RULE_FILES');
+export const EVENT_INGRESS = Symbol('EVENT_INGRESS');

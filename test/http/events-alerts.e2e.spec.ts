@@ -75,6 +75,15 @@ describe('POST /events and GET /alerts', () => {
     expect(empty.status).toBe(400);
   });
 
+  it('refuses ?topic= in embedded mode, where every enabled rule reads every event, and processes nothing', async () => {
+    const r = await svc.json('/events?topic=auth', json(loginEvents('t', 1)));
+    expect(r.status).toBe(400);
+    expect(r.body.message).toMatch(/runs embedded \(KAFKA_BROKERS unset\)/);
+    expect((await svc.json('/alerts')).body).toEqual([]);
+    const repeated = await svc.json('/events?topic=a&topic=b', json(loginEvents('t', 1)));
+    expect(repeated.status).toBe(400);
+  });
+
   it('alerts are the replay record plus id, ruleVersion, severity and labels, newest last', async () => {
     await svc.json('/events', json([...loginEvents('u1', 1000), ...loginEvents('u2', 5000)]));
     const r = await svc.json('/alerts');

@@ -44,7 +44,8 @@ import type { Alert } from '../../core/ports/alert';
 import { CheckpointLimitError, type CheckpointStore, type RuleVersionRef } from '../../core/ports/checkpoint-store';
 import { EventClassifier, partitionKeyOf, type DeadLetterReason, type StreamRejectReason } from '../../core/stream/classify';
 import { StreamPartition } from '../../core/stream/stream-partition';
-import { planTopology, subscribedTopics, type StreamPlan, type Topology } from '../../core/stream/topology';
+import { declaredKeyField, planTopology, subscribedTopics, type StreamPlan, type Topology } from '../../core/stream/topology';
+import { IngestTargetError } from '../../app/ingest/ingest-target-error';
 import { OutboxRelay } from '../redis/outbox-relay';
 import type { CheckpointMetrics, CommitResult } from '../redis/checkpoint-metrics';
 import { isFenced, isOutboxFull, isUnavailable, PartitionCheckpoint, ruleStateVersion } from '../redis/partition-checkpoint';
@@ -69,6 +70,15 @@ import {
   headerString,
   type RawRecord,
 } from './kafka-records';
+
+/** A source topic as a producer of events must write to it (POST /events in Kafka mode). */
+export interface EventTarget {
+  topic: string;
+  /** The field its records are keyed by (`keyedBy`); null: the rules need no key. */
+  keyField: string | null;
+  /** The checks the topic's rules make on each record (a rejected one would be dead-lettered). */
+  classifier: EventClassifier;
+}
 
 /** A running rule as the streams need it. */
 export interface StreamRule {
@@ -365,6 +375,60 @@ export class KafkaStreams {
   async publish(alerts: readonly Alert[]): Promise<void> {
     if (alerts.length === 0) return;
     await this.send([{ topic: this.deps.options.alertsTopic, messages: alerts.map(alertMessage) }], alerts);
+  }
+
+  /**
+   * Where events from outside Kafka go: the source topic `requested`, or the only source topic of the running
+   * rules when none is named. Throws IngestTargetError when the topic is not a running rule's source, does not
+   * exist, or its rules disagree on the record key.
+   */
+  eventTarget(requested: string | undefined): EventTarget {
+    const rules = [...this.rules.values()].map((r) => r.compiled.definition);
+    const sources = [...new Set(rules.map((r) => r.source))].sort();
+    const list = sources.map((t) => JSON.stringify(t)).join(', ');
+    let topic: string;
+    if (requested !== undefined) {
+      if (!sources.includes(requested)) {
+        throw new IngestTargetError(
+          `no running rule reads topic ${JSON.stringify(requested)}; ` + (sources.length > 0 ? `the source topics are ${list}` : 'no rule is running'),
+          'not_found',
+        );
+      }
+      topic = requested;
+    } else if (sources.length === 1) {
+      topic = sources[0];
+    } else if (sources.length === 0) {
+      throw new IngestTargetError('no rule is running, so no source topic would read these events', 'conflict');
+    } else {
+      throw new IngestTargetError(`the running rules read several topics (${list}): name one with ?topic=`, 'bad_request');
+    }
+    if (!this.connected) throw new IngestTargetError('not connected to Kafka yet', 'unavailable');
+    if (this.topology.missing.includes(topic)) {
+      throw new IngestTargetError(`the source topic ${JSON.stringify(topic)} does not exist in Kafka; its rules start once it does`, 'conflict');
+    }
+    const classifier = this.sourceClassifiers.get(topic);
+    if (!classifier) throw new IngestTargetError(`the source topic ${JSON.stringify(topic)} is being subscribed; retry shortly`, 'unavailable');
+    const key = declaredKeyField(rules, this.deps.options.sources, topic);
+    if ('conflict' in key) {
+      const claims = key.conflict.map((c) => `${c.rule}: ${c.field}`).join(', ');
+      throw new IngestTargetError(
+        `the rules of topic ${JSON.stringify(topic)} expect its records keyed by different fields (${claims}); no producer can satisfy them all`,
+        'conflict',
+      );
+    }
+    return { topic, keyField: key.field, classifier };
+  }
+
+  /** Produces events to a source topic with the idempotent producer; resolves once Kafka acknowledged them all. */
+  async produceEvents(topic: string, messages: Message[]): Promise<void> {
+    try {
+      await this.producer.send({ topic, messages, acks: -1 });
+      this.metrics.kafkaUp(true);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (isTooLarge(e)) throw new IngestTargetError(`Kafka refused the events as too large for topic ${JSON.stringify(topic)}: ${message}`, 'too_large');
+      throw new IngestTargetError(`Kafka did not acknowledge the events (some may have been written): ${message}`, 'unavailable');
+    }
   }
 
   /** Active partial matches per rule, over every partition's engine. */

@@ -1,16 +1,14 @@
 /**
  * Kafka mode's NestJS wiring: the KafkaStreams runtime (a provider, not a @nestjs/microservices transport:
- * that transport has no eachBatch), the alert sink of the other event sources (POST /events), and the
- * lifecycle that feeds it the running rules and stops it gracefully.
+ * that transport has no eachBatch), the ingress of POST /events (to a source topic), and the lifecycle that
+ * feeds it the running rules and stops it gracefully.
  */
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Optional, type Provider } from '@nestjs/common';
 import { AlertFactory } from '../../app/alerts/alert-factory';
 import { EngineHost } from '../../app/engine/engine-host';
 import type { Logger } from '../../app/logging/logger';
-import { ALERT_SINK, LOGGER } from '../../app/tokens';
+import { EVENT_INGRESS, LOGGER } from '../../app/tokens';
 import type { EvictionSettings } from '../../core/engine';
-import type { Alert } from '../../core/ports/alert';
-import type { AlertSink } from '../../core/ports/alert-sink';
 import type { CheckpointLimits } from '../../core/ports/checkpoint-store';
 import type { EngineGaugeSource } from '../../core/ports/metrics';
 import type { MemoryAlertStore } from '../memory/memory-alert-store';
@@ -19,6 +17,7 @@ import { PrometheusCheckpointMetrics } from '../redis/checkpoint-metrics';
 import { RedisAvailability } from '../redis/redis-availability';
 import { RedisCheckpointStore } from '../redis/redis-checkpoint-store';
 import { closeRedisClient, createRedisClient, type RedisClient } from '../redis/redis-connection';
+import { KafkaEventIngress } from './kafka-event-ingress';
 import { PrometheusKafkaMetrics } from './kafka-metrics';
 import type { KafkaOptions } from './kafka-options';
 import { KafkaStreams, type KafkaCheckpointing } from './kafka-streams';
@@ -61,30 +60,7 @@ export class RedisState {
   }
 }
 
-/** Alerts of POST /events in Kafka mode: to the alerts topic (acknowledged), then to GET /alerts. */
-export class KafkaAlertSink implements AlertSink {
-  private tail: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly streams: KafkaStreams,
-    private readonly feed: AlertSink,
-  ) {}
-
-  publish(alerts: readonly Alert[]): Promise<void> {
-    const next = this.tail.then(async () => {
-      await this.streams.publish(alerts);
-      await this.feed.publish(alerts);
-    });
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-
-  async flush(): Promise<void> {
-    await this.tail;
-  }
-}
-
-/** Engine gauges over the HTTP engine and every partition's engine. */
+/** Engine gauges over the engine host (every running rule; idle in Kafka mode) and every partition's engine. */
 export class CombinedEngineGauges implements EngineGaugeSource {
   constructor(private readonly sources: EngineGaugeSource[]) {}
 
@@ -143,7 +119,7 @@ export interface KafkaWiring {
   exports: Array<string | symbol | (abstract new (...args: never[]) => unknown)>;
 }
 
-/** The providers of Kafka mode; ALERT_SINK replaces the in-memory sink of embedded mode. */
+/** The providers of Kafka mode; EVENT_INGRESS replaces the engine of embedded mode for POST /events. */
 export function kafkaProviders(
   options: KafkaOptions,
   deps: {
@@ -154,6 +130,7 @@ export function kafkaProviders(
   },
 ): KafkaWiring {
   const redis = deps.redis;
+  const kafkaMetrics = new PrometheusKafkaMetrics(deps.metrics);
   return {
     providers: [
       ...(redis ? [{ provide: RedisState, useFactory: (logger: Logger) => new RedisState(redis.url, options.groupId, logger, deps.metrics, redis.eviction, redis.limits), inject: [LOGGER] }] : []),
@@ -165,7 +142,7 @@ export function kafkaProviders(
             logger,
             alerts,
             feed: deps.feed,
-            metrics: new PrometheusKafkaMetrics(deps.metrics),
+            metrics: kafkaMetrics,
             maxPartialMatchesPerKey: deps.maxPartialMatchesPerKey,
             ...(state ? { checkpointing: state.checkpointing() } : {}),
           });
@@ -174,7 +151,11 @@ export function kafkaProviders(
         },
         inject: [AlertFactory, LOGGER, EngineHost, ...(redis ? [RedisState] : [])],
       },
-      { provide: ALERT_SINK, useFactory: (streams: KafkaStreams) => new KafkaAlertSink(streams, deps.feed), inject: [KafkaStreams] },
+      {
+        provide: EVENT_INGRESS,
+        useFactory: (streams: KafkaStreams) => new KafkaEventIngress(streams, { maxEventBytes: options.maxEventBytes }, kafkaMetrics),
+        inject: [KafkaStreams],
+      },
       KafkaLifecycle,
     ],
     exports: [KafkaStreams, ...(redis ? [RedisState] : [])],

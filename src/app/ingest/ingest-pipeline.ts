@@ -11,12 +11,13 @@ import type { MatchRecord } from '../../core/engine/api';
 import type { EventRecord } from '../../core/expr/types';
 import type { Alert } from '../../core/ports/alert';
 import type { AlertSink } from '../../core/ports/alert-sink';
-import type { EventBatch, IngestResult, RejectReason } from '../../core/ports/event-batch';
+import type { EventBatch, EventIngress, IngestResult, IngestTarget, RejectReason } from '../../core/ports/event-batch';
 import type { ServiceMetrics } from '../../core/ports/metrics';
 import { AlertFactory } from '../alerts/alert-factory';
 import { EngineHost } from '../engine/engine-host';
 import type { Logger } from '../logging/logger';
 import { ALERT_SINK, LOGGER, SERVICE_METRICS } from '../tokens';
+import { IngestTargetError } from './ingest-target-error';
 
 /** Thrown when a batch arrives after the service stopped taking input. */
 export class IngestClosedError extends Error {
@@ -27,7 +28,7 @@ export class IngestClosedError extends Error {
 }
 
 @Injectable()
-export class IngestPipeline {
+export class IngestPipeline implements EventIngress {
   private closed = false;
   /** Publishing, in batch order. */
   private publishing: Promise<void> = Promise.resolve();
@@ -51,8 +52,14 @@ export class IngestPipeline {
     await this.sink.flush();
   }
 
-  async ingest(batch: EventBatch): Promise<IngestResult> {
+  async ingest(batch: EventBatch, target?: IngestTarget): Promise<IngestResult> {
     if (this.closed) throw new IngestClosedError();
+    if (target?.topic !== undefined) {
+      throw new IngestTargetError(
+        'topic names a Kafka source topic, and this service runs embedded (KAFKA_BROKERS unset): every enabled rule processes every event',
+        'bad_request',
+      );
+    }
     const { alerts, result } = this.process(batch);
     if (alerts.length > 0) {
       const published = this.publishing.then(() => this.sink.publish(alerts));

@@ -39,3 +39,28 @@ export interface IngestResult {
   /** Alerts produced by this batch (published before the result is returned). */
   alerts: number;
 }
+
+/** Why an event handed to an ingress was rejected: the engine's reasons, and those of a Kafka source topic. */
+export type IngressRejectReason = RejectReason | 'oversize' | 'missing_key';
+
+/** Where a batch should go; `topic` names a Kafka source topic (Kafka mode). */
+export interface IngestTarget {
+  topic?: string;
+}
+
+export interface IngressResult {
+  /** Embedded mode: events processed by the engine. Kafka mode: events Kafka acknowledged on `topic`. */
+  accepted: number;
+  rejected: Array<{ index: number; reason: IngressRejectReason }>;
+  /** Kafka mode: the source topic the events were produced to. */
+  topic?: string;
+}
+
+/**
+ * The way in for events that do not come from a source topic (POST /events): the engine itself in embedded
+ * mode; in Kafka mode a source topic, so they are partitioned, checkpointed and matched like every other
+ * record of that topic, by whichever replica owns their partition.
+ */
+export interface EventIngress {
+  ingest(batch: EventBatch, target?: IngestTarget): Promise<IngressResult>;
+}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parseSourceSettings } from './settings';
-import { planTopology, repartitionTopic, subscribedTopics, type RuleInfo } from './topology';
+import { declaredKeyField, planTopology, repartitionTopic, subscribedTopics, type RuleInfo } from './topology';
 
 const hash = (s: string) => createHash('sha256').update(s).digest('hex');
 const rule = (id: string, source: string, partitionBy?: string, keyedBy?: string): RuleInfo => ({
@@ -72,5 +72,33 @@ describe('planTopology', () => {
     const long = repartitionTopic('g', 'x'.repeat(240), 'f', hash);
     expect(long.length).toBeLessThanOrEqual(249);
     expect(long).toMatch(/^g-[0-9a-f]{24}-repartition$/);
+  });
+});
+
+describe('declaredKeyField', () => {
+  const { table } = parseSourceSettings({ auth: { keyedBy: 'user' } });
+
+  it.each([
+    ['no rule or setting declares a key', [rule('a', 'shop', 'session')], undefined, 'shop', { field: null }],
+    ['a rule declares it', [rule('a', 'shop', 'session', 'session'), rule('b', 'shop')], undefined, 'shop', { field: 'session' }],
+    ['the settings declare it for the topic', [rule('a', 'auth', 'user'), rule('b', 'auth')], table, 'auth', { field: 'user' }],
+    ['the rules agree', [rule('a', 'shop', 'session', 'session'), rule('b', 'shop', 'session', 'session')], undefined, 'shop', { field: 'session' }],
+    ['only rules of other topics declare one', [rule('a', 'auth', 'user', 'user'), rule('b', 'shop')], undefined, 'shop', { field: null }],
+    [
+      'two rules declare different fields',
+      [rule('a', 'shop', 'session', 'session'), rule('b', 'shop', 'user', 'user')],
+      undefined,
+      'shop',
+      { conflict: [{ rule: 'a', field: 'session' }, { rule: 'b', field: 'user' }] },
+    ],
+    [
+      "a rule's keyedBy differs from the topic's",
+      [rule('a', 'auth', 'ip', 'ip'), rule('b', 'auth', 'user')],
+      table,
+      'auth',
+      { conflict: [{ rule: 'a', field: 'ip' }, { rule: 'b', field: 'user' }] },
+    ],
+  ])('when %s', (_what, rules, settings, topic, expected) => {
+    expect(declaredKeyField(rules, settings, topic)).toEqual(expected);
   });
 });

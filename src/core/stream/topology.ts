@@ -139,3 +139,24 @@ export function planTopology(rules: readonly RuleInfo[], options: PlanOptions): 
 export function subscribedTopics(t: Topology): string[] {
   return [...new Set([...t.sources.keys(), ...t.internal.map((i) => i.topic)])].sort();
 }
+
+/** The field a source topic's records are keyed by, as its rules and settings declare it (`keyedBy`). */
+export type DeclaredKey = { field: string | null } | { conflict: Array<{ rule: string; field: string }> };
+
+/**
+ * What a producer writing to `topic` must key its records by to keep the promise its rules rely on:
+ * `keyedBy` of each rule on the topic, else of the topic's settings. None declared: no key is needed (the
+ * rules repartition the topic or read one partition). Two different fields: no producer can satisfy both.
+ */
+export function declaredKeyField(rules: readonly RuleInfo[], settings: SourceSettingsTable | undefined, topic: string): DeclaredKey {
+  const topicDefault = settingsFor(settings, topic).keyedBy;
+  const declared: Array<{ rule: string; field: string }> = [];
+  for (const r of rules) {
+    if (r.source !== topic) continue;
+    const field = r.keyedBy ?? topicDefault;
+    if (field !== undefined) declared.push({ rule: r.id, field });
+  }
+  const fields = new Set(declared.map((d) => d.field));
+  if (fields.size > 1) return { conflict: declared };
+  return { field: fields.size === 1 ? declared[0].field : null };
+}

@@ -1,13 +1,22 @@
 /**
  * Maps the application's errors to HTTP: an invalid rule → 422 with the list of problems
  * (`[{"line","column","message"}]`), an unknown rule → 404, a conflicting id → 409, ingest after shutdown
- * began → 503. Everything else goes to Nest's own handling (HttpExceptions as they are, 500 otherwise).
+ * began → 503, events that cannot go where they were sent → by IngestTargetError's kind. Everything else goes to Nest's own handling (HttpExceptions as they are, 500 otherwise).
  */
 import { ArgumentsHost, Catch, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
 import { IngestClosedError } from '../../app/ingest/ingest-pipeline';
+import { IngestTargetError, type IngestTargetErrorKind } from '../../app/ingest/ingest-target-error';
 import { RuleConflictError, RuleInvalidError, RuleNotFoundError } from '../../app/rules/rule-errors';
+
+const TARGET_STATUS: Record<IngestTargetErrorKind, [number, string]> = {
+  bad_request: [HttpStatus.BAD_REQUEST, 'Bad Request'],
+  not_found: [HttpStatus.NOT_FOUND, 'Not Found'],
+  conflict: [HttpStatus.CONFLICT, 'Conflict'],
+  too_large: [HttpStatus.PAYLOAD_TOO_LARGE, 'Payload Too Large'],
+  unavailable: [HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable'],
+};
 
 @Catch()
 export class ServiceErrorsFilter extends BaseExceptionFilter {
@@ -29,6 +38,9 @@ export class ServiceErrorsFilter extends BaseExceptionFilter {
       send(HttpStatus.CONFLICT, 'Conflict', exception.message);
     } else if (exception instanceof IngestClosedError) {
       send(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', exception.message);
+    } else if (exception instanceof IngestTargetError) {
+      const [status, error] = TARGET_STATUS[exception.kind];
+      send(status, error, exception.message);
     } else {
       // Nest logs unexpected errors (500) itself.
       super.catch(exception, host);

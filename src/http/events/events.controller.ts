@@ -1,11 +1,14 @@
-import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { BadRequestException, Controller, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiBody,
   ApiConsumes,
   ApiOperation,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
   ApiPayloadTooLargeResponse,
+  ApiQuery,
   ApiResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
@@ -13,7 +16,8 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { IngestPipeline } from '../../app/ingest/ingest-pipeline';
+import { EVENT_INGRESS } from '../../app/tokens';
+import type { EventIngress } from '../../core/ports/event-batch';
 import type { ServiceConfig } from '../../config/config';
 import { SERVICE_CONFIG } from '../../config/config.module';
 import { assertUtf8, mediaType, readBody } from '../common/body';
@@ -25,7 +29,7 @@ import { eventsBodyKind, parseEventsBody } from './events-body';
 @Controller('events')
 export class EventsController {
   constructor(
-    private readonly pipeline: IngestPipeline,
+    @Inject(EVENT_INGRESS) private readonly ingress: EventIngress,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
@@ -34,11 +38,19 @@ export class EventsController {
   @ApiOperation({
     summary: 'Ingest events',
     description:
-      'One JSON event, a JSON array of events, or JSON lines (application/x-ndjson). Events are processed in order by ' +
-      'every enabled rule (whatever its `source`), exactly as `cepheus replay` does. Rejected events are listed and ' +
-      'counted; they never stop the others. Limits: EVENTS_MAX_BODY_BYTES (1 MiB) and EVENTS_MAX_PER_REQUEST (10000).',
+      'One JSON event, a JSON array of events, or JSON lines (application/x-ndjson). Embedded mode: events are processed ' +
+      'in order by every enabled rule (whatever its `source`), exactly as `cepheus replay` does. Kafka mode: they are ' +
+      'produced, in order, to a source topic (`topic`, or the only source of the running rules), keyed as its rules ' +
+      'declare (`keyedBy`), and answered once Kafka acknowledged them; the replica owning their partition matches them ' +
+      'with checkpoints like any other record. Rejected events are listed and counted; they never stop the others. ' +
+      'Limits: EVENTS_MAX_BODY_BYTES (1 MiB) and EVENTS_MAX_PER_REQUEST (10000).',
   })
   @ApiConsumes('application/json', 'application/x-ndjson')
+  @ApiQuery({
+    name: 'topic',
+    required: false,
+    description: "Kafka mode: the source topic to produce to, one a running rule reads. Not needed when the rules read one topic; refused in embedded mode.",
+  })
   @ApiBody({
     schema: {
       oneOf: [
@@ -48,20 +60,27 @@ export class EventsController {
       ],
     },
   })
-  @ApiResponse({ status: 202, type: IngestResponseDto, description: 'Processed; matches are in GET /alerts' })
-  @ApiBadRequestResponse({ type: ErrorDto, description: 'The body is not valid JSON (application/json)' })
+  @ApiResponse({
+    status: 202,
+    type: IngestResponseDto,
+    description: 'Embedded mode: processed, matches are in GET /alerts. Kafka mode: acknowledged by Kafka on `topic`; matches follow on the alerts topic and in GET /alerts',
+  })
+  @ApiBadRequestResponse({ type: ErrorDto, description: 'The body is not valid JSON (application/json); `topic` is missing while the rules read several topics, or given in embedded mode' })
+  @ApiNotFoundResponse({ type: ErrorDto, description: 'Kafka mode: no running rule reads `topic`' })
+  @ApiConflictResponse({ type: ErrorDto, description: 'Kafka mode: the topic does not exist, no rule is running, or its rules expect different record keys' })
   @ApiUnauthorizedResponse({ type: ErrorDto })
   @ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'Body or event count past its limit' })
   @ApiUnsupportedMediaTypeResponse({ type: ErrorDto })
-  @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'Shutting down' })
+  @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'Shutting down; Kafka mode: Kafka unreachable or did not acknowledge' })
   @ApiBearerAuth()
-  async ingest(@Req() req: Request): Promise<IngestResponseDto> {
+  async ingest(@Req() req: Request, @Query('topic') topic?: unknown): Promise<IngestResponseDto> {
+    if (topic !== undefined && (typeof topic !== 'string' || topic.length === 0)) throw new BadRequestException('topic must be given once, as a non-empty string');
     // The type is checked before the body is read: a wrong client is told at once.
     const kind = eventsBodyKind(mediaType(req));
     assertUtf8(req);
     const text = await readBody(req, this.config.limits.eventsBodyBytes, 'the events body');
     const events = parseEventsBody(text, kind, this.config.limits.eventsPerRequest);
-    const { accepted, rejected } = await this.pipeline.ingest({ source: 'http', events });
-    return { accepted, rejected };
+    const result = await this.ingress.ingest({ source: 'http', events }, topic === undefined ? undefined : { topic });
+    return { accepted: result.accepted, rejected: result.rejected, ...(result.topic !== undefined ? { topic: result.topic } : {}) };
   }
 }

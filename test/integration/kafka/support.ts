@@ -12,6 +12,7 @@ import { createLogger } from '../../../src/app/logging/logger';
 import { MemoryAlertStore } from '../../../src/adapters/memory/memory-alert-store';
 import { NoKafkaMetrics } from '../../../src/adapters/kafka/kafka-metrics';
 import { loadKafkaOptions, type KafkaOptions } from '../../../src/adapters/kafka/kafka-options';
+import { loadConfig } from '../../../src/config/config';
 import { KafkaStreams, type KafkaCheckpointing } from '../../../src/adapters/kafka/kafka-streams';
 import { compileRule } from '../../../src/core/engine';
 import type { Alert } from '../../../src/core/ports/alert';
@@ -30,6 +31,25 @@ export function rule(id: string, source: string, pattern: string, extra: Partial
     event: { ...RULE_DEFAULTS.event },
     ...extra,
   };
+}
+
+/**
+ * The Kafka settings a user of the service gets from these environment variables (loadConfig), with the
+ * test tuning of testOptions.
+ */
+export function serviceKafkaConfig(names: { groupId: string; alerts: string; dlq: string }, env: Record<string, string> = {}): KafkaOptions {
+  const { config, errors } = loadConfig({
+    KAFKA_BROKERS: kafkaBrokers().join(','),
+    KAFKA_GROUP_ID: names.groupId,
+    ALERTS_TOPIC: names.alerts,
+    DLQ_TOPIC: names.dlq,
+    KAFKA_MAX_WAIT_MS: '100',
+    KAFKA_HEARTBEAT_INTERVAL_MS: '300',
+    KAFKA_SESSION_TIMEOUT_MS: '6000',
+    ...env,
+  });
+  if (!config?.kafka) throw new Error(errors.join('\n'));
+  return { ...config.kafka, tickMs: 100, topicRecheckMs: 500 };
 }
 
 /** Test tuning: short fetch waits and heartbeats, fast ticks. */

@@ -1,0 +1,50 @@
+/**
+ * POST /events in Kafka mode: the events are produced to a source topic and acknowledged by Kafka before the
+ * response, instead of being matched by an engine of the replica that happened to get the request. They are
+ * then read like every other record of the topic: by the replica that owns their partition, checkpointed with
+ * the offsets, with alert ids from their positions. So with several replicas behind a load balancer, a key's
+ * events still meet in one engine, and a crash loses neither an event nor an alert.
+ *
+ * Events the topic's rules could not use (the checks of the consumer, which would dead-letter them) are
+ * rejected in the response instead, and counted in cep_events_rejected_total.
+ */
+import type { Message } from 'kafkajs';
+import type { EventBatch, EventIngress, IngestTarget, IngressRejectReason, IngressResult } from '../../core/ports/event-batch';
+import { partitionKeyOf, type StreamRejectReason } from '../../core/stream/classify';
+import type { KafkaMetrics } from './kafka-metrics';
+import type { KafkaStreams } from './kafka-streams';
+
+/** Marks records that came in over HTTP (for tracing; Cepheus reads them like any other record). */
+export const INGRESS_HEADER = 'cepheus.ingress';
+
+export class KafkaEventIngress implements EventIngress {
+  constructor(
+    private readonly streams: Pick<KafkaStreams, 'eventTarget' | 'produceEvents'>,
+    private readonly options: { maxEventBytes: number },
+    private readonly metrics: Pick<KafkaMetrics, 'rejected'>,
+  ) {}
+
+  async ingest(batch: EventBatch, target?: IngestTarget): Promise<IngressResult> {
+    const to = this.streams.eventTarget(target?.topic);
+    const rejected: IngressResult['rejected'] = [];
+    const counts = new Map<StreamRejectReason, number>();
+    const reject = (index: number, reason: IngressRejectReason & StreamRejectReason) => {
+      rejected.push({ index, reason });
+      counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    };
+    const messages: Message[] = [];
+    const headers = { [INGRESS_HEADER]: batch.source };
+    batch.events.forEach((item, index) => {
+      if (item.unparsable) return reject(index, 'invalid_json');
+      const c = to.classifier.classify(item.event);
+      if (!c.ok) return reject(index, c.reason);
+      const value = JSON.stringify(c.event);
+      if (Buffer.byteLength(value) > this.options.maxEventBytes) return reject(index, 'oversize');
+      const key = to.keyField === null ? null : (partitionKeyOf(c.event, to.keyField) ?? null);
+      messages.push({ key, value, headers });
+    });
+    if (messages.length > 0) await this.streams.produceEvents(to.topic, messages);
+    if (counts.size > 0) this.metrics.rejected(counts);
+    return { topic: to.topic, accepted: messages.length, rejected };
+  }
+}
