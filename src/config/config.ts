@@ -103,7 +103,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     name: 'STATE_EVICT_MAX_KEYS',
     default: '100000',
     description:
-      'With REDIS_URL: most keys each owned partition keeps in memory; beyond it, the least recently active go to Redis after a checkpoint (down to 10% under it). Keys with a pending timer stay. An integer, or off.',
+      'With REDIS_URL: most keys the replica keeps in memory, shared equally by its owned partitions; beyond its share, a partition sends its least recently active keys to Redis after a checkpoint (down to 10% under the share). Keys with a pending timer stay. An integer, or off.',
   },
   {
     name: 'CHECKPOINT_MAX_SNAPSHOT_BYTES',

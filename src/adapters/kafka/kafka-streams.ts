@@ -112,8 +112,9 @@ export interface KafkaCheckpointing {
   metrics?: CheckpointMetrics;
   /**
    * Eviction of cold keys (STATE_EVICT_IDLE, STATE_EVICT_MAX_KEYS): after each successful checkpoint, keys
-   * idle that long, or the least recently active above the cap, leave memory; a batch reloads those it needs
-   * first. Absent: every key of an owned partition stays in memory.
+   * idle that long, or the least recently active above the cap (the replica's, shared equally by its
+   * partitions with an engine), leave memory; a batch reloads those it needs first. Absent: every key of an
+   * owned partition stays in memory.
    */
   eviction?: EvictionSettings;
 }
@@ -1137,6 +1138,25 @@ export class KafkaStreams {
   }
 
   /**
+   * STATE_EVICT_MAX_KEYS bounds the replica, not each partition: a replica that takes over more partitions
+   * (a peer died) must not grow past its memory limit. Each partition with an engine gets an equal share,
+   * read at every eviction pass, so shares follow rebalances.
+   */
+  private evictionShare(settings: EvictionSettings): EvictionSettings {
+    const replicaMax = settings.maxKeys;
+    const tasks = this.tasks;
+    return {
+      idleMs: settings.idleMs,
+      get maxKeys() {
+        if (replicaMax === null) return null;
+        let engines = 0;
+        for (const t of tasks.values()) if (t.stream) engines++;
+        return Math.max(1, Math.floor(replicaMax / Math.max(1, engines)));
+      },
+    };
+  }
+
+  /**
    * Takes the partition in the store (fencing its previous owner), restores its engine and stream state,
    * seeks the consumer to the checkpointed offset and starts the partition's outbox relay.
    */
@@ -1154,7 +1174,7 @@ export class KafkaStreams {
       versionOf: (rule) => this.stateVersions.get(rule),
       positionOf: (e) => (alerts.positionOf ? alerts.positionOf(e) : ''),
       remember: (e, p) => alerts.remember(e, p),
-      eviction: cp.eviction,
+      ...(cp.eviction ? { eviction: this.evictionShare(cp.eviction) } : {}),
     });
     const loaded = await checkpoint.load(stream, this.now());
     task.checkpoint = checkpoint;

@@ -1,7 +1,8 @@
 /**
  * Eviction of cold keys in the Kafka runtime with Redis checkpoints (in process, real broker and Redis): a
- * replica with many keys and few active ones keeps at most STATE_EVICT_MAX_KEYS of them in memory per
- * partition while Redis holds them all, and its alerts are those of a replica that never evicts.
+ * replica with many keys and few active ones keeps at most STATE_EVICT_MAX_KEYS of them in memory (each of
+ * its partitions an equal share) while Redis holds them all, and its alerts are those of a replica that
+ * never evicts.
  *
  * Three phases, keyed by user over 2 partitions: 1 500 cold users open partial matches (and 500 of them end
  * a non-repeating rule: tombstones); 20 hot users send 3 000 events; 300 cold users come back, completing
@@ -142,9 +143,11 @@ describe('eviction of cold keys (Kafka + Redis)', () => {
     await eventually(() => baseline.streams.status().ready && evicting.streams.status().ready, 30_000, 'both instances to join');
 
     let maxResident = 0;
+    let maxPerPartition = 0;
     const sampler = setInterval(() => {
       void gauge(evicting.metrics, 'cep_state_resident_keys').then((vs) => {
-        for (const v of vs) maxResident = Math.max(maxResident, v.value);
+        maxResident = Math.max(maxResident, vs.reduce((n, v) => n + v.value, 0));
+        for (const v of vs) maxPerPartition = Math.max(maxPerPartition, v.value);
       });
     }, 20);
 
@@ -181,13 +184,15 @@ describe('eviction of cold keys (Kafka + Redis)', () => {
     expect(counts.rising).toBeGreaterThan(100);
     expect(counts.absent).toBeGreaterThan(10);
 
-    // Redis holds every key of both runs; the evicting replica kept at most CAP per partition in memory.
+    // Redis holds every key of both runs; the evicting replica kept at most CAP in memory, half per partition.
     const stored = await storedKeys(redis, evicting.group);
     expect(stored).toEqual(await storedKeys(redis, baseline.group));
     expect(stored.pair).toBeGreaterThan(1500);
     expect(stored.once).toBe(520);
     expect(maxResident).toBeGreaterThan(0);
     expect(maxResident).toBeLessThanOrEqual(CAP);
+    expect(maxPerPartition).toBeGreaterThan(CAP / 4);
+    expect(maxPerPartition).toBeLessThanOrEqual(CAP / 2);
     const baselineResident = await total(baseline.metrics, 'cep_state_resident_keys');
     expect(baselineResident).toBeGreaterThan(20 * CAP);
     // No more traffic: the quiet partitions' ticks evict what went idle since the last batch.
@@ -200,7 +205,7 @@ describe('eviction of cold keys (Kafka + Redis)', () => {
     expect(await total(baseline.metrics, 'cep_state_reloads_total')).toBe(0);
     const quiet = await total(evicting.metrics, 'cep_state_resident_keys');
     process.stderr.write(
-      `[eviction] alerts ${baseline.alerts.length} equal; stored keys ${JSON.stringify(stored)}; resident max ${maxResident} (cap ${CAP}/partition), ${quiet} once quiet, vs ${baselineResident} without eviction\n`,
+      `[eviction] alerts ${baseline.alerts.length} equal; stored keys ${JSON.stringify(stored)}; resident max ${maxResident} (cap ${CAP}/replica), ${maxPerPartition} in one partition, ${quiet} once quiet, vs ${baselineResident} without eviction\n`,
     );
   });
 });
