@@ -1,7 +1,7 @@
 import type { Message } from 'kafkajs';
 import { IngestTargetError } from '../../app/ingest/ingest-target-error';
 import { EventClassifier } from '../../core/stream/classify';
-import { INGRESS_HEADER, KafkaEventIngress } from './kafka-event-ingress';
+import { INGRESS_HEADER, KafkaEventIngress, PRODUCE_CHUNK_BYTES } from './kafka-event-ingress';
 import type { EventTarget } from './kafka-streams';
 
 const mapping = { typeField: 'type', timeField: 'timestamp' };
@@ -41,6 +41,17 @@ describe('KafkaEventIngress (POST /events in Kafka mode)', () => {
     expect(produced[0].messages.map((m) => m.key)).toEqual(['alice', '42', 'true']);
     expect(produced[0].messages.map((m) => JSON.parse(String(m.value)))).toEqual([login('alice'), login(42), login(true)].map((e) => e.event));
     for (const m of produced[0].messages) expect(m.headers).toEqual({ [INGRESS_HEADER]: 'http' });
+  });
+
+  it('splits a large request into produce requests of at most PRODUCE_CHUNK_BYTES of values, in order', async () => {
+    const { ingress, produced } = ingressTo({}, 64 * 1024);
+    const pad = 'x'.repeat(40 * 1024);
+    const events = Array.from({ length: 20 }, (_, i) => login(`u${i}`, { pad }));
+    const result = await ingress.ingest({ source: 'http', events });
+    expect(result.accepted).toBe(20);
+    expect(produced.length).toBeGreaterThan(2);
+    for (const p of produced) expect(p.messages.reduce((n, m) => n + Buffer.byteLength(String(m.value)), 0)).toBeLessThanOrEqual(PRODUCE_CHUNK_BYTES);
+    expect(produced.flatMap((p) => p.messages.map((m) => m.key))).toEqual(events.map((e) => e.event.user));
   });
 
   it('leaves records unkeyed when the rules declare no key field', async () => {

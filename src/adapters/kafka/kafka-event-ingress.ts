@@ -17,6 +17,12 @@ import type { KafkaStreams } from './kafka-streams';
 /** Marks records that came in over HTTP (for tracing; Cepheus reads them like any other record). */
 export const INGRESS_HEADER = 'cepheus.ingress';
 
+/**
+ * Most value bytes per produce request: a request body of EVENTS_MAX_BODY_BYTES with every event in one
+ * partition must not meet the broker's batch limit (message.max.bytes, 1 MB by default) in one record batch.
+ */
+export const PRODUCE_CHUNK_BYTES = 256 * 1024;
+
 export class KafkaEventIngress implements EventIngress {
   constructor(
     private readonly streams: Pick<KafkaStreams, 'eventTarget' | 'produceEvents'>,
@@ -32,19 +38,29 @@ export class KafkaEventIngress implements EventIngress {
       rejected.push({ index, reason });
       counts.set(reason, (counts.get(reason) ?? 0) + 1);
     };
-    const messages: Message[] = [];
+    const chunks: Message[][] = [[]];
+    let chunkBytes = 0;
+    let accepted = 0;
     const headers = { [INGRESS_HEADER]: batch.source };
     batch.events.forEach((item, index) => {
       if (item.unparsable) return reject(index, 'invalid_json');
       const c = to.classifier.classify(item.event);
       if (!c.ok) return reject(index, c.reason);
       const value = JSON.stringify(c.event);
-      if (Buffer.byteLength(value) > this.options.maxEventBytes) return reject(index, 'oversize');
+      const bytes = Buffer.byteLength(value);
+      if (bytes > this.options.maxEventBytes) return reject(index, 'oversize');
       const key = to.keyField === null ? null : (partitionKeyOf(c.event, to.keyField) ?? null);
-      messages.push({ key, value, headers });
+      if (chunkBytes + bytes > PRODUCE_CHUNK_BYTES && chunks[chunks.length - 1].length > 0) {
+        chunks.push([]);
+        chunkBytes = 0;
+      }
+      chunks[chunks.length - 1].push({ key, value, headers });
+      chunkBytes += bytes;
+      accepted++;
     });
-    if (messages.length > 0) await this.streams.produceEvents(to.topic, messages);
+    // In order, one acknowledged request after the other (the producer is idempotent, one request in flight).
+    for (const chunk of chunks) if (chunk.length > 0) await this.streams.produceEvents(to.topic, chunk);
     if (counts.size > 0) this.metrics.rejected(counts);
-    return { topic: to.topic, accepted: messages.length, rejected };
+    return { topic: to.topic, accepted, rejected };
   }
 }

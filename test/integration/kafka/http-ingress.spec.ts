@@ -146,6 +146,20 @@ describe('POST /events in Kafka mode', () => {
     expect(collector.of(LOGINS).slice(before).map((m) => m.key)).toEqual(['u-3']);
   });
 
+  it("produces a body near EVENTS_MAX_BODY_BYTES of one key's events in full, past the broker's batch limit", async () => {
+    // ~1 MB of values: with ~40 bytes of record overhead each (key, header, varints), one record batch of
+    // them would pass the broker's default message.max.bytes (1,048,588).
+    const pad = 'p'.repeat(400);
+    const events = Array.from({ length: 2200 }, (_, i) => ({ type: 'login_failed', user: 'bulk', timestamp: T0 + 200_000 + i, pad }));
+    const body = JSON.stringify(events);
+    expect(Buffer.byteLength(body)).toBeGreaterThan(1_000_000);
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(1024 * 1024);
+    const res = await replicas[0].json(`/events?topic=${LOGINS}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res).toMatchObject({ status: 202, body: { accepted: events.length, rejected: [] } });
+    const bulk = await collector.waitFor(LOGINS, events.length, (m) => m.key === 'bulk');
+    expect(bulk.map((m) => (JSON.parse(m.value!) as { timestamp: number }).timestamp)).toEqual(events.map((e) => e.timestamp));
+  });
+
   it("dead-letters a posted event that is late for its partition's watermark, as it does any record of the topic", async () => {
     const res = await post(replicas[0], `?topic=${LOGINS}`, { type: 'login_failed', user: 'u-1', timestamp: T0 });
     expect(res).toMatchObject({ status: 202, body: { accepted: 1 } });
