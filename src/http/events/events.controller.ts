@@ -69,7 +69,7 @@ export class EventsController {
   @ApiNotFoundResponse({ type: ErrorDto, description: 'Kafka mode: no running rule reads `topic`' })
   @ApiConflictResponse({ type: ErrorDto, description: 'Kafka mode: the topic does not exist, no rule is running, or its rules expect different record keys' })
   @ApiUnauthorizedResponse({ type: ErrorDto })
-  @ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'Body or event count past its limit' })
+  @ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'Body or event count past its limit; Kafka mode: events the broker refused as too large' })
   @ApiUnsupportedMediaTypeResponse({ type: ErrorDto })
   @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'Shutting down; Kafka mode: Kafka unreachable or did not acknowledge' })
   @ApiBearerAuth()
