@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Alert } from '../../../src/core/ports/alert';
-import { metricValue, startService, tempDir, type RunningService } from '../../http/harness';
+import { json, metricValue, startService, tempDir, type RunningService } from '../../http/harness';
 import { createTopic, uniqueName } from '../../support/kafka';
 import { eventually, serviceKafkaConfig, TopicCollector } from './support';
 
@@ -45,8 +45,7 @@ pattern: every x=anything
 
 const kafkaConfig = () => serviceKafkaConfig({ groupId: GROUP, alerts: ALERTS, dlq: DLQ }, { KAFKA_MAX_EVENT_BYTES: '512' });
 
-const post = (svc: RunningService, query: string, events: unknown) =>
-  svc.json(`/events${query}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
+const post = (svc: RunningService, query: string, events: unknown) => svc.json(`/events${query}`, json(events));
 
 let replicas: RunningService[] = [];
 let collector: TopicCollector;
@@ -154,7 +153,7 @@ describe('POST /events in Kafka mode', () => {
     const body = JSON.stringify(events);
     expect(Buffer.byteLength(body)).toBeGreaterThan(1_000_000);
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(1024 * 1024);
-    const res = await replicas[0].json(`/events?topic=${LOGINS}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await post(replicas[0], `?topic=${LOGINS}`, body);
     expect(res).toMatchObject({ status: 202, body: { accepted: events.length, rejected: [] } });
     const bulk = await collector.waitFor(LOGINS, events.length, (m) => m.key === 'bulk');
     expect(bulk.map((m) => (JSON.parse(m.value!) as { timestamp: number }).timestamp)).toEqual(events.map((e) => e.timestamp));
