@@ -9,7 +9,7 @@
  * rejected in the response instead, and counted in cep_events_rejected_total.
  */
 import type { Message } from 'kafkajs';
-import type { EventBatch, EventIngress, IngestTarget, IngressRejectReason, IngressResult } from '../../core/ports/event-batch';
+import type { EventBatch, EventIngress, IngestTarget, IngressResult } from '../../core/ports/event-batch';
 import { partitionKeyOf, type StreamRejectReason } from '../../core/stream/classify';
 import type { KafkaMetrics } from './kafka-metrics';
 import type { KafkaStreams } from './kafka-streams';
@@ -34,7 +34,7 @@ export class KafkaEventIngress implements EventIngress {
     const to = this.streams.eventTarget(target?.topic);
     const rejected: IngressResult['rejected'] = [];
     const counts = new Map<StreamRejectReason, number>();
-    const reject = (index: number, reason: IngressRejectReason & StreamRejectReason) => {
+    const reject = (index: number, reason: StreamRejectReason) => {
       rejected.push({ index, reason });
       counts.set(reason, (counts.get(reason) ?? 0) + 1);
     };

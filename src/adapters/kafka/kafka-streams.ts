@@ -372,7 +372,7 @@ export class KafkaStreams {
     };
   }
 
-  /** Produces alerts to the alerts topic (for sources other than the consumer, and outbox relays). */
+  /** Produces alerts to the alerts topic (the outbox relays' publish). */
   async publish(alerts: readonly Alert[]): Promise<void> {
     if (alerts.length === 0) return;
     await this.send([{ topic: this.deps.options.alertsTopic, messages: alerts.map(alertMessage) }], alerts);

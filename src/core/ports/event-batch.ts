@@ -33,13 +33,6 @@ export interface EventBatch {
   partition?: string;
 }
 
-export interface IngestResult {
-  accepted: number;
-  rejected: Array<{ index: number; reason: RejectReason }>;
-  /** Alerts produced by this batch (published before the result is returned). */
-  alerts: number;
-}
-
 /** Why an event handed to an ingress was rejected: the engine's reasons, and those of a Kafka source topic. */
 export type IngressRejectReason = RejectReason | 'oversize' | 'missing_key';
 
@@ -54,6 +47,13 @@ export interface IngressResult {
   rejected: Array<{ index: number; reason: IngressRejectReason }>;
   /** Kafka mode: the source topic the events were produced to. */
   topic?: string;
+}
+
+/** What the engine made of a batch (embedded mode). */
+export interface IngestResult extends IngressResult {
+  rejected: Array<{ index: number; reason: RejectReason }>;
+  /** Alerts produced by this batch (published before the result is returned). */
+  alerts: number;
 }
 
 /**
