@@ -39,7 +39,11 @@ export class MemoryCheckpointStore implements CheckpointStore {
   private readonly partitions = new Map<string, MemPartition>();
   readonly limits: CheckpointLimits;
 
-  constructor(limits: Partial<CheckpointLimits> = {}) {
+  /** `pageSize`: keys per page of a load's `keyPages` (the Redis store's HSCAN count). */
+  constructor(
+    limits: Partial<CheckpointLimits> = {},
+    private readonly pageSize = 1000,
+  ) {
     this.limits = { ...DEFAULT_CHECKPOINT_LIMITS, ...limits };
   }
 
@@ -57,16 +61,27 @@ export class MemoryCheckpointStore implements CheckpointStore {
   async load(tp: TopicPartition): Promise<LoadedPartition> {
     const p = this.part(tp);
     p.epoch++;
-    const keys: StoredKey[] = [];
-    for (const [vid, fields] of p.versions) {
-      const [rule, version] = vid.split('\u0000');
-      for (const [field, json] of fields) {
-        keys.push({ rule, version: Number(version), key: keyOf(field), snapshot: JSON.parse(json) as KeySnapshot });
-      }
-    }
     const state =
-      p.offset === null ? null : { clock: p.clock, stream: p.stream === null ? null : (JSON.parse(p.stream) as unknown), keys };
+      p.offset === null
+        ? null
+        : { clock: p.clock, stream: p.stream === null ? null : (JSON.parse(p.stream) as unknown), keyPages: () => this.keyPages(p) };
     return { epoch: p.epoch, nextOffset: p.offset, state, outboxSize: p.outbox.size };
+  }
+
+  /** Like the Redis store's HSCAN pages: at most `pageSize` parsed snapshots at a time. */
+  private async *keyPages(p: MemPartition): AsyncGenerator<StoredKey[]> {
+    for (const [vid, fields] of [...p.versions]) {
+      const [rule, version] = vid.split('\u0000');
+      let page: StoredKey[] = [];
+      for (const [field, json] of [...fields]) {
+        page.push({ rule, version: Number(version), key: keyOf(field), snapshot: JSON.parse(json) as KeySnapshot });
+        if (page.length === this.pageSize) {
+          yield page;
+          page = [];
+        }
+      }
+      if (page.length > 0) yield page;
+    }
   }
 
   async loadKeys(tp: TopicPartition, rule: string, version: number, keys: ReadonlyArray<string | null>): Promise<Array<KeySnapshot | null>> {

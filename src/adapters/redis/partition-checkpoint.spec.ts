@@ -5,6 +5,7 @@ import type { CheckpointCommit } from '../../core/ports/checkpoint-store';
 import { RULE_DEFAULTS, type RuleDefinition } from '../../core/rules/rule';
 import { DEFAULT_STREAM_SETTINGS } from '../../core/stream/settings';
 import { StreamPartition } from '../../core/stream/stream-partition';
+import { watchPages } from '../../../test/support/checkpoint-pages';
 import { MemoryCheckpointStore } from '../memory/memory-checkpoint-store';
 import { mergeCommits, PartitionCheckpoint, rememberPositions, ruleStateVersion, withPositions } from './partition-checkpoint';
 
@@ -259,6 +260,48 @@ describe('PartitionCheckpoint', () => {
       ['pairs', 'idle'],
       ['absent', 'timer'],
     ]);
+  });
+
+  it('a load restores page by page: the cap (or idle eviction) holds after every page, not only at the end', async () => {
+    const PAGE = 25;
+    const KEYS = 500;
+    const tp = { topic: 'events', partition: 0 };
+    const opts = { tp, versionOf, positionOf: () => 'p', remember: () => undefined };
+    const make = () => new StreamPartition<null>({ settings: { ...DEFAULT_STREAM_SETTINGS, maxOutOfOrderness: 0 }, rules, trackChanges: true });
+    /** Resident keys of `watched` each time load asks for the next page (so after each page was restored). */
+    class WatchedStore extends MemoryCheckpointStore {
+      watched: StreamPartition<null> | undefined;
+      residentAtPage: number[] = [];
+      override async load(...args: Parameters<MemoryCheckpointStore['load']>) {
+        return watchPages(await super.load(...args), () => {
+          if (this.watched) this.residentAtPage.push(this.watched.engineView.residentKeyCount());
+        });
+      }
+    }
+    const store = new WatchedStore({}, PAGE);
+    const first = make();
+    const cp = new PartitionCheckpoint({ ...opts, store });
+    await cp.load(first);
+    for (let i = 0; i < KEYS; i++) first.add({ offset: i, position: `p${i}`, event: { type: 'A', k: `u${i}`, x: 1, timestamp: 1_000 + i }, raw: null }, 0);
+    cp.stage(first, KEYS, []);
+    await cp.flush();
+    const stored = first.engineView.residentKeyCount(); // pairs and absent per key
+    expect(stored).toBe(2 * KEYS);
+
+    for (const eviction of [
+      { idleMs: null, maxKeys: 100 },
+      { idleMs: 60_000, maxKeys: null },
+    ]) {
+      const second = make();
+      store.watched = second;
+      store.residentAtPage = [];
+      const loaded = await new PartitionCheckpoint({ ...opts, store, eviction }).load(second, 1_000_000);
+      expect(loaded.restored).toBe(stored + 1); // and triple's single instance
+      expect(store.residentAtPage.length).toBeGreaterThanOrEqual(stored / PAGE);
+      // With the cap: at most the cap after each page; with idle eviction: nothing stays (no timer, no buffer).
+      expect(Math.max(...store.residentAtPage)).toBeLessThanOrEqual(eviction.maxKeys ?? 0);
+      expect(second.engineView.residentKeyCount()).toBeLessThanOrEqual(eviction.maxKeys ?? 0);
+    }
   });
 
   it('a commit of another epoch is fenced', async () => {

@@ -249,24 +249,31 @@ export class PartitionCheckpoint {
       // The stream first: the keys of the events in its reorder buffer stay in memory.
       if (partition && state.stream !== null && state.stream !== undefined) partition.restoreStreamState(state.stream as never);
       // With idle eviction, a restored key is evicted again at once (nothing says it is active): what stays
-      // is what must (timers, buffered events) and what a batch reloads. Key by key, so a large partition
-      // never sits in memory whole.
+      // is what must (timers, buffered events) and what a batch reloads. Page by page, so neither the stored
+      // snapshots nor the restored keys of a large partition are ever in memory whole: without idle eviction,
+      // the cap applies after each page.
       const held = partition && this.evictor && this.o.eviction!.idleMs !== null ? partition.heldKeys() : undefined;
-      for (const k of state.keys) {
-        if (partition && this.o.versionOf(k.rule) === k.version) {
-          const engine = partition.engineView;
-          engine.restoreKey(k.rule, k.key, rememberPositions(k.snapshot, this.o.remember));
-          restored++;
-          if (held && k.key !== null && !held(k.rule, k.key) && engine.evictKey(k.rule, k.key)) evicted++;
-        } else if (this.o.versionOf(k.rule) !== k.version) {
-          stale.set(`${k.rule}\u0000${k.version}`, { rule: k.rule, version: k.version });
+      for await (const page of state.keyPages()) {
+        let evictedInPage = 0;
+        for (const k of page) {
+          if (partition && this.o.versionOf(k.rule) === k.version) {
+            const engine = partition.engineView;
+            engine.restoreKey(k.rule, k.key, rememberPositions(k.snapshot, this.o.remember));
+            restored++;
+            if (held && k.key !== null && !held(k.rule, k.key) && engine.evictKey(k.rule, k.key)) evictedInPage++;
+          } else if (this.o.versionOf(k.rule) !== k.version) {
+            stale.set(`${k.rule}\u0000${k.version}`, { rule: k.rule, version: k.version });
+          }
         }
+        if (!partition) continue;
+        // Restoring is not a change.
+        partition.engineView.drainChanges();
+        if (evictedInPage > 0) partition.engineView.compactEvicted();
+        evicted += evictedInPage;
+        if (this.evictor && !held) evicted += partition.evictColdKeys(this.evictor, wallNow).length;
       }
       if (partition) {
         if (state.clock !== null) partition.engineView.setTime(state.clock);
-        // Restoring is not a change.
-        partition.engineView.drainChanges();
-        if (evicted > 0) partition.engineView.compactEvicted();
         // The cap (without idle eviction, restored keys stay up to it).
         if (this.evictor) evicted += partition.evictColdKeys(this.evictor, wallNow, true).length;
         this.cold = evicted > 0;

@@ -168,25 +168,38 @@ export class RedisCheckpointStore implements CheckpointStore {
       number,
     ];
     const [offset, clock, stream] = header;
-    const keys: StoredKey[] = [];
-    // Later commits of this partition are fenced now, so reading the hashes one by one is consistent.
-    for (const member of members.sort()) {
-      const { rule, version } = k.parseMember(member);
-      const hash = k.state(tp, rule, version);
-      const seen = new Map<string, string>();
-      let cursor = '0';
-      do {
-        const [next, flat] = await this.call('load', tp, () => this.client.hscan(hash, cursor, 'COUNT', this.scanCount));
-        for (let i = 0; i < flat.length; i += 2) seen.set(flat[i], flat[i + 1]);
-        cursor = next;
-      } while (cursor !== '0');
-      for (const [field, value] of seen) keys.push({ rule, version, key: keyOfField(field), snapshot: decodeSnapshot(value) });
-    }
     const state =
       offset === null
         ? null
-        : { clock: clock === null || clock === '' ? null : Number(clock), stream: stream === null ? null : (JSON.parse(stream) as unknown), keys };
+        : {
+            clock: clock === null || clock === '' ? null : Number(clock),
+            stream: stream === null ? null : (JSON.parse(stream) as unknown),
+            keyPages: () => this.scanKeys(tp, members),
+          };
     return { epoch: Number(epoch), nextOffset: offset, state, outboxSize: Number(outboxSize) };
+  }
+
+  /**
+   * The stored keys of `members` (rule versions), one HSCAN reply per page: only one page of snapshots is
+   * parsed at a time. Later commits of this partition are fenced by the load, so reading the hashes one by one
+   * is consistent. No set of the fields seen is kept (it would grow with the partition): HSCAN returns a field
+   * twice only when the hash shrank during the scan, which takes deletions, and the fence stops those. Were a
+   * field returned twice anyway (fields deleted by hand), restoring it again gives the same state.
+   */
+  private async *scanKeys(tp: TopicPartition, members: readonly string[]): AsyncGenerator<StoredKey[]> {
+    const k = this.keys;
+    for (const member of [...members].sort()) {
+      const { rule, version } = k.parseMember(member);
+      const hash = k.state(tp, rule, version);
+      let cursor = '0';
+      do {
+        const [next, flat] = await this.call('load', tp, () => this.client.hscan(hash, cursor, 'COUNT', this.scanCount));
+        const page: StoredKey[] = [];
+        for (let i = 0; i < flat.length; i += 2) page.push({ rule, version, key: keyOfField(flat[i]), snapshot: decodeSnapshot(flat[i + 1]) });
+        if (page.length > 0) yield page;
+        cursor = next;
+      } while (cursor !== '0');
+    }
   }
 
   async loadKeys(tp: TopicPartition, rule: string, version: number, keys: ReadonlyArray<string | null>): Promise<Array<KeySnapshot | null>> {

@@ -54,8 +54,19 @@ export interface PartitionState {
   clock: number | null;
   /** The Kafka side's opaque JSON state (watermark, reorder buffer); null when never given. */
   stream: unknown;
-  /** Every stored (rule, version, key) snapshot of the partition, all versions (filter by the current ones). */
-  keys: StoredKey[];
+  /**
+   * Every stored (rule, version, key) snapshot of the partition, all versions (filter by the current ones), a
+   * page at a time: a partition may hold more keys than fit in memory at once, so the caller restores (and
+   * evicts) page by page. Each call reads the store again; each key comes once per call.
+   */
+  keyPages(): AsyncIterable<readonly StoredKey[]>;
+}
+
+/** Every stored key of a loaded partition in one array (small partitions, tests). */
+export async function allStoredKeys(state: PartitionState): Promise<StoredKey[]> {
+  const all: StoredKey[] = [];
+  for await (const page of state.keyPages()) all.push(...page);
+  return all;
 }
 
 export interface LoadedPartition {
@@ -278,20 +289,22 @@ export interface RestorableEngine {
  * version is the rule's current state version are restored, then the clock is set. Returns the stored versions
  * that are not current (to pass as `dropVersions` in the next commit) and the number of keys restored.
  */
-export function restoreState(
+export async function restoreState(
   engine: RestorableEngine,
   state: PartitionState | null,
   versionOf: (rule: string) => number | undefined,
-): { restored: number; stale: RuleVersionRef[] } {
+): Promise<{ restored: number; stale: RuleVersionRef[] }> {
   if (state === null) return { restored: 0, stale: [] };
   let restored = 0;
   const stale = new Map<string, RuleVersionRef>();
-  for (const k of state.keys) {
-    if (versionOf(k.rule) === k.version) {
-      engine.restoreKey(k.rule, k.key, k.snapshot);
-      restored++;
-    } else {
-      stale.set(`${k.rule}\u0000${k.version}`, { rule: k.rule, version: k.version });
+  for await (const page of state.keyPages()) {
+    for (const k of page) {
+      if (versionOf(k.rule) === k.version) {
+        engine.restoreKey(k.rule, k.key, k.snapshot);
+        restored++;
+      } else {
+        stale.set(`${k.rule}\u0000${k.version}`, { rule: k.rule, version: k.version });
+      }
     }
   }
   if (state.clock !== null) engine.setTime(state.clock);

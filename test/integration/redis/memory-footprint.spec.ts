@@ -14,9 +14,10 @@ import { PartitionCheckpoint } from '../../../src/adapters/redis/partition-check
 import { RedisCheckpointStore } from '../../../src/adapters/redis/redis-checkpoint-store';
 import { closeRedisClient, createRedisClient } from '../../../src/adapters/redis/redis-connection';
 import { Engine, compileRule } from '../../../src/core/engine';
-import { splitChanges } from '../../../src/core/ports/checkpoint-store';
+import { allStoredKeys, splitChanges } from '../../../src/core/ports/checkpoint-store';
 import { DEFAULT_STREAM_SETTINGS } from '../../../src/core/stream/settings';
 import { StreamPartition } from '../../../src/core/stream/stream-partition';
+import { watchPages } from '../../support/checkpoint-pages';
 import { ruleOf } from '../../support/pattern-harness';
 import { infra, waitFor } from './servers';
 
@@ -24,6 +25,8 @@ v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
 const N = 20_000;
+/** Stored keys of the taken-over partition (more than N, so a heap growing with the partition shows). */
+const TAKEOVER_N = 50_000;
 
 interface Case {
   name: string;
@@ -191,4 +194,63 @@ describe('memory per idle key', () => {
     }
     printTable(`a partition with N=${N} idle keys, kept or evicting (STATE_EVICT_IDLE=1m)`, rows);
   }, 180_000);
+
+  it('taking over a partition of many stored keys: the live heap during the load stays about a page and the run pool, not the partition', async () => {
+    const client = createRedisClient(server!.url);
+    await waitFor(() => client.status === 'ready', 5000, 'redis');
+    await (client as Redis).flushall();
+    /** Live heap each time the load asks for the next page. */
+    class WatchedStore extends RedisCheckpointStore {
+      heapAtPage: number[] = [];
+      override async load(...args: Parameters<RedisCheckpointStore['load']>) {
+        return watchPages(await super.load(...args), () => this.heapAtPage.push(heapUsed()));
+      }
+    }
+    const store = new WatchedStore(client, { prefix: 'takeover' });
+    const c = CASES[0]; // waiting, one partial match, fast path: evictable
+    const rule = compileRule(ruleOf(c.pattern, { id: 'm', partitionBy: 'k' }));
+    const tp = { topic: 'takeover', partition: 0 };
+    const opts = { store, tp, versionOf: () => 1, positionOf: () => 'p', remember: () => undefined };
+    const make = () => new StreamPartition<null>({ settings: { ...DEFAULT_STREAM_SETTINGS, idleTimeout: null }, rules: [rule], trackChanges: true });
+    try {
+      // The previous owner checkpointed TAKEOVER_N waiting keys.
+      await (async () => {
+        const owner = make();
+        const cp = new PartitionCheckpoint(opts);
+        await cp.load(owner, 0);
+        for (let i = 0; i < TAKEOVER_N; i++) owner.add({ offset: i, position: 'p', event: { type: 'A', k: `key-${i}`, x: 1, timestamp: i }, raw: null }, 0);
+        cp.stage(owner, TAKEOVER_N, []);
+        await cp.flush();
+      })();
+
+      // Page by page, idle keys evicted as they are restored.
+      const pageByPage = async () => {
+        const taker = make();
+        const base = heapUsed();
+        store.heapAtPage = [];
+        const loaded = await new PartitionCheckpoint({ ...opts, eviction: { idleMs: 60_000, maxKeys: null } }).load(taker, 0);
+        expect(taker.engineView.residentKeyCount()).toBe(0);
+        return { loaded, afterBytes: heapUsed() - base, peakBytes: Math.max(...store.heapAtPage) - base, pages: store.heapAtPage.length };
+      };
+      const { loaded, afterBytes, peakBytes, pages } = await pageByPage();
+      // Every parsed snapshot at once: what a load held before 2026-11-24.
+      const whole = async () => {
+        const base = heapUsed();
+        const all = await allStoredKeys((await store.load(tp)).state!);
+        const bytes = heapUsed() - base;
+        expect(all).toHaveLength(TAKEOVER_N);
+        return bytes;
+      };
+      const wholeBytes = await whole();
+      expect([loaded.restored, loaded.evicted]).toEqual([TAKEOVER_N, TAKEOVER_N]);
+      expect(pages).toBeGreaterThanOrEqual(TAKEOVER_N / 1000);
+      expect(peakBytes).toBeLessThan(wholeBytes / 4);
+      const mb = (b: number) => (b / 1e6).toFixed(1);
+      printTable(`taking over a partition of N=${TAKEOVER_N} stored keys (${c.name}), STATE_EVICT_IDLE=1m`, [
+        { 'all snapshots parsed at once MB': mb(wholeBytes), 'load page by page: live heap peak MB': mb(peakBytes), 'after the load MB': mb(afterBytes), pages },
+      ]);
+    } finally {
+      await closeRedisClient(client);
+    }
+  }, 120_000);
 });
