@@ -11,6 +11,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createLogger } from '../../src/app/logging/logger';
 import { defaultConfig, type ServiceConfig } from '../../src/config/config';
 import { createApp } from '../../src/http/server';
+import { eventually } from '../support/eventually';
+
+export { eventually };
 
 export interface LogLine {
   level: string;
@@ -95,22 +98,6 @@ export function tempDir(files: Record<string, string> = {}): { dir: string; writ
   const write = (name: string, text: string) => writeFileSync(join(dir, name), text);
   for (const [name, text] of Object.entries(files)) write(name, text);
   return { dir, write, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** Polls `check` until it returns a truthy value, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** A rule: a failed login followed by a successful one for the same user. */

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { logLevel, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import { ensureBuilt, ROOT } from '../../http/harness';
 import { kafkaBrokers, redisUrl } from '../../support/env';
+import { eventually } from '../../support/eventually';
 import { decode, testKafka, uniqueName } from '../../support/kafka';
 
 export { ensureBuilt };
@@ -19,20 +20,9 @@ const MAIN = join(ROOT, 'dist', 'main.js');
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function waitUntil<T>(check: () => T | Promise<T>, timeoutMs: number, what: string, everyMs = 100): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(everyMs);
-  }
-}
+/** `eventually`, polling every 100 ms by default (the checks read replicas' HTTP endpoints). */
+export const waitUntil = <T>(check: () => T | Promise<T>, timeoutMs: number, what: string, everyMs = 100): Promise<NonNullable<T>> =>
+  eventually(check, timeoutMs, what, everyMs);
 
 export interface ReplicaEnv {
   brokers: string;

@@ -18,6 +18,9 @@ import { compileRule } from '../../../src/core/engine';
 import type { Alert } from '../../../src/core/ports/alert';
 import { RULE_DEFAULTS, type RuleDefinition } from '../../../src/core/rules/rule';
 import { decode, kafkaBrokers, testKafka, uniqueName, type ConsumedMessage } from '../../support/kafka';
+import { eventually } from '../../support/eventually';
+
+export { eventually };
 
 export function rule(id: string, source: string, pattern: string, extra: Partial<RuleDefinition> = {}): RuleDefinition {
   return {
@@ -120,21 +123,6 @@ export function startStreams(options: KafkaOptions, defs: RuleDefinition[], extr
 
 function quietKafka(options: KafkaOptions): Kafka {
   return testKafka({ clientId: options.clientId, brokers: options.brokers });
-}
-
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs: number, what: string): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Waits until the instance joined and holds (some of) the partitions of `topics`. */

@@ -7,16 +7,13 @@ import * as path from 'node:path';
 import Redis from 'ioredis';
 import type { RedisHandle } from '../../../scripts/infra';
 import { assertInfraEnabled } from '../../support/env';
+import { eventually } from '../../support/eventually';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const infra: typeof import('../../../scripts/infra') = require('../../../scripts/infra');
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await eventually(cond, timeoutMs, what);
 }
 
 /** A cluster-enabled redis-server owning every slot; `url` is a redis+cluster:// URL. */
