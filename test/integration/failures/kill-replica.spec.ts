@@ -2,8 +2,12 @@
  * kill -9 of a replica mid-stream, while alerts are flowing, then a restart: with Redis checkpoints the
  * alerts on the alerts topic, de-duplicated by id, are exactly those of a run with no failure (ids and
  * content), and the duplicates (re-sent by the outbox relay, same ids) are counted. Once more with every key
- * evicted after each checkpoint (STATE_EVICT_IDLE=0): state then lives in Redis between batches.
+ * evicted after each checkpoint (STATE_EVICT_IDLE=0): state then lives in Redis between batches. And with
+ * the checkpointing replicas on a Redis Cluster and behind Sentinel (`REDIS_URL` redis+cluster:// and
+ * redis+sentinel://), the topologies the service supports besides a single node.
  */
+import Redis from 'ioredis';
+import { infra, startOneNodeCluster, startSentinel } from '../redis/servers';
 import {
   compare,
   ensureBuilt,
@@ -19,15 +23,28 @@ import {
 jest.setTimeout(120_000);
 
 const fixture = new Fixture();
+/** Redis servers of single tests, stopped after the replicas that use them. */
+const servers: Array<() => Promise<void>> = [];
 
 afterAll(async () => {
   await fixture.stop();
+  for (const stop of servers) await stop();
 });
 
 beforeAll(() => ensureBuilt(), 120_000);
 
-async function killAndRestart(name: string, extra: Record<string, string> = {}) {
-  const { kafka, t, base, run: plain } = await sharedBrokerScenario(fixture, name, 4);
+/** Checkpoint keys on the Redis server at `port` (the run's state went where its REDIS_URL points). */
+async function checkpointKeys(port: number): Promise<number> {
+  const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+  try {
+    return (await client.keys('cep:*')).length;
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function killAndRestart(name: string, extra: Record<string, string> = {}, runRedisUrl?: string, label = 'kill -9') {
+  const { kafka, t, base, run: plain } = await sharedBrokerScenario(fixture, name, 4, runRedisUrl);
   const run = { ...plain, extra };
 
   const started = await Promise.all([fixture.start('baseline', base), fixture.start('r1', run), fixture.start('r2', run)]);
@@ -51,7 +68,7 @@ async function killAndRestart(name: string, extra: Record<string, string> = {}) 
 
   await settle(baseAlerts, runAlerts, 50, 40_000);
   const c = compare(baseAlerts, runAlerts);
-  report('kill -9', c, { killedAtEvent: killedAt, killedOwned: owned, baselineReplica: baseline.name });
+  report(label, c, { killedAtEvent: killedAt, killedOwned: owned, baselineReplica: baseline.name });
   expect(c.expected).toBeGreaterThan(50);
   expect(c.missing).toEqual([]);
   expect(c.extra).toEqual([]);
@@ -73,4 +90,20 @@ it('the same with every key evicted after each checkpoint: reloaded from Redis, 
   const value = (line: string) => Number(metrics.split('\n').find((l) => l.startsWith(line))?.split(' ')[1]);
   expect(value('cep_state_evictions_total')).toBeGreaterThan(500);
   expect(value('cep_state_reloads_total{result="restored"}')).toBeGreaterThan(500);
+});
+
+it('the same with the replicas checkpointing to a Redis Cluster (redis+cluster://, one node owning every slot)', async () => {
+  const cluster = await startOneNodeCluster();
+  servers.push(() => infra.stopInfra({ redis: cluster.server }));
+  const { loads } = await killAndRestart('killcl', {}, cluster.url, 'kill -9 on Redis Cluster');
+  expect(loads.some((l) => (l.restoredKeys as number) > 0)).toBe(true);
+  expect(await checkpointKeys(cluster.server.port)).toBeGreaterThan(0);
+});
+
+it('the same with the replicas checkpointing behind Sentinel (redis+sentinel://)', async () => {
+  const sentinel = await startSentinel();
+  servers.push(() => sentinel.stop());
+  const { loads } = await killAndRestart('killsn', {}, sentinel.url, 'kill -9 behind Sentinel');
+  expect(loads.some((l) => (l.restoredKeys as number) > 0)).toBe(true);
+  expect(await checkpointKeys(sentinel.master.port)).toBeGreaterThan(0);
 });
