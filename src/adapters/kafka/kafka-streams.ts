@@ -48,7 +48,7 @@ import { declaredKeyField, planTopology, subscribedTopics, type StreamPlan, type
 import { IngestTargetError } from '../../app/ingest/ingest-target-error';
 import { OutboxRelay } from '../redis/outbox-relay';
 import type { CheckpointMetrics, CommitResult } from '../redis/checkpoint-metrics';
-import { isFenced, isOutboxFull, isUnavailable, PartitionCheckpoint, ruleStateVersion } from '../redis/partition-checkpoint';
+import { isFenced, isLost, isOutboxFull, isUnavailable, PartitionCheckpoint, ruleStateVersion } from '../redis/partition-checkpoint';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-log';
 import { NoKafkaMetrics, type KafkaMetrics } from './kafka-metrics';
 import { kafkaClientConfig, type KafkaOptions } from './kafka-options';
@@ -224,17 +224,21 @@ const HEARTBEAT_EVERY = 200;
 const MAX_SHEDS_PER_COMMIT = 10_000;
 
 /** Why a checkpoint write (or a load) failed: the one classification behind the metric, the pause and the retry. */
-type CheckpointFailure = 'fenced' | 'unavailable' | 'outbox' | 'limit' | 'error';
+type CheckpointFailure = 'fenced' | 'lost' | 'unavailable' | 'outbox' | 'limit' | 'error';
 function checkpointFailure(e: unknown): CheckpointFailure {
   if (isFenced(e)) return 'fenced';
+  if (isLost(e)) return 'lost';
   if (isUnavailable(e)) return 'unavailable';
   if (isOutboxFull(e)) return 'outbox';
   return e instanceof CheckpointLimitError ? 'limit' : 'error';
 }
 /** The metric counts a full outbox as a refused size, like any other bound. */
 const commitResultOf = (f: CheckpointFailure): CommitResult => (f === 'outbox' ? 'limit' : f);
-/** A bound still exceeded after shedding is retried like any other failure. */
-const pauseReasonOf = (f: CheckpointFailure): PauseReason => (f === 'limit' ? 'error' : f);
+/**
+ * A bound still exceeded after shedding is retried like any other failure. Lost writes are handled like a
+ * fence: the state is dropped and the partition loaded again from what the store holds.
+ */
+const pauseReasonOf = (f: CheckpointFailure): PauseReason => (f === 'limit' ? 'error' : f === 'lost' ? 'fenced' : f);
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export class KafkaStreams {
@@ -1077,8 +1081,7 @@ export class KafkaStreams {
     if (task.dropped) return;
     const reason = pauseReasonOf(checkpointFailure(e));
     if (reason === 'fenced') {
-      this.logger.warn({ topic: task.topic, partition: task.partition, err: e }, 'another member took this partition: its state is dropped and reloaded if it stays here');
-      void this.resetTask(task);
+      void this.dropState(task, e);
     } else if (reason === 'error') {
       this.logger.error({ topic: task.topic, partition: task.partition, err: e }, 'writing the checkpoint failed; retrying');
     }
@@ -1112,7 +1115,7 @@ export class KafkaStreams {
           else await this.writeCheckpoint(task, task.checkpoint);
         } catch (e) {
           const reason = pauseReasonOf(checkpointFailure(e));
-          if (reason === 'fenced') await this.resetTask(task);
+          if (reason === 'fenced') await this.dropState(task, e);
           return reason;
         }
         task.paused = false;
@@ -1223,6 +1226,23 @@ export class KafkaStreams {
       },
       'partition state loaded',
     );
+  }
+
+  /**
+   * After a fenced or lost commit: the partition's state cannot be written on, so it is dropped; the partition
+   * loads again from the store when it resumes (if it is still assigned here).
+   */
+  private dropState(task: PartitionTask, e: unknown): Promise<void> {
+    const where = { topic: task.topic, partition: task.partition, err: e };
+    if (isLost(e)) {
+      this.logger.error(
+        where,
+        'the checkpoint store lost commits it had acknowledged (restarted from an older save?): the partition state is dropped and loaded again from what it holds',
+      );
+    } else {
+      this.logger.warn(where, 'another member took this partition: its state is dropped and reloaded if it stays here');
+    }
+    return this.resetTask(task);
   }
 
   /** Forgets the partition's state (fenced): its checkpoint, engine, outputs and relay. */

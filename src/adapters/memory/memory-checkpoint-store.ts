@@ -9,6 +9,7 @@ import {
   CheckpointCommit,
   CheckpointFencedError,
   CheckpointLimits,
+  CheckpointLostError,
   CheckpointStore,
   DEFAULT_CHECKPOINT_LIMITS,
   LoadedPartition,
@@ -16,6 +17,7 @@ import {
   TopicPartition,
   checkTopicPartition,
   encodeCommit,
+  offsetOlder,
   outboxFull,
   partitionName,
 } from '../../core/ports/checkpoint-store';
@@ -97,6 +99,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
     // Everything that can fail happens before the first change.
     const enc = encodeCommit(c, this.limits);
     if (c.epoch !== p.epoch) throw new CheckpointFencedError(tp, c.epoch, p.epoch === 0 ? null : p.epoch);
+    if (c.since != null && offsetOlder(p.offset, c.since)) throw new CheckpointLostError(tp, c.since, p.offset);
     const fresh = new Set(enc.alerts.map((a) => a.id).filter((id) => !p.outbox.has(id)));
     if (p.outbox.size + fresh.size > this.limits.maxOutbox) throw outboxFull(tp, p.outbox.size, fresh.size, this.limits.maxOutbox);
 

@@ -7,7 +7,7 @@ describe('PrometheusCheckpointMetrics', () => {
     const registry = new Registry();
     const m = new PrometheusCheckpointMetrics(registry);
     const before = await registry.metrics();
-    for (const result of ['ok', 'unavailable', 'fenced', 'limit', 'error']) expect(before).toContain(`cep_checkpoint_commits_total{result="${result}"} 0`);
+    for (const result of ['ok', 'unavailable', 'fenced', 'lost', 'limit', 'error']) expect(before).toContain(`cep_checkpoint_commits_total{result="${result}"} 0`);
     for (const stage of ['read', 'publish', 'ack']) expect(before).toContain(`cep_outbox_relay_failures_total{stage="${stage}"} 0`);
 
     m.commit('ok', 0.002);

@@ -2,7 +2,8 @@
  * What checkpointing reports (REDIS_URL set), on the service's Prometheus registry:
  *
  * - cep_checkpoint_commits_total{result}: checkpoint writes by outcome — ok, unavailable (Redis away: the
- *   partition pauses), fenced (another replica took the partition), limit (a size bound refused it), error;
+ *   partition pauses), fenced (another replica took the partition), lost (Redis holds an older checkpoint than
+ *   it acknowledged: the partition reloads), limit (a size bound refused it), error;
  * - cep_checkpoint_commit_duration_seconds: time of one checkpoint write (the Lua script's round trip);
  * - cep_checkpoint_shed_total{kind,rule}: state or alerts cut so a refused checkpoint fits — `snapshot`: a key
  *   whose state outgrew the snapshot bound lost its oldest partial matches (or all of them); `alert`: an alert
@@ -15,7 +16,7 @@
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { registeredMetrics } from '../metrics/registered-metrics';
 
-export type CommitResult = 'ok' | 'unavailable' | 'fenced' | 'limit' | 'error';
+export type CommitResult = 'ok' | 'unavailable' | 'fenced' | 'lost' | 'limit' | 'error';
 
 export interface CheckpointMetrics {
   commit(result: CommitResult, seconds: number): void;
@@ -50,7 +51,7 @@ export class PrometheusCheckpointMetrics implements CheckpointMetrics {
     );
     this.published = counter('cep_outbox_alerts_published_total', 'Alerts the outbox relay published and Kafka acknowledged.');
     this.relayFailures = counter('cep_outbox_relay_failures_total', 'Outbox relay failures by stage (each is retried).', ['stage']);
-    for (const result of ['ok', 'unavailable', 'fenced', 'limit', 'error']) this.commits.inc({ result }, 0);
+    for (const result of ['ok', 'unavailable', 'fenced', 'lost', 'limit', 'error']) this.commits.inc({ result }, 0);
     for (const stage of ['read', 'publish', 'ack']) this.relayFailures.inc({ stage }, 0);
   }
 

@@ -42,7 +42,7 @@ export class LuaScript {
  * KEYS: 1 meta (hash), 2 versions (set), 3 outbox (zset id → sequence), 4 alerts (hash id → JSON),
  *       5.. one state hash per (rule, version) the commit touches.
  * ARGV: 1 epoch, 2 next offset, 3 clock ('' = not started), 4 '1' when 5 replaces the stream state, 5 stream JSON,
- *       6 max outbox, 7 client time (ms);
+ *       6 max outbox, 7 client time (ms), 8 the offset the owner last saw acknowledged ('' = no check);
  *       then per state hash: member, drop ('1': remove the whole hash first), nset, ndel, nset × (field, value), ndel × field;
  *       then nalerts, nalerts × (id, JSON).
  * Returns the partition's commit count.
@@ -53,6 +53,14 @@ export const COMMIT = new LuaScript(
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if epoch ~= ARGV[1] then
   return redis.error_reply('CEPFENCED ' .. (epoch or 'none'))
+end
+-- An offset older than one acknowledged to this owner: this server lost writes (restart from an older save,
+-- failover to a lagging replica). Offsets are canonical decimals: compare by length, then as strings.
+if ARGV[8] ~= '' then
+  local stored = redis.call('HGET', KEYS[1], 'offset')
+  if not stored or #stored < #ARGV[8] or (#stored == #ARGV[8] and stored < ARGV[8]) then
+    return redis.error_reply('CEPLOST ' .. (stored or 'none') .. ' ' .. ARGV[8])
+  end
 end
 local function checkType(key, want)
   local t = redis.call('TYPE', key)['ok']
@@ -66,7 +74,7 @@ if bad then return bad end
 
 -- 1. Parse and check everything; no writes yet.
 local ops = {}
-local pos = 8
+local pos = 9
 for i = 5, #KEYS do
   bad = checkType(KEYS[i], 'hash')
   if bad then return bad end

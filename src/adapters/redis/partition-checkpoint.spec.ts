@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { compileRule, type EvictionSettings, type MatchRecord } from '../../core/engine';
 import type { Alert } from '../../core/ports/alert';
-import type { CheckpointCommit } from '../../core/ports/checkpoint-store';
+import type { CheckpointCommit, CheckpointStore } from '../../core/ports/checkpoint-store';
 import { RULE_DEFAULTS, type RuleDefinition } from '../../core/rules/rule';
 import { DEFAULT_STREAM_SETTINGS } from '../../core/stream/settings';
 import { StreamPartition } from '../../core/stream/stream-partition';
@@ -302,6 +302,32 @@ describe('PartitionCheckpoint', () => {
       expect(Math.max(...store.residentAtPage)).toBeLessThanOrEqual(eviction.maxKeys ?? 0);
       expect(second.engineView.residentKeyCount()).toBeLessThanOrEqual(eviction.maxKeys ?? 0);
     }
+  });
+
+  it('a store that comes back with an older checkpoint than it acknowledged refuses the next commit as lost', async () => {
+    const tp = { topic: 't', partition: 2 };
+    const acknowledged = new MemoryCheckpointStore();
+    // The same partition as an older save of the store held it: same epoch, an earlier offset.
+    const older = new MemoryCheckpointStore();
+    let current: CheckpointStore = acknowledged;
+    const store = new Proxy({} as CheckpointStore, { get: (_, name) => (current[name as keyof CheckpointStore] as (...a: unknown[]) => unknown).bind(current) });
+    const cp = new PartitionCheckpoint({ store, tp, versionOf, positionOf: () => 'p', remember: () => undefined });
+    const { epoch } = await cp.load(undefined);
+    for (const offset of [4, 10]) {
+      cp.stage(undefined, offset, []);
+      await cp.flush();
+    }
+    expect((await older.load(tp)).epoch).toBe(epoch);
+    await older.commit(tp, { epoch, nextOffset: '4', clock: null, changed: [], deleted: [], alerts: [] });
+    current = older;
+    cp.stage(undefined, 15, []);
+    await expect(cp.flush()).rejects.toMatchObject({ name: 'CheckpointLostError', since: '10', stored: '4' });
+    expect((await older.load(tp)).nextOffset).toBe('4'); // nothing written
+    // The acknowledged store goes on, and a retry after an applied commit whose reply was lost goes through.
+    current = acknowledged;
+    await acknowledged.commit(tp, { epoch, nextOffset: '15', clock: null, changed: [], deleted: [], alerts: [] });
+    await cp.flush();
+    expect((await acknowledged.load(tp)).nextOffset).toBe('15');
   });
 
   it('a commit of another epoch is fenced', async () => {

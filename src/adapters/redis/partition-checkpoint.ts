@@ -32,6 +32,7 @@ import type { EventRecord } from '../../core/expr/types';
 import { truncateAlert, type Alert } from '../../core/ports/alert';
 import {
   CheckpointFencedError,
+  CheckpointLostError,
   CheckpointLimitError,
   CheckpointUnavailableError,
   splitChanges,
@@ -194,6 +195,8 @@ export interface ReloadResult {
 /** One owned partition's checkpoint state: its epoch and the commit not yet written. */
 export class PartitionCheckpoint {
   private epoch = -1;
+  /** The offset the store last acknowledged to this owner (load, then each commit): see CheckpointCommit.since. */
+  private acked: string | null = null;
   private pending: CheckpointCommit | undefined;
   private drops: RuleVersionRef[] = [];
   private readonly evictor: KeyEvictor | undefined;
@@ -239,6 +242,7 @@ export class PartitionCheckpoint {
   async load(partition: CheckpointablePartition | undefined, wallNow = Date.now()): Promise<LoadResult> {
     const loaded = await this.o.store.load(this.o.tp);
     this.epoch = loaded.epoch;
+    this.acked = loaded.nextOffset;
     this.pending = undefined;
     this.cold = false;
     let restored = 0;
@@ -358,14 +362,16 @@ export class PartitionCheckpoint {
 
   /**
    * Writes the pending commit (no-op when none). Throws CheckpointUnavailableError (kept pending: retry),
-   * CheckpointFencedError (another replica took the partition: drop it) or CheckpointLimitError.
+   * CheckpointFencedError (another replica took the partition: drop it), CheckpointLostError (the store lost
+   * acknowledged writes: drop the state and load again) or CheckpointLimitError.
    * Returns the alerts the written commit added to the outbox, in order (as written: truncated ones truncated).
    */
   async flush(): Promise<readonly Alert[]> {
     const c = this.pending;
     if (!c) return [];
     if (!this.loaded) throw new Error(`partition ${this.o.tp.topic}:${this.o.tp.partition} was not loaded`);
-    await this.o.store.commit(this.o.tp, c);
+    await this.o.store.commit(this.o.tp, { ...c, since: this.acked });
+    this.acked = c.nextOffset;
     if (this.pending === c) this.pending = undefined;
     this.commits++;
     return c.alerts;
@@ -420,6 +426,10 @@ export function isUnavailable(e: unknown): e is CheckpointUnavailableError {
 
 export function isFenced(e: unknown): e is CheckpointFencedError {
   return e instanceof CheckpointFencedError;
+}
+
+export function isLost(e: unknown): e is CheckpointLostError {
+  return e instanceof CheckpointLostError;
 }
 
 export function isOutboxFull(e: unknown): boolean {

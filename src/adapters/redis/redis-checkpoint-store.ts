@@ -19,6 +19,7 @@ import {
   CheckpointCommit,
   CheckpointFencedError,
   CheckpointLimits,
+  CheckpointLostError,
   CheckpointStore,
   CheckpointUnavailableError,
   DEFAULT_CHECKPOINT_LIMITS,
@@ -131,6 +132,10 @@ export class RedisCheckpointStore implements CheckpointStore {
         const cur = msg.slice('CEPFENCED '.length);
         throw new CheckpointFencedError(tp, epoch, cur === 'none' ? null : Number(cur));
       }
+      if (msg.startsWith('CEPLOST ') && tp) {
+        const [stored, since] = msg.split(' ').slice(1);
+        throw new CheckpointLostError(tp, since, stored === 'none' ? null : stored);
+      }
       if (msg.startsWith('CEPOUTBOXFULL ') && tp) {
         const [size, fresh] = msg.split(' ').slice(1).map(Number);
         throw outboxFull(tp, size, fresh, this.limits.maxOutbox);
@@ -241,6 +246,7 @@ export class RedisCheckpointStore implements CheckpointStore {
       enc.streamJson ?? '',
       this.limits.maxOutbox,
       Date.now(),
+      c.since ?? '',
     ];
     for (const o of ops.values()) {
       args.push(o.member, o.drop ? '1' : '0', o.set.length / 2, o.del.length);

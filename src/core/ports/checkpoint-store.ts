@@ -97,6 +97,13 @@ export interface CheckpointCommit {
   dropVersions?: readonly RuleVersionRef[];
   /** The batch's alerts, in match order; appended to the outbox (ids already there are not added again). */
   alerts: readonly Alert[];
+  /**
+   * The offset the owner last saw the store acknowledge (its load's `nextOffset`, then each written commit's).
+   * The commit is refused with CheckpointLostError when the store holds an older offset: it lost writes it
+   * had acknowledged (e.g. Redis restarted from an older save), so the keys those writes held are stale and
+   * the owner must reload. null or absent: no check.
+   */
+  since?: string | null;
 }
 
 export interface CheckpointStore {
@@ -158,6 +165,28 @@ export class CheckpointFencedError extends Error {
   }
 }
 
+/**
+ * The store holds an older checkpoint than one it acknowledged to this owner (it lost writes: a restart from
+ * an older save, a failover to a replica that had not caught up). Nothing was written; the owner must drop its
+ * state and load the partition again, which re-reads the records after what the store still holds.
+ */
+export class CheckpointLostError extends Error {
+  constructor(
+    readonly tp: TopicPartition,
+    readonly since: string,
+    readonly stored: string | null,
+  ) {
+    super(`partition ${tp.topic}:${tp.partition}: the store holds offset ${stored ?? 'none'}, older than ${since} it acknowledged; commit refused`);
+    this.name = 'CheckpointLostError';
+  }
+}
+
+/** Whether a stored offset is older than `since` (both canonical decimal strings; exact beyond 2^53). */
+export function offsetOlder(stored: string | null, since: string): boolean {
+  if (stored === null) return true;
+  return stored.length !== since.length ? stored.length < since.length : stored < since;
+}
+
 export type CheckpointLimitKind = 'snapshot' | 'alert' | 'stream' | 'outbox';
 
 /** A bound of CheckpointLimits was exceeded. Nothing was written. */
@@ -210,6 +239,7 @@ export interface EncodedCommit {
 export function encodeCommit(c: CheckpointCommit, limits: CheckpointLimits): EncodedCommit {
   if (!Number.isSafeInteger(c.epoch)) throw new TypeError(`invalid epoch ${c.epoch}`);
   if (typeof c.nextOffset !== 'string' || !OFFSET.test(c.nextOffset)) throw new TypeError(`invalid offset ${JSON.stringify(c.nextOffset)}`);
+  if (c.since !== undefined && c.since !== null && (typeof c.since !== 'string' || !OFFSET.test(c.since))) throw new TypeError(`invalid since offset ${JSON.stringify(c.since)}`);
   if (c.clock !== null && !Number.isFinite(c.clock)) throw new TypeError(`invalid clock ${c.clock} (use null before the engine started)`);
   for (const r of [...c.changed, ...c.deleted, ...(c.dropVersions ?? [])]) {
     if (typeof r.rule !== 'string' || r.rule.length === 0) throw new TypeError(`invalid rule id ${JSON.stringify(r.rule)}`);

@@ -9,6 +9,7 @@ import {
   CheckpointFencedError,
   CheckpointLimitError,
   CheckpointLimits,
+  CheckpointLostError,
   CheckpointStore,
   StoredKey,
   TopicPartition,
@@ -155,6 +156,27 @@ export function describeCheckpointStoreContract(name: string, harness: ContractH
       // Without any load the partition has no owner: fenced too.
       const other = { topic: tp.topic, partition: 4 };
       await expect(store.commit(other, { epoch: 1, nextOffset: '1', clock: 1, ...empty })).rejects.toBeInstanceOf(CheckpointFencedError);
+    });
+
+    it('a commit whose `since` is newer than the stored offset (the store lost acknowledged writes) is refused as lost and writes nothing', async () => {
+      const { epoch } = await store.load(tp);
+      const commit = (nextOffset: string, since: string | null | undefined, key: string) =>
+        store.commit(tp, { epoch, nextOffset, clock: 1, changed: [{ rule: 'r', version: 1, key, snapshot: snap(1) }], deleted: [], alerts: [alertOf(`al-${key}`)], since });
+      // Nothing stored yet: any `since` is newer.
+      await expect(commit('5', '0', 'a')).rejects.toBeInstanceOf(CheckpointLostError);
+      await commit('9', null, 'b');
+      // 10 is newer than 9 (compared as numbers, not as strings).
+      const err = await commit('12', '10', 'c').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CheckpointLostError);
+      expect(err).toMatchObject({ since: '10', stored: '9' });
+      // The stored offset itself, or an older `since` (an earlier try of this commit was applied, its reply lost).
+      await commit('11', '9', 'd');
+      await commit('12', '10', 'e');
+      await commit('13', undefined, 'f');
+      const after = await store.load(tp);
+      expect(after.nextOffset).toBe('13');
+      expect((await allStoredKeys(after.state!)).map((k) => k.key).sort()).toEqual(['b', 'd', 'e', 'f']);
+      expect(after.outboxSize).toBe(4);
     });
 
     it('limits: a too-large snapshot, alert or stream state, or a full outbox, refuses the whole commit', async () => {
