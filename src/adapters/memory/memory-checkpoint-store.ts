@@ -98,8 +98,13 @@ export class MemoryCheckpointStore implements CheckpointStore {
     const p = this.part(tp);
     // Everything that can fail happens before the first change.
     const enc = encodeCommit(c, this.limits);
-    if (c.epoch !== p.epoch) throw new CheckpointFencedError(tp, c.epoch, p.epoch === 0 ? null : p.epoch);
-    if (c.since != null && offsetOlder(p.offset, c.since)) throw new CheckpointLostError(tp, c.since, p.offset);
+    const lost = c.since != null && offsetOlder(p.offset, c.since);
+    if (c.epoch !== p.epoch) {
+      // No owner at all while this one had an acknowledged offset: the checkpoint was lost whole.
+      if (p.epoch === 0 && lost) throw new CheckpointLostError(tp, c.since!, null);
+      throw new CheckpointFencedError(tp, c.epoch, p.epoch === 0 ? null : p.epoch);
+    }
+    if (lost) throw new CheckpointLostError(tp, c.since!, p.offset);
     const fresh = new Set(enc.alerts.map((a) => a.id).filter((id) => !p.outbox.has(id)));
     if (p.outbox.size + fresh.size > this.limits.maxOutbox) throw outboxFull(tp, p.outbox.size, fresh.size, this.limits.maxOutbox);
 

@@ -52,6 +52,8 @@ export const COMMIT = new LuaScript(
   `
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if epoch ~= ARGV[1] then
+  -- No owner at all while this one had an acknowledged offset: the partition's checkpoint was lost whole.
+  if not epoch and ARGV[8] ~= '' then return redis.error_reply('CEPLOST none ' .. ARGV[8]) end
   return redis.error_reply('CEPFENCED ' .. (epoch or 'none'))
 end
 -- An offset older than one acknowledged to this owner: this server lost writes (restart from an older save,

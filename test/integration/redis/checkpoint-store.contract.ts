@@ -156,6 +156,8 @@ export function describeCheckpointStoreContract(name: string, harness: ContractH
       // Without any load the partition has no owner: fenced too.
       const other = { topic: tp.topic, partition: 4 };
       await expect(store.commit(other, { epoch: 1, nextOffset: '1', clock: 1, ...empty })).rejects.toBeInstanceOf(CheckpointFencedError);
+      // ... unless the commit had seen an offset acknowledged: then the store lost the partition whole.
+      await expect(store.commit(other, { epoch: 1, nextOffset: '2', clock: 1, ...empty, since: '1' })).rejects.toMatchObject({ name: 'CheckpointLostError', stored: null });
     });
 
     it('a commit whose `since` is newer than the stored offset (the store lost acknowledged writes) is refused as lost and writes nothing', async () => {
