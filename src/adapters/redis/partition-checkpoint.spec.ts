@@ -330,6 +330,46 @@ describe('PartitionCheckpoint', () => {
     expect((await acknowledged.load(tp)).nextOffset).toBe('15');
   });
 
+  it('processing time: alerts from restored (and reloaded) partial matches show the events as received, not the engine copies', async () => {
+    const store = new MemoryCheckpointStore();
+    const tp = { topic: 'events', partition: 3 };
+    const pair = [compileRule(def('pair', 'every a=A -> b=B'))];
+    const pairVersion = (id: string) => (id === 'pair' ? ruleStateVersion(pair[0].definition) : undefined);
+    const positions = new WeakMap<object, string>();
+    const opts = { store, tp, versionOf: pairVersion, positionOf: (e: unknown) => positions.get(e as object) ?? '?', remember: (e: object, p: string) => positions.set(e, p) };
+    const make = () => new StreamPartition<null>({ settings: { ...DEFAULT_STREAM_SETTINGS, timeMode: 'processing' }, rules: pair, trackChanges: true, remember: opts.remember });
+    const a = { type: 'A', k: 'u', x: 1, timestamp: 5 }; // its own time field: the engine's copy carries the processing time
+    const b = { type: 'B', k: 'u', x: 2 }; // none: the copy has one
+    const expected = { a: { ...a }, b: { ...b } };
+
+    // Uninterrupted: the alert shows the events as received.
+    const whole = make();
+    whole.add({ offset: 0, position: 'p0', event: { ...a }, raw: null }, 1_000);
+    whole.add({ offset: 1, position: 'p1', event: { ...b }, raw: null }, 2_000);
+    expect(whole.take().matches.map((m) => m.events)).toEqual([expected]);
+
+    for (const eviction of [undefined, { idleMs: 0, maxKeys: null }]) {
+      const first = make();
+      const cp = new PartitionCheckpoint({ ...opts, ...(eviction ? { eviction } : {}) });
+      await cp.load(first, 0);
+      first.add({ offset: 0, position: 'p0', event: { ...a }, raw: null }, 1_000);
+      cp.stage(first, 1, []);
+      await cp.flush();
+
+      // Restored by a load (kept in memory, or evicted at once and reloaded for the batch).
+      const second = make();
+      const cp2 = new PartitionCheckpoint({ ...opts, ...(eviction ? { eviction } : {}) });
+      const loaded = await cp2.load(second, 5_000);
+      expect(loaded.evicted).toBe(eviction ? 1 : 0);
+      const next = { ...b };
+      expect((await cp2.reload(second, [next])).restored).toBe(eviction ? 1 : 0);
+      second.add({ offset: 1, position: 'p1', event: next, raw: null }, 6_000);
+      const [m] = second.take().matches;
+      expect(m.events).toEqual(expected);
+      expect(positions.get(m.events.a as object)).toBe('p0');
+    }
+  });
+
   it('a commit of another epoch is fenced', async () => {
     const store = new MemoryCheckpointStore();
     const tp = { topic: 't', partition: 1 };

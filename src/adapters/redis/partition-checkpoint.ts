@@ -29,6 +29,7 @@ import { createHash } from 'node:crypto';
 import { KeyEvictor, type EvictableKey, type EvictionSettings } from '../../core/engine';
 import type { KeyChange, KeySnapshot } from '../../core/engine/engine';
 import type { EventRecord } from '../../core/expr/types';
+import type { OriginalEvents } from '../../core/stream/stream-partition';
 import { truncateAlert, type Alert } from '../../core/ports/alert';
 import {
   CheckpointFencedError,
@@ -62,32 +63,88 @@ export function ruleStateVersion(def: StateShape): number {
   return parseInt(h.slice(0, 12), 16);
 }
 
-/** A snapshot as stored: the engine's, plus the source positions of its events. */
-export type PositionedSnapshot = KeySnapshot & { pos?: string[]; spos?: string[] };
+/**
+ * Where a processing-time event as received differs from the engine's copy of it (its time fields): the
+ * fields it had with their values (`set`) and the fields it did not have (`unset`).
+ */
+export interface OriginalDelta {
+  set?: Record<string, unknown>;
+  unset?: string[];
+}
 
-/** Adds the positions of the snapshot's events (`positionOf` is the service's AlertFactory.positionOf). */
-export function withPositions(snapshot: KeySnapshot, positionOf: (event: unknown) => string): PositionedSnapshot {
+/**
+ * A snapshot as stored: the engine's, plus the source positions of its events and, in processing-time mode,
+ * how each event as received differs from the engine's copy (null: it does not).
+ */
+export type PositionedSnapshot = KeySnapshot & { pos?: string[]; spos?: string[]; orig?: Array<OriginalDelta | null>; sorig?: Array<OriginalDelta | null> };
+
+function deltaOf(copy: EventRecord, original: EventRecord): OriginalDelta | null {
+  const delta: OriginalDelta = {};
+  for (const [k, v] of Object.entries(original)) if (!Object.prototype.hasOwnProperty.call(copy, k) || copy[k] !== v) (delta.set ??= {})[k] = v;
+  for (const k of Object.keys(copy)) if (!Object.prototype.hasOwnProperty.call(original, k)) (delta.unset ??= []).push(k);
+  return delta.set || delta.unset ? delta : null;
+}
+
+function applyDelta(copy: EventRecord, delta: OriginalDelta): EventRecord {
+  const original: EventRecord = { ...copy };
+  if (delta.set) Object.assign(original, delta.set);
+  for (const k of delta.unset ?? []) delete original[k];
+  return original;
+}
+
+/**
+ * Adds the positions of the snapshot's events (`positionOf` is the service's AlertFactory.positionOf) and, with
+ * `originals` (a processing-time partition), how the events as received differ from the engine's copies.
+ */
+export function withPositions(snapshot: KeySnapshot, positionOf: (event: unknown) => string, originals?: OriginalEvents): PositionedSnapshot {
   const out: PositionedSnapshot = { ...snapshot };
-  if (snapshot.events.length > 0) out.pos = snapshot.events.map(positionOf);
+  const deltas = (events: unknown[]) => {
+    let any = false;
+    const list = events.map((e) => {
+      const original = e !== null && typeof e === 'object' ? originals!.originalOf(e) : undefined;
+      const d = original ? deltaOf(e as EventRecord, original) : null;
+      any ||= d !== null;
+      return d;
+    });
+    return any ? list : undefined;
+  };
+  if (snapshot.events.length > 0) {
+    out.pos = snapshot.events.map(positionOf);
+    if (originals) out.orig = deltas(snapshot.events);
+  }
   const seq = snapshot.sequence?.events;
-  if (seq && seq.length > 0) out.spos = seq.map(positionOf);
+  if (seq && seq.length > 0) {
+    out.spos = seq.map(positionOf);
+    if (originals) out.sorig = deltas(seq);
+  }
   return out;
 }
 
-/** Remembers the stored positions for the snapshot's event objects and returns the engine's snapshot. */
-export function rememberPositions(stored: KeySnapshot, remember: (event: object, position: string) => void): KeySnapshot {
+/**
+ * Remembers the stored positions for the snapshot's event objects (and gives `originals` the events as
+ * received behind them) and returns the engine's snapshot.
+ */
+export function rememberPositions(stored: KeySnapshot, remember: (event: object, position: string) => void, originals?: OriginalEvents): KeySnapshot {
   const s = stored as PositionedSnapshot;
-  const mark = (events: unknown[] | undefined, pos: string[] | undefined) => {
-    if (!events || !pos) return;
-    for (let i = 0; i < events.length && i < pos.length; i++) {
+  const mark = (events: unknown[] | undefined, pos: string[] | undefined, deltas: Array<OriginalDelta | null> | undefined) => {
+    if (!events) return;
+    for (let i = 0; i < events.length; i++) {
       const e = events[i];
-      if (e !== null && typeof e === 'object' && typeof pos[i] === 'string') remember(e, pos[i]);
+      if (e === null || typeof e !== 'object') continue;
+      const position = pos && typeof pos[i] === 'string' ? pos[i] : undefined;
+      if (position !== undefined) remember(e, position);
+      const d = deltas?.[i];
+      if (d && originals) {
+        const original = applyDelta(e as EventRecord, d);
+        if (position !== undefined) remember(original, position);
+        originals.keepOriginal(e, original);
+      }
     }
   };
-  mark(s.events, s.pos);
-  mark(s.sequence?.events, s.spos);
-  if (s.pos === undefined && s.spos === undefined) return stored;
-  const { pos: _p, spos: _s, ...engineSnapshot } = s;
+  mark(s.events, s.pos, s.orig);
+  mark(s.sequence?.events, s.spos, s.sorig);
+  if (s.pos === undefined && s.spos === undefined && s.orig === undefined && s.sorig === undefined) return stored;
+  const { pos: _p, spos: _s, orig: _o, sorig: _so, ...engineSnapshot } = s;
   return engineSnapshot;
 }
 
@@ -153,6 +210,8 @@ export interface CheckpointablePartition {
   restoreStreamState(state: never): void;
   keysNotResident(events: Iterable<EventRecord>): Map<string, string[]>;
   heldKeys(): (rule: string, key: string) => boolean;
+  /** Processing-time mode: the events as received behind the engine's copies. */
+  readonly originalEvents?: OriginalEvents;
   evictColdKeys(evictor: KeyEvictor, wallNow: number, force?: boolean): EvictableKey[];
 }
 
@@ -257,12 +316,13 @@ export class PartitionCheckpoint {
       // snapshots nor the restored keys of a large partition are ever in memory whole: without idle eviction,
       // the cap applies after each page.
       const held = partition && this.evictor && this.o.eviction!.idleMs !== null ? partition.heldKeys() : undefined;
+      const originals = partition?.originalEvents;
       for await (const page of state.keyPages()) {
         let evictedInPage = 0;
         for (const k of page) {
           if (partition && this.o.versionOf(k.rule) === k.version) {
             const engine = partition.engineView;
-            engine.restoreKey(k.rule, k.key, rememberPositions(k.snapshot, this.o.remember));
+            engine.restoreKey(k.rule, k.key, rememberPositions(k.snapshot, this.o.remember, originals));
             restored++;
             if (held && k.key !== null && !held(k.rule, k.key) && engine.evictKey(k.rule, k.key)) evictedInPage++;
           } else if (this.o.versionOf(k.rule) !== k.version) {
@@ -303,10 +363,11 @@ export class PartitionCheckpoint {
     const snapshots = await Promise.all(lookups.map((l) => l.found));
     let looked = 0;
     let restored = 0;
+    const originals = partition.originalEvents;
     lookups.forEach(({ rule, keys }, i) => {
       const entries: Array<[string, KeySnapshot]> = [];
       snapshots[i].forEach((s, j) => {
-        if (s !== null) entries.push([keys[j], rememberPositions(s, this.o.remember)]);
+        if (s !== null) entries.push([keys[j], rememberPositions(s, this.o.remember, originals)]);
       });
       partition.engineView.reloadKeys(rule, entries);
       looked += keys.length;
@@ -344,7 +405,8 @@ export class PartitionCheckpoint {
   stage(partition: CheckpointablePartition | undefined, nextOffset: number, alerts: readonly Alert[]): void {
     const changes = partition ? partition.engineView.drainChanges() : [];
     const { changed, deleted } = splitChanges(changes, this.o.versionOf);
-    for (let i = 0; i < changed.length; i++) changed[i].snapshot = withPositions(changed[i].snapshot, this.o.positionOf);
+    const originals = partition?.originalEvents;
+    for (let i = 0; i < changed.length; i++) changed[i].snapshot = withPositions(changed[i].snapshot, this.o.positionOf, originals);
     const engine = partition?.engineView;
     const commit: CheckpointCommit = {
       epoch: this.epoch,

@@ -55,6 +55,12 @@ export interface FailedRecord<R> {
   error: unknown;
 }
 
+/** The events as received behind the engine's copies (processing-time mode; see StreamPartition.originalEvents). */
+export interface OriginalEvents {
+  originalOf(copy: object): EventRecord | undefined;
+  keepOriginal(copy: object, original: EventRecord): void;
+}
+
 /** What processing produced since the last take(). */
 export interface PartitionOutput<R> {
   /** In the order they happened. */
@@ -413,6 +419,17 @@ export class StreamPartition<R = unknown> {
       if (processing) m.events = this.withOriginals(m.events);
       this.out.matches.push(m);
     }
+  }
+
+  /**
+   * Processing-time mode: the engine works on copies of the events whose time fields carry the processing
+   * time, and alerts show the events as received. Checkpoints store how the two differ (through this), so
+   * that alerts from restored partial matches show the events as received too. Undefined in event-time mode.
+   */
+  get originalEvents(): OriginalEvents | undefined {
+    if (this.settings.timeMode !== 'processing') return undefined;
+    const originals = this.originals;
+    return { originalOf: (copy) => originals.get(copy), keepOriginal: (copy, original) => originals.set(copy, original) };
   }
 
   private withOriginals(events: MatchRecord['events']): MatchRecord['events'] {
