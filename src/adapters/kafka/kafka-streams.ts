@@ -196,6 +196,13 @@ class PartitionTask {
   relay: OutboxRelay | undefined;
   /** Checkpointing: paused until the store (or the outbox) lets the pending commit through. */
   paused = false;
+  /** Checkpointing: the first offset read since the partition was loaded. */
+  readFrom: number | undefined;
+  /**
+   * Checkpointing: the store lost the partition whole (its checkpoint gone); the next load, finding nothing,
+   * reads again from here instead of going on after the refused batches.
+   */
+  resumeAt: number | undefined;
 
   constructor(
     readonly topic: string,
@@ -869,6 +876,7 @@ export class KafkaStreams {
           );
         }
       }
+      task.readFrom ??= offset;
       task.next = offset + 1;
       task.started = true;
       if (stream && stream.nextOffset < task.next) stream.nextOffset = task.next;
@@ -1181,6 +1189,16 @@ export class KafkaStreams {
     });
     const loaded = await checkpoint.load(stream, this.now());
     task.checkpoint = checkpoint;
+    task.readFrom = undefined;
+    const resumeAt = task.resumeAt;
+    task.resumeAt = undefined;
+    if (loaded.nextOffset === null && resumeAt !== undefined) {
+      this.logger.error(
+        { topic: task.topic, partition: task.partition, offset: resumeAt },
+        'the checkpoint store holds nothing for this partition any more: it starts with no state, reading again from the last acknowledged offset',
+      );
+      loaded.nextOffset = String(resumeAt);
+    }
     this.metrics.keysEvicted(loaded.evicted);
     if (stream) this.metrics.residentKeys(task.topic, task.partition, stream.engineView.residentKeyCount());
     if (loaded.nextOffset !== null) {
@@ -1234,6 +1252,10 @@ export class KafkaStreams {
    */
   private dropState(task: PartitionTask, e: unknown): Promise<void> {
     const where = { topic: task.topic, partition: task.partition, err: e };
+    // No checkpoint left at all (no owner epoch): after the reload, read again what was not acknowledged.
+    if ((isLost(e) && e.stored === null) || (isFenced(e) && e.currentEpoch === null)) {
+      task.resumeAt = isLost(e) ? Number(e.since) : task.readFrom;
+    }
     if (isLost(e)) {
       this.logger.error(
         where,

@@ -168,7 +168,8 @@ export class CheckpointFencedError extends Error {
 /**
  * The store holds an older checkpoint than one it acknowledged to this owner (it lost writes: a restart from
  * an older save, a failover to a replica that had not caught up). Nothing was written; the owner must drop its
- * state and load the partition again, which re-reads the records after what the store still holds.
+ * state and load the partition again, which re-reads the records after what the store still holds (or, when
+ * it holds nothing, `stored` null, after `since`: the state is gone, the records are not skipped).
  */
 export class CheckpointLostError extends Error {
   constructor(
