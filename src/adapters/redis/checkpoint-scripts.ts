@@ -157,11 +157,20 @@ return redis.call('HINCRBY', KEYS[1], 'commits', 1)
 /**
  * CLAIM a partition (load): bumps the owner epoch and reads the checkpoint's header.
  * KEYS: 1 meta, 2 versions, 3 outbox. Returns [epoch, [offset, clock, stream], members, outbox size].
+ * The epoch is at least the server's clock in µs: a Redis that lost writes (an older save, a lagging replica)
+ * could otherwise hand out an epoch again that an earlier owner still holds, and that owner would not be
+ * fenced. 1.7e15 is far below 2^53, so Lua's numbers and JavaScript's hold it exactly.
  */
 export const CLAIM = new LuaScript(
   'claim',
   `
 local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if epoch < now then
+  epoch = now
+  redis.call('HSET', KEYS[1], 'epoch', string.format('%.0f', epoch))
+end
 return { epoch, redis.call('HMGET', KEYS[1], 'offset', 'clock', 'stream'), redis.call('SMEMBERS', KEYS[2]), redis.call('ZCARD', KEYS[3]) }
 `,
 );

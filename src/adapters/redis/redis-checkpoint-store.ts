@@ -189,7 +189,8 @@ export class RedisCheckpointStore implements CheckpointStore {
    * parsed at a time. Later commits of this partition are fenced by the load, so reading the hashes one by one
    * is consistent. No set of the fields seen is kept (it would grow with the partition): HSCAN returns a field
    * twice only when the hash shrank during the scan, which takes deletions, and the fence stops those. Were a
-   * field returned twice anyway (fields deleted by hand), restoring it again gives the same state.
+   * field returned twice anyway (fields deleted by hand), restoring it again gives the same state; only the
+   * gauge of evicted partial matches would count that key twice until it is reloaded.
    */
   private async *scanKeys(tp: TopicPartition, members: readonly string[]): AsyncGenerator<StoredKey[]> {
     const k = this.keys;

@@ -9,7 +9,7 @@ import { COMMIT } from '../../../src/adapters/redis/checkpoint-scripts';
 import { clusterSlot, hashTagOf } from '../../../src/adapters/redis/cluster-slot';
 import { RedisCheckpointStore } from '../../../src/adapters/redis/redis-checkpoint-store';
 import { RedisClient, closeRedisClient, createRedisClient } from '../../../src/adapters/redis/redis-connection';
-import { CheckpointUnavailableError, TopicPartition } from '../../../src/core/ports/checkpoint-store';
+import { CheckpointFencedError, CheckpointUnavailableError, TopicPartition } from '../../../src/core/ports/checkpoint-store';
 import { redisUrl, uniquePrefix } from '../../support/redis';
 import { alertOf, describeCheckpointStoreContract, uniqueTopic } from './checkpoint-store.contract';
 import { infra, startOneNodeCluster, waitFor } from './servers';
@@ -99,6 +99,22 @@ describe('redis (single node)', () => {
       expect(clusterSlot('foo{}{bar}')).toBe(clusterSlot('foo{}{bar}'));
       expect(hashTagOf('foo{}{bar}')).toBe('foo{}{bar}');
       expect(hashTagOf('foo{{bar}}zap')).toBe('{bar');
+    });
+
+    it('after Redis lost writes (an older epoch back in the meta), the next load still takes an epoch above every earlier one: the earlier owner stays fenced', async () => {
+      const a = await store.load(tp);
+      await store.commit(tp, { epoch: a.epoch, nextOffset: '5', clock: 1, changed: [], deleted: [], alerts: [] });
+      // Redis comes back from a save taken before a's claim.
+      const r = client as import('ioredis').Redis;
+      await r.hset(store.keys.meta(tp), 'epoch', String(a.epoch - 1));
+      const b = await store.load(tp);
+      expect(b.epoch).toBeGreaterThan(a.epoch);
+      expect(Number.isSafeInteger(b.epoch)).toBe(true);
+      await store.commit(tp, { epoch: b.epoch, nextOffset: '9', clock: 1, changed: [], deleted: [], alerts: [], since: '5' });
+      // a, unaware, commits past b's offset: refused by the epoch (its `since` alone would let it through).
+      const err = await store.commit(tp, { epoch: a.epoch, nextOffset: '12', clock: 1, changed: [], deleted: [], alerts: [], since: '5' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CheckpointFencedError);
+      expect((await store.load(tp)).nextOffset).toBe('9');
     });
 
     it('a commit that fails its checks writes nothing (validate first, then write)', async () => {
