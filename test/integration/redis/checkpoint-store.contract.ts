@@ -207,6 +207,14 @@ export function describeCheckpointStoreContract(name: string, harness: ContractH
         expect(l.nextOffset).toBe('3');
         expect((await allStoredKeys(l.state!)).map((k) => k.key)).toEqual(['a']);
         expect((await small.pendingAlerts(tp, 10)).map((a) => a.id)).toEqual(['a1', 'a2', 'a3']);
+        // An empty outbox takes one commit of more alerts than the bound (else that batch could never be written).
+        await small.ackAlerts(tp, ['a1', 'a2', 'a3']);
+        const burst = ['b1', 'b2', 'b3', 'b4', 'b5'].map((id) => alertOf(id));
+        await small.commit(tp, { ...base, epoch: l.epoch, nextOffset: '4', alerts: burst });
+        expect(await small.outboxSize(tp)).toBe(5);
+        // Then the bound holds again until it drains.
+        const again = await small.commit(tp, { ...base, epoch: l.epoch, nextOffset: '5', alerts: [alertOf('b6')] }).catch((x: unknown) => x);
+        expect(again).toMatchObject({ kind: 'outbox' });
       } finally {
         await small.close();
       }
