@@ -1000,6 +1000,10 @@ export class KafkaStreams {
       }
     }
     task.outbox = { alerts: [], dlq: [], repartition: new Map() };
+    // Nothing read yet and no checkpoint loaded: `next` is no position (0), and a checkpoint at 0 would send
+    // the next owner to the partition's start instead of the group's offset. There is no state to keep either
+    // (no record reached the engine), so there is nothing to write; idle marks above went out all the same.
+    if (!task.started && alerts.length === 0 && !checkpoint.hasPending) return;
     checkpoint.stage(task.stream, task.next, alerts);
     try {
       await this.writeCheckpoint(task, checkpoint);

@@ -9,6 +9,7 @@ import { closeRedisClient, createRedisClient } from '../../../src/adapters/redis
 import type { CheckpointLimits } from '../../../src/core/ports/checkpoint-store';
 import type { RuleDefinition } from '../../../src/core/rules/rule';
 import { redisUrl } from '../../support/env';
+import { createTopic, uniqueName } from '../../support/kafka';
 import { startStreams, testOptions, type TestStreams } from '../kafka/support';
 
 export interface CheckpointedSetup {
@@ -37,4 +38,13 @@ export function startCheckpointed(setup: CheckpointedSetup, defs: RuleDefinition
       await closeRedisClient(client);
     },
   };
+}
+
+/** Fresh names for an in-process scenario (source topic, alerts and DLQ topics, group and its Redis prefix), topics created. */
+export async function freshScenario(name: string, sourcePartitions = 1): Promise<CheckpointedSetup & { source: string }> {
+  const source = uniqueName(`${name}-src`);
+  const topics = { alerts: uniqueName(`${name}-alerts`), dlq: uniqueName(`${name}-dlq`) };
+  const group = uniqueName(`${name}-group`);
+  await Promise.all([createTopic(source, { partitions: sourcePartitions }), createTopic(topics.alerts), createTopic(topics.dlq)]);
+  return { source, topics, group, prefix: `cep:${group}` };
 }

@@ -7,9 +7,9 @@
  */
 import Redis from 'ioredis';
 import { redisUrl } from '../../support/env';
-import { createTopic, produce, uniqueName } from '../../support/kafka';
+import { produce } from '../../support/kafka';
 import { eventually, rule, type TestStreams } from '../kafka/support';
-import { startCheckpointed } from './in-process';
+import { freshScenario, startCheckpointed } from './in-process';
 
 jest.setTimeout(60_000);
 
@@ -27,12 +27,9 @@ afterAll(async () => {
 });
 
 it('an emptied Redis: the next commit is refused as lost, the partition reads again from the last acknowledged offset; no alert is skipped', async () => {
-  const source = uniqueName('emptied-src');
-  const topics = { alerts: uniqueName('emptied-alerts'), dlq: uniqueName('emptied-dlq') };
-  const group = uniqueName('emptied-group');
-  const prefix = `cep:${group}`;
-  await Promise.all([createTopic(source), createTopic(topics.alerts), createTopic(topics.dlq)]);
-  const s = startCheckpointed({ group, prefix, topics }, [rule('each', source, 'every a=A', { partitionBy: 'user', keyedBy: 'user' })]);
+  const { source, ...setup } = await freshScenario('emptied');
+  const prefix = setup.prefix;
+  const s = startCheckpointed(setup, [rule('each', source, 'every a=A', { partitionBy: 'user', keyedBy: 'user' })]);
   instance = s;
   await eventually(() => s.streams.status().ready && s.logs.some((l) => l.msg === 'partition state loaded'), 20_000, 'the partition to be loaded');
   const committed = async () => Number(await redis.hget(`${prefix}:{${source}:0}:meta`, 'offset'));
