@@ -196,6 +196,11 @@ class PartitionTask {
   relay: OutboxRelay | undefined;
   /** Checkpointing: paused until the store (or the outbox) lets the pending commit through. */
   paused = false;
+  /**
+   * The state version of each rule the partition's engine runs. It follows setRules only when refreshTask
+   * gives the engine the new rules, so checkpoints and reloads always name the version of the state they hold.
+   */
+  versions = new Map<string, number>();
   /** Checkpointing: the first offset read since the partition was loaded. */
   readFrom: number | undefined;
   /**
@@ -281,8 +286,8 @@ export class KafkaStreams {
   private recheck: NodeJS.Timeout | undefined;
   private readonly retiredDrops = new Map<string, Map<string, number>>();
   /** Checkpointing: each running rule's state version, and old versions to drop from the owned partitions. */
+  /** The state version of each rule of `rules` (the latest setRules). */
   private stateVersions = new Map<string, number>();
-  private pendingDrops: RuleVersionRef[] = [];
 
   constructor(private readonly deps: KafkaStreamsDeps) {
     const o = deps.options;
@@ -308,9 +313,7 @@ export class KafkaStreams {
   /** Makes `rules` (enabled, in order) the running set; topics are (re)subscribed in the background. */
   setRules(rules: readonly StreamRule[]): void {
     this.rules = new Map(rules.map((r) => [r.id, r]));
-    const versions = new Map(rules.map((r) => [r.id, ruleStateVersion(r.compiled.definition)]));
-    for (const [id, v] of this.stateVersions) if (versions.get(id) !== v) this.pendingDrops.push({ rule: id, version: v });
-    this.stateVersions = versions;
+    this.stateVersions = new Map(rules.map((r) => [r.id, ruleStateVersion(r.compiled.definition)]));
     this.requestReconcile();
   }
 
@@ -594,25 +597,33 @@ export class KafkaStreams {
       ]),
     );
     // Rule and settings changes reach the partitions between their batches.
-    const drops = this.pendingDrops;
-    this.pendingDrops = [];
-    await Promise.all([...this.tasks.values()].map((t) => t.lane.run(() => this.refreshTask(t, drops))));
+    await Promise.all([...this.tasks.values()].map((t) => t.lane.run(() => this.refreshTask(t))));
 
     const topics = subscribedTopics(topology);
     if (topics.join('\n') !== this.subscribed.join('\n') || (!this.consumer && topics.length > 0)) await this.resubscribe(topics);
   }
 
-  private refreshTask(task: PartitionTask, drops: readonly RuleVersionRef[] = []): void {
-    if (drops.length > 0) task.checkpoint?.dropVersions(drops);
+  private refreshTask(task: PartitionTask): void {
+    const before = task.versions;
     const plan = this.topology.streams.get(task.topic);
     if (!plan) {
       this.retireStream(task);
-      return;
-    }
-    if (task.stream) {
+    } else if (task.stream) {
       task.stream.updateSettings(plan.settings);
       task.stream.setRules(this.compiledOf(plan));
+      task.versions = this.versionsOf(plan);
     }
+    // The versions the engine no longer runs here (a changed pattern, a rule removed or moved to another
+    // stream) leave the store with the next commit. Compared per partition, with what its engine ran: a rule
+    // changed and changed back before the partition saw it keeps its state.
+    const drops: RuleVersionRef[] = [];
+    for (const [rule, version] of before) if (task.versions.get(rule) !== version) drops.push({ rule, version });
+    if (drops.length > 0) task.checkpoint?.dropVersions(drops);
+  }
+
+  /** The state versions of a stream's rules, as compiledOf gives them to its engine. */
+  private versionsOf(plan: StreamPlan): Map<string, number> {
+    return new Map(plan.rules.map((id) => [id, this.stateVersions.get(id)!]));
   }
 
   private compiledOf(plan: StreamPlan): CompiledRule[] {
@@ -746,6 +757,7 @@ export class KafkaStreams {
   }
 
   private retireStream(task: PartitionTask): void {
+    task.versions = new Map();
     if (!task.stream) return;
     this.metrics.residentKeys(task.topic, task.partition, null);
     const dropped = task.stream.engineView.stats().dropped;
@@ -768,6 +780,7 @@ export class KafkaStreams {
         idleGrace: Math.max(1000, 4 * this.deps.options.maxWaitMs),
         trackChanges: this.deps.checkpointing !== undefined,
       });
+      task.versions = this.versionsOf(plan);
       task.stream.nextOffset = task.next;
       if (plan.kind === 'repartitioned') {
         task.stream.expectOrigins(
@@ -1186,7 +1199,7 @@ export class KafkaStreams {
     const checkpoint = new PartitionCheckpoint({
       store: cp.store,
       tp,
-      versionOf: (rule) => this.stateVersions.get(rule),
+      versionOf: (rule) => task.versions.get(rule),
       positionOf: (e) => (alerts.positionOf ? alerts.positionOf(e) : ''),
       remember: (e, p) => alerts.remember(e, p),
       ...(cp.eviction ? { eviction: this.evictionShare(cp.eviction) } : {}),

@@ -2,6 +2,7 @@
  * The Kafka runtime wired with Redis checkpoints, in the test process (real broker, real Redis), for tests that
  * need to reach inside: set rules, read the in-memory alert feed and the structured log lines.
  */
+import Redis from 'ioredis';
 import type { CheckpointMetrics } from '../../../src/adapters/redis/checkpoint-metrics';
 import { RedisAvailability } from '../../../src/adapters/redis/redis-availability';
 import { RedisCheckpointStore } from '../../../src/adapters/redis/redis-checkpoint-store';
@@ -47,4 +48,24 @@ export async function freshScenario(name: string, sourcePartitions = 1): Promise
   const group = uniqueName(`${name}-group`);
   await Promise.all([createTopic(source, { partitions: sourcePartitions }), createTopic(topics.alerts), createTopic(topics.dlq)]);
   return { source, topics, group, prefix: `cep:${group}` };
+}
+
+/** Registers a suite's Redis client (for looking at the checkpoints) and stops its instances after it. */
+export function inProcessSuite(): { redis: () => Redis; track: (s: TestStreams) => TestStreams } {
+  let redis: Redis | undefined;
+  const instances: TestStreams[] = [];
+  beforeAll(() => {
+    redis = new Redis(redisUrl());
+  });
+  afterAll(async () => {
+    for (const i of instances) await i.stop().catch(() => undefined);
+    redis?.disconnect();
+  });
+  return {
+    redis: () => redis!,
+    track: (s) => {
+      instances.push(s);
+      return s;
+    },
+  };
 }

@@ -4,27 +4,15 @@
  * write, sent the next owner to the partition's start instead of the group's offset, so records the group had
  * consumed before came again (or, past the log start, an offset reset could skip records).
  */
-import Redis from 'ioredis';
-import { redisUrl } from '../../support/env';
 import { produce, testKafka } from '../../support/kafka';
-import { eventually, rule, type TestStreams } from '../kafka/support';
+import { eventually, rule } from '../kafka/support';
 import { sleep } from './support';
-import { freshScenario, startCheckpointed } from './in-process';
+import { freshScenario, inProcessSuite, startCheckpointed } from './in-process';
 
 jest.setTimeout(60_000);
 
 const T0 = 1_700_000_000_000;
-let redis: Redis;
-const instances: TestStreams[] = [];
-
-beforeAll(() => {
-  redis = new Redis(redisUrl());
-});
-
-afterAll(async () => {
-  for (const i of instances) await i.stop().catch(() => undefined);
-  redis.disconnect();
-});
+const suite = inProcessSuite();
 
 it('a quiet partition with nothing read writes no checkpoint: the next owner starts from the group offset, not from 0', async () => {
   // Two partitions: a topic without keyedBy is re-partitioned by the rule's field (a one-partition topic is not).
@@ -44,7 +32,7 @@ it('a quiet partition with nothing read writes no checkpoint: the next owner sta
   const defs = [rule('each', source, 'every a=A', { partitionBy: 'user' })];
   const start = async () => {
     const s = startCheckpointed(setup, defs);
-    instances.push(s);
+    suite.track(s);
     await eventually(() => s.streams.status().ready && s.logs.some((l) => l.msg === 'partition state loaded' && l.topic === source && l.partition === 0), 20_000, 'the source partition to be loaded');
     return s;
   };
@@ -52,7 +40,7 @@ it('a quiet partition with nothing read writes no checkpoint: the next owner sta
   const first = await start();
   // Long enough for the idle ticks (after max(1 s, 3 × maxWait)) that used to write offset 0.
   await sleep(4000);
-  for (const p of [0, 1]) expect(await redis.hget(`${prefix}:{${source}:${p}}:meta`, 'offset')).toBeNull();
+  for (const p of [0, 1]) expect(await suite.redis().hget(`${prefix}:{${source}:${p}}:meta`, 'offset')).toBeNull();
   await first.stop();
 
   const second = await start();

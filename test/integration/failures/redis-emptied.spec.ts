@@ -5,34 +5,21 @@
  * of the refused batch are processed, not skipped. A rule whose alerts need no state (one per event) shows it:
  * every event's alert arrives.
  */
-import Redis from 'ioredis';
-import { redisUrl } from '../../support/env';
 import { produce } from '../../support/kafka';
-import { eventually, rule, type TestStreams } from '../kafka/support';
-import { freshScenario, startCheckpointed } from './in-process';
+import { eventually, rule } from '../kafka/support';
+import { freshScenario, inProcessSuite, startCheckpointed } from './in-process';
 
 jest.setTimeout(60_000);
 
 const T0 = 1_700_000_000_000;
-let redis: Redis;
-let instance: TestStreams | undefined;
-
-beforeAll(() => {
-  redis = new Redis(redisUrl());
-});
-
-afterAll(async () => {
-  await instance?.stop().catch(() => undefined);
-  redis.disconnect();
-});
+const suite = inProcessSuite();
 
 it('an emptied Redis: the next commit is refused as lost, the partition reads again from the last acknowledged offset; no alert is skipped', async () => {
   const { source, ...setup } = await freshScenario('emptied');
   const prefix = setup.prefix;
-  const s = startCheckpointed(setup, [rule('each', source, 'every a=A', { partitionBy: 'user', keyedBy: 'user' })]);
-  instance = s;
+  const s = suite.track(startCheckpointed(setup, [rule('each', source, 'every a=A', { partitionBy: 'user', keyedBy: 'user' })]));
   await eventually(() => s.streams.status().ready && s.logs.some((l) => l.msg === 'partition state loaded'), 20_000, 'the partition to be loaded');
-  const committed = async () => Number(await redis.hget(`${prefix}:{${source}:0}:meta`, 'offset'));
+  const committed = async () => Number(await suite.redis().hget(`${prefix}:{${source}:0}:meta`, 'offset'));
   const alertIds = () => new Set(s.feed.recent({ limit: 1000 }).map((a) => a.id)).size;
   const events = (from: number, n: number) =>
     Array.from({ length: n }, (_, i) => ({ key: `u${(from + i) % 7}`, value: JSON.stringify({ type: 'A', user: `u${(from + i) % 7}`, timestamp: T0 + (from + i) * 10 }) }));
@@ -41,9 +28,9 @@ it('an emptied Redis: the next commit is refused as lost, the partition reads ag
   await eventually(async () => (await committed()) === 50 && alertIds() === 50, 15_000, 'the first 50 alerts, checkpointed');
 
   // Redis loses everything of this deployment.
-  const keys = await redis.keys(`${prefix}:*`);
+  const keys = await suite.redis().keys(`${prefix}:*`);
   expect(keys.length).toBeGreaterThan(0);
-  await redis.del(...keys);
+  await suite.redis().del(...keys);
 
   await produce(source, events(50, 50));
   await eventually(() => alertIds() === 100, 20_000, 'an alert for each of the 100 events');
