@@ -7,7 +7,7 @@ import type { EventTarget } from './kafka-streams';
 const mapping = { typeField: 'type', timeField: 'timestamp' };
 const keyedRules = new EventClassifier([{ event: mapping, partitionBy: 'user' }]);
 
-function ingressTo(target: Partial<EventTarget> | Error, maxEventBytes = 1024) {
+function ingressTo(target: Partial<EventTarget> | Error, maxEventBytes = 1024, failAtChunk?: number) {
   const produced: Array<{ topic: string; messages: Message[] }> = [];
   const rejected: Array<Map<string, number>> = [];
   const requested: Array<string | undefined> = [];
@@ -19,6 +19,7 @@ function ingressTo(target: Partial<EventTarget> | Error, maxEventBytes = 1024) {
         return { topic: 'auth', keyField: 'user', classifier: keyedRules, ...target };
       },
       produceEvents: async (topic, messages) => {
+        if (produced.length === failAtChunk) throw new IngestTargetError('Kafka did not acknowledge the events (some may have been written): boom', 'unavailable');
         produced.push({ topic, messages });
       },
     },
@@ -52,6 +53,23 @@ describe('KafkaEventIngress (POST /events in Kafka mode)', () => {
     expect(produced.length).toBeGreaterThan(2);
     for (const p of produced) expect(p.messages.reduce((n, m) => n + Buffer.byteLength(String(m.value)), 0)).toBeLessThanOrEqual(PRODUCE_CHUNK_BYTES);
     expect(produced.flatMap((p) => p.messages.map((m) => m.key))).toEqual(events.map((e) => e.event.user));
+  });
+
+  it('a request that fails after some produce requests were acknowledged says how many and from which index to retry', async () => {
+    const { ingress, produced, rejected } = ingressTo({}, 64 * 1024, 2);
+    const pad = 'x'.repeat(40 * 1024);
+    // Index 1 is rejected (no type): indices count in the request, written counts usable events.
+    const events = Array.from({ length: 20 }, (_, i) => (i === 1 ? { event: { user: 'u1', timestamp: 1 } } : login(`u${i}`, { pad })));
+    const err = await ingress.ingest({ source: 'http', events }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IngestTargetError);
+    const written = produced.reduce((n, p) => n + p.messages.length, 0);
+    expect(produced).toHaveLength(2);
+    const firstUnwritten = events.findIndex((e, i) => i !== 1 && !produced.some((p) => p.messages.some((m) => m.key === e.event.user)));
+    expect((err as IngestTargetError).details).toEqual({ written, retryFrom: firstUnwritten });
+    expect((err as IngestTargetError).kind).toBe('unavailable');
+    expect((err as Error).message).toContain(`retry from index ${firstUnwritten}`);
+    // The rejected events are counted even so.
+    expect(rejected).toEqual([new Map([['missing_type', 1]])]);
   });
 
   it('leaves records unkeyed when the rules declare no key field', async () => {

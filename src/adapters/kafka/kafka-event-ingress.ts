@@ -9,6 +9,7 @@
  * rejected in the response instead, and counted in cep_events_rejected_total.
  */
 import type { Message } from 'kafkajs';
+import { IngestTargetError } from '../../app/ingest/ingest-target-error';
 import type { EventBatch, EventIngress, IngestTarget, IngressResult } from '../../core/ports/event-batch';
 import { partitionKeyOf, type StreamRejectReason } from '../../core/stream/classify';
 import type { KafkaMetrics } from './kafka-metrics';
@@ -39,6 +40,8 @@ export class KafkaEventIngress implements EventIngress {
       counts.set(reason, (counts.get(reason) ?? 0) + 1);
     };
     const chunks: Message[][] = [[]];
+    /** The request index of each chunk's first event. */
+    const chunkStarts: number[] = [];
     let chunkBytes = 0;
     let accepted = 0;
     const headers = { [INGRESS_HEADER]: batch.source };
@@ -54,13 +57,31 @@ export class KafkaEventIngress implements EventIngress {
         chunks.push([]);
         chunkBytes = 0;
       }
+      if (chunks[chunks.length - 1].length === 0) chunkStarts[chunks.length - 1] = index;
       chunks[chunks.length - 1].push({ key, value, headers });
       chunkBytes += bytes;
       accepted++;
     });
-    // In order, one acknowledged request after the other (the producer is idempotent, one request in flight).
-    for (const chunk of chunks) if (chunk.length > 0) await this.streams.produceEvents(to.topic, chunk);
     if (counts.size > 0) this.metrics.rejected(counts);
+    // In order, one acknowledged request after the other (the producer is idempotent, one request in flight).
+    let written = 0;
+    for (const [i, chunk] of chunks.entries()) {
+      if (chunk.length === 0) continue;
+      try {
+        await this.streams.produceEvents(to.topic, chunk);
+      } catch (e) {
+        if (!(e instanceof IngestTargetError)) throw e;
+        // Say how far the request got: a client retrying all of it would write the acknowledged events again
+        // (new offsets, so their alerts would come again under new ids).
+        const retryFrom = chunkStarts[i];
+        throw new IngestTargetError(`${e.message}; the ${written} usable events before index ${retryFrom} were acknowledged: retry from index ${retryFrom}`, e.kind, {
+          ...e.details,
+          written,
+          retryFrom,
+        });
+      }
+      written += chunk.length;
+    }
     return { topic: to.topic, accepted, rejected };
   }
 }

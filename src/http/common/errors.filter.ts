@@ -40,7 +40,7 @@ export class ServiceErrorsFilter extends BaseExceptionFilter {
       send(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', exception.message);
     } else if (exception instanceof IngestTargetError) {
       const [status, error] = TARGET_STATUS[exception.kind];
-      send(status, error, exception.message);
+      res.status(status).json({ ...exception.details, statusCode: status, error, message: exception.message });
     } else {
       // Nest logs unexpected errors (500) itself.
       super.catch(exception, host);
