@@ -69,9 +69,16 @@ export class EventsController {
   @ApiNotFoundResponse({ type: ErrorDto, description: 'Kafka mode: no running rule reads `topic`' })
   @ApiConflictResponse({ type: ErrorDto, description: 'Kafka mode: the topic does not exist, no rule is running, or its rules expect different record keys' })
   @ApiUnauthorizedResponse({ type: ErrorDto })
-  @ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'Body or event count past its limit; Kafka mode: events the broker refused as too large' })
+  @ApiPayloadTooLargeResponse({
+    type: ErrorDto,
+    description: 'Body or event count past its limit; Kafka mode: events the broker refused as too large (with `written` and `retryFrom` when earlier events of the request were acknowledged)',
+  })
   @ApiUnsupportedMediaTypeResponse({ type: ErrorDto })
-  @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'Shutting down; Kafka mode: Kafka unreachable or did not acknowledge' })
+  @ApiServiceUnavailableResponse({
+    type: ErrorDto,
+    description:
+      'Shutting down; Kafka mode: Kafka unreachable or did not acknowledge. Kafka mode adds `written` (usable events acknowledged) and `retryFrom` (request index of the first event not acknowledged): retry from there',
+  })
   @ApiBearerAuth()
   async ingest(@Req() req: Request, @Query('topic') topic?: unknown): Promise<IngestResponseDto> {
     if (topic !== undefined && (typeof topic !== 'string' || topic.length === 0)) throw new BadRequestException('topic must be given once, as a non-empty string');
