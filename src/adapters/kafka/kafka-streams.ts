@@ -285,7 +285,6 @@ export class KafkaStreams {
   private ticker: NodeJS.Timeout | undefined;
   private recheck: NodeJS.Timeout | undefined;
   private readonly retiredDrops = new Map<string, Map<string, number>>();
-  /** Checkpointing: each running rule's state version, and old versions to drop from the owned partitions. */
   /** The state version of each rule of `rules` (the latest setRules). */
   private stateVersions = new Map<string, number>();
 
@@ -840,6 +839,7 @@ export class KafkaStreams {
     let resolved: string | undefined;
     let running = payload.isRunning() && !payload.isStale();
     const messages = running ? batch.messages : [];
+    const nextBefore = task.next;
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i];
       const offset = Number(m.offset);
@@ -889,7 +889,6 @@ export class KafkaStreams {
           );
         }
       }
-      task.readFrom ??= offset;
       task.next = offset + 1;
       task.started = true;
       if (stream && stream.nextOffset < task.next) stream.nextOffset = task.next;
@@ -906,6 +905,8 @@ export class KafkaStreams {
       }
     }
     if (resolved !== undefined) payload.resolveOffset(resolved);
+    // Once per ownership, not per record: the first offset read since the load.
+    if (task.readFrom === undefined && seen > 0) task.readFrom = Number(messages.find((m) => Number(m.offset) >= nextBefore)!.offset);
 
     // Tell every partition of the repartition topics how far this source partition got in event time.
     if (source && lastValid && Number.isFinite(task.sourceMax) && source.settings.timeMode === 'event') {
