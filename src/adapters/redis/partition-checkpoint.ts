@@ -320,12 +320,13 @@ export class PartitionCheckpoint {
       for await (const page of state.keyPages()) {
         let evictedInPage = 0;
         for (const k of page) {
-          if (partition && this.o.versionOf(k.rule) === k.version) {
+          const current = this.o.versionOf(k.rule);
+          if (partition && current === k.version) {
             const engine = partition.engineView;
             engine.restoreKey(k.rule, k.key, rememberPositions(k.snapshot, this.o.remember, originals));
             restored++;
             if (held && k.key !== null && !held(k.rule, k.key) && engine.evictKey(k.rule, k.key)) evictedInPage++;
-          } else if (this.o.versionOf(k.rule) !== k.version) {
+          } else if (current !== k.version) {
             stale.set(`${k.rule}\u0000${k.version}`, { rule: k.rule, version: k.version });
           }
         }

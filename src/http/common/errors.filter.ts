@@ -28,8 +28,8 @@ export class ServiceErrorsFilter extends BaseExceptionFilter {
       res.end();
       return;
     }
-    const send = (status: number, error: string, message: string) =>
-      res.status(status).json({ statusCode: status, error, message });
+    const send = (status: number, error: string, message: string, details?: Readonly<Record<string, unknown>>) =>
+      res.status(status).json({ ...details, statusCode: status, error, message });
     if (exception instanceof RuleInvalidError) {
       res.status(HttpStatus.UNPROCESSABLE_ENTITY).json(exception.problems);
     } else if (exception instanceof RuleNotFoundError) {
@@ -40,7 +40,7 @@ export class ServiceErrorsFilter extends BaseExceptionFilter {
       send(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', exception.message);
     } else if (exception instanceof IngestTargetError) {
       const [status, error] = TARGET_STATUS[exception.kind];
-      res.status(status).json({ ...exception.details, statusCode: status, error, message: exception.message });
+      send(status, error, exception.message, exception.details);
     } else {
       // Nest logs unexpected errors (500) itself.
       super.catch(exception, host);
