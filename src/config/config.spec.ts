@@ -63,6 +63,7 @@ describe('loadConfig', () => {
         url: 'redis://redis:6379/0',
         eviction: { idleMs: 600_000, maxKeys: 100_000 },
         limits: { maxSnapshotBytes: 1024 * 1024, maxAlertBytes: 1024 * 1024, maxStreamBytes: 8 * 1024 * 1024, maxOutbox: 100_000 },
+        orphanAfterMs: 3_600_000,
       },
     });
     // Kafka mode's own settings (src/adapters/kafka/kafka-options.spec.ts) default sensibly.
@@ -95,6 +96,18 @@ describe('loadConfig', () => {
     const memoryOnly = loadConfig({ RULES_DIR: '', STATE_EVICT_IDLE: '1m' }, ROOT);
     expect(memoryOnly.errors).toEqual([]);
     expect(memoryOnly.warnings.join('\n')).toMatch(/STATE_EVICT_IDLE is set, but without REDIS_URL/);
+  });
+
+  it('reads when orphaned checkpoints are removed: a duration or off; warns when set without REDIS_URL', () => {
+    const base = { RULES_DIR: '', KAFKA_BROKERS: 'k:9092', REDIS_URL: 'redis://r:6379' };
+    const orphanAfterOf = (value: string) => loadConfig({ ...base, STATE_ORPHAN_AFTER: value }, ROOT).config!.redis!.orphanAfterMs;
+    expect(orphanAfterOf('2h')).toBe(2 * 3_600_000);
+    expect(orphanAfterOf('off')).toBeNull();
+    expect(orphanAfterOf('')).toBe(3_600_000);
+    expect(loadConfig({ ...base, STATE_ORPHAN_AFTER: 'later' }, ROOT).errors).toEqual([
+      'STATE_ORPHAN_AFTER="later": expected a duration (milliseconds, or e.g. 30s, 10 min, 1h; at most 30 days) or off',
+    ]);
+    expect(loadConfig({ RULES_DIR: '', STATE_ORPHAN_AFTER: '1h' }, ROOT).warnings.join('\n')).toMatch(/STATE_ORPHAN_AFTER is set, but without REDIS_URL/);
   });
 
   it('reads the checkpoint size bounds (sizes with units, an outbox count); rejects values out of range; warns without REDIS_URL', () => {

@@ -39,13 +39,15 @@ export interface ServiceConfig {
   /**
    * Redis state (REDIS_URL): with Kafka mode, the owned partitions' state is checkpointed there once per batch
    * and alerts leave through its outbox (docs/redis.md). Null when unset. `eviction`: when cold keys leave
-   * memory (STATE_EVICT_IDLE, STATE_EVICT_MAX_KEYS; both null: never).
+   * memory (STATE_EVICT_IDLE, STATE_EVICT_MAX_KEYS; both null: never). `orphanAfterMs`: when the checkpoint
+   * of a partition nobody reads any more is removed (STATE_ORPHAN_AFTER; null: never).
    */
-  redis: { url: string; eviction: EvictionSettings; limits: CheckpointLimits } | null;
+  redis: { url: string; eviction: EvictionSettings; limits: CheckpointLimits; orphanAfterMs: number | null } | null;
 }
 
 export const DEFAULT_EVICT_IDLE_MS = 10 * 60_000;
 export const DEFAULT_EVICT_MAX_KEYS = 100_000;
+export const DEFAULT_ORPHAN_AFTER_MS = 60 * 60_000;
 
 export interface VariableSpec {
   name: string;
@@ -104,6 +106,12 @@ export const VARIABLES: readonly VariableSpec[] = [
     default: '100000',
     description:
       'With REDIS_URL: most keys the replica keeps in memory, shared equally by its owned partitions; beyond its share, a partition sends its least recently active keys to Redis after a checkpoint (down to 10% under the share). Keys with a pending timer stay. An integer, or off.',
+  },
+  {
+    name: 'STATE_ORPHAN_AFTER',
+    default: '1h',
+    description:
+      'With REDIS_URL: the checkpoint of a partition whose topic no rule reads any more (no member of the group has it) is removed this long after its last commit, after its pending alerts are published. A duration (30m, 1h, 24h; at most 30 days), or off.',
   },
   {
     name: 'CHECKPOINT_MAX_SNAPSHOT_BYTES',
@@ -265,6 +273,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
 
   const evictIdleMs = durationOrOff('STATE_EVICT_IDLE', DEFAULT_EVICT_IDLE_MS);
   const evictMaxKeys = intOrOff('STATE_EVICT_MAX_KEYS', DEFAULT_EVICT_MAX_KEYS, 1, 1_000_000_000);
+  const orphanAfterMs = durationOrOff('STATE_ORPHAN_AFTER', DEFAULT_ORPHAN_AFTER_MS);
 
   const limits: CheckpointLimits = {
     maxSnapshotBytes: bytes('CHECKPOINT_MAX_SNAPSHOT_BYTES', DEFAULT_CHECKPOINT_LIMITS.maxSnapshotBytes, 1024, 256 * 1024 * 1024),
@@ -285,13 +294,14 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
     }
     if (!ok) bad('REDIS_URL', maskUrl(redisRaw), 'a URL like redis://host:6379/0 or rediss://user:password@host:6380');
     else {
-      redis = { url: redisRaw, eviction: { idleMs: evictIdleMs, maxKeys: evictMaxKeys }, limits };
+      redis = { url: redisRaw, eviction: { idleMs: evictIdleMs, maxKeys: evictMaxKeys }, limits, orphanAfterMs };
       if (!brokersRaw) warnings.push('REDIS_URL is set, but without KAFKA_BROKERS (embedded mode) pattern state stays in memory only');
     }
   } else {
     for (const name of ['STATE_EVICT_IDLE', 'STATE_EVICT_MAX_KEYS']) {
       if (raw(name)) warnings.push(`${name} is set, but without REDIS_URL every key stays in memory (there is nowhere to evict it to)`);
     }
+    if (raw('STATE_ORPHAN_AFTER')) warnings.push('STATE_ORPHAN_AFTER is set, but without REDIS_URL nothing is stored');
     for (const name of ['CHECKPOINT_MAX_SNAPSHOT_BYTES', 'CHECKPOINT_MAX_ALERT_BYTES', 'CHECKPOINT_MAX_STREAM_BYTES', 'CHECKPOINT_MAX_OUTBOX']) {
       if (raw(name)) warnings.push(`${name} is set, but without REDIS_URL nothing is checkpointed`);
     }

@@ -323,7 +323,7 @@ describe('helm chart: a broken chart is caught', () => {
   });
 
   it('state settings are passed only with Redis: without it there is no state to evict or checkpoint', () => {
-    const settings = { evictIdle: '30s', evictMaxKeys: 1000, checkpoint: { maxOutbox: 5000 } };
+    const settings = { evictIdle: '30s', evictMaxKeys: 1000, orphanAfter: '24h', checkpoint: { maxOutbox: 5000 } };
     const without = tryRender({ valueFiles: [valuesFile('state-no-redis', { config: { redis: settings } })] });
     const withRedis = tryRender({ valueFiles: [valuesFile('state-redis', { config: { redis: { existingSecret: 'redis', ...settings } } })] });
     if (!without.ok || !withRedis.ok) throw new Error(`render failed: ${without.ok ? '' : without.error} ${withRedis.ok ? '' : withRedis.error}`);
@@ -331,6 +331,7 @@ describe('helm chart: a broken chart is caught', () => {
     expect(names(without.rendered).filter((n) => n.startsWith('STATE_') || n.startsWith('CHECKPOINT_'))).toEqual([]);
     expect(env(withRedis.rendered, 'STATE_EVICT_IDLE')?.value).toBe('30s');
     expect(env(withRedis.rendered, 'STATE_EVICT_MAX_KEYS')?.value).toBe('1000');
+    expect(env(withRedis.rendered, 'STATE_ORPHAN_AFTER')?.value).toBe('24h');
     expect(env(withRedis.rendered, 'CHECKPOINT_MAX_OUTBOX')?.value).toBe('5000');
   });
 

@@ -27,6 +27,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  AssignerProtocol,
   Kafka,
   Partitioners,
   type Admin,
@@ -46,6 +47,7 @@ import { EventClassifier, partitionKeyOf, type DeadLetterReason, type StreamReje
 import { StreamPartition } from '../../core/stream/stream-partition';
 import { declaredKeyField, planTopology, subscribedTopics, type StreamPlan, type Topology } from '../../core/stream/topology';
 import { IngestTargetError } from '../../app/ingest/ingest-target-error';
+import { OrphanSweep } from '../redis/orphan-sweep';
 import { OutboxRelay } from '../redis/outbox-relay';
 import type { CheckpointMetrics, CommitResult } from '../redis/checkpoint-metrics';
 import { isFenced, isLost, isOutboxFull, isUnavailable, PartitionCheckpoint, ruleStateVersion } from '../redis/partition-checkpoint';
@@ -117,6 +119,11 @@ export interface KafkaCheckpointing {
    * owned partition stays in memory.
    */
   eviction?: EvictionSettings;
+  /**
+   * STATE_ORPHAN_AFTER: the checkpoints of partitions no member reads any more are removed this long after
+   * their last commit, once their outboxes are published (OrphanSweep). Absent: they stay.
+   */
+  orphanAfterMs?: number;
 }
 
 export interface KafkaStreamsDeps {
@@ -284,6 +291,8 @@ export class KafkaStreams {
   private stopped: Promise<void> = Promise.resolve();
   private ticker: NodeJS.Timeout | undefined;
   private recheck: NodeJS.Timeout | undefined;
+  private orphanTimer: NodeJS.Timeout | undefined;
+  private orphanSweeping: Promise<void> | undefined;
   private readonly retiredDrops = new Map<string, Map<string, number>>();
   /** The state version of each rule of `rules` (the latest setRules). */
   private stateVersions = new Map<string, number>();
@@ -335,7 +344,9 @@ export class KafkaStreams {
     this.stopped = (async () => {
       if (this.ticker) clearInterval(this.ticker);
       if (this.recheck) clearTimeout(this.recheck);
-      this.ticker = this.recheck = undefined;
+      if (this.orphanTimer) clearTimeout(this.orphanTimer);
+      this.ticker = this.recheck = this.orphanTimer = undefined;
+      await this.orphanSweeping;
       await this.reconcileLoop?.catch(() => undefined);
       await this.starting?.catch(() => undefined);
       const consumer = this.consumer;
@@ -507,6 +518,7 @@ export class KafkaStreams {
     this.state = 'idle';
     this.ticker = setInterval(() => this.tick(), this.deps.options.tickMs);
     this.ticker.unref?.();
+    this.scheduleOrphanSweep();
     this.requestReconcile();
     await this.reconcileLoop;
   }
@@ -635,6 +647,7 @@ export class KafkaStreams {
     this.consumer = undefined;
     if (old) {
       this.logger.info({ from: this.subscribed, to: topics }, 'the rules changed the topics: re-subscribing');
+      await this.settleLeaving([...this.tasks.values()].filter((t) => !topics.includes(t.topic)));
       await old.disconnect().catch((e) => this.logger.warn({ err: e }, 'leaving the consumer group failed'));
     }
     this.subscribed = topics;
@@ -1297,6 +1310,92 @@ export class KafkaStreams {
     const relay = task.relay;
     task.relay = undefined;
     if (relay) await Promise.race([relay.stop(), sleep(5000)]);
+  }
+
+  /**
+   * Partitions of topics the rules no longer read, before the group is left: no other member will take them,
+   * so their pending checkpoint is written and their outboxes are published now (bounded by drainTimeoutMs).
+   * What does not make it (Redis or Kafka away) stays in Redis for the orphan sweep.
+   */
+  private async settleLeaving(leaving: PartitionTask[]): Promise<void> {
+    const cp = this.deps.checkpointing;
+    if (!cp || leaving.length === 0) return;
+    await Promise.all(
+      leaving.map((task) =>
+        task.lane.run(async () => {
+          if (task.dropped || task.paused || !task.checkpoint?.hasPending) return;
+          await this.writeCheckpoint(task, task.checkpoint).catch((e) =>
+            this.logger.warn({ err: e, topic: task.topic, partition: task.partition }, 'the last checkpoint of a partition no rule reads failed; the orphan sweep publishes what it holds'),
+          );
+        }),
+      ),
+    );
+    const relays = leaving.map((t) => t.relay).filter((r): r is OutboxRelay => r !== undefined);
+    if (relays.length > 0) await Promise.race([Promise.all(relays.map((r) => r.drain())), sleep(cp.drainTimeoutMs ?? 5000)]);
+  }
+
+  /** Runs the orphan sweep every quarter of STATE_ORPHAN_AFTER (at least 1 s, at most 10 min), jittered. */
+  private scheduleOrphanSweep(): void {
+    const afterMs = this.deps.checkpointing?.orphanAfterMs;
+    if (afterMs === undefined || this.stopping) return;
+    const every = Math.min(Math.max(afterMs / 4, 1000), 10 * 60_000);
+    this.orphanTimer = setTimeout(() => {
+      this.orphanSweeping = this.sweepOrphans(afterMs).finally(() => {
+        this.orphanSweeping = undefined;
+        this.scheduleOrphanSweep();
+      });
+    }, every * (0.8 + 0.4 * Math.random()));
+    this.orphanTimer.unref?.();
+  }
+
+  private async sweepOrphans(afterMs: number): Promise<void> {
+    const cp = this.deps.checkpointing!;
+    const sweep = new OrphanSweep({
+      store: cp.store,
+      afterMs,
+      assigned: () => this.groupAssignment(),
+      reading: () => new Set(this.subscribed),
+      publish: (alerts) => this.publish(alerts),
+      drainTimeoutMs: cp.drainTimeoutMs,
+      onPublished: (alerts) => {
+        this.metrics.alertsProduced(alerts.length);
+        cp.metrics?.relayPublished(alerts.length);
+        void this.deps.feed?.publish(alerts).catch((e) => this.logger.warn({ err: e }, 'publishing alerts to the in-memory feed failed'));
+      },
+    });
+    try {
+      const report = await sweep.run();
+      for (const tp of report.dropped) this.logger.info({ topic: tp.topic, partition: tp.partition }, 'removed the checkpoint of a partition no rule reads any more');
+      if (report.published > 0) this.logger.info({ alerts: report.published }, 'published the alerts left in partitions no rule reads any more');
+      for (const k of report.kept) {
+        if (k.reason === 'error') this.logger.warn({ err: k.error, topic: k.tp.topic, partition: k.tp.partition }, 'removing an orphaned checkpoint failed; retrying at the next sweep');
+      }
+      cp.metrics?.orphansDropped(report.dropped.length);
+    } catch (e) {
+      this.logger.warn({ err: e }, 'looking for orphaned checkpoints failed; retrying at the next sweep');
+    }
+  }
+
+  /**
+   * The partitions (`topic/partition`) assigned to the members of this consumer group, or null unless the
+   * group is settled (stable, or without members): during a rebalance the assignment is not complete.
+   */
+  private async groupAssignment(): Promise<ReadonlySet<string> | null> {
+    try {
+      const { groups } = await this.admin.describeGroups([this.deps.options.groupId]);
+      const group = groups.find((g) => g.groupId === this.deps.options.groupId);
+      if (!group || !['Stable', 'Empty', 'Dead'].includes(group.state)) return null;
+      const out = new Set<string>();
+      for (const member of group.members) {
+        const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
+        if (decoded === null) return null;
+        for (const [topic, partitions] of Object.entries(decoded.assignment)) for (const p of partitions) out.add(`${topic}/${p}`);
+      }
+      return out;
+    } catch (e) {
+      this.logger.warn({ err: e }, 'describing the consumer group failed');
+      return null;
+    }
   }
 
   /** A revoked partition: the batch in flight finished (its checkpoint written or abandoned); stop its relay. */

@@ -40,6 +40,7 @@ export class RedisState {
     metrics: PrometheusMetrics,
     private readonly eviction?: EvictionSettings,
     limits?: Partial<CheckpointLimits>,
+    private readonly orphanAfterMs: number | null = null,
   ) {
     const log = logger.child({ component: 'redis' });
     this.client = createRedisClient(url, { log });
@@ -51,7 +52,13 @@ export class RedisState {
   }
 
   checkpointing(): KafkaCheckpointing {
-    return { store: this.store, guard: this.guard, metrics: this.metrics, ...(this.eviction ? { eviction: this.eviction } : {}) };
+    return {
+      store: this.store,
+      guard: this.guard,
+      metrics: this.metrics,
+      ...(this.eviction ? { eviction: this.eviction } : {}),
+      ...(this.orphanAfterMs !== null ? { orphanAfterMs: this.orphanAfterMs } : {}),
+    };
   }
 
   async close(): Promise<void> {
@@ -126,14 +133,14 @@ export function kafkaProviders(
     metrics: PrometheusMetrics;
     feed: MemoryAlertStore;
     maxPartialMatchesPerKey: number;
-    redis?: { url: string; eviction?: EvictionSettings; limits?: Partial<CheckpointLimits> } | null;
+    redis?: { url: string; eviction?: EvictionSettings; limits?: Partial<CheckpointLimits>; orphanAfterMs?: number | null } | null;
   },
 ): KafkaWiring {
   const redis = deps.redis;
   const kafkaMetrics = new PrometheusKafkaMetrics(deps.metrics);
   return {
     providers: [
-      ...(redis ? [{ provide: RedisState, useFactory: (logger: Logger) => new RedisState(redis.url, options.groupId, logger, deps.metrics, redis.eviction, redis.limits), inject: [LOGGER] }] : []),
+      ...(redis ? [{ provide: RedisState, useFactory: (logger: Logger) => new RedisState(redis.url, options.groupId, logger, deps.metrics, redis.eviction, redis.limits, redis.orphanAfterMs ?? null), inject: [LOGGER] }] : []),
       {
         provide: KafkaStreams,
         useFactory: (alerts: AlertFactory, logger: Logger, host: EngineHost, state?: RedisState) => {

@@ -12,8 +12,10 @@ import {
   CheckpointLostError,
   CheckpointStore,
   DEFAULT_CHECKPOINT_LIMITS,
+  DropPartitionResult,
   LoadedPartition,
   StoredKey,
+  StoredPartition,
   TopicPartition,
   checkTopicPartition,
   encodeCommit,
@@ -27,6 +29,8 @@ interface MemPartition {
   offset: string | null;
   clock: number | null;
   stream: string | null;
+  /** Wall-clock ms of the last commit. */
+  at: number | null;
   /** `rule \0 version` → key field → snapshot JSON. */
   versions: Map<string, Map<string, string>>;
   /** Alert id → JSON, in commit order (Map keeps insertion order; re-setting an id keeps its place). */
@@ -54,7 +58,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
     const name = partitionName(tp);
     let p = this.partitions.get(name);
     if (!p) {
-      p = { epoch: 0, offset: null, clock: null, stream: null, versions: new Map(), outbox: new Map() };
+      p = { epoch: 0, offset: null, clock: null, stream: null, at: null, versions: new Map(), outbox: new Map() };
       this.partitions.set(name, p);
     }
     return p;
@@ -126,6 +130,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
     for (const a of enc.alerts) if (!p.outbox.has(a.id)) p.outbox.set(a.id, a.json);
     p.offset = c.nextOffset;
     p.clock = c.clock;
+    p.at = Date.now();
     if (enc.streamJson !== undefined) p.stream = enc.streamJson;
   }
 
@@ -150,26 +155,23 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return this.part(tp).outbox.size;
   }
 
-  async dropRuleVersion(rule: string, version: number): Promise<number> {
-    let n = 0;
-    for (const p of this.partitions.values()) if (p.versions.delete(versionId(rule, version))) n++;
-    return n;
+  async storedPartitions(): Promise<StoredPartition[]> {
+    const out: StoredPartition[] = [];
+    for (const [name, p] of this.partitions) {
+      // Reads of a partition nobody took create its entry here; Redis has nothing for those.
+      if (p.epoch === 0 && p.offset === null && p.outbox.size === 0) continue;
+      const colon = name.lastIndexOf(':');
+      out.push({ tp: { topic: name.slice(0, colon), partition: Number(name.slice(colon + 1)) }, lastCommitAt: p.at });
+    }
+    return out;
   }
 
-  async dropRule(rule: string, keepVersion?: number): Promise<number> {
-    let n = 0;
-    for (const p of this.partitions.values()) {
-      let had = false;
-      for (const vid of [...p.versions.keys()]) {
-        const [r, v] = vid.split('\u0000');
-        if (r === rule && Number(v) !== keepVersion) {
-          p.versions.delete(vid);
-          had = true;
-        }
-      }
-      if (had) n++;
-    }
-    return n;
+  async dropPartition(tp: TopicPartition, epoch: number): Promise<DropPartitionResult> {
+    const p = this.part(tp);
+    if (p.epoch !== epoch) return 'fenced';
+    if (p.outbox.size > 0) return 'outbox';
+    this.partitions.delete(partitionName(tp));
+    return 'dropped';
   }
 
   async ping(): Promise<void> {}

@@ -17,6 +17,8 @@ describe('PrometheusCheckpointMetrics', () => {
     m.relayPublished(7);
     m.relayPublished(0);
     m.relayFailed('ack');
+    m.orphansDropped(2);
+    m.orphansDropped(0);
     const text = await registry.metrics();
     expect(text).toContain('cep_checkpoint_commits_total{result="ok"} 2');
     expect(text).toContain('cep_checkpoint_commits_total{result="limit"} 1');
@@ -24,6 +26,7 @@ describe('PrometheusCheckpointMetrics', () => {
     expect(text).toContain('cep_checkpoint_shed_total{kind="snapshot",rule="pairs"} 1');
     expect(text).toContain('cep_outbox_alerts_published_total 7');
     expect(text).toContain('cep_outbox_relay_failures_total{stage="ack"} 1');
+    expect(text).toContain('cep_orphaned_partitions_dropped_total 2');
     const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     if (promtool.error) throw new Error(`promtool is not installed (apt-get install -y prometheus): ${promtool.error.message}`);
     expect({ status: promtool.status, output: promtool.stdout + promtool.stderr }).toEqual({ status: 0, output: '' });

@@ -11,7 +11,9 @@
  * - cep_checkpoint_stream_released_total: buffered events processed before the watermark reached them, because
  *   the reorder buffer outgrew the stream-state bound of a checkpoint;
  * - cep_outbox_alerts_published_total: alerts the outbox relay sent and Kafka acknowledged;
- * - cep_outbox_relay_failures_total{stage}: relay failures (read, publish, ack), each retried.
+ * - cep_outbox_relay_failures_total{stage}: relay failures (read, publish, ack), each retried;
+ * - cep_orphaned_partitions_dropped_total: checkpoints of partitions nobody reads any more, removed after their
+ *   alerts were published (STATE_ORPHAN_AFTER).
  */
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { registeredMetrics } from '../metrics/registered-metrics';
@@ -24,6 +26,7 @@ export interface CheckpointMetrics {
   streamReleased(events: number): void;
   relayPublished(count: number): void;
   relayFailed(stage: 'read' | 'publish' | 'ack'): void;
+  orphansDropped(count: number): void;
 }
 
 const COMMIT_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -35,6 +38,7 @@ export class PrometheusCheckpointMetrics implements CheckpointMetrics {
   private readonly released: Counter;
   private readonly published: Counter;
   private readonly relayFailures: Counter<'stage'>;
+  private readonly orphans: Counter;
 
   constructor(registry: Registry) {
     const { counter, histogram } = registeredMetrics(registry);
@@ -51,6 +55,7 @@ export class PrometheusCheckpointMetrics implements CheckpointMetrics {
     );
     this.published = counter('cep_outbox_alerts_published_total', 'Alerts the outbox relay published and Kafka acknowledged.');
     this.relayFailures = counter('cep_outbox_relay_failures_total', 'Outbox relay failures by stage (each is retried).', ['stage']);
+    this.orphans = counter('cep_orphaned_partitions_dropped_total', 'Checkpoints of partitions no rule reads any more, removed after their alerts were published.');
     for (const result of ['ok', 'unavailable', 'fenced', 'lost', 'limit', 'error']) this.commits.inc({ result }, 0);
     for (const stage of ['read', 'publish', 'ack']) this.relayFailures.inc({ stage }, 0);
   }
@@ -70,5 +75,8 @@ export class PrometheusCheckpointMetrics implements CheckpointMetrics {
   }
   relayFailed(stage: 'read' | 'publish' | 'ack'): void {
     this.relayFailures.inc({ stage });
+  }
+  orphansDropped(count: number): void {
+    if (count > 0) this.orphans.inc(count);
   }
 }

@@ -207,12 +207,22 @@ return n
 `,
 );
 
-/** DROP one rule version of one partition. KEYS: 1 state hash, 2 versions. ARGV: 1 member. Returns 1 if it existed. */
-export const DROP = new LuaScript(
-  'drop',
+/**
+ * DROP_PARTITION: removes every key of a partition nobody reads any more, when ARGV[1] is still its owner
+ * epoch (the caller's load took it) and its outbox is empty. KEYS: 1 meta, 2 versions, 3 outbox, 4 alerts, 5…
+ * the state hash of each rule version ARGV[2…] names (read from the versions set just before). Returns
+ * 'dropped', 'fenced', 'outbox', or 'changed' when the versions set no longer matches ARGV (read it again).
+ */
+export const DROP_PARTITION = new LuaScript(
+  'drop-partition',
   `
-local n = redis.call('DEL', KEYS[1])
-redis.call('SREM', KEYS[2], ARGV[1])
-return n
+if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return 'fenced' end
+if redis.call('ZCARD', KEYS[3]) > 0 then return 'outbox' end
+if redis.call('SCARD', KEYS[2]) ~= #ARGV - 1 then return 'changed' end
+for i = 2, #ARGV do
+  if redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 0 then return 'changed' end
+end
+for i = 1, #KEYS do redis.call('DEL', KEYS[i]) end
+return 'dropped'
 `,
 );

@@ -23,15 +23,17 @@ import {
   CheckpointStore,
   CheckpointUnavailableError,
   DEFAULT_CHECKPOINT_LIMITS,
+  DropPartitionResult,
   LoadedPartition,
   StoredKey,
+  StoredPartition,
   TopicPartition,
   checkTopicPartition,
   encodeCommit,
   outboxFull,
   partitionName,
 } from '../../core/ports/checkpoint-store';
-import { ACK, CLAIM, COMMIT, DROP, LuaScript, PENDING } from './checkpoint-scripts';
+import { ACK, CLAIM, COMMIT, DROP_PARTITION, LuaScript, PENDING } from './checkpoint-scripts';
 import { Cluster } from 'ioredis';
 import type { RedisClient } from './redis-connection';
 
@@ -74,15 +76,15 @@ export class CheckpointKeys {
   state(tp: TopicPartition, rule: string, version: number): string {
     return `${this.prefix}:${this.tag(tp)}:state:${this.member(rule, version)}`;
   }
-  /** SCAN pattern for the state hashes of a rule (one version, or all). */
-  statePattern(rule: string, version?: number): string {
-    return `${globEscape(this.prefix)}:{*}:state:${globEscape(encodeURIComponent(rule))}:${version === undefined ? '*' : version}`;
+  /** SCAN pattern for every partition's meta hash. */
+  metaPattern(): string {
+    return `${globEscape(this.prefix)}:{*}:meta`;
   }
-  /** Parses a state hash key back into its partition, rule and version (undefined if it is not one). */
-  parseState(key: string): { tp: TopicPartition; rule: string; version: number } | undefined {
-    const m = /^(.*):\{([a-zA-Z0-9._-]+):(\d+)\}:state:([^:]+):(\d+)$/.exec(key);
+  /** Parses a meta key back into its partition (undefined if it is not one of this prefix). */
+  parseMeta(key: string): TopicPartition | undefined {
+    const m = /^(.*):\{([a-zA-Z0-9._-]+):(\d+)\}:meta$/.exec(key);
     if (!m || m[1] !== this.prefix) return undefined;
-    return { tp: { topic: m[2], partition: Number(m[3]) }, rule: decodeURIComponent(m[4]), version: Number(m[5]) };
+    return { topic: m[2], partition: Number(m[3]) };
   }
   parseMember(member: string): { rule: string; version: number } {
     const colon = member.lastIndexOf(':');
@@ -279,34 +281,42 @@ export class RedisCheckpointStore implements CheckpointStore {
     return this.call('outboxSize', tp, () => this.client.zcard(this.keys.outbox(tp)));
   }
 
-  async dropRuleVersion(rule: string, version: number): Promise<number> {
-    return this.dropMatching(this.keys.statePattern(rule, version), () => true);
-  }
-
-  async dropRule(rule: string, keepVersion?: number): Promise<number> {
-    return this.dropMatching(this.keys.statePattern(rule), (v) => v !== keepVersion);
-  }
-
-  /** SCANs every master for matching state hashes and drops each with its partition's index entry. */
-  private async dropMatching(pattern: string, shouldDrop: (version: number) => boolean): Promise<number> {
+  async storedPartitions(): Promise<StoredPartition[]> {
     const nodes = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
-    const found = new Set<string>();
+    const metas = new Set<string>();
     for (const node of nodes) {
       let cursor = '0';
       do {
-        const [next, keys] = await this.call('dropRuleVersion', undefined, () => node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000));
-        for (const key of keys) found.add(key);
+        const [next, keys] = await this.call('storedPartitions', undefined, () => node.scan(cursor, 'MATCH', this.keys.metaPattern(), 'COUNT', 1000));
+        for (const key of keys) metas.add(key);
         cursor = next;
       } while (cursor !== '0');
     }
-    let dropped = 0;
-    for (const key of found) {
-      const parsed = this.keys.parseState(key);
-      if (!parsed || !shouldDrop(parsed.version)) continue;
-      const n = await this.run(DROP, [key, this.keys.versions(parsed.tp)], [this.keys.member(parsed.rule, parsed.version)], 'dropRuleVersion', parsed.tp);
-      dropped += Number(n);
+    const out: StoredPartition[] = [];
+    for (const key of metas) {
+      const tp = this.keys.parseMeta(key);
+      if (!tp) continue;
+      const at = await this.call('storedPartitions', tp, () => this.client.hget(key, 'at'));
+      out.push({ tp, lastCommitAt: at === null || at === '' ? null : Number(at) });
     }
-    return dropped;
+    return out;
+  }
+
+  async dropPartition(tp: TopicPartition, epoch: number): Promise<DropPartitionResult> {
+    checkTopicPartition(tp);
+    const k = this.keys;
+    // The versions set is read first (a script may only touch the keys it is given); the script refuses when it
+    // changed meanwhile, which only a commit of the same epoch can do.
+    for (let attempt = 1; ; attempt++) {
+      const members = await this.call('dropPartition', tp, () => this.client.smembers(k.versions(tp)));
+      const states = members.map((m) => {
+        const { rule, version } = k.parseMember(m);
+        return k.state(tp, rule, version);
+      });
+      const result = String(await this.run(DROP_PARTITION, [...k.partitionKeys(tp), ...states], [epoch, ...members], 'dropPartition', tp));
+      if (result !== 'changed') return result as DropPartitionResult;
+      if (attempt === 5) throw new Error(`the rule versions of ${partitionName(tp)} keep changing under epoch ${epoch}`);
+    }
   }
 
   async ping(): Promise<void> {

@@ -19,7 +19,8 @@
  * shape last changed (pattern, partitionBy, event fields). A metadata-only change (severity, labels, emit) keeps
  * the engine state (Engine.updateRule returns true) and must keep the state version, otherwise the unchanged
  * keys would be left behind under the old version. A changed pattern starts a new version; the old version's
- * keys are removed by `dropVersions` in the owner's next commit and/or by `dropRuleVersion` (all partitions).
+ * keys are removed by `dropVersions` in the owner's next commit. A partition nobody reads any more (its topic
+ * left the rules) is found with `storedPartitions` and removed whole with `dropPartition`.
  *
  * Pure TypeScript: implementations live in src/adapters (memory, Redis).
  */
@@ -80,6 +81,15 @@ export interface LoadedPartition {
   outboxSize: number;
 }
 
+/** A partition with something stored (see CheckpointStore.storedPartitions). */
+export interface StoredPartition {
+  tp: TopicPartition;
+  /** When its last commit was written (the committing client's wall clock, ms); null when never committed. */
+  lastCommitAt: number | null;
+}
+
+export type DropPartitionResult = 'dropped' | 'fenced' | 'outbox';
+
 export interface CheckpointCommit {
   /** The epoch returned by the `load` that took the partition. */
   epoch: number;
@@ -125,10 +135,15 @@ export interface CheckpointStore {
   /** Removes these alerts from the outbox (after the publisher acknowledged them); returns how many were there. */
   ackAlerts(tp: TopicPartition, ids: readonly string[]): Promise<number>;
   outboxSize(tp: TopicPartition): Promise<number>;
-  /** Removes a rule version's state from every partition; returns the number of partitions that had some. */
-  dropRuleVersion(rule: string, version: number): Promise<number>;
-  /** Removes every version of a rule except `keepVersion` (all when omitted) from every partition. */
-  dropRule(rule: string, keepVersion?: number): Promise<number>;
+  /** Every partition the store holds a checkpoint or an owner epoch of (to find partitions nobody reads). */
+  storedPartitions(): Promise<StoredPartition[]>;
+  /**
+   * Removes everything stored for the partition (offset, epoch, stream state, every rule version's keys, the
+   * emptied outbox) when `epoch` is still its owner epoch (the caller took it with `load`) and its outbox is
+   * empty (publish and ack the alerts first). 'fenced': another load took it since; 'outbox': alerts are
+   * still pending. Nothing is removed in either case.
+   */
+  dropPartition(tp: TopicPartition, epoch: number): Promise<DropPartitionResult>;
   /** Resolves when the store answers; throws CheckpointUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

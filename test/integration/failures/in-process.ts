@@ -22,6 +22,8 @@ export interface CheckpointedSetup {
   metrics?: CheckpointMetrics;
   /** KAFKA_SOURCES (default: no idle timeout for any topic). */
   sources?: Record<string, Record<string, unknown>>;
+  /** STATE_ORPHAN_AFTER in ms (default: no orphan sweep). */
+  orphanAfterMs?: number;
 }
 
 export function startCheckpointed(setup: CheckpointedSetup, defs: RuleDefinition[]): TestStreams {
@@ -29,7 +31,13 @@ export function startCheckpointed(setup: CheckpointedSetup, defs: RuleDefinition
   const guard = new RedisAvailability(client, { pingIntervalMs: 200 });
   const store = new RedisCheckpointStore(client, { prefix: setup.prefix, limits: setup.limits, onUnavailable: (e) => guard.reportFailure(e) });
   const options = testOptions(setup.group, setup.topics, { KAFKA_SOURCES: JSON.stringify(setup.sources ?? { '*': { idleTimeout: 'off' } }) });
-  const checkpointing = { store, guard, relayIdleMs: 100, ...(setup.metrics ? { metrics: setup.metrics } : {}) };
+  const checkpointing = {
+    store,
+    guard,
+    relayIdleMs: 100,
+    ...(setup.metrics ? { metrics: setup.metrics } : {}),
+    ...(setup.orphanAfterMs !== undefined ? { orphanAfterMs: setup.orphanAfterMs } : {}),
+  };
   const instance = startStreams(options, defs, { checkpointing });
   return {
     ...instance,

@@ -33,6 +33,7 @@ class RecordedMetrics implements CheckpointMetrics {
   }
   relayPublished(): void {}
   relayFailed(): void {}
+  orphansDropped(): void {}
 }
 
 const instances: TestStreams[] = [];

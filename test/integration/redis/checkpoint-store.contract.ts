@@ -261,7 +261,7 @@ export function describeCheckpointStoreContract(name: string, harness: ContractH
       expect(await store.pendingAlerts(tp, 10)).toEqual([]);
     });
 
-    it('rule versions: dropVersions in a commit, dropRuleVersion and dropRule across partitions', async () => {
+    it('rule versions: dropVersions in a commit removes that version of that partition only', async () => {
       const parts = [0, 1, 2].map((partition) => ({ topic: tp.topic, partition }));
       for (const p of parts) {
         const { epoch } = await store.load(p);
@@ -296,16 +296,50 @@ export function describeCheckpointStoreContract(name: string, harness: ContractH
       });
       expect(await versions(parts[0])).toEqual(['other@1', 'r:1@1', 'r@2', 'r@3']);
 
-      expect(await store.dropRuleVersion('r', 1)).toBe(2); // partitions 1 and 2 still had it
-      expect(await store.dropRuleVersion('r', 1)).toBe(0);
-      for (const p of parts) expect(await versions(p)).toEqual(['other@1', 'r:1@1', 'r@2', 'r@3']);
+      for (const p of parts.slice(1)) expect(await versions(p)).toEqual(['other@1', 'r:1@1', 'r@1', 'r@2', 'r@3']);
+    });
 
-      expect(await store.dropRule('r', 3)).toBe(3);
-      for (const p of parts) expect(await versions(p)).toEqual(['other@1', 'r:1@1', 'r@3']);
-      expect(await store.dropRule('r')).toBe(3);
-      for (const p of parts) expect(await versions(p)).toEqual(['other@1', 'r:1@1']);
-      // Offsets and the rest of the checkpoint are untouched.
-      expect((await store.load(parts[0])).nextOffset).toBe('2');
+    it('storedPartitions lists the partitions taken or committed; dropPartition removes one whole, only for its owner with an empty outbox', async () => {
+      const [a, b, c] = [0, 1, 2].map((partition) => ({ topic: tp.topic, partition }));
+      const before = Date.now();
+      const la = await store.load(a);
+      await store.commit(a, {
+        epoch: la.epoch,
+        nextOffset: '7',
+        clock: 5,
+        stream: { w: 1 },
+        changed: [
+          { rule: 'r', version: 1, key: 'x', snapshot: snap(1) },
+          { rule: 'r:1', version: 2, key: null, snapshot: snap(2) },
+        ],
+        deleted: [],
+        alerts: [alertOf('a-1')],
+      });
+      await store.load(b); // taken, never committed
+      await store.outboxSize(c); // only read: nothing stored
+      const listed = (await store.storedPartitions()).sort((x, y) => x.tp.partition - y.tp.partition);
+      expect(listed.map((p) => p.tp)).toEqual([a, b]);
+      expect(listed[0].lastCommitAt).toBeGreaterThanOrEqual(before);
+      expect(listed[0].lastCommitAt).toBeLessThanOrEqual(Date.now());
+      expect(listed[1].lastCommitAt).toBeNull();
+
+      // Pending alerts must be published first; an older epoch is fenced. Neither removes anything.
+      const owner = await store.load(a);
+      expect(await store.dropPartition(a, owner.epoch)).toBe('outbox');
+      expect(await store.ackAlerts(a, ['a-1'])).toBe(1);
+      expect(await store.dropPartition(a, la.epoch)).toBe('fenced');
+      const kept = await store.load(a);
+      expect(kept.nextOffset).toBe('7');
+      expect((await allStoredKeys(kept.state!)).map((k) => `${k.rule}@${k.version}:${k.key}`).sort()).toEqual(['r:1@2:null', 'r@1:x']);
+
+      expect(await store.dropPartition(a, kept.epoch)).toBe('dropped');
+      expect((await store.storedPartitions()).map((p) => p.tp)).toEqual([b]);
+      // Gone whole: a later owner starts as on a first deploy, and a fenced owner's commit is refused.
+      const again = await store.load(a);
+      expect(again).toEqual({ epoch: expect.any(Number), nextOffset: null, state: null, outboxSize: 0 });
+      await expect(store.commit(a, { epoch: kept.epoch, nextOffset: '8', clock: 6, ...empty, since: '7' })).rejects.toBeInstanceOf(CheckpointFencedError);
+      expect(await store.dropPartition(b, (await store.load(b)).epoch)).toBe('dropped');
+      expect((await store.storedPartitions()).map((p) => p.tp)).toEqual([a]);
     });
 
     it('ping resolves', async () => {
