@@ -24,4 +24,17 @@ describe('sequence automaton regressions', () => {
       [2, 4],
     ]);
   });
+
+  it('within(0): an event at the same instant still completes the run, on both runtimes', () => {
+    const events = [
+      { type: 'A', n: 1, timestamp: 1000 },
+      { type: 'B', n: 1, timestamp: 1000 },
+      { type: 'B', n: 2, timestamp: 2000 },
+    ];
+    for (const pattern of ['every a=A -> b=B where timer:within(0 sec)', 'every a=A -> (b=B -> c=B) where timer:within(0 msec)']) {
+      const fast = run(pattern, events, true);
+      expect({ pattern, fast }).toEqual({ pattern, fast: run(pattern, events, false) });
+    }
+    expect(run('every a=A -> b=B where timer:within(0 sec)', events, true).map((m) => (m.events.b as { n: number }).n)).toEqual([1]);
+  });
 });
