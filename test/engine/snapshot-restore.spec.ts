@@ -71,6 +71,47 @@ describe('engine state snapshots', () => {
     );
   });
 
+  it('every-distinct keeps the keys of each spawned instance across a restore, at every cut', () => {
+    const pattern = 'every-distinct(a.x) (a=A -> b=B(x = a.x) where timer:within(1 sec))';
+    const evs = [
+      { type: 'A', x: 1, k: 'k1', timestamp: 0 },
+      { type: 'B', x: 1, k: 'k1', timestamp: 100 },
+      { type: 'A', x: 2, k: 'k1', timestamp: 200 },
+      { type: 'A', x: 1, k: 'k1', timestamp: 1500 },
+      { type: 'B', x: 1, k: 'k1', timestamp: 1600 },
+    ];
+    for (let cut = 0; cut <= evs.length; cut++) for (const partitioned of [false, true]) checkRoundTrip(pattern, evs, cut, partitioned, false);
+  });
+
+  it('every-distinct restores a snapshot written before keys were kept per instance (one set for the node)', () => {
+    const rule = compileRule(ruleOf('every-distinct(a.x) (a=A -> b=B)'));
+    const engine = new Engine({ startTime: 0 });
+    engine.addRule(rule);
+    engine.process({ type: 'A', x: 1, timestamp: 0 });
+    engine.process({ type: 'B', timestamp: 1 });
+    const saved = JSON.parse(JSON.stringify(engine.snapshotKey('test', null))) as KeySnapshot;
+    // Rewrite the every-distinct node the old way: `k` for the node instead of `ks` per spawned instance.
+    const rewrite = (n: Record<string, unknown>): void => {
+      if (Array.isArray(n.ks)) {
+        n.k = (n.ks as unknown[][]).flat();
+        delete n.ks;
+      }
+      for (const v of Object.values(n)) {
+        if (Array.isArray(v)) for (const c of v) if (c && typeof c === 'object') rewrite(c as Record<string, unknown>);
+        if (v && typeof v === 'object' && !Array.isArray(v)) rewrite(v as Record<string, unknown>);
+      }
+    };
+    rewrite(saved.root as unknown as Record<string, unknown>);
+    expect(JSON.stringify(saved)).toContain('"k":[["[1]",null]]');
+    const restored = new Engine({ startTime: 0 });
+    restored.addRule(rule);
+    restored.restoreKey('test', null, saved);
+    restored.setTime(1);
+    // Key 1 was seen: A/B with x 1 again passes nothing, x 2 passes.
+    expect([{ type: 'A', x: 1, timestamp: 2 }, { type: 'B', timestamp: 3 }].flatMap((e) => restored.process(e))).toEqual([]);
+    expect([{ type: 'A', x: 2, timestamp: 4 }, { type: 'B', timestamp: 5 }].flatMap((e) => restored.process(e))).toHaveLength(1);
+  });
+
   it('snapshots are plain JSON with events stored once', () => {
     const engine = engineFor('every a=A -> (b=B and c=C)', false, false);
     const ev = { type: 'A', id: 'A1', timestamp: 1, x: 1 };

@@ -128,6 +128,17 @@ describe('every-distinct', () => {
       'A1{sym:x} B1 A2{sym:x} B2 A3{sym:y} B3',
       [m('B1', { a: 'A1', b: 'B1' }), m('B3', { a: 'A3', b: 'B3' })],
     ],
+    // Esper keeps the keys per spawned instance: the instance after A1/B1 inherits {1}, times out at 12 s
+    // (A2 started it), and its replacement has seen nothing, so A3/B3 (key 1 again) match.
+    [
+      'every-distinct(a.u) (a=A -> b=B(u = a.u) where timer:within(10 sec))',
+      'A1@0{u:1} B1@1000{u:1} A2@2000{u:2} A3@20000{u:1} B3@21000{u:1}',
+      [m('B1', { a: 'A1', b: 'B1' }), m('B3', { a: 'A3', b: 'B3' })],
+    ],
+    // The instance spawned after A1 times out at 11 s; the next one lets key 1 through again.
+    ['every-distinct(a.u) a=A where timer:within(10 sec)', 'A1@1000{u:1} A2@12000{u:1} A3@13000{u:1}', [m('A1', { a: 'A1' }), m('A2', { a: 'A2' })]],
+    // A filter child never ends, so its keys are never forgotten (without an expiry).
+    ['every-distinct(a.u) a=A', 'A1@1000{u:1} A2@60000{u:1}', [m('A1', { a: 'A1' })]],
   ])('%s over %s', (...c) => check(c));
 });
 

@@ -543,8 +543,9 @@ export class EveryState<S extends EverySpec | EveryDistinctSpec = EverySpec> ext
     this.spawn();
   }
 
-  protected spawn(): void {
-    if (this.quitted) return;
+  /** Starts a new instance of the child; returns it, or null when it was discarded (see below). */
+  protected spawn(): StateNode | null {
+    if (this.quitted) return null;
     const catcher = new SpawnCatcher();
     const child = newState(this.spec.child, catcher, this.ctx);
     child.start(this.begin);
@@ -552,10 +553,11 @@ export class EveryState<S extends EverySpec | EveryDistinctSpec = EverySpec> ext
     // child (not tracked yet, so not quit with it) must not live on outside the tree.
     if (catcher.caught || this.quitted) {
       child.quit();
-    } else {
-      child.parent = this;
-      this.track(child);
+      return null;
     }
+    child.parent = this;
+    this.track(child);
+    return child;
   }
 
   /**
@@ -612,33 +614,63 @@ export class EveryState<S extends EverySpec | EveryDistinctSpec = EverySpec> ext
   }
 }
 
-/** `every-distinct(keys [, expiry]) A`: like every, but passes a match only for keys not seen (or expired). */
+/**
+ * `every-distinct(keys [, expiry]) A`: like every, but passes a match only for keys not seen (or expired).
+ * As in Esper, the keys seen belong to each spawned instance of A: an instance that turns true hands a copy
+ * of its keys to the instance it spawns, and one that turns false is replaced by an instance that has seen
+ * nothing. So a sub-expression that timed out (a `within`) lets every key through again.
+ */
 export class EveryDistinctState extends EveryState<EveryDistinctSpec> {
-  /** Key → time it expires (null: never), in insertion order so expired keys sit at the front. */
-  private readonly seen = new Map<string, number | null>();
+  /** Per spawned instance: key → time it expires (null: never), in insertion order so expired keys come first. */
+  private readonly seenBy = new Map<StateNode, Map<string, number | null>>();
+  /** The keys the next spawn starts with (a copy of its predecessor's when that one turned true). */
+  private inherited: Map<string, number | null> | undefined;
 
+  protected override spawn(): StateNode | null {
+    const keys = this.inherited ?? new Map<string, number | null>();
+    this.inherited = undefined;
+    const child = super.spawn();
+    if (child) this.seenBy.set(child, keys);
+    return child;
+  }
+
+  protected override untrack(child: StateNode): void {
+    super.untrack(child);
+    this.seenBy.delete(child);
+  }
 
   override childTrue(bindings: Bindings, from: StateNode, quitted: boolean): void {
-    const now = this.ctx.time;
-    for (const [k, expires] of this.seen) {
-      if (expires !== null && now >= expires) this.seen.delete(k);
-      else break;
+    const keys = this.seenBy.get(from);
+    let seenBefore = false;
+    if (keys) {
+      const now = this.ctx.time;
+      for (const [k, expires] of keys) {
+        if (expires !== null && now >= expires) keys.delete(k);
+        else break;
+      }
+      const key = JSON.stringify(this.spec.keys.map((k) => k(undefined, bindings) ?? null));
+      seenBefore = keys.has(key);
+      if (!seenBefore) keys.set(key, this.spec.expiryMs === null ? null : now + this.spec.expiryMs);
     }
-    const key = JSON.stringify(this.spec.keys.map((k) => k(undefined, bindings) ?? null));
-    const seenBefore = this.seen.has(key);
-    if (!seenBefore) this.seen.set(key, this.spec.expiryMs === null ? null : now + this.spec.expiryMs);
     if (quitted) this.untrack(from);
-    if (!from.isFilter) this.spawn();
+    if (!from.isFilter) {
+      this.inherited = new Map(keys);
+      this.spawn();
+    }
     if (!seenBefore) this.parent.childTrue(bindings, this, false);
   }
 
   override save(w: SaveContext): SavedNode {
-    return { ...super.save(w), k: [...this.seen] };
+    return { ...super.save(w), ks: [...this.spawned].map((c) => [...(this.seenBy.get(c) ?? [])]) };
   }
 
   override restore(saved: SavedNode, r: RestoreContext): void {
     super.restore(saved, r);
-    for (const [k, v] of saved.k as Array<[string, number | null]>) this.seen.set(k, v);
+    const children = [...this.spawned];
+    const perChild = saved.ks as Array<Array<[string, number | null]>> | undefined;
+    // Snapshots before 2026-11-24 kept one set for the node (`k`): every instance starts from it.
+    const shared = saved.k as Array<[string, number | null]> | undefined;
+    children.forEach((c, i) => this.seenBy.set(c, new Map(perChild ? perChild[i] : shared)));
   }
 }
 
