@@ -283,6 +283,19 @@ describe('YAML rules: errors point at file:line:column', () => {
     expect(where(diagnostics)).toEqual(['rules/test.yaml:3:14: unknown alias *nowhere']);
   });
 
+  it('refuses a document whose aliases expand it past the value bound, quickly (a YAML alias bomb)', () => {
+    const keys = 'abcdefghij'.split('');
+    const level = (i: number) => `  l${i}: &l${i} {${keys.map((k) => `${k}: ${i === 0 ? 'x' : `*l${i - 1}`}`).join(', ')}}`;
+    // Ten levels of ten aliases each: 10^10 values if expanded.
+    const text = yaml('id: bomb', 'pattern: A', 'labels:', ...Array.from({ length: 10 }, (_, i) => level(i)));
+    const started = Date.now();
+    const { rules, diagnostics } = parse(text);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(rules).toEqual([]);
+    expect(where(diagnostics)).toContainEqual(expect.stringMatching(/^rules\/test\.yaml:\d+:\d+: the rule expands to more than 10000 values/));
+    expect(diagnostics.filter((d) => d.message.includes('expands to more than'))).toHaveLength(1);
+  });
+
   it('reports a document that is not a mapping', () => {
     expect(errorsOf(yaml('- id: r', '  pattern: A'))).toEqual([
       'rules/test.yaml:1:1: a rule must be a mapping of keys (id: ..., pattern: ...), found a list',

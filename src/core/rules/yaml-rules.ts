@@ -97,8 +97,16 @@ function yamlMessage(message: string): string {
   return message.split('\n')[0].replace(/\s*at line \d+, column \d+:?$/, '');
 }
 
+/**
+ * Most values one document may expand to. Aliases re-use a node, so a few hundred bytes of nested aliases
+ * (a "billion laughs" document) would expand to billions of values and block the service; a real rule has
+ * a few dozen.
+ */
+export const MAX_YAML_VALUES_PER_RULE = 10_000;
+
 class Converter {
   private readonly active = new Set<YamlNode>();
+  private values = 0;
 
   constructor(
     private readonly doc: Document.Parsed,
@@ -115,6 +123,12 @@ class Converter {
   node(node: YamlNode | null | undefined, fallback: Loc): RawNode {
     const loc = this.locOf(node, fallback);
     if (node === null || node === undefined) return { kind: 'scalar', value: null, loc };
+    if (++this.values > MAX_YAML_VALUES_PER_RULE) {
+      if (this.values === MAX_YAML_VALUES_PER_RULE + 1) {
+        this.report(loc, `the rule expands to more than ${MAX_YAML_VALUES_PER_RULE} values (through aliases?); rules are far smaller`);
+      }
+      return { kind: 'scalar', value: null, loc };
+    }
     if (isAlias(node)) {
       const target = node.resolve(this.doc) as YamlNode | undefined;
       if (!target) {
