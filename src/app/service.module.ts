@@ -28,7 +28,13 @@ export class ServiceModule {
     const ruleFiles: RuleFileReader = { load: (path) => loadRuleFiles(path) };
     // Kafka mode: events from the rules' source topics (POST /events produces to one), alerts to ALERTS_TOPIC.
     const kafka = config.kafka
-      ? kafkaProviders(config.kafka, { metrics, feed: alerts, maxPartialMatchesPerKey: config.maxPartialMatchesPerKey, redis: config.redis })
+      ? kafkaProviders(config.kafka, {
+          metrics,
+          feed: alerts,
+          maxPartialMatchesPerKey: config.maxPartialMatchesPerKey,
+          maxEventFutureMs: config.maxEventFutureMs,
+          redis: config.redis,
+        })
       : undefined;
     return {
       module: ServiceModule,

@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import { Engine, InvalidEventError } from '../core/engine';
 import type { MatchRecord } from '../core/engine/api';
 import type { EventRecord } from '../core/expr/types';
+import { MAX_EVENT_DEPTH, nestingExceeds } from '../core/stream/classify';
 import { BufferedWriter } from './output';
 import { formatDiagnostics, prepareRules } from './rules';
 
@@ -79,6 +80,10 @@ export async function replay(options: ReplayOptions, io: Io): Promise<number> {
     lineNo++;
     const line = lineNo === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
     if (line.trim() === '') continue;
+    if (nestingExceeds(line, MAX_EVENT_DEPTH)) {
+      skip(`nested more than ${MAX_EVENT_DEPTH} levels deep`);
+      continue;
+    }
     let event: unknown;
     try {
       event = JSON.parse(line);

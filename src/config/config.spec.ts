@@ -65,6 +65,7 @@ describe('loadConfig', () => {
         limits: { maxSnapshotBytes: 1024 * 1024, maxAlertBytes: 1024 * 1024, maxStreamBytes: 8 * 1024 * 1024, maxOutbox: 100_000 },
         orphanAfterMs: 3_600_000,
       },
+      maxEventFutureMs: 86_400_000,
     });
     // Kafka mode's own settings (src/adapters/kafka/kafka-options.spec.ts) default sensibly.
     expect(config!.kafka).toMatchObject({ fromBeginning: true, maxEventBytes: 1024 * 1024, tls: null, sasl: null });
@@ -90,12 +91,23 @@ describe('loadConfig', () => {
     expect(evictionOf({ STATE_EVICT_IDLE: '0', STATE_EVICT_MAX_KEYS: 'OFF' })).toEqual({ idleMs: 0, maxKeys: null });
     expect(evictionOf({ STATE_EVICT_IDLE: 'off', STATE_EVICT_MAX_KEYS: '' })).toEqual({ idleMs: null, maxKeys: 100_000 });
     expect(loadConfig({ ...base, STATE_EVICT_IDLE: 'soon', STATE_EVICT_MAX_KEYS: '0' }, ROOT).errors).toEqual([
-      'STATE_EVICT_IDLE="soon": expected a duration (milliseconds, or e.g. 30s, 10 min, 1h; at most 30 days) or off',
+      'STATE_EVICT_IDLE="soon": expected a duration (milliseconds, or e.g. 30s, 10 min, 1h, 2d; at most 30 days) or off',
       'STATE_EVICT_MAX_KEYS="0": expected an integer from 1 to 1000000000, or off',
     ]);
     const memoryOnly = loadConfig({ RULES_DIR: '', STATE_EVICT_IDLE: '1m' }, ROOT);
     expect(memoryOnly.errors).toEqual([]);
     expect(memoryOnly.warnings.join('\n')).toMatch(/STATE_EVICT_IDLE is set, but without REDIS_URL/);
+  });
+
+  it('reads how far ahead of the wall clock an event time may be: a duration or off', () => {
+    const futureOf = (value: string) => loadConfig({ RULES_DIR: '', EVENT_MAX_FUTURE: value }, ROOT).config!.maxEventFutureMs;
+    expect(futureOf('')).toBe(86_400_000);
+    expect(futureOf('2d')).toBe(172_800_000);
+    expect(futureOf('15 min')).toBe(900_000);
+    expect(futureOf('OFF')).toBeNull();
+    expect(loadConfig({ RULES_DIR: '', EVENT_MAX_FUTURE: 'tomorrow' }, ROOT).errors).toEqual([
+      'EVENT_MAX_FUTURE="tomorrow": expected a duration (milliseconds, or e.g. 30s, 10 min, 1h, 2d; at most 30 days) or off',
+    ]);
   });
 
   it('reads when orphaned checkpoints are removed: a duration or off; warns when set without REDIS_URL', () => {
@@ -105,7 +117,7 @@ describe('loadConfig', () => {
     expect(orphanAfterOf('off')).toBeNull();
     expect(orphanAfterOf('')).toBe(3_600_000);
     expect(loadConfig({ ...base, STATE_ORPHAN_AFTER: 'later' }, ROOT).errors).toEqual([
-      'STATE_ORPHAN_AFTER="later": expected a duration (milliseconds, or e.g. 30s, 10 min, 1h; at most 30 days) or off',
+      'STATE_ORPHAN_AFTER="later": expected a duration (milliseconds, or e.g. 30s, 10 min, 1h, 2d; at most 30 days) or off',
     ]);
     expect(loadConfig({ RULES_DIR: '', STATE_ORPHAN_AFTER: '1h' }, ROOT).warnings.join('\n')).toMatch(/STATE_ORPHAN_AFTER is set, but without REDIS_URL/);
   });

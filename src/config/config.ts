@@ -34,6 +34,12 @@ export interface ServiceConfig {
     rulesBodyBytes: number;
   };
   shutdownTimeoutMs: number;
+  /**
+   * EVENT_MAX_FUTURE: an event whose time is further ahead of the wall clock is rejected (`future_time`); null:
+   * no bound. One far-future event would otherwise move the clock (and a partition's watermark) so far that
+   * every later event is late.
+   */
+  maxEventFutureMs: number | null;
   /** Kafka mode (KAFKA_BROKERS set): consumer group, topics, per-source settings. Null in embedded mode. */
   kafka: KafkaOptions | null;
   /**
@@ -48,6 +54,7 @@ export interface ServiceConfig {
 export const DEFAULT_EVICT_IDLE_MS = 10 * 60_000;
 export const DEFAULT_EVICT_MAX_KEYS = 100_000;
 export const DEFAULT_ORPHAN_AFTER_MS = 60 * 60_000;
+export const DEFAULT_EVENT_MAX_FUTURE_MS = 24 * 60 * 60_000;
 
 export interface VariableSpec {
   name: string;
@@ -79,6 +86,12 @@ export const VARIABLES: readonly VariableSpec[] = [
   { name: 'EVENTS_MAX_PER_REQUEST', default: '10000', description: 'Most events in one POST /events (413 past it).' },
   { name: 'RULES_MAX_BODY_BYTES', default: '64KiB', description: 'Largest rule body for POST/PUT /rules and /rules/validate (413 past it).' },
   { name: 'SHUTDOWN_TIMEOUT_MS', default: '10000', description: 'On SIGTERM, how long in-flight work may take before the process exits 1.' },
+  {
+    name: 'EVENT_MAX_FUTURE',
+    default: '24h',
+    description:
+      'An event whose time is further ahead of the wall clock is rejected as future_time (dead-lettered in Kafka mode): one such event would make every later event late. A duration (1h, 2d; at most 30 days), or off.',
+  },
   {
     name: 'KAFKA_BROKERS',
     default: '(unset)',
@@ -189,7 +202,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
     if (v.toLowerCase() === 'off') return null;
     const ms = parseDuration(v);
     if (ms === undefined) {
-      bad(name, v, 'a duration (milliseconds, or e.g. 30s, 10 min, 1h; at most 30 days) or off');
+      bad(name, v, 'a duration (milliseconds, or e.g. 30s, 10 min, 1h, 2d; at most 30 days) or off');
       return fallback;
     }
     return ms;
@@ -274,6 +287,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
   const evictIdleMs = durationOrOff('STATE_EVICT_IDLE', DEFAULT_EVICT_IDLE_MS);
   const evictMaxKeys = intOrOff('STATE_EVICT_MAX_KEYS', DEFAULT_EVICT_MAX_KEYS, 1, 1_000_000_000);
   const orphanAfterMs = durationOrOff('STATE_ORPHAN_AFTER', DEFAULT_ORPHAN_AFTER_MS);
+  const maxEventFutureMs = durationOrOff('EVENT_MAX_FUTURE', DEFAULT_EVENT_MAX_FUTURE_MS);
 
   const limits: CheckpointLimits = {
     maxSnapshotBytes: bytes('CHECKPOINT_MAX_SNAPSHOT_BYTES', DEFAULT_CHECKPOINT_LIMITS.maxSnapshotBytes, 1024, 256 * 1024 * 1024),
@@ -320,6 +334,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
       rulesReloadDebounceMs,
       limits: { eventsBodyBytes, eventsPerRequest, rulesBodyBytes },
       shutdownTimeoutMs,
+      maxEventFutureMs,
       kafka,
       redis,
     },

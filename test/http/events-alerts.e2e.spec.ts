@@ -65,6 +65,17 @@ describe('POST /events and GET /alerts', () => {
     });
   });
 
+  it('an event nested too deep is rejected as too_deep and a later event still completes the match (it was a 500 and a lost match)', async () => {
+    // Built as text: serializing 5,000 levels overflows the stack (which is the point).
+    const deep = `{"type":"login_failed","user":"d","ip":"1","timestamp":5000,"x":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const first = await svc.json('/events', json(`[{"type":"login_failed","user":"d","ip":"1","timestamp":5000},${deep}]`));
+    expect(first.status).toBe(202);
+    expect(first.body).toEqual({ accepted: 1, rejected: [{ index: 1, reason: 'too_deep' }] });
+    const second = await svc.json('/events', json({ type: 'login_succeeded', user: 'd', ip: '2', timestamp: 6000 }));
+    expect(second.status).toBe(202);
+    expect((await svc.json('/alerts')).body).toEqual([expect.objectContaining({ rule: 'failed-then-success', key: 'd', time: 6000 })]);
+  });
+
   it('a body that is not JSON is 400; other content types are 415', async () => {
     const bad = await svc.json('/events', json('{"type": '));
     expect(bad.status).toBe(400);

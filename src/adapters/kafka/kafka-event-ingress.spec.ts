@@ -7,7 +7,7 @@ import type { EventTarget } from './kafka-streams';
 const mapping = { typeField: 'type', timeField: 'timestamp' };
 const keyedRules = new EventClassifier([{ event: mapping, partitionBy: 'user' }]);
 
-function ingressTo(target: Partial<EventTarget> | Error, maxEventBytes = 1024, failAtChunk?: number) {
+function ingressTo(target: Partial<EventTarget> | Error, maxEventBytes = 1024, failAtChunk?: number, maxEventFutureMs: number | null = null) {
   const produced: Array<{ topic: string; messages: Message[] }> = [];
   const rejected: Array<Map<string, number>> = [];
   const requested: Array<string | undefined> = [];
@@ -23,7 +23,7 @@ function ingressTo(target: Partial<EventTarget> | Error, maxEventBytes = 1024, f
         produced.push({ topic, messages });
       },
     },
-    { maxEventBytes },
+    { maxEventBytes, maxEventFutureMs },
     { rejected: (counts) => rejected.push(new Map(counts)) },
   );
   return { ingress, produced, rejected, requested };
@@ -112,6 +112,26 @@ describe('KafkaEventIngress (POST /events in Kafka mode)', () => {
         ['missing_time', 1],
         ['missing_key', 2],
         ['oversize', 1],
+      ]),
+    ]);
+  });
+
+  it('rejects an event nested too deep and one too far ahead of the clock, as the consumer would', async () => {
+    const { ingress, produced, rejected } = ingressTo({}, 1024, undefined, 60_000);
+    const result = await ingress.ingest({
+      source: 'http',
+      events: [{ tooDeep: true }, login('bob', { timestamp: Date.now() + 3_600_000 }), login('bob')],
+    });
+    expect(result.rejected).toEqual([
+      { index: 0, reason: 'too_deep' },
+      { index: 1, reason: 'future_time' },
+    ]);
+    expect(result.accepted).toBe(1);
+    expect(produced[0].messages).toHaveLength(1);
+    expect(rejected).toEqual([
+      new Map([
+        ['too_deep', 1],
+        ['future_time', 1],
       ]),
     ]);
   });

@@ -27,7 +27,8 @@ export const PRODUCE_CHUNK_BYTES = 256 * 1024;
 export class KafkaEventIngress implements EventIngress {
   constructor(
     private readonly streams: Pick<KafkaStreams, 'eventTarget' | 'produceEvents'>,
-    private readonly options: { maxEventBytes: number },
+    /** maxEventFutureMs: EVENT_MAX_FUTURE (null: no bound). */
+    private readonly options: { maxEventBytes: number; maxEventFutureMs?: number | null },
     private readonly metrics: Pick<KafkaMetrics, 'rejected'>,
   ) {}
 
@@ -45,9 +46,12 @@ export class KafkaEventIngress implements EventIngress {
     let chunkBytes = 0;
     let accepted = 0;
     const headers = { [INGRESS_HEADER]: batch.source };
+    const future = this.options.maxEventFutureMs;
+    const latest = future === null || future === undefined ? Number.POSITIVE_INFINITY : Date.now() + future;
     batch.events.forEach((item, index) => {
       if (item.unparsable) return reject(index, 'invalid_json');
-      const c = to.classifier.classify(item.event);
+      if (item.tooDeep) return reject(index, 'too_deep');
+      const c = to.classifier.classify(item.event, latest);
       if (!c.ok) return reject(index, c.reason);
       const value = JSON.stringify(c.event);
       const bytes = Buffer.byteLength(value);

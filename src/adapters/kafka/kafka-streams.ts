@@ -134,6 +134,8 @@ export interface KafkaStreamsDeps {
   /** Where acknowledged alerts also go (the in-memory feed of GET /alerts). */
   feed?: { publish(alerts: readonly Alert[]): Promise<void> };
   maxPartialMatchesPerKey?: number;
+  /** EVENT_MAX_FUTURE: source events whose time is further ahead of the wall clock are dead-lettered (future_time). */
+  maxEventFutureMs?: number | null;
   /** State checkpoints (Redis); absent = state in memory only (at-least-once from Kafka offsets). */
   checkpointing?: KafkaCheckpointing;
   /** Injectable for tests. */
@@ -850,6 +852,7 @@ export class KafkaStreams {
     // kafkajs needs the resolved offset only where the loop may stop. Checking both per record cost more than
     // the engine on small events.
     let resolved: string | undefined;
+    const maxFuture = this.deps.maxEventFutureMs ?? Number.POSITIVE_INFINITY;
     let running = payload.isRunning() && !payload.isStale();
     const messages = running ? batch.messages : [];
     const nextBefore = task.next;
@@ -865,7 +868,7 @@ export class KafkaStreams {
       if (source && !repartitioned) {
         received++;
         const parsed = parsedValues?.[i] ?? parseValue(m, false, o.maxEventBytes);
-        const c = parsed.ok ? classifier!.classify(parsed.value) : parsed;
+        const c = parsed.ok ? classifier!.classify(parsed.value, wall + maxFuture) : parsed;
         if (!c.ok) {
           rejected.set(c.reason, (rejected.get(c.reason) ?? 0) + 1);
           task.outbox.dlq.push(deadLetterMessage(raw, c.reason));

@@ -133,6 +133,8 @@ export function kafkaProviders(
     metrics: PrometheusMetrics;
     feed: MemoryAlertStore;
     maxPartialMatchesPerKey: number;
+    /** EVENT_MAX_FUTURE (null or absent: no bound). */
+    maxEventFutureMs?: number | null;
     redis?: { url: string; eviction?: EvictionSettings; limits?: Partial<CheckpointLimits>; orphanAfterMs?: number | null } | null;
   },
 ): KafkaWiring {
@@ -151,6 +153,7 @@ export function kafkaProviders(
             feed: deps.feed,
             metrics: kafkaMetrics,
             maxPartialMatchesPerKey: deps.maxPartialMatchesPerKey,
+            maxEventFutureMs: deps.maxEventFutureMs ?? null,
             ...(state ? { checkpointing: state.checkpointing() } : {}),
           });
           deps.metrics.setEngineSource(new CombinedEngineGauges([host, streams]));
@@ -160,7 +163,7 @@ export function kafkaProviders(
       },
       {
         provide: EVENT_INGRESS,
-        useFactory: (streams: KafkaStreams) => new KafkaEventIngress(streams, { maxEventBytes: options.maxEventBytes }, kafkaMetrics),
+        useFactory: (streams: KafkaStreams) => new KafkaEventIngress(streams, { maxEventBytes: options.maxEventBytes, maxEventFutureMs: deps.maxEventFutureMs ?? null }, kafkaMetrics),
         inject: [KafkaStreams],
       },
       KafkaLifecycle,

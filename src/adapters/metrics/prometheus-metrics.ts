@@ -11,9 +11,11 @@ import type { EngineGaugeSource, ReloadResult, ServiceMetrics } from '../../core
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'invalid_json',
+  'too_deep',
   'not_an_object',
   'missing_type',
   'missing_time',
+  'future_time',
   'processing_error',
 ];
 
@@ -49,7 +51,7 @@ export class PrometheusMetrics implements ServiceMetrics {
     });
     this.rejected = new Counter({
       name: 'cep_events_rejected_total',
-      help: 'Events rejected, by reason: invalid_json, not_an_object, missing_type, missing_time, processing_error.',
+      help: 'Events rejected, by reason: invalid_json, too_deep, not_an_object, missing_type, missing_time, future_time, processing_error (Kafka mode also oversize, missing_key).',
       labelNames: ['reason'],
       registers,
     });

@@ -40,9 +40,13 @@ export class EngineHost implements EngineGaugeSource {
   /** Told the new running set after every apply() (Kafka mode runs the rules in per-partition engines too). */
   private readonly applyListeners = new Set<(running: readonly RunningRule[]) => void>();
 
-  constructor(@Inject(SERVICE_CONFIG) config: Pick<ServiceConfig, 'maxPartialMatchesPerKey'>) {
+  /** EVENT_MAX_FUTURE: events whose time is further ahead of the wall clock are rejected; null: no bound. */
+  readonly maxEventFutureMs: number | null;
+
+  constructor(@Inject(SERVICE_CONFIG) config: Pick<ServiceConfig, 'maxPartialMatchesPerKey'> & Partial<Pick<ServiceConfig, 'maxEventFutureMs'>>) {
     // No startTime: unpartitioned rules start at the first event's time, as `cepheus replay` does by default.
     this.engine = new Engine({ maxPartialMatchesPerKey: config.maxPartialMatchesPerKey });
+    this.maxEventFutureMs = config.maxEventFutureMs ?? null;
   }
 
   /** The running rule with this id, if any. */

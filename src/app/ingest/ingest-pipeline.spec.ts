@@ -23,8 +23,8 @@ function compiled(text: string) {
   return compileRule(rules[0]);
 }
 
-function setup(maxPartialMatchesPerKey = 100) {
-  const host = new EngineHost({ maxPartialMatchesPerKey });
+function setup(maxPartialMatchesPerKey = 100, maxEventFutureMs: number | null = null) {
+  const host = new EngineHost({ maxPartialMatchesPerKey, maxEventFutureMs });
   const rule = compiled(RULE);
   host.apply([{ id: 'two', compiled: rule, version: 3, origin: 'api' }]);
   const published: Alert[][] = [];
@@ -102,5 +102,37 @@ describe('IngestPipeline', () => {
     const { pipeline } = setup();
     pipeline.close();
     await expect(pipeline.ingest({ source: 'http', events: [] })).rejects.toThrow(/shutting down/);
+  });
+
+  it('rejects an event nested too deep and one too far in the future; neither moves the clock or costs a later match', async () => {
+    const { pipeline, published, host } = setup(100, 60_000);
+    const now = Date.now();
+    const result = await pipeline.ingest({
+      source: 'http',
+      events: [
+        { event: ev('login_failed', 'u', now - 1000) },
+        { tooDeep: true },
+        { event: ev('login_failed', 'u', now + 3_600_000) },
+        { event: { ...ev('login_failed', 'u', 0), timestamp: '9999-12-31T23:59:59Z' } },
+        { event: ev('login_succeeded', 'u', now - 500) },
+      ],
+    });
+    expect(result).toEqual({
+      accepted: 2,
+      rejected: [
+        { index: 1, reason: 'too_deep' },
+        { index: 2, reason: 'future_time' },
+        { index: 3, reason: 'future_time' },
+      ],
+      alerts: 1,
+    });
+    expect(host.engine.now).toBe(now - 500);
+    expect(published.flat().map((a) => a.key)).toEqual(['u']);
+  });
+
+  it('takes any time when EVENT_MAX_FUTURE is off', async () => {
+    const { pipeline } = setup(100, null);
+    const result = await pipeline.ingest({ source: 'http', events: [{ event: ev('login_failed', 'u', Date.now() + 86_400_000 * 365) }] });
+    expect(result).toEqual({ accepted: 1, rejected: [], alerts: 0 });
   });
 });

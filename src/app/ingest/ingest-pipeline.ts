@@ -82,6 +82,7 @@ export class IngestPipeline implements EventIngress {
       rejectedCounts.set(reason, (rejectedCounts.get(reason) ?? 0) + 1);
     };
     const matches: MatchRecord[] = [];
+    const latest = this.host.maxEventFutureMs === null ? Number.POSITIVE_INFINITY : Date.now() + this.host.maxEventFutureMs;
     let accepted = 0;
     let late = 0;
 
@@ -92,20 +93,31 @@ export class IngestPipeline implements EventIngress {
         reject(i, 'invalid_json');
         continue;
       }
+      if (item.tooDeep) {
+        reject(i, 'too_deep');
+        continue;
+      }
       const event = item.event;
       if (typeof event !== 'object' || event === null || Array.isArray(event)) {
         reject(i, 'not_an_object');
         continue;
       }
       const record = event as EventRecord;
-      if (engine.isStarted) {
-        for (let f = 0; f < timeFields.length; f++) {
-          const t = eventTime(record[timeFields[f]]);
-          if (t !== undefined) {
-            if (t < engine.now) late++;
-            break;
-          }
+      let future = false;
+      for (let f = 0; f < timeFields.length; f++) {
+        const t = eventTime(record[timeFields[f]]);
+        if (t === undefined) continue;
+        // One event far ahead would move the clock so far that every later one is late.
+        if (t > latest) {
+          future = true;
+          break;
         }
+        if (engine.isStarted && t < engine.now) late++;
+        break;
+      }
+      if (future) {
+        reject(i, 'future_time');
+        continue;
       }
       if (item.position !== undefined) this.alerts.remember(record, item.position);
       let found: MatchRecord[];

@@ -5,10 +5,11 @@
  */
 
 /**
- * Why an event was rejected: not JSON, not a JSON object, no usable type or time field for any rule, or an
- * unexpected error while processing it (logged).
+ * Why an event was rejected: not JSON, nested deeper than MAX_EVENT_DEPTH, not a JSON object, no usable type
+ * or time field for any rule, a time too far ahead of the wall clock (EVENT_MAX_FUTURE), or an unexpected
+ * error while processing it (logged).
  */
-export type RejectReason = 'invalid_json' | 'not_an_object' | 'missing_type' | 'missing_time' | 'processing_error';
+export type RejectReason = 'invalid_json' | 'too_deep' | 'not_an_object' | 'missing_type' | 'missing_time' | 'future_time' | 'processing_error';
 
 /** One item as received, with where it came from when the source can tell. */
 export interface SourcedEvent {
@@ -16,6 +17,8 @@ export interface SourcedEvent {
   event?: unknown;
   /** The item could not be parsed as JSON (a bad NDJSON line, a Kafka record that is not JSON). */
   unparsable?: true;
+  /** The item nests arrays and objects deeper than MAX_EVENT_DEPTH (its `event` is not kept). */
+  tooDeep?: true;
   /**
    * The event's position in its source, used for deterministic alert ids: `topic/partition/offset` for
    * Kafka. Absent: the position is the sha256 of the event's canonical JSON (sorted keys), computed lazily

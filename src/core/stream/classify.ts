@@ -9,7 +9,15 @@ import type { RuleDefinition } from '../rules/rule';
 import type { TimeMode } from './settings';
 
 /** Why a record read from a source topic is rejected (label of cep_events_rejected_total, DLQ `reason`). */
-export type StreamRejectReason = 'oversize' | 'invalid_json' | 'not_an_object' | 'missing_type' | 'missing_time' | 'missing_key';
+export type StreamRejectReason =
+  | 'oversize'
+  | 'invalid_json'
+  | 'too_deep'
+  | 'not_an_object'
+  | 'missing_type'
+  | 'missing_time'
+  | 'future_time'
+  | 'missing_key';
 
 /** Every reason a record reaches the dead-letter topic. */
 export type DeadLetterReason = StreamRejectReason | 'late' | 'processing_error';
@@ -35,14 +43,58 @@ export function partitionKeyOf(event: EventRecord, field: string): string | unde
   return undefined;
 }
 
+/**
+ * Deepest nesting of arrays and objects an event may have. Alerts, checkpoints and alert ids serialize events
+ * recursively, and a few thousand levels (a few KB of `[`) overflow the stack there, after the event was
+ * accepted: its match was lost, or its partition stalled on an alert that could never be written.
+ */
+export const MAX_EVENT_DEPTH = 512;
+
+/** Whether the JSON text nests arrays and objects deeper than `max` (strings skipped; one pass, no parse). */
+export function nestingExceeds(text: string, max: number): boolean {
+  // Deeper than `max` needs more than `max` opening and as many closing brackets.
+  if (text.length <= 2 * max) return false;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the string: to its closing quote, stepping over escapes.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** Nesting depth of a parsed JSON value (iterative: the value may be deeper than the stack allows). */
+export function valueDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d + 1 > deepest) deepest = d + 1;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, d + 1]);
+  }
+  return deepest;
+}
+
 /** Parses a record's value; `bytes` is its size, checked against `maxBytes` first. */
 export function parseRecordValue(
   text: string | null,
   bytes: number,
   maxBytes: number,
-): { ok: true; value: unknown } | { ok: false; reason: 'oversize' | 'invalid_json' } {
+): { ok: true; value: unknown } | { ok: false; reason: 'oversize' | 'invalid_json' | 'too_deep' } {
   if (bytes > maxBytes) return { ok: false, reason: 'oversize' };
   if (text === null) return { ok: false, reason: 'invalid_json' };
+  if (nestingExceeds(text, MAX_EVENT_DEPTH)) return { ok: false, reason: 'too_deep' };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
@@ -80,9 +132,11 @@ export class EventClassifier {
   /**
    * Whether some rule can use the event: a non-empty string type, a usable time (event-time mode), and a
    * partition key when every such rule is partitioned. The time is that of the first usable rule (rules
-   * reading one topic normally share one event mapping); NaN in processing-time mode.
+   * reading one topic normally share one event mapping); NaN in processing-time mode. A time after `latest`
+   * (the wall clock plus EVENT_MAX_FUTURE) is refused: one such event would move the watermark so far that
+   * every later event of the partition is late.
    */
-  classify(value: unknown): Classification {
+  classify(value: unknown, latest = Number.POSITIVE_INFINITY): Classification {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, reason: 'not_an_object' };
     const event = value as EventRecord;
     let reason: StreamRejectReason | undefined;
@@ -110,6 +164,7 @@ export class EventClassifier {
       if (time === undefined) time = t;
     }
     if (time === undefined) return { ok: false, reason: reason ?? 'missing_type' };
+    if (time > latest) return { ok: false, reason: 'future_time' };
     if (!keyed) return { ok: false, reason: 'missing_key' };
     return { ok: true, event, time };
   }

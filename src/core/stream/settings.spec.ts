@@ -10,6 +10,8 @@ describe('stream settings', () => {
     expect(parseDuration('1.5 min')).toBe(90_000);
     expect(parseDuration('2m')).toBe(120_000);
     expect(parseDuration('1h')).toBe(3_600_000);
+    expect(parseDuration('2d')).toBe(172_800_000);
+    expect(parseDuration('30 days')).toBe(2_592_000_000);
     for (const bad of ['', 'soon', '5 weeks', -1, '−3s', Number.NaN, '1e3', null, {}]) expect(parseDuration(bad)).toBeUndefined();
     expect(parseDuration('31 days')).toBeUndefined();
   });

@@ -54,6 +54,9 @@ const UNITS: Record<string, number> = {
   h: 3_600_000,
   hour: 3_600_000,
   hours: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+  days: 86_400_000,
 };
 
 /** Milliseconds of a duration (a number of ms, or text like `5s`, `1.5 min`), or undefined when invalid. */

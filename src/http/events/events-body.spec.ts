@@ -34,4 +34,15 @@ describe('events bodies', () => {
     expect(parseEventsBody('', 'ndjson', 10)).toEqual([]);
     expect(status(() => parseEventsBody('1\n2\n3\n', 'ndjson', 2))).toBe(413);
   });
+
+  it('an event nested more than 512 levels deep is rejected as too_deep; the others go on', () => {
+    const deep = `{"type":"A","x":${'['.repeat(600)}${']'.repeat(600)}}`;
+    const flat = '{"type":"B"}';
+    expect(parseEventsBody(deep, 'json', 10)).toEqual([{ tooDeep: true }]);
+    expect(parseEventsBody(`[${flat},${deep},${flat}]`, 'json', 10)).toEqual([{ event: { type: 'B' } }, { tooDeep: true }, { event: { type: 'B' } }]);
+    expect(parseEventsBody(`${flat}\n${deep}\n${flat}`, 'ndjson', 10)).toEqual([{ event: { type: 'B' } }, { tooDeep: true }, { event: { type: 'B' } }]);
+    // Brackets inside strings do not count.
+    const text = `{"type":"A","s":"${'['.repeat(600)}"}`;
+    expect(parseEventsBody(text, 'json', 10)).toEqual([{ event: JSON.parse(text) }]);
+  });
 });

@@ -6,9 +6,11 @@
  * - application/x-ndjson (also application/jsonl, application/x-jsonlines, application/jsonlines): one
  *   event per line; blank lines are skipped; a line that is not JSON is rejected as invalid_json and the
  *   others go on. The index of an item is its position among the non-blank lines.
+ * - An event nested deeper than MAX_EVENT_DEPTH is rejected as too_deep (the others go on).
  */
 import { BadRequestException, PayloadTooLargeException } from '@nestjs/common';
 import type { SourcedEvent } from '../../core/ports/event-batch';
+import { MAX_EVENT_DEPTH, nestingExceeds, valueDepth } from '../../core/stream/classify';
 import { unsupportedMediaType } from '../common/body';
 
 export const JSON_TYPES = ['application/json'];
@@ -39,9 +41,12 @@ function parseJson(text: string, maxEvents: number): SourcedEvent[] {
   } catch (e) {
     throw new BadRequestException(`the request body is not valid JSON: ${(e as Error).message}`);
   }
-  if (!Array.isArray(value)) return [{ event: value }];
+  // The text scan is cheap and almost always negative; only then are the events measured one by one.
+  const deep = nestingExceeds(text, MAX_EVENT_DEPTH);
+  const item = (event: unknown): SourcedEvent => (deep && valueDepth(event) > MAX_EVENT_DEPTH ? { tooDeep: true } : { event });
+  if (!Array.isArray(value)) return [item(value)];
   if (value.length > maxEvents) throw tooMany(value.length, maxEvents);
-  return value.map((event) => ({ event }));
+  return value.map(item);
 }
 
 function parseNdjson(text: string, maxEvents: number): SourcedEvent[] {
@@ -54,6 +59,10 @@ function parseNdjson(text: string, maxEvents: number): SourcedEvent[] {
     start = end + 1;
     if (line === '') continue;
     if (out.length >= maxEvents) throw tooMany(countLines(text), maxEvents);
+    if (nestingExceeds(line, MAX_EVENT_DEPTH)) {
+      out.push({ tooDeep: true });
+      continue;
+    }
     try {
       out.push({ event: JSON.parse(line) });
     } catch {

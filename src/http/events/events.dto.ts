@@ -5,9 +5,10 @@ export class RejectedEventDto {
   index!: number;
 
   @ApiProperty({
-    enum: ['invalid_json', 'not_an_object', 'missing_type', 'missing_time', 'processing_error', 'oversize', 'missing_key'],
+    enum: ['invalid_json', 'too_deep', 'not_an_object', 'missing_type', 'missing_time', 'future_time', 'processing_error', 'oversize', 'missing_key'],
     description:
-      'invalid_json: an NDJSON line that is not JSON; missing_type / missing_time: no rule can read its type or time; ' +
+      'invalid_json: an NDJSON line that is not JSON; too_deep: arrays and objects nested more than 512 levels; ' +
+      'missing_type / missing_time: no rule can read its type or time; future_time: a time more than EVENT_MAX_FUTURE ahead; ' +
       'Kafka mode: oversize (larger than KAFKA_MAX_EVENT_BYTES), missing_key (the partitioned rules find no key)',
   })
   reason!: string;

@@ -82,7 +82,11 @@ export interface TestStreams {
 }
 
 /** A KafkaStreams instance wired like the service: rule versions from EngineHost, ids from AlertFactory. */
-export function startStreams(options: KafkaOptions, defs: RuleDefinition[], extra: { checkpointing?: KafkaCheckpointing } = {}): TestStreams {
+export function startStreams(
+  options: KafkaOptions,
+  defs: RuleDefinition[],
+  extra: { checkpointing?: KafkaCheckpointing; maxEventFutureMs?: number | null } = {},
+): TestStreams {
   const logs: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _e, done) {
