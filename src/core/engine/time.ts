@@ -1,12 +1,71 @@
-/** Event time: epoch milliseconds, or an ISO-8601 date-time string. */
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+/**
+ * Event time: epoch milliseconds, or an ISO-8601 date-time string. The string is read field by field, not
+ * with `Date.parse`, so that the result never depends on the host: a date-time without an offset (`Z` or
+ * `±hh:mm`/`±hhmm`) is UTC, and so is a date alone (`2025-01-01` is midnight UTC).
+ */
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:Z|([+-])(\d{2}):?(\d{2}))?)?$/;
 
-/** Epoch ms of a time value, or undefined when it is not a usable time. */
+const DAY_MS = 86_400_000;
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+function daysInMonth(year: number, month: number): number {
+  return month === 2 ? (isLeapYear(year) ? 29 : 28) : [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+}
+
+/** Days from 1970-01-01 to the proleptic Gregorian date (month 1-12); exact for any year, unlike Date.UTC for 0-99. */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** Epoch ms of an ISO-8601 string matched by ISO_8601, or undefined when it names no real date or time. */
+function isoTime(m: RegExpExecArray): number | undefined {
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  const hour = m[4] === undefined ? 0 : Number(m[4]);
+  const minute = m[5] === undefined ? 0 : Number(m[5]);
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  const fraction = m[7] ?? '';
+  if (minute > 59 || second > 59) return undefined;
+  // 24:00 (ISO-8601's end of the day) is the next midnight; any later 24:xx is not a time.
+  if (hour > 24 || (hour === 24 && (minute !== 0 || second !== 0 || /[1-9]/.test(fraction)))) return undefined;
+  // Milliseconds, truncated: digits past the third are dropped, as Date.parse does.
+  const millis = fraction === '' ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
+  let offset = 0;
+  if (m[8] !== undefined) {
+    const offsetHours = Number(m[9]);
+    const offsetMinutes = Number(m[10]);
+    if (offsetHours > 23 || offsetMinutes > 59) return undefined;
+    offset = (m[8] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes);
+  }
+  return (
+    daysFromCivil(year, month, day) * DAY_MS + ((hour * 60 + minute - offset) * 60 + second) * 1000 + millis
+  );
+}
+
+/**
+ * Epoch ms of a time value, or undefined when it is not a usable time (the engine then rejects the event as
+ * `missing_time`). Accepted: a finite number (epoch ms), or an ISO-8601 string `YYYY-MM-DD`, optionally followed
+ * by `T` or a space, `hh:mm`, optional `:ss` and `.fraction` (up to 9 digits, truncated to ms), and an optional
+ * `Z` or `±hh:mm`/`±hhmm` offset. A string without an offset is read as UTC, whatever the host's timezone;
+ * a date alone is midnight UTC. Dates and times that do not exist (Feb 30, month 13, hour 25, minute 60, ...)
+ * are not usable times; `24:00` is the next day's midnight.
+ */
 export function eventTime(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'string' && value.length <= 40 && ISO_8601.test(value)) {
-    const ms = Date.parse(value);
-    return Number.isNaN(ms) ? undefined : ms;
+  if (typeof value === 'string' && value.length <= 40) {
+    const m = ISO_8601.exec(value);
+    return m === null ? undefined : isoTime(m);
   }
   return undefined;
 }
