@@ -3,7 +3,7 @@
  */
 import { RuleError, formatDiagnostic } from '../language/diagnostics';
 import { ruleOf } from '../../../test/support/pattern-harness';
-import { compileRule } from './engine';
+import { Engine, compileRule } from './engine';
 
 function errorsOf(pattern: string, emit: Record<string, string> = {}) {
   try {
@@ -27,6 +27,8 @@ describe('pattern compile errors', () => {
     ['a=A(5)', 'a condition must be boolean, not number', 5],
     ["a=A('x')", 'a condition must be boolean, not string', 5],
     ['a=A(x > 5 + "y")', '', 13],
+    ['every __proto__=A -> b=B(x = __proto__.x)', "invalid tag name '__proto__': it is reserved, choose another name", 7],
+    ['a=A -> (__proto__=B or c=C)', "invalid tag name '__proto__'", 9],
   ])('%s is rejected: %s', (pattern, fragment, column) => {
     const [d] = errorsOf(pattern);
     expect(d.file).toBe('rules/x.yaml');
@@ -67,6 +69,54 @@ describe('pattern compile errors', () => {
       expect(text).toContain('expected');
     }
   });
+});
+
+describe("names of Object.prototype's properties", () => {
+  const seq = [
+    { type: 'A', id: 'a1', timestamp: 1000, x: 1 },
+    { type: 'B', id: 'b1', timestamp: 2000, x: 1 },
+  ];
+
+  it("reports a '__proto__' tag once, at the tag, in file coordinates", () => {
+    const ds = errorsOf('every __proto__=A -> b=B(x = __proto__.x)');
+    expect(ds).toHaveLength(1);
+    expect(ds[0]).toMatchObject({ file: 'rules/x.yaml', line: 3, column: 10 + 6, length: '__proto__'.length });
+  });
+
+  it.each([true, false])(
+    "keeps 'constructor', 'toString' and 'hasOwnProperty' as ordinary tags and emit fields (sequence fast path %s)",
+    (sequenceFastPath) => {
+      const engine = new Engine({ startTime: 0, sequenceFastPath });
+      engine.addRule(
+        compileRule(
+          ruleOf('every constructor=A -> toString=B(x = constructor.x) -> hasOwnProperty=A', {
+            emit: { constructor: 'constructor.id', toString: 'toString.id' },
+          }),
+        ),
+      );
+      const out = [...seq, { type: 'A', id: 'a2', timestamp: 3000, x: 2 }].flatMap((e) => engine.process(e));
+      expect(out).toHaveLength(1);
+      expect(Object.keys(out[0].events)).toEqual(['constructor', 'toString', 'hasOwnProperty']);
+      expect(out[0].events).toEqual({ constructor: seq[0], toString: seq[1], hasOwnProperty: expect.objectContaining({ id: 'a2' }) });
+      expect(out[0].fields).toEqual({ constructor: 'a1', toString: 'b1' });
+    },
+  );
+
+  it.each([true, false])(
+    "gives an emit field named '__proto__' that bypassed the rule schema an own field of the alert (sequence fast path %s)",
+    (sequenceFastPath) => {
+      // A definition made in code (JSON.parse makes '__proto__' an own key): the schema never saw it.
+      const emit = JSON.parse('{"__proto__": "a.x", "constructor": "b.id"}') as Record<string, string>;
+      const engine = new Engine({ startTime: 0, sequenceFastPath });
+      engine.addRule(compileRule(ruleOf('every a=A -> b=B(x = a.x)', { emit })));
+      const [match] = seq.flatMap((e) => engine.process(e));
+      expect(Object.getPrototypeOf(match.fields)).toBe(Object.prototype);
+      expect(Object.keys(match.fields)).toEqual(['__proto__', 'constructor']);
+      expect(Object.getOwnPropertyDescriptor(match.fields, '__proto__')).toMatchObject({ value: 1, enumerable: true });
+      expect(JSON.parse(JSON.stringify(match.fields))).toEqual(JSON.parse('{"__proto__": 1, "constructor": "b1"}'));
+      expect(Object.keys(match.events)).toEqual(['a', 'b']);
+    },
+  );
 });
 
 describe('pattern compile warnings', () => {

@@ -11,6 +11,9 @@ import type { RuleDefinition, TextOrigin } from '../rules/rule';
 import type { CompiledPattern, NodeSpec } from './automaton';
 import { cronSchedule } from './cron';
 
+/** The one name a tag may not have: it is the key of `events` in every match (see emitMatch in engine.ts). */
+const RESERVED_NAME = '__proto__';
+
 interface TagDef {
   name: string;
   slot: number;
@@ -93,6 +96,12 @@ class PatternCompiler {
     switch (node.kind) {
       case 'filter': {
         if (!node.tag) return;
+        if (node.tag === RESERVED_NAME) {
+          // Matches report tags as the keys of a plain object, where '__proto__' would set its prototype.
+          this.errors.push(
+            diagnosticAt(node.tagSpan ?? node.span, `invalid tag name '${node.tag}': it is reserved, choose another name`),
+          );
+        }
         const existing = this.tags.get(node.tag);
         const here = orBranches.join('/');
         if (existing) {

@@ -837,17 +837,26 @@ class SequenceGroup implements FamilyHost {
   }
 }
 
+/**
+ * Sets `obj[key]` as an own data property. A plain assignment to `__proto__` would replace the object's
+ * prototype (or be ignored) instead, losing the entry; every other key is an ordinary assignment.
+ */
+function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
 /** Builds the match record both runtimes report. */
 function emitMatch(compiled: CompiledRule, engine: Engine, key: string | null, bindings: Bindings): void {
   const events: MatchRecord['events'] = {};
   for (const { name, slot } of compiled.pattern.visibleTags) {
     const v = bindings[slot];
-    events[name] = v === undefined ? null : (v as EventRecord | EventRecord[]);
+    setOwn(events, name, v === undefined ? null : (v as EventRecord | EventRecord[]));
   }
   const fields: Record<string, unknown> = {};
   for (const e of compiled.emit) {
     const v = e.evaluate(undefined, bindings);
-    fields[e.field] = v === undefined ? null : v;
+    setOwn(fields, e.field, v === undefined ? null : v);
   }
   engine.output({ rule: compiled.definition.id, key, time: engine.now, events, fields });
 }

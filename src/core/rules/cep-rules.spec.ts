@@ -176,6 +176,18 @@ describe('.cep rules: errors point at file:line:column', () => {
     ]);
   });
 
+  it("rejects '__proto__' as a select item name and as a label name, and keeps 'constructor'", () => {
+    expect(
+      errorsOf(lines("@name('r') @label('__proto__', 'polluted')", 'select a.v as __proto__, a.v as constructor from pattern [every a=A]')),
+    ).toEqual([
+      "rules/test.cep:1:19: invalid label name '__proto__': it is reserved, choose another name",
+      "rules/test.cep:2:15: invalid emit field name '__proto__': it is reserved, choose another name",
+    ]);
+    const { rules, diagnostics } = parse(lines("@name('r') @label('constructor', 'c')", 'select a.v as constructor from pattern [every a=A]'));
+    expect(diagnostics).toEqual([]);
+    expect(rules[0]).toMatchObject({ emit: { constructor: 'a.v' }, labels: { constructor: 'c' } });
+  });
+
   it('reports a duplicate rule id at the second statement', () => {
     const { rules, diagnostics } = parse(lines("@name('r') select * from pattern [A];", "@name('r') select * from pattern [B]"));
     expect(rules.map((r) => r.pattern)).toEqual(['A']);

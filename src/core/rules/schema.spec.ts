@@ -264,6 +264,40 @@ describe('YAML rules: errors point at file:line:column', () => {
     ]);
   });
 
+  it.each([
+    [
+      'a YAML block',
+      yaml('id: r', 'pattern: every a=A', 'emit:', '  __proto__: a.v', '  constructor: a.v', 'labels:', '  __proto__: polluted'),
+      ['rules/test.yaml:4:3', 'rules/test.yaml:7:3'],
+    ],
+    [
+      'a JSON body (as sent to POST /rules)',
+      '{"id": "r", "pattern": "every a=A", "emit": {"__proto__": "a.v", "constructor": "a.v"}, "labels": {"__proto__": "polluted"}}\n',
+      ['rules/test.yaml:1:46', 'rules/test.yaml:1:100'],
+    ],
+  ])("rejects '__proto__' as an emit field name and as a label name, in %s", (_form, text, [emitAt, labelAt]) => {
+    const { rules, diagnostics } = parse(text);
+    expect(rules).toEqual([]);
+    expect(where(diagnostics)).toEqual([
+      `${emitAt}: invalid emit field name '__proto__': it is reserved, choose another name`,
+      `${labelAt}: invalid label name '__proto__': it is reserved, choose another name`,
+    ]);
+  });
+
+  it("keeps 'constructor', 'toString' and 'hasOwnProperty' as ordinary emit field and label names, as own properties", () => {
+    const { rules, diagnostics } = parse(
+      yaml('id: r', 'pattern: every a=A', 'emit:', '  constructor: a.v', '  toString: a.w', 'labels:', '  constructor: c', '  hasOwnProperty: h'),
+    );
+    expect(diagnostics).toEqual([]);
+    const [rule] = rules;
+    expect(rule.emit).toEqual({ constructor: 'a.v', toString: 'a.w' });
+    expect(Object.keys(rule.emit)).toEqual(['constructor', 'toString']);
+    expect(Object.getPrototypeOf(rule.emit)).toBe(Object.prototype);
+    expect(rule.labels).toEqual({ constructor: 'c', hasOwnProperty: 'h' });
+    expect(Object.getPrototypeOf(rule.labels)).toBe(Object.prototype);
+    expect(Object.keys(rule.origin?.emit ?? {})).toEqual(['constructor', 'toString']);
+  });
+
   it('reports a duplicate key at its second occurrence', () => {
     expect(errorsOf(yaml('id: r', 'pattern: A', 'id: s'))).toEqual(["rules/test.yaml:3:1: 'id' is given twice (first at line 1)"]);
     expect(errorsOf(yaml('id: r', 'pattern: a=A', 'emit:', '  x: a.x', '  x: a.y'))).toEqual([

@@ -39,6 +39,11 @@ const ID_RE = /^[a-z0-9_-]+$/;
 const TOPIC_RE = /^[A-Za-z0-9._-]+$/;
 const IDENTIFIER_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LABEL_KEY_RE = /^[A-Za-z_][A-Za-z0-9_.\/-]*$/;
+/**
+ * A name that fits the patterns above but may be neither an emit field nor a label: they are the keys of
+ * plain objects (the rule's `emit` and `labels`, an alert's `fields`), where `__proto__` sets the prototype.
+ */
+const RESERVED_NAME = '__proto__';
 // eslint-disable-next-line no-control-regex
 const FIELD_NAME_BAD_RE = /[\s\u0000-\u001f]/;
 
@@ -467,6 +472,10 @@ export function validateRawRule(raw: RawRule, file: string): { result?: Validate
           );
           continue;
         }
+        if (field.key === RESERVED_NAME) {
+          error(field.keyLoc, `invalid emit field name '${field.key}': it is reserved, choose another name`);
+          continue;
+        }
         if (field.key.length > RULE_LIMITS.idLength) {
           error(field.keyLoc, `emit field name is too long: ${field.key.length} characters, at most ${RULE_LIMITS.idLength}`);
           continue;
@@ -511,6 +520,10 @@ export function validateRawRule(raw: RawRule, file: string): { result?: Validate
             `invalid label name '${label.key}': it must start with a letter or '_' and contain only letters, digits, '_', '.', '/' and '-' (at most ${RULE_LIMITS.labelKeyLength} characters)`,
             ['[A-Za-z_][A-Za-z0-9_./-]*'],
           );
+          continue;
+        }
+        if (label.key === RESERVED_NAME) {
+          error(label.keyLoc, `invalid label name '${label.key}': it is reserved, choose another name`);
           continue;
         }
         const first = seen.get(label.key);
