@@ -3,6 +3,7 @@ import {
   alertMessage,
   eventsOf,
   parseBatch,
+  parseValue,
   deadLetterMessage,
   idleMark,
   parsePosition,
@@ -121,5 +122,13 @@ describe('Kafka records', () => {
       'ok',
     ]);
     expect(parseBatch(messages, 2, true, 64).map((p) => p === undefined)).toEqual([true, false, false, false, false, false, true, true, false]);
+  });
+
+  it('a value that is not valid UTF-8 is invalid_json (decoding it would replace the bad bytes and merge keys)', () => {
+    const bytes = (b: number[]) =>
+      message({ offset: '0', value: Buffer.concat([Buffer.from('{"type":"login","user_id":"'), Buffer.from(b), Buffer.from('","timestamp":1}')]) });
+    expect(parseValue(bytes([0xff, 0xfe, 0xc3]), false, 1024)).toEqual({ ok: false, reason: 'invalid_json' });
+    expect(parseValue(bytes([0xed, 0xa0, 0x80]), false, 1024)).toEqual({ ok: false, reason: 'invalid_json' }); // a UTF-16 surrogate
+    expect(parseValue(bytes([0xc3, 0xa9]), false, 1024)).toEqual({ ok: true, value: { type: 'login', user_id: 'é', timestamp: 1 } });
   });
 });

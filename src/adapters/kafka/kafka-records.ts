@@ -15,6 +15,7 @@
  * - Idle mark: like a watermark mark, with `cepheus.idle: 1` instead of a time: the source partition is caught
  *   up, so it does not hold the repartition topic's watermark back until it sends again.
  */
+import { isUtf8 } from 'node:buffer';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import type { EventRecord } from '../../core/expr/types';
 import { alertJson, truncateAlert, type Alert } from '../../core/ports/alert';
@@ -144,6 +145,8 @@ export function parseBatch(messages: readonly KafkaMessage[], from: number, repa
 
 /** A record's value parsed as the batch loop does it. */
 export function parseValue(m: KafkaMessage, repartitioned: boolean, maxEventBytes: number): ParsedValue {
+  // JSON is UTF-8: decoding invalid bytes would turn them into U+FFFD, and different bad keys into one.
+  if (m.value && !isUtf8(m.value)) return { ok: false, reason: 'invalid_json' };
   const text = m.value ? m.value.toString('utf8') : null;
   // Repartitioned records were size-checked at their source.
   return repartitioned ? parseRecordValue(text, 0, Infinity) : parseRecordValue(text, m.value?.length ?? 0, maxEventBytes);
