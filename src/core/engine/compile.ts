@@ -484,8 +484,8 @@ export interface RuleCompileResult {
   warnings: Diagnostic[];
 }
 
-function place(d: Diagnostic, origin: TextOrigin | undefined, file: string | undefined): Diagnostic {
-  return origin ? relocate(d, origin, origin.file ?? file) : { ...d, file: d.file ?? file };
+function place(d: Diagnostic, origin: TextOrigin | undefined, file: string | undefined, text: string): Diagnostic {
+  return origin ? relocate(d, origin, origin.file ?? file, text) : { ...d, file: d.file ?? file };
 }
 
 /** Compiles a rule's pattern and emit fields; every diagnostic is placed in the rule file's coordinates. */
@@ -496,7 +496,7 @@ export function compileRuleParts(def: RuleDefinition): RuleCompileResult {
   try {
     result = compilePattern(def.pattern);
   } catch (e) {
-    if (e instanceof RuleError) throw new RuleError(e.diagnostics.map((d) => place(d, patternOrigin, file)));
+    if (e instanceof RuleError) throw new RuleError(e.diagnostics.map((d) => place(d, patternOrigin, file, def.pattern)));
     throw e;
   }
   const errors: Diagnostic[] = [];
@@ -508,7 +508,7 @@ export function compileRuleParts(def: RuleDefinition): RuleCompileResult {
       emit.push({ field, evaluate: compiled.evaluate });
     } catch (e) {
       if (!(e instanceof RuleError)) throw e;
-      errors.push(...e.diagnostics.map((d) => place({ ...d, message: `emit '${field}': ${d.message}` }, origin, file)));
+      errors.push(...e.diagnostics.map((d) => place({ ...d, message: `emit '${field}': ${d.message}` }, origin, file, text)));
     }
   }
   if (errors.length > 0) throw new RuleError(errors);
@@ -516,6 +516,6 @@ export function compileRuleParts(def: RuleDefinition): RuleCompileResult {
     pattern: result.pattern,
     startsTimed: result.startsTimed,
     emit,
-    warnings: result.warnings.map((d) => place(d, patternOrigin, file)),
+    warnings: result.warnings.map((d) => place(d, patternOrigin, file, def.pattern)),
   };
 }

@@ -28,9 +28,31 @@ export function diagnosticAt(span: Span, message: string, severity: Diagnostic['
 
 /**
  * Moves a diagnostic found in an embedded text (a pattern inside a YAML file) to the coordinates of the
- * enclosing file: `origin` is where the embedded text's first character sits in the file.
+ * enclosing file: `origin` is where the embedded text's first character sits in the file. When the text is
+ * not a verbatim copy (`origin.segments`, see TextOrigin), `text` is needed to follow the segments.
  */
-export function relocate(d: Diagnostic, origin: { line: number; column: number }, file?: string): Diagnostic {
+export function relocate(
+  d: Diagnostic,
+  origin: { line: number; column: number; segments?: ReadonlyArray<readonly [number, number, number]> },
+  file?: string,
+  text?: string,
+): Diagnostic {
+  if (origin.segments && origin.segments.length > 0 && text !== undefined) {
+    // The text was decoded (escapes, folded lines): find the diagnostic's offset in it, then its segment.
+    let start = 0;
+    for (let line = 1; line < d.line; line++) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      start = nl + 1;
+    }
+    const offset = start + d.column - 1;
+    let seg = origin.segments[0];
+    for (const s of origin.segments) {
+      if (s[0] > offset) break;
+      seg = s;
+    }
+    return { ...d, line: seg[1], column: seg[2] + offset - seg[0], file: file ?? d.file };
+  }
   const column = d.line === 1 ? d.column + origin.column - 1 : d.column;
   return { ...d, line: d.line + origin.line - 1, column, file: file ?? d.file };
 }

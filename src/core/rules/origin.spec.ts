@@ -31,6 +31,13 @@ const cases: Array<[string, RuleFormat, string, string]> = [
   ['a YAML folded block scalar', 'yaml', 'id: r\npattern: >-\n    every a=A\n      -> b=B(x > )\n', '> )'],
   ['a YAML plain scalar over two lines', 'yaml', 'id: r\npattern: every a=A\n   -> b=B(x > )\n', '> )'],
   ['a YAML quoted scalar', 'yaml', 'id: r\npattern: "every a=A -> b=B(x > )"\n', '> )'],
+  // Escapes and folded lines: the value differs from the file text, positions follow the file text.
+  ['a YAML double-quoted scalar with an escaped newline', 'yaml', 'id: r\npattern: "every a=A\\n -> b=B(x > )"\nemit: {}\n', '> )'],
+  ['a YAML double-quoted scalar with \\t and \\u escapes', 'yaml', 'id: r\npattern: "every\\ta=A\\u0020-> b=B(x > )"\n', '> )'],
+  ['a YAML double-quoted scalar folded over lines', 'yaml', 'id: r\npattern: "every a=A\n     -> b=B(y = 1)\n\n     -> c=C(x > )"\n', '> )'],
+  ['a YAML single-quoted scalar with a doubled quote', 'yaml', "id: r\npattern: 'every a=A(s = ''it''''s'') -> b=B(x > )'\n", '> )'],
+  ['a JSON body (the usual REST form) with escaped newlines', 'yaml', '{"id": "r",\n "pattern": "every a=A\\n  -> b=B\\n  -> c=C(x > )"}\n', '> )'],
+  ['a JSON emit expression with an escaped quote', 'yaml', '{"id": "r", "pattern": "a=A",\n "emit": {"v": "a.s = \\"x\\" + * 2"}}\n', '+ *'],
   ['a YAML emit expression', 'yaml', 'id: r\npattern: a=A\nemit:\n  v: a.x + * 2\n', '+ *'],
   ['a YAML emit expression in a block scalar', 'yaml', 'id: r\npattern: a=A\nemit:\n  v: |\n    a.x +\n      * 2\n', '  *'],
   ['a .cep pattern over several lines', 'cep', "@name('r')\nselect *\nfrom pattern [\n  every a=A\n    -> b=B(x > )\n]\n", '> )'],

@@ -7,6 +7,12 @@ export interface TextOrigin {
   file?: string;
   line: number;
   column: number;
+  /**
+   * Where the text is not a verbatim copy of the file (a quoted YAML or JSON string with escapes or folded
+   * lines): `[offset, line, column]`, ascending by offset, says that from that offset of the text on, the
+   * characters continue at that file line and column. The first entry is at offset 0.
+   */
+  segments?: ReadonlyArray<readonly [number, number, number]>;
 }
 
 /**

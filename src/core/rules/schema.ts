@@ -166,7 +166,8 @@ function suggestion(word: string, candidates: readonly string[], quote: (s: stri
 /** Text embedded in a rule (a pattern, an emit expression) and where its first character is in the file. */
 export interface EmbeddedText {
   text: string;
-  origin: { line: number; column: number };
+  /** Where the text starts; `segments` as in TextOrigin when the text is not a verbatim copy of the file. */
+  origin: { line: number; column: number; segments?: ReadonlyArray<readonly [number, number, number]> };
 }
 
 export type RawNode =

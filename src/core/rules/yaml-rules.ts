@@ -11,10 +11,10 @@
  *   file line and column. For block scalars this keeps the block's indentation on the lines after the
  *   first, and a folded (`>`) scalar keeps its line breaks; the pattern language treats both as plain
  *   whitespace, so the meaning is the one YAML gives the value.
- * - quoted scalars ('...' or "..."): the text is the YAML value (escapes resolved) and starts right after
- *   the opening quote. Positions are exact on the first line as long as no escape comes before the error;
- *   on later lines of a multi-line quoted scalar they are approximate (YAML folds those lines into one).
- *   Prefer plain or block scalars for patterns.
+ * - quoted scalars ('...' or "...", and every string of a JSON rule): the text is the YAML value (escapes
+ *   resolved, lines folded) and starts right after the opening quote. Where the value differs from the file
+ *   text, the origin carries segments mapping each part of the value back to the file (decodeQuoted), so a
+ *   compile error after `\n`, `\"`, `\u0020` or a folded line still points at the exact file position.
  */
 import {
   isAlias,
@@ -90,6 +90,108 @@ export function readYamlRules(text: string, file: string): { rules: RawRule[]; d
     });
   }
   return { rules, diagnostics };
+}
+
+const DOUBLE_QUOTED_ESCAPES: Record<string, string> = {
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  t: '\t',
+  '\t': '\t',
+  n: '\n',
+  v: '\v',
+  f: '\f',
+  r: '\r',
+  e: '\x1b',
+  ' ': ' ',
+  '"': '"',
+  '/': '/',
+  '\\': '\\',
+  N: '\u0085',
+  _: '\u00a0',
+  L: '\u2028',
+  P: '\u2029',
+};
+
+/**
+ * The value of the quoted scalar whose content is text[from, to), as YAML reads it (escapes, `''`, folded
+ * lines), with the file offset each character of the value came from; undefined when it cannot tell (the
+ * caller then checks the value against the yaml library's and keeps the plain origin on any difference).
+ */
+function decodeQuoted(src: string, from: number, to: number, double: boolean): { text: string; at: number[] } | undefined {
+  let text = '';
+  const at: number[] = [];
+  // Whitespace before this length came from escapes, and survives line folding.
+  let kept = 0;
+  let i = from;
+  while (i < to) {
+    const c = src[i];
+    if (c === '\n' || c === '\r') {
+      let j = text.length;
+      while (j > kept && (text[j - 1] === ' ' || text[j - 1] === '\t')) j--;
+      text = text.slice(0, j);
+      at.length = j;
+      let breaks = 0;
+      let k = i;
+      while (k < to) {
+        if (src[k] === '\r' && src[k + 1] === '\n') {
+          k += 2;
+          breaks++;
+        } else if (src[k] === '\n' || src[k] === '\r') {
+          k++;
+          breaks++;
+        } else if (src[k] === ' ' || src[k] === '\t') k++;
+        else break;
+      }
+      if (breaks === 1) {
+        text += ' ';
+        at.push(i);
+      } else {
+        for (let n = 1; n < breaks; n++) {
+          text += '\n';
+          at.push(i);
+        }
+      }
+      i = k;
+      continue;
+    }
+    if (double && c === '\\') {
+      const e = src[i + 1];
+      if (e === '\n' || e === '\r') {
+        let k = i + 1 + (e === '\r' && src[i + 2] === '\n' ? 2 : 1);
+        while (k < to && (src[k] === ' ' || src[k] === '\t')) k++;
+        i = k;
+        kept = text.length;
+        continue;
+      }
+      const simple = DOUBLE_QUOTED_ESCAPES[e];
+      const hexLength = e === 'x' ? 2 : e === 'u' ? 4 : e === 'U' ? 8 : 0;
+      let value: string;
+      if (simple !== undefined) value = simple;
+      else if (hexLength > 0 && /^[0-9a-fA-F]+$/.test(src.slice(i + 2, i + 2 + hexLength)) && i + 2 + hexLength <= to) {
+        const code = parseInt(src.slice(i + 2, i + 2 + hexLength), 16);
+        if (code > 0x10ffff) return undefined;
+        value = String.fromCodePoint(code);
+      } else return undefined;
+      for (let u = 0; u < value.length; u++) {
+        text += value[u];
+        at.push(i);
+      }
+      i += 2 + hexLength;
+      kept = text.length;
+      continue;
+    }
+    if (!double && c === "'" && src[i + 1] === "'") {
+      text += "'";
+      at.push(i);
+      i += 2;
+      continue;
+    }
+    text += c;
+    at.push(i);
+    i++;
+  }
+  return { text, at };
 }
 
 /** The yaml library's messages sometimes end with a source excerpt; keep the first line. */
@@ -193,9 +295,22 @@ class Converter {
         return this.slice(nl < 0 || nl >= end ? end : nl + 1, end);
       }
       case Scalar.QUOTE_DOUBLE:
-      case Scalar.QUOTE_SINGLE:
+      case Scalar.QUOTE_SINGLE: {
         if (typeof node.value !== 'string') return undefined;
-        return { text: node.value, origin: this.index.pos(start + 1) };
+        const origin = this.index.pos(start + 1);
+        // Escapes and folded lines make the value differ from the file text: map it back char by char.
+        const close = this.text.lastIndexOf(node.type === Scalar.QUOTE_DOUBLE ? '"' : "'", end - 1);
+        const decoded = close > start ? decodeQuoted(this.text, start + 1, close, node.type === Scalar.QUOTE_DOUBLE) : undefined;
+        if (decoded === undefined || decoded.text !== node.value) return { text: node.value, origin };
+        const segments: Array<[number, number, number]> = [];
+        let prev: { line: number; column: number } | undefined;
+        for (let i = 0; i <= decoded.at.length; i++) {
+          const p = this.index.pos(i < decoded.at.length ? decoded.at[i] : close);
+          if (!prev || p.line !== prev.line || p.column !== prev.column + 1) segments.push([i, p.line, p.column]);
+          prev = p;
+        }
+        return { text: node.value, origin: segments.length > 1 ? { ...origin, segments } : origin };
+      }
       default:
         return undefined;
     }
