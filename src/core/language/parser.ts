@@ -10,7 +10,9 @@
  * list the token kinds that would have been accepted (`expected`).
  *
  * Limits, checked before parsing: 64 KiB of input, 64 levels of nesting (brackets plus runs of prefix operators),
- * so that nothing a user writes can exhaust the stack or make the Earley parser quadratic on deep nesting.
+ * 64 parts in a dotted name or path (`a.b.c`), so that nothing a user writes can exhaust the stack or make the
+ * Earley parser quadratic on deep nesting or long paths. Lists (`in (...)`, arguments, select items) are built
+ * in linear time (builders.ts ListChain), so their length needs no limit of its own.
  */
 import { Grammar, Parser } from 'nearley';
 import type { CepStatement, Expr, PatternNode, Span } from './ast';
@@ -21,6 +23,7 @@ import { describeTokenType, SOFT_KEYWORDS, type LexError, type Token, TokenStrea
 
 export const MAX_INPUT_BYTES = 64 * 1024;
 export const MAX_NESTING = 64;
+export const MAX_PATH_PARTS = 64;
 
 type Start = 'PatternMain' | 'ExpressionMain' | 'FileMain';
 
@@ -102,6 +105,7 @@ function runParser(text: string, start: Start): unknown[] {
   }
   const { tokens, error: lexError } = tokenize(text);
   checkNesting(tokens);
+  checkPaths(tokens);
   if (tokens.length === 0 && start === 'FileMain' && !lexError) return [[]];
 
   const parser = new Parser(grammarFor(start), { lexer: new TokenStream(tokens) });
@@ -146,6 +150,17 @@ function checkNesting(tokens: readonly Token[]): void {
     if (depth + run > MAX_NESTING) {
       throw syntaxError(token, `nesting is too deep: more than ${MAX_NESTING} levels`);
     }
+  }
+}
+
+/** Rejects dotted names and paths of more than MAX_PATH_PARTS parts (the parser copies a path at every part). */
+function checkPaths(tokens: readonly Token[]): void {
+  let dots = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i].text !== '.') continue;
+    // Another part of the same path: the previous dot is two tokens back (`x . y . z`).
+    dots = i >= 2 && tokens[i - 2].text === '.' ? dots + 1 : 1;
+    if (dots >= MAX_PATH_PARTS) throw syntaxError(tokens[i], `a name or path of more than ${MAX_PATH_PARTS} parts`);
   }
 }
 

@@ -131,13 +131,43 @@ export function path(d: [SegmentResult, Array<[Token, SegmentResult]>]): PathExp
   return { kind: 'path', segments: [head.segment, ...tail.map((t) => t[1].segment)], span: span(head, last) };
 }
 
-export function call(d: [Name, Token, Expr[] | null, Token]): Expr {
-  return { kind: 'call', name: d[0].value.toLowerCase(), args: d[2] ?? [], span: span(d[0], d[3]) };
+export function call(d: [Name, Token, ListChain<Expr> | null, Token]): Expr {
+  return { kind: 'call', name: d[0].value.toLowerCase(), args: items(d[2]), span: span(d[0], d[3]) };
 }
 
-/** `head ("," item):*` as a flat array. */
-export function list<T>(d: [T, Array<[Token, T]>]): T[] {
-  return [d[0], ...d[1].map((t) => t[1])];
+/**
+ * A list as the parser builds it, one item at a time, newest first and sharing the earlier items. The list's
+ * rule completes after every item; copying an array each time made a long list (an `in` list of thousands
+ * of values) quadratic. The rule around the list, which completes once, turns it into an array (items).
+ */
+export interface ListChain<T> {
+  readonly item: T;
+  readonly before: ListChain<T> | null;
+  readonly length: number;
+}
+
+/** `list -> item`. */
+export function listStart<T>(d: [T]): ListChain<T> {
+  return { item: d[0], before: null, length: 1 };
+}
+
+/** `list -> list "," item`. */
+export function listAdd<T>(d: [ListChain<T>, Token, T]): ListChain<T> {
+  return { item: d[2], before: d[0], length: d[0].length + 1 };
+}
+
+/** `list -> list item` over an empty start (null). */
+export function listAppend<T>(d: [ListChain<T> | null, T]): ListChain<T> {
+  return { item: d[1], before: d[0], length: (d[0]?.length ?? 0) + 1 };
+}
+
+/** The items of a list in order (empty for null: an optional list that is absent). */
+export function items<T>(chain: ListChain<T> | null | undefined): T[] {
+  if (!chain) return [];
+  const out = new Array<T>(chain.length);
+  let i = chain.length - 1;
+  for (let c: ListChain<T> | null = chain; c !== null; c = c.before) out[i--] = c.item;
+  return out;
 }
 
 export function unary(d: [Token, Expr]): Expr {
@@ -151,8 +181,8 @@ export function binary(d: [Expr, Token, Expr]): Expr {
   return { kind: 'binary', op, left: d[0], right: d[2], span: span(d[0], d[2]) };
 }
 
-export function inList(d: [Expr, Token | null, Token, Token, Expr[], Token]): Expr {
-  return { kind: 'inList', operand: d[0], values: d[4], negated: d[1] !== null, span: span(d[0], d[5]) };
+export function inList(d: [Expr, Token | null, Token, Token, ListChain<Expr>, Token]): Expr {
+  return { kind: 'inList', operand: d[0], values: items(d[4]), negated: d[1] !== null, span: span(d[0], d[5]) };
 }
 
 export function inRange(d: [Expr, Token | null, Token, [Token], Expr, Token, Expr, [Token]]): Expr {
@@ -260,8 +290,8 @@ export function cronArg(d: [CronItemArg]): TimeArg {
   return { kind: 'cron', items: [d[0]], list: false, span: d[0].span };
 }
 
-export function cronList(d: [Token, CronItemArg[], Token]): TimeArg {
-  return { kind: 'cron', items: d[1], list: true, span: span(d[0], d[2]) };
+export function cronList(d: [Token, ListChain<CronItemArg>, Token]): TimeArg {
+  return { kind: 'cron', items: items(d[1]), list: true, span: span(d[0], d[2]) };
 }
 
 export function cronStar(d: [Token]): CronItemArg {
@@ -363,21 +393,21 @@ const OBSERVERS = new Set(['timer:interval', 'timer:at']);
 // Patterns
 // ---------------------------------------------------------------------------------------------
 
-export function filter(d: [Name | null, Name, [Token, Expr[] | null, Token] | null]): FilterPattern {
+export function filter(d: [Name | null, Name, [Token, ListChain<Expr> | null, Token] | null]): FilterPattern {
   const [tag, type, args] = d;
   const first = tag ?? type;
   return {
     kind: 'filter',
     ...(tag ? { tag: tag.value, tagSpan: tag.span } : {}),
     eventType: type.value,
-    predicates: args ? (args[1] ?? []) : [],
+    predicates: args ? items(args[1]) : [],
     span: span(first, args ? args[2] : type),
   };
 }
 
-export function observer(d: [Name, Token, Name, Token, TimeArg[] | null, Token]): PatternNode {
+export function observer(d: [Name, Token, Name, Token, ListChain<TimeArg> | null, Token]): PatternNode {
   const [ns, , nm, , argList, close] = d;
-  const args = argList ?? [];
+  const args = items(argList);
   const qualified = `${ns.value}:${nm.value}`;
   const key = qualified.toLowerCase();
   const whole = span(ns, close);
@@ -403,9 +433,9 @@ function guardNode(child: PatternNode, guard: Guard): GuardPattern {
   return { kind: 'guard', guard, child, span: span(child, guard) };
 }
 
-export function whereGuard(d: [PatternNode, Token, Name, Token, Name, Token, TimeArg[] | null, Token]): GuardPattern {
+export function whereGuard(d: [PatternNode, Token, Name, Token, Name, Token, ListChain<TimeArg> | null, Token]): GuardPattern {
   const [child, where, ns, , nm, , argList, close] = d;
-  const args = argList ?? [];
+  const args = items(argList);
   const qualified = `${ns.value}:${nm.value}`;
   const key = qualified.toLowerCase();
   const guardSpan = span(where, close);
@@ -501,8 +531,9 @@ export function not(d: [Token, RepeatRange | null, PatternNode]): PatternNode {
   return { kind: 'not', child: operand(d[1], d[2]), span: span(d[0], d[2]) };
 }
 
-export function everyDistinct(d: [Token, Token, TimeArg[], Token, RepeatRange | null, PatternNode]): EveryDistinctPattern {
-  const [keyword, , args, close, range, child] = d;
+export function everyDistinct(d: [Token, Token, ListChain<TimeArg>, Token, RepeatRange | null, PatternNode]): EveryDistinctPattern {
+  const [keyword, , argList, close, range, child] = d;
+  const args = items(argList);
   const keys: Expr[] = [];
   let expiry: Duration | undefined;
   args.forEach((arg, i) => {
@@ -651,11 +682,11 @@ export function annotationArg(d: [Token] | [Token, Token]): { value: LiteralValu
   }
 }
 
-export function annotation(d: [Token, [Token, Array<{ value: LiteralValue }> | null, Token] | null]): Annotation {
+export function annotation(d: [Token, [Token, ListChain<{ value: LiteralValue }> | null, Token] | null]): Annotation {
   const [at, args] = d;
   return {
     name: at.text.slice(1).toLowerCase(),
-    args: args ? (args[1] ?? []).map((a) => a.value) : [],
+    args: args ? items(args[1]).map((a) => a.value) : [],
     span: span(at, args ? args[2] : at),
   };
 }
@@ -677,9 +708,11 @@ export function selectItem(d: [Expr, [Token, Name] | null]): SelectItem {
 }
 
 export function statement(
-  d: [Annotation[], PartitionClause | null, Token, SelectItem[] | Token, Token, Token, Token, PatternNode, Token],
+  d: [ListChain<Annotation> | null, PartitionClause | null, Token, ListChain<SelectItem> | Token, Token, Token, Token, PatternNode, Token],
 ): CepStatement {
-  const [annotations, partition, select, items, , , lbrack, pattern, rbrack] = d;
+  const [annotationList, partition, select, selectList, , , lbrack, pattern, rbrack] = d;
+  const annotations = items(annotationList);
+  const selected = 'item' in selectList ? items(selectList) : null;
   const first: Spanned = annotations.length > 0 ? annotations[0] : partition ? partition.keyword : select;
   // The pattern's text starts right after '[' (on the same line) and ends right before ']'.
   const patternStart = lbrack.offset + 1;
@@ -687,7 +720,7 @@ export function statement(
   return {
     annotations,
     ...(partition ? { partitionBy: { field: partition.field, span: partition.span } } : {}),
-    select: Array.isArray(items) ? items : [],
+    select: selected ?? [],
     pattern,
     patternText: '', // filled in by the parser, which has the source text
     patternSpan,

@@ -17,7 +17,7 @@ duration -> durationPart:+ {% b.duration %}
 durationPart -> %number %timeunit {% b.durationPart %}
 
 # The parameters of `ns:name(...)`: an observer or a `where` guard.
-timeArgs -> timeArg ("," timeArg):* {% b.list %}
+timeArgs -> timeArg {% b.listStart %} | timeArgs "," timeArg {% b.listAdd %}
 
 timeArg
     -> expr                         {% b.exprArg %}
@@ -30,14 +30,14 @@ cronStepOrRange
     -> "*" "/" %number              {% b.cronStep %}
      | %number ":" %number          {% b.cronRange %}
 
-cronListItems -> cronListItem ("," cronListItem):* {% b.list %}
+cronListItems -> cronListItem {% b.listStart %} | cronListItems "," cronListItem {% b.listAdd %}
 
 cronListItem
     -> %number                      {% b.cronValue %}
      | cronStepOrRange              {% id %}
 
 # The parameters of every-distinct: key expressions, then optionally a time period (the expiry).
-distinctArgs -> distinctArg ("," distinctArg):* {% b.list %}
+distinctArgs -> distinctArg {% b.listStart %} | distinctArgs "," distinctArg {% b.listAdd %}
 
 distinctArg
     -> expr                         {% b.exprArg %}

@@ -67,4 +67,5 @@ path -> pathSegment ("." pathSegment):* {% b.path %}
 
 pathSegment -> name ("[" %number "]"):? {% b.pathSegment %}
 
-exprList -> expr ("," expr):* {% b.list %}
+# Lists are left-recursive chains (builders.ts ListChain): linear in the number of items.
+exprList -> expr {% b.listStart %} | exprList "," expr {% b.listAdd %}

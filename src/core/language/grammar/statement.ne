@@ -11,18 +11,20 @@
 @lexer lexer
 
 cepFile
-    -> statements               {% id %}
-     | statements ";"           {% id %}
+    -> statements               {% (d) => b.items(d[0]) %}
+     | statements ";"           {% (d) => b.items(d[0]) %}
 
 statements
-    -> statement                    {% (d) => [d[0]] %}
-     | statements ";" statement     {% (d) => d[0].concat([d[2]]) %}
+    -> statement                    {% b.listStart %}
+     | statements ";" statement     {% b.listAdd %}
 
-statement -> annotation:* partitionClause:? %kw_select selectList %kw_from %kw_pattern "[" pattern "]" {% b.statement %}
+statement -> annotations partitionClause:? %kw_select selectList %kw_from %kw_pattern "[" pattern "]" {% b.statement %}
+
+annotations -> null {% () => null %} | annotations annotation {% b.listAppend %}
 
 annotation -> %annotation ("(" annotationArgs:? ")"):? {% b.annotation %}
 
-annotationArgs -> annotationArg ("," annotationArg):* {% b.list %}
+annotationArgs -> annotationArg {% b.listStart %} | annotationArgs "," annotationArg {% b.listAdd %}
 
 annotationArg
     -> %string          {% b.annotationArg %}
@@ -36,6 +38,8 @@ partitionClause -> %kw_partition %kw_by dottedName {% b.partitionBy %}
 
 selectList
     -> "*"                                  {% id %}
-     | selectItem ("," selectItem):*        {% b.list %}
+     | selectItems                          {% id %}
+
+selectItems -> selectItem {% b.listStart %} | selectItems "," selectItem {% b.listAdd %}
 
 selectItem -> expr (%kw_as name):? {% b.selectItem %}
