@@ -2,12 +2,25 @@
  * Request bodies are read by the handlers themselves (Nest's body parsers are off), after authentication,
  * with a limit per route. A body past its limit is answered 413 once it has been read to the end (so the
  * client sees the status, not a reset connection), or at once from its Content-Length.
+ *
+ * Any answer given before the body was read (401, 413, 415, other errors) goes through settleUnreadBody: a
+ * body within DRAIN_LIMIT is drained so that the keep-alive connection stays usable; a larger one closes the
+ * connection once the answer is sent, instead of Node reading it to its end.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestException, HttpException, HttpStatus, PayloadTooLargeException } from '@nestjs/common';
 
-/** Past this many bytes of an oversized body, the connection is dropped instead of drained. */
+/** Past this many bytes of an oversized or unread body, the connection is dropped instead of drained. */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
+
+/** How long, and for how many bytes, a dropped connection stays half-closed: the client reads the answer before the reset. */
+const LINGER_MS = 500;
+const LINGER_BYTES = 1024 * 1024;
+
+/** Body bytes readBody took before giving up on a request (past DRAIN_LIMIT). */
+const bytesRead = new WeakMap<IncomingMessage, number>();
+/** Requests whose unread body is already being drained or dropped. */
+const settled = new WeakSet<IncomingMessage>();
 
 export function formatSize(n: number): string {
   if (n % (1024 * 1024) === 0) return `${n / 1024 / 1024} MiB`;
@@ -38,9 +51,10 @@ export function readBody(req: IncomingMessage, limit: number, what = 'request bo
       if (size > limit) {
         over = true;
         chunks.length = 0;
-        if (size > DRAIN_LIMIT) {
-          cleanup();
-          req.destroy();
+        if (size > DRAIN_LIMIT && !bytesRead.has(req)) {
+          // The 413 is sent, then the connection closed (settleUnreadBody). Until then this listener discards
+          // what comes: unread bytes at the close would reset the connection before the client reads the 413.
+          bytesRead.set(req, size);
           reject(tooLarge());
         }
         return;
@@ -61,7 +75,7 @@ export function readBody(req: IncomingMessage, limit: number, what = 'request bo
       reject(new BadRequestException('the client aborted the request'));
     };
     if (over && declared > DRAIN_LIMIT) {
-      req.resume();
+      // Not read at all: the 413 closes the connection (settleUnreadBody).
       reject(tooLarge());
       return;
     }
@@ -70,6 +84,61 @@ export function readBody(req: IncomingMessage, limit: number, what = 'request bo
     req.on('error', onError);
     req.on('aborted', onAborted);
   });
+}
+
+/**
+ * Before an answer to a request whose body has not been read to its end: drains a body known or found to be
+ * within DRAIN_LIMIT (the keep-alive connection stays usable), and otherwise answers with `Connection: close`
+ * and closes the connection once the answer is flushed. Without this, Node reads any unread body to its end
+ * after the response, however large it is declared or however long it streams.
+ */
+export function settleUnreadBody(req: IncomingMessage, res: ServerResponse): void {
+  if (req.complete || req.destroyed || settled.has(req)) return;
+  settled.add(req);
+  let read = bytesRead.get(req) ?? 0;
+  const declared = Number(req.headers['content-length']);
+  if (read > DRAIN_LIMIT || (Number.isFinite(declared) && declared > DRAIN_LIMIT)) {
+    closeAfterAnswer(req, res);
+    return;
+  }
+  // Counted, since a chunked body declares no size: past the limit the connection is dropped after all.
+  let dropping = false;
+  const onData = (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > DRAIN_LIMIT && !dropping) {
+      dropping = true;
+      closeAfterAnswer(req, res);
+    }
+  };
+  req.on('data', onData);
+  req.resume();
+}
+
+function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  const socket = req.socket;
+  // Tells the client not to reuse the connection (and Node to end it after the response).
+  if (!res.headersSent) res.setHeader('Connection', 'close');
+  // Consumed by us until the close: Node would otherwise dump the body after the answer, without any bound.
+  let lingered = -1;
+  req.on('data', (chunk: Buffer) => {
+    if (lingered < 0) return;
+    lingered += chunk.length;
+    if (lingered > LINGER_BYTES) socket.destroy();
+  });
+  req.resume();
+  const close = () => {
+    if (socket.destroyed) return;
+    // Node destroys a `Connection: close` socket as soon as the answer is flushed: a client still writing then
+    // gets a reset, often before it has read the answer. Instead: end it (FIN after the answer), discard what
+    // still comes for a moment, and destroy it after LINGER_MS or LINGER_BYTES, whichever comes first.
+    // (Node's destroySoon() waits for 'finish' with socket.destroy; if that ever changes, the close is just sooner.)
+    socket.removeListener('finish', socket.destroy);
+    lingered = 0;
+    if (!socket.writableEnded) socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
+  if (res.writableFinished) close();
+  else res.once('finish', close);
 }
 
 function decodeUtf8(buf: Buffer): string {

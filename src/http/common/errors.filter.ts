@@ -2,13 +2,17 @@
  * Maps the application's errors to HTTP: an invalid rule → 422 with the list of problems
  * (`[{"line","column","message"}]`), an unknown rule → 404, a conflicting id → 409, ingest after shutdown
  * began → 503, events that cannot go where they were sent → by IngestTargetError's kind. Everything else goes to Nest's own handling (HttpExceptions as they are, 500 otherwise).
+ *
+ * An error answered before the request body was read (401, 415, a 413 from Content-Length...) leaves that body
+ * to settleUnreadBody: drained when small, the connection closed after the answer otherwise.
  */
 import { ArgumentsHost, Catch, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { IngestClosedError } from '../../app/ingest/ingest-pipeline';
 import { IngestTargetError, type IngestTargetErrorKind } from '../../app/ingest/ingest-target-error';
 import { RuleConflictError, RuleInvalidError, RuleNotFoundError } from '../../app/rules/rule-errors';
+import { settleUnreadBody } from './body';
 
 const TARGET_STATUS: Record<IngestTargetErrorKind, [number, string]> = {
   bad_request: [HttpStatus.BAD_REQUEST, 'Bad Request'],
@@ -28,6 +32,7 @@ export class ServiceErrorsFilter extends BaseExceptionFilter {
       res.end();
       return;
     }
+    settleUnreadBody(host.switchToHttp().getRequest<Request>(), res);
     const send = (status: number, error: string, message: string, details?: Readonly<Record<string, unknown>>) =>
       res.status(status).json({ ...details, statusCode: status, error, message });
     if (exception instanceof RuleInvalidError) {
