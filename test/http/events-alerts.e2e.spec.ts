@@ -76,6 +76,15 @@ describe('POST /events and GET /alerts', () => {
     expect((await svc.json('/alerts')).body).toEqual([expect.objectContaining({ rule: 'failed-then-success', key: 'd', time: 6000 })]);
   });
 
+  it('a body that is not valid UTF-8 is 400 and nothing in it is processed (it was decoded with U+FFFD)', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"type":"login_failed","user":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('","ip":"1","timestamp":1}')]);
+    const r = await svc.json('/events', { method: 'POST', headers: { 'content-type': 'application/json' }, body: bytes });
+    expect(r.status).toBe(400);
+    expect(r.body.message).toBe('the events body is not valid UTF-8');
+    const rule = await svc.json('/rules/validate', { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: Buffer.from([0x69, 0x64, 0x3a, 0x20, 0xc3]) });
+    expect(rule.status).toBe(400);
+  });
+
   it('a body that is not JSON is 400; other content types are 415', async () => {
     const bad = await svc.json('/events', json('{"type": '));
     expect(bad.status).toBe(400);

@@ -7,6 +7,7 @@
  * body within DRAIN_LIMIT is drained so that the keep-alive connection stays usable; a larger one closes the
  * connection once the answer is sent, instead of Node reading it to its end.
  */
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestException, HttpException, HttpStatus, PayloadTooLargeException } from '@nestjs/common';
 
@@ -64,7 +65,12 @@ export function readBody(req: IncomingMessage, limit: number, what = 'request bo
     const onEnd = () => {
       cleanup();
       if (over) reject(tooLarge());
-      else resolve(decodeUtf8(Buffer.concat(chunks, size)));
+      else {
+        const body = Buffer.concat(chunks, size);
+        // JSON and YAML are UTF-8: decoding invalid bytes would replace them with U+FFFD and merge keys.
+        if (isUtf8(body)) resolve(decodeUtf8(body));
+        else reject(new BadRequestException(`${what} is not valid UTF-8`));
+      }
     };
     const onError = (e: Error) => {
       cleanup();
