@@ -348,7 +348,8 @@ export class KafkaStreams {
       if (this.recheck) clearTimeout(this.recheck);
       if (this.orphanTimer) clearTimeout(this.orphanTimer);
       this.ticker = this.recheck = this.orphanTimer = undefined;
-      await this.orphanSweeping;
+      // The sweep checks `stopping` between partitions; its removals are fenced, so leaving one half done is safe.
+      await Promise.race([this.orphanSweeping, sleep(2000)]);
       await this.reconcileLoop?.catch(() => undefined);
       await this.starting?.catch(() => undefined);
       const consumer = this.consumer;
@@ -1357,9 +1358,10 @@ export class KafkaStreams {
       store: cp.store,
       afterMs,
       assigned: () => this.groupAssignment(),
-      reading: () => new Set(this.subscribed),
+      reading: () => this.wantedTopics(),
       publish: (alerts) => this.publish(alerts),
-      drainTimeoutMs: cp.drainTimeoutMs,
+      drainTimeoutMs: cp.drainTimeoutMs ?? 5000,
+      stopped: () => this.stopping,
       onPublished: (alerts) => {
         this.metrics.alertsProduced(alerts.length);
         cp.metrics?.relayPublished(alerts.length);
@@ -1379,15 +1381,32 @@ export class KafkaStreams {
     }
   }
 
+  /** Every topic the rules name (sources, missing ones included, and repartition topics), subscribed or not. */
+  private wantedTopics(): ReadonlySet<string> {
+    const t = this.topology;
+    return new Set([
+      ...[...this.rules.values()].map((r) => r.compiled.definition.source),
+      ...t.sources.keys(),
+      ...t.streams.keys(),
+      ...t.internal.map((i) => i.topic),
+      ...t.missing,
+    ]);
+  }
+
   /**
-   * The partitions (`topic/partition`) assigned to the members of this consumer group, or null unless the
-   * group is settled (stable, or without members): during a rebalance the assignment is not complete.
+   * The partitions (`topic/partition`) assigned to the members of this consumer group, or null when that is
+   * not known for sure: during a rebalance (the assignment is not complete), and, while this replica has
+   * rules, until it is itself a member of the stable group (a replica that cannot join, e.g. its topics
+   * cannot be created, must not take an empty group for "nobody reads").
    */
   private async groupAssignment(): Promise<ReadonlySet<string> | null> {
     try {
       const { groups } = await this.admin.describeGroups([this.deps.options.groupId]);
       const group = groups.find((g) => g.groupId === this.deps.options.groupId);
-      if (!group || !['Stable', 'Empty', 'Dead'].includes(group.state)) return null;
+      if (!group) return null;
+      if (this.rules.size > 0) {
+        if (this.state !== 'joined' || group.state !== 'Stable' || !group.members.some((m) => m.memberId === this.memberId)) return null;
+      } else if (!['Stable', 'Empty', 'Dead'].includes(group.state)) return null;
       const out = new Set<string>();
       for (const member of group.members) {
         const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);

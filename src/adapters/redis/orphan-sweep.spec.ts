@@ -110,4 +110,20 @@ describe('OrphanSweep', () => {
     expect(await store.outboxSize(old)).toBe(2);
     expect(await stored(store)).toEqual(['old/0']);
   });
+
+  it('stops before the next partition once the service is stopping, leaving the rest for later', async () => {
+    const store = await storeWith([{ tp: old }, { tp: { topic: 'old', partition: 1 } }]);
+    let stopping = false;
+    const { sweep } = sweepOf(store, {
+      assigned: async () => {
+        stopping = true; // the service starts stopping while the first partition is being swept
+        return new Set<string>();
+      },
+      stopped: () => stopping,
+    });
+    const report = await sweep.run();
+    expect(report.dropped.length + report.kept.length).toBeLessThan(2);
+    expect((await stored(store)).length).toBeGreaterThanOrEqual(1);
+  });
 });
+

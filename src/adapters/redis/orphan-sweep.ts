@@ -33,6 +33,8 @@ export interface OrphanSweepOptions {
   /** Most time spent publishing one orphan's outbox per sweep (default 10 s; the rest waits for the next). */
   drainTimeoutMs?: number;
   now?: () => number;
+  /** Whether the service is stopping: the sweep ends before the next partition. */
+  stopped?: () => boolean;
   onPublished?: (alerts: readonly Alert[], tp: TopicPartition) => void;
 }
 
@@ -64,6 +66,7 @@ export class OrphanSweep {
       return report;
     }
     for (const { tp } of candidates) {
+      if (this.o.stopped?.()) break;
       if (assigned.has(keyOf(tp))) {
         report.kept.push({ tp, reason: 'assigned' });
         continue;

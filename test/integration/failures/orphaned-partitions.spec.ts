@@ -77,3 +77,25 @@ it('a topic the rules stop reading: its partitions lose their checkpoint STATE_O
   await eventually(async () => (await keysOf(suite.redis(), prefix, source)).length === 0, 30_000, 'the checkpoint of the topic no rule reads to go');
   expect(await suite.redis().hget(`${prefix}:{${next}:0}:meta`, 'offset')).toBe('1');
 });
+
+it('a partition of a topic the rules name is never swept, even while that topic is missing and the replica cannot join', async () => {
+  const setup = await freshScenario('orphan-missing');
+  const { prefix } = setup;
+  // The rules read a topic that does not exist (deleted, to be created again): nothing is subscribed, the group is empty.
+  const gone = uniqueName('orphan-missing-topic');
+  const client = new Redis(redisUrl());
+  const store = new RedisCheckpointStore(client, { prefix });
+  const { epoch } = await store.load({ topic: gone, partition: 0 });
+  await store.commit(
+    { topic: gone, partition: 0 },
+    { epoch, nextOffset: '7', clock: T0, changed: [{ rule: 'pairs', version: 1, key: 'k', snapshot: { v: 1, ended: false, seq: 1, events: [], root: null } as never }], deleted: [], alerts: [] },
+  );
+  client.disconnect();
+  const s = suite.track(startCheckpointed({ ...setup, orphanAfterMs: 1000 }, [rule('pairs', gone, 'every a=A -> b=B', { partitionBy: 'user' })]));
+  await eventually(() => s.streams.status().missing.includes(gone), 20_000, 'the replica to see the topic missing');
+  // Several sweeps (every ~1 s) with the topic missing.
+  await sleep(5000);
+  expect(await suite.redis().hget(`${prefix}:{${gone}:0}:meta`, 'offset')).toBe('7');
+  expect(s.logs.filter((l) => l.msg === 'removed the checkpoint of a partition no rule reads any more')).toEqual([]);
+});
+
