@@ -654,21 +654,31 @@ export class EveryDistinctState extends EveryState<EveryDistinctSpec> {
     }
     if (quitted) this.untrack(from);
     if (!from.isFilter) {
-      this.inherited = new Map(keys);
+      // An instance that ended hands its keys over; one that goes on keeps its own, so the new one gets a copy
+      // (copying every time made a stream of distinct keys quadratic).
+      this.inherited = quitted && keys ? keys : new Map(keys);
       this.spawn();
     }
     if (!seenBefore) this.parent.childTrue(bindings, this, false);
   }
 
   override save(w: SaveContext): SavedNode {
-    return { ...super.save(w), ks: [...this.spawned].map((c) => [...(this.seenBy.get(c) ?? [])]) };
+    const children = [...this.spawned];
+    const keysOf = (c: StateNode) => [...(this.seenBy.get(c) ?? [])];
+    // `k`: one set for the node, which versions before 2026-11-24 read (a rolling deploy or a rollback may
+    // restore this snapshot there): the first instance's keys. `ks`: each instance's, when there are several.
+    return {
+      ...super.save(w),
+      k: children.length > 0 ? keysOf(children[0]) : [],
+      ...(children.length > 1 ? { ks: children.map(keysOf) } : {}),
+    };
   }
 
   override restore(saved: SavedNode, r: RestoreContext): void {
     super.restore(saved, r);
     const children = [...this.spawned];
     const perChild = saved.ks as Array<Array<[string, number | null]>> | undefined;
-    // Snapshots before 2026-11-24 kept one set for the node (`k`): every instance starts from it.
+    // One instance (or a snapshot before 2026-11-24, which kept one set for the node): `k` is its set.
     const shared = saved.k as Array<[string, number | null]> | undefined;
     children.forEach((c, i) => this.seenBy.set(c, new Map(perChild ? perChild[i] : shared)));
   }
