@@ -130,5 +130,7 @@ describe('Kafka records', () => {
     expect(parseValue(bytes([0xff, 0xfe, 0xc3]), false, 1024)).toEqual({ ok: false, reason: 'invalid_json' });
     expect(parseValue(bytes([0xed, 0xa0, 0x80]), false, 1024)).toEqual({ ok: false, reason: 'invalid_json' }); // a UTF-16 surrogate
     expect(parseValue(bytes([0xc3, 0xa9]), false, 1024)).toEqual({ ok: true, value: { type: 'login', user_id: 'é', timestamp: 1 } });
+    // Too large is said first (and costs no scan of the bytes).
+    expect(parseValue(bytes([0xff, 0xfe, 0xc3]), false, 16)).toEqual({ ok: false, reason: 'oversize' });
   });
 });

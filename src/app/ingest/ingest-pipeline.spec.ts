@@ -135,4 +135,14 @@ describe('IngestPipeline', () => {
     const result = await pipeline.ingest({ source: 'http', events: [{ event: ev('login_failed', 'u', Date.now() + 86_400_000 * 365) }] });
     expect(result).toEqual({ accepted: 1, rejected: [], alerts: 0 });
   });
+
+  it('checks the time of every rule\'s time field against EVENT_MAX_FUTURE, not only the first one found', async () => {
+    const { host, pipeline } = setup(100, 60_000);
+    const other = compiled('id: by-ts\npattern: every a=A\nevent:\n  timeField: ts\n');
+    host.apply([...host.runningRules(), { id: 'by-ts', compiled: other, version: 1, origin: 'api' }]);
+    const now = Date.now();
+    const result = await pipeline.ingest({ source: 'http', events: [{ event: { type: 'A', user: 'u', timestamp: now, ts: now + 3_600_000 } }] });
+    expect(result.rejected).toEqual([{ index: 0, reason: 'future_time' }]);
+  });
 });
+

@@ -103,22 +103,20 @@ export class IngestPipeline implements EventIngress {
         continue;
       }
       const record = event as EventRecord;
+      // One event far ahead would move the clock so far that every later one is late: any rule's time field.
       let future = false;
+      let first: number | undefined;
       for (let f = 0; f < timeFields.length; f++) {
         const t = eventTime(record[timeFields[f]]);
         if (t === undefined) continue;
-        // One event far ahead would move the clock so far that every later one is late.
-        if (t > latest) {
-          future = true;
-          break;
-        }
-        if (engine.isStarted && t < engine.now) late++;
-        break;
+        if (t > latest) future = true;
+        first ??= t;
       }
       if (future) {
         reject(i, 'future_time');
         continue;
       }
+      if (first !== undefined && engine.isStarted && first < engine.now) late++;
       if (item.position !== undefined) this.alerts.remember(record, item.position);
       let found: MatchRecord[];
       try {
