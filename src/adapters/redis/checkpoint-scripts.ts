@@ -222,7 +222,8 @@ if redis.call('SCARD', KEYS[2]) ~= #ARGV - 1 then return 'changed' end
 for i = 2, #ARGV do
   if redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 0 then return 'changed' end
 end
-for i = 1, #KEYS do redis.call('DEL', KEYS[i]) end
+-- UNLINK: a large state hash is freed in the background instead of blocking Redis.
+for i = 1, #KEYS do redis.call('UNLINK', KEYS[i]) end
 return 'dropped'
 `,
 );
