@@ -3,6 +3,7 @@
  * predicate already compiled into a closure. Specs are immutable and shared by all keys of a rule; the
  * per-key runtime state (states.ts) points at them by `id`, which is also what snapshots store.
  */
+import type { Period } from './time';
 import type { Evaluator, Predicate } from '../expr/types';
 import type { CronSchedule } from './cron';
 
@@ -51,7 +52,7 @@ export interface EveryDistinctSpec extends SpecBase {
   child: NodeSpec;
   keys: Evaluator[];
   /** Keys are forgotten this long after they were first seen; null = never. */
-  expiryMs: number | null;
+  expiry: Period | null;
 }
 
 export interface RepeatSpec extends SpecBase {
@@ -65,8 +66,8 @@ export interface RepeatSpec extends SpecBase {
 }
 
 export type GuardKind =
-  | { kind: 'within'; ms: number }
-  | { kind: 'withinMax'; ms: number; max: number }
+  | ({ kind: 'within' } & Period)
+  | ({ kind: 'withinMax'; max: number } & Period)
   /** Passes while the condition is true; null lets the match through without ending the guard (as Esper). */
   | { kind: 'while'; condition: Evaluator };
 
@@ -76,9 +77,8 @@ export interface GuardSpec extends SpecBase {
   guard: GuardKind;
 }
 
-export interface IntervalSpec extends SpecBase {
+export interface IntervalSpec extends SpecBase, Period {
   kind: 'interval';
-  ms: number;
 }
 
 export interface AtSpec extends SpecBase {

@@ -4,11 +4,12 @@
  */
 import { compileExpression, compilePredicate } from '../expr/compile';
 import type { Evaluator, ExprScope, TagInfo } from '../expr/types';
-import type { Expr, PatternNode, Span } from '../language/ast';
+import type { Duration, Expr, PatternNode, Span } from '../language/ast';
 import { Diagnostic, RuleError, diagnosticAt, relocate } from '../language/diagnostics';
 import { parseExpression, parsePattern } from '../language/parser';
 import type { RuleDefinition, TextOrigin } from '../rules/rule';
 import type { CompiledPattern, NodeSpec } from './automaton';
+import type { Period } from './time';
 import { cronSchedule } from './cron';
 
 /** The one name a tag may not have: it is the key of `events` in every match (see emitMatch in engine.ts). */
@@ -264,7 +265,7 @@ class PatternCompiler {
         const keyScope = this.scope(new Map([...visible, ...r.binds]), siblings, true);
         const keys = node.keys.map((k) => this.expression(k, keyScope, 'key'));
         return {
-          spec: this.register({ kind: 'everyDistinct', id, child: r.spec, keys, expiryMs: node.expiry ? node.expiry.ms : null }),
+          spec: this.register({ kind: 'everyDistinct', id, child: r.spec, keys, expiry: node.expiry ? periodOf(node.expiry) : null }),
           binds: r.binds,
         };
       }
@@ -296,10 +297,10 @@ class PatternCompiler {
         const r = this.node(node.child, visible, siblings);
         const g = node.guard;
         let guard: import('./automaton').GuardKind;
-        if (g.kind === 'within') guard = { kind: 'within', ms: g.duration.ms };
+        if (g.kind === 'within') guard = { kind: 'within', ...periodOf(g.duration) };
         else if (g.kind === 'withinMax') {
           if (!Number.isInteger(g.max) || g.max < 1) this.errors.push(diagnosticAt(g.span, 'timer:withinmax needs a whole count of at least 1'));
-          guard = { kind: 'withinMax', ms: g.duration.ms, max: g.max };
+          guard = { kind: 'withinMax', ...periodOf(g.duration), max: g.max };
         } else {
           const scope = this.scope(new Map([...visible, ...r.binds]), siblings, true);
           guard = { kind: 'while', condition: this.expression(g.condition, scope, 'condition') };
@@ -307,7 +308,7 @@ class PatternCompiler {
         return { spec: this.register({ kind: 'guard', id, child: r.spec, guard }), binds: r.binds };
       }
       case 'interval':
-        return { spec: this.register({ kind: 'interval', id, ms: node.duration.ms }), binds: new Map() };
+        return { spec: this.register({ kind: 'interval', id, ...periodOf(node.duration) }), binds: new Map() };
       case 'at':
         return { spec: this.register({ kind: 'at', id, schedule: cronSchedule(node) }), binds: new Map() };
     }
@@ -465,6 +466,11 @@ function findUnboundedStep(n: PatternNode, bounded: boolean): PatternNode | unde
     default:
       return undefined;
   }
+}
+
+/** The period of a parsed duration (its calendar part only when it has one, so fixed specs stay as they were). */
+function periodOf(d: Duration): Period {
+  return d.calendar ? { ms: d.ms, calendar: d.calendar } : { ms: d.ms };
 }
 
 /** Parses and compiles a pattern's text; diagnostics are relative to that text. */

@@ -158,6 +158,52 @@ describe('every-distinct', () => {
   });
 });
 
+describe('calendar periods (months and years are added on the calendar, as Esper does)', () => {
+  const at = (iso: string) => Date.parse(iso);
+  const run = (pattern: string, evs: Array<[string, string]>, until?: string, fast = true) => {
+    const engine = new Engine({ startTime: at('2024-01-01T00:00:00Z'), sequenceFastPath: fast });
+    engine.addRule(compileRule(ruleOf(pattern)));
+    const out = evs.flatMap(([type, time]) => engine.process({ type, timestamp: at(time) }));
+    if (until) out.push(...engine.advanceTo(at(until)));
+    return out.map((m) => new Date(m.time).toISOString());
+  };
+
+  it('within(1 month) from Jan 31 ends on Feb 29 of a leap year (30 days would end on Mar 1)', () => {
+    const pattern = 'every a=A -> b=B where timer:within(1 month)';
+    for (const fast of [true, false]) {
+      expect(run(pattern, [['A', '2024-01-31T00:00:00Z'], ['B', '2024-02-28T23:00:00Z']], undefined, fast)).toEqual(['2024-02-28T23:00:00.000Z']);
+      expect(run(pattern, [['A', '2024-01-31T00:00:00Z'], ['B', '2024-02-29T12:00:00Z']], undefined, fast)).toEqual([]);
+    }
+  });
+
+  it('timer:interval(1 month) from Jan 15 fires on Feb 15 (31 days), then on Mar 15 (29 days)', () => {
+    expect(run('every (a=A -> timer:interval(1 month))', [['A', '2024-01-15T10:00:00Z']], '2024-03-20T00:00:00Z')).toEqual([
+      '2024-02-15T10:00:00.000Z',
+    ]);
+    expect(run('a=A -> every timer:interval(1 month)', [['A', '2024-01-15T10:00:00Z']], '2024-03-20T00:00:00Z')).toEqual([
+      '2024-02-15T10:00:00.000Z',
+      '2024-03-15T10:00:00.000Z',
+    ]);
+  });
+
+  it('1 year from Feb 29 is Feb 28; years are added before months; the fixed part comes last', () => {
+    expect(run('a=A -> timer:interval(1 year)', [['A', '2024-02-29T08:00:00Z']], '2026-01-01T00:00:00Z')).toEqual(['2025-02-28T08:00:00.000Z']);
+    // Feb 29 2024 + 1 year = Feb 28 2025, + 1 month = Mar 28 (13 months at once would give Mar 29), + 1 day.
+    expect(run('a=A -> timer:interval(1 year 1 month 1 day)', [['A', '2024-02-29T08:00:00Z']], '2026-01-01T00:00:00Z')).toEqual([
+      '2025-03-29T08:00:00.000Z',
+    ]);
+  });
+
+  it('every-distinct forgets a key one calendar month after it was first seen', () => {
+    const pattern = 'every-distinct(a.k, 1 month) a=A';
+    const engine = new Engine({ startTime: at('2024-01-01T00:00:00Z') });
+    engine.addRule(compileRule(ruleOf(pattern)));
+    const times = ['2024-01-31T00:00:00Z', '2024-02-28T23:59:59Z', '2024-02-29T00:00:00Z'];
+    const matched = times.map((t) => engine.process({ type: 'A', k: 'x', timestamp: at(t) }).length);
+    expect(matched).toEqual([1, 0, 1]);
+  });
+});
+
 describe('partitionBy', () => {
   it.each<Case>([
     [

@@ -59,7 +59,8 @@ export function sequencePlan(pattern: CompiledPattern): SequencePlan | null {
     } else if (child.kind === 'guard' && child.guard.kind === 'within') {
       // A zero-length window ends on the general runtime's timer when the clock next moves, so an event at the
       // same instant still gets in; the flat automaton expires runs at `deadline <= now` and would miss it.
-      if (!(child.guard.ms > 0)) return null;
+      // Calendar periods (months, years) have no fixed length, which its per-length expiry queues need.
+      if (!(child.guard.ms > 0) || child.guard.calendar) return null;
       const inner = child.child;
       if (inner.kind === 'filter') {
         if (!addFilters([inner], child.guard.ms, false)) return null;

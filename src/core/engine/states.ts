@@ -23,6 +23,7 @@ import type {
   RepeatSpec,
 } from './automaton';
 import { nextOccurrence } from './cron';
+import { afterPeriod } from './time';
 
 /** What a state node needs from the key instance that owns it. */
 export interface KeyContext {
@@ -221,7 +222,7 @@ export class ObserverState extends StateNode<IntervalSpec | AtSpec> implements T
 
   start(begin: Bindings): void {
     this.begin = begin;
-    const due = this.spec.kind === 'interval' ? this.ctx.time + this.spec.ms : nextOccurrence(this.spec.schedule, this.ctx.time);
+    const due = this.spec.kind === 'interval' ? afterPeriod(this.ctx.time, this.spec) : nextOccurrence(this.spec.schedule, this.ctx.time);
     if (due !== null) this.entry = this.ctx.schedule(this, due);
   }
 
@@ -650,7 +651,7 @@ export class EveryDistinctState extends EveryState<EveryDistinctSpec> {
       }
       const key = JSON.stringify(this.spec.keys.map((k) => k(undefined, bindings) ?? null));
       seenBefore = keys.has(key);
-      if (!seenBefore) keys.set(key, this.spec.expiryMs === null ? null : now + this.spec.expiryMs);
+      if (!seenBefore) keys.set(key, this.spec.expiry === null ? null : afterPeriod(now, this.spec.expiry));
     }
     if (quitted) this.untrack(from);
     if (!from.isFilter) {
@@ -813,7 +814,7 @@ export class GuardState extends StateNode<GuardSpec> implements Parent, TimerOwn
     this.child.start(begin);
     const g = this.spec.guard;
     if (this.child !== null && (g.kind === 'within' || g.kind === 'withinMax')) {
-      this.entry = this.ctx.schedule(this, this.ctx.time + g.ms);
+      this.entry = this.ctx.schedule(this, afterPeriod(this.ctx.time, g));
       this.count = 0;
     }
   }

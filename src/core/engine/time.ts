@@ -69,3 +69,32 @@ export function eventTime(value: unknown): number | undefined {
   }
   return undefined;
 }
+
+/** A time period: whole calendar years and months (optional), then a fixed number of milliseconds. */
+export interface Period {
+  ms: number;
+  calendar?: { readonly years: number; readonly months: number };
+}
+
+/**
+ * The time `period` after `time`. Years and months are added on the calendar, in UTC, as Esper adds them
+ * (java.util.Calendar.add, years first, then months): the day of the month stays, or becomes the month's last
+ * day when the month is shorter (Jan 31 + 1 month is Feb 28, or 29 in a leap year); the time of day stays.
+ */
+export function afterPeriod(time: number, period: Period): number {
+  const c = period.calendar;
+  if (!c) return time + period.ms;
+  const d = new Date(time);
+  const addMonths = (n: number) => {
+    if (n === 0) return;
+    const day = d.getUTCDate();
+    const target = d.getUTCMonth() + n;
+    d.setUTCDate(1);
+    d.setUTCMonth(target);
+    d.setUTCDate(Math.min(day, daysInMonth(d.getUTCFullYear(), d.getUTCMonth() + 1)));
+  };
+  addMonths(12 * c.years);
+  addMonths(c.months);
+  return d.getTime() + period.ms;
+}
+

@@ -148,7 +148,10 @@ export interface CallExpr {
 
 /** A time period such as `5 min`, `2 minutes 5 seconds`, `1.5 sec`; a bare number is seconds. */
 export interface Duration {
+  /** The fixed part (weeks and smaller units). */
   ms: number;
+  /** Whole years and months, added on the calendar before `ms` (as Esper does); absent when none. */
+  calendar?: { years: number; months: number };
   span: Span;
 }
 

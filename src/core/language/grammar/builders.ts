@@ -249,6 +249,8 @@ function roundMs(ms: number): number {
 export function duration(d: [DurationPart[]]): Duration {
   const parts = d[0];
   let ms = 0;
+  let years = 0;
+  let months = 0;
   let previous: { rank: number; canonical: string } | undefined;
   for (const part of parts) {
     const unit = TIME_UNITS.get(part.unit.text.toLowerCase());
@@ -260,9 +262,19 @@ export function duration(d: [DurationPart[]]): Duration {
       fail(part.unit, `the parts of a time period go from the largest unit to the smallest: '${unit.canonical}' cannot follow '${previous.canonical}'`);
     }
     previous = unit;
-    ms += Number(part.number.text) * unit.ms;
+    const n = Number(part.number.text);
+    if (unit.canonical === 'year' || unit.canonical === 'month') {
+      // Added on the calendar (Jan 31 + 1 month is the end of February), so only whole ones mean something.
+      if (!Number.isInteger(n)) fail(part.number, `a time period counts whole ${unit.canonical}s: ${part.number.text} is not a whole number`);
+      if (unit.canonical === 'year') years = n;
+      else months = n;
+    } else ms += n * unit.ms;
   }
-  return { ms: roundMs(ms), span: span(parts[0].number, parts[parts.length - 1].unit) };
+  return {
+    ms: roundMs(ms),
+    ...(years > 0 || months > 0 ? { calendar: { years, months } } : {}),
+    span: span(parts[0].number, parts[parts.length - 1].unit),
+  };
 }
 
 interface CronItemArg {

@@ -6,13 +6,21 @@ import { parsePattern } from '../parser';
 import { stripSpans, everyDistinct, F, p, within, withinMax, interval } from '../testing/ast-shorthand';
 import { durationCases, timerAtCases } from '../testing/duration.cases';
 
+// Every row with three values: a missing one would make jest pass its `done` callback in its place.
+const cases = durationCases.map(([text, ms, calendar]) => [text, ms, calendar ?? null] as const);
+
 describe('time periods', () => {
-  it.each(durationCases)('timer:interval(%s) is %d ms', (text, ms) => {
-    expect(stripSpans(parsePattern(`timer:interval(${text})`))).toEqual(interval(ms));
+  it.each(cases)('timer:interval(%s) is %d ms (after the calendar part %j)', (text, ms, calendar) => {
+    expect(stripSpans(parsePattern(`timer:interval(${text})`))).toEqual(interval(ms, calendar ?? undefined));
   });
 
-  it.each(durationCases)('timer:within(%s) is %d ms', (text, ms) => {
-    expect(stripSpans(parsePattern(`A where timer:within(${text})`))).toEqual(within(ms, F('A')));
+  it.each(cases)('timer:within(%s) is %d ms (after the calendar part %j)', (text, ms, calendar) => {
+    expect(stripSpans(parsePattern(`A where timer:within(${text})`))).toEqual(within(ms, F('A'), calendar ?? undefined));
+  });
+
+  it('counts whole years and months only (they are added on the calendar)', () => {
+    expect(() => parsePattern('timer:interval(1.5 months)')).toThrow(/a time period counts whole months: 1.5 is not a whole number/);
+    expect(() => parsePattern('timer:interval(0.5 year)')).toThrow(/whole years/);
   });
 
   it('timer:withinmax takes a time period and a count', () => {

@@ -54,7 +54,10 @@ export const RESERVED_KEYWORDS = [
 /** Words with a meaning in a `.cep` statement that are still accepted as names elsewhere. */
 export const SOFT_KEYWORDS = ['select', 'from', 'as', 'partition', 'by', 'pattern'] as const;
 
-/** Esper's time-period units and their fixed lengths in milliseconds (a month is 30 days, a year 365). */
+/**
+ * Esper's time-period units and their lengths in milliseconds. Years and months are not fixed lengths: a
+ * period with them is added on the calendar (Duration.calendar); their `ms` here only orders the units.
+ */
 export const TIME_UNITS: ReadonlyMap<string, { ms: number; rank: number; canonical: string }> = (() => {
   const second = 1000;
   const minute = 60 * second;

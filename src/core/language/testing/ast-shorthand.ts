@@ -104,14 +104,18 @@ export function rep(bounds: [number?, number?] | [], child: Shape, until?: Shape
   };
 }
 
-export const within = (ms: number, child: Shape): Shape => ({ kind: 'guard', guard: { kind: 'within', duration: { ms } }, child });
+/** A parsed time period: fixed milliseconds, plus calendar years and months when the period has any. */
+export type Calendar = { years: number; months: number };
+const period = (ms: number, calendar?: Calendar) => ({ ms, ...(calendar ? { calendar } : {}) });
+
+export const within = (ms: number, child: Shape, calendar?: Calendar): Shape => ({ kind: 'guard', guard: { kind: 'within', duration: period(ms, calendar) }, child });
 export const withinMax = (ms: number, max: number, child: Shape): Shape => ({
   kind: 'guard',
   guard: { kind: 'withinMax', duration: { ms }, max },
   child,
 });
 export const whileGuard = (condition: Shape, child: Shape): Shape => ({ kind: 'guard', guard: { kind: 'while', condition }, child });
-export const interval = (ms: number): Shape => ({ kind: 'interval', duration: { ms } });
+export const interval = (ms: number, calendar?: Calendar): Shape => ({ kind: 'interval', duration: period(ms, calendar) });
 
 export type Cron = Array<Record<string, unknown>>;
 export const any: Cron = [{ kind: 'any' }];

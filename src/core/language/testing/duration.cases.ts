@@ -1,15 +1,15 @@
 /** Time periods and timer:at schedules (duration.spec.ts; also checked for a single parse by parser.spec.ts). */
-import { any, at, DAY, HOUR, MIN, range, SEC, type Shape, step, val } from './ast-shorthand';
+import { any, at, type Calendar, DAY, HOUR, MIN, range, SEC, type Shape, step, val } from './ast-shorthand';
 
-/** [time period as written, milliseconds] */
-export const durationCases: Array<[string, number]> = [
+/** [time period as written, fixed milliseconds, calendar years and months (added on the calendar, as Esper does)] */
+export const durationCases: Array<[string, number, Calendar?]> = [
   ['10', 10 * SEC],
   ['1.5', 1500],
   ['0', 0],
-  ['1 year', 365 * DAY],
-  ['2 years', 2 * 365 * DAY],
-  ['1 month', 30 * DAY],
-  ['3 months', 90 * DAY],
+  ['1 year', 0, { years: 1, months: 0 }],
+  ['2 years', 0, { years: 2, months: 0 }],
+  ['1 month', 0, { years: 0, months: 1 }],
+  ['3 months', 0, { years: 0, months: 3 }],
   ['1 week', 7 * DAY],
   ['2 weeks', 14 * DAY],
   ['1 day', DAY],
@@ -34,7 +34,7 @@ export const durationCases: Array<[string, number]> = [
   ['2 minutes 5 seconds', 2 * MIN + 5 * SEC],
   ['1 day 12 hours', DAY + 12 * HOUR],
   ['1 hour 30 min 15 sec 500 msec', HOUR + 30 * MIN + 15 * SEC + 500],
-  ['1 year 1 month 1 week 1 day 1 hour 1 minute 1 second 1 millisecond 1 microsecond', 365 * DAY + 30 * DAY + 7 * DAY + DAY + HOUR + MIN + SEC + 1 + 0.001],
+  ['1 year 1 month 1 week 1 day 1 hour 1 minute 1 second 1 millisecond 1 microsecond', 7 * DAY + DAY + HOUR + MIN + SEC + 1 + 0.001, { years: 1, months: 1 }],
   ['1 week 1 sec', 7 * DAY + SEC],
   ['5 MIN', 5 * MIN],
   ['1 Hour 5 Seconds', HOUR + 5 * SEC],
