@@ -3,7 +3,7 @@
  * over every operator and random keyed streams, on both runtimes.
  */
 import fc from 'fast-check';
-import { Engine, KeySnapshot, MatchRecord, compileRule } from '../../src/core/engine';
+import { Engine, KeySnapshot, MatchRecord, compileRule, stateRuntimeMarker } from '../../src/core/engine';
 import { keyedStreamArb, patternArb, timedEvents } from '../../src/core/engine/testing/arbitraries';
 import { ruleOf } from '../support/pattern-harness';
 
@@ -101,6 +101,35 @@ describe('engine state snapshots', () => {
     // Key 1 was seen: A/B with x 1 again passes nothing, x 2 passes.
     expect([{ type: 'A', x: 1, timestamp: 2 }, { type: 'B', timestamp: 3 }].flatMap((e) => restored.process(e))).toEqual([]);
     expect([{ type: 'A', x: 2, timestamp: 4 }, { type: 'B', timestamp: 5 }].flatMap((e) => restored.process(e))).toHaveLength(1);
+  });
+
+  it('a snapshot of the other runtime (the rule changed runtime between versions) restores as a fresh key, not a dead one', () => {
+    const pattern = 'every a=A -> b=B where timer:within(10 sec)';
+    const snapshotOn = (fast: boolean) => {
+      const e = engineFor(pattern, true, fast);
+      e.process({ type: 'A', k: 'k1', timestamp: 1000 });
+      return JSON.parse(JSON.stringify(e.snapshotKey('test', 'k1'))) as KeySnapshot;
+    };
+    for (const [from, to] of [
+      [true, false],
+      [false, true],
+    ]) {
+      const engine = engineFor(pattern, true, to);
+      expect(() => engine.restoreKey('test', 'k1', snapshotOn(from))).not.toThrow();
+      engine.setTime(1000);
+      // The old partial match is gone; the key is live: a new A then B match.
+      expect(engine.process({ type: 'B', k: 'k1', timestamp: 2000 })).toEqual([]);
+      engine.process({ type: 'A', k: 'k1', timestamp: 3000 });
+      expect(engine.process({ type: 'B', k: 'k1', timestamp: 4000 })).toHaveLength(1);
+    }
+  });
+
+  it('rules that changed runtime between versions (a zero-length or calendar within) get their own state version marker', () => {
+    const marker = (p: string) => stateRuntimeMarker(compileRule(ruleOf(p)).pattern);
+    expect(marker('every a=A -> b=B where timer:within(1 month)')).toBe('general');
+    expect(marker('every a=A -> b=B where timer:within(0 sec)')).toBe('general');
+    expect(marker('every a=A -> b=B where timer:within(30 days)')).toBe('');
+    expect(marker('every a=A -> (b=B and not C) where timer:within(1 month)')).toBe('');
   });
 
   it('snapshots are plain JSON with events stored once', () => {

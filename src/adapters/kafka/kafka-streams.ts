@@ -38,7 +38,7 @@ import {
   type TopicMessages,
 } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { CompiledRule, EvictionSettings } from '../../core/engine';
+import { stateRuntimeMarker, type CompiledRule, type EvictionSettings } from '../../core/engine';
 import type { MatchRecord } from '../../core/engine/api';
 import type { EventRecord } from '../../core/expr/types';
 import type { Alert } from '../../core/ports/alert';
@@ -323,7 +323,7 @@ export class KafkaStreams {
   /** Makes `rules` (enabled, in order) the running set; topics are (re)subscribed in the background. */
   setRules(rules: readonly StreamRule[]): void {
     this.rules = new Map(rules.map((r) => [r.id, r]));
-    this.stateVersions = new Map(rules.map((r) => [r.id, ruleStateVersion(r.compiled.definition)]));
+    this.stateVersions = new Map(rules.map((r) => [r.id, ruleStateVersion(r.compiled.definition, stateRuntimeMarker(r.compiled.pattern))]));
     this.requestReconcile();
   }
 

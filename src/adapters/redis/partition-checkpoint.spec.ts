@@ -32,6 +32,9 @@ describe('ruleStateVersion', () => {
     expect(ruleStateVersion({ ...a, pattern: 'every a=A -> b=C' })).not.toBe(v);
     expect(ruleStateVersion({ ...a, partitionBy: 'u' })).not.toBe(v);
     expect(ruleStateVersion({ ...a, event: { typeField: 'kind', timeField: 'timestamp' } })).not.toBe(v);
+    // A runtime marker only where one is given: every other rule keeps the version it had before markers.
+    expect(ruleStateVersion(a, '')).toBe(v);
+    expect(ruleStateVersion(a, 'general')).not.toBe(v);
   });
 });
 

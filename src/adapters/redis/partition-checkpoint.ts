@@ -54,12 +54,14 @@ export interface StateShape {
 
 /**
  * The state version of a rule: 48 bits of sha256 over its state shape (a safe integer). Equal on every
- * replica and across restarts; unchanged by metadata-only edits.
+ * replica and across restarts; unchanged by metadata-only edits. `runtime` (stateRuntimeMarker): '' for
+ * almost every rule, which keeps the versions of before; otherwise it makes a rule whose runtime changed
+ * between versions a new state version.
  */
-export function ruleStateVersion(def: StateShape): number {
-  const h = createHash('sha256')
-    .update(JSON.stringify([def.pattern, def.partitionBy ?? null, def.event.typeField, def.event.timeField]))
-    .digest('hex');
+export function ruleStateVersion(def: StateShape, runtime = ''): number {
+  const shape: unknown[] = [def.pattern, def.partitionBy ?? null, def.event.typeField, def.event.timeField];
+  if (runtime !== '') shape.push(runtime);
+  const h = createHash('sha256').update(JSON.stringify(shape)).digest('hex');
   return parseInt(h.slice(0, 12), 16);
 }
 

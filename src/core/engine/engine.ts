@@ -370,6 +370,9 @@ class RuleRuntime implements RuleRunner {
 
   restore(key: string | null, snap: KeySnapshot): void {
     this.discard(key);
+    // A snapshot of the sequence runtime (the rule ran there in another version, see stateRuntimeMarker)
+    // cannot be read here: the key starts afresh rather than as a broken instance.
+    if (snap.sequence) return;
     if (snap.ended) {
       if (key === null) this.singleEnded = true;
       else this.endedKeys.set(key, this.engine.activityTime);
@@ -539,7 +542,9 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
 
   restore(key: string | null, snapshot: KeySnapshot): void {
     this.discard(key);
-    if (!snapshot.sequence) throw new Error(`snapshot of rule '${this.id}' is not a sequence snapshot`);
+    // A general-runtime snapshot (the rule ran there in another version): the key starts afresh instead of
+    // failing the partition's load again and again.
+    if (!snapshot.sequence) return;
     const fk = this.group!.keyOf(this, key, true)!;
     fk.restore(this.member, snapshot.sequence);
     fk.active = this.engine.activityTime;

@@ -2,6 +2,7 @@ export * from './api';
 export { CompiledRule, Engine, InvalidEventError, compileRule, DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY } from './engine';
 export type { EngineOptions, InvalidEventReason, KeyChange, KeySnapshot } from './engine';
 export { compilePattern } from './compile';
+export { stateRuntimeMarker } from './sequence';
 export { eventTime } from './time';
 export type { EvictableKey } from './engine';
 export { KeyEvictor, capTarget, chooseEvictions, type EvictionSettings } from './eviction';

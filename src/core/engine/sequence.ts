@@ -35,8 +35,12 @@ export interface SequencePlan {
   items: Item[];
 }
 
-/** The plan when the pattern has the flat shape, else null (the general runtime handles it). */
-export function sequencePlan(pattern: CompiledPattern): SequencePlan | null {
+/**
+ * The plan when the pattern has the flat shape, else null (the general runtime handles it). `before` gives
+ * the answer of versions before 2026-11-24, which also took zero-length and calendar `within`s (see
+ * stateRuntimeMarker).
+ */
+export function sequencePlan(pattern: CompiledPattern, before = false): SequencePlan | null {
   const root = pattern.root;
   if (root.kind !== 'followedBy' || root.children.length < 2 || root.limits.some((l) => l !== null)) return null;
   const head = root.children[0];
@@ -60,7 +64,7 @@ export function sequencePlan(pattern: CompiledPattern): SequencePlan | null {
       // A zero-length window ends on the general runtime's timer when the clock next moves, so an event at the
       // same instant still gets in; the flat automaton expires runs at `deadline <= now` and would miss it.
       // Calendar periods (months, years) have no fixed length, which its per-length expiry queues need.
-      if (!(child.guard.ms > 0) || child.guard.calendar) return null;
+      if (!before && (!(child.guard.ms > 0) || child.guard.calendar)) return null;
       const inner = child.child;
       if (inner.kind === 'filter') {
         if (!addFilters([inner], child.guard.ms, false)) return null;
@@ -70,6 +74,17 @@ export function sequencePlan(pattern: CompiledPattern): SequencePlan | null {
     } else return null;
   }
   return { start: head.child, steps, items };
+}
+
+/**
+ * What a rule's state version must also cover, beyond its definition: '' for almost every rule, 'general'
+ * for a pattern that versions before 2026-11-24 ran on the sequence fast path and this one runs on the
+ * general runtime (a zero-length or calendar `within`). The two runtimes store a key differently, so such a
+ * rule's stored state must not be read by the other runtime: a new version starts it afresh on an upgrade,
+ * and an older replica (a rollback) sees the state of another version and drops it.
+ */
+export function stateRuntimeMarker(pattern: CompiledPattern): string {
+  return sequencePlan(pattern) === null && sequencePlan(pattern, true) !== null ? 'general' : '';
 }
 
 /**
