@@ -145,10 +145,10 @@ export function parseBatch(messages: readonly KafkaMessage[], from: number, repa
 
 /** A record's value parsed as the batch loop does it. */
 export function parseValue(m: KafkaMessage, repartitioned: boolean, maxEventBytes: number): ParsedValue {
-  const limit = repartitioned ? Infinity : maxEventBytes;
+  // Too large is said first, before any scan or decoding of the bytes.
+  if (!repartitioned && m.value && m.value.length > maxEventBytes) return { ok: false, reason: 'oversize' };
   // JSON is UTF-8: decoding invalid bytes would turn them into U+FFFD, and different bad keys into one.
-  // (Oversized values are refused as such below, without a scan.)
-  if (m.value && m.value.length <= limit && !isUtf8(m.value)) return { ok: false, reason: 'invalid_json' };
+  if (m.value && !isUtf8(m.value)) return { ok: false, reason: 'invalid_json' };
   const text = m.value ? m.value.toString('utf8') : null;
   // Repartitioned records were size-checked at their source.
   return repartitioned ? parseRecordValue(text, 0, Infinity) : parseRecordValue(text, m.value?.length ?? 0, maxEventBytes);

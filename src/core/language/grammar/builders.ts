@@ -245,6 +245,9 @@ function roundMs(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
+/** Past this, dates leave the range a time can hold (and no rule means it). */
+const MAX_CALENDAR_MONTHS = 12 * 10_000;
+
 /** `2 minutes 5 seconds`: components in descending order, each unit at most once. */
 export function duration(d: [DurationPart[]]): Duration {
   const parts = d[0];
@@ -262,17 +265,23 @@ export function duration(d: [DurationPart[]]): Duration {
       fail(part.unit, `the parts of a time period go from the largest unit to the smallest: '${unit.canonical}' cannot follow '${previous.canonical}'`);
     }
     previous = unit;
-    const n = Number(part.number.text);
-    if (unit.canonical === 'year' || unit.canonical === 'month') {
-      // Added on the calendar (Jan 31 + 1 month is the end of February), so only whole ones mean something.
-      if (!Number.isInteger(n)) fail(part.number, `a time period counts whole ${unit.canonical}s: ${part.number.text} is not a whole number`);
-      if (unit.canonical === 'year') years = n;
-      else months = n;
-    } else ms += n * unit.ms;
+  }
+  // With years or months the period is added on the calendar (Jan 31 + 1 month is the end of February), and
+  // Esper then takes every part as a whole number (1.5 months is 1 month, 1 month 1.5 sec is 1 month 1 sec).
+  const calendar = parts.some((p) => ['year', 'month'].includes(TIME_UNITS.get(p.unit.text.toLowerCase())!.canonical));
+  for (const part of parts) {
+    const unit = TIME_UNITS.get(part.unit.text.toLowerCase())!;
+    const n = calendar ? Math.trunc(Number(part.number.text)) : Number(part.number.text);
+    if (unit.canonical === 'year') years = n;
+    else if (unit.canonical === 'month') months = n;
+    else ms += n * unit.ms;
+  }
+  if (years * 12 + months > MAX_CALENDAR_MONTHS) {
+    fail(span(parts[0].number, parts[parts.length - 1].unit), `a time period of more than ${MAX_CALENDAR_MONTHS / 12} years`);
   }
   return {
     ms: roundMs(ms),
-    ...(years > 0 || months > 0 ? { calendar: { years, months } } : {}),
+    ...(calendar ? { calendar: { years, months } } : {}),
     span: span(parts[0].number, parts[parts.length - 1].unit),
   };
 }

@@ -18,9 +18,18 @@ describe('time periods', () => {
     expect(stripSpans(parsePattern(`A where timer:within(${text})`))).toEqual(within(ms, F('A'), calendar ?? undefined));
   });
 
-  it('counts whole years and months only (they are added on the calendar)', () => {
-    expect(() => parsePattern('timer:interval(1.5 months)')).toThrow(/a time period counts whole months: 1.5 is not a whole number/);
-    expect(() => parsePattern('timer:interval(0.5 year)')).toThrow(/whole years/);
+  it('with years or months, takes every part as a whole number, as Esper does', () => {
+    expect(stripSpans(parsePattern('timer:interval(1.5 months)'))).toEqual(interval(0, { years: 0, months: 1 }));
+    expect(stripSpans(parsePattern('timer:interval(1 month 1.5 sec)'))).toEqual(interval(1000, { years: 0, months: 1 }));
+    expect(stripSpans(parsePattern('timer:interval(0.5 year)'))).toEqual(interval(0, { years: 0, months: 0 }));
+    // Without them, fractions stay.
+    expect(stripSpans(parsePattern('timer:interval(1 day 1.5 sec)'))).toEqual(interval(86_401_500));
+  });
+
+  it('refuses a calendar period past 10,000 years (its end would not be a time)', () => {
+    expect(stripSpans(parsePattern('timer:interval(10000 years)'))).toEqual(interval(0, { years: 10_000, months: 0 }));
+    expect(() => parsePattern('A where timer:within(300000 years)')).toThrow(/a time period of more than 10000 years/);
+    expect(() => parsePattern('timer:interval(9999 years 13 months)')).toThrow(/more than 10000 years/);
   });
 
   it('timer:withinmax takes a time period and a count', () => {
