@@ -1395,18 +1395,18 @@ export class KafkaStreams {
 
   /**
    * The partitions (`topic/partition`) assigned to the members of this consumer group, or null when that is
-   * not known for sure: during a rebalance (the assignment is not complete), and, while this replica has
-   * rules, until it is itself a member of the stable group (a replica that cannot join, e.g. its topics
-   * cannot be created, must not take an empty group for "nobody reads").
+   * not known for sure: during a rebalance (the assignment is not complete), and until this replica is itself
+   * a member of the stable group (a replica that cannot join, e.g. its topics cannot be created, must not
+   * take an empty group for "nobody reads").
    */
   private async groupAssignment(): Promise<ReadonlySet<string> | null> {
     try {
       const { groups } = await this.admin.describeGroups([this.deps.options.groupId]);
       const group = groups.find((g) => g.groupId === this.deps.options.groupId);
-      if (!group) return null;
-      if (this.rules.size > 0) {
-        if (this.state !== 'joined' || group.state !== 'Stable' || !group.members.some((m) => m.memberId === this.memberId)) return null;
-      } else if (!['Stable', 'Empty', 'Dead'].includes(group.state)) return null;
+      // A replica without rules does not decide either: one started with a broken RULES_DIR while the others
+      // are down would otherwise see an empty group and remove everything they left.
+      if (!group || this.rules.size === 0) return null;
+      if (this.state !== 'joined' || group.state !== 'Stable' || !group.members.some((m) => m.memberId === this.memberId)) return null;
       const out = new Set<string>();
       for (const member of group.members) {
         const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
