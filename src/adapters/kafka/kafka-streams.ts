@@ -294,6 +294,8 @@ export class KafkaStreams {
   private ticker: NodeJS.Timeout | undefined;
   private recheck: NodeJS.Timeout | undefined;
   private orphanTimer: NodeJS.Timeout | undefined;
+  /** Wall time of the consumer's last successful fetch (kafkajs FETCH event). */
+  private lastFetchAt = Number.NEGATIVE_INFINITY;
   private orphanSweeping: Promise<void> | undefined;
   private readonly retiredDrops = new Map<string, Map<string, number>>();
   /** The state version of each rule of `rules` (the latest setRules). */
@@ -678,6 +680,9 @@ export class KafkaStreams {
     });
     consumer.on(consumer.events.REBALANCING, () => {
       if (this.consumer === consumer && this.state === 'joined') this.state = 'rebalancing';
+    });
+    consumer.on(consumer.events.FETCH, () => {
+      if (this.consumer === consumer) this.lastFetchAt = this.now();
     });
     consumer.on(consumer.events.CRASH, (e) => {
       if (this.consumer !== consumer) return;
@@ -1519,7 +1524,9 @@ export class KafkaStreams {
           if (task.dropped || this.stopping) return;
           if (announce) this.announceIdle(task);
           if (task.stream) {
-            task.stream.tick(this.now());
+            // A partition that gets nothing because the broker does not answer is not idle: the wall-clock rule
+            // would move its watermark over the outage and make the records behind it late.
+            if (task.stream.timeMode === 'processing' || this.fetchedRecently()) task.stream.tick(this.now());
             this.collect(task, this.topology.streams.get(task.topic));
           }
           if (task.paused) return;
@@ -1531,6 +1538,11 @@ export class KafkaStreams {
           task.tickQueued = false;
         });
     }
+  }
+
+  /** Whether the consumer fetched lately (within 3 fetch waits, at least 3 s): Kafka answers. */
+  private fetchedRecently(): boolean {
+    return this.now() - this.lastFetchAt <= Math.max(3000, 3 * this.deps.options.maxWaitMs);
   }
 
   private repartitionsInEventTime(topic: string): boolean {

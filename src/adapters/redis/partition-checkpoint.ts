@@ -209,7 +209,7 @@ export interface CheckpointablePartition {
     residentKeyCount(): number;
   };
   streamState(): unknown;
-  restoreStreamState(state: never): void;
+  restoreStreamState(state: never, wallNow: number): void;
   keysNotResident(events: Iterable<EventRecord>): Map<string, string[]>;
   heldKeys(): (rule: string, key: string) => boolean;
   /** Processing-time mode: the events as received behind the engine's copies. */
@@ -312,7 +312,7 @@ export class PartitionCheckpoint {
     const state = loaded.state;
     if (state) {
       // The stream first: the keys of the events in its reorder buffer stay in memory.
-      if (partition && state.stream !== null && state.stream !== undefined) partition.restoreStreamState(state.stream as never);
+      if (partition && state.stream !== null && state.stream !== undefined) partition.restoreStreamState(state.stream as never, wallNow);
       // With idle eviction, a restored key is evicted again at once (nothing says it is active): what stays
       // is what must (timers, buffered events) and what a batch reloads. Page by page, so neither the stored
       // snapshots nor the restored keys of a large partition are ever in memory whole: without idle eviction,

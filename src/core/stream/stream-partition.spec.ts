@@ -232,7 +232,7 @@ describe('StreamPartition', () => {
         const before = first.take().matches;
         const saved = JSON.stringify(first.snapshot());
         const second = make();
-        second.restore(JSON.parse(saved));
+        second.restore(JSON.parse(saved), 0);
         // A re-delivery of what was read before the snapshot is skipped.
         arrival.forEach((e, i) => second.add(rec(e, i), 0));
         second.tick(5_000);
@@ -240,6 +240,28 @@ describe('StreamPartition', () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('StreamPartition restored by another process', () => {
+  it('the time it was not read is not quiet time: no absence fires for the downtime, and the backlog is not late', () => {
+    const T = 1_700_000_000_000;
+    const absence = compileRule(def('absence', 'every a=A -> (timer:interval(60 sec) and not b=B)'));
+    const make = () => new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ idleTimeout: 30_000 }), rules: [absence] });
+    const first = make();
+    first.add({ offset: 0, position: 'p/0/0', event: { type: 'A', k: 'x', timestamp: T }, raw: 'a' }, T);
+    const saved = JSON.parse(JSON.stringify(first.snapshot()));
+    // The replica died; another one restores the partition an hour later, ticks, then reads the backlog.
+    const second = make();
+    second.restore(saved, T + 3_600_000);
+    second.tick(T + 3_600_000 + 250);
+    const backlog = second.add({ offset: 1, position: 'p/0/1', event: { type: 'B', k: 'x', timestamp: T + 10_000 }, raw: 'b' }, T + 3_600_000 + 500);
+    expect(backlog).toBe('buffered');
+    expect(second.take()).toMatchObject({ matches: [], lateDropped: [] });
+    // Quiet for idleTimeout after the restore: now the wall clock moves the watermark again.
+    second.add({ offset: 2, position: 'p/0/2', event: { type: 'A', k: 'y', timestamp: T + 20_000 }, raw: 'c' }, T + 3_600_000 + 1000);
+    second.tick(T + 3_600_000 + 1000 + 30_000 + 61_000);
+    expect(second.take().matches.map((m) => m.key)).toEqual(['y']);
   });
 });
 

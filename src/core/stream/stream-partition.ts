@@ -145,6 +145,10 @@ export class StreamPartition<R = unknown> {
     return this.tracker.watermark;
   }
 
+  get timeMode(): StreamSettings['timeMode'] {
+    return this.settings.timeMode;
+  }
+
   get bufferedCount(): number {
     return this.tracker.buffered;
   }
@@ -336,11 +340,14 @@ export class StreamPartition<R = unknown> {
     return { v: 1, origins: Object.fromEntries(this.origins), watermark: this.tracker.snapshot() };
   }
 
-  /** Restores the stream side (the engine is restored separately, e.g. with restoreKey and setTime). */
-  restoreStreamState(s: StreamState): void {
+  /**
+   * Restores the stream side (the engine is restored separately, e.g. with restoreKey and setTime), at wall
+   * time `wallNow`: the time the partition was not read is not quiet time (WatermarkTracker.restore).
+   */
+  restoreStreamState(s: StreamState, wallNow: number): void {
     this.origins.clear();
     for (const [p, o] of Object.entries(s.origins)) this.origins.set(p, o);
-    this.tracker.restore(s.watermark);
+    this.tracker.restore(s.watermark, wallNow);
     for (const b of this.tracker.pendingItems()) this.options.remember?.(b.event, b.position);
   }
 
@@ -368,7 +375,7 @@ export class StreamPartition<R = unknown> {
    * Restores a snapshot into this partition (created with the same rules). State of rules that no longer
    * exist is ignored; rules new since the snapshot start afresh.
    */
-  restore(s: StreamPartitionSnapshot): void {
+  restore(s: StreamPartitionSnapshot, wallNow: number): void {
     this.engine = this.newEngine();
     for (const r of this.rules) this.engine.addRule(r);
     for (const r of this.rules) {
@@ -376,7 +383,7 @@ export class StreamPartition<R = unknown> {
     }
     if (s.engine.time !== null) this.engine.setTime(s.engine.time);
     this.next = s.nextOffset;
-    this.restoreStreamState(s.stream);
+    this.restoreStreamState(s.stream, wallNow);
   }
 
   private newEngine(): Engine {

@@ -227,15 +227,21 @@ export class WatermarkTracker<T> {
     return s;
   }
 
-  restore(s: WatermarkSnapshot<T>): void {
+  /**
+   * Restores a snapshot. `wallNow` (a restore by another process, or after a restart): the wall-clock times of
+   * the last records and marks become `wallNow`, so the time the partition was not read (a crash, a
+   * rebalance) does not count as quiet time; otherwise the first tick would move the watermark by the whole
+   * downtime and make the backlog late.
+   */
+  restore(s: WatermarkSnapshot<T>, wallNow?: number): void {
     this.wm = s.watermark ?? Number.NEGATIVE_INFINITY;
     this.maxTime = s.maxEventTime ?? Number.NEGATIVE_INFINITY;
-    this.lastArrival = s.lastArrival ?? Number.NEGATIVE_INFINITY;
+    this.lastArrival = s.lastArrival === null ? Number.NEGATIVE_INFINITY : (wallNow ?? s.lastArrival);
     this.seq = s.seq;
     this.heap.length = 0;
     for (const p of s.buffer) this.push({ time: p.time, seq: p.seq, item: p.item });
     this.origins = s.origins
-      ? new Map(Object.entries(s.origins).map(([k, o]) => [k, { max: o.max ?? Number.NEGATIVE_INFINITY, last: o.last, idle: o.idle ?? false }]))
+      ? new Map(Object.entries(s.origins).map(([k, o]) => [k, { max: o.max ?? Number.NEGATIVE_INFINITY, last: wallNow ?? o.last, idle: o.idle ?? false }]))
       : null;
   }
 
