@@ -198,8 +198,8 @@ class PartitionTask {
   lastActive: number;
   /** The last batch read up to the partition's end. */
   caughtUp = true;
-  /** An idle mark went out since the last batch. */
-  idleAnnounced = false;
+  /** Wall time of the last idle mark since the last batch with records (-Infinity: none yet). */
+  idleAnnouncedAt = Number.NEGATIVE_INFINITY;
   /** Checkpointing: the partition's checkpoint (loaded on assignment) and its outbox relay. */
   checkpoint: PartitionCheckpoint | undefined;
   relay: OutboxRelay | undefined;
@@ -241,6 +241,12 @@ class PartitionTask {
 }
 
 const HEARTBEAT_EVERY = 200;
+/**
+ * How often a caught-up source partition repeats its idle mark: merging partitions wait for an origin that
+ * has not said it is caught up (it may only be unread), so a partition of a repartition topic created or
+ * started afresh after the first mark must get another one.
+ */
+const IDLE_MARK_EVERY_MS = 5000;
 /** Oversize items a single checkpoint may shed before it counts as failing (see writeCheckpoint). */
 const MAX_SHEDS_PER_COMMIT = 10_000;
 
@@ -947,7 +953,7 @@ export class KafkaStreams {
     this.metrics.lag(batch.topic, batch.partition, Number(batch.highWatermark) - task.next);
     task.lastActive = this.now();
     task.caughtUp = Number(batch.highWatermark) <= task.next;
-    if (seen > 0) task.idleAnnounced = false;
+    if (seen > 0) task.idleAnnouncedAt = Number.NEGATIVE_INFINITY;
     this.metrics.batch(seen, Number(process.hrtime.bigint() - started) / 1e9);
     if (heartbeatError !== undefined) throw heartbeatError;
   }
@@ -1253,6 +1259,8 @@ export class KafkaStreams {
         this.logger.warn({ err: e, topic: task.topic, partition: task.partition }, 'seeking to the checkpoint failed');
       }
     }
+    // Its records come now: a load that took long is no quiet time (an idle mark would leave it out downstream).
+    task.lastActive = this.now();
     if (!task.relay) {
       task.relay = new OutboxRelay({
         store: cp.store,
@@ -1514,7 +1522,12 @@ export class KafkaStreams {
     for (const task of this.tasks.values()) {
       if (task.tickQueued || task.paused || (this.deps.checkpointing && !task.checkpoint)) continue;
       const pending = !task.outboxEmpty() || (task.started && task.safeOffset() > task.committed) || task.checkpoint?.hasPending === true;
-      const announce = !task.idleAnnounced && task.caughtUp && now - task.lastActive >= idleAfter && this.repartitionsInEventTime(task.topic);
+      const announce =
+        task.caughtUp &&
+        now - task.lastActive >= idleAfter &&
+        now - task.idleAnnouncedAt >= IDLE_MARK_EVERY_MS &&
+        this.repartitionsInEventTime(task.topic) &&
+        this.fetchedRecently();
       const evict = task.checkpoint?.evictionDue(now) === true;
       if (!pending && !announce && !task.stream?.ticks && !evict) continue;
       task.tickQueued = true;
@@ -1557,7 +1570,7 @@ export class KafkaStreams {
    */
   private announceIdle(task: PartitionTask): void {
     const source = this.topology.sources.get(task.topic);
-    if (!source || task.idleAnnounced) return;
+    if (!source) return;
     const position = { topic: task.topic, partition: task.partition, offset: String(Math.max(0, task.next - 1)) };
     for (const target of source.targets) {
       const parts = this.internalPartitions.get(target.topic) ?? target.partitions;
@@ -1565,7 +1578,7 @@ export class KafkaStreams {
       if (!list) task.outbox.repartition.set(target.topic, (list = []));
       for (let p = 0; p < parts; p++) list.push(idleMark(position, p));
     }
-    task.idleAnnounced = true;
+    task.idleAnnouncedAt = this.now();
   }
 
   private fail(e: unknown, message: string): void {

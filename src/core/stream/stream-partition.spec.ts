@@ -102,6 +102,9 @@ describe('StreamPartition', () => {
             if (last) p.mark(`s/${o}`, last.timestamp, 0);
           }
         }
+        // Both origins are caught up; then the wall clock moves the watermark on.
+        p.markIdle('s/0', 5_000);
+        p.markIdle('s/1', 5_000);
         p.tick(5_000);
         const out = p.take();
         expect(out.lateDropped).toEqual([]);

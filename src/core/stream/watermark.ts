@@ -18,8 +18,10 @@
  * merged in whatever order the repartitioning consumer read them) tracks event time per origin, as stream
  * processors merge input watermarks: the watermark is the smallest of the origins' (largest event time -
  * maxOutOfOrderness). Origins also announce their progress without events (watermark marks) and that they
- * are caught up (idle marks); an idle origin, or one silent for `idleTimeout`, stops holding the watermark
- * back until it sends again. So merging source partitions read at
+ * are caught up (idle marks, repeated while they stay caught up); an idle origin stops holding the watermark
+ * back until it sends again. An origin that is merely silent keeps holding it: its reader may have died, and
+ * its records come once another replica reads them (leaving it out made them late). The wall-clock rule
+ * applies to a merging partition only when every origin is idle. So merging source partitions read at
  * different moments adds no disorder.
  *
  * Pure and deterministic: the wall clock is passed in. The state is JSON-able (snapshot/restore) as long as
@@ -183,6 +185,8 @@ export class WatermarkTracker<T> {
     let moved = this.origins !== null && this.advance(wallNow);
     const idle = this.settings.idleTimeout;
     if (this.maxTime === Number.NEGATIVE_INFINITY || idle === null) return moved;
+    // Merging: nothing arriving means nothing is coming only when every origin said it is caught up.
+    if (this.origins !== null) for (const o of this.origins.values()) if (!o.idle) return moved;
     const quiet = wallNow - this.lastArrival;
     if (quiet >= idle) moved = this.raise(this.maxTime - this.settings.maxOutOfOrderness + quiet) || moved;
     return moved;
@@ -259,8 +263,8 @@ export class WatermarkTracker<T> {
 
   /**
    * Moves the watermark as far as the event times allow. Single origin: largest event time - bound. Several:
-   * the smallest of the origins' largest event times - bound. Origins that said they are caught up, or have
-   * been silent for `idleTimeout`, are left out, but only after `idleGrace`: if one of them sends within it
+   * the smallest of the origins' largest event times - bound. Origins that said they are caught up are left
+   * out, but only after `idleGrace`: if one of them sends within it
    * (a burst reaching every source partition), the progress made without it is void. When every origin left
    * is caught up, everything read counts (all that exists has arrived). Nothing at all: tick()'s
    * wall-clock rule.
@@ -269,7 +273,6 @@ export class WatermarkTracker<T> {
     if (this.settings.timeMode === 'processing') return this.raise(this.maxTime);
     const ooo = this.settings.maxOutOfOrderness;
     if (this.origins === null || this.origins.size === 0) return this.raise(this.maxTime - ooo);
-    const timeout = this.settings.idleTimeout;
     let strict = Number.POSITIVE_INFINITY;
     let relaxed = Number.POSITIVE_INFINITY;
     let caughtUp = Number.NEGATIVE_INFINITY;
@@ -279,8 +282,6 @@ export class WatermarkTracker<T> {
       if (o.idle) {
         excluded.push(name);
         if (o.max > caughtUp) caughtUp = o.max;
-      } else if (timeout !== null && wallNow - o.last >= timeout) {
-        excluded.push(name);
       } else if (o.max < relaxed) relaxed = o.max;
     }
     let moved = strict !== Number.POSITIVE_INFINITY && this.raise(strict - ooo);
