@@ -288,8 +288,14 @@ export class WatermarkTracker<T> {
     if (excluded.length > 0) {
       const value = (relaxed !== Number.POSITIVE_INFINITY ? relaxed : caughtUp) - ooo;
       const last = this.held[this.held.length - 1];
-      if (value > this.wm && (!last || value > last.value || last.excluded.join() !== excluded.join())) {
-        this.held.push({ at: wallNow, value, excluded });
+      const same = last !== undefined && last.excluded.join() === excluded.join();
+      if (value > this.wm && (!same || value > last.value)) {
+        // Progress within a sixteenth of the grace of the last entry joins it (and waits from now): one entry
+        // per event made a long catch-up next to an idle origin quadratic.
+        if (same && wallNow - last.at < this.idleGrace / 16) {
+          last.value = value;
+          last.at = wallNow;
+        } else this.held.push({ at: wallNow, value, excluded });
       }
     }
     while (this.held.length > 0 && this.held[0].at + this.idleGrace <= wallNow) {
