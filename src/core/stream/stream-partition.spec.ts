@@ -114,6 +114,25 @@ describe('StreamPartition', () => {
     );
   });
 
+  it('merging origins: events of equal time reach the engine in (origin, offset) order, whichever arrived first', () => {
+    const pair = compileRule(def('pair', 'every a=A -> b=B'));
+    const T = 1_000_000;
+    const run = (first: 'A' | 'B') => {
+      const p = new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ idleTimeout: null }), rules: [pair] });
+      p.expectOrigins(['s/0', 's/1'], 0);
+      const a = { offset: 0, position: 's/0/7', origin: { partition: 's/0', offset: 7 }, event: { type: 'A', k: 'x', timestamp: T }, raw: 'a' };
+      const b = { offset: 0, position: 's/1/3', origin: { partition: 's/1', offset: 3 }, event: { type: 'B', k: 'x', timestamp: T }, raw: 'b' };
+      const [x, y] = first === 'A' ? [a, b] : [b, a];
+      p.add({ ...x, offset: 0 }, 0);
+      p.add({ ...y, offset: 1 }, 0);
+      p.mark('s/0', T + 5000, 0);
+      p.mark('s/1', T + 5000, 0);
+      return strip(p.take().matches);
+    };
+    expect(run('B')).toEqual(run('A'));
+    expect(run('B')).toHaveLength(1);
+  });
+
   it('sends late events beyond allowedLateness to the dead letters, processes those within', () => {
     const p = new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ allowedLateness: 500 }), rules: [rules[0]] });
     expect(p.add(rec({ type: 'A', k: 'k1', x: 0, id: 'a1', timestamp: 10_000 }), 0)).toBe('buffered');

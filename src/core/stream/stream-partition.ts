@@ -234,7 +234,9 @@ export class StreamPartition<R = unknown> {
     }
     const item: Buffered = { offset: record.offset, position: record.position, event };
     const merging = record.origin !== undefined && this.settings.timeMode === 'event';
-    const admission = this.tracker.offer(item, time, wallNow, merging ? record.origin!.partition : undefined);
+    const admission = merging
+      ? this.tracker.offer(item, time, wallNow, record.origin!.partition, record.origin!.offset)
+      : this.tracker.offer(item, time, wallNow);
     if (admission.kind === 'late_dropped') {
       this.out.lateDropped.push({ raw: record.raw, position: record.position, time, watermark: this.tracker.watermark });
       return 'late_dropped';

@@ -41,6 +41,9 @@ interface Pending<T> {
   time: number;
   seq: number;
   item: T;
+  /** Merging partitions: the origin and its offset, which order events of equal time (see order()). */
+  origin?: string;
+  originOffset?: number;
 }
 
 interface Origin {
@@ -58,7 +61,7 @@ export interface WatermarkSnapshot<T> {
   maxEventTime: number | null;
   lastArrival: number | null;
   seq: number;
-  buffer: Array<{ time: number; seq: number; item: T }>;
+  buffer: Array<{ time: number; seq: number; item: T; origin?: string; originOffset?: number }>;
   origins?: Record<string, { max: number | null; last: number; idle?: boolean }>;
 }
 
@@ -138,7 +141,7 @@ export class WatermarkTracker<T> {
    * Takes an event with event time `time`, arriving at wall time `wallNow` (from `origin`, for a merging
    * partition). Then call release().
    */
-  offer(item: T, time: number, wallNow: number, origin?: string): Admission {
+  offer(item: T, time: number, wallNow: number, origin?: string, originOffset?: number): Admission {
     this.lastArrival = Math.max(this.lastArrival, wallNow);
     if (origin !== undefined) this.heard(origin, time, wallNow);
     if (time < this.wm) {
@@ -147,7 +150,7 @@ export class WatermarkTracker<T> {
     }
     if (time > this.maxTime) this.maxTime = time;
     this.advance(wallNow);
-    this.push({ time, seq: this.seq++, item });
+    this.push({ time, seq: this.seq++, item, ...(origin !== undefined && originOffset !== undefined ? { origin, originOffset } : {}) });
     return { kind: 'buffered' };
   }
 
@@ -208,14 +211,27 @@ export class WatermarkTracker<T> {
     return this.raise(times[Math.min(count, times.length) - 1]);
   }
 
-  /** Removes and returns the buffered items the watermark has reached, in (time, arrival) order. */
+  /**
+   * Removes and returns the buffered items the watermark has reached, in (time, arrival) order; on a merging
+   * partition in (time, origin, origin offset) order. There an item at exactly the watermark also waits while
+   * an origin that comes before its own may still send an item of that time. So events of equal time from
+   * different origins reach the engine in one order, whichever arrived first.
+   */
   release(): Array<{ item: T; time: number }> {
     const out: Array<{ item: T; time: number }> = [];
-    while (this.heap.length > 0 && this.heap[0].time <= this.wm) {
+    while (this.heap.length > 0 && this.heap[0].time <= this.wm && !this.mayStillPrecede(this.heap[0])) {
       const p = this.pop();
       out.push({ item: p.item, time: p.time });
     }
     return out;
+  }
+
+  /** Whether an origin ordered before `p`'s, not caught up, may still send an item of `p`'s time. */
+  private mayStillPrecede(p: Pending<T>): boolean {
+    if (p.time < this.wm || p.origin === undefined || this.origins === null) return false;
+    const ooo = this.settings.maxOutOfOrderness;
+    for (const [name, o] of this.origins) if (!o.idle && name < p.origin && o.max - ooo <= p.time) return true;
+    return false;
   }
 
   snapshot(): WatermarkSnapshot<T> {
@@ -225,7 +241,12 @@ export class WatermarkTracker<T> {
       maxEventTime: finite(this.maxTime),
       lastArrival: finite(this.lastArrival),
       seq: this.seq,
-      buffer: [...this.heap].sort(order).map((p) => ({ time: p.time, seq: p.seq, item: p.item })),
+      buffer: [...this.heap].sort(order).map((p) => ({
+        time: p.time,
+        seq: p.seq,
+        item: p.item,
+        ...(p.origin !== undefined ? { origin: p.origin, originOffset: p.originOffset } : {}),
+      })),
     };
     if (this.origins) s.origins = Object.fromEntries([...this.origins].map(([k, o]) => [k, { max: finite(o.max), last: o.last, idle: o.idle }]));
     return s;
@@ -243,7 +264,9 @@ export class WatermarkTracker<T> {
     this.lastArrival = s.lastArrival === null ? Number.NEGATIVE_INFINITY : (wallNow ?? s.lastArrival);
     this.seq = s.seq;
     this.heap.length = 0;
-    for (const p of s.buffer) this.push({ time: p.time, seq: p.seq, item: p.item });
+    for (const p of s.buffer) {
+      this.push({ time: p.time, seq: p.seq, item: p.item, ...(p.origin !== undefined ? { origin: p.origin, originOffset: p.originOffset } : {}) });
+    }
     this.origins = s.origins
       ? new Map(Object.entries(s.origins).map(([k, o]) => [k, { max: o.max ?? Number.NEGATIVE_INFINITY, last: wallNow ?? o.last, idle: o.idle ?? false }]))
       : null;
@@ -348,6 +371,11 @@ export class WatermarkTracker<T> {
   }
 }
 
-function order(a: { time: number; seq: number }, b: { time: number; seq: number }): number {
-  return a.time - b.time || a.seq - b.seq;
+function order(a: Pending<unknown>, b: Pending<unknown>): number {
+  if (a.time !== b.time) return a.time - b.time;
+  if (a.origin !== undefined && b.origin !== undefined) {
+    if (a.origin !== b.origin) return a.origin < b.origin ? -1 : 1;
+    if (a.originOffset !== b.originOffset) return a.originOffset! - b.originOffset!;
+  }
+  return a.seq - b.seq;
 }
