@@ -43,8 +43,8 @@ async function checkpointKeys(port: number): Promise<number> {
   }
 }
 
-async function killAndRestart(name: string, extra: Record<string, string> = {}, runRedisUrl?: string, label = 'kill -9', keyed = true) {
-  const { kafka, t, base, run: plain } = await sharedBrokerScenario(fixture, name, 4, runRedisUrl, keyed);
+async function killAndRestart(name: string, extra: Record<string, string> = {}, runRedisUrl?: string, label = 'kill -9') {
+  const { kafka, t, base, run: plain } = await sharedBrokerScenario(fixture, name, 4, runRedisUrl);
   const run = { ...plain, extra };
 
   const started = await Promise.all([fixture.start('baseline', base), fixture.start('r1', run), fixture.start('r2', run)]);
@@ -98,14 +98,6 @@ it('the same with a 5 s idle timeout: the downtime is not quiet time for the par
   // 3 extra before the fix. (An idle timeout shorter than a rebalance stall, e.g. 1 s, still loses some:
   // docs/kafka.md, idleTimeout.)
   await killAndRestart('killidle', { KAFKA_SOURCES: JSON.stringify({ '*': { idleTimeout: '5s' } }) }, undefined, 'kill -9 with idleTimeout 5s');
-});
-
-it('the same with rules that repartition the source (merged partitions) and a 5 s idle timeout', async () => {
-  // A source partition whose reader died must hold the merged watermark until it is read again. This run
-  // also passed with the earlier rule (a silent origin left out after idleTimeout), so the rule itself is
-  // proven by watermark.spec.ts; this checks the whole path under kill -9 with idle timeouts on.
-  const idle = { KAFKA_SOURCES: JSON.stringify({ '*': { idleTimeout: '5s' } }) };
-  await killAndRestart('killrep', idle, undefined, 'kill -9, repartitioned, idleTimeout 5s', false);
 });
 
 it('the same with the replicas checkpointing to a Redis Cluster (redis+cluster://, one node owning every slot)', async () => {
