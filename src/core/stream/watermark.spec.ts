@@ -188,9 +188,10 @@ describe('WatermarkTracker', () => {
       expect(w.release().map((r) => r.item)).toEqual(['a0']);
       // s/1 caught up again and stays so: after the grace, s/0 alone counts.
       w.markIdle('s/1', 10_400);
-      w.tick(11_399);
+      // The grace, plus the sixteenth that progress of one held entry may have come after its first.
+      w.tick(11_462);
       expect(w.watermark).toBe(8_000);
-      w.tick(11_400);
+      w.tick(11_463);
       expect(w.watermark).toBe(9_000);
       expect(w.release().map((r) => r.item)).toEqual(['a1']);
     });
@@ -209,10 +210,48 @@ describe('WatermarkTracker', () => {
       // Both readers are caught up: everything read counts.
       w.markIdle('s/0', 20_000 / 40);
       w.markIdle('s/1', 20_000 / 40);
-      w.tick(20_000 / 40 + 2000);
+      w.tick(20_000 / 40 + 2000 + 125);
       released += w.release().length;
       expect(released).toBe(20_000);
       expect(Date.now() - started).toBeLessThan(1500);
+    });
+
+    it('a steady stream next to a caught-up origin moves the watermark a grace behind (held progress does not wait forever)', () => {
+      const w = new WatermarkTracker<number>(settings({ idleTimeout: 30_000 }), { idleGrace: 2000 });
+      w.expectOrigins(['s/0', 's/1', 's/2'], 0);
+      w.markIdle('s/2', 0);
+      let released = 0;
+      // One event every 20 ms of wall time for 60 s, event time = wall time.
+      for (let wall = 0; wall < 60_000; wall += 20) {
+        w.offer(wall, wall, wall, wall % 40 === 0 ? 's/0' : 's/1');
+        released += w.release().length;
+      }
+      expect(released).toBeGreaterThan(2800); // all but about the last 2 s
+      expect(w.watermark).toBeGreaterThan(60_000 - 2500);
+    });
+
+    it('a restored partition goes on from the quiet time its watermark already holds', () => {
+      const w = new WatermarkTracker<string>(settings({ idleTimeout: 1000 }));
+      w.offer('a', 10_000, 0);
+      w.tick(6 * 3_600_000); // quiet for 6 h: the watermark follows the wall clock
+      expect(w.watermark).toBe(10_000 + 6 * 3_600_000);
+      const restored = new WatermarkTracker<string>(settings({ idleTimeout: 1000 }));
+      restored.restore(JSON.parse(JSON.stringify(w.snapshot())), 7 * 3_600_000);
+      // Another minute of quiet after the restore moves it on at once (the downtime itself is not counted).
+      expect(restored.tick(7 * 3_600_000 + 60_000)).toBe(true);
+      expect(restored.watermark).toBe(10_000 + 6 * 3_600_000 + 60_000);
+    });
+
+    it('a forced release (a buffer too large to store) gives its items even when an earlier origin could still send one of their time', () => {
+      const w = new WatermarkTracker<number>(settings({ idleTimeout: null }));
+      w.expectOrigins(['s/0', 's/1'], 0);
+      w.mark('s/0', 5_000, 0);
+      for (let i = 0; i < 100; i++) w.offer(i, 5_000, 0, 's/1', i);
+      expect(w.watermark).toBe(5_000);
+      expect(w.release()).toEqual([]); // s/0 may still send an event at 5 000, which comes first
+      expect(w.raiseToRelease(50)).toBe(true);
+      expect(w.release().map((r) => r.item)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+      expect(w.release()).toEqual([]);
     });
 
     it('snapshots the origins', () => {

@@ -79,6 +79,8 @@ export class WatermarkTracker<T> {
   /** Progress that relies on caught-up origins, waiting out `idleGrace` (wall ms since `at`). */
   private held: Array<{ at: number; value: number; excluded: string[] }> = [];
   private readonly idleGrace: number;
+  /** Items raiseToRelease asked for, which the next release() gives whatever mayStillPrecede says. */
+  private forced = 0;
 
   /**
    * `idleGrace`: how long progress that leaves caught-up origins out waits before it counts (wall ms). An
@@ -208,7 +210,9 @@ export class WatermarkTracker<T> {
   raiseToRelease(count: number): boolean {
     if (this.heap.length === 0 || count <= 0) return false;
     const times = this.heap.map((p) => p.time).sort((a, b) => a - b);
-    return this.raise(times[Math.min(count, times.length) - 1]);
+    const moved = this.raise(times[Math.min(count, times.length) - 1]);
+    this.forced = Math.min(count, this.heap.length);
+    return moved || this.forced > 0;
   }
 
   /**
@@ -219,6 +223,13 @@ export class WatermarkTracker<T> {
    */
   release(): Array<{ item: T; time: number }> {
     const out: Array<{ item: T; time: number }> = [];
+    // A forced release (raiseToRelease) takes its items in order even past mayStillPrecede: the buffer must shrink.
+    while (this.forced > 0 && this.heap.length > 0 && this.heap[0].time <= this.wm) {
+      const p = this.pop();
+      out.push({ item: p.item, time: p.time });
+      this.forced--;
+    }
+    this.forced = 0;
     while (this.heap.length > 0 && this.heap[0].time <= this.wm && !this.mayStillPrecede(this.heap[0])) {
       const p = this.pop();
       out.push({ item: p.item, time: p.time });
@@ -261,7 +272,10 @@ export class WatermarkTracker<T> {
   restore(s: WatermarkSnapshot<T>, wallNow?: number): void {
     this.wm = s.watermark ?? Number.NEGATIVE_INFINITY;
     this.maxTime = s.maxEventTime ?? Number.NEGATIVE_INFINITY;
-    this.lastArrival = s.lastArrival === null ? Number.NEGATIVE_INFINITY : (wallNow ?? s.lastArrival);
+    // The watermark may already hold quiet time the wall clock added (maxTime - bound + quiet): that much
+    // stays counted, so the watermark goes on from there instead of freezing for as long again.
+    const counted = Number.isFinite(this.wm) && Number.isFinite(this.maxTime) ? Math.max(0, this.wm - (this.maxTime - this.settings.maxOutOfOrderness)) : 0;
+    this.lastArrival = s.lastArrival === null ? Number.NEGATIVE_INFINITY : wallNow !== undefined ? wallNow - counted : s.lastArrival;
     this.seq = s.seq;
     this.heap.length = 0;
     for (const p of s.buffer) {
@@ -313,15 +327,14 @@ export class WatermarkTracker<T> {
       const last = this.held[this.held.length - 1];
       const same = last !== undefined && last.excluded.join() === excluded.join();
       if (value > this.wm && (!same || value > last.value)) {
-        // Progress within a sixteenth of the grace of the last entry joins it (and waits from now): one entry
-        // per event made a long catch-up next to an idle origin quadratic.
-        if (same && wallNow - last.at < this.idleGrace / 16) {
-          last.value = value;
-          last.at = wallNow;
-        } else this.held.push({ at: wallNow, value, excluded });
+        // Progress within a sixteenth of the grace of the last entry joins it (one entry per event made a long
+        // catch-up next to an idle origin quadratic). The entry keeps its first time and counts a sixteenth
+        // of the grace later than that, so no progress in it counts before its own grace.
+        if (same && wallNow - last.at < this.idleGrace / 16) last.value = value;
+        else this.held.push({ at: wallNow, value, excluded });
       }
     }
-    while (this.held.length > 0 && this.held[0].at + this.idleGrace <= wallNow) {
+    while (this.held.length > 0 && this.held[0].at + this.idleGrace + this.idleGrace / 16 <= wallNow) {
       const h = this.held.shift()!;
       moved = this.raise(h.value) || moved;
     }
