@@ -690,6 +690,13 @@ export class KafkaStreams {
     consumer.on(consumer.events.FETCH, () => {
       if (this.consumer === consumer) this.lastFetchAt = this.now();
     });
+    // A batch of transaction markers only never reaches eachBatch; when nothing follows them, the
+    // partition is caught up (see processBatch for markers at the end of a batch with records).
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+      if (this.consumer !== consumer || e.payload.batchSize !== 0 || e.payload.offsetLag !== '0') return;
+      const task = this.tasks.get(`${e.payload.topic}/${e.payload.partition}`);
+      if (task) task.caughtUp = true;
+    });
     consumer.on(consumer.events.CRASH, (e) => {
       if (this.consumer !== consumer) return;
       const err = e.payload.error;
@@ -952,7 +959,11 @@ export class KafkaStreams {
     await this.flush(task);
     this.metrics.lag(batch.topic, batch.partition, Number(batch.highWatermark) - task.next);
     task.lastActive = this.now();
-    task.caughtUp = Number(batch.highWatermark) <= task.next;
+    // Read to the end, or to the end but for transaction markers (kafkajs leaves control records out of the
+    // messages; its offsetLag counts them): a transactionally written partition would otherwise never be
+    // caught up, and would hold its repartition topics back for good.
+    const readAll = messages.length === batch.messages.length && resolved === batch.messages[batch.messages.length - 1]?.offset;
+    task.caughtUp = Number(batch.highWatermark) <= task.next || (readAll && batch.offsetLag() === '0');
     if (seen > 0) task.idleAnnouncedAt = Number.NEGATIVE_INFINITY;
     this.metrics.batch(seen, Number(process.hrtime.bigint() - started) / 1e9);
     if (heartbeatError !== undefined) throw heartbeatError;
@@ -1096,6 +1107,8 @@ export class KafkaStreams {
     const stream = task.stream;
     if (!(e instanceof CheckpointLimitError) || e.kind !== 'stream' || !stream || stream.bufferedCount === 0) return false;
     const released = stream.releaseBuffered(Math.ceil(stream.bufferedCount / 2));
+    // Nothing released: retrying would meet the same refusal; the caller sheds or pauses instead.
+    if (released === 0) return false;
     this.collect(task, this.topology.streams.get(task.topic));
     const alerts = task.outbox.alerts;
     task.outbox.alerts = [];
