@@ -386,7 +386,11 @@ export class WatermarkTracker<T> {
 
 function order(a: Pending<unknown>, b: Pending<unknown>): number {
   if (a.time !== b.time) return a.time - b.time;
-  if (a.origin !== undefined && b.origin !== undefined) {
+  // Items restored from a checkpoint written before origins were kept have none: they come first, so the
+  // order stays a total order when both kinds are buffered at the same time.
+  if (a.origin !== undefined || b.origin !== undefined) {
+    if (a.origin === undefined) return -1;
+    if (b.origin === undefined) return 1;
     if (a.origin !== b.origin) return a.origin < b.origin ? -1 : 1;
     if (a.originOffset !== b.originOffset) return a.originOffset! - b.originOffset!;
   }
