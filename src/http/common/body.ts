@@ -15,7 +15,7 @@ import { BadRequestException, HttpException, HttpStatus, PayloadTooLargeExceptio
 const DRAIN_LIMIT = 64 * 1024 * 1024;
 
 /** How long, and for how many bytes, a dropped connection stays half-closed: the client reads the answer before the reset. */
-const LINGER_MS = 500;
+const LINGER_MS = 1000;
 const LINGER_BYTES = 1024 * 1024;
 
 /** Body bytes readBody took before giving up on a request (past DRAIN_LIMIT). */
@@ -135,12 +135,15 @@ function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
   const close = () => {
     if (socket.destroyed) return;
     // Node destroys a `Connection: close` socket as soon as the answer is flushed: a client still writing then
-    // gets a reset, often before it has read the answer. Instead: end it (FIN after the answer), discard what
-    // still comes for a moment, and destroy it after LINGER_MS or LINGER_BYTES, whichever comes first.
+    // gets a reset, often before it has read the answer. Instead: end it (FIN after the answer) and stop
+    // reading, so a client still writing is held back by TCP instead of its data being read and dropped (a
+    // fast client on loopback sent LINGER_BYTES within moments, and the reset came before it had read the
+    // answer when the machine was busy); destroy it after LINGER_MS. LINGER_BYTES still bounds what is read.
     // (Node's destroySoon() waits for 'finish' with socket.destroy; if that ever changes, the close is just sooner.)
     socket.removeListener('finish', socket.destroy);
     lingered = 0;
     if (!socket.writableEnded) socket.end();
+    socket.pause();
     setTimeout(() => socket.destroy(), LINGER_MS).unref();
   };
   if (res.writableFinished) close();
