@@ -198,6 +198,12 @@ class PartitionTask {
   lastActive: number;
   /** The last batch read up to the partition's end. */
   caughtUp = true;
+  /** The high watermark of the last batch (-1 before any). */
+  highWatermark = -1;
+  /** Wall time the broker last confirmed that nothing is left to read here (KafkaStreams.confirmEnds). */
+  endConfirmedAt = Number.NEGATIVE_INFINITY;
+  /** Whether that confirmation lapsed (Kafka did not answer): the next one resumes the quiet time. */
+  endUnconfirmed = false;
   /** Wall time of the last idle mark since the last batch with records (-Infinity: none yet). */
   idleAnnouncedAt = Number.NEGATIVE_INFINITY;
   /** Checkpointing: the partition's checkpoint (loaded on assignment) and its outbox relay. */
@@ -247,6 +253,8 @@ const HEARTBEAT_EVERY = 200;
  * started afresh after the first mark must get another one.
  */
 const IDLE_MARK_EVERY_MS = 5000;
+/** How long the broker's "nothing left to read" stays good for the wall-clock rule (confirmEnds asks every second). */
+const END_CONFIRMED_FOR_MS = 3000;
 /** Oversize items a single checkpoint may shed before it counts as failing (see writeCheckpoint). */
 const MAX_SHEDS_PER_COMMIT = 10_000;
 
@@ -302,6 +310,9 @@ export class KafkaStreams {
   private orphanTimer: NodeJS.Timeout | undefined;
   /** Wall time of the consumer's last successful fetch (kafkajs FETCH event). */
   private lastFetchAt = Number.NEGATIVE_INFINITY;
+  /** confirmEnds: topics with a request in flight, and when each was last answered. */
+  private readonly endsAsked = new Set<string>();
+  private readonly endsAt = new Map<string, number>();
   private orphanSweeping: Promise<void> | undefined;
   private readonly retiredDrops = new Map<string, Map<string, number>>();
   /** The state version of each rule of `rules` (the latest setRules). */
@@ -964,6 +975,7 @@ export class KafkaStreams {
     // caught up, and would hold its repartition topics back for good.
     const readAll = messages.length === batch.messages.length && resolved === batch.messages[batch.messages.length - 1]?.offset;
     task.caughtUp = Number(batch.highWatermark) <= task.next || (readAll && batch.offsetLag() === '0');
+    task.highWatermark = Number(batch.highWatermark);
     if (seen > 0) task.idleAnnouncedAt = Number.NEGATIVE_INFINITY;
     this.metrics.batch(seen, Number(process.hrtime.bigint() - started) / 1e9);
     if (heartbeatError !== undefined) throw heartbeatError;
@@ -1550,9 +1562,20 @@ export class KafkaStreams {
           if (task.dropped || this.stopping) return;
           if (announce) this.announceIdle(task);
           if (task.stream) {
-            // A partition that gets nothing because the broker does not answer is not idle: the wall-clock rule
-            // would move its watermark over the outage and make the records behind it late.
-            if (task.stream.timeMode === 'processing' || this.fetchedRecently()) task.stream.tick(this.now());
+            // The wall-clock rule only while the broker confirms there is nothing left to read: a partition that
+            // gets nothing because Kafka does not answer (or because it is behind) is not idle, and the time
+            // Kafka did not answer is not quiet time.
+            if (task.stream.timeMode === 'processing') task.stream.tick(this.now());
+            else if (task.stream.ticks) {
+              this.confirmEnds(task.topic);
+              const fresh = this.now() - task.endConfirmedAt <= END_CONFIRMED_FOR_MS;
+              if (!fresh) task.endUnconfirmed = true;
+              else {
+                if (task.endUnconfirmed) task.stream.resumeQuietTime(task.endConfirmedAt);
+                task.endUnconfirmed = false;
+                task.stream.tick(this.now());
+              }
+            }
             this.collect(task, this.topology.streams.get(task.topic));
           }
           if (task.paused) return;
@@ -1564,6 +1587,30 @@ export class KafkaStreams {
           task.tickQueued = false;
         });
     }
+  }
+
+  /**
+   * Asks the broker for the topic's end offsets (at most once a second per topic) and records, for each owned
+   * partition with nothing left to read, when that was confirmed. A failed request confirms nothing.
+   */
+  private confirmEnds(topic: string): void {
+    const now = this.now();
+    if (this.endsAsked.has(topic) || now - (this.endsAt.get(topic) ?? Number.NEGATIVE_INFINITY) < 1000) return;
+    this.endsAsked.add(topic);
+    this.admin
+      .fetchTopicOffsets(topic)
+      .then((ends) => {
+        const at = this.now();
+        this.endsAt.set(topic, at);
+        for (const e of ends) {
+          const task = this.tasks.get(`${topic}/${e.partition}`);
+          const end = Number(e.high);
+          // Read to the end, or only transaction markers after what was read at the last batch.
+          if (task && (end <= task.next || (task.caughtUp && end === task.highWatermark))) task.endConfirmedAt = at;
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => this.endsAsked.delete(topic));
   }
 
   /** Whether the consumer fetched lately (within 3 fetch waits, at least 3 s): Kafka answers. */

@@ -282,6 +282,11 @@ export class StreamPartition<R = unknown> {
     if (this.tracker.tick(wallNow)) this.drain();
   }
 
+  /** The partition could not be read until `wallNow` (see WatermarkTracker.resumeQuietTime). */
+  resumeQuietTime(wallNow: number): void {
+    this.tracker.resumeQuietTime(wallNow);
+  }
+
   /** Whether tick() can ever do something for this partition. */
   get ticks(): boolean {
     return this.tracker.ticks;

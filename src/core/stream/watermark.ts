@@ -197,6 +197,17 @@ export class WatermarkTracker<T> {
     return moved;
   }
 
+  /**
+   * The partition could not be read until `wallNow` (Kafka did not answer): that time is not quiet time, as
+   * after a restore. The quiet time the watermark already holds stays counted.
+   */
+  resumeQuietTime(wallNow: number): void {
+    if (!Number.isFinite(this.lastArrival)) return;
+    const counted = Number.isFinite(this.wm) && Number.isFinite(this.maxTime) ? Math.max(0, this.wm - (this.maxTime - this.settings.maxOutOfOrderness)) : 0;
+    this.lastArrival = Math.max(this.lastArrival, wallNow - counted);
+    if (this.origins) for (const o of this.origins.values()) o.last = Math.max(o.last, wallNow);
+  }
+
   /** Whether tick() could move the watermark (idle timeouts configured, or processing time). */
   get ticks(): boolean {
     return this.settings.timeMode === 'processing' || this.settings.idleTimeout !== null;

@@ -52,10 +52,10 @@ async function endOffsets(brokers: string, topic: string): Promise<string[]> {
   }
 }
 
-it('a broker crash and restart mid-stream: the replica reconnects; no alert lost or new', async () => {
+async function restartMidStream(name: string, label: string, extra: Record<string, string> = {}): Promise<void> {
   const shared = kafkaBrokers().join(',');
   const own = broker!.brokers;
-  const t = topicNames('broker-restart');
+  const t = topicNames(name);
   const events = makeEvents(6000, 40);
   const rules = (fixture.rules = rulesDir(t.source));
 
@@ -69,7 +69,7 @@ it('a broker crash and restart mid-stream: the replica reconnects; no alert lost
   // Failure run on its own broker.
   const ownKafka = kafkaFor(own);
   await createTopics(ownKafka, [{ topic: t.source, partitions: 4 }, { topic: t.alertsRun }, { topic: t.dlq }]);
-  const run: ReplicaEnv = { brokers: own, redisUrl: redisUrl(), group: `${t.source}-run`, alerts: t.alertsRun, dlq: t.dlq, rulesDir: rules.dir };
+  const run: ReplicaEnv = { brokers: own, redisUrl: redisUrl(), group: `${t.source}-run`, alerts: t.alertsRun, dlq: t.dlq, rulesDir: rules.dir, extra };
   const r1 = await fixture.start('r1', run);
   await r1.ready();
   await waitUntil(() => r1.assigned(t.source).length === 4, 20_000, 'r1 to own the partitions');
@@ -85,10 +85,18 @@ it('a broker crash and restart mid-stream: the replica reconnects; no alert lost
 
   await settle(baseAlerts, runAlerts, 50, 60_000);
   const c = compare(baseAlerts, runAlerts);
-  report('broker restart', c, { restartMs: broker!.startMs });
+  report(label, c, { restartMs: broker!.startMs });
   expect(r1.child.exitCode).toBeNull();
   expect(c.expected).toBeGreaterThan(50);
   expect(c.missing).toEqual([]);
   expect(c.extra).toEqual([]);
   expect(c.different).toEqual([]);
+}
+
+it('a broker crash and restart mid-stream: the replica reconnects; no alert lost or new', async () => {
+  await restartMidStream('broker-restart', 'broker restart');
+});
+
+it('the same with a 5 s idle timeout: the outage (longer than it) is not idleness, so nothing read after it is late', async () => {
+  await restartMidStream('broker-restart-idle', 'broker restart with idleTimeout 5s', { KAFKA_SOURCES: JSON.stringify({ '*': { idleTimeout: '5s' } }) });
 });
