@@ -1293,11 +1293,7 @@ export class KafkaStreams {
         publish: (list) => this.publish(list),
         idleMs: cp.relayIdleMs,
         batchSize: cp.relayBatchSize,
-        onPublished: (list) => {
-          this.metrics.alertsProduced(list.length);
-          cp.metrics?.relayPublished(list.length);
-          void this.deps.feed?.publish(list).catch((e) => this.logger.warn({ err: e }, 'publishing alerts to the in-memory feed failed'));
-        },
+        onPublished: (list) => this.outboxPublished(list),
         onError: (err, stage) => {
           cp.metrics?.relayFailed(stage);
           this.logger.warn({ err, stage, topic: task.topic, partition: task.partition }, 'the outbox relay failed; retrying');
@@ -1400,11 +1396,7 @@ export class KafkaStreams {
       publish: (alerts) => this.publish(alerts),
       drainTimeoutMs: cp.drainTimeoutMs ?? 5000,
       stopped: () => this.stopping,
-      onPublished: (alerts) => {
-        this.metrics.alertsProduced(alerts.length);
-        cp.metrics?.relayPublished(alerts.length);
-        void this.deps.feed?.publish(alerts).catch((e) => this.logger.warn({ err: e }, 'publishing alerts to the in-memory feed failed'));
-      },
+      onPublished: (alerts) => this.outboxPublished(alerts),
     });
     try {
       const report = await sweep.run();
@@ -1417,6 +1409,13 @@ export class KafkaStreams {
     } catch (e) {
       this.logger.warn({ err: e }, 'looking for orphaned checkpoints failed; retrying at the next sweep');
     }
+  }
+
+  /** Alerts an outbox relay (a partition's, or the orphan sweep's) got acknowledged by Kafka: count, feed. */
+  private outboxPublished(alerts: readonly Alert[]): void {
+    this.metrics.alertsProduced(alerts.length);
+    this.deps.checkpointing?.metrics?.relayPublished(alerts.length);
+    void this.deps.feed?.publish(alerts).catch((e) => this.logger.warn({ err: e }, 'publishing alerts to the in-memory feed failed'));
   }
 
   /** Every topic the rules name (sources, missing ones included, and repartition topics), subscribed or not. */

@@ -203,7 +203,7 @@ export class WatermarkTracker<T> {
    */
   resumeQuietTime(wallNow: number): void {
     if (!Number.isFinite(this.lastArrival)) return;
-    const counted = Number.isFinite(this.wm) && Number.isFinite(this.maxTime) ? Math.max(0, this.wm - (this.maxTime - this.settings.maxOutOfOrderness)) : 0;
+    const counted = this.countedQuiet();
     this.lastArrival = Math.max(this.lastArrival, wallNow - counted);
     if (this.origins) for (const o of this.origins.values()) o.last = Math.max(o.last, wallNow);
   }
@@ -285,7 +285,7 @@ export class WatermarkTracker<T> {
     this.maxTime = s.maxEventTime ?? Number.NEGATIVE_INFINITY;
     // The watermark may already hold quiet time the wall clock added (maxTime - bound + quiet): that much
     // stays counted, so the watermark goes on from there instead of freezing for as long again.
-    const counted = Number.isFinite(this.wm) && Number.isFinite(this.maxTime) ? Math.max(0, this.wm - (this.maxTime - this.settings.maxOutOfOrderness)) : 0;
+    const counted = this.countedQuiet();
     this.lastArrival = s.lastArrival === null ? Number.NEGATIVE_INFINITY : wallNow !== undefined ? wallNow - counted : s.lastArrival;
     this.seq = s.seq;
     this.heap.length = 0;
@@ -351,6 +351,11 @@ export class WatermarkTracker<T> {
     }
     this.held = this.held.filter((h) => h.value > this.wm);
     return moved;
+  }
+
+  /** The quiet time the wall-clock rule has already added to the watermark (watermark - (largest time - bound)). */
+  private countedQuiet(): number {
+    return Number.isFinite(this.wm) && Number.isFinite(this.maxTime) ? Math.max(0, this.wm - (this.maxTime - this.settings.maxOutOfOrderness)) : 0;
   }
 
   private raise(candidate: number): boolean {
