@@ -19,6 +19,19 @@ const suite = inProcessSuite();
 const AFTER_MS = 1500;
 
 const keysOf = (redis: Redis, prefix: string, topic: string) => redis.keys(`${prefix}:{${topic}:*}:*`);
+/** A checkpoint of partition 0 of `topic`, as a replica with other rules left it: one key of `rule`, and `alerts` in its outbox. */
+async function storeCheckpoint(prefix: string, topic: string, c: { rule: string; nextOffset: string; alerts: Alert[] }): Promise<void> {
+  const client = new Redis(redisUrl());
+  try {
+    const store = new RedisCheckpointStore(client, { prefix });
+    const { epoch } = await store.load({ topic, partition: 0 });
+    const snapshot = { v: 1, ended: false, seq: 1, events: [], root: null } as never;
+    await store.commit({ topic, partition: 0 }, { epoch, nextOffset: c.nextOffset, clock: T0, changed: [{ rule: c.rule, version: 1, key: 'k', snapshot }], deleted: [], alerts: c.alerts });
+  } finally {
+    client.disconnect();
+  }
+}
+
 const ghostAlert = (id: string): Alert => ({ id, rule: 'gone', ruleVersion: 1, key: 'k', time: T0, events: {}, fields: {}, severity: 'warning', labels: {} });
 
 it('a partition no member reads: the alerts left in its outbox reach Kafka, then all its keys go; the partitions read stay', async () => {
@@ -26,14 +39,7 @@ it('a partition no member reads: the alerts left in its outbox reach Kafka, then
   const { prefix, topics } = setup;
   // A checkpoint left by rules that read another topic, with two alerts never published (Kafka was away).
   const ghost = uniqueName('orphan-gone');
-  const client = new Redis(redisUrl());
-  const store = new RedisCheckpointStore(client, { prefix });
-  const { epoch } = await store.load({ topic: ghost, partition: 0 });
-  await store.commit(
-    { topic: ghost, partition: 0 },
-    { epoch, nextOffset: '42', clock: T0, changed: [{ rule: 'gone', version: 1, key: 'k', snapshot: { v: 1, ended: false, seq: 3, events: [], root: null } as never }], deleted: [], alerts: [ghostAlert('ghost-1'), ghostAlert('ghost-2')] },
-  );
-  client.disconnect();
+  await storeCheckpoint(prefix, ghost, { rule: 'gone', nextOffset: '42', alerts: [ghostAlert('ghost-1'), ghostAlert('ghost-2')] });
   expect((await keysOf(suite.redis(), prefix, ghost)).length).toBeGreaterThanOrEqual(4);
 
   const collector = new TopicCollector([topics.alerts]);
@@ -83,14 +89,7 @@ it('a partition of a topic the rules name is never swept, even while that topic 
   const { prefix } = setup;
   // The rules read a topic that does not exist (deleted, to be created again): nothing is subscribed, the group is empty.
   const gone = uniqueName('orphan-missing-topic');
-  const client = new Redis(redisUrl());
-  const store = new RedisCheckpointStore(client, { prefix });
-  const { epoch } = await store.load({ topic: gone, partition: 0 });
-  await store.commit(
-    { topic: gone, partition: 0 },
-    { epoch, nextOffset: '7', clock: T0, changed: [{ rule: 'pairs', version: 1, key: 'k', snapshot: { v: 1, ended: false, seq: 1, events: [], root: null } as never }], deleted: [], alerts: [] },
-  );
-  client.disconnect();
+  await storeCheckpoint(prefix, gone, { rule: 'pairs', nextOffset: '7', alerts: [] });
   const s = suite.track(startCheckpointed({ ...setup, orphanAfterMs: 1000 }, [rule('pairs', gone, 'every a=A -> b=B', { partitionBy: 'user' })]));
   await eventually(() => s.streams.status().missing.includes(gone), 20_000, 'the replica to see the topic missing');
   // Several sweeps (every ~1 s) with the topic missing.
