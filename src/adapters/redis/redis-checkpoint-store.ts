@@ -292,14 +292,17 @@ export class RedisCheckpointStore implements CheckpointStore {
         cursor = next;
       } while (cursor !== '0');
     }
-    const out: StoredPartition[] = [];
-    for (const key of metas) {
+    // One HGET per partition, all in flight at once (the keys are on different Cluster slots: no pipeline).
+    const found = [...metas].flatMap((key) => {
       const tp = this.keys.parseMeta(key);
-      if (!tp) continue;
-      const at = await this.call('storedPartitions', tp, () => this.client.hget(key, 'at'));
-      out.push({ tp, lastCommitAt: at === null || at === '' ? null : Number(at) });
-    }
-    return out;
+      return tp ? [{ key, tp }] : [];
+    });
+    return Promise.all(
+      found.map(async ({ key, tp }) => {
+        const at = await this.call('storedPartitions', tp, () => this.client.hget(key, 'at'));
+        return { tp, lastCommitAt: at === null || at === '' ? null : Number(at) };
+      }),
+    );
   }
 
   async dropPartition(tp: TopicPartition, epoch: number): Promise<DropPartitionResult> {
