@@ -1612,7 +1612,11 @@ export class KafkaStreams {
       .finally(() => this.endsAsked.delete(topic));
   }
 
-  /** Whether the consumer fetched lately (within 3 fetch waits, at least 3 s): Kafka answers. */
+  /**
+   * Whether the consumer fetched lately (within 3 fetch waits, at least 3 s): Kafka answers. Idle marks use
+   * this rather than confirmEnds: a partition that delivered no batch since its assignment has no known
+   * position (`next`) to compare the end offset with, yet must still say it is caught up.
+   */
   private fetchedRecently(): boolean {
     return this.now() - this.lastFetchAt <= Math.max(3000, 3 * this.deps.options.maxWaitMs);
   }
