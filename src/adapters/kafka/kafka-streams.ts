@@ -1572,7 +1572,9 @@ export class KafkaStreams {
               else {
                 if (task.endUnconfirmed) task.stream.resumeQuietTime(task.endConfirmedAt);
                 task.endUnconfirmed = false;
-                task.stream.tick(this.now());
+                // Quiet only up to the confirmation: records may have come since (a stalled consumer, e.g. in a
+                // rebalance, reads nothing while they pile up), and counting that time made them late.
+                task.stream.tick(this.now(), task.endConfirmedAt);
               }
             }
             this.collect(task, this.topology.streams.get(task.topic));
@@ -1596,16 +1598,17 @@ export class KafkaStreams {
     const now = this.now();
     if (this.endsAsked.has(topic) || now - (this.endsAt.get(topic) ?? Number.NEGATIVE_INFINITY) < 1000) return;
     this.endsAsked.add(topic);
+    // The answer holds from the moment of asking: nothing was past the end offset then.
+    const askedAt = now;
     this.admin
       .fetchTopicOffsets(topic)
       .then((ends) => {
-        const at = this.now();
-        this.endsAt.set(topic, at);
+        this.endsAt.set(topic, this.now());
         for (const e of ends) {
           const task = this.tasks.get(`${topic}/${e.partition}`);
           const end = Number(e.high);
           // Read to the end, or only transaction markers after what was read at the last batch.
-          if (task && (end <= task.next || (task.caughtUp && end === task.highWatermark))) task.endConfirmedAt = at;
+          if (task && (end <= task.next || (task.caughtUp && end === task.highWatermark))) task.endConfirmedAt = askedAt;
         }
       })
       .catch(() => undefined)

@@ -276,10 +276,13 @@ export class StreamPartition<R = unknown> {
     this.drain();
   }
 
-  /** Lets the wall clock move an idle partition's watermark (or a processing-time one). */
-  tick(wallNow: number): void {
+  /**
+   * Lets the wall clock move an idle partition's watermark (or a processing-time one). `quietUntil`: the
+   * partition is known to have had nothing to read only up to then (see WatermarkTracker.tick).
+   */
+  tick(wallNow: number, quietUntil = wallNow): void {
     this.engine.setActivityTime(wallNow);
-    if (this.tracker.tick(wallNow)) this.drain();
+    if (this.tracker.tick(wallNow, quietUntil)) this.drain();
   }
 
   /** The partition could not be read until `wallNow` (see WatermarkTracker.resumeQuietTime). */

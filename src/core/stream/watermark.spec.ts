@@ -64,6 +64,19 @@ describe('WatermarkTracker', () => {
     expect(w.offer('c', 13_000, 5_000).kind).toBe('late_dropped');
   });
 
+  it('counts quiet time only up to the last moment the partition was known to have nothing to read', () => {
+    const w = new WatermarkTracker<string>(settings({ maxOutOfOrderness: 100, idleTimeout: 1000 }));
+    w.offer('a', 10_000, 1_000);
+    // Confirmed empty at 1_500 only: the consumer may have stalled since, with records piling up.
+    expect(w.tick(4_000, 1_500)).toBe(false);
+    expect(w.watermark).toBe(9_900);
+    expect(w.tick(4_000, 2_600)).toBe(true); // 1.6 s of known quiet
+    expect(w.watermark).toBe(11_500);
+    // A confirmation later than the wall clock counts no further than the wall clock.
+    expect(w.tick(2_700, 9_000)).toBe(true);
+    expect(w.watermark).toBe(11_600);
+  });
+
   it('never advances with idleTimeout off', () => {
     const w = new WatermarkTracker<string>(settings({ idleTimeout: null }));
     w.offer('a', 10, 0);

@@ -180,9 +180,10 @@ export class WatermarkTracker<T> {
   /**
    * Advances the watermark with the wall clock: idle origins stop holding it back, an idle partition
    * follows the wall clock, a processing-time one is the wall clock. Returns whether it moved; then call
-   * release().
+   * release(). The idle rule counts quiet time only up to `quietUntil`: the last moment the partition is known
+   * to have had nothing to read (a consumer that stalls reads nothing while records pile up).
    */
-  tick(wallNow: number): boolean {
+  tick(wallNow: number, quietUntil = wallNow): boolean {
     if (this.settings.timeMode === 'processing') {
       if (this.maxTime === Number.NEGATIVE_INFINITY) return false;
       return this.raise(wallNow);
@@ -192,7 +193,7 @@ export class WatermarkTracker<T> {
     if (this.maxTime === Number.NEGATIVE_INFINITY || idle === null) return moved;
     // Merging: nothing arriving means nothing is coming only when every origin said it is caught up.
     if (this.origins !== null) for (const o of this.origins.values()) if (!o.idle) return moved;
-    const quiet = wallNow - this.lastArrival;
+    const quiet = Math.min(wallNow, quietUntil) - this.lastArrival;
     if (quiet >= idle) moved = this.raise(this.maxTime - this.settings.maxOutOfOrderness + quiet) || moved;
     return moved;
   }

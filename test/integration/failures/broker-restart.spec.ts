@@ -97,6 +97,6 @@ it('a broker crash and restart mid-stream: the replica reconnects; no alert lost
   await restartMidStream('broker-restart', 'broker restart');
 });
 
-it('the same with a 5 s idle timeout: the outage (longer than it) is not idleness, so nothing read after it is late', async () => {
-  await restartMidStream('broker-restart-idle', 'broker restart with idleTimeout 5s', { KAFKA_SOURCES: JSON.stringify({ '*': { idleTimeout: '5s' } }) });
+it('the same with a 1 s idle timeout: the outage (longer than it) is not idleness, so nothing read after it is late', async () => {
+  await restartMidStream('broker-restart-idle', 'broker restart with idleTimeout 1s', { KAFKA_SOURCES: JSON.stringify({ '*': { idleTimeout: '1s' } }) });
 });
