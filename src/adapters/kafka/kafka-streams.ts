@@ -255,6 +255,8 @@ const HEARTBEAT_EVERY = 200;
 const IDLE_MARK_EVERY_MS = 5000;
 /** How long the broker's "nothing left to read" stays good for the wall-clock rule (confirmEnds asks every second). */
 const END_CONFIRMED_FOR_MS = 3000;
+/** The same for an idle mark, which leaves the partition out downstream at once (ticks come every 250 ms). */
+const IDLE_MARK_CONFIRMED_WITHIN_MS = 1500;
 /** Oversize items a single checkpoint may shed before it counts as failing (see writeCheckpoint). */
 const MAX_SHEDS_PER_COMMIT = 10_000;
 
@@ -706,7 +708,10 @@ export class KafkaStreams {
     consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
       if (this.consumer !== consumer || e.payload.batchSize !== 0 || e.payload.offsetLag !== '0') return;
       const task = this.tasks.get(`${e.payload.topic}/${e.payload.partition}`);
-      if (task) task.caughtUp = true;
+      if (!task) return;
+      task.caughtUp = true;
+      // confirmEnds compares the topic's end offset with this (the end, past the markers).
+      task.highWatermark = Number(e.payload.highWatermark);
     });
     consumer.on(consumer.events.CRASH, (e) => {
       if (this.consumer !== consumer) return;
@@ -1551,15 +1556,17 @@ export class KafkaStreams {
         now - task.lastActive >= idleAfter &&
         now - task.idleAnnouncedAt >= IDLE_MARK_EVERY_MS &&
         this.repartitionsInEventTime(task.topic) &&
-        this.fetchedRecently();
+        this.readToEnd(task, now);
       const evict = task.checkpoint?.evictionDue(now) === true;
       if (!pending && !announce && !task.stream?.ticks && !evict) continue;
       task.tickQueued = true;
+      const activeAt = task.lastActive;
       void task.lane
         .run(async () => {
           task.tickQueued = false;
           if (task.dropped || this.stopping) return;
-          if (announce) this.announceIdle(task);
+          // Not after a batch (or a load) that ran in the lane since: what it read may not have been the end.
+          if (announce && task.lastActive === activeAt) this.announceIdle(task);
           if (task.stream) {
             // The wall-clock rule only while the broker confirms there is nothing left to read: a partition that
             // gets nothing because Kafka does not answer (or because it is behind) is not idle, and the time
@@ -1616,10 +1623,20 @@ export class KafkaStreams {
   }
 
   /**
-   * Whether the consumer fetched lately (within 3 fetch waits, at least 3 s): Kafka answers. Idle marks use
-   * this rather than confirmEnds: a partition that delivered no batch since its assignment has no known
-   * position (`next`) to compare the end offset with, yet must still say it is caught up.
+   * Whether a source partition may say it is caught up (an idle mark). With a known position (a batch read, or
+   * a checkpoint loaded), the broker must have confirmed, since the last batch and lately, that nothing is
+   * left to read: a consumer stalled by a rebalance or a broker outage reads nothing while records pile up,
+   * and a mark then made their events late downstream. A partition with no known position yet (no batch since
+   * its assignment, no checkpoint) has nothing to compare the end offset with; for it, Kafka answering the
+   * consumer's fetches has to do.
    */
+  private readToEnd(task: PartitionTask, now: number): boolean {
+    if (!task.started) return this.fetchedRecently();
+    this.confirmEnds(task.topic);
+    return task.endConfirmedAt >= task.lastActive && now - task.endConfirmedAt <= IDLE_MARK_CONFIRMED_WITHIN_MS;
+  }
+
+  /** Whether the consumer fetched lately (within 3 fetch waits, at least 3 s): Kafka answers. */
   private fetchedRecently(): boolean {
     return this.now() - this.lastFetchAt <= Math.max(3000, 3 * this.deps.options.maxWaitMs);
   }
