@@ -160,11 +160,12 @@ export function makeEvents(n: number, users: number, t0 = 1_700_000_000_000): St
   });
 }
 
-export const RULES = (source: string) => `
+/** `keyed`: the rules declare the source keyed by user; otherwise they repartition it (merging its partitions). */
+export const RULES = (source: string, keyed = true) => `
 id: rising-pair
 source: ${source}
 partitionBy: user
-keyedBy: user
+${keyed ? 'keyedBy: user' : ''}
 severity: critical
 pattern: every a=A -> b=B(x >= a.x) where timer:within(2 sec)
 emit:
@@ -174,13 +175,13 @@ emit:
 id: triple
 source: ${source}
 partitionBy: user
-keyedBy: user
+${keyed ? 'keyedBy: user' : ''}
 pattern: every a=A -> b=B -> c=C where timer:within(5 sec)
 `;
 
-export function rulesDir(source: string): { dir: string; cleanup(): void } {
+export function rulesDir(source: string, keyed = true): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'cepheus-failures-'));
-  writeFileSync(join(dir, 'rules.yaml'), RULES(source));
+  writeFileSync(join(dir, 'rules.yaml'), RULES(source, keyed));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -396,12 +397,12 @@ export class Fixture {
  * The usual scenario on the shared broker: a source topic with `partitions`, one alerts topic for the
  * no-failure baseline group and one for the failure run, the rules, and both replicas' environments.
  */
-export async function sharedBrokerScenario(fixture: Fixture, name: string, partitions: number, runRedisUrl = redisUrl()) {
+export async function sharedBrokerScenario(fixture: Fixture, name: string, partitions: number, runRedisUrl = redisUrl(), keyed = true) {
   const brokers = kafkaBrokers().join(',');
   const kafka = kafkaFor(brokers);
   const t = topicNames(name);
   await createTopics(kafka, [{ topic: t.source, partitions }, { topic: t.alertsBase }, { topic: t.alertsRun }, { topic: t.dlq }]);
-  fixture.rules = rulesDir(t.source);
+  fixture.rules = rulesDir(t.source, keyed);
   const base: ReplicaEnv = { brokers, redisUrl: redisUrl(), group: `${t.source}-base`, alerts: t.alertsBase, dlq: t.dlq, rulesDir: fixture.rules.dir };
   const run: ReplicaEnv = { ...base, redisUrl: runRedisUrl, group: `${t.source}-run`, alerts: t.alertsRun };
   return { kafka, t, base, run };
