@@ -310,6 +310,11 @@ export class KafkaStreams {
   private ticker: NodeJS.Timeout | undefined;
   private recheck: NodeJS.Timeout | undefined;
   private orphanTimer: NodeJS.Timeout | undefined;
+  private partitionWatch: NodeJS.Timeout | undefined;
+  /** The source topics' partition counts the topology was planned with (watchPartitions compares). */
+  private plannedPartitions = new Map<string, number>();
+  /** A source topic gained partitions: the next reconcile joins the group again even with the same topics. */
+  private rejoinWanted = false;
   /** Wall time of the consumer's last successful fetch (kafkajs FETCH event). */
   private lastFetchAt = Number.NEGATIVE_INFINITY;
   /** confirmEnds: topics with a request in flight, and when each was last answered. */
@@ -368,7 +373,8 @@ export class KafkaStreams {
       if (this.ticker) clearInterval(this.ticker);
       if (this.recheck) clearTimeout(this.recheck);
       if (this.orphanTimer) clearTimeout(this.orphanTimer);
-      this.ticker = this.recheck = this.orphanTimer = undefined;
+      if (this.partitionWatch) clearInterval(this.partitionWatch);
+      this.ticker = this.recheck = this.orphanTimer = this.partitionWatch = undefined;
       // The sweep checks `stopping` between partitions; its removals are fenced, so leaving one half done is safe.
       await Promise.race([this.orphanSweeping, sleep(2000)]);
       await this.reconcileLoop?.catch(() => undefined);
@@ -543,6 +549,8 @@ export class KafkaStreams {
     this.ticker = setInterval(() => this.tick(), this.deps.options.tickMs);
     this.ticker.unref?.();
     this.scheduleOrphanSweep();
+    this.partitionWatch = setInterval(() => void this.watchPartitions(), this.deps.options.topicRecheckMs);
+    this.partitionWatch.unref?.();
     this.requestReconcile();
     await this.reconcileLoop;
   }
@@ -621,6 +629,7 @@ export class KafkaStreams {
     }
 
     this.topology = topology;
+    this.plannedPartitions = partitions;
     this.internalPartitions = internalPartitions;
     this.sourceClassifiers = new Map(
       [...topology.sources.values()].map((s) => [
@@ -635,7 +644,32 @@ export class KafkaStreams {
     await Promise.all([...this.tasks.values()].map((t) => t.lane.run(() => this.refreshTask(t))));
 
     const topics = subscribedTopics(topology);
-    if (topics.join('\n') !== this.subscribed.join('\n') || (!this.consumer && topics.length > 0)) await this.resubscribe(topics);
+    const rejoin = this.rejoinWanted;
+    this.rejoinWanted = false;
+    if (topics.join('\n') !== this.subscribed.join('\n') || (!this.consumer && topics.length > 0) || rejoin) await this.resubscribe(topics);
+  }
+
+  /**
+   * Partitions added to a source topic: kafkajs assigns them only at a rebalance, which nothing starts, and
+   * repartitioned streams must wait for the new source partitions too. So the topology is planned again and
+   * the replica joins the group again (every replica does, each within `topicRecheckMs`).
+   */
+  private async watchPartitions(): Promise<void> {
+    if (this.stopping || !this.connected || this.reconcileLoop || this.plannedPartitions.size === 0) return;
+    try {
+      const meta = await this.admin.fetchTopicMetadata({ topics: [...this.plannedPartitions.keys()] });
+      const grown = meta.topics.filter((t) => t.partitions.length > (this.plannedPartitions.get(t.name) ?? Number.POSITIVE_INFINITY));
+      if (grown.length === 0 || this.stopping) return;
+      this.logger.info(
+        { topics: Object.fromEntries(grown.map((t) => [t.name, { from: this.plannedPartitions.get(t.name), to: t.partitions.length }])) },
+        'source topics gained partitions: planning again and rejoining the group',
+      );
+      this.rejoinWanted = true;
+      this.requestReconcile();
+    } catch (e) {
+      // A deleted topic or a broker away: the consumer and the reconcile loop report those.
+      this.logger.debug({ err: e }, 'checking the source topics\' partitions failed');
+    }
   }
 
   private refreshTask(task: PartitionTask): void {
@@ -647,6 +681,7 @@ export class KafkaStreams {
       task.stream.updateSettings(plan.settings);
       task.stream.setRules(this.compiledOf(plan));
       task.versions = this.versionsOf(plan);
+      if (plan.kind === 'repartitioned') task.stream.expectOrigins(this.originsOf(plan), this.now());
     }
     // The versions the engine no longer runs here (a changed pattern, a rule removed or moved to another
     // stream) leave the store with the next commit. Compared per partition, with what its engine ran: a rule
@@ -654,6 +689,11 @@ export class KafkaStreams {
     const drops: RuleVersionRef[] = [];
     for (const [rule, version] of before) if (task.versions.get(rule) !== version) drops.push({ rule, version });
     if (drops.length > 0) task.checkpoint?.dropVersions(drops);
+  }
+
+  /** The source partitions a repartitioned stream merges. */
+  private originsOf(plan: StreamPlan): string[] {
+    return Array.from({ length: plan.sourcePartitions }, (_, i) => `${plan.source}/${i}`);
   }
 
   /** The state versions of a stream's rules, as compiledOf gives them to its engine. */
@@ -670,7 +710,7 @@ export class KafkaStreams {
     const old = this.consumer;
     this.consumer = undefined;
     if (old) {
-      this.logger.info({ from: this.subscribed, to: topics }, 'the rules changed the topics: re-subscribing');
+      this.logger.info({ from: this.subscribed, to: topics }, 'the rules or the topics changed: re-subscribing');
       await this.settleLeaving([...this.tasks.values()].filter((t) => !topics.includes(t.topic)));
       await old.disconnect().catch((e) => this.logger.warn({ err: e }, 'leaving the consumer group failed'));
     }
@@ -832,10 +872,7 @@ export class KafkaStreams {
       task.versions = this.versionsOf(plan);
       task.stream.nextOffset = task.next;
       if (plan.kind === 'repartitioned') {
-        task.stream.expectOrigins(
-          Array.from({ length: plan.sourcePartitions }, (_, i) => `${plan.source}/${i}`),
-          this.now(),
-        );
+        task.stream.expectOrigins(this.originsOf(plan), this.now());
       }
     }
     return task.stream;
