@@ -200,8 +200,12 @@ class PartitionTask {
   caughtUp = true;
   /** The high watermark of the last batch (-1 before any). */
   highWatermark = -1;
-  /** Wall time the broker last confirmed that nothing is left to read here (KafkaStreams.confirmEnds). */
+  /**
+   * The broker's last confirmation that nothing is left to read here (KafkaStreams.confirmEnds): when it was
+   * asked (it holds from then) and when it was answered (its age, so a slow answer does not lapse it).
+   */
   endConfirmedAt = Number.NEGATIVE_INFINITY;
+  endAnsweredAt = Number.NEGATIVE_INFINITY;
   /** Whether that confirmation lapsed (Kafka did not answer): the next one resumes the quiet time. */
   endUnconfirmed = false;
   /** Wall time of the last idle mark since the last batch with records (-Infinity: none yet). */
@@ -315,8 +319,6 @@ export class KafkaStreams {
   private plannedPartitions = new Map<string, number>();
   /** A source topic gained partitions: the next reconcile joins the group again even with the same topics. */
   private rejoinWanted = false;
-  /** Wall time of the consumer's last successful fetch (kafkajs FETCH event). */
-  private lastFetchAt = Number.NEGATIVE_INFINITY;
   /** confirmEnds: topics with a request in flight, and when each was last answered. */
   private readonly endsAsked = new Set<string>();
   private readonly endsAt = new Map<string, number>();
@@ -739,9 +741,6 @@ export class KafkaStreams {
     });
     consumer.on(consumer.events.REBALANCING, () => {
       if (this.consumer === consumer && this.state === 'joined') this.state = 'rebalancing';
-    });
-    consumer.on(consumer.events.FETCH, () => {
-      if (this.consumer === consumer) this.lastFetchAt = this.now();
     });
     // A batch of transaction markers only never reaches eachBatch; when nothing follows them, the
     // partition is caught up (see processBatch for markers at the end of a batch with records).
@@ -1611,7 +1610,7 @@ export class KafkaStreams {
             if (task.stream.timeMode === 'processing') task.stream.tick(this.now());
             else if (task.stream.ticks) {
               this.confirmEnds(task.topic);
-              const fresh = this.now() - task.endConfirmedAt <= END_CONFIRMED_FOR_MS;
+              const fresh = this.now() - task.endAnsweredAt <= END_CONFIRMED_FOR_MS;
               if (!fresh) task.endUnconfirmed = true;
               else {
                 if (task.endUnconfirmed) task.stream.resumeQuietTime(task.endConfirmedAt);
@@ -1636,7 +1635,9 @@ export class KafkaStreams {
 
   /**
    * Asks the broker for the topic's end offsets (at most once a second per topic) and records, for each owned
-   * partition with nothing left to read, when that was confirmed. A failed request confirms nothing.
+   * partition with nothing left to read, when that was confirmed. A partition with no position yet (nothing
+   * read since its assignment, no checkpoint) starts where the group committed, so its end is compared with
+   * that. A failed request confirms nothing.
    */
   private confirmEnds(topic: string): void {
     const now = this.now();
@@ -1644,15 +1645,31 @@ export class KafkaStreams {
     this.endsAsked.add(topic);
     // The answer holds from the moment of asking: nothing was past the end offset then.
     const askedAt = now;
-    this.admin
-      .fetchTopicOffsets(topic)
-      .then((ends) => {
-        this.endsAt.set(topic, this.now());
+    const unstarted = [...this.tasks.values()].some((t) => t.topic === topic && !t.started);
+    const { groupId, fromBeginning } = this.deps.options;
+    Promise.all([this.admin.fetchTopicOffsets(topic), unstarted ? this.admin.fetchOffsets({ groupId, topics: [topic] }) : undefined])
+      .then(([ends, group]) => {
+        const answeredAt = this.now();
+        this.endsAt.set(topic, answeredAt);
+        const committed = new Map((group?.[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
         for (const e of ends) {
           const task = this.tasks.get(`${topic}/${e.partition}`);
+          if (!task) continue;
           const end = Number(e.high);
+          // Records below the log start are gone: a position under it reads from the start.
+          const low = Number(e.low);
+          let readTo: number;
+          if (task.started) readTo = task.next;
+          else {
+            const c = committed.get(e.partition) ?? -1;
+            // Nothing committed: the consumer starts at the log start, or at the end (all before it skipped).
+            readTo = c >= 0 ? c : fromBeginning || this.topology.internal.some((t) => t.topic === topic) ? low : end;
+          }
           // Read to the end, or only transaction markers after what was read at the last batch.
-          if (task && (end <= task.next || (task.caughtUp && end === task.highWatermark))) task.endConfirmedAt = askedAt;
+          if (end <= Math.max(readTo, low) || (task.caughtUp && end === task.highWatermark)) {
+            task.endConfirmedAt = askedAt;
+            task.endAnsweredAt = answeredAt;
+          }
         }
       })
       .catch(() => undefined)
@@ -1660,22 +1677,14 @@ export class KafkaStreams {
   }
 
   /**
-   * Whether a source partition may say it is caught up (an idle mark). With a known position (a batch read, or
-   * a checkpoint loaded), the broker must have confirmed, since the last batch and lately, that nothing is
-   * left to read: a consumer stalled by a rebalance or a broker outage reads nothing while records pile up,
-   * and a mark then made their events late downstream. A partition with no known position yet (no batch since
-   * its assignment, no checkpoint) has nothing to compare the end offset with; for it, Kafka answering the
-   * consumer's fetches has to do.
+   * Whether a source partition may say it is caught up (an idle mark): the broker must have confirmed, since
+   * its last batch (or its assignment or load) and lately, that nothing is left to read. A consumer stalled
+   * by a rebalance or a broker outage reads nothing while records pile up, and a partition just assigned may
+   * have a backlog; a mark then made their events late downstream.
    */
   private readToEnd(task: PartitionTask, now: number): boolean {
-    if (!task.started) return this.fetchedRecently();
     this.confirmEnds(task.topic);
-    return task.endConfirmedAt >= task.lastActive && now - task.endConfirmedAt <= IDLE_MARK_CONFIRMED_WITHIN_MS;
-  }
-
-  /** Whether the consumer fetched lately (within 3 fetch waits, at least 3 s): Kafka answers. */
-  private fetchedRecently(): boolean {
-    return this.now() - this.lastFetchAt <= Math.max(3000, 3 * this.deps.options.maxWaitMs);
+    return task.endConfirmedAt >= task.lastActive && now - task.endAnsweredAt <= IDLE_MARK_CONFIRMED_WITHIN_MS;
   }
 
   private repartitionsInEventTime(topic: string): boolean {
