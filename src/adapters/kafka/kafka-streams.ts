@@ -317,8 +317,6 @@ export class KafkaStreams {
   private partitionWatch: NodeJS.Timeout | undefined;
   /** The source topics' partition counts the topology was planned with (watchPartitions compares). */
   private plannedPartitions = new Map<string, number>();
-  /** A source topic gained partitions: the next reconcile joins the group again even with the same topics. */
-  private rejoinWanted = false;
   /** confirmEnds: topics with a request in flight, and when each was last answered. */
   private readonly endsAsked = new Set<string>();
   private readonly endsAt = new Map<string, number>();
@@ -646,31 +644,35 @@ export class KafkaStreams {
     await Promise.all([...this.tasks.values()].map((t) => t.lane.run(() => this.refreshTask(t))));
 
     const topics = subscribedTopics(topology);
-    const rejoin = this.rejoinWanted;
-    this.rejoinWanted = false;
-    if (topics.join('\n') !== this.subscribed.join('\n') || (!this.consumer && topics.length > 0) || rejoin) await this.resubscribe(topics);
+    if (topics.join('\n') !== this.subscribed.join('\n') || (!this.consumer && topics.length > 0)) await this.resubscribe(topics);
   }
 
   /**
-   * Partitions added to a source topic: kafkajs assigns them only at a rebalance, which nothing starts, and
-   * repartitioned streams must wait for the new source partitions too. So the topology is planned again and
-   * the replica joins the group again (every replica does, each within `topicRecheckMs`).
+   * A source topic's partition count changed (partitions added, or the topic recreated): the topology is
+   * planned again, so that repartitioned streams wait for exactly its partitions and a topic grown from one
+   * partition is repartitioned. (The consumer itself rejoins the group when its metadata, refreshed every
+   * `topicRecheckMs`, shows the new partitions: kafkajs' stale-assignment check.)
    */
   private async watchPartitions(): Promise<void> {
     if (this.stopping || !this.connected || this.reconcileLoop || this.plannedPartitions.size === 0) return;
     try {
-      const meta = await this.admin.fetchTopicMetadata({ topics: [...this.plannedPartitions.keys()] });
-      const grown = meta.topics.filter((t) => t.partitions.length > (this.plannedPartitions.get(t.name) ?? Number.POSITIVE_INFINITY));
-      if (grown.length === 0 || this.stopping) return;
+      const existing = new Set(await this.admin.listTopics());
+      // A deleted topic would fail the metadata request for all: ask only for the ones there. A deleted one
+      // is planned as missing, like any source that does not exist yet.
+      const planned = [...this.plannedPartitions.keys()];
+      const topics = planned.filter((t) => existing.has(t));
+      const counts = new Map<string, number>();
+      if (topics.length > 0) for (const t of (await this.admin.fetchTopicMetadata({ topics })).topics) counts.set(t.name, t.partitions.length);
+      const changed = planned.filter((t) => counts.get(t) !== this.plannedPartitions.get(t));
+      if (changed.length === 0 || this.stopping) return;
       this.logger.info(
-        { topics: Object.fromEntries(grown.map((t) => [t.name, { from: this.plannedPartitions.get(t.name), to: t.partitions.length }])) },
-        'source topics gained partitions: planning again and rejoining the group',
+        { topics: Object.fromEntries(changed.map((t) => [t, { from: this.plannedPartitions.get(t), to: counts.get(t) ?? 'deleted' }])) },
+        'source topics changed their partition count: planning again',
       );
-      this.rejoinWanted = true;
       this.requestReconcile();
     } catch (e) {
-      // A deleted topic or a broker away: the consumer and the reconcile loop report those.
-      this.logger.debug({ err: e }, 'checking the source topics\' partitions failed');
+      // The broker away: the consumer reports that; this runs again in topicRecheckMs.
+      this.logger.debug({ err: e }, 'checking the source topics\' partition counts failed');
     }
   }
 
@@ -712,7 +714,7 @@ export class KafkaStreams {
     const old = this.consumer;
     this.consumer = undefined;
     if (old) {
-      this.logger.info({ from: this.subscribed, to: topics }, 'the rules or the topics changed: re-subscribing');
+      this.logger.info({ from: this.subscribed, to: topics }, 'the rules changed the topics: re-subscribing');
       await this.settleLeaving([...this.tasks.values()].filter((t) => !topics.includes(t.topic)));
       await old.disconnect().catch((e) => this.logger.warn({ err: e }, 'leaving the consumer group failed'));
     }
@@ -730,6 +732,9 @@ export class KafkaStreams {
       maxWaitTimeInMs: o.maxWaitMs,
       allowAutoTopicCreation: false,
       retry: { retries: 10, initialRetryTime: 200 },
+      // kafkajs rejoins the group when its metadata shows partitions added to a subscribed topic; by default
+      // it refreshes that only every 5 minutes.
+      metadataMaxAge: Math.max(1000, o.topicRecheckMs),
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       if (this.consumer !== consumer) return;
@@ -768,17 +773,27 @@ export class KafkaStreams {
       }
     });
     this.consumer = consumer;
-    await consumer.connect();
-    const internal = new Set(this.topology.internal.map((t) => t.topic));
-    const sourceTopics = topics.filter((t) => !internal.has(t));
-    const internalTopics = topics.filter((t) => internal.has(t));
-    if (sourceTopics.length > 0) await consumer.subscribe({ topics: sourceTopics, fromBeginning: o.fromBeginning });
-    if (internalTopics.length > 0) await consumer.subscribe({ topics: internalTopics, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    try {
+      await consumer.connect();
+      const internal = new Set(this.topology.internal.map((t) => t.topic));
+      const sourceTopics = topics.filter((t) => !internal.has(t));
+      const internalTopics = topics.filter((t) => internal.has(t));
+      if (sourceTopics.length > 0) await consumer.subscribe({ topics: sourceTopics, fromBeginning: o.fromBeginning });
+      if (internalTopics.length > 0) await consumer.subscribe({ topics: internalTopics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => this.onBatch(payload),
+      });
+    } catch (e) {
+      // Otherwise the retry would find the same topics and this consumer, which never runs, and stop there.
+      if (this.consumer === consumer) {
+        this.consumer = undefined;
+        this.subscribed = [];
+      }
+      await consumer.disconnect().catch(() => undefined);
+      throw e;
+    }
   }
 
   /** A new assignment: partitions no longer ours are dropped (their uncommitted records are read by the new owner). */
@@ -1647,7 +1662,9 @@ export class KafkaStreams {
     const askedAt = now;
     const unstarted = [...this.tasks.values()].some((t) => t.topic === topic && !t.started);
     const { groupId, fromBeginning } = this.deps.options;
-    Promise.all([this.admin.fetchTopicOffsets(topic), unstarted ? this.admin.fetchOffsets({ groupId, topics: [topic] }) : undefined])
+    // Settled apart: the group coordinator failing over must not stop the confirmations of started partitions.
+    const committedOffsets = unstarted ? this.admin.fetchOffsets({ groupId, topics: [topic] }).catch(() => undefined) : undefined;
+    Promise.all([this.admin.fetchTopicOffsets(topic), committedOffsets])
       .then(([ends, group]) => {
         const answeredAt = this.now();
         this.endsAt.set(topic, answeredAt);
@@ -1660,6 +1677,7 @@ export class KafkaStreams {
           const low = Number(e.low);
           let readTo: number;
           if (task.started) readTo = task.next;
+          else if (!group) continue;
           else {
             const c = committed.get(e.partition) ?? -1;
             // Nothing committed: the consumer starts at the log start, or at the end (all before it skipped).
