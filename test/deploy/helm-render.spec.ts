@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
 import { K8sObject, Rendered, find, only, render, schemaErrors, tryRender } from './support/helm';
+import { prepareRules } from '../../src/cli/rules';
 import { CHART_DIR, ciValuesFiles, copyTree, readYaml, removeScratch, scratchDir } from './support/repo';
 
 afterAll(removeScratch);
@@ -255,6 +256,21 @@ describe('helm chart: what the service needs', () => {
     const clash = tryRender({ chartDir: chart, valueFiles: [values] });
     expect(clash.ok).toBe(false);
     expect(!clash.ok && clash.error).toMatch(/shipped\.yaml is both a chart file and in rules\.inline/);
+  });
+});
+
+describe('helm chart: the example values ship working rules', () => {
+  const withRules = ciValuesFiles()
+    .filter((f) => Object.keys((readYaml(f) as { rules?: { inline?: object } }).rules?.inline ?? {}).length > 0)
+    .map((f) => `ci/${path.basename(f)}`);
+  it('the examples with rules are found', () => expect(withRules.length).toBeGreaterThanOrEqual(2));
+  it.each(withRules)('%s: every rule in its rules ConfigMap loads without an error or a warning', async (name) => {
+    const maps = find(renders.get(name)!, 'ConfigMap') as Array<K8sObject & { data?: Record<string, string> }>;
+    const dir = scratchDir('chart-rules');
+    for (const cm of maps) for (const [file, text] of Object.entries(cm.data ?? {})) fs.writeFileSync(path.join(dir, file), text);
+    const prepared = await prepareRules([dir]);
+    expect(prepared.diagnostics.map((d) => `${path.basename(d.file ?? '')}:${d.line}:${d.column}: ${d.message}`)).toEqual([]);
+    expect(prepared.compiled.length).toBe(maps.reduce((n, cm) => n + Object.keys(cm.data ?? {}).length, 0));
   });
 });
 
