@@ -101,11 +101,15 @@ describe('limits', () => {
     const long = `id: long\npattern: every a=A(x > 1${' or x > 1'.repeat(2500)})\n`;
     const r1 = await svc.json('/rules', yaml(long));
     expect(r1.status).toBe(422);
-    expect(r1.body).toEqual([{ line: 2, column: 10, message: expect.stringMatching(/pattern is too long: \d+ bytes, at most 16 KiB/) }]);
+    // The excerpt shows a window of the long line around the column, not the whole line.
+    expect(r1.body).toEqual([
+      { line: 2, column: 10, message: expect.stringMatching(/pattern is too long: \d+ bytes, at most 16 KiB/), excerpt: expect.stringMatching(/^pattern: every a=A\(x > 1 or .{100,}…\n {9}\^+$/) },
+    ]);
+    expect((r1.body[0].excerpt as string).length).toBeLessThan(400);
 
     const deep = `id: deep\npattern: ${'('.repeat(70)}a=A${')'.repeat(70)}\n`;
     const r2 = await svc.json('/rules', yaml(deep));
     expect(r2.status).toBe(422);
-    expect(r2.body).toEqual([{ line: 2, column: 74, message: 'nesting is too deep: more than 64 levels' }]);
+    expect(r2.body).toEqual([{ line: 2, column: 74, message: 'nesting is too deep: more than 64 levels', excerpt: `pattern: ${'('.repeat(70)}a=A${')'.repeat(70)}\n${' '.repeat(73)}^` }]);
   });
 });

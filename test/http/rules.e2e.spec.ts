@@ -117,11 +117,11 @@ describe('rules API', () => {
     expect(again.body.message).toMatch(/already exists/);
   });
 
-  it('invalid rules are 422 with line and column, on every write, and save nothing', async () => {
+  it('invalid rules are 422 with line, column and the line with a caret, on every write, and save nothing', async () => {
     const badKey = 'id: bad-key\nseverty: critical\npattern: every a=A -> b=B\n';
     const r1 = await svc.json('/rules', yaml(badKey));
     expect(r1.status).toBe(422);
-    expect(r1.body).toEqual([{ line: 2, column: 1, message: "unknown key 'severty'; did you mean 'severity'?" }]);
+    expect(r1.body).toEqual([{ line: 2, column: 1, message: "unknown key 'severty'; did you mean 'severity'?", excerpt: 'severty: critical\n^^^^^^^' }]);
 
     const badPattern = 'id: bad-pattern\npattern: |\n  every f=login_failed\n    -> s=login_succeeded(user = )\n';
     const r2 = await svc.json('/rules', yaml(badPattern));
@@ -133,7 +133,7 @@ describe('rules API', () => {
     const badCep = `@name('bad-cep')\nselect f.user as u from pattern [every f=login_failed -> ]\n`;
     const r3 = await svc.json('/rules', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: badCep });
     expect(r3.status).toBe(422);
-    expect(r3.body[0]).toMatchObject({ line: 2, column: 58 });
+    expect(r3.body[0]).toMatchObject({ line: 2, column: 58, excerpt: `select f.user as u from pattern [every f=login_failed -> ]\n${' '.repeat(57)}^` });
 
     const badJson = await svc.json('/rules', json('{\n  "id": "j",\n  "pattern": "A" ,,\n}'));
     expect(badJson.status).toBe(422);
@@ -154,7 +154,9 @@ describe('rules API', () => {
     expect(badPut.status).toBe(422);
     const otherId = await svc.json('/rules/failed-then-success', put(LOGIN_RULE.replace('id: failed-then-success', 'id: other')));
     expect(otherId.status).toBe(422);
-    expect(otherId.body).toEqual([{ line: 1, column: 5, message: "the rule's id 'other' differs from 'failed-then-success' in the path" }]);
+    expect(otherId.body).toEqual([
+      { line: 1, column: 5, message: "the rule's id 'other' differs from 'failed-then-success' in the path", excerpt: 'id: other\n    ^^^^^' },
+    ]);
     expect((await svc.json('/rules/failed-then-success')).body.version).toBe(1);
 
     // one rule per request

@@ -1,29 +1,40 @@
 /**
  * Errors of the rule services, mapped to HTTP statuses by the HTTP layer (404, 409, 422).
  */
-import type { Diagnostic } from '../../core/language/diagnostics';
+import { excerptOf, type Diagnostic } from '../../core/language/diagnostics';
 
-/** A rule problem as the API reports it: 1-based line and column in the text that was sent. */
+/**
+ * A rule problem as the API reports it: 1-based line and column in the text that was sent, and (when the
+ * text is at hand) that line with a caret under the offending text.
+ */
 export interface RuleProblem {
   line: number;
   column: number;
   message: string;
+  excerpt?: string;
 }
 
-export function toProblem(d: Diagnostic): RuleProblem {
+/** Characters of the offending line an API answer shows at most. */
+const EXCERPT_WIDTH = 160;
+
+export function toProblem(d: Diagnostic, source?: string): RuleProblem {
   // A syntax error says what would have been accepted; a "did you mean" already names the likely fix.
   const withExpected = d.expected && d.expected.length > 0 && !/\bexpected\b|did you mean/.test(d.message);
   const message = withExpected ? `${d.message}; expected one of: ${d.expected!.join(', ')}` : d.message;
-  return { line: d.line, column: d.column, message };
+  const excerpt = source === undefined ? undefined : excerptOf(d, source, EXCERPT_WIDTH);
+  return { line: d.line, column: d.column, message, ...(excerpt ? { excerpt: excerpt.join('\n') } : {}) };
 }
 
-/** The rule text is invalid: syntax, schema or compile errors (422). */
+/** The rule text is invalid: syntax, schema or compile errors (422). `source`: the text sent. */
 export class RuleInvalidError extends Error {
   readonly problems: RuleProblem[];
-  constructor(readonly diagnostics: Diagnostic[]) {
+  constructor(
+    readonly diagnostics: Diagnostic[],
+    source?: string,
+  ) {
     super(diagnostics.map((d) => `${d.line}:${d.column}: ${d.message}`).join('; '));
     this.name = 'RuleInvalidError';
-    this.problems = diagnostics.map(toProblem);
+    this.problems = diagnostics.map((d) => toProblem(d, source));
   }
 }
 

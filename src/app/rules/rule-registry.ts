@@ -170,7 +170,7 @@ export class RuleRegistry {
   /** Checks one rule text as POST /rules would, saving nothing. Throws RuleInvalidError. */
   validate(text: string, format: StoredRuleFormat): { id: string; warnings: RuleProblem[] } {
     const body = compileRuleBody(text, format);
-    return { id: body.definition.id, warnings: body.warnings.map(toProblem) };
+    return { id: body.definition.id, warnings: body.warnings.map((w) => toProblem(w, text)) };
   }
 
   // ------------------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ export class RuleRegistry {
       const { line, column, length } = body.idLoc;
       throw new RuleInvalidError([
         { severity: 'error', line, column, length, message: `the rule's id '${body.definition.id}' differs from '${id}' in the path` },
-      ]);
+      ], text);
     }
     return this.exclusive(async () => {
       const current = this.apiRule(id);
@@ -366,7 +366,7 @@ export class RuleRegistry {
       status: f.definition.enabled ? 'running' : 'disabled',
       ...viewFields(f.definition),
       updatedAt: f.loadedAt,
-      warnings: f.warnings.map(toProblem),
+      warnings: f.warnings.map((w) => toProblem(w)),
       ...(shadowed ? { shadows: { origin: 'api' as const, version: shadowed.stored.version } } : {}),
     };
   }
@@ -383,7 +383,7 @@ export class RuleRegistry {
       format: a.stored.format,
       text: a.stored.text,
       updatedAt: a.stored.createdAt,
-      warnings: a.warnings.map(toProblem),
+      warnings: a.warnings.map((w) => toProblem(w)),
     };
   }
 }

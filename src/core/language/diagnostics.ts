@@ -65,15 +65,35 @@ export function formatDiagnostic(d: Diagnostic, source?: string): string {
   const where = `${d.file ?? '<input>'}:${d.line}:${d.column}`;
   const kind = d.severity === 'warning' ? 'warning: ' : '';
   const lines = [`${where}: ${kind}${d.message}`];
-  const text = source?.split(/\r?\n/)[d.line - 1];
-  if (text !== undefined) {
-    const visible = text.replace(/\t/g, ' ');
-    const width = Math.max(1, Math.min(d.length, visible.length - d.column + 1));
-    lines.push(`  ${visible}`);
-    lines.push(`  ${' '.repeat(Math.max(0, d.column - 1))}${'^'.repeat(width)}`);
-  }
+  const excerpt = source === undefined ? undefined : excerptOf(d, source);
+  if (excerpt) lines.push(...excerpt.map((l) => `  ${l}`));
   if (d.expected && d.expected.length > 0) {
     lines.push(`  expected one of: ${d.expected.join(', ')}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * The offending source line (tabs as spaces) and a caret line under the offending text; undefined past the
+ * end. A line longer than `maxWidth` is cut to a window around the column, marked with "…".
+ */
+export function excerptOf(
+  d: Pick<Diagnostic, 'line' | 'column' | 'length'>,
+  source: string,
+  maxWidth = Number.POSITIVE_INFINITY,
+): [string, string] | undefined {
+  const text = source.split(/\r?\n/)[d.line - 1];
+  if (text === undefined) return undefined;
+  const visible = text.replace(/\t/g, ' ');
+  const at = Math.max(0, d.column - 1);
+  let from = 0;
+  let to = visible.length;
+  if (to > maxWidth) {
+    from = Math.max(0, Math.min(at - Math.floor(maxWidth / 3), to - maxWidth));
+    to = from + maxWidth;
+  }
+  const head = from > 0 ? '…' : '';
+  const tail = to < visible.length ? '…' : '';
+  const width = Math.max(1, Math.min(d.length, to - at));
+  return [`${head}${visible.slice(from, to)}${tail}`, `${' '.repeat(head.length + Math.max(0, at - from))}${'^'.repeat(width)}`];
 }

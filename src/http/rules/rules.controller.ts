@@ -1,7 +1,7 @@
 /**
  * Rule management. Bodies are one rule as YAML (application/yaml), JSON (application/json) or .cep text
  * (text/plain), parsed and validated exactly like rule files; problems come back as 422 with
- * `[{"line","column","message"}]` in the coordinates of the text sent.
+ * `[{"line","column","message","excerpt"}]` in the coordinates of the text sent.
  */
 import { BadRequestException, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
 import {
@@ -47,7 +47,7 @@ const ruleBody = () =>
     },
   });
 const invalidRule = () =>
-  ApiUnprocessableEntityResponse({ type: [RuleProblemDto], description: 'The rule is invalid: every problem with its line and column' });
+  ApiUnprocessableEntityResponse({ type: [RuleProblemDto], description: 'The rule is invalid: every problem with its line, column and the line with a caret' });
 const tooLarge = () => ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'Body larger than RULES_MAX_BODY_BYTES' });
 const writeAuth = () => ApiUnauthorizedResponse({ type: ErrorDto, description: 'API_TOKEN is set and the bearer token is missing or wrong' });
 const idParam = () => ApiParam({ name: 'id', description: 'Rule id', example: 'brute-force-login' });

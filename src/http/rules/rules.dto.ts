@@ -2,8 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class RuleProblemDto {
   @ApiProperty({ description: '1-based line in the text that was sent', example: 3 }) line!: number;
-  @ApiProperty({ description: '1-based column', example: 14 }) column!: number;
+  @ApiProperty({ description: '1-based column', example: 1 }) column!: number;
   @ApiProperty({ example: "unknown key 'severty'; did you mean 'severity'?" }) message!: string;
+  @ApiPropertyOptional({ description: 'The line of the text sent, and a caret line under the offending text', example: 'severty: warning\n^^^^^^^' })
+  excerpt?: string;
 }
 
 class RuleEventShapeDto {
@@ -32,7 +34,7 @@ export class RuleDto {
   @ApiProperty({ description: 'Source topic (Kafka mode); HTTP events reach every rule', example: 'auth-events' }) source!: string;
   @ApiPropertyOptional() partitionBy?: string;
   @ApiPropertyOptional() keyedBy?: string;
-  @ApiProperty({ example: 'every a=login_failed -> b=login_succeeded(user_id = a.user_id)' }) pattern!: string;
+  @ApiProperty({ example: 'every a=login_failed -> b=login_succeeded(user_id = a.user_id) where timer:within(5 min)' }) pattern!: string;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) emit!: Record<string, string>;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) labels!: Record<string, string>;
   @ApiProperty({ type: RuleEventShapeDto }) event!: RuleEventShapeDto;
