@@ -65,6 +65,8 @@ describe('syntax errors', () => {
     ['a statement starts with annotations, partition or select', 'file', 'from pattern [A]', 1, 1, 4, "unexpected 'from'", ["'partition'", "'select'", 'annotation']],
     ['annotation arguments are literals', 'file', '@name(x) select * from pattern [A]', 1, 7, 1, "unexpected 'x'", ["')'", "'-'", "'false'", "'null'", "'true'", 'number', 'string']],
     ['annotations alone are not a statement', 'file', "@name('x')", 1, 11, 1, 'unexpected end of input', ["'partition'", "'select'", 'annotation']],
+    ['a unit spelt as other tools do (30 s) names Esper\'s (sec)', 'pattern', 'A where timer:within(1 min 30 s)', 1, 31, 1, "unexpected 's'; did you mean 'sec'?", ['time unit']],
+    ['no unit hint where no time unit can come (x > 5 m)', 'expression', 'x > 5 m', 1, 7, 1, "unexpected 'm'", ["'%'", "'*'", "'+'", "'-'", "'/'", "'and'", "'or'"]],
     ['a string token is described as a string', 'pattern', "A 'x'", 1, 3, 3, "unexpected string 'x'", ["'('", "'->'", "'-[n]>'", "'.'", "':'", "'='", "'and'", "'or'", "'until'", "'where'", "'while'"]],
   ];
 

@@ -119,8 +119,9 @@ function runParser(text: string, start: Start): unknown[] {
     if (e instanceof RuleError) throw e;
     const token = (e as { token?: Token }).token;
     if (!token) throw e;
-    const column = internals.table[internals.current];
-    throw syntaxError(token, `unexpected ${describeToken(token)}`, expectedIn(column));
+    const expected = expectedIn(internals.table[internals.current]);
+    const unit = expected.includes('time unit') ? unitHint(token, tokens) : undefined;
+    throw syntaxError(token, `unexpected ${describeToken(token)}${unit ? `; did you mean '${unit}'?` : ''}`, expected);
   }
   if (lexError) throw lexicalError(lexError);
 
@@ -168,6 +169,32 @@ function syntaxError(token: Token, message: string, expected?: string[]): RuleEr
   const diagnostic: Diagnostic = { severity: 'error', message, line: token.line, column: token.col, length: Math.max(1, token.text.length) };
   if (expected && expected.length > 0) diagnostic.expected = expected;
   return new RuleError([diagnostic]);
+}
+
+/** Unit spellings of other tools (`30s`, `5 m`, `1h`) and Esper's word for each. */
+const UNIT_SPELLINGS = new Map([
+  ['s', 'sec'],
+  ['secs', 'sec'],
+  ['ms', 'msec'],
+  ['millis', 'msec'],
+  ['us', 'usec'],
+  ['m', 'min'],
+  ['mins', 'minutes'],
+  ['h', 'hour'],
+  ['hr', 'hour'],
+  ['hrs', 'hours'],
+  ['d', 'day'],
+  ['w', 'week'],
+  ['wk', 'week'],
+  ['y', 'year'],
+  ['yr', 'year'],
+]);
+
+/** Esper's unit for a name other tools use as one, right after a number where a time unit may come. */
+function unitHint(token: Token, tokens: readonly Token[]): string | undefined {
+  const i = tokens.indexOf(token);
+  if (i < 1 || tokens[i - 1].type !== 'number') return undefined;
+  return UNIT_SPELLINGS.get(token.text.toLowerCase());
 }
 
 function lexicalError(error: LexError): RuleError {
