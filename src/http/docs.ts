@@ -12,7 +12,7 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
         'write needs `Authorization: Bearer <token>`; reads stay open.',
     )
     .setVersion(serviceVersion())
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API_TOKEN' })
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque token (API_TOKEN)', description: 'API_TOKEN' })
     .build();
   return SwaggerModule.createDocument(app, config);
 }

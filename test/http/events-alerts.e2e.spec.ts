@@ -130,7 +130,9 @@ describe('POST /events and GET /alerts', () => {
 
     expect((await svc.json('/alerts?limit=1')).body.map((a: { key: string }) => a.key)).toEqual(['u2']);
     expect((await svc.json('/alerts?rule=other')).body).toEqual([]);
-    expect((await svc.json('/alerts?limit=zero')).status).toBe(400);
+    const zero = await svc.json('/alerts?limit=zero');
+    expect(zero.status).toBe(400);
+    expect(zero.body.message).toMatch(/^limit must be a positive integer \(values over \d+ are capped\), found 'zero'$/);
   });
 
   it('the ring buffer keeps the most recent ALERTS_BUFFER_SIZE alerts', async () => {

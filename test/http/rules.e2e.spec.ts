@@ -86,6 +86,10 @@ describe('rules API', () => {
     expect(missing.status).toBe(404);
     expect(missing.body.message).toMatch(/no version 42/);
     expect((await svc.json('/rules/failed-then-success/rollback', json({ version: 'one' }))).status).toBe(400);
+    // An unknown key is refused, as in rule bodies (a typo such as "verison" beside "version" must show).
+    const extra = await svc.json('/rules/failed-then-success/rollback', json({ version: 1, extra: true }));
+    expect(extra.status).toBe(400);
+    expect(extra.body.message).toMatch(/no other key/);
   });
 
   it('DELETE removes the rule; version numbers continue when the id is created again', async () => {
@@ -176,9 +180,10 @@ describe('rules API', () => {
     expect((await svc.json('/rules')).body).toEqual([]);
   });
 
-  it('unsupported content types are 415', async () => {
+  it('unsupported content types are 415, with the usual error body', async () => {
     const r = await svc.json('/rules', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b' });
     expect(r.status).toBe(415);
+    expect(r.body).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type' });
     expect(r.body.message).toMatch(/application\/yaml/);
   });
 });

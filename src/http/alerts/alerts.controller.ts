@@ -99,7 +99,7 @@ export class AlertsController {
   private limitParam(limit: string | undefined): number {
     if (limit === undefined || limit === '') return Math.min(DEFAULT_ALERTS_LIMIT, this.feed.capacity);
     if (!/^\d+$/.test(limit) || Number(limit) < 1) {
-      throw new BadRequestException(`limit must be a positive integer (at most ${this.feed.capacity}), found '${limit}'`);
+      throw new BadRequestException(`limit must be a positive integer (values over ${this.feed.capacity} are capped), found '${limit}'`);
     }
     return Math.min(Number(limit), this.feed.capacity);
   }

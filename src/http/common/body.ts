@@ -9,7 +9,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BadRequestException, HttpException, HttpStatus, PayloadTooLargeException } from '@nestjs/common';
+import { BadRequestException, HttpException, HttpStatus, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
 
 /** Past this many bytes of an oversized or unread body, the connection is dropped instead of drained. */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
@@ -171,8 +171,6 @@ export function assertUtf8(req: IncomingMessage): void {
 }
 
 export function unsupportedMediaType(type: string, accepted: string[]): HttpException {
-  return new HttpException(
-    `unsupported Content-Type '${type || '(none)'}': send one of ${accepted.join(', ')}`,
-    HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-  );
+  // The Nest exception adds "error", as every other error body has.
+  return new UnsupportedMediaTypeException(`unsupported Content-Type '${type || '(none)'}': send one of ${accepted.join(', ')}`);
 }

@@ -200,8 +200,10 @@ export class RulesController {
       throw new BadRequestException(`the request body is not valid JSON: ${(e as Error).message}`);
     }
     const version = (body as { version?: unknown } | null)?.version;
-    if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-      throw new BadRequestException('expected {"version": n} with n a positive integer');
+    const keys = body !== null && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body) : [];
+    // Unknown keys are refused as in rule bodies: a typo must not pass unnoticed.
+    if (typeof version !== 'number' || !Number.isInteger(version) || version < 1 || keys.length !== 1) {
+      throw new BadRequestException('expected {"version": n} with n a positive integer, and no other key');
     }
     return this.registry.rollback(id, version);
   }
