@@ -39,7 +39,10 @@ export interface KafkaOptions {
   repartitionReplicationFactor: number;
   /** How often idle partitions' watermarks, pending outputs and missing source topics are looked at (ms). */
   tickMs: number;
-  /** How often missing source topics are looked for again (ms). */
+  /**
+   * How often missing source topics are looked for again, source topics' partition counts are compared with
+   * the plan, and the consumer refreshes its metadata (so it rejoins when partitions are added) (ms).
+   */
   topicRecheckMs: number;
 }
 

@@ -227,6 +227,13 @@ class PartitionTask {
    * reads again from here instead of going on after the refused batches.
    */
   resumeAt: number | undefined;
+  /**
+   * Not started yet: the offset the group committed when it was first asked (-1: none; undefined: not asked).
+   * Nobody else commits while this replica owns the partition, and it commits only once started.
+   */
+  groupCommitted: number | undefined;
+  /** Not started, nothing committed, `latest`: the end offset at the first confirmation (see confirmEnds). */
+  firstEnd: number | undefined;
 
   constructor(
     readonly topic: string,
@@ -373,7 +380,7 @@ export class KafkaStreams {
       if (this.ticker) clearInterval(this.ticker);
       if (this.recheck) clearTimeout(this.recheck);
       if (this.orphanTimer) clearTimeout(this.orphanTimer);
-      if (this.partitionWatch) clearInterval(this.partitionWatch);
+      if (this.partitionWatch) clearTimeout(this.partitionWatch);
       this.ticker = this.recheck = this.orphanTimer = this.partitionWatch = undefined;
       // The sweep checks `stopping` between partitions; its removals are fenced, so leaving one half done is safe.
       await Promise.race([this.orphanSweeping, sleep(2000)]);
@@ -549,8 +556,7 @@ export class KafkaStreams {
     this.ticker = setInterval(() => this.tick(), this.deps.options.tickMs);
     this.ticker.unref?.();
     this.scheduleOrphanSweep();
-    this.partitionWatch = setInterval(() => void this.watchPartitions(), this.deps.options.topicRecheckMs);
-    this.partitionWatch.unref?.();
+    this.scheduleWatch();
     this.requestReconcile();
     await this.reconcileLoop;
   }
@@ -602,13 +608,7 @@ export class KafkaStreams {
     const o = this.deps.options;
     const rules = [...this.rules.values()];
     const sources = [...new Set(rules.map((r) => r.compiled.definition.source))];
-    const existing = new Set(await this.admin.listTopics());
-    const partitions = new Map<string, number>();
-    const present = sources.filter((s) => existing.has(s));
-    if (present.length > 0) {
-      const meta = await this.admin.fetchTopicMetadata({ topics: present });
-      for (const t of meta.topics) partitions.set(t.name, t.partitions.length);
-    }
+    const { existing, partitions } = await this.partitionCounts(sources);
     const topology = planTopology(
       rules.map((r) => r.compiled.definition),
       { groupId: o.groupId, settings: o.sources, partitions, hash: sha256 },
@@ -647,26 +647,39 @@ export class KafkaStreams {
     if (topics.join('\n') !== this.subscribed.join('\n') || (!this.consumer && topics.length > 0)) await this.resubscribe(topics);
   }
 
+  /** The topics of `topics` that exist (all topics, in fact) and the partition count of each of `topics` there. */
+  private async partitionCounts(topics: string[]): Promise<{ existing: Set<string>; partitions: Map<string, number> }> {
+    const existing = new Set(await this.admin.listTopics());
+    const partitions = new Map<string, number>();
+    // A missing topic would fail the metadata request for all: ask only for the ones there.
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0) for (const t of (await this.admin.fetchTopicMetadata({ topics: present })).topics) partitions.set(t.name, t.partitions.length);
+    return { existing, partitions };
+  }
+
+  /** Runs watchPartitions every `topicRecheckMs`, one check at a time. */
+  private scheduleWatch(): void {
+    if (this.stopping) return;
+    this.partitionWatch = setTimeout(() => void this.watchPartitions().finally(() => this.scheduleWatch()), this.deps.options.topicRecheckMs);
+    this.partitionWatch.unref?.();
+  }
+
   /**
-   * A source topic's partition count changed (partitions added, or the topic recreated): the topology is
-   * planned again, so that repartitioned streams wait for exactly its partitions and a topic grown from one
-   * partition is repartitioned. (The consumer itself rejoins the group when its metadata, refreshed every
-   * `topicRecheckMs`, shows the new partitions: kafkajs' stale-assignment check.)
+   * A source topic's partition count changed (partitions added, or the topic deleted or recreated): the
+   * topology is planned again, so that repartitioned streams expect exactly its partitions and a topic grown
+   * from one partition is repartitioned. (The consumer itself rejoins the group when its metadata, refreshed
+   * every `topicRecheckMs`, shows new partitions: kafkajs' stale-assignment check.)
    */
   private async watchPartitions(): Promise<void> {
     if (this.stopping || !this.connected || this.reconcileLoop || this.plannedPartitions.size === 0) return;
     try {
-      const existing = new Set(await this.admin.listTopics());
-      // A deleted topic would fail the metadata request for all: ask only for the ones there. A deleted one
-      // is planned as missing, like any source that does not exist yet.
       const planned = [...this.plannedPartitions.keys()];
-      const topics = planned.filter((t) => existing.has(t));
-      const counts = new Map<string, number>();
-      if (topics.length > 0) for (const t of (await this.admin.fetchTopicMetadata({ topics })).topics) counts.set(t.name, t.partitions.length);
-      const changed = planned.filter((t) => counts.get(t) !== this.plannedPartitions.get(t));
+      const { partitions } = await this.partitionCounts(planned);
+      // A deleted topic is planned as missing, like any source that does not exist yet.
+      const changed = planned.filter((t) => partitions.get(t) !== this.plannedPartitions.get(t));
       if (changed.length === 0 || this.stopping) return;
       this.logger.info(
-        { topics: Object.fromEntries(changed.map((t) => [t, { from: this.plannedPartitions.get(t), to: counts.get(t) ?? 'deleted' }])) },
+        { topics: Object.fromEntries(changed.map((t) => [t, { from: this.plannedPartitions.get(t), to: partitions.get(t) ?? 'deleted' }])) },
         'source topics changed their partition count: planning again',
       );
       this.requestReconcile();
@@ -1315,6 +1328,8 @@ export class KafkaStreams {
       ...(cp.eviction ? { eviction: this.evictionShare(cp.eviction) } : {}),
     });
     const loaded = await checkpoint.load(stream, this.now());
+    // A checkpoint holds the origins of its time; the plan says which exist now.
+    if (stream && plan?.kind === 'repartitioned') stream.expectOrigins(this.originsOf(plan), this.now());
     task.checkpoint = checkpoint;
     task.readFrom = undefined;
     const resumeAt = task.resumeAt;
@@ -1660,15 +1675,18 @@ export class KafkaStreams {
     this.endsAsked.add(topic);
     // The answer holds from the moment of asking: nothing was past the end offset then.
     const askedAt = now;
-    const unstarted = [...this.tasks.values()].some((t) => t.topic === topic && !t.started);
+    const unasked = [...this.tasks.values()].some((t) => t.topic === topic && !t.started && t.groupCommitted === undefined);
     const { groupId, fromBeginning } = this.deps.options;
     // Settled apart: the group coordinator failing over must not stop the confirmations of started partitions.
-    const committedOffsets = unstarted ? this.admin.fetchOffsets({ groupId, topics: [topic] }).catch(() => undefined) : undefined;
+    const committedOffsets = unasked ? this.admin.fetchOffsets({ groupId, topics: [topic] }).catch(() => undefined) : undefined;
     Promise.all([this.admin.fetchTopicOffsets(topic), committedOffsets])
       .then(([ends, group]) => {
         const answeredAt = this.now();
         this.endsAt.set(topic, answeredAt);
-        const committed = new Map((group?.[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+        for (const p of group?.[0]?.partitions ?? []) {
+          const task = this.tasks.get(`${topic}/${p.partition}`);
+          if (task && !task.started && task.groupCommitted === undefined) task.groupCommitted = Number(p.offset);
+        }
         for (const e of ends) {
           const task = this.tasks.get(`${topic}/${e.partition}`);
           if (!task) continue;
@@ -1677,11 +1695,14 @@ export class KafkaStreams {
           const low = Number(e.low);
           let readTo: number;
           if (task.started) readTo = task.next;
-          else if (!group) continue;
+          else if (task.groupCommitted === undefined) continue;
+          else if (task.groupCommitted >= 0) readTo = task.groupCommitted;
+          else if (fromBeginning || this.topology.internal.some((t) => t.topic === topic)) readTo = low;
           else {
-            const c = committed.get(e.partition) ?? -1;
-            // Nothing committed: the consumer starts at the log start, or at the end (all before it skipped).
-            readTo = c >= 0 ? c : fromBeginning || this.topology.internal.some((t) => t.topic === topic) ? low : end;
+            // `latest` with nothing committed: the consumer starts at the end as it was at its first fetch,
+            // so records since are still to come. Read to the end only while the end has not moved.
+            task.firstEnd ??= end;
+            readTo = task.firstEnd;
           }
           // Read to the end, or only transaction markers after what was read at the last batch.
           if (end <= Math.max(readTo, low) || (task.caughtUp && end === task.highWatermark)) {

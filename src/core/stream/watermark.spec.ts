@@ -130,6 +130,20 @@ describe('WatermarkTracker', () => {
       expect(w.offer('c', 8_000, 40, 's/1').kind).toBe('late_dropped');
     });
 
+    it('an origin no longer expected (a source recreated with fewer partitions) stops holding the watermark', () => {
+      const w = new WatermarkTracker<string>(settings({ maxOutOfOrderness: 100, idleTimeout: null }));
+      w.expectOrigins(['s/0', 's/1', 's/2'], 0);
+      w.offer('a', 10_000, 10, 's/0');
+      w.offer('b', 2_000, 20, 's/1');
+      expect(w.watermark).toBe(Number.NEGATIVE_INFINITY); // s/2 not heard from
+      w.expectOrigins(['s/0', 's/1'], 30);
+      w.tick(40);
+      expect(w.watermark).toBe(1_900);
+      w.expectOrigins(['s/0'], 50);
+      w.tick(60);
+      expect(w.watermark).toBe(9_900);
+    });
+
     it('a silent origin holds the watermark (its reader may be dead); once every origin is idle the wall clock moves it', () => {
       const w = new WatermarkTracker<string>(settings({ idleTimeout: 1000 }));
       w.expectOrigins(['s/0', 's/1'], 0);

@@ -124,10 +124,14 @@ export class WatermarkTracker<T> {
 
   /**
    * Declares the upstream partitions this partition merges (switching to per-origin event time). An origin
-   * not heard from yet holds the watermark back until it is idle (`idleTimeout` from `wallNow`).
+   * not heard from yet holds the watermark back until it says it is caught up. Origins not listed are
+   * forgotten (a source topic recreated with fewer partitions): one that no longer exists would hold the
+   * watermark back for good.
    */
   expectOrigins(origins: readonly string[], wallNow: number): void {
     if (this.origins === null) this.origins = new Map();
+    const listed = new Set(origins);
+    for (const name of [...this.origins.keys()]) if (!listed.has(name)) this.origins.delete(name);
     for (const o of origins) if (!this.origins.has(o)) this.origins.set(o, { max: Number.NEGATIVE_INFINITY, last: wallNow, idle: false });
   }
 

@@ -41,6 +41,6 @@ it('a partition added to a source topic while the service runs is assigned and r
   await addedPartitionIsRead(true);
 });
 
-it('the same for a rule that repartitions the source: the new partition is read and merged', async () => {
+it('the same for a rule that repartitions the source: the new partition is read and its events reach the merged stream', async () => {
   await addedPartitionIsRead(false);
 });
