@@ -44,6 +44,11 @@ describe('values.schema.json', () => {
     expect(describeErrors(errorsOf(validate, defaults))).toEqual([]);
   });
 
+  it('accepts inline rule files named *.yaml, *.yml and *.cep, as RULES_DIR loads them', () => {
+    const inline = { 'a.yaml': 'id: a\n', 'b.yml': 'id: b\n', 'c.cep': "@name('c')\n" };
+    expect(describeErrors(errorsOf(validate, coalesceValues(defaults, { rules: { inline } } as Values)))).toEqual([]);
+  });
+
   it.each(ciValuesFiles().map((f) => [path.basename(f), f]))('accepts ci/%s, alone and merged over values.yaml as helm validates it', (_name, file) => {
     const user = readYaml(file) as Values;
     // Alone: a null only deletes a default, so it is dropped here as helm drops it.

@@ -19,6 +19,10 @@ describe('GET /docs', () => {
     expect(await ui.text()).toMatch(/swagger/i);
     const doc = (await svc.json('/docs-json')).body;
     expect(doc.openapi).toMatch(/^3\./);
+    // The token is an opaque string (API_TOKEN), not a JWT.
+    expect(Object.values(doc.components.securitySchemes as Record<string, unknown>)).toEqual([
+      { type: 'http', scheme: 'bearer', bearerFormat: 'opaque token (API_TOKEN)', description: 'API_TOKEN' },
+    ]);
 
     // Every route Express knows (but the docs' own) is in the document, with its method.
     const router = svc.app.getHttpAdapter().getInstance().router as { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> };

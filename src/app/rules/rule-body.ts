@@ -77,23 +77,15 @@ export function jsonSyntaxError(text: string): Diagnostic | undefined {
   } catch (e) {
     const message = (e as Error).message;
     const m = /at position (\d+)/.exec(message);
+    // Columns in UTF-16 code units, as everywhere else (an emoji is two).
+    const offset = m ? Math.min(Number(m[1]), text.length) : /end of JSON input/.test(message) ? text.length : 0;
     let line = 1;
     let column = 1;
-    if (m) {
-      const offset = Math.min(Number(m[1]), text.length);
-      for (let i = 0; i < offset; i++) {
-        if (text.charCodeAt(i) === 10) {
-          line++;
-          column = 1;
-        } else column++;
-      }
-    } else if (/end of JSON input/.test(message)) {
-      for (const ch of text) {
-        if (ch === '\n') {
-          line++;
-          column = 1;
-        } else column++;
-      }
+    for (let i = 0; i < offset; i++) {
+      if (text.charCodeAt(i) === 10) {
+        line++;
+        column = 1;
+      } else column++;
     }
     return error(line, column, `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '')}`);
   }

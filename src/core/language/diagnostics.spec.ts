@@ -7,6 +7,10 @@ describe('excerptOf', () => {
     ['a line past the end of the text', { line: 3, column: 1, length: 1 }, 'one line', Infinity, undefined],
     ['a long line cut to a window around the column', { line: 1, column: 51, length: 2 }, 'x'.repeat(50) + 'ERR' + 'y'.repeat(50), 20, ['…' + 'x'.repeat(6) + 'ERR' + 'y'.repeat(11) + '…', ' '.repeat(7) + '^^']],
     ['a long line near its start keeps the start', { line: 1, column: 2, length: 1 }, 'a' + 'b'.repeat(100), 10, ['a' + 'b'.repeat(9) + '…', ' ^']],
+    ['a blank line gives no excerpt', { line: 2, column: 1, length: 1 }, 'id: x\n   \n', Infinity, undefined],
+    // Columns count UTF-16 code units: each 😀 is two.
+    ['a window never cuts a two-unit character at its start', { line: 1, column: 21, length: 1 }, '😀'.repeat(10) + 'X' + 'y'.repeat(30), 9, ['…😀Xyyyyy…', '   ^']],
+    ['a window never cuts a two-unit character at its end', { line: 1, column: 1, length: 1 }, 'a' + '😀'.repeat(10), 4, ['a😀…', '^']],
     ['a long line near its end keeps the end', { line: 1, column: 100, length: 5 }, 'c'.repeat(99) + 'Z', 10, ['…' + 'c'.repeat(9) + 'Z', ' '.repeat(10) + '^']],
   ])('%s', (_name, d, source, width, expected) => {
     expect(excerptOf(d, source, width)).toEqual(expected);

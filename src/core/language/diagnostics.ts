@@ -83,7 +83,7 @@ export function excerptOf(
   maxWidth = Number.POSITIVE_INFINITY,
 ): [string, string] | undefined {
   const text = source.split(/\r?\n/)[d.line - 1];
-  if (text === undefined) return undefined;
+  if (text === undefined || text.trim() === '') return undefined;
   const visible = text.replace(/\t/g, ' ');
   const at = Math.max(0, d.column - 1);
   let from = 0;
@@ -91,9 +91,16 @@ export function excerptOf(
   if (to > maxWidth) {
     from = Math.max(0, Math.min(at - Math.floor(maxWidth / 3), to - maxWidth));
     to = from + maxWidth;
+    // Columns count UTF-16 code units: never cut a character made of two.
+    if (isLowSurrogate(visible.charCodeAt(from))) from++;
+    if (isLowSurrogate(visible.charCodeAt(to))) to--;
   }
   const head = from > 0 ? '…' : '';
   const tail = to < visible.length ? '…' : '';
   const width = Math.max(1, Math.min(d.length, to - at));
   return [`${head}${visible.slice(from, to)}${tail}`, `${' '.repeat(head.length + Math.max(0, at - from))}${'^'.repeat(width)}`];
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
 }

@@ -194,7 +194,8 @@ const UNIT_SPELLINGS = new Map([
 function unitHint(token: Token, tokens: readonly Token[]): string | undefined {
   const i = tokens.indexOf(token);
   if (i < 1 || tokens[i - 1].type !== 'number') return undefined;
-  return UNIT_SPELLINGS.get(token.text.toLowerCase());
+  // Case as written: `5 M` is months in some tools, minutes in none of them.
+  return UNIT_SPELLINGS.get(token.text);
 }
 
 function lexicalError(error: LexError): RuleError {

@@ -1,0 +1,15 @@
+import { jsonSyntaxError } from './rule-body';
+
+describe('jsonSyntaxError', () => {
+  it.each([
+    ['valid JSON has none', '{"a": 1}', undefined],
+    ['a stray token: its line and column', '{\n  "a": 1,,\n}', { line: 2, column: 10 }],
+    // Columns count UTF-16 code units, as the rule parser's do: each 😀 is two.
+    ['cut short: the end of the text, after two-unit characters', '{"😀😀":', { line: 1, column: 9 }],
+    ['cut short on a later line', '{\n "a": [1,', { line: 2, column: 10 }],
+  ])('%s', (_name, text, at) => {
+    const d = jsonSyntaxError(text);
+    if (at === undefined) expect(d).toBeUndefined();
+    else expect(d).toMatchObject({ severity: 'error', ...at, message: expect.stringMatching(/^JSON syntax error: /) });
+  });
+});
