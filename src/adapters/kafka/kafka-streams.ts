@@ -228,12 +228,11 @@ class PartitionTask {
    */
   resumeAt: number | undefined;
   /**
-   * Not started yet: the offset the group committed when it was first asked (-1: none; undefined: not asked).
-   * Nobody else commits while this replica owns the partition, and it commits only once started.
+   * Not started yet: the offset the group committed, asked once per ownership (-1: none; undefined: not
+   * asked). Nobody else commits while this replica owns the partition, and it commits only once started;
+   * cleared whenever the task goes back to not started or is kept across a rebalance.
    */
   groupCommitted: number | undefined;
-  /** Not started, nothing committed, `latest`: the end offset at the first confirmation (see confirmEnds). */
-  firstEnd: number | undefined;
 
   constructor(
     readonly topic: string,
@@ -698,7 +697,8 @@ export class KafkaStreams {
       task.stream.updateSettings(plan.settings);
       task.stream.setRules(this.compiledOf(plan));
       task.versions = this.versionsOf(plan);
-      if (plan.kind === 'repartitioned') task.stream.expectOrigins(this.originsOf(plan), this.now());
+      // Right after a reconcile read the partition counts: origins the plan no longer has are forgotten.
+      if (plan.kind === 'repartitioned') task.stream.expectOrigins(this.originsOf(plan), this.now(), { forgetOthers: true });
     }
     // The versions the engine no longer runs here (a changed pattern, a rule removed or moved to another
     // stream) leave the store with the next commit. Compared per partition, with what its engine ran: a rule
@@ -821,6 +821,8 @@ export class KafkaStreams {
       void task.lane.run(() => this.releaseTask(task));
       this.metrics.clearLag(task.topic, task.partition);
     }
+    // Another member may have read and committed a kept partition that this one had not started.
+    for (const t of this.tasks.values()) if (!t.started) t.groupCommitted = undefined;
     const kept = [...this.tasks.values()].filter((t) => t.started);
     for (const key of keep) if (!this.tasks.has(key)) this.taskFor(key.slice(0, key.lastIndexOf('/')), Number(key.slice(key.lastIndexOf('/') + 1)));
     this.logger.info({ memberId: this.memberId, assigned: assignment }, 'partitions assigned');
@@ -856,6 +858,7 @@ export class KafkaStreams {
             task.next = 0;
             task.committed = -1;
             task.started = false;
+            task.groupCommitted = undefined;
           }
         });
       }
@@ -1328,8 +1331,6 @@ export class KafkaStreams {
       ...(cp.eviction ? { eviction: this.evictionShare(cp.eviction) } : {}),
     });
     const loaded = await checkpoint.load(stream, this.now());
-    // A checkpoint holds the origins of its time; the plan says which exist now.
-    if (stream && plan?.kind === 'repartitioned') stream.expectOrigins(this.originsOf(plan), this.now());
     task.checkpoint = checkpoint;
     task.readFrom = undefined;
     const resumeAt = task.resumeAt;
@@ -1416,6 +1417,7 @@ export class KafkaStreams {
     task.next = 0;
     task.committed = -1;
     task.started = false;
+    task.groupCommitted = undefined;
     const relay = task.relay;
     task.relay = undefined;
     if (relay) await Promise.race([relay.stop(), sleep(5000)]);
@@ -1675,17 +1677,18 @@ export class KafkaStreams {
     this.endsAsked.add(topic);
     // The answer holds from the moment of asking: nothing was past the end offset then.
     const askedAt = now;
-    const unasked = [...this.tasks.values()].some((t) => t.topic === topic && !t.started && t.groupCommitted === undefined);
+    // The task objects asked for: an answer must not fill a task created by a later assignment.
+    const unasked = new Set([...this.tasks.values()].filter((t) => t.topic === topic && !t.started && t.groupCommitted === undefined));
     const { groupId, fromBeginning } = this.deps.options;
     // Settled apart: the group coordinator failing over must not stop the confirmations of started partitions.
-    const committedOffsets = unasked ? this.admin.fetchOffsets({ groupId, topics: [topic] }).catch(() => undefined) : undefined;
+    const committedOffsets = unasked.size > 0 ? this.admin.fetchOffsets({ groupId, topics: [topic] }).catch(() => undefined) : undefined;
     Promise.all([this.admin.fetchTopicOffsets(topic), committedOffsets])
       .then(([ends, group]) => {
         const answeredAt = this.now();
         this.endsAt.set(topic, answeredAt);
         for (const p of group?.[0]?.partitions ?? []) {
           const task = this.tasks.get(`${topic}/${p.partition}`);
-          if (task && !task.started && task.groupCommitted === undefined) task.groupCommitted = Number(p.offset);
+          if (task && unasked.has(task) && !task.started && task.groupCommitted === undefined) task.groupCommitted = Number(p.offset);
         }
         for (const e of ends) {
           const task = this.tasks.get(`${topic}/${e.partition}`);
@@ -1698,12 +1701,10 @@ export class KafkaStreams {
           else if (task.groupCommitted === undefined) continue;
           else if (task.groupCommitted >= 0) readTo = task.groupCommitted;
           else if (fromBeginning || this.topology.internal.some((t) => t.topic === topic)) readTo = low;
-          else {
-            // `latest` with nothing committed: the consumer starts at the end as it was at its first fetch,
-            // so records since are still to come. Read to the end only while the end has not moved.
-            task.firstEnd ??= end;
-            readTo = task.firstEnd;
-          }
+          // `latest` with nothing committed: the consumer starts at the end as of its first fetch. Records that
+          // came between that fetch and this answer count as read although they are still to come: a window
+          // of milliseconds unless the consumer stalls right after its assignment (docs/kafka.md).
+          else readTo = end;
           // Read to the end, or only transaction markers after what was read at the last batch.
           if (end <= Math.max(readTo, low) || (task.caughtUp && end === task.highWatermark)) {
             task.endConfirmedAt = askedAt;

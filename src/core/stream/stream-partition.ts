@@ -256,8 +256,8 @@ export class StreamPartition<R = unknown> {
    * For a partition merging several upstream partitions (a repartition topic): the upstream partitions
    * (`topic/partition`), each of which holds the watermark back until heard from or idle.
    */
-  expectOrigins(origins: readonly string[], wallNow: number): void {
-    if (this.settings.timeMode === 'event') this.tracker.expectOrigins(origins, wallNow);
+  expectOrigins(origins: readonly string[], wallNow: number, options: { forgetOthers?: boolean } = {}): void {
+    if (this.settings.timeMode === 'event') this.tracker.expectOrigins(origins, wallNow, options);
   }
 
   /** An upstream partition read events up to `time` (a watermark mark, sent without an event). */

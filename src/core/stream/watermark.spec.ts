@@ -136,12 +136,27 @@ describe('WatermarkTracker', () => {
       w.offer('a', 10_000, 10, 's/0');
       w.offer('b', 2_000, 20, 's/1');
       expect(w.watermark).toBe(Number.NEGATIVE_INFINITY); // s/2 not heard from
-      w.expectOrigins(['s/0', 's/1'], 30);
+      w.expectOrigins(['s/0', 's/1'], 25);
+      w.tick(26);
+      expect(w.watermark).toBe(Number.NEGATIVE_INFINITY); // without forgetOthers, only adds
+      w.expectOrigins(['s/0', 's/1'], 30, { forgetOthers: true });
       w.tick(40);
       expect(w.watermark).toBe(1_900);
-      w.expectOrigins(['s/0'], 50);
+      w.expectOrigins(['s/0'], 50, { forgetOthers: true });
       w.tick(60);
       expect(w.watermark).toBe(9_900);
+    });
+
+    it('an origin forgotten and heard from again voids the progress held back without it', () => {
+      const w = new WatermarkTracker<string>(settings({ maxOutOfOrderness: 0, idleTimeout: null }), { idleGrace: 1000 });
+      w.expectOrigins(['s/0', 's/1'], 0);
+      w.markIdle('s/1', 0);
+      w.offer('a', 5_000, 10, 's/0'); // held: progress to 5_000 without s/1, for the grace
+      w.expectOrigins(['s/0'], 20, { forgetOthers: true });
+      w.offer('b', 1_000, 30, 's/1'); // s/1 comes back: what was held without it is void
+      w.tick(5_000);
+      expect(w.watermark).toBe(1_000);
+      expect(w.release().map((r) => r.item)).toEqual(['b']);
     });
 
     it('a silent origin holds the watermark (its reader may be dead); once every origin is idle the wall clock moves it', () => {

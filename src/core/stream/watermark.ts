@@ -124,14 +124,16 @@ export class WatermarkTracker<T> {
 
   /**
    * Declares the upstream partitions this partition merges (switching to per-origin event time). An origin
-   * not heard from yet holds the watermark back until it says it is caught up. Origins not listed are
-   * forgotten (a source topic recreated with fewer partitions): one that no longer exists would hold the
-   * watermark back for good.
+   * not heard from yet holds the watermark back until it says it is caught up. With `forgetOthers` (the
+   * caller knows the current partitions), origins not listed are forgotten: one of a source topic recreated
+   * with fewer partitions would hold the watermark back for good.
    */
-  expectOrigins(origins: readonly string[], wallNow: number): void {
+  expectOrigins(origins: readonly string[], wallNow: number, options: { forgetOthers?: boolean } = {}): void {
     if (this.origins === null) this.origins = new Map();
-    const listed = new Set(origins);
-    for (const name of [...this.origins.keys()]) if (!listed.has(name)) this.origins.delete(name);
+    if (options.forgetOthers) {
+      const listed = new Set(origins);
+      for (const name of [...this.origins.keys()]) if (!listed.has(name)) this.origins.delete(name);
+    }
     for (const o of origins) if (!this.origins.has(o)) this.origins.set(o, { max: Number.NEGATIVE_INFINITY, last: wallNow, idle: false });
   }
 
@@ -309,9 +311,10 @@ export class WatermarkTracker<T> {
       if (time > o.max) o.max = time;
       if (wallNow > o.last) o.last = wallNow;
       o.idle = false;
-      // Progress held back on the assumption that it had nothing more is void now.
-      if (this.held.length > 0) this.held = this.held.filter((h) => !h.excluded.includes(origin));
     } else this.origins.set(origin, { max: time, last: wallNow, idle: false });
+    // Progress held back on the assumption that it had nothing more is void now (also for an origin forgotten
+    // and heard again).
+    if (this.held.length > 0) this.held = this.held.filter((h) => !h.excluded.includes(origin));
   }
 
   /**
