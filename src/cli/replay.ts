@@ -2,9 +2,9 @@
  * `cepheus replay`: runs every enabled rule over a JSON-lines file (or stdin) and prints one JSON line per
  * match, in the order the matches happen.
  */
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { Engine, InvalidEventError } from '../core/engine';
 import type { MatchRecord } from '../core/engine/api';
@@ -62,12 +62,9 @@ export async function replay(options: ReplayOptions, io: Io): Promise<number> {
   };
 
   let readError: Error | undefined;
-  const lines = createInterface({ input, crlfDelay: Infinity });
   input.on('error', (e: Error) => {
     readError = e;
-    lines.close();
   });
-
   let lineNo = 0;
   let processed = 0;
   const skipped: number[] = [];
@@ -76,37 +73,48 @@ export async function replay(options: ReplayOptions, io: Io): Promise<number> {
     io.stderr.write(`${name}:${lineNo}: skipped malformed line: ${reason}\n`);
   };
 
-  for await (const raw of lines) {
-    lineNo++;
-    const line = lineNo === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
-    if (line.trim() === '') continue;
-    if (nestingExceeds(line, MAX_EVENT_DEPTH)) {
-      skip(`nested more than ${MAX_EVENT_DEPTH} levels deep`);
-      continue;
-    }
-    let event: unknown;
-    try {
-      event = JSON.parse(line);
-    } catch (e) {
-      skip(`invalid JSON (${(e as Error).message})`);
-      continue;
-    }
-    if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-      skip(`expected a JSON object, found ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}`);
-      continue;
-    }
-    let matches: MatchRecord[];
-    try {
-      matches = engine.process(event as EventRecord);
-    } catch (e) {
-      if (e instanceof InvalidEventError) {
-        skip(`${e.message} (no rule can use it)`);
+  try {
+    for await (const bytes of byteLines(input)) {
+      lineNo++;
+      // As the service does: bytes that are not UTF-8 would decode to U+FFFD, and different bad keys would merge.
+      if (!isUtf8(bytes)) {
+        skip('not valid UTF-8');
         continue;
       }
-      throw e;
+      const raw = bytes.toString('utf8');
+      const line = lineNo === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+      if (line.trim() === '') continue;
+      if (nestingExceeds(line, MAX_EVENT_DEPTH)) {
+        skip(`nested more than ${MAX_EVENT_DEPTH} levels deep`);
+        continue;
+      }
+      let event: unknown;
+      try {
+        event = JSON.parse(line);
+      } catch (e) {
+        skip(`invalid JSON (${(e as Error).message})`);
+        continue;
+      }
+      if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+        skip(`expected a JSON object, found ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}`);
+        continue;
+      }
+      let matches: MatchRecord[];
+      try {
+        matches = engine.process(event as EventRecord);
+      } catch (e) {
+        if (e instanceof InvalidEventError) {
+          skip(`${e.message} (no rule can use it)`);
+          continue;
+        }
+        throw e;
+      }
+      processed++;
+      if (matches.length > 0) await emit(matches);
     }
-    processed++;
-    if (matches.length > 0) await emit(matches);
+  } catch (e) {
+    // A failing input ends the loop with its error; anything else is not the input's fault.
+    if (readError === undefined) throw e;
   }
   if (readError) {
     await out.flush();
@@ -131,4 +139,24 @@ export function formatMatch(m: MatchRecord): string {
   const fields: Record<string, unknown> = {};
   for (const k of Object.keys(m.fields)) fields[k] = m.fields[k] === undefined ? null : m.fields[k];
   return JSON.stringify({ rule: m.rule, key: m.key, time: m.time, events: m.events, fields }) + '\n';
+}
+
+/** The input's lines as bytes, without the line break (\n or \r\n); the last line may lack one. */
+async function* byteLines(input: Readable): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  const line = (part: Buffer): Buffer => {
+    const whole = pending.length === 0 ? part : Buffer.concat([...pending, part]);
+    pending = [];
+    return whole.length > 0 && whole[whole.length - 1] === 13 ? whole.subarray(0, whole.length - 1) : whole;
+  };
+  for await (const chunk of input) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
+    let start = 0;
+    for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+      yield line(buf.subarray(start, nl));
+      start = nl + 1;
+    }
+    if (start < buf.length) pending.push(buf.subarray(start));
+  }
+  if (pending.length > 0) yield line(Buffer.alloc(0));
 }

@@ -222,6 +222,24 @@ describe('cepheus replay: malformed input', () => {
     }
   });
 
+  it('skips a line that is not valid UTF-8 (as the service rejects it) and reads CRLF and a last line without a break', () => {
+    const s = scratch({ 'r.yaml': ['id: each-a', 'pattern: every a=A', 'partitionBy: u', 'emit:', '  n: a.n', ''].join('\n') });
+    try {
+      const good = (n: number, u: string) => Buffer.from(JSON.stringify({ type: 'A', n, u, timestamp: n }), 'utf8');
+      // Line 2's key has a lone 0xff byte; decoded leniently it would become "u\uFFFD" and merge with others.
+      const bad = Buffer.concat([Buffer.from('{"type":"A","n":2,"u":"u', 'utf8'), Buffer.from([0xff]), Buffer.from('","timestamp":2}', 'utf8')]);
+      const crlf = Buffer.from('\r\n');
+      writeFileSync(s.path('events.jsonl'), Buffer.concat([good(1, 'ü'), crlf, bad, crlf, good(3, 'é'), Buffer.from('\n'), good(4, 'x')]));
+      const r = cepheus(['replay', '--rules', s.path('r.yaml'), '--events', s.path('events.jsonl')]);
+      expect(r.code).toBe(0);
+      expect(lines(r.stdout).map((l) => [JSON.parse(l).key, JSON.parse(l).fields.n])).toEqual([['ü', 1], ['é', 3], ['x', 4]]);
+      const ev = s.path('events.jsonl');
+      expect(lines(r.stderr)).toEqual([`${ev}:2: skipped malformed line: not valid UTF-8`, 'cepheus replay: 1 malformed line skipped (line 2); 3 events processed']);
+    } finally {
+      s.cleanup();
+    }
+  });
+
   it('names standard input <stdin> in malformed-line reports', () => {
     const s = scratch({ 'r.yaml': ['id: each-a', 'pattern: every a=A', ''].join('\n') });
     try {
