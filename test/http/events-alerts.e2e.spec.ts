@@ -85,6 +85,15 @@ describe('POST /events and GET /alerts', () => {
     expect(rule.status).toBe(400);
   });
 
+  it('in JSON lines, a line that is not valid UTF-8 is rejected as invalid_json and the other lines count', async () => {
+    const line = (user: string, t: number) => Buffer.from(JSON.stringify({ type: 'login_failed', user, ip: '1', timestamp: t }) + '\n');
+    const bad = Buffer.concat([Buffer.from('{"type":"login_failed","user":"'), Buffer.from([0xff]), Buffer.from('","ip":"1","timestamp":2}\n')]);
+    const body = Buffer.concat([line('ü1', 1), bad, line('ü2', 3)]);
+    const r = await svc.json('/events', { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+    expect(r.status).toBe(202);
+    expect(r.body).toEqual({ accepted: 2, rejected: [{ index: 1, reason: 'invalid_json' }] });
+  });
+
   it('a body that is not JSON is 400; other content types are 415', async () => {
     const bad = await svc.json('/events', json('{"type": '));
     expect(bad.status).toBe(400);

@@ -29,13 +29,21 @@ export function formatSize(n: number): string {
   return `${n} bytes`;
 }
 
-/** Reads the whole body as UTF-8 text, or throws 413 past `limit` bytes. */
-export function readBody(req: IncomingMessage, limit: number, what = 'request body'): Promise<string> {
+/** Reads the whole body as UTF-8 text, or throws 413 past `limit` bytes and 400 when it is not UTF-8. */
+export async function readBody(req: IncomingMessage, limit: number, what = 'request body'): Promise<string> {
+  const body = await readBodyBytes(req, limit, what);
+  // JSON and YAML are UTF-8: decoding invalid bytes would replace them with U+FFFD and merge keys.
+  if (!isUtf8(body)) throw new BadRequestException(`${what} is not valid UTF-8`);
+  return decodeUtf8(body);
+}
+
+/** Reads the whole body as bytes, or throws 413 past `limit` bytes. */
+export function readBodyBytes(req: IncomingMessage, limit: number, what = 'request body'): Promise<Buffer> {
   const tooLarge = () => new PayloadTooLargeException(`${what} is larger than ${formatSize(limit)}`);
   const declared = Number(req.headers['content-length']);
-  return new Promise<string>((resolve, reject) => {
+  return new Promise<Buffer>((resolve, reject) => {
     if (req.readableEnded) {
-      resolve('');
+      resolve(Buffer.alloc(0));
       return;
     }
     const chunks: Buffer[] = [];
@@ -65,12 +73,7 @@ export function readBody(req: IncomingMessage, limit: number, what = 'request bo
     const onEnd = () => {
       cleanup();
       if (over) reject(tooLarge());
-      else {
-        const body = Buffer.concat(chunks, size);
-        // JSON and YAML are UTF-8: decoding invalid bytes would replace them with U+FFFD and merge keys.
-        if (isUtf8(body)) resolve(decodeUtf8(body));
-        else reject(new BadRequestException(`${what} is not valid UTF-8`));
-      }
+      else resolve(Buffer.concat(chunks, size));
     };
     const onError = (e: Error) => {
       cleanup();
@@ -150,7 +153,7 @@ function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
   else res.once('finish', close);
 }
 
-function decodeUtf8(buf: Buffer): string {
+export function decodeUtf8(buf: Buffer): string {
   const text = buf.toString('utf8');
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }

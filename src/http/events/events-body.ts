@@ -4,14 +4,15 @@
  * - application/json: one event (an object), or an array of events. Invalid JSON is a 400 for the whole
  *   body, since nothing in it can be told apart.
  * - application/x-ndjson (also application/jsonl, application/x-jsonlines, application/jsonlines): one
- *   event per line; blank lines are skipped; a line that is not JSON is rejected as invalid_json and the
- *   others go on. The index of an item is its position among the non-blank lines.
+ *   event per line; blank lines are skipped; a line that is not JSON (or not UTF-8) is rejected as
+ *   invalid_json and the others go on. The index of an item is its position among the non-blank lines.
  * - An event nested deeper than MAX_EVENT_DEPTH is rejected as too_deep (the others go on).
  */
+import { isUtf8 } from 'node:buffer';
 import { BadRequestException, PayloadTooLargeException } from '@nestjs/common';
 import type { SourcedEvent } from '../../core/ports/event-batch';
 import { MAX_EVENT_DEPTH, nestingExceeds, valueDepth } from '../../core/stream/classify';
-import { unsupportedMediaType } from '../common/body';
+import { decodeUtf8, unsupportedMediaType } from '../common/body';
 
 export const JSON_TYPES = ['application/json'];
 export const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines'];
@@ -27,6 +28,26 @@ export function eventsBodyKind(type: string): EventsBodyKind {
 
 export function parseEventsBody(text: string, kind: EventsBodyKind, maxEvents: number): SourcedEvent[] {
   return kind === 'json' ? parseJson(text, maxEvents) : parseNdjson(text, maxEvents);
+}
+
+/**
+ * Parses a body as bytes: a JSON body must be UTF-8 as a whole (400 otherwise); in JSON lines, a line that is
+ * not UTF-8 is one unparsable event (invalid_json) and the other lines still count, as Kafka dead-letters
+ * such a record alone.
+ */
+export function parseEventsBytes(body: Buffer, kind: EventsBodyKind, maxEvents: number, what: string): SourcedEvent[] {
+  if (isUtf8(body)) return parseEventsBody(decodeUtf8(body), kind, maxEvents);
+  if (kind === 'json') throw new BadRequestException(`${what} is not valid UTF-8`);
+  const lines: Array<string | null> = [];
+  let start = 0;
+  while (start <= body.length) {
+    let end = body.indexOf(10, start);
+    if (end < 0) end = body.length;
+    const line = body.subarray(start, end);
+    lines.push(isUtf8(line) ? (start === 0 ? decodeUtf8(line) : line.toString('utf8')) : null);
+    start = end + 1;
+  }
+  return parseLines(lines, maxEvents);
 }
 
 function tooMany(n: number, max: number): PayloadTooLargeException {
@@ -50,15 +71,20 @@ function parseJson(text: string, maxEvents: number): SourcedEvent[] {
 }
 
 function parseNdjson(text: string, maxEvents: number): SourcedEvent[] {
+  return parseLines(text.split('\n'), maxEvents);
+}
+
+/** JSON lines, each decoded or null when its bytes are not UTF-8. */
+function parseLines(lines: ReadonlyArray<string | null>, maxEvents: number): SourcedEvent[] {
   const out: SourcedEvent[] = [];
-  let start = 0;
-  while (start <= text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const line = text.slice(start, end).trim();
-    start = end + 1;
+  for (const raw of lines) {
+    const line = raw?.trim();
     if (line === '') continue;
-    if (out.length >= maxEvents) throw tooMany(countLines(text), maxEvents);
+    if (out.length >= maxEvents) throw tooMany(lines.filter((l) => l === null || l.trim() !== '').length, maxEvents);
+    if (line === undefined) {
+      out.push({ unparsable: true });
+      continue;
+    }
     if (nestingExceeds(line, MAX_EVENT_DEPTH)) {
       out.push({ tooDeep: true });
       continue;
@@ -70,10 +96,4 @@ function parseNdjson(text: string, maxEvents: number): SourcedEvent[] {
     }
   }
   return out;
-}
-
-function countLines(text: string): number {
-  let n = 0;
-  for (const line of text.split('\n')) if (line.trim() !== '') n++;
-  return n;
 }
