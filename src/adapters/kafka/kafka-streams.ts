@@ -1331,6 +1331,8 @@ export class KafkaStreams {
       ...(cp.eviction ? { eviction: this.evictionShare(cp.eviction) } : {}),
     });
     const loaded = await checkpoint.load(stream, this.now());
+    // The checkpoint's origins replaced the plan's: a source partition added since must be waited for too.
+    if (stream && plan?.kind === 'repartitioned') stream.expectOrigins(this.originsOf(plan), this.now());
     task.checkpoint = checkpoint;
     task.readFrom = undefined;
     const resumeAt = task.resumeAt;
@@ -1677,7 +1679,8 @@ export class KafkaStreams {
     this.endsAsked.add(topic);
     // The answer holds from the moment of asking: nothing was past the end offset then.
     const askedAt = now;
-    // The task objects asked for: an answer must not fill a task created by a later assignment.
+    // The task objects asked for, in this generation: an answer must not fill a task of a later assignment.
+    const generation = this.generation;
     const unasked = new Set([...this.tasks.values()].filter((t) => t.topic === topic && !t.started && t.groupCommitted === undefined));
     const { groupId, fromBeginning } = this.deps.options;
     // Settled apart: the group coordinator failing over must not stop the confirmations of started partitions.
@@ -1688,7 +1691,9 @@ export class KafkaStreams {
         this.endsAt.set(topic, answeredAt);
         for (const p of group?.[0]?.partitions ?? []) {
           const task = this.tasks.get(`${topic}/${p.partition}`);
-          if (task && unasked.has(task) && !task.started && task.groupCommitted === undefined) task.groupCommitted = Number(p.offset);
+          if (task && unasked.has(task) && generation === this.generation && !task.started && task.groupCommitted === undefined) {
+            task.groupCommitted = Number(p.offset);
+          }
         }
         for (const e of ends) {
           const task = this.tasks.get(`${topic}/${e.partition}`);

@@ -147,6 +147,22 @@ describe('WatermarkTracker', () => {
       expect(w.watermark).toBe(9_900);
     });
 
+    it('after a restore from a checkpoint taken before a source partition was added, expecting the plan\'s origins makes it wait for the new one', () => {
+      const before = new WatermarkTracker<string>(settings({ maxOutOfOrderness: 0, idleTimeout: null }));
+      before.expectOrigins(['s/0', 's/1'], 0);
+      before.offer('a', 1_000, 10, 's/0');
+      before.offer('b', 1_000, 10, 's/1');
+      const restored = new WatermarkTracker<string>(settings({ maxOutOfOrderness: 0, idleTimeout: null }));
+      restored.expectOrigins(['s/0', 's/1', 's/2'], 20);
+      restored.restore(JSON.parse(JSON.stringify(before.snapshot())), 20); // the snapshot's origins replace them
+      restored.expectOrigins(['s/0', 's/1', 's/2'], 20); // what the Kafka runtime does after a load
+      restored.offer('c', 5_000, 30, 's/0');
+      restored.offer('d', 5_000, 30, 's/1');
+      expect(restored.watermark).toBe(1_000); // held by s/2, not heard from yet
+      restored.offer('e', 2_000, 40, 's/2');
+      expect(restored.watermark).toBe(2_000);
+    });
+
     it('an origin forgotten and heard from again voids the progress held back without it', () => {
       const w = new WatermarkTracker<string>(settings({ maxOutOfOrderness: 0, idleTimeout: null }), { idleGrace: 1000 });
       w.expectOrigins(['s/0', 's/1'], 0);
