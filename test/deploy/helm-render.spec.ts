@@ -160,6 +160,9 @@ describe('helm chart: what the service needs', () => {
     expect(env(r, 'REDIS_URL')).toBeUndefined();
     expect(r.objects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
     expect(r.notes).toMatch(/embedded/);
+    // The default values ship no rules: the notes say so.
+    expect(r.notes).toMatch(/rules ConfigMap is empty/);
+    expect(ciCase('kafka-redis-values.yaml').notes).not.toMatch(/rules ConfigMap is empty/);
   });
 
   it('Kafka + Redis + token: env from values and the chart Secret, rules inline, monitoring objects', () => {
