@@ -3,8 +3,8 @@
  * shows them, which by default it refreshes every 5 minutes; the service refreshes it every topicRecheckMs
  * and plans its topology again (a repartitioned stream then waits for the new source partition too).
  */
-import { createTopic, produce, uniqueName, withAdmin } from '../../support/kafka';
-import { alertsOf, joined, rule, startStreams, testOptions, TopicCollector } from './support';
+import { produce, uniqueName, withAdmin } from '../../support/kafka';
+import { eventIdsOf, joined, rule, sourceWithOutputs, startStreams, testOptions } from './support';
 
 jest.setTimeout(60_000);
 
@@ -12,11 +12,7 @@ const T0 = 1_700_000_000_000;
 const json = (v: unknown) => JSON.stringify(v);
 
 async function addedPartitionIsRead(keyed: boolean): Promise<void> {
-  const source = uniqueName(keyed ? 'grow-src' : 'grow-rep');
-  const topics = { alerts: uniqueName('grow-alerts'), dlq: uniqueName('grow-dlq') };
-  await Promise.all([createTopic(source, { partitions: 2 }), createTopic(topics.alerts), createTopic(topics.dlq)]);
-  const collector = new TopicCollector([topics.alerts]);
-  await collector.start();
+  const { source, topics, collector } = await sourceWithOutputs(keyed ? 'grow' : 'grow-rep', 2);
   // The old partitions stay silent: the repartitioned rule's watermark moves once each says it is caught up.
   const s = startStreams(testOptions(uniqueName('grow-group'), topics, { KAFKA_SOURCES: json({ '*': { idleTimeout: 'off' } }) }), [
     rule('pair', source, 'every a=A -> b=B', { partitionBy: 'k', ...(keyed ? { keyedBy: 'k' } : {}) }),
@@ -29,7 +25,7 @@ async function addedPartitionIsRead(keyed: boolean): Promise<void> {
       { partition: 2, key: 'k1', value: json({ id: 'b', type: 'B', k: 'k1', timestamp: T0 + 1000 }) },
     ]);
     const records = await collector.waitFor(topics.alerts, 1, () => true, 40_000);
-    expect(alertsOf(records).map((a) => Object.values(a.events).map((e) => (e as { id: string }).id))).toEqual([['a', 'b']]);
+    expect(eventIdsOf(records)).toEqual([['a', 'b']]);
     expect(s.logs.some((l) => l.msg === 'source topics changed their partition count: planning again')).toBe(true);
   } finally {
     await s.stop();

@@ -4,8 +4,8 @@
  * good. It needs the group's committed offsets (none here) from the broker; an empty partition's end is its
  * log start, so it is read to its end. (A partition written to after the first ask is not covered here.)
  */
-import { createTopic, produce, uniqueName } from '../../support/kafka';
-import { alertsOf, joined, rule, startStreams, testOptions, TopicCollector } from './support';
+import { produce, uniqueName } from '../../support/kafka';
+import { eventIdsOf, joined, rule, sourceWithOutputs, startStreams, testOptions } from './support';
 
 jest.setTimeout(60_000);
 
@@ -13,11 +13,7 @@ const T0 = 1_700_000_000_000;
 const json = (v: unknown) => JSON.stringify(v);
 
 it('with offset reset latest, an empty source partition says it is caught up: a repartitioned rule matches', async () => {
-  const source = uniqueName('latest-src');
-  const topics = { alerts: uniqueName('latest-alerts'), dlq: uniqueName('latest-dlq') };
-  await Promise.all([createTopic(source, { partitions: 2 }), createTopic(topics.alerts), createTopic(topics.dlq)]);
-  const collector = new TopicCollector([topics.alerts]);
-  await collector.start();
+  const { source, topics, collector } = await sourceWithOutputs('latest', 2);
   const env = { KAFKA_AUTO_OFFSET_RESET: 'latest', KAFKA_SOURCES: json({ '*': { idleTimeout: 'off' } }) };
   const s = startStreams(testOptions(uniqueName('latest-group'), topics, env), [rule('pair', source, 'every a=A -> b=B', { partitionBy: 'k' })]);
   try {
@@ -29,7 +25,7 @@ it('with offset reset latest, an empty source partition says it is caught up: a 
       { partition: 0, key: 'k1', value: json({ id: 'b', type: 'B', k: 'k1', timestamp: T0 + 1000 }) },
     ]);
     const records = await collector.waitFor(topics.alerts, 1, () => true, 30_000);
-    expect(alertsOf(records).map((a) => Object.values(a.events).map((e) => (e as { id: string }).id))).toEqual([['a', 'b']]);
+    expect(eventIdsOf(records)).toEqual([['a', 'b']]);
   } finally {
     await s.stop();
     await collector.stop();

@@ -17,7 +17,7 @@ import { KafkaStreams, type KafkaCheckpointing } from '../../../src/adapters/kaf
 import { compileRule } from '../../../src/core/engine';
 import type { Alert } from '../../../src/core/ports/alert';
 import { RULE_DEFAULTS, type RuleDefinition } from '../../../src/core/rules/rule';
-import { decode, kafkaBrokers, testKafka, uniqueName, type ConsumedMessage } from '../../support/kafka';
+import { createTopic, decode, kafkaBrokers, testKafka, uniqueName, type ConsumedMessage } from '../../support/kafka';
 import { eventually } from '../../support/eventually';
 
 export { eventually };
@@ -200,4 +200,22 @@ export function content(a: Alert): Omit<Alert, 'id'> {
 
 export function headersOf(h: IHeaders | Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, String(v)]));
+}
+
+/**
+ * A source topic of `partitions` partitions, fresh alerts and dead-letter topics (names from `prefix`), and a
+ * collector already reading the alerts topic.
+ */
+export async function sourceWithOutputs(prefix: string, partitions: number): Promise<{ source: string; topics: { alerts: string; dlq: string }; collector: TopicCollector }> {
+  const source = uniqueName(`${prefix}-src`);
+  const topics = { alerts: uniqueName(`${prefix}-alerts`), dlq: uniqueName(`${prefix}-dlq`) };
+  await Promise.all([createTopic(source, { partitions }), createTopic(topics.alerts), createTopic(topics.dlq)]);
+  const collector = new TopicCollector([topics.alerts]);
+  await collector.start();
+  return { source, topics, collector };
+}
+
+/** The event ids (the events' `id` fields) of each alert, in tag order. */
+export function eventIdsOf(records: ConsumedMessage[]): string[][] {
+  return alertsOf(records).map((a) => Object.values(a.events).map((e) => (e as { id: string }).id));
 }

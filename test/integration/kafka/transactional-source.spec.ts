@@ -4,8 +4,8 @@
  * kafkajs does not hand such a batch to eachBatch, so a partition ending with a marker looked behind for good,
  * never said it was caught up, and held every partition of its repartition topics back.
  */
-import { createTopic, testKafka, uniqueName } from '../../support/kafka';
-import { alertsOf, joined, rule, startStreams, testOptions, TopicCollector } from './support';
+import { testKafka, uniqueName } from '../../support/kafka';
+import { eventIdsOf, joined, rule, sourceWithOutputs, startStreams, testOptions } from './support';
 
 jest.setTimeout(60_000);
 
@@ -13,12 +13,8 @@ const T0 = 1_700_000_000_000;
 const json = (v: unknown) => JSON.stringify(v);
 
 it('a repartitioned rule over a transactionally written source: its source partitions say they are caught up after the commit markers', async () => {
-  const source = uniqueName('tx-src');
-  const topics = { alerts: uniqueName('tx-alerts'), dlq: uniqueName('tx-dlq') };
   // Two partitions and no keyedBy: the rule repartitions the source by k.
-  await Promise.all([createTopic(source, { partitions: 2 }), createTopic(topics.alerts), createTopic(topics.dlq)]);
-  const collector = new TopicCollector([topics.alerts]);
-  await collector.start();
+  const { source, topics, collector } = await sourceWithOutputs('tx', 2);
   const s = startStreams(testOptions(uniqueName('tx-group'), topics, { KAFKA_SOURCES: json({ '*': { idleTimeout: 'off' } }) }), [
     rule('pair', source, 'every a=A -> b=B', { partitionBy: 'k' }),
   ]);
@@ -38,7 +34,7 @@ it('a repartitioned rule over a transactionally written source: its source parti
     });
     await tx.commit();
     const records = await collector.waitFor(topics.alerts, 1, () => true, 30_000);
-    expect(alertsOf(records).map((a) => Object.values(a.events).map((e) => (e as { id: string }).id))).toEqual([['a', 'b']]);
+    expect(eventIdsOf(records)).toEqual([['a', 'b']]);
   } finally {
     await producer.disconnect().catch(() => undefined);
     await s.stop();
