@@ -158,7 +158,7 @@ export class WatermarkTracker<T> {
     }
     if (time > this.maxTime) this.maxTime = time;
     this.advance(wallNow);
-    this.push({ time, seq: this.seq++, item, ...(origin !== undefined && originOffset !== undefined ? { origin, originOffset } : {}) });
+    this.push({ time, seq: this.seq++, item, ...(originOffset !== undefined ? originFields({ origin, originOffset }) : {}) });
     return { kind: 'buffered' };
   }
 
@@ -270,12 +270,7 @@ export class WatermarkTracker<T> {
       maxEventTime: finite(this.maxTime),
       lastArrival: finite(this.lastArrival),
       seq: this.seq,
-      buffer: [...this.heap].sort(order).map((p) => ({
-        time: p.time,
-        seq: p.seq,
-        item: p.item,
-        ...(p.origin !== undefined ? { origin: p.origin, originOffset: p.originOffset } : {}),
-      })),
+      buffer: [...this.heap].sort(order).map((p) => ({ time: p.time, seq: p.seq, item: p.item, ...originFields(p) })),
     };
     if (this.origins) s.origins = Object.fromEntries([...this.origins].map(([k, o]) => [k, { max: finite(o.max), last: o.last, idle: o.idle }]));
     return s;
@@ -296,9 +291,7 @@ export class WatermarkTracker<T> {
     this.lastArrival = s.lastArrival === null ? Number.NEGATIVE_INFINITY : wallNow !== undefined ? wallNow - counted : s.lastArrival;
     this.seq = s.seq;
     this.heap.length = 0;
-    for (const p of s.buffer) {
-      this.push({ time: p.time, seq: p.seq, item: p.item, ...(p.origin !== undefined ? { origin: p.origin, originOffset: p.originOffset } : {}) });
-    }
+    for (const p of s.buffer) this.push({ time: p.time, seq: p.seq, item: p.item, ...originFields(p) });
     this.origins = s.origins
       ? new Map(Object.entries(s.origins).map(([k, o]) => [k, { max: o.max ?? Number.NEGATIVE_INFINITY, last: wallNow ?? o.last, idle: o.idle ?? false }]))
       : null;
@@ -406,6 +399,11 @@ export class WatermarkTracker<T> {
     }
     return top;
   }
+}
+
+/** A buffered item's origin and origin offset, when it has them (merging partitions), for a copy of it. */
+function originFields(p: { origin?: string; originOffset?: number }): { origin?: string; originOffset?: number } {
+  return p.origin !== undefined ? { origin: p.origin, originOffset: p.originOffset } : {};
 }
 
 function order(a: Pending<unknown>, b: Pending<unknown>): number {
