@@ -646,7 +646,7 @@ export class KafkaStreams {
     if (topics.join('\n') !== this.subscribed.join('\n') || (!this.consumer && topics.length > 0)) await this.resubscribe(topics);
   }
 
-  /** The topics of `topics` that exist (all topics, in fact) and the partition count of each of `topics` there. */
+  /** Every topic that exists, and the partition count of each of `topics` that does. */
   private async partitionCounts(topics: string[]): Promise<{ existing: Set<string>; partitions: Map<string, number> }> {
     const existing = new Set(await this.admin.listTopics());
     const partitions = new Map<string, number>();
@@ -1674,11 +1674,10 @@ export class KafkaStreams {
    * that. A failed request confirms nothing.
    */
   private confirmEnds(topic: string): void {
-    const now = this.now();
-    if (this.endsAsked.has(topic) || now - (this.endsAt.get(topic) ?? Number.NEGATIVE_INFINITY) < 1000) return;
-    this.endsAsked.add(topic);
     // The answer holds from the moment of asking: nothing was past the end offset then.
-    const askedAt = now;
+    const askedAt = this.now();
+    if (this.endsAsked.has(topic) || askedAt - (this.endsAt.get(topic) ?? Number.NEGATIVE_INFINITY) < 1000) return;
+    this.endsAsked.add(topic);
     // The task objects asked for, in this generation: an answer must not fill a task of a later assignment.
     const generation = this.generation;
     const unasked = new Set([...this.tasks.values()].filter((t) => t.topic === topic && !t.started && t.groupCommitted === undefined));
@@ -1689,6 +1688,8 @@ export class KafkaStreams {
       .then(([ends, group]) => {
         const answeredAt = this.now();
         this.endsAt.set(topic, answeredAt);
+        // Where a partition with nothing committed starts (internal topics always from their beginning).
+        const startsAtLogStart = fromBeginning || this.topology.internal.some((t) => t.topic === topic);
         for (const p of group?.[0]?.partitions ?? []) {
           const task = this.tasks.get(`${topic}/${p.partition}`);
           if (task && unasked.has(task) && generation === this.generation && !task.started && task.groupCommitted === undefined) {
@@ -1705,7 +1706,7 @@ export class KafkaStreams {
           if (task.started) readTo = task.next;
           else if (task.groupCommitted === undefined) continue;
           else if (task.groupCommitted >= 0) readTo = task.groupCommitted;
-          else if (fromBeginning || this.topology.internal.some((t) => t.topic === topic)) readTo = low;
+          else if (startsAtLogStart) readTo = low;
           // `latest` with nothing committed: the consumer starts at the end as of its first fetch. Records that
           // came between that fetch and this answer count as read although they are still to come: a window
           // of milliseconds unless the consumer stalls right after its assignment (docs/kafka.md).
