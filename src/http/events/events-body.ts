@@ -31,13 +31,11 @@ export function parseEventsBody(text: string, kind: EventsBodyKind, maxEvents: n
 }
 
 /**
- * Parses a body as bytes: a JSON body must be UTF-8 as a whole (400 otherwise); in JSON lines, a line that is
- * not UTF-8 is one unparsable event (invalid_json) and the other lines still count, as Kafka dead-letters
- * such a record alone.
+ * JSON lines as bytes: a line that is not UTF-8 is one unparsable event (invalid_json) and the other lines
+ * still count, as Kafka dead-letters such a record alone. (A JSON body is read with readBody: UTF-8 as a whole.)
  */
-export function parseEventsBytes(body: Buffer, kind: EventsBodyKind, maxEvents: number, what: string): SourcedEvent[] {
-  if (isUtf8(body)) return parseEventsBody(decodeUtf8(body), kind, maxEvents);
-  if (kind === 'json') throw new BadRequestException(`${what} is not valid UTF-8`);
+export function parseNdjsonBytes(body: Buffer, maxEvents: number): SourcedEvent[] {
+  if (isUtf8(body)) return parseNdjson(decodeUtf8(body), maxEvents);
   const lines: Array<string | null> = [];
   let start = 0;
   while (start <= body.length) {

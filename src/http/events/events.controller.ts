@@ -20,10 +20,10 @@ import { EVENT_INGRESS } from '../../app/tokens';
 import type { EventIngress } from '../../core/ports/event-batch';
 import type { ServiceConfig } from '../../config/config';
 import { SERVICE_CONFIG } from '../../config/config.module';
-import { assertUtf8, mediaType, readBodyBytes } from '../common/body';
+import { assertUtf8, mediaType, readBody, readBodyBytes } from '../common/body';
 import { ErrorDto } from '../common/error.dto';
 import { IngestResponseDto } from './events.dto';
-import { eventsBodyKind, parseEventsBytes } from './events-body';
+import { eventsBodyKind, parseEventsBody, parseNdjsonBytes } from './events-body';
 
 @ApiTags('events')
 @Controller('events')
@@ -85,8 +85,11 @@ export class EventsController {
     // The type is checked before the body is read: a wrong client is told at once.
     const kind = eventsBodyKind(mediaType(req));
     assertUtf8(req);
-    const body = await readBodyBytes(req, this.config.limits.eventsBodyBytes, 'the events body');
-    const events = parseEventsBytes(body, kind, this.config.limits.eventsPerRequest, 'the events body');
+    const { eventsBodyBytes: limit, eventsPerRequest: max } = this.config.limits;
+    const events =
+      kind === 'json'
+        ? parseEventsBody(await readBody(req, limit, 'the events body'), kind, max)
+        : parseNdjsonBytes(await readBodyBytes(req, limit, 'the events body'), max);
     const result = await this.ingress.ingest({ source: 'http', events }, topic === undefined ? undefined : { topic });
     return { accepted: result.accepted, rejected: result.rejected, ...(result.topic !== undefined ? { topic: result.topic } : {}) };
   }
