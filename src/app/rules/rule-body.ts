@@ -32,32 +32,34 @@ const error = (line: number, column: number, message: string, length = 1): Diagn
  * Parses, validates and compiles exactly one rule. Throws RuleInvalidError with every error found.
  */
 export function compileRuleBody(text: string, format: StoredRuleFormat): CompiledBody {
-  if (text.trim() === '') throw new RuleInvalidError([error(1, 1, 'the request body is empty: send one rule')], text);
+  // Every error shows its line of `text` with a caret (RuleProblem.excerpt).
+  const invalid = (diagnostics: Diagnostic[]) => new RuleInvalidError(diagnostics, text);
+  if (text.trim() === '') throw invalid([error(1, 1, 'the request body is empty: send one rule')]);
   if (format === 'json') {
     const syntax = jsonSyntaxError(text);
-    if (syntax) throw new RuleInvalidError([syntax], text);
+    if (syntax) throw invalid([syntax]);
     const value: unknown = JSON.parse(text);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new RuleInvalidError([error(1, 1, 'expected a JSON object with the rule keys (id, pattern, ...)')], text);
+      throw invalid([error(1, 1, 'expected a JSON object with the rule keys (id, pattern, ...)')]);
     }
   }
   // JSON is YAML: the YAML reader keeps exact positions for JSON text too.
   const parsed = parseRuleTextWithLocations(text, REQUEST_FILE, format === 'cep' ? 'cep' : 'yaml');
   const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0) throw new RuleInvalidError(errors.map(strip), text);
-  if (parsed.rules.length === 0) throw new RuleInvalidError([error(1, 1, 'no rule found in the request body')], text);
+  if (errors.length > 0) throw invalid(errors.map(strip));
+  if (parsed.rules.length === 0) throw invalid([error(1, 1, 'no rule found in the request body')]);
   if (parsed.rules.length > 1) {
     const second = parsed.rules[1].idLoc;
-    throw new RuleInvalidError([
+    throw invalid([
       error(second.line, second.column, `one rule per request: found ${parsed.rules.length} rules`, second.length),
-    ], text);
+    ]);
   }
   const { rule: definition, idLoc } = parsed.rules[0];
   let compiled: CompiledRule;
   try {
     compiled = compileRule(definition);
   } catch (e) {
-    if (e instanceof RuleError) throw new RuleInvalidError(e.diagnostics.filter((d) => d.severity === 'error').map(strip), text);
+    if (e instanceof RuleError) throw invalid(e.diagnostics.filter((d) => d.severity === 'error').map(strip));
     throw e;
   }
   const warnings = [...parsed.diagnostics.filter((d) => d.severity === 'warning'), ...compiled.info.warnings].map(strip);
