@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuilt, json, ndjson, ROOT, startService, tempDir } from './harness';
+import { mulberry32 } from '../../src/bench/random';
 
 /** Rules of every kind: partitioned and not, YAML and .cep, timers, `not`, repetition, ISO times. */
 const RULES: Record<string, string> = {
@@ -68,17 +69,6 @@ emit:
   levels: a.level + b.level
 `,
 };
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** JSON lines: events for every rule above, a few late ones, a few malformed lines. */
 function generateEvents(count: number, seed: number): string[] {

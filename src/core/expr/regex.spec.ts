@@ -157,8 +157,8 @@ describe('regex: whole-string matching with Java syntax', () => {
     expect(compileRegex('(?i)abc').mode).toBe('dfa');
     expect(compileRegex('a+b').mode).toBe('dfa');
     expect(compileRegex('^a+$').mode).toBe('dfa');
-    expect(compileRegex('a\\b.*').mode).toBe('nfa');
-    expect(compileRegex('a$\\n').mode).toBe('nfa');
+    expect(compileRegex('a\\b.*').mode).toBe('dfa');
+    expect(compileRegex('a$\\n').mode).toBe('dfa');
   });
 
   it('can be reused for many inputs (the lazy DFA keeps its states between calls)', () => {
@@ -258,7 +258,7 @@ describe('regex: matching time is linear in the input (no catastrophic backtrack
     ['(.*a){20}', as, true],
     ['(.*a){20}', 'b'.repeat(n), false],
     ['(\\w+\\s?)+$', 'word '.repeat(n / 5) + '!', false],
-    ['(a|\\Ba)*c', as, false], // runs on the NFA simulation (assertion), still linear
+    ['(a|\\Ba)*c', as, false], // assertions run on the DFA too
     ['(\\ba|a)*', as, true],
     ['(x+x+)+y', 'x'.repeat(n), false],
   ];
@@ -269,6 +269,20 @@ describe('regex: matching time is linear in the input (no catastrophic backtrack
     expect(re.matches(input)).toBe(expected);
     expect(Date.now() - started).toBeLessThan(2000);
   });
+
+  it.each(['(a|b)*a(a|b){12}', '(a|b| )*\\ba(a|b| ){12}', '.*\\b(?:ab|ba)[ab ]{10}\\B.*'])(
+    'stays correct on long inputs where nearly every character needs a new DFA state (%j: the rest then runs without the cache)',
+    (pattern) => {
+      const re = compileRegex(pattern);
+      const js = new RegExp(`^(?:${pattern})$`, 'u');
+      fc.assert(
+        fc.property(fc.string({ unit: fc.constantFrom('a', 'b', ' '), minLength: 1000, maxLength: 3000 }), (s) => {
+          expect(re.matches(s)).toBe(js.test(s));
+        }),
+        { numRuns: 40 },
+      );
+    },
+  );
 
   it('stays correct when the DFA cache overflows and is flushed (a pattern with 2^13 DFA states)', () => {
     const pattern = '(a|b)*a(a|b){12}';
@@ -338,5 +352,46 @@ describe('regex: agrees with JavaScript RegExp on patterns where Java and JavaSc
       { numRuns: 3000 },
     );
     expect(undecided).toBeLessThanOrEqual(checks / 100);
+  });
+});
+
+describe('regex: line terminators, `$`, `\\Z` and `\\z` as in Java (JavaScript oracle with the Java meaning spelled out)', () => {
+  // Each atom is [Java, the same in JavaScript]: Java's `$`/`\Z` also hold before a final line terminator
+  // (not between \r and \n), its `.` excludes \u0085 too, and its `\s` is ASCII.
+  const dollarJs = '(?:$|(?=\\r\\n$)|(?=[\\r\\u0085\\u2028\\u2029]$)|(?<!\\r)(?=\\n$))';
+  type Pair = readonly [java: string, js: string];
+  const atom: fc.Arbitrary<Pair> = fc.oneof(
+    { weight: 5, arbitrary: fc.constantFrom<Pair>(['a', 'a'], ['b', 'b'], [' ', ' '], ['\\n', '\\n'], ['\\r', '\\r'], ['\\u0085', '\\u0085']) },
+    { weight: 2, arbitrary: fc.constantFrom<Pair>(['.', '[^\\n\\r\\u0085\\u2028\\u2029]'], ['\\s', '[ \\t\\n\\x0B\\f\\r]'], ['[\\n\\r]', '[\\n\\r]'], ['\\w', '\\w']) },
+    { weight: 2, arbitrary: fc.constantFrom<Pair>(['$', dollarJs], ['\\Z', dollarJs], ['\\z', '$'], ['^', '^'], ['\\b', '\\b'], ['\\B', '\\B']) },
+  );
+  const assertions = new Set(['$', '\\Z', '\\z', '^', '\\b', '\\B']);
+  const quantifier = fc.constantFrom('', '', '*', '+', '?', '{0,2}');
+  const pattern: fc.Arbitrary<Pair> = fc.letrec<{ re: Pair; seq: Pair; item: Pair }>((tie) => ({
+    re: fc.oneof(
+      { weight: 4, arbitrary: tie('seq') },
+      { weight: 1, arbitrary: fc.tuple(tie('seq'), tie('seq')).map(([x, y]): Pair => [`${x[0]}|${y[0]}`, `${x[1]}|${y[1]}`]) },
+    ),
+    seq: fc.array(tie('item'), { minLength: 0, maxLength: 4 }).map((items): Pair => [items.map((i) => i[0]).join(''), items.map((i) => i[1]).join('')]),
+    item: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      // Java refuses a quantified assertion.
+      atom.chain((a) => (assertions.has(a[0]) ? fc.constant(a) : quantifier.map((q): Pair => [`(?:${a[0]})${q}`, `(?:${a[1]})${q}`]))),
+      fc.tuple(tie('re'), quantifier).map(([inner, q]): Pair => [`(?:${inner[0]})${q}`, `(?:${inner[1]})${q}`]),
+    ),
+  })).re;
+  const input = fc.string({ unit: fc.constantFrom('a', 'b', ' ', '\n', '\r', '\u0085', '\u2028'), maxLength: 8 });
+
+  it('gives the same yes/no answer as the JavaScript translation, on inputs with line terminators', () => {
+    fc.assert(
+      fc.property(pattern, fc.array(input, { minLength: 1, maxLength: 8 }), ([java, js], inputs) => {
+        const ours = compileRegex(java);
+        const oracle = new RegExp(`^(?:${js})$`, 'u');
+        for (const s of inputs) {
+          if (ours.matches(s) !== oracle.test(s)) throw new Error(`pattern ${JSON.stringify(java)} on ${JSON.stringify(s)}: ours ${ours.matches(s)}, Java (via ${JSON.stringify(js)}) ${oracle.test(s)}`);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -4,10 +4,11 @@
  * Esper evaluates `x regexp 'p'` with `java.util.regex.Matcher.matches()`: the whole string must match. A
  * backtracking engine (Java's or V8's) can take exponential time on patterns such as `(a+)+b`, so a rule
  * could stall the engine. This module is our own engine instead: the pattern is parsed (Java syntax, the
- * subset listed below), compiled to a Thompson NFA and simulated over sets of states, so matching is
- * O(n·m) in the worst case for an input of n characters and a program of m instructions, never worse.
- * Programs without look-around assertions run on a lazily built DFA (one table lookup per character)
- * whose cache is bounded; when the cache is full it is flushed and rebuilt, which keeps the bound.
+ * subset listed below), compiled to a Thompson NFA and run as a lazily built DFA (one table lookup per
+ * character; `^`, `$` and `\b` included): building a DFA state costs at most one pass over the program, so
+ * matching is O(n·m) in the worst case for an input of n characters and a program of m instructions, never
+ * worse, and O(n) once the states it meets are built. The DFA's cache is bounded; when it is full it is
+ * flushed and rebuilt, which keeps the bound.
  *
  * Semantics follow Java, not JavaScript, where the two differ:
  * - the input and the pattern are sequences of code points (a surrogate pair is one character);
@@ -65,8 +66,8 @@ export const DEFAULT_REGEX_LIMITS: Readonly<RegexLimits> = Object.freeze({
 
 export interface CompiledRegex {
   readonly source: string;
-  /** How the pattern runs: a plain string comparison, a lazy DFA, or the NFA simulation (assertions). */
-  readonly mode: 'literal' | 'dfa' | 'nfa';
+  /** How the pattern runs: a plain string comparison or the lazy DFA. */
+  readonly mode: 'literal' | 'dfa';
   /** Java `Matcher.matches()`: true when the whole input matches. */
   matches(input: string): boolean;
 }
@@ -88,8 +89,7 @@ export function compileRegex(pattern: string, limits: Partial<RegexLimits> = {})
   }
   const prog = new ProgramBuilder().build(stripped);
   const machine = new Machine(prog, lim.maxDfaTableEntries);
-  const matches = prog.hasAssertions ? (s: string) => machine.runNfa(s) : (s: string) => machine.runDfa(s);
-  return { source: pattern, mode: prog.hasAssertions ? 'nfa' : 'dfa', matches };
+  return { source: pattern, mode: 'dfa', matches: (s: string) => machine.matches(s) };
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -689,7 +689,7 @@ class Parser {
 /**
  * Removes anchors that cannot fail: a `^` reached only at the start of the input, and a `$`/`\Z`/`\z` after
  * which nothing can be consumed (a whole-string match must end at the end of the input anyway, and `$` before
- * a final line terminator would leave that terminator unmatched). Programs without assertions run on the DFA.
+ * a final line terminator would leave that terminator unmatched). Fewer assertions mean fewer DFA states.
  */
 function stripAnchors(node: Node, atStart: boolean, atEnd: boolean): Node {
   switch (node.t) {
@@ -782,7 +782,6 @@ interface Program {
   /** OP_SPLIT: second target. */
   b: Int32Array;
   sets: Ranges[];
-  hasAssertions: boolean;
 }
 
 class ProgramBuilder {
@@ -791,7 +790,6 @@ class ProgramBuilder {
   private b: number[] = [];
   private sets: Ranges[] = [];
   private setIndex = new Map<string, number>();
-  private hasAssertions = false;
 
   build(node: Node): Program {
     this.emit(node);
@@ -801,7 +799,6 @@ class ProgramBuilder {
       a: Int32Array.from(this.a),
       b: Int32Array.from(this.b),
       sets: this.sets,
-      hasAssertions: this.hasAssertions,
     };
   }
 
@@ -828,7 +825,6 @@ class ProgramBuilder {
         return;
       }
       case 'assert':
-        this.hasAssertions = true;
         this.push(OP_ASSERT, node.kind, 0);
         return;
       case 'cat':
@@ -879,34 +875,47 @@ class ProgramBuilder {
 // -------------------------------------------------------------------------------------------------
 
 interface DState {
-  /** Sorted program counters of the OP_SET / OP_MATCH instructions this DFA state stands for. */
+  /**
+   * Sorted program counters of the OP_SET / OP_MATCH instructions this DFA state stands for, and of the
+   * OP_ASSERT instructions waiting for the next character (an assertion looks at both sides of a position).
+   */
   pcs: Int32Array;
-  accept: boolean;
+  /** Context bits of the position the state stands at: AT_START, PREV_WORD. */
+  flags: number;
   dead: boolean;
-  /** Per character class: index of the next state, -1 when not computed yet. */
+  /** Whether the input may end here: 1 yes, 0 no, -1 not computed yet. */
+  acceptAtEnd: number;
+  /** Per transition index (character class, times 2 plus "the character is a word character" with \b): the next state, -1 when not computed yet. */
   next: Int32Array;
 }
 
-/** A set of program counters with O(1) insert, membership and clear. */
-class SparseSet {
-  readonly dense: Int32Array;
-  private readonly sparse: Int32Array;
-  size = 0;
-  constructor(n: number) {
-    this.dense = new Int32Array(n);
-    this.sparse = new Int32Array(n);
-  }
-  has(v: number): boolean {
-    const i = this.sparse[v];
-    return i < this.size && this.dense[i] === v;
-  }
-  add(v: number): void {
-    this.sparse[v] = this.size;
-    this.dense[this.size++] = v;
-  }
-  clear(): void {
-    this.size = 0;
-  }
+/** Where a match stands: the instructions of its state, and the context bits of its position. */
+interface Position {
+  readonly pcs: ArrayLike<number>;
+  readonly flags: number;
+}
+
+/**
+ * A match that has built this many states, at least one per THRASH_CHARS_PER_STATE characters, goes on
+ * without the cache (see Machine.matchUncached).
+ */
+const THRASH_MIN_STATES = 256;
+const THRASH_CHARS_PER_STATE = 4;
+
+/** The start of the input (for `^` and `\A`). */
+const AT_START = 1;
+/** The character before the position is a word character (for `\b` and `\B`). */
+const PREV_WORD = 2;
+
+/** What the assertions at one position may look at. */
+interface Context {
+  flags: number;
+  /** The character after the position is a word character. */
+  nextWord: boolean;
+  /** `$` holds: the end, or before a final line terminator. */
+  dollar: boolean;
+  /** The end of the input (`\z`). */
+  end: boolean;
 }
 
 const WORD_RE = /^[\p{L}\p{Nd}\p{Mn}_]$/u;
@@ -915,28 +924,12 @@ for (let c = 0; c < 128; c++) asciiWord[c] = WORD_RE.test(String.fromCharCode(c)
 
 /** Java's word character for \b: a letter, a digit, '_' (and, approximately, a non-spacing mark). */
 function isWordCp(c: number): boolean {
-  if (c < 0) return false;
   if (c < 128) return asciiWord[c] === 1;
   return WORD_RE.test(String.fromCodePoint(c));
 }
 
 function isLineTerminator(c: number): boolean {
   return c === 0x0a || c === 0x0d || c === 0x85 || c === 0x2028 || c === 0x2029;
-}
-
-function codePointBefore(s: string, i: number): number {
-  if (i <= 0) return -1;
-  const lo = s.charCodeAt(i - 1);
-  if (lo >= 0xdc00 && lo <= 0xdfff && i >= 2) {
-    const hi = s.charCodeAt(i - 2);
-    if (hi >= 0xd800 && hi <= 0xdbff) return 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
-  }
-  return lo;
-}
-
-function codePointAt(s: string, i: number): number {
-  if (i >= s.length) return -1;
-  return s.codePointAt(i) as number;
 }
 
 /** Java's `$` without MULTILINE: at the end, or before a line terminator that ends the input (not inside \r\n). */
@@ -952,12 +945,40 @@ function dollarHolds(s: string, i: number): boolean {
   return false;
 }
 
+function assertionHolds(kind: number, ctx: Context): boolean {
+  switch (kind) {
+    case A_BOL:
+      return (ctx.flags & AT_START) !== 0;
+    case A_EOI:
+      return ctx.end;
+    case A_DOLLAR:
+      return ctx.dollar;
+    case A_WORDB:
+      return ((ctx.flags & PREV_WORD) !== 0) !== ctx.nextWord;
+    case A_NWORDB:
+      return ((ctx.flags & PREV_WORD) !== 0) === ctx.nextWord;
+    default:
+      return false;
+  }
+}
+
+/**
+ * A lazily built DFA over the program. Assertions are part of it too (as in RE2): a state records what the
+ * position it stands at may need (the start of the input, whether the previous character is a word
+ * character) and keeps its assertions pending until the next character is known; stepping on that character
+ * first follows the assertions that hold, then consumes it. `$` only holds in the last two positions, so
+ * those steps are computed without the cache when it holds. One table lookup per character either way.
+ */
 class Machine {
   private readonly classPoints: Int32Array;
   private readonly asciiClass: Uint16Array;
   /** member[setIndex][class] = 1 when the class's characters are in the set. */
   private readonly member: Uint8Array[];
   private readonly numClasses: number;
+  /** The program has \b or \B: transitions also depend on whether the character is a word character. */
+  private readonly wordSensitive: boolean;
+  /** The program has `$`: the last two positions may need a step outside the cache. */
+  private readonly dollarSensitive: boolean;
   private readonly maxStates: number;
   private states: DState[] = [];
   private index = new Map<string, number>();
@@ -965,8 +986,6 @@ class Machine {
   private readonly mark: Uint32Array;
   private markGen = 0;
   private readonly stack: Int32Array;
-  private clist: SparseSet | undefined;
-  private nlist: SparseSet | undefined;
 
   constructor(
     private readonly prog: Program,
@@ -988,7 +1007,16 @@ class Machine {
       for (let k = 0; k < this.numClasses; k++) m[k] = inRanges(r, this.classPoints[k]) ? 1 : 0;
       return m;
     });
-    this.maxStates = Math.max(8, Math.floor(dfaTableEntries / this.numClasses));
+    let word = false;
+    let dollar = false;
+    for (let pc = 0; pc < prog.op.length; pc++) {
+      if (prog.op[pc] !== OP_ASSERT) continue;
+      if (prog.a[pc] === A_WORDB || prog.a[pc] === A_NWORDB) word = true;
+      if (prog.a[pc] === A_DOLLAR) dollar = true;
+    }
+    this.wordSensitive = word;
+    this.dollarSensitive = dollar;
+    this.maxStates = Math.max(8, Math.floor(dfaTableEntries / (this.numClasses * (word ? 2 : 1))));
     this.mark = new Uint32Array(prog.op.length);
     this.stack = new Int32Array(prog.op.length * 3 + 3);
   }
@@ -1009,14 +1037,15 @@ class Machine {
     return c < 128 ? this.asciiClass[c] : this.searchClass(c);
   }
 
-  // ---- lazy DFA (programs without assertions) ----
-
-  runDfa(s: string): boolean {
-    let cur = this.start >= 0 ? this.start : (this.start = this.intern(this.closure([0])));
+  matches(s: string): boolean {
+    let cur = this.start >= 0 ? this.start : (this.start = this.intern(this.closure([0], undefined), AT_START));
     let st = this.states[cur];
     const n = s.length;
+    const word = this.wordSensitive;
+    let built = 0;
     for (let i = 0; i < n; i++) {
       if (st.dead) return false;
+      const at = i;
       let c = s.charCodeAt(i);
       if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
         const d = s.charCodeAt(i + 1);
@@ -1025,39 +1054,102 @@ class Machine {
           i++;
         }
       }
-      const cls = c < 128 ? this.asciiClass[c] : this.searchClass(c);
-      let nx = st.next[cls];
+      const cls = this.classOf(c);
+      const nextWord = word && isWordCp(c);
+      const dollar = this.dollarSensitive && at >= n - 2 && dollarHolds(s, at);
+      const t = word ? cls * 2 + (nextWord ? 1 : 0) : cls;
+      // Cached transitions assume `$` does not hold: where it does, the step is computed outside the cache.
+      let nx = dollar ? -1 : st.next[t];
       if (nx < 0) {
-        const target = this.step(st.pcs, cls);
+        const target = this.step(st, cls, { flags: st.flags, nextWord, dollar, end: false });
+        const flags = nextWord ? PREV_WORD : 0;
+        if (++built >= THRASH_MIN_STATES && built * THRASH_CHARS_PER_STATE > i) {
+          // Nearly every character needs a new state (more states than the cache holds): interning them
+          // costs more than it saves, so the rest of this input is simulated state set by state set.
+          return this.matchUncached(s, i + 1, { pcs: target, flags });
+        }
         if (this.states.length >= this.maxStates) {
           // Flush the cache (the bound on memory); matching goes on from the target state.
-          this.states = [];
-          this.index.clear();
-          this.start = -1;
-          nx = this.intern(target);
+          this.flush();
+          nx = this.intern(target, flags);
         } else {
-          nx = this.intern(target);
-          st.next[cls] = nx;
+          nx = this.intern(target, flags);
+          if (!dollar) st.next[t] = nx;
         }
       }
       cur = nx;
       st = this.states[cur];
     }
-    return st.accept;
+    if (st.acceptAtEnd < 0) st.acceptAtEnd = this.acceptsAtEnd(st) ? 1 : 0;
+    return st.acceptAtEnd === 1;
   }
 
-  private step(pcs: Int32Array, cls: number): number[] {
+  /** The rest of a match from position `from` in state `cur`, without the cache (one closure per character). */
+  private matchUncached(s: string, from: number, cur: Position): boolean {
+    const n = s.length;
+    const word = this.wordSensitive;
+    for (let i = from; i < n; i++) {
+      if (cur.pcs.length === 0) return false;
+      const at = i;
+      const c = s.codePointAt(i) as number;
+      if (c > 0xffff) i++;
+      const nextWord = word && isWordCp(c);
+      const dollar = this.dollarSensitive && at >= n - 2 && dollarHolds(s, at);
+      cur = { pcs: this.step(cur, this.classOf(c), { flags: cur.flags, nextWord, dollar, end: false }), flags: nextWord ? PREV_WORD : 0 };
+    }
+    return this.acceptsAtEnd(cur);
+  }
+
+  /** Whether the input may end at a position in `pos`: a MATCH is reached through the assertions that hold at the end. */
+  private acceptsAtEnd(pos: Position): boolean {
+    const { op } = this.prog;
+    for (let k = 0; k < pos.pcs.length; k++) if (op[pos.pcs[k]] === OP_MATCH) return true;
+    const waiting = this.pending(pos);
+    if (waiting.length === 0) return false;
+    return this.closure(waiting, { flags: pos.flags, nextWord: false, dollar: true, end: true }).some((pc) => op[pc] === OP_MATCH);
+  }
+
+  private flush(): void {
+    this.states = [];
+    this.index.clear();
+    this.start = -1;
+  }
+
+  /** The state's pending assertions (seeds for a closure in a context). */
+  private pending(st: Position): number[] {
     const seeds: number[] = [];
+    for (let k = 0; k < st.pcs.length; k++) if (this.prog.op[st.pcs[k]] === OP_ASSERT) seeds.push(st.pcs[k]);
+    return seeds;
+  }
+
+  /** The state after consuming a character of class `cls` from `st`, whose position's context is `ctx`. */
+  private step(st: Position, cls: number, ctx: Context): number[] {
     const { op, a } = this.prog;
+    const seeds: number[] = [];
+    const pcs = st.pcs;
+    let waits = false;
     for (let k = 0; k < pcs.length; k++) {
       const pc = pcs[k];
-      if (op[pc] === OP_SET && this.member[a[pc]][cls] === 1) seeds.push(pc + 1);
+      if (op[pc] === OP_SET) {
+        if (this.member[a[pc]][cls] === 1) seeds.push(pc + 1);
+      } else if (op[pc] === OP_ASSERT) waits = true;
     }
-    return this.closure(seeds);
+    if (waits) {
+      const reached = this.closure(this.pending(st), ctx);
+      for (let k = 0; k < reached.length; k++) {
+        const pc = reached[k];
+        if (op[pc] === OP_SET && this.member[a[pc]][cls] === 1) seeds.push(pc + 1);
+      }
+    }
+    return this.closure(seeds, undefined);
   }
 
-  /** The SET/MATCH instructions reachable from the seeds through SPLIT/JMP (no assertions in DFA mode). */
-  private closure(seeds: number[]): number[] {
+  /**
+   * The SET/MATCH instructions reachable from the seeds through SPLIT/JMP, and through the assertions that
+   * hold in `ctx`; without a context, assertions are not followed but kept (pending the next character).
+   * Unordered (intern sorts what it keeps).
+   */
+  private closure(seeds: number[], ctx: Context | undefined): number[] {
     const { op, a, b } = this.prog;
     const gen = this.nextGen();
     const out: number[] = [];
@@ -1076,11 +1168,15 @@ class Machine {
           stack[sp++] = b[pc];
           stack[sp++] = a[pc];
           break;
+        case OP_ASSERT:
+          if (ctx === undefined) out.push(pc);
+          else if (assertionHolds(a[pc], ctx)) stack[sp++] = pc + 1;
+          break;
         default:
           out.push(pc);
       }
     }
-    return out.sort((x, y) => x - y);
+    return out;
   }
 
   private nextGen(): number {
@@ -1091,98 +1187,25 @@ class Machine {
     return this.markGen;
   }
 
-  private intern(pcs: number[]): number {
-    const key = pcs.join(',');
+  private intern(reached: number[], flags: number): number {
+    const pcs = Int32Array.from(reached).sort();
+    // Context bits only matter to pending assertions; without any, states differing only in them are one.
+    const { op } = this.prog;
+    const waits = pcs.some((pc) => op[pc] === OP_ASSERT);
+    const f = waits ? flags : 0;
+    const key = `${f}:${pcs.join(',')}`;
     const found = this.index.get(key);
     if (found !== undefined) return found;
-    const { op } = this.prog;
-    let accept = false;
-    for (const pc of pcs) if (op[pc] === OP_MATCH) accept = true;
     const st: DState = {
-      pcs: Int32Array.from(pcs),
-      accept,
+      pcs,
+      flags: f,
       dead: pcs.length === 0,
-      next: new Int32Array(this.numClasses).fill(-1),
+      acceptAtEnd: waits ? -1 : pcs.some((pc) => op[pc] === OP_MATCH) ? 1 : 0,
+      next: new Int32Array(this.numClasses * (this.wordSensitive ? 2 : 1)).fill(-1),
     };
     this.states.push(st);
     this.index.set(key, this.states.length - 1);
     return this.states.length - 1;
-  }
-
-  // ---- NFA simulation over state sets (programs with assertions) ----
-
-  runNfa(s: string): boolean {
-    // The two state sets are reused between calls (matching never re-enters).
-    const size = this.prog.op.length;
-    let clist = this.clist ?? (this.clist = new SparseSet(size));
-    let nlist = this.nlist ?? (this.nlist = new SparseSet(size));
-    clist.clear();
-    const { op, a } = this.prog;
-    this.addThread(clist, 0, s, 0);
-    const n = s.length;
-    let i = 0;
-    for (;;) {
-      if (clist.size === 0) return false;
-      if (i >= n) {
-        for (let k = 0; k < clist.size; k++) if (op[clist.dense[k]] === OP_MATCH) return true;
-        return false;
-      }
-      const c = s.codePointAt(i) as number;
-      const width = c > 0xffff ? 2 : 1;
-      const cls = this.classOf(c);
-      nlist.clear();
-      for (let k = 0; k < clist.size; k++) {
-        const pc = clist.dense[k];
-        if (op[pc] === OP_SET && this.member[a[pc]][cls] === 1) this.addThread(nlist, pc + 1, s, i + width);
-      }
-      const t = clist;
-      clist = nlist;
-      nlist = t;
-      i += width;
-    }
-  }
-
-  private addThread(list: SparseSet, pc0: number, s: string, pos: number): void {
-    const { op, a, b } = this.prog;
-    const stack = this.stack;
-    let sp = 0;
-    stack[sp++] = pc0;
-    while (sp > 0) {
-      const pc = stack[--sp];
-      if (list.has(pc)) continue;
-      list.add(pc);
-      switch (op[pc]) {
-        case OP_JMP:
-          stack[sp++] = a[pc];
-          break;
-        case OP_SPLIT:
-          stack[sp++] = b[pc];
-          stack[sp++] = a[pc];
-          break;
-        case OP_ASSERT:
-          if (assertionHolds(a[pc], s, pos)) stack[sp++] = pc + 1;
-          break;
-        default:
-          break;
-      }
-    }
-  }
-}
-
-function assertionHolds(kind: number, s: string, pos: number): boolean {
-  switch (kind) {
-    case A_BOL:
-      return pos === 0;
-    case A_EOI:
-      return pos === s.length;
-    case A_DOLLAR:
-      return dollarHolds(s, pos);
-    case A_WORDB:
-      return isWordCp(codePointBefore(s, pos)) !== isWordCp(codePointAt(s, pos));
-    case A_NWORDB:
-      return isWordCp(codePointBefore(s, pos)) === isWordCp(codePointAt(s, pos));
-    default:
-      return false;
   }
 }
 
