@@ -28,9 +28,9 @@
  * - `x between lo and hi` is `lo <= x <= hi`; `x in [lo:hi]`, `(lo:hi)`, `[lo:hi)`, `(lo:hi]` choose which end
  *   is included. All three operands are numbers, or all three strings. When lo > hi Esper swaps the bounds
  *   (the inclusion flags stay with the low and the high end), so `between 60 and 55` equals
- *   `between 55 and 60`. A null operand gives null. (Esper returns false for a null operand, even under
- *   `not between`, and true for `not between` a null bound; null is the same thing for a filter and keeps
- *   `not (x between …)` consistent.)
+ *   `between 55 and 60`. As in Esper (ExprBetweenNodeForgeEval) the result is never null: a null value is
+ *   false, even under `not between`, and a null bound is false for `between` and true for `not between`; so
+ *   `not (x between …)` is true for a null x. A value or bound of the wrong type reads as null.
  * - `like`: `%`, `_`, an escape character (backslash by default). The operand may be a string or a number
  *   (Esper converts a number with toString; we use the JavaScript spelling: 5 → '5', 1.5 → '1.5').
  * - `regexp`: Java `Matcher.matches()` semantics (the whole string must match) on our linear-time engine
@@ -113,7 +113,7 @@ export function compileExpression(expr: Expr, scope: ExprScope): CompiledExpr {
   const c = new Compiler(scope);
   const node = c.compile(expr);
   if (c.errors.length > 0) throw new RuleError(c.errors);
-  return { evaluate: node.ev, type: node.type, tags: c.tags };
+  return { evaluate: node.ev, type: node.type, tags: c.tags, ...(node.constant ? { constant: node.constant } : {}) };
 }
 
 /**
@@ -630,9 +630,9 @@ class Compiler {
           type: 'boolean',
           ev: (e, b) => {
             const o = tag < 0 ? e : b[tag];
-            if (o === null || typeof o !== 'object') return null;
+            if (o === null || typeof o !== 'object') return false;
             const v = (o as Obj)[key];
-            if (typeof v !== 'number') return null;
+            if (typeof v !== 'number') return false;
             return ((lowInc ? v >= low : v > low) && (highInc ? v <= high : v < high)) !== neg;
           },
         };
@@ -643,7 +643,7 @@ class Compiler {
           type: 'boolean',
           ev: (e, b) => {
             const v = f(e, b);
-            return typeof v === 'number' ? test(v) !== neg : null;
+            return typeof v === 'number' && test(v) !== neg;
           },
         },
         [x],
@@ -654,10 +654,7 @@ class Compiler {
     return fold(
       {
         type: 'boolean',
-        ev: (e, b) => {
-          const r = inRange(f(e, b), g(e, b), h(e, b), lowInc, highInc);
-          return r === null ? null : r !== neg;
-        },
+        ev: (e, b) => inRange(f(e, b), g(e, b), h(e, b), lowInc, highInc, neg),
       },
       [x, lo, hi],
     );
@@ -1255,19 +1252,22 @@ function relationalEv(cmp: Comparator, f: Evaluator, g: Evaluator): Evaluator {
   };
 }
 
-/** Esper's between/in-range: numbers or strings, reversed bounds swapped, inclusion flags kept per end. */
-function inRange(v: unknown, lo: unknown, hi: unknown, lowInc: boolean, highInc: boolean): boolean | null {
-  let a: number | string;
-  let z: number | string;
-  if (typeof v === 'number' && typeof lo === 'number' && typeof hi === 'number') {
-    a = lo;
-    z = hi;
-  } else if (typeof v === 'string' && typeof lo === 'string' && typeof hi === 'string') {
-    a = lo;
-    z = hi;
-  } else {
-    return null;
+/**
+ * Esper's between/in-range (ExprBetweenNodeForgeEval with its computers): numbers or strings, reversed bounds
+ * swapped, inclusion flags kept per end, `neg` for `not`. Never null: a null value is false, a null bound
+ * gives `neg`. A value of another kind than two agreeing bounds counts as a null value, a bound of another
+ * kind than the value as a null bound.
+ */
+function inRange(v: unknown, lo: unknown, hi: unknown, lowInc: boolean, highInc: boolean, neg: boolean): boolean {
+  if (typeof v !== 'number' && typeof v !== 'string') return false;
+  const kind = typeof v;
+  if (typeof lo !== kind || typeof hi !== kind) {
+    // Bounds of one kind that the value is not: the value is of the wrong type (as with literal bounds).
+    const boundsAgree = typeof lo === typeof hi && (typeof lo === 'number' || typeof lo === 'string');
+    return boundsAgree ? false : neg;
   }
+  let a = lo as number | string;
+  let z = hi as number | string;
   if (a > z) [a, z] = [z, a];
-  return (lowInc ? v >= a : v > a) && (highInc ? v <= z : v < z);
+  return ((lowInc ? v >= a : v > a) && (highInc ? v <= z : v < z)) !== neg;
 }
