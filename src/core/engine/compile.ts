@@ -3,8 +3,8 @@
  * assigns a binding slot per tag, and turns every expression into a closure once.
  */
 import { compileExpression, compilePredicate } from '../expr/compile';
-import type { Evaluator, ExprScope, TagInfo } from '../expr/types';
-import type { Duration, Expr, PatternNode, Span } from '../language/ast';
+import type { CompiledExpr, Evaluator, ExprScope, TagInfo } from '../expr/types';
+import type { Duration, EveryDistinctPattern, Expr, PatternNode, Span } from '../language/ast';
 import { Diagnostic, RuleError, diagnosticAt, relocate } from '../language/diagnostics';
 import { parseExpression, parsePattern } from '../language/parser';
 import type { RuleDefinition, TextOrigin } from '../rules/rule';
@@ -62,13 +62,14 @@ class PatternCompiler {
   private readonly tags = new Map<string, TagDef>();
   private readonly specs: NodeSpec[] = [];
   private readonly errors: Diagnostic[] = [];
+  private readonly warnings: Diagnostic[] = [];
   private readonly eventTypes = new Set<string>();
 
   compile(ast: PatternNode): PatternCompileResult {
     this.collectTags(ast, false, false, []);
     const root = this.node(ast, new Map(), new Map()).spec;
     if (this.errors.length > 0) throw new RuleError(this.errors);
-    const warnings: Diagnostic[] = [];
+    const warnings: Diagnostic[] = [...this.warnings];
     const unbounded = findUnboundedStep(ast, false);
     if (unbounded) {
       warnings.push(
@@ -196,6 +197,43 @@ class PatternCompiler {
   }
 
   /**
+   * The keys and expiry of `every-distinct(...)`, as Esper validates them: an expression whose value is known
+   * at compile time is never a key; when it is the last parameter it must be a number, the expiry in seconds
+   * (ignored unless positive); earlier ones are left out with a warning. At least one key must remain.
+   */
+  private distinctKeys(node: EveryDistinctPattern, scope: Scope): { keys: Evaluator[]; expiry: Period | null } {
+    const keys: Evaluator[] = [];
+    let expiry = node.expiry ? periodOf(node.expiry) : null;
+    let failed = false;
+    node.keys.forEach((k, i) => {
+      const compiled = this.guarded<CompiledExpr | null>(null, () => compileExpression(k, scope));
+      if (compiled === null) {
+        failed = true;
+        return;
+      }
+      if (compiled.constant === undefined) {
+        keys.push(compiled.evaluate);
+        return;
+      }
+      const value = compiled.constant.value;
+      if (i < node.keys.length - 1 || node.expiry) {
+        this.warnings.push(diagnosticAt(k.span, 'this parameter is a constant, so it is not a distinct key: it is left out', 'warning'));
+      } else if (typeof value !== 'number') {
+        failed = true;
+        this.errors.push(diagnosticAt(k.span, 'the last parameter of every-distinct is a constant, so it is the expiry: it must be a time period or a number of seconds'));
+      } else if (value > 0) {
+        expiry = { ms: Math.round(value * 1000) };
+      } else {
+        this.warnings.push(diagnosticAt(k.span, `an expiry of ${value} seconds is ignored: it must be positive`, 'warning'));
+      }
+    });
+    if (keys.length === 0 && !failed) {
+      this.errors.push(diagnosticAt(node.span, 'every-distinct needs at least one key whose value depends on the events (constants are not keys)'));
+    }
+    return { keys, expiry };
+  }
+
+  /**
    * Compiles one node. `visible` holds the tags bound before it; `siblings` names the tags bound by the other
    * children of an enclosing and/or (for a precise error). Returns the spec and the tags it binds.
    */
@@ -263,11 +301,8 @@ class PatternCompiler {
       case 'everyDistinct': {
         const r = this.node(node.child, visible, siblings);
         const keyScope = this.scope(new Map([...visible, ...r.binds]), siblings, true);
-        const keys = node.keys.map((k) => this.expression(k, keyScope, 'key'));
-        return {
-          spec: this.register({ kind: 'everyDistinct', id, child: r.spec, keys, expiry: node.expiry ? periodOf(node.expiry) : null }),
-          binds: r.binds,
-        };
+        const { keys, expiry } = this.distinctKeys(node, keyScope);
+        return { spec: this.register({ kind: 'everyDistinct', id, child: r.spec, keys, expiry }), binds: r.binds };
       }
       case 'repeat': {
         this.checkRepeat(node);

@@ -61,9 +61,16 @@ function dayMatches(s: CronSchedule, d: Date): boolean {
 
 const SEARCH_LIMIT_MS = 5 * 366 * 24 * 3600 * 1000;
 
-/** The first time strictly after `afterMs` that the schedule allows, or null when there is none within 5 years. */
+/**
+ * The first time strictly after `afterMs` that the schedule allows, or null when there is none within 5 years.
+ * The schedule works in whole seconds and, as in Esper (ScheduleComputeHelper keeps the start's millisecond
+ * field), the result carries the milliseconds of `afterMs`: started at 1.5 s, `timer:at(*, *, *, *, *)` is
+ * due at 60.5 s.
+ */
 export function nextOccurrence(s: CronSchedule, afterMs: number): number | null {
-  let t = Math.floor(afterMs / 1000) * 1000 + 1000;
+  const wholeSecond = Math.floor(afterMs / 1000) * 1000;
+  const ms = afterMs - wholeSecond;
+  let t = wholeSecond + 1000;
   const limit = afterMs + SEARCH_LIMIT_MS;
   while (t <= limit) {
     const d = new Date(t);
@@ -87,7 +94,7 @@ export function nextOccurrence(s: CronSchedule, afterMs: number): number | null 
       t += 1000;
       continue;
     }
-    return t;
+    return t + ms;
   }
   return null;
 }

@@ -160,6 +160,10 @@ class KeyInstance implements KeyContext {
     return this.rule.engine.schedule(this, owner, at, seq);
   }
 
+  reserveTimerSeq(): number {
+    return this.rule.engine.reserveTimerSeq();
+  }
+
   cancel(entry: TimerEntry): void {
     this.rule.engine.cancel(entry);
   }
@@ -1094,6 +1098,10 @@ export class Engine {
       entry = this.timers.peek();
     }
     this.clock = time;
+  }
+
+  reserveTimerSeq(): number {
+    return this.timerSeq++;
   }
 
   schedule(instance: KeyInstance, owner: TimerOwner, at: number, seq?: number): TimerEntry {

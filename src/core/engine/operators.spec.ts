@@ -4,6 +4,7 @@
  * Events are written as `A1 B1@2500 C1{x:1}`: type, id, optional timestamp (default: 1000 ms apart).
  */
 import { Engine, compileRule } from '.';
+import { compileRuleParts } from './compile';
 import { ConformanceMatch, canonical, events, ruleOf, runPattern, runPatternRaw } from '../../../test/support/pattern-harness';
 
 type Case = [pattern: string, script: string, expected: ConformanceMatch[], opts?: Parameters<typeof runPattern>[2]];
@@ -88,7 +89,32 @@ describe('time: timers fire before the event at their time', () => {
     ['every a=A -> b=B where timer:within(2 sec)', 'A1@1000 B1@3000 A2@4000 B2@5999', [m('B2', { a: 'A2', b: 'B2' })]],
     ['timer:at(*, *, *, *, *)', 'X1@30000 X2@61000', [m('X2', {})]],
     ['timer:at(*, *, *, *, *, */20)', 'X1@15000 X2@21000', [m('X2', {})]],
+    // Esper keeps the start's milliseconds: started at 1.5 s, the next whole minute is due at 60.5 s.
+    ['a=A -> (timer:at(*, *, *, *, *) or b=B)', 'A1@1500 B1@60200', [m('B1', { a: 'A1', b: 'B1' })]],
+    ['a=A -> (timer:at(*, *, *, *, *) or b=B)', 'A1@1500 B1@60500', [m('B1', { a: 'A1' })]],
+    // A guard's deadline and a timer of its child due at the same time: the guard was made first (Esper's
+    // schedule slots), so its deadline fires first and the child's timer no longer counts.
+    ['a=A -> (timer:interval(2 sec) where timer:within(2 sec))', 'A1@1000 X1@5000', []],
+    ['a=A -> (timer:interval(2 sec) where timer:within(3 sec))', 'A1@1000 X1@5000', [m('X1', { a: 'A1' })]],
+    ['a=A -> ((timer:interval(2 sec) and not B) where timer:within(2 sec))', 'A1@1000 X1@5000', []],
+    // A child timer made after its guard still fires first when it is due earlier.
+    ['every a=A -> (b=B -> timer:interval(5 sec)) where timer:within(10 sec)', 'A1@1000 B1@6000 X1@20000', []],
+    ['every a=A -> (b=B -> timer:interval(5 sec)) where timer:within(10 sec)', 'A1@1000 B1@5000 X1@20000', [m('X1', { a: 'A1', b: 'B1' })]],
   ])('%s over %s', (...c) => check(c));
+
+  it('a zero interval is true while it starts, as in Esper: the match comes with the event, not at the next clock move', () => {
+    const evs = events('A1@1000 A2@5000');
+    expect(runPatternRaw('every a=A -> timer:interval(0 sec)', evs).map((x) => x.time)).toEqual([1000, 5000]);
+  });
+
+  it.each<Case>([
+    // True during its start, so the `or` ends before B's filter starts: b stays unbound.
+    ['a=A -> (timer:interval(0 sec) or b=B)', 'A1@1000 B1@1000', [m('A1', { a: 'A1' })]],
+    ['every a=A -> (timer:interval(0 sec) and not B)', 'A1@1000 B1@1000 A2@5000 C1@6000', [m('A1', { a: 'A1' }), m('A2', { a: 'A2' })]],
+    // A spawn that is true at once is discarded (as `every (not A)`): no match, and no endless restarts.
+    ['every timer:interval(0 sec)', 'A1@1000 A2@2000', []],
+    ['every (timer:interval(0 msec) or timer:interval(0 sec))', 'A1@1000 A2@2000', []],
+  ])('zero interval: %s over %s', (...c) => check(c));
 });
 
 describe('guards', () => {
@@ -140,7 +166,27 @@ describe('every-distinct', () => {
     ['every-distinct(a.u) a=A where timer:within(10 sec)', 'A1@1000{u:1} A2@12000{u:1} A3@13000{u:1}', [m('A1', { a: 'A1' }), m('A2', { a: 'A2' })]],
     // A filter child never ends, so its keys are never forgotten (without an expiry).
     ['every-distinct(a.u) a=A', 'A1@1000{u:1} A2@60000{u:1}', [m('A1', { a: 'A1' })]],
+    // Esper: a number as the last parameter is the expiry in seconds, not a key; other constants are no keys.
+    ['every-distinct(a.k, 2) a=A', 'A1@1000{k:1} A2@2000{k:1} A3@3000{k:1} A4@4000{k:1}', [m('A1', { a: 'A1' }), m('A3', { a: 'A3' })]],
+    ['every-distinct(a.k, 1.5) a=A', 'A1@1000{k:1} A2@2000{k:1} A3@3000{k:1}', [m('A1', { a: 'A1' }), m('A3', { a: 'A3' })]],
+    ['every-distinct(7, a.k) a=A', 'A1{k:1} A2{k:2} A3{k:1}', [m('A1', { a: 'A1' }), m('A2', { a: 'A2' })]],
+    ['every-distinct(a.k, 0) a=A', 'A1@1000{k:1} A2@90000{k:1}', [m('A1', { a: 'A1' })]],
   ])('%s over %s', (...c) => check(c));
+
+  it.each<[pattern: string, error: RegExp]>([
+    ["every-distinct(a.k, 'x') a=A", /the last parameter of every-distinct is a constant, so it is the expiry: it must be a time period or a number of seconds/],
+    ['every-distinct(5) a=A', /every-distinct needs at least one key whose value depends on the events/],
+  ])('refuses %s', (pattern, error) => {
+    expect(() => compileRule(ruleOf(pattern))).toThrow(error);
+  });
+
+  it('warns about a constant that is not a key and an expiry that is not positive', () => {
+    const { warnings } = compileRuleParts(ruleOf('every-distinct(7, a.k, 0) a=A'));
+    expect(warnings.map((w) => w.message)).toEqual([
+      'this parameter is a constant, so it is not a distinct key: it is left out',
+      'an expiry of 0 seconds is ignored: it must be positive',
+    ]);
+  });
 
   it('hands the keys of an ended instance to the next one without copying: 20,000 distinct keys stay linear', () => {
     // Copying the set at every match took 25 s for 20,000 keys (and grew with the square).

@@ -33,6 +33,8 @@ export interface KeyContext {
   addFilter(filter: FilterState): void;
   removeFilter(filter: FilterState): void;
   schedule(owner: TimerOwner, at: number, seq?: number): TimerEntry;
+  /** A timer sequence number taken now, for a timer scheduled later (see GuardState.start). */
+  reserveTimerSeq(): number;
   cancel(entry: TimerEntry): void;
   emit(bindings: Bindings): void;
   ended(): void;
@@ -223,7 +225,11 @@ export class ObserverState extends StateNode<IntervalSpec | AtSpec> implements T
   start(begin: Bindings): void {
     this.begin = begin;
     const due = this.spec.kind === 'interval' ? afterPeriod(this.ctx.time, this.spec) : nextOccurrence(this.spec.schedule, this.ctx.time);
-    if (due !== null) this.entry = this.ctx.schedule(this, due);
+    if (due === null) return;
+    // Esper (TimerIntervalObserver): an interval of zero is true while it starts, not at the next clock move
+    // (a timer due now would only fire when time advances, and under `every` would restart forever).
+    if (due <= this.ctx.time) this.parent.childTrue(begin, this, true);
+    else this.entry = this.ctx.schedule(this, due);
   }
 
   onTimer(): void {
@@ -810,11 +816,15 @@ export class GuardState extends StateNode<GuardSpec> implements Parent, TimerOwn
 
 
   start(begin: Bindings): void {
+    const g = this.spec.guard;
+    const timed = g.kind === 'within' || g.kind === 'withinMax';
+    // Esper orders timers due at the same time by their schedule slots, and a guard takes its slot when it is
+    // made, before its child starts: its deadline fires before a timer of the child due at the same time.
+    const seq = timed ? this.ctx.reserveTimerSeq() : undefined;
     this.child = newState(this.spec.child, this, this.ctx);
     this.child.start(begin);
-    const g = this.spec.guard;
-    if (this.child !== null && (g.kind === 'within' || g.kind === 'withinMax')) {
-      this.entry = this.ctx.schedule(this, afterPeriod(this.ctx.time, g));
+    if (this.child !== null && timed) {
+      this.entry = this.ctx.schedule(this, afterPeriod(this.ctx.time, g), seq);
       this.count = 0;
     }
   }

@@ -43,6 +43,8 @@ export interface CompiledExpr {
   type: StaticType;
   /** Tags the expression refers to. */
   tags: Set<string>;
+  /** Set when the value is known at compile time (a literal, or an expression of literals). */
+  constant?: { value: unknown };
 }
 
 export type Predicate = (event: EventRecord | undefined, bindings: Bindings) => boolean;
