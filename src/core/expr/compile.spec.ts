@@ -254,6 +254,14 @@ table('in [lo:hi] ranges: brackets include an end, parentheses exclude it; rever
   ['price not in [1:20]', { price: '5' }, false],
 ]);
 
+table('string literals are unescaped as Esper does: a backslash quotes the next character', [
+  ["name = 'Wid\\get'", E, true],
+  ["code = 'a\\nb'", { code: 'anb' }, true],
+  ["code = 'a\\nb'", { code: 'a\nb' }, false],
+  ["code = 'a\\\\b'", { code: 'a\\b' }, true],
+  ["code = '\\u00e9'", { code: 'é' }, true],
+]);
+
 table('between: inclusive at both ends, reversed bounds swapped (as Esper)', [
   ['price between 10 and 20', E, true],
   ['price between 15 and 20', E, true],
@@ -291,6 +299,12 @@ table('like: % and _ wildcards, escape characters; a number operand matches as t
   ["code like '10!%' escape '!'", { code: '10%' }, true],
   ["code like '10!%' escape '!'", { code: '100' }, false],
   ["code like '10\\%'", { code: '10%' }, true],
+  // Esper unescapes string literals first: '10\%' is the pattern 10% (a wildcard); '10\\%' is 10\% (a literal %).
+  ["code like '10\\%'", { code: '100' }, true],
+  ["code like '10\\\\%'", { code: '100' }, false],
+  ["code like '10\\\\%'", { code: '10%' }, true],
+  ["code like 'a\\_b'", { code: 'axb' }, true],
+  ["name like 'Widget\\\\'", E, true], // the pattern is Widget\ : a final escape character is ignored (Esper)
   ["code like 'a_'", { code: 'a' }, false],
   ["price like '1%'", E, true], // 15 as '15'
   ["price like '1_'", E, true],
@@ -305,7 +319,7 @@ table('like: % and _ wildcards, escape characters; a number operand matches as t
   ['name not like pattern', { name: 'abc', pattern: 'b%' }, true],
   ['name like pattern', { name: 'abc', pattern: null }, null],
   ['name like pattern', { name: 'abc', pattern: 5 }, null],
-  ['name like pattern', { name: 'abc', pattern: 'abc\\' }, null], // invalid at run time: null
+  ['name like pattern', { name: 'abc', pattern: 'abc\\' }, true], // a final escape character is ignored (Esper)
   ["name like pattern escape '!'", { name: 'a%', pattern: 'a!%' }, true],
   ["'abc' like 'a%'", E, true],
   ["5 like '5'", E, true],
@@ -320,6 +334,11 @@ table('regexp: the whole string must match (Java matches); a number operand matc
   ["name regexp '(?i)widget'", E, true],
   ["price regexp '\\d+'", E, true],
   ["neg regexp '-\\d\\.\\d'", E, true],
+  // As in Esper, a regexp's string literals are not unescaped: \b is a word boundary, \\ a literal backslash.
+  ["text regexp '.*\\bfoo\\b.*'", { text: 'a foo b' }, true],
+  ["text regexp '.*\\bfoo\\b.*'", { text: 'afoob' }, false],
+  ["text regexp 'a\\\\b'", { text: 'a\\b' }, true],
+  ["text regexp 'a\\'b'", { text: "a'b" }, true],
   ["flag regexp 'true'", E, null],
   ["missing regexp '.*'", E, null],
   ['name regexp pattern', { name: 'abc', pattern: 'a.c' }, true],

@@ -34,7 +34,9 @@
  * - `like`: `%`, `_`, an escape character (backslash by default). The operand may be a string or a number
  *   (Esper converts a number with toString; we use the JavaScript spelling: 5 → '5', 1.5 → '1.5').
  * - `regexp`: Java `Matcher.matches()` semantics (the whole string must match) on our linear-time engine
- *   (regex.ts). The operand may be a string or a number, as with `like`.
+ *   (regex.ts). The operand may be a string or a number, as with `like`. As in Esper, the string literals of
+ *   a regexp expression are taken as written (`'\\b\\d+'` is a word boundary and digits), while every other
+ *   string literal is unescaped (a backslash quotes the next character: `'a\\_b'` is the like pattern `a_b`).
  * - A `like`/`regexp` pattern may be any string expression, as Esper allows. A literal pattern is compiled
  *   once and an invalid one is a compile-time error; a pattern computed at run time is compiled on first use
  *   into a small bounded cache, and an invalid one makes the result null.
@@ -234,6 +236,8 @@ function describe(t: StaticType): string {
 class Compiler {
   readonly errors: Diagnostic[] = [];
   readonly tags = new Set<string>();
+  /** Inside a regexp expression: string literals keep their backslashes (LiteralExpr.raw). */
+  private rawStrings = false;
 
   constructor(private readonly scope: ExprScope) {}
 
@@ -245,7 +249,7 @@ class Compiler {
   compile(expr: Expr): Node {
     switch (expr.kind) {
       case 'literal':
-        return constantNode(expr.value);
+        return constantNode(this.rawStrings && expr.raw !== undefined ? expr.raw : expr.value);
       case 'path':
         return this.path(expr);
       case 'unary':
@@ -667,6 +671,17 @@ class Compiler {
   }
 
   private regexp(expr: RegexpExpr): Node {
+    // Esper does not unescape the string constants of a regexp expression (ASTConstantHelper.isRegexpNode).
+    const outer = this.rawStrings;
+    this.rawStrings = true;
+    try {
+      return this.regexpMatch(expr);
+    } finally {
+      this.rawStrings = outer;
+    }
+  }
+
+  private regexpMatch(expr: RegexpExpr): Node {
     return this.patternMatch(
       expr,
       'regexp',

@@ -81,9 +81,10 @@ describe('like: SQL pattern matching as Esper does it', () => {
     expect(compileLike('a\\%')('ab')).toBe(false);
   });
 
-  it('rejects an escape character at the end of the pattern', () => {
-    expect(() => compileLike('abc\\')).toThrow(LikePatternError);
-    expect(() => compileLike('abc!', '!')).toThrow(/ends with the escape character '!'/);
+  it('ignores an escape character at the end of the pattern, as Esper does', () => {
+    expect(compileLike('abc\\')('abc')).toBe(true);
+    expect(compileLike('abc!', '!')('abc!')).toBe(false);
+    expect(compileLike('a%!', '!')('axyz')).toBe(true);
   });
 
   it('rejects an escape of more than one character', () => {

@@ -30,7 +30,8 @@ interface Piece {
 
 /**
  * Compiles a LIKE pattern. `escape` is the escape character: Esper's default is a backslash; an empty string
- * or null means none. An escape character at the very end of the pattern escapes nothing and is an error.
+ * or null means none. An escape character at the very end of the pattern escapes nothing and is ignored, as
+ * in Esper.
  */
 export function compileLike(pattern: string, escape: string | null = '\\'): LikeMatcher {
   if (escape !== null && escape.length > 1) {
@@ -44,9 +45,8 @@ export function compileLike(pattern: string, escape: string | null = '\\'): Like
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern.charCodeAt(i);
     if (c === esc) {
-      if (i + 1 >= pattern.length) {
-        throw new LikePatternError(`the like pattern ends with the escape character '${escape}'`);
-      }
+      // Esper's LikeUtil skips an escape character that ends the pattern: it escapes nothing.
+      if (i + 1 >= pattern.length) break;
       text += pattern[++i];
     } else if (c === 0x25 /* % */) {
       pieces.push(piece(text, wild));

@@ -43,6 +43,8 @@ export type Expr =
 export interface LiteralExpr {
   kind: 'literal';
   value: LiteralValue;
+  /** A string written with a backslash: its text between the quotes, which a `regexp` expression uses. */
+  raw?: string;
   span: Span;
 }
 

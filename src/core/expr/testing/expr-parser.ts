@@ -5,6 +5,7 @@
  * while it evolves. Spans follow the parser's conventions: a node spans from its first to its last token.
  */
 import type { Expr, PathSegment, Span } from '../../language/ast';
+import { rawString, unquote } from '../../language/grammar/lexer';
 
 type TokKind = 'num' | 'str' | 'id' | 'op' | 'eof';
 
@@ -35,22 +36,26 @@ function tokenize(src: string): Tok[] {
       continue;
     }
     if (c === "'" || c === '"') {
-      let v = '';
+      // Where the string ends is found here; its value (escapes, doubled quotes) is the real lexer's.
       i++;
       for (;;) {
         if (i >= src.length) throw new Error(`unterminated string at ${start}`);
+        if (src[i] === '\\') {
+          i += 2;
+          continue;
+        }
         if (src[i] === c) {
           if (src[i + 1] === c) {
-            v += c;
             i += 2;
             continue;
           }
           i++;
           break;
         }
-        v += src[i++];
+        i++;
       }
-      toks.push({ kind: 'str', text: src.slice(start, i), value: v, offset: start, end: i });
+      const text = src.slice(start, i);
+      toks.push({ kind: 'str', text, value: unquote(text), offset: start, end: i });
       continue;
     }
     if (/[A-Za-z_$]/.test(c)) {
@@ -252,7 +257,8 @@ export function parseTestExpression(src: string): Expr {
     const t = peek();
     if (t.kind === 'num' || t.kind === 'str') {
       p++;
-      return { kind: 'literal', value: t.value as number | string, span: span(t.offset, t.end) };
+      const raw = t.kind === 'str' && t.text.includes('\\') ? { raw: rawString(t.text) } : {};
+      return { kind: 'literal', value: t.value as number | string, ...raw, span: span(t.offset, t.end) };
     }
     if (isOp(t, '(')) {
       p++;

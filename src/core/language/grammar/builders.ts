@@ -36,7 +36,7 @@ import type {
   Span,
 } from '../ast';
 import { diagnosticAt, RuleError } from '../diagnostics';
-import { TIME_UNITS, type Token } from './lexer';
+import { TIME_UNITS, rawString, type Token } from './lexer';
 
 // ---------------------------------------------------------------------------------------------
 // Spans and errors
@@ -105,7 +105,8 @@ export function numberLiteral(d: [Token]): Expr {
 }
 
 export function stringLiteral(d: [Token]): Expr {
-  return { kind: 'literal', value: d[0].value, span: tokenSpan(d[0]) };
+  const raw = d[0].text.includes('\\') ? { raw: rawString(d[0].text) } : {};
+  return { kind: 'literal', value: d[0].value, ...raw, span: tokenSpan(d[0]) };
 }
 
 export function keywordLiteral(d: [Token]): Expr {

@@ -9,9 +9,9 @@
  *   also accepts them wherever a name is expected, so an event property may be called `from`, `hour` or `min`.
  *   Any other word can be written as an identifier between backticks: `` `page-view` ``.
  * - Comments are Esper's: `// to end of line` and `/* block *\/`.
- * - Strings are `'...'` or `"..."` with backslash escapes (`\'`, `\"`, `\\`, `\n`, `\t`, `\r`, `\b`, `\f`,
- *   `\uXXXX`; any other escaped character keeps its backslash, so `'\d+'` is the regexp `\d+`) and SQL-style
- *   doubled quotes (`'it''s'`).
+ * - Strings are `'...'` or `"..."`, read as Esper reads them: a backslash quotes the next character (`\'`,
+ *   `\\`; `\n` is the letter n) and `\uXXXX` is a unicode escape, except in a `regexp` expression, whose
+ *   strings reach the regexp engine as written (`'\bfoo\d+'`); also SQL-style doubled quotes (`'it''s'`).
  *
  * The whole input is tokenised before parsing (see {@link tokenize}); nearley is then fed from the token array
  * through {@link TokenStream}.
@@ -85,25 +85,25 @@ const KEYWORD_TYPES = new Map<string, string>([
   ...[...TIME_UNITS.keys()].map((k): [string, string] => [k, 'timeunit']),
 ]);
 
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', "'": "'", '"': '"', '\\': '\\' };
-
-/** The value of a string literal token: quotes removed, escapes and doubled quotes resolved. */
+/**
+ * The value of a string literal token, as Esper's StringValue.parseString reads it: quotes removed, `\uXXXX`
+ * a unicode escape, and a backslash before any other character quoting that character (`\'` is `'`, `\\` is
+ * `\`, and `\n` is `n`, not a line feed). Doubled quotes (`'it''s'`) are ours, SQL-style.
+ */
 export function unquote(text: string): string {
   const quote = text[0];
   const body = text.slice(1, -1);
   let out = '';
   for (let i = 0; i < body.length; i++) {
     const c = body[i];
-    if (c === '\\') {
+    if (c === '\\' && i + 1 < body.length) {
       const next = body[i + 1];
       if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(body.slice(i + 2, i + 6))) {
         out += String.fromCharCode(parseInt(body.slice(i + 2, i + 6), 16));
         i += 5;
-      } else if (next in ESCAPES) {
-        out += ESCAPES[next];
-        i += 1;
       } else {
-        out += c; // unknown escape: kept as written (regexps stay readable)
+        out += next;
+        i += 1;
       }
     } else if (c === quote && body[i + 1] === quote) {
       out += quote;
@@ -113,6 +113,15 @@ export function unquote(text: string): string {
     }
   }
   return out;
+}
+
+/**
+ * A string literal as written between its quotes (doubled quotes collapsed, backslashes kept): Esper does not
+ * unescape the string constants of a `regexp` expression, so `'\b\d+'` reaches the regexp engine as written.
+ */
+export function rawString(text: string): string {
+  const quote = text[0];
+  return text.slice(1, -1).split(quote + quote).join(quote);
 }
 
 const rules: moo.Rules = {
