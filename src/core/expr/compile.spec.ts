@@ -68,7 +68,7 @@ table('literals and properties of the current event', [
   ['price', undefined, null], // no current event
 ]);
 
-table('arithmetic over numbers; null on null, on wrong types and on division by zero', [
+table('arithmetic over numbers; null on null and on wrong types; division by zero is IEEE (Esper default)', [
   ['price + qty', E, 18],
   ['price - qty', E, 12],
   ['price * qty', E, 45],
@@ -81,9 +81,14 @@ table('arithmetic over numbers; null on null, on wrong types and on division by 
   ['-neg', E, 4.5],
   ['1 + 2 * 3', E, 7],
   ['(1 + 2) * 3', E, 9],
-  ['price / zero', E, null],
-  ['price % zero', E, null],
-  ['price / 0', E, null],
+  ['price / zero', E, Infinity],
+  ['neg / zero', E, -Infinity],
+  ['price % zero', E, NaN],
+  ['price / 0', E, Infinity],
+  ['zero / 0', E, NaN],
+  ['price / zero > 100', E, true], // Esper's default: 15 / 0 is Infinity
+  ['price % zero > 100', E, false],
+  ['price % zero <= 100', E, false],
   ['price + nil', E, null],
   ['price + missing', E, null],
   ['price + name', E, null],

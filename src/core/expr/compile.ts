@@ -20,8 +20,9 @@
  * - `<` `<=` `>` `>=` compare number with number and string with string (UTF-16 code unit order, as Java's
  *   String.compareTo); anything else is null (a compile-time error when both types are known).
  * - Arithmetic takes numbers only (Esper has no `+` on strings). Division is floating-point (Esper's default,
- *   integer division off). Division or modulo by zero is null: Esper's `divisionByZeroReturnsNull` option;
- *   its default would give Infinity/NaN, which no JSON consumer can carry.
+ *   integer division off), and so is division or modulo by zero, as with Esper's default
+ *   (`divisionByZeroReturnsNull` off): `5 / 0` is Infinity, so `x / y > 100` holds for y = 0, and `5 % 0` is
+ *   NaN, which no comparison passes. An emitted field holding one of them is null in the alert's JSON.
  * - `x in (a, b, …)`: true when x equals one of the values; otherwise null if a value was null, else false
  *   (Esper's and SQL's rule); a value that is an array is searched element by element (Esper's arrays and
  *   collections in `in`); `not in` negates, keeping null.
@@ -445,7 +446,7 @@ class Compiler {
           const x = f(e, b);
           if (typeof x !== 'number') return null;
           const y = g(e, b);
-          return typeof y === 'number' && y !== 0 ? x / y : null;
+          return typeof y === 'number' ? x / y : null;
         };
         break;
       case '%':
@@ -453,7 +454,7 @@ class Compiler {
           const x = f(e, b);
           if (typeof x !== 'number') return null;
           const y = g(e, b);
-          return typeof y === 'number' && y !== 0 ? x % y : null;
+          return typeof y === 'number' ? x % y : null;
         };
         break;
     }
@@ -1226,9 +1227,9 @@ function accessArithmetic(op: '+' | '-' | '*' | '/' | '%', acc: Access, k: numbe
       case '*':
         return x * y;
       case '/':
-        return y !== 0 ? x / y : null;
+        return x / y;
       default:
-        return y !== 0 ? x % y : null;
+        return x % y;
     }
   };
 }
