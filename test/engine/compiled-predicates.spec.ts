@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { compileExpression, compilePredicate, LinearTest, linearTest } from '../../src/core/expr/compile';
-import { parseTestExpression as parse } from '../../src/core/expr/testing/expr-parser';
+import { parseExpression as parse } from '../../src/core/language/parser';
 import type { EventRecord, ExprScope } from '../../src/core/expr/types';
 
 const scope: ExprScope = {

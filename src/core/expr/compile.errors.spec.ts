@@ -1,6 +1,6 @@
 import { RuleError } from '../language/diagnostics';
 import { compileExpression, compilePredicate } from './compile';
-import { parseTestExpression as parse } from './testing/expr-parser';
+import { parseExpression as parse } from '../language/parser';
 import type { ExprScope, TagInfo } from './types';
 
 const TAGS: Record<string, TagInfo> = {
@@ -112,7 +112,7 @@ cases('type clashes known at compile time', [
 
 cases('invalid like and regexp patterns, at the pattern', [
   ['like escape of two characters', "name like 'a' escape '!!'", [
-    { line: 1, column: 1, message: /the like escape must be a single character, not '!!'/ },
+    { line: 1, column: 22, message: /the escape of 'like' must be a single character, got '!!'/ },
   ]],
   ['regexp with an unclosed group', "name regexp '(ab'", [
     { line: 1, column: 13, length: 5, message: /^invalid regexp pattern: unclosed group: missing '\)' at position 0 of the regexp$/ },

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import * as fs from 'fs';
 import * as path from 'path';
 import { compileExpression, compilePredicate } from './compile';
-import { parseTestExpression as parse } from './testing/expr-parser';
+import { parseExpression as parse } from '../language/parser';
 import type { Bindings, EventRecord, ExprScope, TagInfo } from './types';
 
 /** Tags in scope for most tests: a and b bind one event each, r is repeated and binds an array. */
@@ -257,6 +257,39 @@ table('in [lo:hi] ranges: brackets include an end, parentheses exclude it; rever
   ["price in ['a':'z']", E, false],
   ['price in [1:20]', { price: '5' }, false],
   ['price not in [1:20]', { price: '5' }, false],
+]);
+
+table('is / is not: null-safe equality (Esper), never null', [
+  ['nil is null', E, true],
+  ['nil is n', E, true],
+  ['price is 15', E, true],
+  ['price is nil', E, false],
+  ['nil is not price', E, true],
+  ["name is 'Widget'", E, true],
+  ["name is not 'Widget'", E, false],
+  ['missing is nil', E, true],
+  ['geo is geo', E, false], // objects are not comparable, so not equal
+]);
+
+table('|| concatenates strings (Esper): null when a side is null or not a string', [
+  ["name || '!'", E, 'Widget!'],
+  ["name || '!' = 'Widget!'", E, true],
+  ["'a' || 'b' || 'c'", E, 'abc'],
+  ['name || nil', E, null],
+  ['name || price', E, null],
+]);
+
+table('equality binds looser than the relational operators (Esper)', [
+  ['flag = price < 100', E, true],
+  ['off = price < 10', E, true],
+  ['price < 100 = flag', E, true],
+]);
+
+table('numeric literals in Esper forms', [
+  ['price = 15L', E, true],
+  ['price = 15.0d', E, true],
+  ['price > .5', E, true],
+  ['price = 0xF', E, true],
 ]);
 
 table('string literals are unescaped as Esper does: a backslash quotes the next character', [

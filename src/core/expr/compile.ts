@@ -271,6 +271,11 @@ class Compiler {
           case '=':
           case '!=':
             return this.equality(expr.op, l, r, expr.span);
+          case 'is':
+          case 'isNot':
+            return this.isEquality(expr.op === 'isNot', l, r, expr.span);
+          case '||':
+            return this.concat(l, r, expr.left.span, expr.right.span);
           default:
             return this.relational(expr.op, l, r, expr.span);
         }
@@ -459,6 +464,59 @@ class Compiler {
         break;
     }
     return fold({ ev, type: 'number' }, [l, r]);
+  }
+
+  /**
+   * `x is y` / `x is not y`: Esper's null-safe equality (ExprEqualsNode with `is`): two nulls are equal, a null
+   * and a value are not, values compare as `=` does; never null (values that `=` cannot compare are not equal).
+   */
+  private isEquality(neg: boolean, l: Node, r: Node, span: Span): Node {
+    if (known(l.type) && known(r.type) && l.type !== r.type) {
+      return this.error(span, `cannot compare ${describe(l.type)} with ${describe(r.type)} ('is' does not convert between types)`);
+    }
+    const f = l.ev;
+    const g = r.ev;
+    return fold(
+      {
+        type: 'boolean',
+        ev: (e, b) => {
+          const x = f(e, b);
+          const y = g(e, b);
+          if (x === null || y === null) return (x === y) !== neg;
+          return (equals(x, y) === true) !== neg;
+        },
+      },
+      [l, r],
+    );
+  }
+
+  /** `a || b`: string concatenation (Esper's ExprConcatNode); null when either side is null or not a string. */
+  private concat(l: Node, r: Node, ls: Span, rs: Span): Node {
+    let bad = false;
+    for (const [n, s] of [
+      [l, ls],
+      [r, rs],
+    ] as const) {
+      if (known(n.type) && n.type !== 'string') {
+        this.error(s, `'||' concatenates strings, not ${describe(n.type)}`);
+        bad = true;
+      }
+    }
+    if (bad) return { ev: NULL_EV, type: 'unknown' };
+    const f = l.ev;
+    const g = r.ev;
+    return fold(
+      {
+        type: 'string',
+        ev: (e, b) => {
+          const x = f(e, b);
+          if (typeof x !== 'string') return null;
+          const y = g(e, b);
+          return typeof y === 'string' ? x + y : null;
+        },
+      },
+      [l, r],
+    );
   }
 
   private equality(op: '=' | '!=', l: Node, r: Node, span: Span): Node {

@@ -67,13 +67,16 @@ export interface UnaryExpr {
 }
 
 export type ArithmeticOp = '+' | '-' | '*' | '/' | '%';
-export type ComparisonOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
+/** `is` and `isNot` are Esper's null-safe equality (`a is b`, `a is not b`). */
+export type ComparisonOp = '=' | '!=' | 'is' | 'isNot' | '<' | '<=' | '>' | '>=';
+/** `||`: string concatenation. */
+export type ConcatOp = '||';
 export type LogicalOp = 'and' | 'or';
 
 export interface BinaryExpr {
   kind: 'binary';
   /** `<>` is normalised to `!=`. */
-  op: ArithmeticOp | ComparisonOp | LogicalOp;
+  op: ArithmeticOp | ComparisonOp | LogicalOp | ConcatOp;
   left: Expr;
   right: Expr;
   span: Span;

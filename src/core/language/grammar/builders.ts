@@ -101,7 +101,13 @@ export function parenthesized<T extends { span: Span }>(d: [Token, T, Token]): T
 // ---------------------------------------------------------------------------------------------
 
 export function numberLiteral(d: [Token]): Expr {
-  return { kind: 'literal', value: Number(d[0].text), span: tokenSpan(d[0]) };
+  return { kind: 'literal', value: numberValue(d[0].text), span: tokenSpan(d[0]) };
+}
+
+/** The value of a number token: a type suffix (`10L`, `1.5d`, `2f`) changes nothing, every number is a double. */
+export function numberValue(text: string): number {
+  const hex = /^0[xX]/.test(text);
+  return Number(hex ? text.replace(/[lL]$/, '') : text.replace(/[lLfFdD]$/, ''));
 }
 
 export function stringLiteral(d: [Token]): Expr {
@@ -224,8 +230,11 @@ export function regexp(d: [Expr, Token | null, Token, Expr]): Expr {
   return { kind: 'regexp', operand: d[0], pattern: d[3], negated: d[1] !== null, span: span(d[0], d[3]) };
 }
 
-export function isNull(d: [Expr, Token, Token | null, Token]): Expr {
-  return { kind: 'isNull', operand: d[0], negated: d[2] !== null, span: span(d[0], d[3]) };
+/** `x is [not] y`: `is [not] null` is the null test, any other right side Esper's null-safe equality. */
+export function isExpr(d: [Expr, Token, Token | null, Expr]): Expr {
+  const [left, , not, right] = d;
+  if (right.kind === 'literal' && right.value === null) return { kind: 'isNull', operand: left, negated: not !== null, span: span(left, right) };
+  return { kind: 'binary', op: not !== null ? 'isNot' : 'is', left, right, span: span(left, right) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,7 +281,7 @@ export function duration(d: [DurationPart[]]): Duration {
   const calendar = parts.some((p) => ['year', 'month'].includes(TIME_UNITS.get(p.unit.text.toLowerCase())!.canonical));
   for (const part of parts) {
     const unit = TIME_UNITS.get(part.unit.text.toLowerCase())!;
-    const n = calendar ? Math.trunc(Number(part.number.text)) : Number(part.number.text);
+    const n = calendar ? Math.trunc(numberValue(part.number.text)) : numberValue(part.number.text);
     if (unit.canonical === 'year') years = n;
     else if (unit.canonical === 'month') months = n;
     else ms += n * unit.ms;
@@ -688,11 +697,11 @@ export function finalizePattern(root: PatternNode): PatternNode {
 // ---------------------------------------------------------------------------------------------
 
 export function annotationArg(d: [Token] | [Token, Token]): { value: LiteralValue; span: Span } {
-  if (d.length === 2) return { value: -Number(d[1].text), span: span(d[0], d[1]) };
+  if (d.length === 2) return { value: -numberValue(d[1].text), span: span(d[0], d[1]) };
   const t = d[0];
   switch (t.type) {
     case 'number':
-      return { value: Number(t.text), span: tokenSpan(t) };
+      return { value: numberValue(t.text), span: tokenSpan(t) };
     case 'kw_true':
       return { value: true, span: tokenSpan(t) };
     case 'kw_false':

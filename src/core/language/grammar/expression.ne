@@ -1,10 +1,10 @@
 # Expressions: filter predicates, `while` guards, every-distinct keys, select items and YAML emit fields.
 #
-# Precedence, loosest first (as in SQL and Esper):
-#   or  <  and  <  not  <  comparison / in / between / like / regexp / is null  <  + -  <  * / %
-#   <  unary - +  <  literal, path, call, ( expr )
-# `or`, `and`, `+ -` and `* / %` associate to the left; comparisons do not chain (`a < b < c` is an error);
-# `not` and unary minus nest (`not not x`, `- -x`). The operands of `between` are additive expressions, so in
+# Precedence, loosest first (as in Esper):
+#   or  <  and  <  not  <  = != <> is [not]  <  < <= > >= / in / between / like / regexp  <  ||  <  + -
+#   <  * / %  <  unary - +  <  literal, path, call, ( expr )
+# `or`, `and`, `||`, `+ -` and `* / %` associate to the left; comparisons do not chain (`a < b < c` is an
+# error); `not` and unary minus nest (`not not x`, `- -x`). The operands of `between` are concatenations, so in
 # `x between 1 and 5 and y` the first `and` belongs to `between`.
 
 @lexer lexer
@@ -23,17 +23,29 @@ notExpr
     -> predicate                {% id %}
      | %kw_not notExpr             {% b.unary %}
 
+# Equality binds looser than the relational operators, as in Esper (`a.f = a.x < 10` is `a.f = (a.x < 10)`).
 predicate
-    -> additive                                                                 {% id %}
-     | additive comparisonOp additive                                           {% b.binary %}
-     | additive %kw_not:? %kw_in "(" exprList ")"                                     {% b.inList %}
-     | additive %kw_not:? %kw_in ("(" | "[") expr ":" expr (")" | "]")                {% b.inRange %}
-     | additive %kw_not:? %kw_between additive %kw_and additive                          {% b.between %}
-     | additive %kw_not:? %kw_like additive (%kw_escape %string):?                       {% b.like %}
-     | additive %kw_not:? %kw_regexp additive                                         {% b.regexp %}
-     | additive %kw_is %kw_not:? %kw_null                                                {% b.isNull %}
+    -> relational                                                               {% id %}
+     | relational equalityOp relational                                         {% b.binary %}
+     | relational %kw_is %kw_not:? relational                                   {% b.isExpr %}
 
-comparisonOp -> "=" {% id %} | "!=" {% id %} | "<>" {% id %} | "<" {% id %} | "<=" {% id %} | ">" {% id %} | ">=" {% id %}
+relational
+    -> concat                                                                   {% id %}
+     | concat relationalOp concat                                               {% b.binary %}
+     | concat %kw_not:? %kw_in "(" exprList ")"                                       {% b.inList %}
+     | concat %kw_not:? %kw_in ("(" | "[") expr ":" expr (")" | "]")                  {% b.inRange %}
+     | concat %kw_not:? %kw_between concat %kw_and concat                                {% b.between %}
+     | concat %kw_not:? %kw_like concat (%kw_escape %string):?                           {% b.like %}
+     | concat %kw_not:? %kw_regexp concat                                             {% b.regexp %}
+
+equalityOp -> "=" {% id %} | "!=" {% id %} | "<>" {% id %}
+
+relationalOp -> "<" {% id %} | "<=" {% id %} | ">" {% id %} | ">=" {% id %}
+
+# String concatenation, between the relational and the additive operators (Esper's concatenationExpr).
+concat
+    -> additive                     {% id %}
+     | concat "||" additive         {% b.binary %}
 
 additive
     -> multiplicative                       {% id %}

@@ -38,6 +38,14 @@ export const literalCases: Case[] = [
   ['false', 'false', lit(false)],
   ['null', 'null', lit(null)],
   ['TRUE/False/NULL are case-insensitive', 'TRUE or False or NULL', bin('or', bin('or', lit(true), lit(false)), lit(null))],
+  // Esper's (Java's) numeric literal forms; a type suffix changes nothing, every number is a double.
+  ['a long suffix (10L)', '10L', lit(10)],
+  ['a double suffix (1.5d)', '1.5d', lit(1.5)],
+  ['a float suffix (2F)', '2F', lit(2)],
+  ['a leading dot (.5)', '.5', lit(0.5)],
+  ['a trailing dot (5.)', '5. + 1', bin('+', lit(5), lit(1))],
+  ['hexadecimal (0x1F, 0x1fL)', '0x1F + 0x1fL', bin('+', lit(31), lit(31))],
+  ['a dot before a name is a path step, not a decimal point', 'items[0].sku', p('items[0].sku')],
 ];
 
 export const pathCases: Case[] = [
@@ -89,6 +97,13 @@ export const operatorCases: Case[] = [
   ['not nests', 'not not a', lnot(lnot(p('a')))],
   ['keywords are case-insensitive', 'a AND b Or NOT c', bin('or', bin('and', p('a'), p('b')), lnot(p('c')))],
   ['a comparison of parenthesised comparisons', '(a < b) = (c < d)', bin('=', bin('<', p('a'), p('b')), bin('<', p('c'), p('d')))],
+  // Esper's grammar puts the relational operators above equality.
+  ['= binds looser than < (as in Esper)', 'a = b < c', bin('=', p('a'), bin('<', p('b'), p('c')))],
+  ['< binds tighter than !=', 'a < b != c >= d', bin('!=', bin('<', p('a'), p('b')), bin('>=', p('c'), p('d')))],
+  ['is compares any two expressions (null-safe equality)', 'a is b + 1', bin('is', p('a'), bin('+', p('b'), lit(1)))],
+  ['is not', "a is not 'x'", bin('isNot', p('a'), lit('x'))],
+  ['|| concatenates, to the left, tighter than a comparison', "a || b || 'c' = d", bin('=', bin('||', bin('||', p('a'), p('b')), lit('c')), p('d'))],
+  ['+ binds tighter than ||', 'a || b + c', bin('||', p('a'), bin('+', p('b'), p('c')))],
 ];
 
 export const predicateCases: Case[] = [
