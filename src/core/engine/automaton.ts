@@ -18,6 +18,8 @@ export interface FilterSpec extends SpecBase {
   /** Binding slot of the tag, or -1 for an untagged filter. */
   slot: number;
   test: Predicate;
+  /** The filter has a condition (`A(x > 5)`, not `A`): see KeyInstance.dispatch for why that orders it. */
+  conditional: boolean;
 }
 
 export interface FollowedBySpec extends SpecBase {

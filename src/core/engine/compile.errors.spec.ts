@@ -24,6 +24,9 @@ describe('pattern compile errors', () => {
     ['a=A -> not n=N -> b=B(x = n.x)', "tag 'n' is bound inside 'not'", 27],
     ['a=A -> a=A', "tag 'a' is bound more than once", 8],
     ['[2:3] a=A', "a repeat without an exact count needs 'until'", 1],
+    // Restarted as soon as it is true, a zero interval would restart without end (Esper overflows its stack).
+    ['a=A -> (timer:interval(0) until b=B)', 'an open-ended repeat would restart it without end', 8],
+    ['[2:] (timer:interval(0 sec) or a=A) until b=B', 'an open-ended repeat would restart it without end', 1],
     ['a=A(5)', 'a condition must be boolean, not number', 5],
     ["a=A('x')", 'a condition must be boolean, not string', 5],
     ['a=A(x > 5 + "y")', '', 13],

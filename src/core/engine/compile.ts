@@ -52,8 +52,11 @@ class Scope implements ExprScope {
 export interface PatternCompileResult {
   pattern: CompiledPattern;
   warnings: Diagnostic[];
-  /** True when starting an instance already starts a timer (so an instance must start at the key's first event). */
-  startsTimed: boolean;
+  /**
+   * True when starting an instance already starts a timer or can match at once (`not A`), so a key's instance
+   * must start at the key's first event of any type.
+   */
+  startsOnAnyEvent: boolean;
   /** Scope for emit/select expressions: every tag outside `not`. */
   emitScope: ExprScope;
 }
@@ -88,7 +91,7 @@ class PatternCompiler {
     return {
       pattern: { root, specs: this.specs, tags: tagNames, visibleTags, eventTypes: this.eventTypes },
       warnings,
-      startsTimed: startsTimer(root),
+      startsOnAnyEvent: startsTimer(root) || trueAtStart(root),
       emitScope: new Scope(this.tags, all, new Map(), true),
     };
   }
@@ -259,7 +262,14 @@ class PatternCompiler {
         const binds = new Map<string, TagInfo>();
         if (node.tag && this.tags.has(node.tag)) binds.set(node.tag, this.tagInfo(node.tag, false));
         const slot = node.tag && this.tags.has(node.tag) ? this.tags.get(node.tag)!.slot : -1;
-        return { spec: this.register({ kind: 'filter', id, eventType: node.eventType, slot, test }), binds };
+        return { spec: this.register({
+          kind: 'filter',
+          id,
+          eventType: node.eventType,
+          slot,
+          test,
+          conditional: node.predicates.length > 0,
+        }), binds };
       }
       case 'followedBy': {
         let bound = new Map(visible);
@@ -308,6 +318,12 @@ class PatternCompiler {
         this.checkRepeat(node);
         const m = this.node(node.child, visible, siblings);
         const u = node.until ? this.node(node.until, visible, siblings) : null;
+        // Esper recurses until its stack overflows here (each restart is true at once and restarts again).
+        if (node.high === undefined && endsTrueAtStart(m.spec)) {
+          this.errors.push(
+            diagnosticAt(node.span, 'the repeated sub-expression is true as soon as it starts (a zero timer:interval), so an open-ended repeat would restart it without end'),
+          );
+        }
         const binds = new Map<string, TagInfo>();
         const arrayedSlots: number[] = [];
         for (const name of m.binds.keys()) {
@@ -440,6 +456,47 @@ function startsTimer(spec: NodeSpec): boolean {
   }
 }
 
+/** Can this sub-expression be true as it starts, before any event (`not A`, `(a=A) or (not B)`)? */
+function trueAtStart(spec: NodeSpec): boolean {
+  switch (spec.kind) {
+    case 'filter':
+    case 'every':
+    case 'everyDistinct':
+      return false;
+    case 'followedBy':
+    case 'and':
+      return spec.children.every(trueAtStart);
+    case 'or':
+      return spec.children.some(trueAtStart);
+    case 'not':
+      return true;
+    case 'repeat':
+      return trueAtStart(spec.child) || (spec.until !== null && trueAtStart(spec.until));
+    case 'guard':
+      return trueAtStart(spec.child);
+    case 'interval':
+    case 'at':
+      return true;
+  }
+}
+
+/** Does this sub-expression turn true and end as it starts (`timer:interval(0)`), so restarting it never stops? */
+function endsTrueAtStart(spec: NodeSpec): boolean {
+  switch (spec.kind) {
+    case 'interval':
+      return !(spec.ms > 0) && !spec.calendar;
+    case 'or':
+      return spec.children.some(endsTrueAtStart);
+    case 'and':
+    case 'followedBy':
+      return spec.children.every(endsTrueAtStart);
+    case 'guard':
+      return spec.guard.kind === 'within' && endsTrueAtStart(spec.child);
+    default:
+      return false;
+  }
+}
+
 /** Does this sub-expression end by itself after some time, whatever the events? */
 function endsInTime(n: PatternNode): boolean {
   switch (n.kind) {
@@ -520,7 +577,7 @@ export interface CompiledEmit {
 
 export interface RuleCompileResult {
   pattern: CompiledPattern;
-  startsTimed: boolean;
+  startsOnAnyEvent: boolean;
   emit: CompiledEmit[];
   warnings: Diagnostic[];
 }
@@ -555,7 +612,7 @@ export function compileRuleParts(def: RuleDefinition): RuleCompileResult {
   if (errors.length > 0) throw new RuleError(errors);
   return {
     pattern: result.pattern,
-    startsTimed: result.startsTimed,
+    startsOnAnyEvent: result.startsOnAnyEvent,
     emit,
     warnings: result.warnings.map((d) => place(d, patternOrigin, file, def.pattern)),
   };

@@ -42,8 +42,8 @@ export class CompiledRule {
     readonly definition: RuleDefinition,
     readonly pattern: CompiledPattern,
     readonly emit: CompiledEmit[],
-    /** Starting an instance starts a timer: instances must start at the key's first event of any type. */
-    readonly startsTimed: boolean,
+    /** Starting an instance starts a timer or can match at once: a key's instance starts at its first event of any type. */
+    readonly startsOnAnyEvent: boolean,
     warnings: CompiledRuleInfo['warnings'],
   ) {
     this.info = { id: definition.id, definition, warnings, tags: pattern.tags };
@@ -53,7 +53,7 @@ export class CompiledRule {
 /** Compiles a rule; throws RuleError with diagnostics in the rule file's coordinates. */
 export function compileRule(definition: RuleDefinition): CompiledRule {
   const parts = compileRuleParts(definition);
-  return new CompiledRule(definition, parts.pattern, parts.emit, parts.startsTimed, parts.warnings);
+  return new CompiledRule(definition, parts.pattern, parts.emit, parts.startsOnAnyEvent, parts.warnings);
 }
 
 export type InvalidEventReason = 'not_an_object' | 'missing_type' | 'missing_time';
@@ -99,8 +99,12 @@ export interface KeyChange {
   snapshot: KeySnapshot | null;
 }
 
+/** The active filters of one event type, in the order they see an event (see KeyInstance.dispatch). */
 interface FilterList {
-  items: FilterState[];
+  /** Filters with a condition, in registration order. */
+  conditional: FilterState[];
+  /** Filters without one (`a=A`), in registration order. */
+  unconditional: FilterState[];
   dead: number;
 }
 
@@ -147,8 +151,8 @@ class KeyInstance implements KeyContext {
     filter.reg = this.regCounter++;
     const type = filter.spec.eventType;
     let list = this.filters.get(type);
-    if (!list) this.filters.set(type, (list = { items: [], dead: 0 }));
-    list.items.push(filter);
+    if (!list) this.filters.set(type, (list = { conditional: [], unconditional: [], dead: 0 }));
+    (filter.spec.conditional ? list.conditional : list.unconditional).push(filter);
   }
 
   removeFilter(filter: FilterState): void {
@@ -190,29 +194,45 @@ class KeyInstance implements KeyContext {
     if (this.partials.delete(node)) this.rule.partialCount--;
   }
 
-  /** Offers an event to the filters waiting for its type; filters started meanwhile do not see it. */
+  /**
+   * Offers an event to the filters waiting for its type; filters started meanwhile do not see it. Filters
+   * with a condition see it first, then those without, each group in registration order: Esper collects an
+   * event's filters from its filter index, where a filter without a condition sits at the index's root and
+   * comes after every indexed one. So in `a=A or b=A(x > 5)` an A with x = 6 is b, and in
+   * `a=A(x > 5) until b=A` it is collected by a before it ends the repeat.
+   */
   dispatch(event: EventRecord, type: string): void {
     const list = this.filters.get(type);
     if (!list) return;
-    const items = list.items;
-    const n = items.length;
+    const conditional = list.conditional;
+    const unconditional = list.unconditional;
+    const nConditional = conditional.length;
+    const nUnconditional = unconditional.length;
     this.dispatching = true;
-    for (let i = 0; i < n; i++) {
-      const f = items[i];
+    for (let i = 0; i < nConditional; i++) {
+      const f = conditional[i];
+      if (f.active) f.match(event);
+    }
+    for (let i = 0; i < nUnconditional; i++) {
+      const f = unconditional[i];
       if (f.active) f.match(event);
     }
     this.dispatching = false;
-    if (list.dead > 16 && list.dead * 2 > items.length) this.compact(list);
+    if (list.dead > 16 && list.dead * 2 > nConditional + nUnconditional) this.compact(list);
   }
 
   private compact(list: FilterList): void {
     if (this.dispatching) return;
-    list.items = list.items.filter((f) => f.active);
+    list.conditional = list.conditional.filter((f) => f.active);
+    list.unconditional = list.unconditional.filter((f) => f.active);
     list.dead = 0;
   }
 
   sortFiltersByRegistration(): void {
-    for (const list of this.filters.values()) list.items.sort((a, b) => a.reg - b.reg);
+    for (const list of this.filters.values()) {
+      list.conditional.sort((a, b) => a.reg - b.reg);
+      list.unconditional.sort((a, b) => a.reg - b.reg);
+    }
   }
 }
 
@@ -287,7 +307,9 @@ class RuleRuntime implements RuleRunner {
     const inst = new KeyInstance(this, null);
     this.single = inst;
     this.touch(inst);
-    inst.root.start();
+    // An unpartitioned rule is a statement without a context in Esper: a match at its start is not output.
+    // A key's instance is a keyed context's partition, whose start matches Esper does output.
+    inst.root.start(true);
   }
 
   /** The key's instance, started (and offered the event) at the key's first event. */
@@ -992,7 +1014,7 @@ export class Engine {
         if (!list) g.byType.set(type, (list = []));
         list.push(rule);
       }
-      if (rule.partitionBy !== undefined && rule.compiled.startsTimed) g.anyType.push(rule);
+      if (rule.partitionBy !== undefined && rule.compiled.startsOnAnyEvent) g.anyType.push(rule);
     }
     // A family keeps its state while its members stay (new rules join at the end); otherwise its rules move
     // theirs into a new family (saved and restored).

@@ -77,6 +77,33 @@ describe('not', () => {
     ['every a=A -> (b=B and not C)', 'A1 C1 B1 A2 B2', [m('B2', { a: 'A2', b: 'B2' })]],
     // `a=A -> not B` is true as soon as A arrives: a not is true at start.
     ['a=A -> not B', 'A1 B1', [m('A1', { a: 'A1' })]],
+    // A rule without partitionBy is an Esper statement without a context: a match while its pattern starts
+    // is not output (ViewableActivatorPattern), but the states stay, so the or still matches A1.
+    ['not B', 'A1 B1', []],
+    ['timer:interval(0)', 'A1', []],
+    ['(a=A) or (not B)', 'A1', [m('A1', { a: 'A1' })]],
+    // A key's instance is a keyed context's partition, whose start matches Esper outputs: one per key, at the
+    // key's first event of any type.
+    ['not B', 'A1{k:1} B1{k:1} A2{k:2}', [m('A1', {}), m('A2', {})], { partitionBy: 'k' }],
+    ['(a=A) or (not B)', 'C1{k:1} A1{k:1}', [m('C1', {}), m('A1', { a: 'A1' })], { partitionBy: 'k' }],
+  ])('%s over %s', (...c) => check(c));
+});
+
+describe('one event passing several filters of an instance (checked against Esper 8.9)', () => {
+  // Esper collects an event's filters from its filter index: filters with a condition come before those
+  // without; filters of the same group come in the order they started.
+  it.each<Case>([
+    ['a=A or b=A(x > 5)', 'A1{x:6}', [m('A1', { b: 'A1' })]],
+    ['b=A(x > 5) or a=A', 'A1{x:6}', [m('A1', { b: 'A1' })]],
+    ['a=A(x = 6) or b=A(x > 5)', 'A1{x:6}', [m('A1', { a: 'A1' })]],
+    ['b=A(x > 5) or a=A(x = 6)', 'A1{x:6}', [m('A1', { b: 'A1' })]],
+    ['a=A or b=A', 'A1{x:6}', [m('A1', { a: 'A1' })]],
+    // The repeat's A collects A1 before the until side (started first, but unconditional) ends it.
+    ['a=A(x > 5) until b=A', 'A1{x:6}', [m('A1', { a: ['A1'], b: 'A1' })]],
+    ['b=A until a=A(x > 5)', 'A1{x:6}', [m('A1', { a: 'A1' })]],
+    // On the sequence fast path too: a waiting b with a condition takes A2 before the every's unconditional
+    // a starts a new run, so a cap of one partial match drops nothing.
+    ['every a=A -> b=A(x > a.x)', 'A1{x:1} A2{x:2} A3{x:3}', [m('A2', { a: 'A1', b: 'A2' }), m('A3', { a: 'A2', b: 'A3' })], { maxPartialMatchesPerKey: 1 }],
   ])('%s over %s', (...c) => check(c));
 });
 
@@ -138,6 +165,12 @@ describe('repeat and until', () => {
     ['[2:] a=A until b=B', 'A1 A2 A3 B1', [m('B1', { a: ['A1', 'A2', 'A3'], b: 'B1' })]],
     // The until side starts first, so an event satisfying both ends the repeat without counting.
     ['a=A(x > 0) until b=A(x > 5)', 'A1{x:1} A2{x:6}', [m('A2', { a: ['A1'], b: 'A2' })]],
+    // An until side true as it starts ends the repeat true below its lower bound: Esper reads the bounds only
+    // after starting the until side (checked against Esper 8.9).
+    ['a=A -> ([2:3] c=C until not B)', 'A1 C1', [m('A1', { a: 'A1' })]],
+    ['a=A -> ([2] c=C until timer:interval(0))', 'A1 C1', [m('A1', { a: 'A1' })]],
+    // Later, the lower bound holds: B1 ends it with one C, so it is false.
+    ['a=A -> ([2:3] c=C until b=B)', 'A1 C1 B1', []],
     ['[2] a=A -> b=B(v > a[0].v)', 'A1{v:5} A2{v:1} B1{v:4} B2{v:6}', [m('B2', { a: ['A1', 'A2'], b: 'B2' })]],
   ])('%s over %s', (...c) => check(c));
 });

@@ -15,6 +15,8 @@ interface Step {
   type: string;
   slot: number;
   test: Predicate;
+  /** The step's filter has a condition: it sees an event before the filters without one. */
+  conditional: boolean;
   item: number;
   /** Position inside its item (0 = the item's first filter). */
   inner: number;
@@ -28,6 +30,10 @@ interface Item {
   /** The item groups several filters under one guard (an inner followed-by). */
   grouped: boolean;
 }
+
+/** Bits of SequenceFamily.typeSteps: the type has steps with a condition, without one. */
+const CONDITIONAL_STEPS = 1;
+const UNCONDITIONAL_STEPS = 2;
 
 export interface SequencePlan {
   start: FilterSpec;
@@ -53,7 +59,7 @@ export function sequencePlan(pattern: CompiledPattern, before = false): Sequence
     items.push({ withinMs, first: steps.length, last: steps.length + filters.length - 1, grouped });
     filters.forEach((f, inner) => {
       const spec = f as FilterSpec;
-      steps.push({ type: spec.eventType, slot: spec.slot, test: spec.test, item, inner });
+      steps.push({ type: spec.eventType, slot: spec.slot, test: spec.test, conditional: spec.conditional, item, inner });
     });
     return true;
   };
@@ -88,7 +94,7 @@ export function stateRuntimeMarker(pattern: CompiledPattern): string {
 }
 
 /**
- * Rules whose plans differ only in their predicates form a family: while at the first step (a single
+ * Rules whose plans differ only in their conditions form a family: while at the first step (a single
  * filter), one run serves every rule of the family whose start filter passed. A rule leaves a shared run
  * when it advances, is dropped, or the run expires. A grouped first item would need a shared run to hand its
  * open outer node to the split-off run, so such plans get a family of their own.
@@ -96,10 +102,16 @@ export function stateRuntimeMarker(pattern: CompiledPattern): string {
 export function planShape(plan: SequencePlan): string | null {
   const first = plan.items[0];
   if (first.first !== first.last) return null;
+  // Whether a filter has a condition orders it among the filters of its event type (FamilyKey.offer): where
+  // a type has several, a family shares that order. Elsewhere members may differ (one rule's order is moot).
+  const types = [plan.start.eventType, ...plan.steps.map((s) => s.type)];
+  const ordered = (type: string, conditional: boolean): boolean | null =>
+    types.indexOf(type) !== types.lastIndexOf(type) ? conditional : null;
   return JSON.stringify([
     plan.start.eventType,
     plan.start.slot,
-    plan.steps.map((s) => [s.type, s.slot, s.item, s.inner]),
+    ordered(plan.start.eventType, plan.start.conditional),
+    plan.steps.map((s) => [s.type, s.slot, ordered(s.type, s.conditional), s.item, s.inner]),
     plan.items.map((i) => [i.withinMs, i.first, i.last, i.grouped]),
   ]);
 }
@@ -395,6 +407,11 @@ export class SequenceFamily<M extends FamilyMember = FamilyMember> {
   /** One queue per `within` length: deadlines join each queue in time order. */
   readonly queues: ExpiryQueue[] = [];
   readonly keys = new Map<string | null, FamilyKey>();
+  /** Whether the start filter, and each step's, has a condition (the same for every member: see planShape). */
+  readonly startConditional: boolean;
+  readonly stepConditional: boolean[];
+  /** Per step type (index into `types`): CONDITIONAL_STEPS and/or UNCONDITIONAL_STEPS. */
+  readonly typeSteps: number[];
   /** Per member. */
   readonly startTests: Predicate[];
   /** Per step, per member. */
@@ -424,6 +441,14 @@ export class SequenceFamily<M extends FamilyMember = FamilyMember> {
       return t;
     });
     this.stepSlot = plan.steps.map((s) => s.slot);
+    this.startConditional = plan.start.conditional;
+    this.stepConditional = plan.steps.map((s) => s.conditional);
+    this.typeSteps = this.types.map((_, t) =>
+      plan.steps.reduce(
+        (bits, s, i) => (this.stepType[i] === t ? bits | (s.conditional ? CONDITIONAL_STEPS : UNCONDITIONAL_STEPS) : bits),
+        0,
+      ),
+    );
     this.stepItem = plan.steps.map((s) => s.item);
     this.stepInner = plan.steps.map((s) => s.inner);
     this.itemFirst = plan.items.map((i) => i.first);
@@ -578,8 +603,9 @@ export class FamilyKey {
   }
 
   /**
-   * Offers an event: the start filter (registered first) opens a run, then the runs that were waiting for
-   * its type (list `t`, -1 when none) before it arrived, in registration order.
+   * Offers an event in the order the general runtime's filters see it (KeyInstance.dispatch): filters with a
+   * condition first, then those without, each in registration order. The start filter is registered before
+   * the runs waiting for its type (list `t`, -1 when none) at the time the event arrived.
    */
   offer(event: EventRecord, t: number, isStart: boolean, now: number): void {
     const list = t >= 0 ? this.lists[t] : undefined;
@@ -590,8 +616,14 @@ export class FamilyKey {
     const n = list.runs.length;
     // Busy from before the start: compacting would move the n entries to offer.
     list.busy = true;
-    if (isStart) this.startOn(event, now);
-    if (list.runs.length > list.dead) this.resume(list, n, event, now);
+    const fam = this.fam;
+    const waiting = list.runs.length > list.dead;
+    if (waiting && fam.host.tracking) this.markWaiting(list, n);
+    const steps = fam.typeSteps[t];
+    if (isStart && fam.startConditional) this.startOn(event, now);
+    if (waiting && steps & CONDITIONAL_STEPS) this.resume(list, n, event, now, true);
+    if (isStart && !fam.startConditional) this.startOn(event, now);
+    if (waiting && steps & UNCONDITIONAL_STEPS) this.resume(list, n, event, now, false);
     list.busy = false;
     if (list.dead > 8 && list.dead * 2 > list.runs.length) this.compact(list);
   }
@@ -635,16 +667,17 @@ export class FamilyKey {
     }
   }
 
-  private resume(list: RunList, n: number, event: EventRecord, now: number): void {
-    if (this.fam.host.tracking) this.markWaiting(list, n);
+  /** Offers the event to the first `n` runs of `list` whose step's filter has a condition, or has none. */
+  private resume(list: RunList, n: number, event: EventRecord, now: number, conditional: boolean): void {
     const runs = list.runs;
     const regs = list.regs;
     const stepTests = this.fam.stepTests;
     const stepBatch = this.fam.stepBatch;
+    const stepConditional = this.fam.stepConditional;
     for (let i = 0; i < n; i++) {
       const run = runs[i];
       const reg = regs[i];
-      if (run.reg !== reg || run.deadline <= now) continue;
+      if (run.reg !== reg || run.deadline <= now || stepConditional[run.step] !== conditional) continue;
       const tests = stepTests[run.step];
       const ms = run.members;
       if (run.count === 1) {

@@ -700,6 +700,8 @@ export class RepeatState extends StateNode<RepeatSpec> implements Parent {
   private matches = 0;
   /** Per arrayed slot (same order as spec.arrayedSlots): the events collected so far. */
   private collected: unknown[][] = [];
+  /** Set while the until side starts: Esper reads the bounds only after that (EvalMatchUntilStateNode.start). */
+  private untilStarting = false;
 
 
   start(begin: Bindings): void {
@@ -708,7 +710,12 @@ export class RepeatState extends StateNode<RepeatSpec> implements Parent {
     this.matcher = newState(this.spec.child, this, this.ctx);
     if (this.spec.until) this.until = newState(this.spec.until, this, this.ctx);
     // The until side starts first: when one event satisfies both, the match does not count.
-    this.until?.start(begin);
+    this.untilStarting = true;
+    try {
+      this.until?.start(begin);
+    } finally {
+      this.untilStarting = false;
+    }
     this.matcher?.start(begin);
   }
 
@@ -753,7 +760,9 @@ export class RepeatState extends StateNode<RepeatSpec> implements Parent {
     }
 
     this.quitInternal();
-    if (this.spec.low !== null && this.matches < this.spec.low) this.parent.childFalse(this, true);
+    // An until side true as it starts (`not B`) ends the repeat true whatever its lower bound, as in Esper,
+    // whose bounds are not read yet at that point.
+    if (this.spec.low !== null && this.matches < this.spec.low && !this.untilStarting) this.parent.childFalse(this, true);
     else this.parent.childTrue(this.consolidate(bindings), this, true);
   }
 
@@ -917,13 +926,26 @@ export class RootState implements Parent {
     private readonly ctx: KeyContext,
   ) {}
 
-  start(): void {
+  /** Set while starting a pattern whose matches at its start are dropped (see start). */
+  private droppingStartMatches = false;
+
+  /**
+   * Starts the pattern. With `dropStartMatches`, a match found while it starts (`not A`, `timer:interval(0)`)
+   * is dropped, as Esper drops it for a statement without a context (ViewableActivatorPattern connects its
+   * output only after the start); the states stay as they are, so `(a=A) or (not b=B)` still matches A.
+   */
+  start(dropStartMatches = false): void {
     this.child = newState(this.spec, this, this.ctx);
-    this.child.start([]);
+    this.droppingStartMatches = dropStartMatches;
+    try {
+      this.child.start([]);
+    } finally {
+      this.droppingStartMatches = false;
+    }
   }
 
   childTrue(bindings: Bindings, _from: StateNode, quitted: boolean): void {
-    this.ctx.emit(bindings);
+    if (!this.droppingStartMatches) this.ctx.emit(bindings);
     if (quitted) this.end();
   }
 
