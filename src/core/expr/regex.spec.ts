@@ -270,19 +270,36 @@ describe('regex: matching time is linear in the input (no catastrophic backtrack
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
-  it.each(['(a|b)*a(a|b){12}', '(a|b| )*\\ba(a|b| ){12}', '.*\\b(?:ab|ba)[ab ]{10}\\B.*'])(
+  it.each<[string, string[]]>([
+    ['(a|b)*a(a|b){12}', ['a', 'b']],
+    ['(a|b| )*\\ba(a|b| ){12}', ['a', ' ']],
+    ['^(a| )*\\Ba(a| ){12}$', ['a', ' ']],
+  ])(
     'stays correct on long inputs where nearly every character needs a new DFA state (%j: the rest then runs without the cache)',
-    (pattern) => {
-      const re = compileRegex(pattern);
+    (pattern, alphabet) => {
       const js = new RegExp(`^(?:${pattern})$`, 'u');
+      let uncached = 0;
       fc.assert(
-        fc.property(fc.string({ unit: fc.constantFrom('a', 'b', ' '), minLength: 1000, maxLength: 3000 }), (s) => {
+        fc.property(fc.string({ unit: fc.constantFrom(...alphabet), minLength: 1000, maxLength: 3000 }), (s) => {
+          const re = compileRegex(pattern); // a cold cache per input, so each one builds its states
           expect(re.matches(s)).toBe(js.test(s));
+          uncached += re.cacheStats().uncachedMatches;
         }),
         { numRuns: 40 },
       );
+      expect(uncached).toBeGreaterThan(20);
     },
   );
+
+  it('keeps the cache for a small DFA over many character classes: filling transitions is not thrashing', () => {
+    // 400 separate code points: 2 states, 401 classes. Warming up fills hundreds of transitions, no states.
+    const points = Array.from({ length: 400 }, (_, i) => String.fromCodePoint(0x100 + 2 * i));
+    const re = compileRegex(`(?:${points.join('|')})*`);
+    const input = Array.from({ length: 20_000 }, (_, i) => points[(i * 7919) % points.length]).join('');
+    expect(re.matches(input)).toBe(true);
+    expect(re.matches(input + 'x')).toBe(false);
+    expect(re.cacheStats().uncachedMatches).toBe(0);
+  });
 
   it('stays correct when the DFA cache overflows and is flushed (a pattern with 2^13 DFA states)', () => {
     const pattern = '(a|b)*a(a|b){12}';

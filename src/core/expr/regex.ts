@@ -70,6 +70,8 @@ export interface CompiledRegex {
   readonly mode: 'literal' | 'dfa';
   /** Java `Matcher.matches()`: true when the whole input matches. */
   matches(input: string): boolean;
+  /** The DFA's states cached now, and how many matches went on without the cache (0 for a literal). */
+  cacheStats(): { states: number; uncachedMatches: number };
 }
 
 export function compileRegex(pattern: string, limits: Partial<RegexLimits> = {}): CompiledRegex {
@@ -78,7 +80,7 @@ export function compileRegex(pattern: string, limits: Partial<RegexLimits> = {})
   const stripped = stripAnchors(ast, true, true);
   const literal = asLiteral(stripped);
   if (literal !== undefined) {
-    return { source: pattern, mode: 'literal', matches: (s: string) => s === literal };
+    return { source: pattern, mode: 'literal', matches: (s: string) => s === literal, cacheStats: () => ({ states: 0, uncachedMatches: 0 }) };
   }
   const size = programSize(stripped, lim.maxProgramSize);
   if (size > lim.maxProgramSize) {
@@ -89,7 +91,12 @@ export function compileRegex(pattern: string, limits: Partial<RegexLimits> = {})
   }
   const prog = new ProgramBuilder().build(stripped);
   const machine = new Machine(prog, lim.maxDfaTableEntries);
-  return { source: pattern, mode: 'dfa', matches: (s: string) => machine.matches(s) };
+  return {
+    source: pattern,
+    mode: 'dfa',
+    matches: (s: string) => machine.matches(s),
+    cacheStats: () => ({ states: machine.states.length, uncachedMatches: machine.uncachedMatches }),
+  };
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -896,8 +903,9 @@ interface Position {
 }
 
 /**
- * A match that has built this many states, at least one per THRASH_CHARS_PER_STATE characters, goes on
- * without the cache (see Machine.matchUncached).
+ * A match that has built this many new states, at least one per THRASH_CHARS_PER_STATE characters, goes on
+ * without the cache (see Machine.matchUncached). Transitions filled in between known states do not count:
+ * a small DFA over many character classes warms up through them and then runs from the cache.
  */
 const THRASH_MIN_STATES = 256;
 const THRASH_CHARS_PER_STATE = 4;
@@ -980,7 +988,9 @@ class Machine {
   /** The program has `$`: the last two positions may need a step outside the cache. */
   private readonly dollarSensitive: boolean;
   private readonly maxStates: number;
-  private states: DState[] = [];
+  /** Read by CompiledRegex.cacheStats. */
+  states: DState[] = [];
+  uncachedMatches = 0;
   private index = new Map<string, number>();
   private start = -1;
   private readonly mark: Uint32Array;
@@ -1063,18 +1073,22 @@ class Machine {
       if (nx < 0) {
         const target = this.step(st, cls, { flags: st.flags, nextWord, dollar, end: false });
         const flags = nextWord ? PREV_WORD : 0;
-        if (++built >= THRASH_MIN_STATES && built * THRASH_CHARS_PER_STATE > i) {
-          // Nearly every character needs a new state (more states than the cache holds): interning them
-          // costs more than it saves, so the rest of this input is simulated state set by state set.
-          return this.matchUncached(s, i + 1, { pcs: target, flags });
-        }
-        if (this.states.length >= this.maxStates) {
+        const known = this.states.length;
+        if (known >= this.maxStates) {
           // Flush the cache (the bound on memory); matching goes on from the target state.
           this.flush();
           nx = this.intern(target, flags);
+          built++;
         } else {
           nx = this.intern(target, flags);
           if (!dollar) st.next[t] = nx;
+          if (this.states.length > known) built++;
+        }
+        if (built >= THRASH_MIN_STATES && built * THRASH_CHARS_PER_STATE > i) {
+          // Nearly every character needs a new state (more than the cache holds): building them costs more
+          // than it saves, so the rest of this input is simulated state set by state set.
+          this.uncachedMatches++;
+          return this.matchUncached(s, i + 1, { pcs: target, flags });
         }
       }
       cur = nx;
