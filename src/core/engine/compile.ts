@@ -224,10 +224,11 @@ class PatternCompiler {
       } else if (typeof value !== 'number') {
         failed = true;
         this.errors.push(diagnosticAt(k.span, 'the last parameter of every-distinct is a constant, so it is the expiry: it must be a time period or a number of seconds'));
-      } else if (value > 0) {
+      } else if (Math.round(value * 1000) > 0) {
+        // Rounded to milliseconds first, as Esper's deltaForSecondsNumber: 0.0001 seconds is no expiry.
         expiry = { ms: Math.round(value * 1000) };
       } else {
-        this.warnings.push(diagnosticAt(k.span, `an expiry of ${value} seconds is ignored: it must be positive`, 'warning'));
+        this.warnings.push(diagnosticAt(k.span, `an expiry of ${value} seconds is ignored: it must be at least a millisecond`, 'warning'));
       }
     });
     if (keys.length === 0 && !failed) {

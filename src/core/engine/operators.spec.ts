@@ -202,7 +202,8 @@ describe('every-distinct', () => {
     // Esper: a number as the last parameter is the expiry in seconds, not a key; other constants are no keys.
     ['every-distinct(a.k, 2) a=A', 'A1@1000{k:1} A2@2000{k:1} A3@3000{k:1} A4@4000{k:1}', [m('A1', { a: 'A1' }), m('A3', { a: 'A3' })]],
     ['every-distinct(a.k, 1.5) a=A', 'A1@1000{k:1} A2@2000{k:1} A3@3000{k:1}', [m('A1', { a: 'A1' }), m('A3', { a: 'A3' })]],
-    ['every-distinct(7, a.k) a=A', 'A1{k:1} A2{k:2} A3{k:1}', [m('A1', { a: 'A1' }), m('A2', { a: 'A2' })]],
+    // Rounded to milliseconds before the check: 0.0001 seconds is ignored (a warning), so A2 and A3 repeat k.
+    ['every-distinct(a.k, 0.0001) a=A', 'A1@1000{k:1} A2@1000{k:1} A3@1000{k:1}', [m('A1', { a: 'A1' })]],
     ['every-distinct(a.k, 0) a=A', 'A1@1000{k:1} A2@90000{k:1}', [m('A1', { a: 'A1' })]],
   ])('%s over %s', (...c) => check(c));
 
@@ -217,7 +218,7 @@ describe('every-distinct', () => {
     const { warnings } = compileRuleParts(ruleOf('every-distinct(7, a.k, 0) a=A'));
     expect(warnings.map((w) => w.message)).toEqual([
       'this parameter is a constant, so it is not a distinct key: it is left out',
-      'an expiry of 0 seconds is ignored: it must be positive',
+      'an expiry of 0 seconds is ignored: it must be at least a millisecond',
     ]);
   });
 

@@ -268,7 +268,7 @@ table('is / is not: null-safe equality (Esper), never null', [
   ["name is 'Widget'", E, true],
   ["name is not 'Widget'", E, false],
   ['missing is nil', E, true],
-  ['geo is geo', E, false], // objects are not comparable, so not equal
+  ['geo is geo', E, false], // objects are not compared (README; Esper's equals would say true)
 ]);
 
 table('|| concatenates strings (Esper): null when a side is null or not a string', [

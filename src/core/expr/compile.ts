@@ -36,8 +36,8 @@
  *   (Esper converts a number with toString; we use the JavaScript spelling: 5 → '5', 1.5 → '1.5').
  * - `regexp`: Java `Matcher.matches()` semantics (the whole string must match) on our linear-time engine
  *   (regex.ts). The operand may be a string or a number, as with `like`. As in Esper, the string literals of
- *   a regexp expression are taken as written (`'\\b\\d+'` is a word boundary and digits), while every other
- *   string literal is unescaped (a backslash quotes the next character: `'a\\_b'` is the like pattern `a_b`).
+ *   a regexp expression are taken as written (`'\b\d+'` is a word boundary and digits), while every other
+ *   string literal is unescaped (a backslash quotes the next character: `'a\_b'` is the like pattern `a_b`).
  * - A `like`/`regexp` pattern may be any string expression, as Esper allows. A literal pattern is compiled
  *   once and an invalid one is a compile-time error; a pattern computed at run time is compiled on first use
  *   into a small bounded cache, and an invalid one makes the result null.
@@ -725,7 +725,6 @@ class Compiler {
 
   private like(expr: LikeExpr): Node {
     const escape = expr.escape ?? '\\';
-    if (escape.length > 1) return this.error(expr.span, `the like escape must be a single character, not '${escape}'`);
     return this.patternMatch(expr, 'like', (p) => compileLike(p, escape), (e) => e instanceof LikePatternError);
   }
 

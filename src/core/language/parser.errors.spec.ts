@@ -54,7 +54,7 @@ describe('syntax errors', () => {
     ['two repeat ranges in a row are not a pattern', 'pattern', '[2] [3] A', 1, 5, 1, "unexpected '['", ["'('", "'every'", "'every-distinct'", "'not'", 'identifier']],
     ['a reserved word is not a name', 'pattern', 'A(every = 1)', 1, 3, 5, "unexpected 'every'", ["'('", "')'", "'+'", "'-'", "'false'", "'not'", "'null'", "'true'", 'identifier', 'number', 'string']],
     ['* is not allowed inside a timer:at list', 'pattern', 'timer:at([*], *, *, *, *)', 1, 12, 1, "unexpected ']'", ["'/'"]],
-    ['comparisons do not chain (but = after < does: equality binds looser)', 'expression', 'a < b < c', 1, 7, 1, "unexpected '<'", ["'!='", "'%'", "'('", "'*'", "'+'", "'-'", "'.'", "'/'", "'<>'", "'='", "'['", "'and'", "'is'", "'or'", "'||'"]],
+    ['relational comparisons do not chain (a < b < c)', 'expression', 'a < b < c', 1, 7, 1, "unexpected '<'", ["'!='", "'%'", "'('", "'*'", "'+'", "'-'", "'.'", "'/'", "'<>'", "'='", "'['", "'and'", "'is'", "'or'", "'||'"]],
     ['an empty expression expects an operand (not included)', 'expression', '', 1, 1, 1, 'unexpected end of input', ["'('", "'+'", "'-'", "'false'", "'not'", "'null'", "'true'", 'identifier', 'number', 'string']],
     ['an in list needs at least one value', 'expression', 'x in ()', 1, 7, 1, "unexpected ')'", ["'('", "'+'", "'-'", "'false'", "'not'", "'null'", "'true'", 'identifier', 'number', 'string']],
     ['an expression cut short after an operator', 'expression', 'a = ', 1, 4, 1, 'unexpected end of input', EXPECT_OPERAND],
@@ -150,6 +150,7 @@ describe('semantic errors found while parsing', () => {
     ['only the last every-distinct parameter may be a time period', 'pattern', 'every-distinct(5 sec, a.x) A', 1, 16, 5, 'only the last parameter of every-distinct can be a time period (the expiry)'],
     ['every-distinct needs a key expression', 'pattern', 'every-distinct(5 sec) A', 1, 21, 1, 'every-distinct needs at least one expression before the expiry'],
     ['a like escape is one character', 'expression', "x like 'a' escape 'ab'", 1, 19, 4, "the escape of 'like' must be a single character, got 'ab'"],
+    ['a like escape is one UTF-16 unit, as a Java char', 'expression', "x like 'a' escape '😀'", 1, 19, 4, "the escape of 'like' must be a single character, got '😀'"],
     ['an array index is a non-negative integer', 'expression', 'a[1.5]', 1, 3, 3, "an array index must be a non-negative integer, got '1.5'"],
   ];
 

@@ -213,7 +213,8 @@ export function between(d: [Expr, Token | null, Token, Expr, Token, Expr]): Expr
 
 export function like(d: [Expr, Token | null, Token, Expr, [Token, Token] | null]): Expr {
   const [operand, not, , pattern, escape] = d;
-  if (escape && [...escape[1].value].length !== 1) {
+  // One UTF-16 unit, as Esper's (Java's) char: the one place this is checked.
+  if (escape && escape[1].value.length !== 1) {
     fail(escape[1], `the escape of 'like' must be a single character, got '${escape[1].value}'`);
   }
   return {

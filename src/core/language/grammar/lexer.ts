@@ -140,7 +140,7 @@ const rules: moo.Rules = {
   annotation: /@[a-zA-Z_][a-zA-Z0-9_]*/,
   // Esper's (Java's) numeric literals: 10, 10L, 0x1F, 1.5, 1.5d, 2f, 5., .5, 1e3 (a type suffix changes nothing
   // here: every number is a double). A `.` right after digits belongs to the number only when no letter
-  // follows, so `items[0].sku` and `a.5sec` read as before.
+  // follows, so `items[0].sku` stays a property access (Java's `5.e3` is therefore `5` `.` `e3` here).
   number: /0[xX][0-9a-fA-F]+[lL]?(?![a-zA-Z0-9_$])|(?:[0-9]+\.[0-9]+|[0-9]+\.(?![a-zA-Z_$.])|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?(?:[lLfFdD](?![a-zA-Z0-9_$]))?/,
   everyDistinct: /[eE][vV][eE][rR][yY]-[dD][iI][sS][tT][iI][nN][cC][tT](?![a-zA-Z0-9_$])/,
   ident: {
