@@ -32,7 +32,8 @@ import java.util.TreeSet;
  * `at` is the id of the first event whose timestamp is at or after the match's time, `tags` maps each tag to
  * an event id (a list for a repeated tag). Each case gets a fresh runtime on external time starting at 0, and
  * `select * from pattern [...]` without a context. Every event type declares every field seen in the case:
- * Long when every value is integral, Double when numeric, else String or Boolean.
+ * Long when every value is integral, Double when numeric, else String or Boolean, unless the case's
+ * "fieldTypes" ({"x": "long" | "double" | "string" | "boolean"}) says otherwise.
  */
 public class EsperOracle {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -68,6 +69,13 @@ public class EsperOracle {
     if (c.has("types")) for (JsonNode t : c.get("types")) typeNames.add(t.asText());
     Map<String, Class<?>> fieldType = new HashMap<>();
     for (String f : fields) fieldType.put(f, typeOf(events, f));
+    if (c.has("fieldTypes")) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = c.get("fieldTypes").fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> t = it.next();
+        fields.add(t.getKey());
+        fieldType.put(t.getKey(), declared(t.getValue().asText()));
+      }
+    }
 
     Configuration config = new Configuration();
     config.getRuntime().getThreading().setInternalTimerEnabled(false);
@@ -118,6 +126,16 @@ public class EsperOracle {
       return matches;
     } finally {
       runtime.destroy();
+    }
+  }
+
+  private static Class<?> declared(String name) {
+    switch (name) {
+      case "long": return Long.class;
+      case "double": return Double.class;
+      case "boolean": return Boolean.class;
+      case "string": return String.class;
+      default: throw new IllegalArgumentException("unknown field type " + name);
     }
   }
 

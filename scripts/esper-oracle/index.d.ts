@@ -5,6 +5,8 @@ export interface EsperCase {
   events: Array<{ type: string; id: string; timestamp: number; [field: string]: unknown }>;
   /** Event types to declare besides those of the events. */
   types?: string[];
+  /** Declared field types, instead of those inferred from the values. */
+  fieldTypes?: Record<string, 'long' | 'double' | 'string' | 'boolean'>;
   /** Advance the clock here after the last event. */
   until?: number;
 }
