@@ -27,11 +27,13 @@ import java.util.TreeSet;
 /**
  * Runs patterns on Esper itself, for Cepheus' differential test (scripts/esper-oracle/index.js).
  *
- * stdin: one case per line, {"pattern", "events": [{"type", "id", "timestamp", ...fields}], "types"?, "until"?}.
+ * stdin: one case per line, {"pattern", "events": [{"type", "id", "timestamp", ...fields}], "types"?, "until"?,
+ * "fieldTypes"?, "partitionBy"?}.
  * stdout: one line per case, {"matches": [{"at", "tags"}]} or {"error"}, in the conformance file's format:
  * `at` is the id of the first event whose timestamp is at or after the match's time, `tags` maps each tag to
  * an event id (a list for a repeated tag). Each case gets a fresh runtime on external time starting at 0, and
- * `select * from pattern [...]` without a context. Every event type declares every field seen in the case:
+ * `select * from pattern [...]`, without a context unless "partitionBy" names a key field: then in a keyed
+ * segmented context over every event type of the case. Every event type declares every field seen in the case:
  * Long when every value is integral, Double when numeric, else String or Boolean, unless the case's
  * "fieldTypes" ({"x": "long" | "double" | "string" | "boolean"}) says otherwise.
  */
@@ -85,12 +87,23 @@ public class EsperOracle {
       config.getCommon().addEventType(t, props);
     }
     String epl = "@name('s') select * from pattern [" + c.get("pattern").asText() + "]";
+    if (c.has("partitionBy")) {
+      // Cepheus' partitionBy is a keyed segmented context over every event type of the case.
+      String key = c.get("partitionBy").asText();
+      List<String> parts = new ArrayList<>();
+      for (String t : typeNames) parts.add(key + " from " + t);
+      epl = "create context CepheusKeys partition by " + String.join(", ", parts) + ";\n"
+          + "@name('s') context CepheusKeys select * from pattern [" + c.get("pattern").asText() + "]";
+    }
     EPCompiled compiled = EPCompilerProvider.getCompiler().compile(epl, new CompilerArguments(config));
     EPRuntime runtime = EPRuntimeProvider.getRuntime("oracle-" + (runtimes++), config);
     try {
       EPEventService events0 = runtime.getEventService();
       events0.advanceTime(0);
-      EPStatement statement = runtime.getDeploymentService().deploy(compiled).getStatements()[0];
+      EPStatement statement = null;
+      for (EPStatement s : runtime.getDeploymentService().deploy(compiled).getStatements()) {
+        if ("s".equals(s.getName())) statement = s;
+      }
       List<Long> times = new ArrayList<>();
       List<ObjectNode> tagsOfMatches = new ArrayList<>();
       statement.addListener((newEvents, oldEvents, s, r) -> {

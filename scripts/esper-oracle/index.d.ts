@@ -7,6 +7,8 @@ export interface EsperCase {
   types?: string[];
   /** Declared field types, instead of those inferred from the values. */
   fieldTypes?: Record<string, 'long' | 'double' | 'string' | 'boolean'>;
+  /** Run in a keyed segmented context on this field (Cepheus' partitionBy). */
+  partitionBy?: string;
   /** Advance the clock here after the last event. */
   until?: number;
 }

@@ -439,7 +439,12 @@ function startsTimer(spec: NodeSpec): boolean {
     case 'filter':
       return false;
     case 'followedBy':
-      return startsTimer(spec.children[0]);
+      // A child true as it starts (`not A`) starts the next one at once: `not A -> (b=B where timer:within(1 sec))`.
+      for (const child of spec.children) {
+        if (startsTimer(child)) return true;
+        if (!trueAtStart(child)) return false;
+      }
+      return false;
     case 'and':
     case 'or':
       return spec.children.some(startsTimer);

@@ -86,6 +86,8 @@ describe('not', () => {
     // key's first event of any type.
     ['not B', 'A1{k:1} B1{k:1} A2{k:2}', [m('A1', {}), m('A2', {})], { partitionBy: 'k' }],
     ['(a=A) or (not B)', 'C1{k:1} A1{k:1}', [m('C1', {}), m('A1', { a: 'A1' })], { partitionBy: 'k' }],
+    // `not A` is true as the key's instance starts (at C1), so the within starts then and has ended by B1.
+    ['not A -> (b=B where timer:within(500 msec))', 'C1@2000{k:1} B1@6000{k:1}', [], { partitionBy: 'k' }],
   ])('%s over %s', (...c) => check(c));
 });
 
