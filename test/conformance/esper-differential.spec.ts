@@ -3,7 +3,7 @@
  * Maven Central, see scripts/esper-oracle) and on Cepheus' engine, and must give the same multiset of matches;
  * with `partitionBy`, Esper runs the pattern in a keyed segmented context.
  *
- * The generators leave out the differences the README documents, all from Esper's filter index:
+ * The generators leave out the differences the README documents that come from Esper's filter index:
  * - when one event passes several filters with a condition, Esper orders them by its indexes. So per event
  *   type, a pattern has either only `x = k` conditions (an event passes at most one value, and equal ones
  *   share an index node, in start order) or a single filter with another condition;
@@ -12,7 +12,8 @@
  *   divisors are positive constants; ranges have constant bounds (an index quirk with a field as a bound).
  * Three Esper bugs are left out too: `not (x is null)` fails to compile (a ClassCastException in Esper 8.9),
  * `not (x is not 5)` with a null x matches, so `not` wraps only comparisons, like, regexp and in; and in a
- * keyed context, `x in (8, 8)` matches an event twice, so the values of an in list differ.
+ * keyed context, `x in (8, 8)` matches an event twice, so the values of an in list differ. Esper's stale
+ * timers (README) need two timers of a rule due at the same millisecond; the seeds below meet none.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
