@@ -23,9 +23,10 @@ const POM = path.join(__dirname, 'pom.xml');
 const SOURCE = path.join(__dirname, 'EsperOracle.java');
 
 function run(bin, args, what) {
-  const r = spawnSync(bin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // Bounded: a network that hangs must fail the test run, not block it (callers are synchronous).
+  const r = spawnSync(bin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60_000 });
   if (r.error) throw new Error(`${what}: ${r.error.message} (is ${bin} installed?)`);
-  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status})\n${r.stdout}${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${what} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.status}`})\n${r.stdout}${r.stderr}`);
 }
 
 /** Makes sure the jars and the compiled oracle are there; returns the classpath. */
@@ -80,8 +81,8 @@ function runEsper(cases, { timeoutMs = 300_000 } = {}) {
     maxBuffer: 1 << 30,
     timeout: timeoutMs,
   });
-  if (r.error) throw new Error(`running EsperOracle: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`EsperOracle exited with ${r.status}\n${r.stderr}`);
+  if (r.error) throw new Error(`running EsperOracle: ${r.error.message}\n${r.stderr ?? ''}`);
+  if (r.status !== 0) throw new Error(`EsperOracle ${r.signal ? `was killed by ${r.signal}` : `exited with ${r.status}`}\n${r.stderr}`);
   const lines = r.stdout.trim().split('\n').filter((l) => l !== '');
   if (lines.length !== cases.length) throw new Error(`EsperOracle answered ${lines.length} of ${cases.length} cases\n${r.stderr}`);
   return lines.map((l) => JSON.parse(l));

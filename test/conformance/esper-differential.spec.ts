@@ -10,9 +10,10 @@
  * - the index compares doubles with Double.equals and compareTo (-0.0 is not 0, NaN is above every number).
  *   So the expressions never make -0.0 or NaN: no unary minus, `*` and `%` only between plain operands,
  *   divisors are positive constants; ranges have constant bounds (an index quirk with a field as a bound).
- * Three Esper bugs are left out too: `not (x is null)` fails to compile (a ClassCastException in Esper 8.9),
+ * Four Esper bugs are left out too: `not (x is null)` fails to compile (a ClassCastException in Esper 8.9),
  * `not (x is not 5)` with a null x matches, so `not` wraps only comparisons, like, regexp and in; and in a
- * keyed context, `x in (8, 8)` matches an event twice, so the values of an in list differ. Esper's stale
+ * keyed context, `x in (8, 8)` matches an event twice, so the values of an in list differ. Esper also refuses
+ * to compile a comparison of two constants (`1.5 = 1.5`), so each comparison reads a field. Esper's stale
  * timers (README) need two timers of a rule due at the same millisecond; the seeds below meet none.
  */
 import { readFileSync } from 'node:fs';
@@ -45,7 +46,9 @@ class PatternGenerator {
     this.conditions.set(type, used);
     const r = this.random();
     let condition = '';
-    if (r < 0.4) condition = '';
+    if (r < 0.35) condition = '';
+    // No condition on the event itself, so it counts as none (Esper does not index it).
+    else if (r < 0.4) condition = ref ? `${ref}.x > ${this.int(0, 8)}` : 'true';
     else if (r < 0.6 && !used.other) {
       used.equalities++;
       condition = `x = ${this.int(0, 9)}`;
@@ -148,16 +151,27 @@ class ExpressionGenerator {
     return this.random() < 0.5 ? `(${this.text(depth - 1)} || ${this.text(depth - 1)})` : `coalesce(${this.text(depth - 1)}, ${this.text(depth - 1)})`;
   }
 
+  /** A number expression reading a field: Esper refuses a comparison of two constants (`1.5 = 1.5`). */
+  private numberOfFields(depth: number): string {
+    const e = this.number(depth);
+    return /\b[xyd]\b/.test(e) ? e : this.pick(['x', 'y', 'd']);
+  }
+
+  private textOfFields(depth: number): string {
+    const e = this.text(depth);
+    return /\b[st]\b/.test(e) ? e : this.pick(['s', 't']);
+  }
+
   private negatable(): string {
     const r = this.random();
     const not = (): string => this.pick(['', 'not ']);
-    if (r < 0.45) return `${this.number(1)} ${this.pick(['=', '!=', '<>', '<', '<=', '>', '>='])} ${this.number(1)}`;
-    if (r < 0.6) return `${this.text(1)} ${this.pick(['=', '!=', '<', '>'])} ${this.text(1)}`;
-    if (r < 0.7) return `${this.number(1)} ${not()}in (${this.pick(['x', 'y', String(this.int(0, 4))])}, ${this.pick(['d', '1.5', String(this.int(5, 9))])})`;
-    if (r < 0.8) return `${this.number(1)} ${not()}in ${this.pick(['[', '('])}${this.int(-2, 4)}:${this.int(3, 9)}${this.pick([']', ')'])}`;
-    if (r < 0.86) return `${this.number(1)} ${not()}between ${this.int(-2, 4)} and ${this.int(0, 9)}`;
-    if (r < 0.93) return `${this.text(1)} ${not()}like ${this.pick(["'a%'", "'%b'", "'a_c'", "'_'", "'%'"])}`;
-    return `${this.text(1)} ${not()}regexp ${this.pick(["'a.*'", "'[ab]+'", "'.*c'", "'b?'"])}`;
+    if (r < 0.45) return `${this.numberOfFields(1)} ${this.pick(['=', '!=', '<>', '<', '<=', '>', '>='])} ${this.number(1)}`;
+    if (r < 0.6) return `${this.textOfFields(1)} ${this.pick(['=', '!=', '<', '>'])} ${this.text(1)}`;
+    if (r < 0.7) return `${this.numberOfFields(1)} ${not()}in (${this.pick(['x', 'y', String(this.int(0, 4))])}, ${this.pick(['d', '1.5', String(this.int(5, 9))])})`;
+    if (r < 0.8) return `${this.numberOfFields(1)} ${not()}in ${this.pick(['[', '('])}${this.int(-2, 4)}:${this.int(3, 9)}${this.pick([']', ')'])}`;
+    if (r < 0.86) return `${this.numberOfFields(1)} ${not()}between ${this.int(-2, 4)} and ${this.int(0, 9)}`;
+    if (r < 0.93) return `${this.textOfFields(1)} ${not()}like ${this.pick(["'a%'", "'%b'", "'a_c'", "'_'", "'%'"])}`;
+    return `${this.textOfFields(1)} ${not()}regexp ${this.pick(["'a.*'", "'[ab]+'", "'.*c'", "'b?'"])}`;
   }
 
   condition(depth: number): string {

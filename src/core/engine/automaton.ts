@@ -18,7 +18,7 @@ export interface FilterSpec extends SpecBase {
   /** Binding slot of the tag, or -1 for an untagged filter. */
   slot: number;
   test: Predicate;
-  /** The filter has a condition (`A(x > 5)`, not `A`): see KeyInstance.dispatch for why that orders it. */
+  /** A condition on the event itself (`A(x > 5)`; not `A`, `A(a.x > 0)`): see KeyInstance.dispatch for its order. */
   conditional: boolean;
 }
 

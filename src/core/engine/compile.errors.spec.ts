@@ -27,6 +27,12 @@ describe('pattern compile errors', () => {
     // Restarted as soon as it is true, a zero interval would restart without end (Esper overflows its stack).
     ['a=A -> (timer:interval(0) until b=B)', 'an open-ended repeat would restart it without end', 8],
     ['[2:] (timer:interval(0 sec) or a=A) until b=B', 'an open-ended repeat would restart it without end', 1],
+    ['[1:] ([2] timer:interval(0)) until b=B', 'an open-ended repeat would restart it without end', 1],
+    ['[1:] (timer:interval(0) where timer:withinmax(1 sec, 2)) until b=B', 'an open-ended repeat would restart it without end', 1],
+    ['[1:] (timer:interval(0) while (true)) until b=B', 'an open-ended repeat would restart it without end', 1],
+    ['[1:] ((not c=C) and (not a=A)) until b=B', 'an open-ended repeat would restart it without end', 1],
+    ['[1:] (a=A until timer:interval(0)) until b=B', 'an open-ended repeat would restart it without end', 1],
+    ['[1:] ([2] a=A until not c=C) until b=B', 'an open-ended repeat would restart it without end', 1],
     ['a=A(5)', 'a condition must be boolean, not number', 5],
     ["a=A('x')", 'a condition must be boolean, not string', 5],
     ['a=A(x > 5 + "y")', '', 13],

@@ -269,7 +269,7 @@ class PatternCompiler {
           eventType: node.eventType,
           slot,
           test,
-          conditional: node.predicates.length > 0,
+          conditional: node.predicates.some((p) => this.indexedByEsper(p)),
         }), binds };
       }
       case 'followedBy': {
@@ -322,7 +322,7 @@ class PatternCompiler {
         // Esper recurses until its stack overflows here (each restart is true at once and restarts again).
         if (node.high === undefined && endsTrueAtStart(m.spec)) {
           this.errors.push(
-            diagnosticAt(node.span, 'the repeated sub-expression is true as soon as it starts (a zero timer:interval), so an open-ended repeat would restart it without end'),
+            diagnosticAt(node.span, 'the repeated sub-expression is true and ends as soon as it starts (a zero timer:interval, an and of nots), so an open-ended repeat would restart it without end'),
           );
         }
         const binds = new Map<string, TagInfo>();
@@ -373,6 +373,43 @@ class PatternCompiler {
         throw new RuleError([diagnosticAt(expr.span, `a condition must be boolean, not ${t}`)]);
       }
     });
+  }
+
+  /**
+   * Would Esper put a filter with this condition into its filter index (which orders it before the filters
+   * without one, see KeyInstance.dispatch)? Only a condition that reads the filtered event itself: `B(true)`
+   * and `B(a.x > 0)` sit with the unconditioned filters. An `and` needs one such side, an `or` both.
+   */
+  private indexedByEsper(e: Expr): boolean {
+    if (e.kind === 'binary' && e.op === 'and') return this.indexedByEsper(e.left) || this.indexedByEsper(e.right);
+    if (e.kind === 'binary' && e.op === 'or') return this.indexedByEsper(e.left) && this.indexedByEsper(e.right);
+    return this.readsEvent(e);
+  }
+
+  /** Does the expression read a field of the filtered event (a path not starting with a tag)? */
+  private readsEvent(e: Expr): boolean {
+    switch (e.kind) {
+      case 'literal':
+        return false;
+      case 'path':
+        return !this.tags.has(e.segments[0].name);
+      case 'unary':
+        return this.readsEvent(e.operand);
+      case 'binary':
+        return this.readsEvent(e.left) || this.readsEvent(e.right);
+      case 'inList':
+        return this.readsEvent(e.operand) || e.values.some((v) => this.readsEvent(v));
+      case 'inRange':
+      case 'between':
+        return this.readsEvent(e.operand) || this.readsEvent(e.low) || this.readsEvent(e.high);
+      case 'like':
+      case 'regexp':
+        return this.readsEvent(e.operand) || this.readsEvent(e.pattern);
+      case 'isNull':
+        return this.readsEvent(e.operand);
+      case 'call':
+        return e.args.some((a) => this.readsEvent(a));
+    }
   }
 
   private checkRepeat(node: Extract<PatternNode, { kind: 'repeat' }>): void {
@@ -494,10 +531,18 @@ function endsTrueAtStart(spec: NodeSpec): boolean {
     case 'or':
       return spec.children.some(endsTrueAtStart);
     case 'and':
+      // An and ends once only nots are left (AndState): `(not C) and (not A)` ends true as it starts.
+      return spec.children.every((c) => c.kind === 'not' || endsTrueAtStart(c));
     case 'followedBy':
       return spec.children.every(endsTrueAtStart);
     case 'guard':
-      return spec.guard.kind === 'within' && endsTrueAtStart(spec.child);
+      // A while guard is taken to pass: refusing a rule that might loop beats looping.
+      return endsTrueAtStart(spec.child);
+    case 'repeat': {
+      const tight = spec.low !== null && spec.low === spec.high;
+      // An until side merely true as it starts (`not C`) already ends the repeat (RepeatState.untilStarting).
+      return (tight && endsTrueAtStart(spec.child)) || (spec.until !== null && trueAtStart(spec.until));
+    }
     default:
       return false;
   }

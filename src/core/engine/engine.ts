@@ -209,15 +209,18 @@ class KeyInstance implements KeyContext {
     const nConditional = conditional.length;
     const nUnconditional = unconditional.length;
     this.dispatching = true;
-    for (let i = 0; i < nConditional; i++) {
-      const f = conditional[i];
-      if (f.active) f.match(event);
+    try {
+      for (let i = 0; i < nConditional; i++) {
+        const f = conditional[i];
+        if (f.active) f.match(event);
+      }
+      for (let i = 0; i < nUnconditional; i++) {
+        const f = unconditional[i];
+        if (f.active) f.match(event);
+      }
+    } finally {
+      this.dispatching = false;
     }
-    for (let i = 0; i < nUnconditional; i++) {
-      const f = unconditional[i];
-      if (f.active) f.match(event);
-    }
-    this.dispatching = false;
     if (list.dead > 16 && list.dead * 2 > nConditional + nUnconditional) this.compact(list);
   }
 
@@ -313,11 +316,11 @@ class RuleRuntime implements RuleRunner {
   }
 
   /** The key's instance, started (and offered the event) at the key's first event. */
-  private instanceFor(event: EventRecord): KeyInstance | undefined {
+  private instanceFor(event: EventRecord, countUnkeyed = true): KeyInstance | undefined {
     if (this.partitionBy === undefined) return this.single ?? undefined;
     const key = partitionKey(event, this.partitionBy);
     if (key === undefined) {
-      this.unkeyedEvents++;
+      if (countUnkeyed) this.unkeyedEvents++;
       return undefined;
     }
     let inst = this.keys.get(key);
@@ -335,8 +338,9 @@ class RuleRuntime implements RuleRunner {
     return inst;
   }
 
+  /** Starts the key's instance at any event of the key (see startsOnAnyEvent); offer counts unkeyed events. */
   ensureInstance(event: EventRecord): void {
-    this.instanceFor(event);
+    this.instanceFor(event, false);
   }
 
   offer(event: EventRecord, type: string): void {

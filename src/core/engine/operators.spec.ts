@@ -100,6 +100,12 @@ describe('one event passing several filters of an instance (checked against Espe
     ['a=A(x = 6) or b=A(x > 5)', 'A1{x:6}', [m('A1', { a: 'A1' })]],
     ['b=A(x > 5) or a=A(x = 6)', 'A1{x:6}', [m('A1', { b: 'A1' })]],
     ['a=A or b=A', 'A1{x:6}', [m('A1', { a: 'A1' })]],
+    // A condition that does not read the event itself (a constant, only earlier tags) is no condition here.
+    ['b=B or c=B(true)', 'B1', [m('B1', { b: 'B1' })]],
+    ['every a=A -> (b=B or c=B(a.x > 0))', 'A1{x:1} B1', [m('B1', { a: 'A1', b: 'B1' })]],
+    ['a=A -> (b=B(a.x >= 0) or c=B(x >= 0))', 'A1{x:1} B1{x:1}', [m('B1', { a: 'A1', c: 'B1' })]],
+    ['a=A -> (b=B or c=B(a.x >= 0 or x >= 0))', 'A1{x:1} B1{x:1}', [m('B1', { a: 'A1', b: 'B1' })]],
+    ['a=A -> (b=B or c=B(x >= 0 and a.x >= 0))', 'A1{x:1} B1{x:1}', [m('B1', { a: 'A1', c: 'B1' })]],
     // The repeat's A collects A1 before the until side (started first, but unconditional) ends it.
     ['a=A(x > 5) until b=A', 'A1{x:6}', [m('A1', { a: ['A1'], b: 'A1' })]],
     ['b=A until a=A(x > 5)', 'A1{x:6}', [m('A1', { a: 'A1' })]],
@@ -175,6 +181,30 @@ describe('repeat and until', () => {
     ['a=A -> ([2:3] c=C until b=B)', 'A1 C1 B1', []],
     ['[2] a=A -> b=B(v > a[0].v)', 'A1{v:5} A2{v:1} B1{v:4} B2{v:6}', [m('B2', { a: ['A1', 'A2'], b: 'B2' })]],
   ])('%s over %s', (...c) => check(c));
+});
+
+describe('partitionBy: events without the key', () => {
+  it('counts each one once, and only for the types the rule uses, also when its instances start on any event', () => {
+    const engine = new Engine({ startTime: 0 });
+    engine.addRule(compileRule(ruleOf('not a=A', { id: 'r', partitionBy: 'k' })));
+    engine.process({ type: 'A', id: 'A1', timestamp: 1000 });
+    engine.process({ type: 'Z', id: 'Z1', timestamp: 2000 });
+    expect(engine.stats().unkeyedEvents.get('r')).toBe(1);
+  });
+});
+
+describe('repeat: the runtime backstop behind the compile-time check', () => {
+  it('an open-ended repeat whose matcher is true as it starts waits for its until instead of recursing', () => {
+    // The compiler refuses `timer:interval(0) until b=B`; a 1 ms interval made 0 here reaches the runtime.
+    const rule = compileRule(ruleOf('a=A -> (timer:interval(1 msec) until b=B)'));
+    const repeat = (rule.pattern.root as { children: Array<{ child: { ms: number } }> }).children[1];
+    repeat.child.ms = 0;
+    const engine = new Engine({ startTime: 0 });
+    engine.addRule(rule);
+    expect(engine.process({ type: 'A', id: 'A1', timestamp: 1000 })).toEqual([]);
+    const out = engine.process({ type: 'B', id: 'B1', timestamp: 2000 });
+    expect(out.map((mm) => (mm.events.b as { id: string }).id)).toEqual(['B1']);
+  });
 });
 
 describe('every-distinct', () => {

@@ -702,6 +702,8 @@ export class RepeatState extends StateNode<RepeatSpec> implements Parent {
   private collected: unknown[][] = [];
   /** Set while the until side starts: Esper reads the bounds only after that (EvalMatchUntilStateNode.start). */
   private untilStarting = false;
+  /** Set while a restarted matcher starts (see childTrue). */
+  private startingMatcher = false;
 
 
   start(begin: Bindings): void {
@@ -748,9 +750,16 @@ export class RepeatState extends StateNode<RepeatSpec> implements Parent {
       const bounded = this.spec.low !== null || this.spec.high !== null;
       const restart = !bounded || this.spec.high === null || this.spec.high > this.matches;
       if (this.matcher === null) {
-        if (restart) {
+        // Open-ended, a matcher true as it starts would restart without end (the compiler refuses the
+        // shapes it can see; this is the backstop): it is not restarted, and the repeat waits for its until.
+        if (restart && !(this.startingMatcher && this.spec.high === null)) {
           this.matcher = newState(this.spec.child, this, this.ctx);
-          this.matcher.start(this.begin);
+          this.startingMatcher = true;
+          try {
+            this.matcher.start(this.begin);
+          } finally {
+            this.startingMatcher = false;
+          }
         }
       } else if (!restart) {
         this.matcher.quit();
