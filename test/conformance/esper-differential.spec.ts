@@ -14,7 +14,8 @@
  * `not (x is not 5)` with a null x matches, so `not` wraps only comparisons, like, regexp and in; and in a
  * keyed context, `x in (8, 8)` matches an event twice, so the values of an in list differ. Esper also refuses
  * to compile a comparison of two constants (`1.5 = 1.5`), so each comparison reads a field. Esper's stale
- * timers (README) need two timers of a rule due at the same millisecond; the seeds below meet none.
+ * timers and its leaked guard timers (README) need two timers of a rule due at the same millisecond, or a
+ * guard whose sub-expression turned false under an every; the seeds below meet none.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
