@@ -14,6 +14,7 @@ const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
+const { fillDirOnce } = require('../infra/fill-dir-once');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ESPER_DIR = path.join(ROOT, '.cache', 'esper');
@@ -32,44 +33,14 @@ function run(bin, args, what) {
 /** Makes sure the jars and the compiled oracle are there; returns the classpath. */
 function ensureEsperOracle() {
   const pomHash = crypto.createHash('sha256').update(fs.readFileSync(POM)).digest('hex').slice(0, 16);
-  const libsStamp = path.join(LIBS, `.complete-${pomHash}`);
-  if (!fs.existsSync(libsStamp)) {
-    const tmp = `${LIBS}.tmp-${process.pid}`;
-    fs.rmSync(tmp, { recursive: true, force: true });
-    try {
-      run('mvn', ['-B', '-q', '-f', POM, 'dependency:copy-dependencies', `-Desper.libs.dir=${tmp}`], 'fetching Esper jars with mvn');
-      fs.writeFileSync(path.join(tmp, `.complete-${pomHash}`), new Date().toISOString() + '\n');
-      if (!fs.existsSync(libsStamp)) {
-        fs.rmSync(LIBS, { recursive: true, force: true });
-        fs.renameSync(tmp, LIBS);
-      }
-    } catch (e) {
-      if (!fs.existsSync(libsStamp)) throw e; // a concurrent caller may have won the race
-    } finally {
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
-  }
-  const classpath = `${path.join(LIBS, '*')}${path.delimiter}${CLASSES}`;
+  fillDirOnce(LIBS, `.complete-${pomHash}`, (tmp) =>
+    run('mvn', ['-B', '-q', '-f', POM, 'dependency:copy-dependencies', `-Desper.libs.dir=${tmp}`], 'fetching Esper jars with mvn'),
+  );
   const srcHash = crypto.createHash('sha256').update(fs.readFileSync(SOURCE)).update(pomHash).digest('hex').slice(0, 16);
-  const classesStamp = path.join(CLASSES, `.complete-${srcHash}`);
-  if (!fs.existsSync(classesStamp)) {
-    const tmp = `${CLASSES}.tmp-${process.pid}`;
-    fs.rmSync(tmp, { recursive: true, force: true });
-    fs.mkdirSync(tmp, { recursive: true });
-    try {
-      run('javac', ['-nowarn', '-cp', path.join(LIBS, '*'), '-d', tmp, SOURCE], 'compiling EsperOracle.java');
-      fs.writeFileSync(path.join(tmp, `.complete-${srcHash}`), new Date().toISOString() + '\n');
-      if (!fs.existsSync(classesStamp)) {
-        fs.rmSync(CLASSES, { recursive: true, force: true });
-        fs.renameSync(tmp, CLASSES);
-      }
-    } catch (e) {
-      if (!fs.existsSync(classesStamp)) throw e;
-    } finally {
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
-  }
-  return classpath;
+  fillDirOnce(CLASSES, `.complete-${srcHash}`, (tmp) =>
+    run('javac', ['-nowarn', '-cp', path.join(LIBS, '*'), '-d', tmp, SOURCE], 'compiling EsperOracle.java'),
+  );
+  return `${path.join(LIBS, '*')}${path.delimiter}${CLASSES}`;
 }
 
 /** Runs the cases on Esper, one JVM for all of them; one result per case, in order. */

@@ -23,6 +23,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { fillDirOnce } = require('./fill-dir-once');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CACHE_DIR = path.join(ROOT, '.cache');
@@ -372,12 +373,9 @@ function ensureKafkaJars({ version = kafkaVersion() } = {}) {
   if (fs.existsSync(path.join(libs, stampName))) return libs;
   if (!whichSync('mvn')) throw new Error('mvn not found on PATH: needed once to fetch the Kafka broker jars');
   if (!whichSync('java')) throw new Error('java not found on PATH: needed to run the Kafka broker');
-  const tmp = `${libs}.tmp-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
   log(`fetching Kafka ${version} jars from Maven Central into ${path.relative(ROOT, libs)} ...`);
   const t0 = Date.now();
-  try {
+  fillDirOnce(libs, stampName, (tmp) => {
     const r = spawnSync(
       'mvn',
       ['-B', '-q', '-f', POM, 'dependency:copy-dependencies', `-Dkafka.version=${version}`, `-Dkafka.libs.dir=${tmp}`],
@@ -389,16 +387,7 @@ function ensureKafkaJars({ version = kafkaVersion() } = {}) {
     if (!fs.existsSync(path.join(tmp, `kafka_2.13-${version}.jar`))) {
       throw new Error(`mvn finished but kafka_2.13-${version}.jar is missing from ${tmp}`);
     }
-    fs.writeFileSync(path.join(tmp, stampName), new Date().toISOString() + '\n');
-    if (!fs.existsSync(path.join(libs, stampName))) {
-      fs.rmSync(libs, { recursive: true, force: true });
-      fs.renameSync(tmp, libs);
-    }
-  } catch (e) {
-    if (!fs.existsSync(path.join(libs, stampName))) throw e; // a concurrent caller may have won the race
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
+  });
   log(`Kafka ${version} jars ready (${Date.now() - t0} ms)`);
   return libs;
 }
