@@ -471,9 +471,8 @@ class Compiler {
    * and a value are not, values compare as `=` does; never null (values that `=` cannot compare are not equal).
    */
   private isEquality(neg: boolean, l: Node, r: Node, span: Span): Node {
-    if (known(l.type) && known(r.type) && l.type !== r.type) {
-      return this.error(span, `cannot compare ${describe(l.type)} with ${describe(r.type)} ('is' does not convert between types)`);
-    }
+    const mismatch = this.typeMismatch('is', l, r, span);
+    if (mismatch) return mismatch;
     const f = l.ev;
     const g = r.ev;
     return fold(
@@ -519,10 +518,15 @@ class Compiler {
     );
   }
 
+  /** The error for an equality (`=`, `!=`, `is`) between two known, different types: none converts. */
+  private typeMismatch(op: string, l: Node, r: Node, span: Span): Node | undefined {
+    if (!known(l.type) || !known(r.type) || l.type === r.type) return undefined;
+    return this.error(span, `cannot compare ${describe(l.type)} with ${describe(r.type)} ('${op}' does not convert between types)`);
+  }
+
   private equality(op: '=' | '!=', l: Node, r: Node, span: Span): Node {
-    if (known(l.type) && known(r.type) && l.type !== r.type) {
-      return this.error(span, `cannot compare ${describe(l.type)} with ${describe(r.type)} ('${op}' does not convert between types)`);
-    }
+    const mismatch = this.typeMismatch(op, l, r, span);
+    if (mismatch) return mismatch;
     const neg = op === '!=';
     if (l.constant && r.constant) return fold({ ev: equalityEv(l.ev, r.ev, neg), type: 'boolean' }, [l, r]);
     // Fast path: one side a non-null literal.
@@ -733,22 +737,18 @@ class Compiler {
     const outer = this.rawStrings;
     this.rawStrings = true;
     try {
-      return this.regexpMatch(expr);
+      return this.patternMatch(
+        expr,
+        'regexp',
+        (p, runtime) => {
+          const re = compileRegex(p, runtime ? RUNTIME_REGEX_LIMITS : undefined);
+          return (s: string) => re.matches(s);
+        },
+        (e) => e instanceof RegexSyntaxError,
+      );
     } finally {
       this.rawStrings = outer;
     }
-  }
-
-  private regexpMatch(expr: RegexpExpr): Node {
-    return this.patternMatch(
-      expr,
-      'regexp',
-      (p, runtime) => {
-        const re = compileRegex(p, runtime ? RUNTIME_REGEX_LIMITS : undefined);
-        return (s: string) => re.matches(s);
-      },
-      (e) => e instanceof RegexSyntaxError,
-    );
   }
 
   /** `like` and `regexp`: the operand is a string (or a number, as text); the pattern a string. */
