@@ -219,14 +219,15 @@ class PatternCompiler {
         return;
       }
       const value = compiled.constant.value;
+      // Rounded to milliseconds first, as Esper's deltaForSecondsNumber: 0.0001 seconds is no expiry.
+      const ms = typeof value === 'number' ? Math.round(value * 1000) : 0;
       if (i < node.keys.length - 1 || node.expiry) {
         this.warnings.push(diagnosticAt(k.span, 'this parameter is a constant, so it is not a distinct key: it is left out', 'warning'));
       } else if (typeof value !== 'number') {
         failed = true;
         this.errors.push(diagnosticAt(k.span, 'the last parameter of every-distinct is a constant, so it is the expiry: it must be a time period or a number of seconds'));
-      } else if (Math.round(value * 1000) > 0) {
-        // Rounded to milliseconds first, as Esper's deltaForSecondsNumber: 0.0001 seconds is no expiry.
-        expiry = { ms: Math.round(value * 1000) };
+      } else if (ms > 0) {
+        expiry = { ms };
       } else {
         this.warnings.push(diagnosticAt(k.span, `an expiry of ${value} seconds is ignored: it must be at least a millisecond`, 'warning'));
       }

@@ -108,6 +108,14 @@ interface FilterList {
   dead: number;
 }
 
+/** Offers the event to the first `n` filters of the list that are still active. */
+function matchEach(filters: FilterState[], n: number, event: EventRecord): void {
+  for (let i = 0; i < n; i++) {
+    const f = filters[i];
+    if (f.active) f.match(event);
+  }
+}
+
 interface EngineTimer extends TimerEntry {
   instance: KeyInstance;
 }
@@ -210,14 +218,8 @@ class KeyInstance implements KeyContext {
     const nUnconditional = unconditional.length;
     this.dispatching = true;
     try {
-      for (let i = 0; i < nConditional; i++) {
-        const f = conditional[i];
-        if (f.active) f.match(event);
-      }
-      for (let i = 0; i < nUnconditional; i++) {
-        const f = unconditional[i];
-        if (f.active) f.match(event);
-      }
+      matchEach(conditional, nConditional, event);
+      matchEach(unconditional, nUnconditional, event);
     } finally {
       this.dispatching = false;
     }
