@@ -25,19 +25,22 @@ import { ConformanceMatch, TestEvent, canonical, runPattern } from '../support/p
 
 const TYPES = ['A', 'B', 'C'];
 
-class PatternGenerator {
-  private tagCount = 0;
-  private readonly conditions = new Map<string, { equalities: number; other: boolean }>();
+/** Random choices from one seeded generator (mulberry32), so a seed always makes the same cases. */
+class Choices {
+  constructor(readonly random: () => number) {}
 
-  constructor(private readonly random: () => number) {}
-
-  private pick<T>(items: readonly T[]): T {
+  pick<T>(items: readonly T[]): T {
     return items[Math.floor(this.random() * items.length)];
   }
 
-  private int(lo: number, hi: number): number {
+  int(lo: number, hi: number): number {
     return lo + Math.floor(this.random() * (hi - lo + 1));
   }
+}
+
+class PatternGenerator extends Choices {
+  private tagCount = 0;
+  private readonly conditions = new Map<string, { equalities: number; other: boolean }>();
 
   /** A tagged filter; `ref` is a tag bound before it (a condition on that tag's x is then possible). */
   filter(ref?: string): string {
@@ -100,18 +103,19 @@ class PatternGenerator {
 
 function generatedCases(seed: number, count: number, partitioned = false): EsperCase[] {
   const random = mulberry32(seed);
+  const c = new Choices(random);
   const cases: EsperCase[] = [];
   for (let i = 0; i < count; i++) {
-    const pattern = new PatternGenerator(random).pattern(1 + Math.floor(random() * 3));
+    const pattern = new PatternGenerator(random).pattern(c.int(1, 3));
     const events: TestEvent[] = [];
     const perType: Record<string, number> = {};
     let t = 0;
-    const n = 4 + Math.floor(random() * 11);
+    const n = c.int(4, 14);
     for (let j = 0; j < n; j++) {
-      t += [0, 200, 500, 1000, 1000, 1500, 2000, 3000][Math.floor(random() * 8)];
-      const type = TYPES[Math.floor(random() * TYPES.length)];
+      t += c.pick([0, 200, 500, 1000, 1000, 1500, 2000, 3000]);
+      const type = c.pick(TYPES);
       perType[type] = (perType[type] ?? 0) + 1;
-      const event: TestEvent = { type, id: `${type}${perType[type]}`, timestamp: t, x: Math.floor(random() * 10) };
+      const event: TestEvent = { type, id: `${type}${perType[type]}`, timestamp: t, x: c.int(0, 9) };
       if (partitioned) event.k = random() < 0.5 ? 'k1' : 'k2';
       events.push(event);
     }
@@ -121,17 +125,7 @@ function generatedCases(seed: number, count: number, partitioned = false): Esper
 }
 
 /** Random filter expressions over nullable number and string fields (see the header for what is left out). */
-class ExpressionGenerator {
-  constructor(private readonly random: () => number) {}
-
-  private pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.random() * items.length)];
-  }
-
-  private int(lo: number, hi: number): number {
-    return lo + Math.floor(this.random() * (hi - lo + 1));
-  }
-
+class ExpressionGenerator extends Choices {
   private leaf(): string {
     return this.pick(['x', 'y', 'd', String(this.int(0, 9)), '1.5']);
   }
@@ -189,10 +183,9 @@ class ExpressionGenerator {
 function expressionCases(seed: number, count: number): EsperCase[] {
   const random = mulberry32(seed);
   const gen = new ExpressionGenerator(random);
-  const nullable = <T>(values: readonly T[], pNull: number): T | null =>
-    random() < pNull ? null : values[Math.floor(random() * values.length)];
+  const nullable = <T>(values: readonly T[], pNull: number): T | null => (random() < pNull ? null : gen.pick(values));
   return Array.from({ length: count }, () => ({
-    pattern: `every a=A(${gen.condition(1 + Math.floor(random() * 3))})`,
+    pattern: `every a=A(${gen.condition(gen.int(1, 3))})`,
     events: Array.from({ length: 8 }, (_, i) => ({
       type: 'A',
       id: `A${i + 1}`,
