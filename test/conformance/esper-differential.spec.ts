@@ -126,6 +126,27 @@ function generatedCases(seed: number, count: number, partitioned = false): Esper
 
 /** Random filter expressions over nullable number and string fields (see the header for what is left out). */
 class ExpressionGenerator extends Choices {
+  /** With `cases`, numbers, strings and conditions may also be `case` expressions (seeds of their own). */
+  constructor(
+    random: () => number,
+    private readonly cases = false,
+  ) {
+    super(random);
+  }
+
+  /** Esper allows `case` only as a whole expression, so it is always parenthesized here. */
+  private caseOf(result: () => string): string {
+    const whens = Array.from({ length: this.int(1, 3) }, () => this.random());
+    const otherwise = this.random() < 0.7 ? ` else ${result()}` : '';
+    if (this.random() < 0.5) {
+      return `(case ${whens.map(() => `when ${this.negatable()} then ${result()}`).join(' ')}${otherwise} end)`;
+    }
+    const numeric = this.random() < 0.6;
+    const operand = numeric ? this.pick(['x', 'y', 'd']) : this.pick(['s', 't']);
+    const value = (): string => (this.random() < 0.15 ? 'null' : numeric ? this.leaf() : this.pick(["'ab'", "'b'", "''", 's', 't']));
+    return `(case ${operand} ${whens.map(() => `when ${value()} then ${result()}`).join(' ')}${otherwise} end)`;
+  }
+
   private leaf(): string {
     return this.pick(['x', 'y', 'd', String(this.int(0, 9)), '1.5']);
   }
@@ -138,11 +159,13 @@ class ExpressionGenerator extends Choices {
     if (r < 0.5) return `(${this.leaf()} * ${this.leaf()})`;
     if (r < 0.6) return `(${this.leaf()} ${this.pick(['/', '%'])} ${this.pick(['2', '4', '1.5'])})`;
     if (r < 0.8) return `coalesce(${sub()}, ${sub()})`;
+    if (this.cases && r < 0.88) return this.caseOf(sub);
     return `${this.pick(['min', 'max'])}(${sub()}, ${sub()})`;
   }
 
   text(depth: number): string {
     if (depth <= 0 || this.random() < 0.5) return this.pick(['s', 't', "'ab'", "'b'", "''", "'a_c'"]);
+    if (this.cases && this.random() < 0.3) return this.caseOf(() => this.text(depth - 1));
     return this.random() < 0.5 ? `(${this.text(depth - 1)} || ${this.text(depth - 1)})` : `coalesce(${this.text(depth - 1)}, ${this.text(depth - 1)})`;
   }
 
@@ -176,13 +199,14 @@ class ExpressionGenerator extends Choices {
     if (r < 0.75) return `not (${this.negatable()})`;
     if (r < 0.85) return `${this.pick(['x', 'y', 'd', 's', 't'])} is ${this.pick(['', 'not '])}null`;
     if (r < 0.93) return `${this.pick(['x', 'y', 'd'])} is ${this.pick(['', 'not '])}${this.leaf()}`;
+    if (this.cases && r < 0.97) return this.caseOf(() => this.pick(['true', 'false', 'null', this.negatable()]));
     return `${this.pick(['x', 'y'])} = ${this.pick(['x', 'y'])}`;
   }
 }
 
-function expressionCases(seed: number, count: number): EsperCase[] {
+function expressionCases(seed: number, count: number, cases = false): EsperCase[] {
   const random = mulberry32(seed);
-  const gen = new ExpressionGenerator(random);
+  const gen = new ExpressionGenerator(random, cases);
   const nullable = <T>(values: readonly T[], pNull: number): T | null => (random() < pNull ? null : gen.pick(values));
   return Array.from({ length: count }, () => ({
     pattern: `every a=A(${gen.condition(gen.int(1, 3))})`,
@@ -214,6 +238,7 @@ const generated = [
   ...[1, 2, 3, 4, 5, 6, 7, 8].flatMap((seed) => generatedCases(seed, 125)),
   ...[11, 12, 13, 14].flatMap((seed) => generatedCases(seed, 125, true)),
   ...[21, 22].flatMap((seed) => expressionCases(seed, 250)),
+  ...[23, 24].flatMap((seed) => expressionCases(seed, 250, true)),
 ];
 
 let esperManual: EsperResult[];

@@ -410,6 +410,12 @@ class PatternCompiler {
         return this.readsEvent(e.operand);
       case 'call':
         return e.args.some((a) => this.readsEvent(a));
+      case 'case':
+        return (
+          (e.operand !== undefined && this.readsEvent(e.operand)) ||
+          e.whens.some((w) => this.readsEvent(w.when) || this.readsEvent(w.then)) ||
+          (e.otherwise !== undefined && this.readsEvent(e.otherwise))
+        );
     }
   }
 

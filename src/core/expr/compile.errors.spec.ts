@@ -92,6 +92,12 @@ cases('type clashes known at compile time', [
   ['coalesce() of a number and a string', "coalesce(price, 1, 'x')", [
     { line: 1, column: 20, message: /coalesce\(\) mixes a number with a string/ },
   ]],
+  ["case results of two types (Esper: cannot coerce)", "case when flag then 1 else 'x' end", [
+    { line: 1, column: 28, length: 3, message: /^the results of 'case' mix a number with a string: they must have one type$/ },
+  ]],
+  ['a case condition that is a number', 'case when 1 + 1 then 1 end', [{ line: 1, column: 11, length: 5, message: /^a 'when' condition must be boolean, not a number$/ }]],
+  ['a case value of another type than the operand', "case abs(price) when 'x' then 1 end", [{ line: 1, column: 22, message: /cannot compare a number with a string/ }]],
+  ['a case whose every result is null (Esper refuses it)', 'case when flag then null else null end', [{ line: 1, column: 1, message: /every result of this 'case' is null/ }]],
   ['between on a string with number bounds', "'x' between 1 and 2", [
     { line: 1, column: 13, length: 1, message: /'between' range mixes a string with a number/ },
   ]],

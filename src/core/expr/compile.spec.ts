@@ -436,6 +436,24 @@ table('functions', [
   ['ABS(neg)', E, 4.5],
 ]);
 
+table('case: the first true condition, or the first value the operand is (null matches null); else the else, or null', [
+  ["case when price > 10 then 'big' else 'small' end", E, 'big'],
+  ["case when price > 99 then 'huge' when price > 10 then 'big' else 'small' end", E, 'big'],
+  ["case when price > 99 then 'huge' end", E, null],
+  ["case when nil > 1 then 'yes' else 'unknown' end", E, 'unknown'], // a null condition is not true
+  ["case when flag then 1 when missing then 2 end", E, 1],
+  ["case name when 'Gadget' then 1 when 'Widget' then 2 else 3 end", E, 2],
+  ['case price when 15.0 then true end', E, true],
+  ["case nil when null then 'null matched' else 'no' end", E, 'null matched'],
+  ["case nil when 1 then 'one' else 'no' end", E, 'no'],
+  ["case price when nil then 'no' else 'yes' end", E, 'yes'],
+  ["case name when 15 then 'no' else 'yes' end", E, 'yes'], // a value of another type is not equal
+  ['case geo when geo then 1 else 2 end', E, 2], // objects are not compared
+  ['(case when price > 10 then price end) * 2', E, 30],
+  ['case when price > 99 then 1 when qty = 3 then case qty when 3 then 33 end end', E, 33],
+  ['case when 1 > 2 then 1 else 2 end', undefined, 2], // constant: folded
+]);
+
 table('tags: a path starting with a tag reads its binding; a repeated tag binds an array', [
   ['a.price', E, 10],
   ['b.country', E, 'FR'],
@@ -697,6 +715,9 @@ describe('static types', () => {
     ["coalesce(null, 'b')", 'string'],
     ["coalesce(name, 'b')", 'unknown'],
     ['coalesce(null, null)', 'null'],
+    ["case when flag then 'a' else null end", 'string'],
+    ["case when flag then 'a' end", 'string'],
+    ["case when flag then name else 'a' end", 'unknown'],
     ['price = null', 'null'], // always null: folded
     ['false and price > 1', 'boolean'],
   ];

@@ -49,7 +49,7 @@
  * property of the current event; `a[0].price` indexes a repeated tag's array; only own properties are read
  * (paths.ts). Evaluation never throws on any event content.
  */
-import type { BetweenExpr, CallExpr, Expr, InListExpr, InRangeExpr, LikeExpr, PathExpr, RegexpExpr, Span } from '../language/ast';
+import type { BetweenExpr, CallExpr, CaseExpr, Expr, InListExpr, InRangeExpr, LikeExpr, PathExpr, RegexpExpr, Span } from '../language/ast';
 import { Diagnostic, RuleError, diagnosticAt } from '../language/diagnostics';
 import { compileLike, LikeMatcher, LikePatternError } from './like';
 import { eventPath, isInheritedName, Step, tagPath } from './paths';
@@ -301,6 +301,8 @@ class Compiler {
       }
       case 'call':
         return this.call(expr);
+      case 'case':
+        return this.caseExpr(expr);
     }
   }
 
@@ -830,6 +832,63 @@ class Compiler {
         return m === null ? null : m(s) !== neg;
       },
     };
+  }
+
+  // ---- case ----
+
+  /**
+   * Esper's ExprCaseNode: the searched form takes the result of the first condition that is exactly true; the
+   * simple form the first value that `is` the operand (null matches null). Conditions must be boolean, values
+   * of the operand's type, and results of one type, as Esper checks at compile time.
+   */
+  private caseExpr(expr: CaseExpr): Node {
+    const errorsBefore = this.errors.length;
+    const operand = expr.operand ? this.compile(expr.operand) : undefined;
+    const whens = expr.whens.map((w) => {
+      const when = this.compile(w.when);
+      if (operand) this.typeMismatch('case', operand, when, w.when.span);
+      else if (when.type === 'number' || when.type === 'string') {
+        this.error(w.when.span, `a 'when' condition must be boolean, not ${describe(when.type)}`);
+      }
+      return { when, then: this.compile(w.then), thenSpan: w.then.span };
+    });
+    const otherwise = expr.otherwise ? this.compile(expr.otherwise) : undefined;
+    const results = whens.map((w): [Node, Span] => [w.then, w.thenSpan]);
+    if (otherwise && expr.otherwise) results.push([otherwise, expr.otherwise.span]);
+    let kind: StaticType | undefined;
+    for (const [r, s] of results) {
+      if (!known(r.type)) continue;
+      if (kind === undefined) kind = r.type;
+      else if (kind !== r.type) this.error(s, `the results of 'case' mix ${describe(kind)} with ${describe(r.type)}: they must have one type`);
+    }
+    if (results.every(([r]) => r.type === 'null')) this.error(expr.span, "every result of this 'case' is null (Esper refuses it too)");
+    if (this.errors.length > errorsBefore) return { ev: NULL_EV, type: 'unknown' };
+    // Without an else, no match gives null, so the type is only known when every result's is.
+    const allKnown = results.every(([r]) => r.type !== 'unknown');
+    const type: StaticType = allKnown ? (kind ?? 'null') : 'unknown';
+    const conditions = whens.map((w) => w.when.ev);
+    const thens = whens.map((w) => w.then.ev);
+    const fallback = otherwise?.ev ?? NULL_EV;
+    const n = conditions.length;
+    let ev: Evaluator;
+    if (operand) {
+      const f = operand.ev;
+      ev = (e, b) => {
+        const x = f(e, b);
+        for (let i = 0; i < n; i++) {
+          const v = conditions[i](e, b);
+          if (x === null ? v === null : v !== null && equals(x, v) === true) return thens[i](e, b);
+        }
+        return fallback(e, b);
+      };
+    } else {
+      ev = (e, b) => {
+        for (let i = 0; i < n; i++) if (conditions[i](e, b) === true) return thens[i](e, b);
+        return fallback(e, b);
+      };
+    }
+    const inputs = [...(operand ? [operand] : []), ...whens.flatMap((w) => [w.when, w.then]), ...(otherwise ? [otherwise] : [])];
+    return fold({ ev, type }, inputs);
   }
 
   // ---- functions ----

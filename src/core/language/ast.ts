@@ -38,7 +38,8 @@ export type Expr =
   | LikeExpr
   | RegexpExpr
   | IsNullExpr
-  | CallExpr;
+  | CallExpr
+  | CaseExpr;
 
 export interface LiteralExpr {
   kind: 'literal';
@@ -144,6 +145,19 @@ export interface CallExpr {
   kind: 'call';
   name: string;
   args: Expr[];
+  span: Span;
+}
+
+/**
+ * `case when c then r … [else r] end` (no operand: the first `when` condition that is true picks its result)
+ * or `case x when v then r … [else r] end` (the first value equal to x, null matching null, as in Esper).
+ * Without a match the result is the `else` expression, or null.
+ */
+export interface CaseExpr {
+  kind: 'case';
+  operand?: Expr;
+  whens: Array<{ when: Expr; then: Expr }>;
+  otherwise?: Expr;
   span: Span;
 }
 

@@ -1,5 +1,6 @@
 # Names: identifiers (plain or `quoted`), plus the words that are keywords only in a .cep statement
-# (select from as partition by pattern) and the time units (sec, minutes, ...), which stay usable as names.
+# (select from as partition by pattern) or a case expression (case when then else end) and the time units
+# (sec, minutes, ...), which stay usable as names.
 # The reserved words (and or not every every-distinct where while until in between like regexp escape is
 # null true false) are never names; write `every` with backticks for a property of that name.
 
@@ -14,6 +15,11 @@ name
      | %kw_partition   {% b.name %}
      | %kw_by          {% b.name %}
      | %kw_pattern     {% b.name %}
+     | %kw_case        {% b.name %}
+     | %kw_when        {% b.name %}
+     | %kw_then        {% b.name %}
+     | %kw_else        {% b.name %}
+     | %kw_end         {% b.name %}
 
 # `a.b.c` as one name: dotted event types and partition fields.
 dottedName -> name ("." name):* {% b.dottedName %}

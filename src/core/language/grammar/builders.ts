@@ -16,6 +16,7 @@ import type {
   AndPattern,
   Annotation,
   AtPattern,
+  CaseExpr,
   CepStatement,
   CronField,
   CronItem,
@@ -140,6 +141,28 @@ export function path(d: [SegmentResult, Array<[Token, SegmentResult]>]): PathExp
 
 export function call(d: [Name, Token, ListChain<Expr> | null, Token]): Expr {
   return { kind: 'call', name: d[0].value.toLowerCase(), args: items(d[2]), span: span(d[0], d[3]) };
+}
+
+type CaseWhen = CaseExpr['whens'][number];
+
+export function caseWhen(d: [Token, Expr, Token, Expr]): CaseWhen {
+  return { when: d[1], then: d[3] };
+}
+
+export function caseElse(d: [Token, Expr]): Expr {
+  return d[1];
+}
+
+/** `case when c then r … [else r] end`. */
+export function caseSearched(d: [Token, ListChain<CaseWhen>, Expr | null, Token]): Expr {
+  const [start, whens, otherwise, end] = d;
+  return { kind: 'case', whens: items(whens), ...(otherwise ? { otherwise } : {}), span: span(start, end) };
+}
+
+/** `case x when v then r … [else r] end`. */
+export function caseSimple(d: [Token, Expr, ListChain<CaseWhen>, Expr | null, Token]): Expr {
+  const [start, operand, whens, otherwise, end] = d;
+  return { kind: 'case', operand, whens: items(whens), ...(otherwise ? { otherwise } : {}), span: span(start, end) };
 }
 
 /**

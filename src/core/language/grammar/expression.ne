@@ -2,7 +2,7 @@
 #
 # Precedence, loosest first (as in Esper):
 #   or  <  and  <  not  <  = != <> is [not]  <  < <= > >= / in / between / like / regexp  <  ||  <  + -
-#   <  * / %  <  unary - +  <  literal, path, call, ( expr )
+#   <  * / %  <  unary - +  <  literal, path, call, ( expr ), case … end
 # `or`, `and`, `||`, `+ -` and `* / %` associate to the left; comparisons do not chain (`a < b < c` is an
 # error); `not` and unary minus nest (`not not x`, `- -x`). The operands of `between` are concatenations, so in
 # `x between 1 and 5 and y` the first `and` belongs to `between`.
@@ -73,6 +73,16 @@ primary
      | path                         {% id %}
      | name "(" exprList:? ")"      {% b.call %}
      | "(" expr ")"                 {% b.parenthesized %}
+     | %kw_case caseWhens caseElse:? %kw_end          {% b.caseSearched %}
+     | %kw_case expr caseWhens caseElse:? %kw_end     {% b.caseSimple %}
+
+# Esper allows `case` only as a whole expression (`A((case … end) = 1)`); here it is a primary, which accepts
+# every such rule and also `A(case … end = 1)`. `end` closes it, so no reading is ambiguous.
+caseWhens -> caseWhen {% b.listStart %} | caseWhens caseWhen {% b.listAppend %}
+
+caseWhen -> %kw_when expr %kw_then expr {% b.caseWhen %}
+
+caseElse -> %kw_else expr {% b.caseElse %}
 
 # `price`, `geo.country`, `items[0].sku`, `a[0].price`: the first segment may be a tag, the compiler decides.
 path -> pathSegment ("." pathSegment):* {% b.path %}

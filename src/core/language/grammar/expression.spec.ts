@@ -4,7 +4,7 @@
  */
 import { parseExpression } from '../parser';
 import { stripSpans } from '../testing/ast-shorthand';
-import { callCases, commentCases, literalCases, operatorCases, pathCases, predicateCases } from '../testing/expression.cases';
+import { callCases, caseCases, commentCases, literalCases, operatorCases, pathCases, predicateCases } from '../testing/expression.cases';
 
 describe('expression grammar', () => {
   describe.each([
@@ -13,6 +13,7 @@ describe('expression grammar', () => {
     ['function calls', callCases],
     ['operators and precedence', operatorCases],
     ['predicates', predicateCases],
+    ['case expressions', caseCases],
     ['comments', commentCases],
   ] as const)('%s', (_group, cases) => {
     it.each(cases)('%s: %s', (_behaviour, text, expected) => {

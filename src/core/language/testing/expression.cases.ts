@@ -134,6 +134,25 @@ export const predicateCases: Case[] = [
   ['a function call in a predicate', "lower(email) like '%@example.com'", like(call('lower', p('email')), lit('%@example.com'))],
 ];
 
+const caseOf = (operand: Shape | undefined, whens: Array<[Shape, Shape]>, otherwise?: Shape): Shape => ({
+  kind: 'case',
+  ...(operand ? { operand } : {}),
+  whens: whens.map(([when, then]) => ({ when, then })),
+  ...(otherwise ? { otherwise } : {}),
+});
+
+export const caseCases: Case[] = [
+  ['case with conditions', "case when x > 1 then 'big' end", caseOf(undefined, [[bin('>', p('x'), lit(1)), lit('big')]])],
+  ['case with several whens and an else', "case when x > 9 then 'huge' when x > 1 then 'big' else 'small' end", caseOf(undefined, [[bin('>', p('x'), lit(9)), lit('huge')], [bin('>', p('x'), lit(1)), lit('big')]], lit('small'))],
+  ['case with an operand compares it with each when value', 'case x when 1 then 10 when 2 then 20 else 0 end', caseOf(p('x'), [[lit(1), lit(10)], [lit(2), lit(20)]], lit(0))],
+  ['case keywords are case-insensitive', 'CASE WHEN a THEN b ELSE c END', caseOf(undefined, [[p('a'), p('b')]], p('c'))],
+  ['case is a primary: it may be an operand (Esper needs parentheses)', 'case when a then 1 else 2 end + 1', bin('+', caseOf(undefined, [[p('a'), lit(1)]], lit(2)), lit(1))],
+  ['case nests', 'case when a then case when b then 1 end end', caseOf(undefined, [[p('a'), caseOf(undefined, [[p('b'), lit(1)]])]])],
+  ['the case words stay names outside a case expression', 'end > case.when + then.else', bin('>', p('end'), bin('+', p('case.when'), p('then.else')))],
+  ['a property called end inside a case', 'case when end then end else when end', caseOf(undefined, [[p('end'), p('end')]], p('when'))],
+  ['a simple case whose operand is a property called when', 'case when when 1 then 2 end', caseOf(p('when'), [[lit(1), lit(2)]])],
+];
+
 export const commentCases: Case[] = [
   ['a line comment is ignored', 'a + // plus\n b', bin('+', p('a'), p('b'))],
   ['a block comment is ignored', 'a /* times */ * b', bin('*', p('a'), p('b'))],
@@ -146,5 +165,6 @@ export const expressionCases: Case[] = [
   ...callCases,
   ...operatorCases,
   ...predicateCases,
+  ...caseCases,
   ...commentCases,
 ];
