@@ -42,6 +42,25 @@ class PatternGenerator extends Choices {
   private tagCount = 0;
   private readonly conditions = new Map<string, { equalities: number; other: boolean }>();
 
+  /** With `computedPeriods`, intervals and withins may also take their length from a tag (seeds of their own). */
+  constructor(
+    random: () => number,
+    private readonly computedPeriods = false,
+  ) {
+    super(random);
+  }
+
+  /** `f -> timer:interval(f.x …)` or `f -> (g where timer:within(f.x …))`: the period read from a bound tag. */
+  private computedPeriod(): string {
+    const first = this.filter();
+    const tag = first.split('=')[0];
+    const seconds = this.pick([`${tag}.x`, `${tag}.x sec`, `${tag}.x * 0.5`, `(${tag}.x - 3) sec`]);
+    const r = this.random();
+    if (r < 0.4) return `(${first} -> timer:interval(${seconds}))`;
+    if (r < 0.8) return `(${first} -> (${this.filter(tag)} where timer:within(${seconds})))`;
+    return `(${first} -> ((${this.filter(tag)} -> ${this.filter()}) where timer:withinmax(${seconds}, ${this.int(1, 2)})))`;
+  }
+
   /** A tagged filter; `ref` is a tag bound before it (a condition on that tag's x is then possible). */
   filter(ref?: string): string {
     const type = this.pick(TYPES);
@@ -74,6 +93,7 @@ class PatternGenerator extends Choices {
   }
 
   pattern(depth: number): string {
+    if (this.computedPeriods && depth > 0 && this.random() < 0.25) return this.computedPeriod();
     if (depth <= 0 || this.random() < 0.25) return this.filter();
     const r = this.random();
     const sub = (): string => this.pattern(depth - 1);
@@ -101,12 +121,12 @@ class PatternGenerator extends Choices {
   }
 }
 
-function generatedCases(seed: number, count: number, partitioned = false): EsperCase[] {
+function generatedCases(seed: number, count: number, partitioned = false, computedPeriods = false): EsperCase[] {
   const random = mulberry32(seed);
   const c = new Choices(random);
   const cases: EsperCase[] = [];
   for (let i = 0; i < count; i++) {
-    const pattern = new PatternGenerator(random).pattern(c.int(1, 3));
+    const pattern = new PatternGenerator(random, computedPeriods).pattern(c.int(1, 3));
     const events: TestEvent[] = [];
     const perType: Record<string, number> = {};
     let t = 0;
@@ -237,6 +257,8 @@ const manual: Array<EsperCase & { expected: ConformanceMatch[] }> = (
 const generated = [
   ...[1, 2, 3, 4, 5, 6, 7, 8].flatMap((seed) => generatedCases(seed, 125)),
   ...[11, 12, 13, 14].flatMap((seed) => generatedCases(seed, 125, true)),
+  ...[31, 32].flatMap((seed) => generatedCases(seed, 125, false, true)),
+  ...[33, 34].flatMap((seed) => generatedCases(seed, 125, true, true)),
   ...[21, 22].flatMap((seed) => expressionCases(seed, 250)),
   ...[23, 24].flatMap((seed) => expressionCases(seed, 250, true)),
 ];

@@ -132,6 +132,22 @@ describe('engine state snapshots', () => {
     expect(marker('every a=A -> (b=B and not C) where timer:within(1 month)')).toBe('');
   });
 
+  it('periods computed from tags, including ones that are not numbers, continue across a restore at every cut', () => {
+    const pattern = 'every a=A -> (timer:interval(a.d) or (b=B where timer:within(a.d * 2)))';
+    const evs = [
+      { type: 'A', id: 'A1', timestamp: 0, k: 'k1', d: 1 },
+      { type: 'A', id: 'A2', timestamp: 100, k: 'k1' },
+      { type: 'B', id: 'B1', timestamp: 500, k: 'k1' },
+      { type: 'A', id: 'A3', timestamp: 900, k: 'k2', d: 'soon' },
+      { type: 'A', id: 'A4', timestamp: 900, k: 'k2', d: 0.3 },
+      { type: 'B', id: 'B2', timestamp: 1000, k: 'k2' },
+      { type: 'X', id: 'X1', timestamp: 3000, k: 'k1' },
+    ];
+    for (const partitioned of [false, true]) {
+      for (let cut = 0; cut <= evs.length; cut++) checkRoundTrip(pattern, evs, cut, partitioned, false);
+    }
+  });
+
   it('snapshots are plain JSON with events stored once', () => {
     const engine = engineFor('every a=A -> (b=B and c=C)', false, false);
     const ev = { type: 'A', id: 'A1', timestamp: 1, x: 1 };

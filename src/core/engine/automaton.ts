@@ -4,7 +4,7 @@
  * per-key runtime state (states.ts) points at them by `id`, which is also what snapshots store.
  */
 import type { Period } from './time';
-import type { Evaluator, Predicate } from '../expr/types';
+import type { Bindings, Evaluator, Predicate } from '../expr/types';
 import type { CronSchedule } from './cron';
 
 interface SpecBase {
@@ -67,9 +67,18 @@ export interface RepeatSpec extends SpecBase {
   arrayedSlots: number[];
 }
 
+/**
+ * A period that the tags bound before it decide (`timer:within(a.ttl sec)`), in milliseconds, computed as its
+ * guard or observer starts; null when the value is not a finite number. The spec's fixed `ms` is then 0.
+ */
+export type ComputedPeriod = (bindings: Bindings) => number | null;
+
+/** A fixed period, or (with `computed`) one decided as it starts. */
+export type TimedPeriod = Period & { computed?: ComputedPeriod };
+
 export type GuardKind =
-  | ({ kind: 'within' } & Period)
-  | ({ kind: 'withinMax'; max: number } & Period)
+  | ({ kind: 'within' } & TimedPeriod)
+  | ({ kind: 'withinMax'; max: number } & TimedPeriod)
   /** Passes while the condition is true; null lets the match through without ending the guard (as Esper). */
   | { kind: 'while'; condition: Evaluator };
 
@@ -79,9 +88,7 @@ export interface GuardSpec extends SpecBase {
   guard: GuardKind;
 }
 
-export interface IntervalSpec extends SpecBase, Period {
-  kind: 'interval';
-}
+export type IntervalSpec = SpecBase & TimedPeriod & { kind: 'interval' };
 
 export interface AtSpec extends SpecBase {
   kind: 'at';

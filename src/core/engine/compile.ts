@@ -8,7 +8,7 @@ import type { Duration, EveryDistinctPattern, Expr, PatternNode, Span } from '..
 import { Diagnostic, RuleError, diagnosticAt, relocate } from '../language/diagnostics';
 import { parseExpression, parsePattern } from '../language/parser';
 import type { RuleDefinition, TextOrigin } from '../rules/rule';
-import type { CompiledPattern, NodeSpec } from './automaton';
+import type { CompiledPattern, NodeSpec, TimedPeriod } from './automaton';
 import type { Period } from './time';
 import { cronSchedule } from './cron';
 
@@ -350,10 +350,10 @@ class PatternCompiler {
         const r = this.node(node.child, visible, siblings);
         const g = node.guard;
         let guard: import('./automaton').GuardKind;
-        if (g.kind === 'within') guard = { kind: 'within', ...periodOf(g.duration) };
+        if (g.kind === 'within') guard = { kind: 'within', ...this.period(g.duration, visible, siblings) };
         else if (g.kind === 'withinMax') {
           if (!Number.isInteger(g.max) || g.max < 1) this.errors.push(diagnosticAt(g.span, 'timer:withinmax needs a whole count of at least 1'));
-          guard = { kind: 'withinMax', ...periodOf(g.duration), max: g.max };
+          guard = { kind: 'withinMax', ...this.period(g.duration, visible, siblings), max: g.max };
         } else {
           const scope = this.scope(new Map([...visible, ...r.binds]), siblings, true);
           guard = { kind: 'while', condition: this.expression(g.condition, scope, 'condition') };
@@ -361,10 +361,42 @@ class PatternCompiler {
         return { spec: this.register({ kind: 'guard', id, child: r.spec, guard }), binds: r.binds };
       }
       case 'interval':
-        return { spec: this.register({ kind: 'interval', id, ...periodOf(node.duration) }), binds: new Map() };
+        return { spec: this.register({ kind: 'interval', id, ...this.period(node.duration, visible, siblings) }), binds: new Map() };
       case 'at':
         return { spec: this.register({ kind: 'at', id, schedule: cronSchedule(node) }), binds: new Map() };
     }
+  }
+
+  /**
+   * The period of a guard or observer. A computed one (`timer:interval(a.delay)`) reads the tags bound before
+   * it and gives whole milliseconds, rounded as Esper's TimeAbacus rounds seconds (Math.round), or null when
+   * its value is not a finite number; a value known at compile time becomes a fixed period.
+   */
+  private period(d: Duration, visible: ReadonlyMap<string, TagInfo>, siblings: ReadonlyMap<string, string>): TimedPeriod {
+    if (!d.computed) return periodOf(d);
+    const { expr, unitMs } = d.computed;
+    const compiled = this.guarded<CompiledExpr | null>(null, () => compileExpression(expr, this.scope(visible, siblings, true)));
+    if (compiled === null) return { ms: 0 };
+    if (compiled.type === 'string' || compiled.type === 'boolean') {
+      this.errors.push(diagnosticAt(expr.span, `a time period must be a number, not a ${compiled.type}`));
+      return { ms: 0 };
+    }
+    if (compiled.constant) {
+      const v = compiled.constant.value;
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        this.errors.push(diagnosticAt(expr.span, 'this time period is not a finite number'));
+        return { ms: 0 };
+      }
+      return { ms: Math.round(v * unitMs) };
+    }
+    const evaluate = compiled.evaluate;
+    return {
+      ms: 0,
+      computed: (bindings) => {
+        const v = evaluate(undefined, bindings);
+        return typeof v === 'number' && Number.isFinite(v) ? Math.round(v * unitMs) : null;
+      },
+    };
   }
 
   private checkCondition(expr: Expr, scope: Scope): void {
@@ -534,7 +566,8 @@ function trueAtStart(spec: NodeSpec): boolean {
 function endsTrueAtStart(spec: NodeSpec): boolean {
   switch (spec.kind) {
     case 'interval':
-      return !(spec.ms > 0) && !spec.calendar;
+      // A computed interval is known only as it starts: RepeatState's backstop catches one that is 0 then.
+      return !spec.computed && !(spec.ms > 0) && !spec.calendar;
     case 'or':
       return spec.children.some(endsTrueAtStart);
     case 'and':
@@ -618,9 +651,13 @@ function findUnboundedStep(n: PatternNode, bounded: boolean): PatternNode | unde
   }
 }
 
-/** The period of a parsed duration (its calendar part only when it has one, so fixed specs stay as they were). */
+/**
+ * The period of a parsed duration (its calendar part only when it has one, so fixed specs stay as they were),
+ * in whole milliseconds as Esper's TimeAbacus rounds them: `timer:interval(0.0004)` is 0, `1.0005` is 1001 ms.
+ */
 function periodOf(d: Duration): Period {
-  return d.calendar ? { ms: d.ms, calendar: d.calendar } : { ms: d.ms };
+  const ms = Math.round(d.ms);
+  return d.calendar ? { ms, calendar: d.calendar } : { ms };
 }
 
 /** Parses and compiles a pattern's text; diagnostics are relative to that text. */

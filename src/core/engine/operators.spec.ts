@@ -152,6 +152,51 @@ describe('time: timers fire before the event at their time', () => {
   ])('zero interval: %s over %s', (...c) => check(c));
 });
 
+describe('periods computed from tags (checked against Esper 8.9)', () => {
+  it.each<Case>([
+    // A bare expression is seconds, read as the observer starts.
+    ['every a=A -> timer:interval(a.d)', 'A1@1000{d:1} A2@2000{d:0.5} X1@2500 X2@5000', [m('A2', { a: 'A1' }), m('X1', { a: 'A2' })]],
+    ['a=A -> (b=B where timer:within(a.ttl sec))', 'A1@1000{ttl:2} B1@2999', [m('B1', { a: 'A1', b: 'B1' })]],
+    ['a=A -> (b=B where timer:within(a.ttl sec))', 'A1@1000{ttl:2} B1@3000', []],
+    ['a=A -> (b=B where timer:within(a.ttl * 2))', 'A1@1000{ttl:1} B1@2999', [m('B1', { a: 'A1', b: 'B1' })]],
+    ['a=A -> ((every b=B) where timer:withinmax(a.ttl sec, 1))', 'A1@1000{ttl:5} B1@2000 B2@3000', [m('B1', { a: 'A1', b: 'B1' })]],
+    // Our extension: any fixed unit after an expression (Esper takes only seconds there).
+    ['a=A -> timer:interval(a.m minutes)', 'A1@0{m:1} X1@59999 X2@60000', [m('X2', { a: 'A1' })]],
+    // Whole milliseconds, rounded as Esper's TimeAbacus rounds: 1000.4 ms is 1000, 1000.5 is 1001.
+    ['a=A -> timer:interval(a.d)', 'A1@1000{d:1.0004} X1@2000', [m('X1', { a: 'A1' })]],
+    ['a=A -> timer:interval(a.d)', 'A1@1000{d:1.0005} X1@2000 X2@2001', [m('X2', { a: 'A1' })]],
+    ['a=A -> timer:interval(0.0004)', 'A1@1000', [m('A1', { a: 'A1' })]],
+    // Zero or negative: an interval is true as it starts; a within still takes events at the same millisecond.
+    ['a=A -> timer:interval(a.d)', 'A1@1000{d:-1}', [m('A1', { a: 'A1' })]],
+    ['a=A -> (b=B where timer:within(a.d))', 'A1@1000{d:-1} B1@1000 B2@1001', [m('A1', { a: 'A1', b: 'B1' })]],
+    // Not a number (missing, a string): no match, as in Esper (which throws as the guard or observer starts),
+    // not even at the same millisecond; the other instances go on.
+    ['every a=A -> timer:interval(a.d)', 'A1@1000 A2@2000{d:1} X1@9000', [m('X1', { a: 'A2' })]],
+    ['every a=A -> timer:interval(a.d)', 'A1@1000{d:soon} X1@9000', []],
+    ['a=A -> (b=B where timer:within(a.ttl))', 'A1@1000 B1@1000 B2@2000', []],
+  ])('%s over %s', (...c) => check(c));
+
+  it('an instance whose period is not a number ends when the clock next moves: it holds no partial match', () => {
+    const engine = new Engine({ startTime: 0 });
+    engine.addRule(compileRule(ruleOf('every a=A -> (timer:interval(a.d) and not B)')));
+    engine.process({ type: 'A', id: 'A1', timestamp: 1000 });
+    engine.process({ type: 'A', id: 'A2', timestamp: 1000, d: 60 });
+    expect(engine.stats().partialMatches.get('test')).toBe(2);
+    engine.advanceTo(1001);
+    expect(engine.stats().partialMatches.get('test')).toBe(1);
+  });
+
+  it.each([
+    ['a=A -> timer:interval(a.name || "x")', /a time period must be a number, not a string/],
+    ['a=A -> timer:interval(b.d)', /unknown tag 'b'/],
+    ['timer:interval(a.d) -> a=A', /tag 'a' is not bound at this point/],
+    ['a=A -> (b=B where timer:within(b.ttl))', /tag 'b' is not bound at this point/],
+    ['a=A -> timer:interval(1 / 0)', /this time period is not a finite number/],
+  ])('refuses %s', (pattern, error) => {
+    expect(() => compileRuleParts(ruleOf(pattern))).toThrow(error);
+  });
+});
+
 describe('guards', () => {
   it.each<Case>([
     ['(every b=B) where timer:withinmax(10 sec, 2)', 'B1 B2 B3', [m('B1', { b: 'B1' }), m('B2', { b: 'B2' })]],

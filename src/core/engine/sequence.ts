@@ -70,6 +70,8 @@ export function sequencePlan(pattern: CompiledPattern, before = false): Sequence
       // A zero-length window ends on the general runtime's timer when the clock next moves, so an event at the
       // same instant still gets in; the flat automaton expires runs at `deadline <= now` and would miss it.
       // Calendar periods (months, years) have no fixed length, which its per-length expiry queues need.
+      // A computed period (`timer:within(a.ttl sec)`) is decided per run as it starts: general runtime too.
+      if (child.guard.computed) return null;
       if (!before && (!(child.guard.ms > 0) || child.guard.calendar)) return null;
       const inner = child.child;
       if (inner.kind === 'filter') {

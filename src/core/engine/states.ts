@@ -220,11 +220,23 @@ export class FilterState extends StateNode<FilterSpec> {
 export class ObserverState extends StateNode<IntervalSpec | AtSpec> implements TimerOwner {
   private entry: TimerEntry | null = null;
   private begin: Bindings = [];
+  /** A computed interval that was not a number: its timer ends it false instead of true. */
+  private endsFalse = false;
 
 
   start(begin: Bindings): void {
     this.begin = begin;
-    const due = this.spec.kind === 'interval' ? afterPeriod(this.ctx.time, this.spec) : nextOccurrence(this.spec.schedule, this.ctx.time);
+    if (this.spec.kind === 'interval' && this.spec.computed) {
+      const ms = this.spec.computed(begin);
+      if (ms === null) {
+        // Not a number: never true, as in Esper, where such an interval throws as it starts and its branch
+        // never matches. It ends false when the clock next moves, so its partial match does not stay.
+        this.endsFalse = true;
+        this.entry = this.ctx.schedule(this, this.ctx.time);
+        return;
+      }
+    }
+    const due = this.spec.kind === 'interval' ? this.intervalDue(this.spec, begin) : nextOccurrence(this.spec.schedule, this.ctx.time);
     if (due === null) return;
     // Esper (TimerIntervalObserver): an interval of zero is true while it starts, not at the next clock move
     // (a timer due now would only fire when time advances, and under `every` would restart forever).
@@ -232,9 +244,17 @@ export class ObserverState extends StateNode<IntervalSpec | AtSpec> implements T
     else this.entry = this.ctx.schedule(this, due);
   }
 
+  private intervalDue(spec: IntervalSpec, begin: Bindings): number | null {
+    if (!spec.computed) return afterPeriod(this.ctx.time, spec);
+    const ms = spec.computed(begin);
+    // A negative interval is due now, as one of zero (Esper schedules it at once).
+    return ms === null ? null : this.ctx.time + ms;
+  }
+
   onTimer(): void {
     this.entry = null;
-    this.parent.childTrue(this.begin, this, true);
+    if (this.endsFalse) this.parent.childFalse(this, true);
+    else this.parent.childTrue(this.begin, this, true);
   }
 
   quit(): void {
@@ -243,11 +263,16 @@ export class ObserverState extends StateNode<IntervalSpec | AtSpec> implements T
   }
 
   save(w: SaveContext): SavedNode {
-    return this.base({ b: w.bindings(this.begin), t: this.entry ? [this.entry.time, this.entry.seq] : null });
+    return this.base({
+      b: w.bindings(this.begin),
+      t: this.entry ? [this.entry.time, this.entry.seq] : null,
+      ...(this.endsFalse ? { f: 1 } : {}),
+    });
   }
 
   restore(saved: SavedNode, r: RestoreContext): void {
     this.begin = r.bindings(saved.b as SavedBindings);
+    this.endsFalse = saved.f === 1;
     const t = saved.t as [number, number] | null;
     if (t) this.entry = this.ctx.schedule(this, t[0], t[1]);
   }
@@ -839,10 +864,24 @@ export class GuardState extends StateNode<GuardSpec> implements Parent, TimerOwn
     // Esper orders timers due at the same time by their schedule slots, and a guard takes its slot when it is
     // made, before its child starts: its deadline fires before a timer of the child due at the same time.
     const seq = timed ? this.ctx.reserveTimerSeq() : undefined;
+    let deadline: number | null = null;
+    if (timed) {
+      if (g.computed) {
+        const ms = g.computed(begin);
+        if (ms === null) {
+          // Not a number: no match, as in Esper, where the guard throws as it starts. The child never starts and
+          // the guard ends false when the clock next moves, as a zero-length within does.
+          this.child = null;
+          this.entry = this.ctx.schedule(this, this.ctx.time, seq);
+          return;
+        }
+        deadline = this.ctx.time + ms;
+      } else deadline = afterPeriod(this.ctx.time, g);
+    }
     this.child = newState(this.spec.child, this, this.ctx);
     this.child.start(begin);
-    if (this.child !== null && timed) {
-      this.entry = this.ctx.schedule(this, afterPeriod(this.ctx.time, g), seq);
+    if (this.child !== null && deadline !== null) {
+      this.entry = this.ctx.schedule(this, deadline, seq);
       this.count = 0;
     }
   }

@@ -171,6 +171,11 @@ export interface Duration {
   ms: number;
   /** Whole years and months, added on the calendar before `ms` (as Esper does); absent when none. */
   calendar?: { years: number; months: number };
+  /**
+   * A period computed as its guard or observer starts, from the tags bound before it (`timer:interval(a.delay)`,
+   * `timer:within(a.ttl sec)`): `expr` times `unitMs` (1000 for a bare expression: seconds). `ms` is then 0.
+   */
+  computed?: { expr: Expr; unitMs: number };
   span: Span;
 }
 

@@ -266,12 +266,14 @@ export function isExpr(d: [Expr, Token, Token | null, Expr]): Expr {
 // ---------------------------------------------------------------------------------------------
 
 interface DurationPart {
-  number: Token;
+  value: number;
+  /** Where the number is written. */
+  at: Spanned;
   unit: Token;
 }
 
 export function durationPart(d: [Token, Token]): DurationPart {
-  return { number: d[0], unit: d[1] };
+  return { value: numberValue(d[0].text), at: d[0], unit: d[1] };
 }
 
 /** Milliseconds to microsecond precision, so that `1.1 sec` is 1100 and not 1100.0000000000002. */
@@ -282,9 +284,16 @@ function roundMs(ms: number): number {
 /** Past this, dates leave the range a time can hold (and no rule means it). */
 const MAX_CALENDAR_MONTHS = 12 * 10_000;
 
-/** `2 minutes 5 seconds`: components in descending order, each unit at most once. */
-export function duration(d: [DurationPart[]]): Duration {
-  const parts = d[0];
+/**
+ * `2 minutes 5 seconds`: components in descending order, each unit at most once. A period of one part goes
+ * through durationOfOnePart instead (`expr unit`), so this reading of it is rejected: one parse per input.
+ */
+export function duration(d: [DurationPart[]], _location?: number, reject?: object): Duration | object {
+  if (d[0].length === 1 && reject) return reject;
+  return periodOf(d[0]);
+}
+
+function periodOf(parts: DurationPart[]): Duration {
   let ms = 0;
   let years = 0;
   let months = 0;
@@ -305,18 +314,18 @@ export function duration(d: [DurationPart[]]): Duration {
   const calendar = parts.some((p) => ['year', 'month'].includes(TIME_UNITS.get(p.unit.text.toLowerCase())!.canonical));
   for (const part of parts) {
     const unit = TIME_UNITS.get(part.unit.text.toLowerCase())!;
-    const n = calendar ? Math.trunc(numberValue(part.number.text)) : numberValue(part.number.text);
+    const n = calendar ? Math.trunc(part.value) : part.value;
     if (unit.canonical === 'year') years = n;
     else if (unit.canonical === 'month') months = n;
     else ms += n * unit.ms;
   }
   if (years * 12 + months > MAX_CALENDAR_MONTHS) {
-    fail(span(parts[0].number, parts[parts.length - 1].unit), `a time period of more than ${MAX_CALENDAR_MONTHS / 12} years`);
+    fail(span(parts[0].at, parts[parts.length - 1].unit), `a time period of more than ${MAX_CALENDAR_MONTHS / 12} years`);
   }
   return {
     ms: roundMs(ms),
     ...(calendar ? { calendar: { years, months } } : {}),
-    span: span(parts[0].number, parts[parts.length - 1].unit),
+    span: span(parts[0].at, parts[parts.length - 1].unit),
   };
 }
 
@@ -339,6 +348,25 @@ export function exprArg(d: [Expr]): TimeArg {
 
 export function durationArg(d: [Duration]): TimeArg {
   return { kind: 'duration', duration: d[0], span: d[0].span };
+}
+
+/**
+ * `expr unit`, a time period of one part: `5 min` (a number: a plain period) or `a.ttl sec` (any other
+ * expression: computed when its guard or observer starts).
+ */
+export function durationOfOnePart(d: [Expr, Token]): TimeArg {
+  const [expr, unitToken] = d;
+  if (expr.kind === 'literal' && typeof expr.value === 'number') {
+    const duration = periodOf([{ value: expr.value, at: expr, unit: unitToken }]);
+    return { kind: 'duration', duration, span: duration.span };
+  }
+  const unit = TIME_UNITS.get(unitToken.text.toLowerCase());
+  if (!unit) fail(unitToken, `unknown time unit '${unitToken.text}'`);
+  if (unit.canonical === 'year' || unit.canonical === 'month') {
+    fail(unitToken, `a computed time period cannot count ${unit.canonical}s, which have no fixed length: use days`);
+  }
+  const whole = span(expr, unitToken);
+  return { kind: 'duration', duration: { ms: 0, computed: { expr, unitMs: unit.ms }, span: whole }, span: whole };
 }
 
 export function cronArg(d: [CronItemArg]): TimeArg {
@@ -384,6 +412,9 @@ function durationOf(arg: TimeArg | undefined, at: Spanned, what: string): Durati
   if (arg.kind === 'expr' && arg.expr.kind === 'literal' && typeof arg.expr.value === 'number') {
     return { ms: roundMs(arg.expr.value * 1000), span: arg.span };
   }
+  // Any other expression is a number of seconds computed as the guard or observer starts (the pattern compiler
+  // checks its type and the tags it reads).
+  if (arg.kind === 'expr' && arg.expr.kind !== 'literal') return { ms: 0, computed: { expr: arg.expr, unitMs: 1000 }, span: arg.span };
   return fail(arg, `${what} needs a time period, such as 10 sec or 1 minute 30 seconds`);
 }
 
@@ -596,6 +627,7 @@ export function everyDistinct(d: [Token, Token, ListChain<TimeArg>, Token, Repea
       keys.push(arg.expr);
     } else if (arg.kind === 'duration') {
       if (i !== args.length - 1) fail(arg, 'only the last parameter of every-distinct can be a time period (the expiry)');
+      if (arg.duration.computed) fail(arg, 'the expiry of every-distinct must be a constant time period, such as 10 sec');
       expiry = arg.duration;
     }
   });

@@ -5,7 +5,10 @@
 # Units: year(s), month(s), week(s), day(s), hour(s), minute(s)/min, second(s)/sec, millisecond(s)/msec,
 # microsecond(s)/usec, case-insensitive, with fixed lengths (a month is 30 days, a year 365 days).
 # Where a time period is expected a bare number means seconds (`timer:within(10)`); b.* decides that per
-# guard/observer, since the grammar accepts any expression as a parameter.
+# guard/observer, since the grammar accepts any expression as a parameter. An expression reading tags is a
+# period computed when the guard or observer starts: `timer:interval(a.delay)` (seconds, as in Esper), or with
+# one unit, `timer:within(a.ttl sec)` (Esper allows only seconds there; we take any unit up to weeks). A period
+# of one part, `5 min` included, is always read as `expr unit` (b.duration rejects its other reading).
 #
 # `timer:at` parameters (Esper's crontab syntax) are numbers, `*`, ranges `lo:hi`, steps `*/n` and lists
 # `[a, b, lo:hi, */n]`; field ranges are checked by b.observer.
@@ -22,6 +25,7 @@ timeArgs -> timeArg {% b.listStart %} | timeArgs "," timeArg {% b.listAdd %}
 timeArg
     -> expr                         {% b.exprArg %}
      | duration                     {% b.durationArg %}
+     | expr %timeunit               {% b.durationOfOnePart %}
      | "*"                          {% (d) => b.cronArg([b.cronStar(d)]) %}
      | cronStepOrRange              {% b.cronArg %}
      | "[" cronListItems "]"        {% b.cronList %}
@@ -42,3 +46,4 @@ distinctArgs -> distinctArg {% b.listStart %} | distinctArgs "," distinctArg {% 
 distinctArg
     -> expr                         {% b.exprArg %}
      | duration                     {% b.durationArg %}
+     | expr %timeunit               {% b.durationOfOnePart %}

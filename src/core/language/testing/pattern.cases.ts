@@ -126,7 +126,14 @@ export const guardCases: Case[] = [
   ['timer:withinmax name is case-insensitive', 'A where timer:withinMax(1 min, 3)', withinMax(MIN, 3, F('A'))],
 ];
 
+/** A period computed from an expression as it starts: `expr` times `unitMs`. */
+const computed = (expr: Shape, unitMs: number): Shape => ({ ms: 0, computed: { expr, unitMs } });
+
 export const observerCases: Case[] = [
+  ['timer:interval of a tag\'s property: seconds, computed as it starts', 'a=A -> timer:interval(a.d)', fb(F('a=A'), { kind: 'interval', duration: computed(p('a.d'), SEC) })],
+  ['an expression with a unit', 'a=A -> timer:interval((a.d + 1) min)', fb(F('a=A'), { kind: 'interval', duration: computed(bin('+', p('a.d'), lit(1)), MIN) })],
+  ['a number with a unit stays a plain period', 'timer:interval(5 min)', interval(5 * MIN)],
+  ['timer:within of a tag\'s property with a unit', 'a=A -> (b=B where timer:within(a.ttl sec))', fb(F('a=A'), { kind: 'guard', guard: { kind: 'within', duration: computed(p('a.ttl'), SEC) }, child: F('b=B') })],
   ['timer:interval(d)', 'timer:interval(10 sec)', interval(10 * SEC)],
   ['timer:interval with a bare number of seconds', 'timer:interval(2.5)', interval(2500)],
   ['timer:at with five stars', 'timer:at(*, *, *, *, *)', at(any, any, any, any, any)],
