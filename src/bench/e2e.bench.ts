@@ -23,7 +23,8 @@
  * sustained rate the issue asks for, for the service and the baseline alike.
  *
  * Environment: BENCH_PARTITIONS (default 4), BENCH_LATENCY_EVENTS (default 100000), BENCH_RATE (5000),
- * BENCH_REPEAT (3), BENCH_PASSES (3).
+ * BENCH_REPEAT (3), BENCH_PASSES (3), BENCH_ONLY=throughput (phases 1 and 2 only), BENCH_REPLICA_NODE_ARGS (node
+ * arguments for the replicas, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -41,6 +42,10 @@ const LATENCY_EVENTS = Number(process.env.BENCH_LATENCY_EVENTS ?? 100_000);
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
 const PASSES = Math.max(1, Number(process.env.BENCH_PASSES ?? 3));
+/** Extra node arguments for the replicas (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), split on spaces. */
+const REPLICA_NODE_ARGS = (process.env.BENCH_REPLICA_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+/** BENCH_ONLY=throughput runs phases 1 and 2 only. */
+const ONLY_THROUGHPUT = process.env.BENCH_ONLY === 'throughput';
 
 /** The day `passes` times in a row, each pass shifted in event time by the day's span plus a minute. */
 function repeatDay(day: readonly StockEvent[], passes: number): StockEvent[] {
@@ -142,7 +147,7 @@ class Replica {
   }
 
   static async start(env: Record<string, string>): Promise<Replica> {
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawn(process.execPath, [...REPLICA_NODE_ARGS, MAIN], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -403,7 +408,10 @@ async function main(): Promise<void> {
     for (let i = 0; i < REPEAT; i++) {
       serviceRuns.push(await serviceRun(i));
       baselineRuns.push(await baselineRun(i));
-      log(`run ${i + 1}/${REPEAT}: service ${fmt(serviceRuns[i].rate)} events/s, baseline ${fmt(baselineRuns[i].rate)} events/s`);
+      const s = serviceRuns[i];
+      const b = baselineRuns[i];
+      const us = (w: CpuWindow, n: number) => ((w.process / n) * 1e6).toFixed(1);
+      log(`run ${i + 1}/${REPEAT}: service ${fmt(s.rate)} events/s (${us(s.cpu, events.length - s.from)} µs CPU per event), baseline ${fmt(b.rate)} events/s (${us(b.cpu, events.length)} µs)`);
     }
     const one = median(serviceRuns);
     const baseline = median(baselineRuns);
@@ -426,6 +434,8 @@ async function main(): Promise<void> {
     out(`| Redis commands per batch, all (scripts' inner commands included) | ${(all / batches).toFixed(1)} (${top}) |`);
     out(`| alerts (acknowledged by Kafka) | ${fmt(alertsOne)} (${fmt(alerts1)} when the last offset was committed) |`);
     out(`| peak RSS of the replica (VmHWM) | ${rss1.toFixed(0)} MiB |`);
+
+    if (ONLY_THROUGHPUT) return;
 
     // 3. Latency at a fixed rate.
     const latTopic = `${run}-trades-lat`;
