@@ -958,6 +958,8 @@ export class KafkaStreams {
     let running = payload.isRunning() && !payload.isStale();
     const messages = running ? batch.messages : [];
     const nextBefore = task.next;
+    // positionString of a record read from this partition (not a repartition topic's: its source is the origin).
+    const positionPrefix = `${batch.topic}/${batch.partition}/`;
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i];
       const offset = Number(m.offset);
@@ -966,25 +968,27 @@ export class KafkaStreams {
       seen++;
       const wall = this.now();
       const raw = rawRecord(batch.topic, batch.partition, m, repartitioned);
-      const position = positionString(raw.source);
+      const position = repartitioned ? positionString(raw.source) : positionPrefix + m.offset;
       if (source && !repartitioned) {
         received++;
         const parsed = parsedValues?.[i] ?? parseValue(m, false, o.maxEventBytes);
-        const c = parsed.ok ? classifier!.classify(parsed.value, wall + maxFuture) : parsed;
-        if (!c.ok) {
-          rejected.set(c.reason, (rejected.get(c.reason) ?? 0) + 1);
-          task.outbox.dlq.push(deadLetterMessage(raw, c.reason));
+        // The classification without a result object: the event time, or why the record is rejected.
+        const time = parsed.ok ? classifier!.timeOf(parsed.value, wall + maxFuture) : parsed.reason;
+        if (typeof time !== 'number') {
+          rejected.set(time, (rejected.get(time) ?? 0) + 1);
+          task.outbox.dlq.push(deadLetterMessage(raw, time));
         } else {
+          const event = (parsed as { value: EventRecord }).value;
           for (const target of source.targets) {
-            const key = target.field === null ? null : partitionKeyOf(c.event, target.field);
+            const key = target.field === null ? null : partitionKeyOf(event, target.field);
             if (key === undefined) continue;
             let list = task.outbox.repartition.get(target.topic);
             if (!list) task.outbox.repartition.set(target.topic, (list = []));
             list.push(repartitionMessage(raw, key));
             repartitionCounts.set(target.topic, (repartitionCounts.get(target.topic) ?? 0) + 1);
           }
-          if (stream) stream.add({ offset, position, event: c.event, raw }, wall);
-          if (c.time > task.sourceMax) task.sourceMax = c.time;
+          if (stream) stream.add({ offset, position, event, raw }, wall);
+          if (time > task.sourceMax) task.sourceMax = time;
           lastValid = raw.source;
         }
       } else if (stream && repartitioned && headerString(m.headers, IDLE_HEADER) !== undefined) {

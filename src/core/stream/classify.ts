@@ -142,7 +142,16 @@ export class EventClassifier {
    * every later event of the partition is late.
    */
   classify(value: unknown, latest = Number.POSITIVE_INFINITY): Classification {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, reason: 'not_an_object' };
+    const t = this.timeOf(value, latest);
+    return typeof t === 'number' ? { ok: true, event: value as EventRecord, time: t } : { ok: false, reason: t };
+  }
+
+  /**
+   * classify() without a result object (the batch loop calls it per record): the event's time (NaN in
+   * processing-time mode) when some rule can use it, else why not.
+   */
+  timeOf(value: unknown, latest = Number.POSITIVE_INFINITY): number | StreamRejectReason {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not_an_object';
     const event = value as EventRecord;
     let reason: StreamRejectReason | undefined;
     let time: number | undefined;
@@ -168,9 +177,9 @@ export class EventClassifier {
       }
       if (time === undefined) time = t;
     }
-    if (time === undefined) return { ok: false, reason: reason ?? 'missing_type' };
-    if (time > latest) return { ok: false, reason: 'future_time' };
-    if (!keyed) return { ok: false, reason: 'missing_key' };
-    return { ok: true, event, time };
+    if (time === undefined) return reason ?? 'missing_type';
+    if (time > latest) return 'future_time';
+    if (!keyed) return 'missing_key';
+    return time;
   }
 }

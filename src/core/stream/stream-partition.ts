@@ -219,11 +219,10 @@ export class StreamPartition<R = unknown> {
       if (seen !== undefined && record.origin.offset <= seen) return 'duplicate';
       this.origins.set(record.origin.partition, record.origin.offset);
     }
-    const c = this.classifier.classify(record.event);
-    if (!c.ok) return 'unusable';
+    let time = this.classifier.timeOf(record.event);
+    if (typeof time !== 'number') return 'unusable';
 
     let event = record.event;
-    let time = c.time;
     if (this.settings.timeMode === 'processing') {
       time = this.tracker.processingTime(wallNow);
       const copy: EventRecord = { ...event };
@@ -406,8 +405,8 @@ export class StreamPartition<R = unknown> {
 
   /** Processes every event the watermark has passed, then moves the engine's clock to the watermark. */
   private drain(): void {
-    const released = this.tracker.release();
-    for (let i = 0; i < released.length; i++) this.processEvent(released[i].item, undefined);
+    // Item by item: processing an event does not touch the tracker, so this is release() then processing.
+    for (let p = this.tracker.releaseNext(); p !== undefined; p = this.tracker.releaseNext()) this.processEvent(p.item, undefined);
     this.advanceEngine();
   }
 

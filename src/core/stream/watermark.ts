@@ -67,6 +67,9 @@ export interface WatermarkSnapshot<T> {
 
 const finite = (n: number) => (Number.isFinite(n) ? n : null);
 
+/** offer()'s answer for an event it buffered: one shared object, never mutated. */
+const BUFFERED: Admission = Object.freeze({ kind: 'buffered' });
+
 export class WatermarkTracker<T> {
   private wm = Number.NEGATIVE_INFINITY;
   private maxTime = Number.NEGATIVE_INFINITY;
@@ -158,8 +161,10 @@ export class WatermarkTracker<T> {
     }
     if (time > this.maxTime) this.maxTime = time;
     this.advance(wallNow);
-    this.push({ time, seq: this.seq++, item, ...(originOffset !== undefined ? originFields({ origin, originOffset }) : {}) });
-    return { kind: 'buffered' };
+    const seq = this.seq++;
+    // One object per event, of one of two shapes (a spread of the origin fields cost a copy per event).
+    this.push(originOffset !== undefined && origin !== undefined ? { time, seq, item, origin, originOffset } : { time, seq, item });
+    return BUFFERED;
   }
 
   /** An origin's progress without an event: it has seen events up to `time`. Then call release(). */
@@ -241,18 +246,27 @@ export class WatermarkTracker<T> {
    */
   release(): Array<{ item: T; time: number }> {
     const out: Array<{ item: T; time: number }> = [];
-    // A forced release (raiseToRelease) takes its items in order even past mayStillPrecede: the buffer must shrink.
-    while (this.forced > 0 && this.heap.length > 0 && this.heap[0].time <= this.wm) {
-      const p = this.pop();
-      out.push({ item: p.item, time: p.time });
-      this.forced--;
-    }
-    this.forced = 0;
-    while (this.heap.length > 0 && this.heap[0].time <= this.wm && !this.mayStillPrecede(this.heap[0])) {
-      const p = this.pop();
-      out.push({ item: p.item, time: p.time });
-    }
+    for (let p = this.releaseNext(); p !== undefined; p = this.releaseNext()) out.push({ item: p.item, time: p.time });
     return out;
+  }
+
+  /**
+   * release() one item at a time, without an array (the batch loop releases every event as it comes):
+   * removes and returns the next item release() would return, or undefined when release() would stop there.
+   * Calling it until undefined releases what release() does, in the same order. The result is only read.
+   */
+  releaseNext(): { readonly item: T; readonly time: number } | undefined {
+    const h = this.heap;
+    // A forced release (raiseToRelease) takes its items in order even past mayStillPrecede: the buffer must shrink.
+    if (this.forced > 0) {
+      if (h.length > 0 && h[0].time <= this.wm) {
+        this.forced--;
+        return this.pop();
+      }
+      this.forced = 0;
+    }
+    if (h.length > 0 && h[0].time <= this.wm && !this.mayStillPrecede(h[0])) return this.pop();
+    return undefined;
   }
 
   /** Whether an origin ordered before `p`'s, not caught up, may still send an item of `p`'s time. */
