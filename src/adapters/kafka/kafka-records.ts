@@ -147,9 +147,11 @@ export function parseBatch(messages: readonly KafkaMessage[], from: number, repa
 export function parseValue(m: KafkaMessage, repartitioned: boolean, maxEventBytes: number): ParsedValue {
   // Too large is said first, before any scan or decoding of the bytes.
   if (!repartitioned && m.value && m.value.length > maxEventBytes) return { ok: false, reason: 'oversize' };
-  // JSON is UTF-8: decoding invalid bytes would turn them into U+FFFD, and different bad keys into one.
-  if (m.value && !isUtf8(m.value)) return { ok: false, reason: 'invalid_json' };
+  // JSON is UTF-8: decoding invalid bytes would turn them into U+FFFD, and different bad keys into one. Decoding
+  // turns every invalid sequence into U+FFFD, so a text without one came from valid UTF-8: the bytes are only
+  // checked when it has one (a search that stops at once on a Latin-1 string, as the decoder makes for ASCII).
   const text = m.value ? m.value.toString('utf8') : null;
+  if (text !== null && text.indexOf('\uFFFD') >= 0 && !isUtf8(m.value!)) return { ok: false, reason: 'invalid_json' };
   // Repartitioned records were size-checked at their source.
   return repartitioned ? parseRecordValue(text, 0, Infinity) : parseRecordValue(text, m.value?.length ?? 0, maxEventBytes);
 }
