@@ -32,8 +32,11 @@ export interface KafkaMetrics {
   residentKeys(topic: string, partition: number, count: number | null): void;
   /** Keys evicted from memory (their state stays in Redis). */
   keysEvicted(count: number): void;
-  /** Keys looked up in Redis before a batch: found and restored, or absent (new keys). */
-  keysReloaded(restored: number, absent: number): void;
+  /**
+   * Keys looked up in Redis: restored for a batch's events, absent (new keys), timer (evicted with a timer that
+   * came due: restored so it fires on time), lost (such a key whose state Redis no longer had).
+   */
+  keysReloaded(r: { restored: number; absent: number; timer: number; lost: number }): void;
 }
 
 /** Records per consumed batch. */
@@ -60,12 +63,12 @@ export class PrometheusKafkaMetrics implements KafkaMetrics {
     this.evictions = counter('cep_state_evictions_total', 'Keys evicted from memory after a checkpoint (their state stays in Redis).');
     this.reloads = counter(
       'cep_state_reloads_total',
-      'Keys not in memory looked up in Redis before a batch, by result: restored (evicted earlier), absent (a new key).',
+      'Keys not in memory looked up in Redis, by result: restored (evicted earlier, wanted by a batch), absent (a new key), timer (evicted with a timer that came due), lost (evicted with a timer, gone from Redis).',
       ['result'],
     );
     this.dead.inc({ reason: 'late' }, 0);
     this.evictions.inc(0);
-    for (const result of ['restored', 'absent']) this.reloads.inc({ result }, 0);
+    for (const result of ['restored', 'absent', 'timer', 'lost']) this.reloads.inc({ result }, 0);
     // Series of Kafka mode that exist from the start, at 0.
     const rejected = m.registry.getSingleMetric('cep_events_rejected_total') as Counter<'reason'> | undefined;
     for (const reason of ['oversize', 'missing_key']) rejected?.inc({ reason }, 0);
@@ -113,9 +116,8 @@ export class PrometheusKafkaMetrics implements KafkaMetrics {
   keysEvicted(count: number): void {
     if (count > 0) this.evictions.inc(count);
   }
-  keysReloaded(restored: number, absent: number): void {
-    if (restored > 0) this.reloads.inc({ result: 'restored' }, restored);
-    if (absent > 0) this.reloads.inc({ result: 'absent' }, absent);
+  keysReloaded(r: { restored: number; absent: number; timer: number; lost: number }): void {
+    for (const result of ['restored', 'absent', 'timer', 'lost'] as const) if (r[result] > 0) this.reloads.inc({ result }, r[result]);
   }
 }
 
@@ -134,5 +136,5 @@ export class NoKafkaMetrics implements KafkaMetrics {
   kafkaUp(_up: boolean): void {}
   residentKeys(_topic: string, _partition: number, _count: number | null): void {}
   keysEvicted(_count: number): void {}
-  keysReloaded(_restored: number, _absent: number): void {}
+  keysReloaded(_r: { restored: number; absent: number; timer: number; lost: number }): void {}
 }

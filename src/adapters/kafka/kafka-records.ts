@@ -143,6 +143,17 @@ export function parseBatch(messages: readonly KafkaMessage[], from: number, repa
   });
 }
 
+/** The times of a repartition batch's watermark marks (from `from` on): how far they can move its watermark. */
+export function markTimesOf(messages: readonly KafkaMessage[], from: number): number[] {
+  const out: number[] = [];
+  for (const m of messages) {
+    if (Number(m.offset) < from) continue;
+    const mark = headerString(m.headers, WATERMARK_HEADER);
+    if (mark !== undefined && Number.isFinite(Number(mark))) out.push(Number(mark));
+  }
+  return out;
+}
+
 /** A record's value parsed as the batch loop does it. */
 export function parseValue(m: KafkaMessage, repartitioned: boolean, maxEventBytes: number): ParsedValue {
   // Too large is said first, before any scan or decoding of the bytes.

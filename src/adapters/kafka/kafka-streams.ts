@@ -57,6 +57,7 @@ import { kafkaClientConfig, type KafkaOptions } from './kafka-options';
 import {
   alertMessage,
   eventsOf,
+  markTimesOf,
   parseBatch,
   parseValue,
   type ParsedValue,
@@ -257,6 +258,11 @@ class PartitionTask {
 }
 
 const HEARTBEAT_EVERY = 200;
+/**
+ * Processing time: before a batch, keys evicted with timers due within this much wall time are reloaded (the
+ * clock is the wall clock; a longer batch only holds events until the keys are back).
+ */
+const PROCESSING_WAKE_AHEAD_MS = 5000;
 /**
  * How often a caught-up source partition repeats its idle mark: merging partitions wait for an origin that
  * has not said it is caught up (it may only be unread), so a partition of a repartition topic created or
@@ -940,7 +946,11 @@ export class KafkaStreams {
     let parsedValues: Array<ParsedValue | undefined> | undefined;
     if (stream && task.checkpoint?.mayHaveColdKeys) {
       parsedValues = parseBatch(batch.messages, task.next, repartitioned, o.maxEventBytes);
-      if (!(await this.reloadColdKeys(task, stream, eventsOf(parsedValues)))) return;
+      const events = eventsOf(parsedValues);
+      // Keys evicted with timers come back too when this batch can take the clock to their timers.
+      const marks = repartitioned ? markTimesOf(batch.messages, task.next) : [];
+      const wakeBound = stream.wakeBound(events, marks, this.now(), PROCESSING_WAKE_AHEAD_MS);
+      if (!(await this.reloadColdKeys(task, stream, events, wakeBound))) return;
     }
 
     let received = 0;
@@ -1039,6 +1049,8 @@ export class KafkaStreams {
         for (let p = 0; p < parts; p++) list.push(watermarkMark(lastValid, task.sourceMax, p));
       }
     }
+    // In processing time, a batch that outlasted PROCESSING_WAKE_AHEAD_MS (event time reloads them all above).
+    if (stream?.waitsForKeys && task.checkpoint && !(await this.reloadColdKeys(task, stream, []))) return;
     this.collect(task, plan);
     if (received > 0) this.metrics.received(batch.topic, received);
     if (rejected.size > 0) this.metrics.rejected(rejected);
@@ -1220,10 +1232,10 @@ export class KafkaStreams {
    * Before a batch of a partition that evicted keys: restores those the batch's events need from Redis. When
    * Redis cannot be read, the partition pauses (as for a failed checkpoint) and the batch is left unread.
    */
-  private async reloadColdKeys(task: PartitionTask, stream: StreamPartition<RawRecord>, events: EventRecord[]): Promise<boolean> {
+  private async reloadColdKeys(task: PartitionTask, stream: StreamPartition<RawRecord>, events: EventRecord[], wakeBound?: number): Promise<boolean> {
     try {
-      const r = await task.checkpoint!.reload(stream, events);
-      this.metrics.keysReloaded(r.restored, r.looked - r.restored);
+      const r = await task.checkpoint!.reload(stream, events, wakeBound);
+      this.metrics.keysReloaded({ restored: r.restored - r.woken, absent: r.looked - r.restored - r.lost, timer: r.woken, lost: r.lost });
       return true;
     } catch (e) {
       this.checkpointFailed(task, e);
@@ -1632,7 +1644,7 @@ export class KafkaStreams {
         this.repartitionsInEventTime(task.topic) &&
         this.readToEnd(task, now);
       const evict = task.checkpoint?.evictionDue(now) === true;
-      if (!pending && !announce && !task.stream?.ticks && !evict) continue;
+      if (!pending && !announce && !task.stream?.ticks && !evict && !task.stream?.waitsForKeys) continue;
       task.tickQueued = true;
       const activeAt = task.lastActive;
       void task.lane
@@ -1658,6 +1670,8 @@ export class KafkaStreams {
                 task.stream.tick(this.now(), task.endConfirmedAt);
               }
             }
+            // The clock reached a timer of a key evicted with it (or did so before a failed reload): bring the key back.
+            if (task.stream.waitsForKeys && task.checkpoint && !(await this.reloadColdKeys(task, task.stream, []))) return;
             this.collect(task, this.topology.streams.get(task.topic));
           }
           if (task.paused) return;

@@ -233,7 +233,7 @@ describe('PartitionCheckpoint', () => {
     for (const l of got.store.lookups) expect(l.keys).toBeLessThanOrEqual(13);
   });
 
-  it('a load evicts the restored keys at once, except those with a pending timer or a buffered event', async () => {
+  it('a load evicts the restored keys at once, except those with a buffered event; keys with a timer come back before the clock reaches it', async () => {
     const store = new MemoryCheckpointStore();
     const tp = { topic: 'events', partition: 0 };
     const opts = { store, tp, versionOf, positionOf: () => 'p', remember: () => undefined };
@@ -251,18 +251,52 @@ describe('PartitionCheckpoint', () => {
     expect(first.take().matches).toEqual([]);
 
     const second = make();
-    const loaded = await new PartitionCheckpoint({ ...opts, eviction: { idleMs: 60_000, maxKeys: null } }).load(second, 1_000_000);
-    // Restored: pairs/idle, pairs/timer, absent/idle, absent/timer, triple; evicted: pairs/timer only.
-    expect([loaded.restored, loaded.evicted]).toEqual([5, 1]);
+    const secondCp = new PartitionCheckpoint({ ...opts, eviction: { idleMs: 60_000, maxKeys: null } });
+    const loaded = await secondCp.load(second, 1_000_000);
+    // Restored: pairs/idle, pairs/timer, absent/idle, absent/timer, triple; evicted: pairs/timer and absent/timer
+    // (dormant until 11 000); idle stays for the buffered B.
+    expect([loaded.restored, loaded.evicted]).toEqual([5, 2]);
     expect(second.engineView.keys('pairs')).toEqual(['idle']);
-    expect(second.engineView.keys('absent').sort()).toEqual(['idle', 'timer']);
+    expect(second.engineView.keys('absent')).toEqual(['idle']);
     expect(second.engineView.keys('triple')).toEqual([null]);
-    // The buffered B completes idle's pair from memory, and the absence fires.
-    add(second, 4, { type: 'C', k: 'other', x: 0, timestamp: 20_000 });
+    expect(second.engineView.nextDormantDue()).toBe(11_000);
+    // As the consumer does before a batch: the C at 20 000 can take the clock past 11 000, so absent/timer
+    // comes back with it; then the buffered B completes idle's pair from memory, and the absence fires.
+    const batch = [{ type: 'C', k: 'other', x: 0, timestamp: 20_000 }];
+    const reloaded = await secondCp.reload(second, batch, second.wakeBound(batch, [], 0, 0));
+    expect(reloaded).toEqual({ looked: 1, restored: 1, woken: 1, lost: 0 });
+    expect(second.engineView.keys('absent').sort()).toEqual(['idle', 'timer']);
+    add(second, 4, batch[0]);
     expect(second.take().matches.filter((m) => m.key !== null).map((m) => [m.rule, m.key])).toEqual([
       ['pairs', 'idle'],
       ['absent', 'timer'],
     ]);
+  });
+
+  it('a dormant key whose stored state is gone is forgotten, and what waited for it goes on', async () => {
+    /** A store whose keys can disappear (as after Redis lost its data). */
+    class ForgetfulStore extends MemoryCheckpointStore {
+      forgotten = false;
+      override async loadKeys(...args: Parameters<MemoryCheckpointStore['loadKeys']>) {
+        return this.forgotten ? args[3].map(() => null) : super.loadKeys(...args);
+      }
+    }
+    const store = new ForgetfulStore();
+    const tp = { topic: 'events', partition: 0 };
+    const cp = new PartitionCheckpoint({ store, tp, versionOf, positionOf: () => 'p', remember: () => undefined, eviction: { idleMs: 0, maxKeys: null } });
+    const p = new StreamPartition<null>({ settings: { ...DEFAULT_STREAM_SETTINGS, maxOutOfOrderness: 0 }, rules, trackChanges: true });
+    await cp.load(p);
+    p.add({ offset: 0, position: 'p0', event: { type: 'A', k: 'gone', x: 9, timestamp: 10_000 }, raw: null }, 0);
+    cp.stage(p, 1, []);
+    await cp.flush();
+    expect(cp.evict(p, 0)).toBeGreaterThan(0);
+    expect(p.engineView.nextDormantDue()).toBe(11_000);
+    // The next event waits for the key's timer at 11 000; then its stored state disappears.
+    p.add({ offset: 1, position: 'p1', event: { type: 'C', k: 'other', x: 0, timestamp: 12_000 }, raw: null }, 0);
+    expect([p.waitsForKeys, p.bufferedCount]).toEqual([true, 1]);
+    store.forgotten = true;
+    expect(await cp.reload(p, [])).toEqual({ looked: 1, restored: 0, woken: 0, lost: 1 });
+    expect([p.waitsForKeys, p.bufferedCount, p.engineView.dormantCount, p.engineView.now]).toEqual([false, 0, 0, 12_000]);
   });
 
   it('a load restores page by page: the cap (or idle eviction) holds after every page, not only at the end', async () => {

@@ -204,6 +204,7 @@ export interface CheckpointablePartition {
     partialMatchesOf(ruleId: string, key: string | null): number;
     setTime(time: number): void;
     reloadKeys(ruleId: string, entries: ReadonlyArray<readonly [string, KeySnapshot]>): void;
+    forgetDormant(ruleId: string, key: string): void;
     evictKey(ruleId: string, key: string): boolean;
     compactEvicted(): void;
     residentKeyCount(): number;
@@ -211,6 +212,9 @@ export interface CheckpointablePartition {
   streamState(): unknown;
   restoreStreamState(state: never, wallNow: number): void;
   keysNotResident(events: Iterable<EventRecord>): Map<string, string[]>;
+  keysToWake(bound?: number): Map<string, string[]>;
+  readonly waitsForKeys: boolean;
+  resume(): void;
   heldKeys(): (rule: string, key: string) => boolean;
   /** Processing-time mode: the events as received behind the engine's copies. */
   readonly originalEvents?: OriginalEvents;
@@ -247,10 +251,14 @@ export interface LoadResult {
 }
 
 export interface ReloadResult {
-  /** Keys looked up in the store (not in memory, wanted by the events). */
+  /** Keys looked up in the store (not in memory: wanted by the events, or evicted with a timer now due). */
   looked: number;
-  /** Of those, found and restored (the others are new keys). */
+  /** Of those, found and restored (the others are new keys, or lost ones). */
   restored: number;
+  /** Of the restored, keys evicted with a timer that came due (also when an event wanted them). */
+  woken: number;
+  /** Keys evicted with a timer whose stored state was gone (Redis lost it): the clock no longer waits for them. */
+  lost: number;
 }
 
 /** One owned partition's checkpoint state: its epoch and the commit not yet written. */
@@ -356,27 +364,51 @@ export class PartitionCheckpoint {
    * key has been evicted. Throws what the store throws (CheckpointUnavailableError): then nothing was
    * restored, and the batch must not be processed.
    */
-  async reload(partition: CheckpointablePartition, events: Iterable<EventRecord>): Promise<ReloadResult> {
-    if (!this.cold) return { looked: 0, restored: 0 };
+  async reload(partition: CheckpointablePartition, events: Iterable<EventRecord>, wakeBound?: number): Promise<ReloadResult> {
+    if (!this.cold) return { looked: 0, restored: 0, woken: 0, lost: 0 };
+    const wanted = partition.keysNotResident(events);
+    // Keys evicted with timers due by the time these events can take the clock to (see StreamPartition.wakeBound).
+    const dormant = new Set<string>();
+    for (const [rule, keys] of partition.keysToWake(wakeBound)) {
+      let list = wanted.get(rule);
+      if (list === undefined) wanted.set(rule, (list = []));
+      const listed = new Set(list);
+      for (const key of keys) {
+        dormant.add(`${rule}\u0000${key}`);
+        if (!listed.has(key)) list.push(key);
+      }
+    }
     const lookups: Array<{ rule: string; keys: string[]; found: Promise<Array<KeySnapshot | null>> }> = [];
-    for (const [rule, keys] of partition.keysNotResident(events)) {
+    for (const [rule, keys] of wanted) {
       const version = this.o.versionOf(rule);
       if (version !== undefined) lookups.push({ rule, keys, found: this.o.store.loadKeys(this.o.tp, rule, version, keys) });
     }
     const snapshots = await Promise.all(lookups.map((l) => l.found));
     let looked = 0;
     let restored = 0;
+    let woken = 0;
+    let lost = 0;
     const originals = partition.originalEvents;
     lookups.forEach(({ rule, keys }, i) => {
       const entries: Array<[string, KeySnapshot]> = [];
       snapshots[i].forEach((s, j) => {
-        if (s !== null) entries.push([keys[j], rememberPositions(s, this.o.remember, originals)]);
+        const isDormant = dormant.has(`${rule}\u0000${keys[j]}`);
+        if (s !== null) {
+          entries.push([keys[j], rememberPositions(s, this.o.remember, originals)]);
+          if (isDormant) woken++;
+        } else if (isDormant) {
+          // Its stored state is gone (Redis emptied): the clock must not wait for it for ever.
+          partition.engineView.forgetDormant(rule, keys[j]);
+          lost++;
+        }
       });
       partition.engineView.reloadKeys(rule, entries);
       looked += keys.length;
       restored += entries.length;
     });
-    return { looked, restored };
+    // What waited for the dormant keys goes on (their timers fire in order as the clock moves).
+    if (dormant.size > 0) partition.resume();
+    return { looked, restored, woken, lost };
   }
 
   /** Whether evict() would scan for idle keys at `wallNow` (for partitions without batches). */

@@ -29,7 +29,7 @@ import {
   planShape,
   sequencePlan,
 } from './sequence';
-import { TimerQueue } from './timer-queue';
+import { TimerQueue, type QueuedTimer } from './timer-queue';
 import { eventTime } from './time';
 
 export const DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY = 10_000;
@@ -118,6 +118,26 @@ function matchEach(filters: FilterState[], n: number, event: EventRecord): void 
 
 interface EngineTimer extends TimerEntry {
   instance: KeyInstance;
+}
+
+/** An evicted key that owns pending timers, queued by its earliest one (see Engine.nextDormantDue). */
+interface DormantKey extends QueuedTimer {
+  rule: string;
+  key: string;
+  /** Its open partial matches (counted in the rule's evictedPartials). */
+  partials: number;
+}
+
+/** The engine was asked to move its clock past a timer of an evicted key that was not reloaded first. */
+export class DormantKeyError extends Error {
+  constructor(
+    readonly rule: string,
+    readonly key: string,
+    readonly due: number,
+  ) {
+    super(`the key '${key}' of rule '${rule}' has a timer due at ${due} but is not in memory: reload it before moving the clock past it`);
+    this.name = 'DormantKeyError';
+  }
 }
 
 /** A resident (rule, key) instance that may be evicted now, with its last activity (see Engine.evictableKeys). */
@@ -483,10 +503,13 @@ class RuleRuntime implements RuleRunner {
     return drops;
   }
 
-  /** Keys changed since the last drain, or owning a pending timer (it must fire on time), stay. */
+  /**
+   * Keys changed since the last drain stay. A key owning pending timers may go: the engine keeps its earliest
+   * timer's time (a dormant key) and will not move its clock there before the key is reloaded.
+   */
   forEachEvictable(visit: (key: string, active: number) => void): void {
     if (this.partitionBy === undefined) return;
-    for (const [key, inst] of this.keys) if (inst.timers === 0 && !this.dirty.has(key)) visit(key, inst.active);
+    for (const [key, inst] of this.keys) if (!this.dirty.has(key)) visit(key, inst.active);
     for (const [key, active] of this.endedKeys) if (!this.dirty.has(key)) visit(key, active);
   }
 
@@ -494,9 +517,10 @@ class RuleRuntime implements RuleRunner {
     if (this.partitionBy === undefined || this.dirty.has(key)) return false;
     const inst = this.keys.get(key);
     if (inst !== undefined) {
-      if (inst.timers > 0) return false;
-      this.evictedPartials += inst.partials.size;
-      this.discard(key);
+      const partials = inst.partials.size;
+      this.evictedPartials += partials;
+      if (inst.timers === 0) this.discard(key);
+      else this.engine.sleep(this.id, key, inst, partials, () => this.discard(key));
       return true;
     }
     return this.endedKeys.delete(key);
@@ -918,6 +942,12 @@ export class Engine {
   private readonly timers = new TimerQueue<EngineTimer>();
   private timerSeq = 0;
   private out: MatchRecord[] = [];
+  /** Evicted keys owning pending timers, by rule and key; the queue orders them by their earliest timer. */
+  private readonly dormant = new Map<string, Map<string, DormantKey>>();
+  private readonly dormantQueue = new TimerQueue<DormantKey>();
+  private dormantSeq = 0;
+  /** While a key with timers is evicted: its instance and the earliest timer cancelled so far. */
+  private sleeping: { instance: KeyInstance; due: number } | null = null;
 
   constructor(options: EngineOptions = {}) {
     this.maxPartialMatchesPerKey = options.maxPartialMatchesPerKey ?? DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY;
@@ -991,6 +1021,7 @@ export class Engine {
   removeRule(id: string): void {
     const runtime = this.rules.get(id);
     if (!runtime) return;
+    for (const key of [...(this.dormant.get(id)?.keys() ?? [])]) this.wake(id, key);
     runtime.stop();
     this.rules.delete(id);
     this.regroup();
@@ -1113,6 +1144,11 @@ export class Engine {
   }
 
   private advance(time: number): void {
+    if (this.dormantQueue.size > 0) {
+      const d = this.dormantQueue.peek();
+      // Its timers are not in memory: firing later ones first would reorder (or lose) its matches.
+      if (d !== undefined && d.time <= time) throw new DormantKeyError(d.rule, d.key, d.time);
+    }
     let entry = this.timers.peek();
     while (entry !== undefined && entry.time <= time) {
       this.timers.pop();
@@ -1143,6 +1179,8 @@ export class Engine {
 
   cancel(entry: TimerEntry): void {
     if (entry.cancelled) return;
+    const sleeping = this.sleeping;
+    if (sleeping !== null && (entry as EngineTimer).instance === sleeping.instance && entry.time < sleeping.due) sleeping.due = entry.time;
     (entry as EngineTimer).instance.timers--;
     this.timers.cancel(entry as EngineTimer);
   }
@@ -1185,6 +1223,7 @@ export class Engine {
   }
 
   restoreKey(ruleId: string, key: string | null, snapshot: KeySnapshot): void {
+    if (key !== null) this.wake(ruleId, key);
     this.rule(ruleId).restore(key, snapshot);
   }
 
@@ -1266,6 +1305,7 @@ export class Engine {
   reloadKeys(ruleId: string, entries: ReadonlyArray<readonly [string, KeySnapshot]>): void {
     const r = this.rule(ruleId);
     for (const [key, snapshot] of entries) {
+      this.wake(ruleId, key);
       r.restore(key, snapshot);
       r.evictedPartials = Math.max(0, r.evictedPartials - r.partialsOf(key));
     }
@@ -1273,7 +1313,68 @@ export class Engine {
 
   /** Forgets a key's state (e.g. a partition moved to another replica). */
   discardKey(ruleId: string, key: string | null): void {
+    if (key !== null) this.wake(ruleId, key);
     this.rule(ruleId).discard(key);
+  }
+
+  // ---- Dormant keys: evicted with pending timers ----
+
+  /**
+   * The earliest timer of an evicted key (Infinity when none): the clock must not reach it before that key is
+   * reloaded (dormantKeysDueBy, reloadKeys). process() and advanceTo() throw DormantKeyError instead.
+   */
+  nextDormantDue(): number {
+    return this.dormantQueue.peek()?.time ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Evicted keys whose earliest timer is due at or before `time`: those to reload before the clock gets there. */
+  dormantKeysDueBy(time: number, visit: (rule: string, key: string) => void): void {
+    this.dormantQueue.forEachDueBy(time, (d) => visit(d.rule, d.key));
+  }
+
+  /** Evicted keys that own pending timers. */
+  get dormantCount(): number {
+    return this.dormantQueue.size;
+  }
+
+  /**
+   * The stored state of a dormant key is gone (its reload found nothing): the clock no longer waits for it.
+   * Its partial matches stop counting as open.
+   */
+  forgetDormant(ruleId: string, key: string): void {
+    const partials = this.dormant.get(ruleId)?.get(key)?.partials;
+    if (partials === undefined || !this.wake(ruleId, key)) return;
+    const r = this.rules.get(ruleId);
+    if (r) r.evictedPartials = Math.max(0, r.evictedPartials - partials);
+  }
+
+  /** Evicts a key that owns timers (`discard` frees it), remembering when its earliest timer is due. */
+  sleep(ruleId: string, key: string, instance: KeyInstance, partials: number, discard: () => void): void {
+    this.sleeping = { instance, due: Number.POSITIVE_INFINITY };
+    try {
+      discard();
+    } finally {
+      const due = this.sleeping.due;
+      this.sleeping = null;
+      if (Number.isFinite(due)) {
+        let byKey = this.dormant.get(ruleId);
+        if (!byKey) this.dormant.set(ruleId, (byKey = new Map()));
+        const entry: DormantKey = { time: due, seq: this.dormantSeq++, cancelled: false, rule: ruleId, key, partials };
+        byKey.set(key, entry);
+        this.dormantQueue.push(entry);
+      }
+    }
+  }
+
+  /** The key is back in memory (or gone for good): the clock stops waiting for it. Whether it was dormant. */
+  private wake(ruleId: string, key: string): boolean {
+    const byKey = this.dormant.get(ruleId);
+    const entry = byKey?.get(key);
+    if (entry === undefined) return false;
+    byKey!.delete(key);
+    if (byKey!.size === 0) this.dormant.delete(ruleId);
+    this.dormantQueue.cancel(entry);
+    return true;
   }
 
   /**

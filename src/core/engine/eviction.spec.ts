@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { ruleDefinition } from '../rules/rule';
 import type { MatchRecord } from './api';
-import { Engine, compileRule, type KeySnapshot } from './engine';
+import { DormantKeyError, Engine, compileRule, type KeySnapshot } from './engine';
 import { KeyEvictor, capTarget, chooseEvictions } from './eviction';
 import { keyedStreamArb, patternArb, sequenceRulesArb, timedEvents, type StreamItem } from './testing/arbitraries';
 
@@ -24,7 +24,8 @@ const strip = (ms: MatchRecord[]) => JSON.parse(JSON.stringify(ms)) as unknown;
 
 /**
  * What the Kafka consumer does around a bare engine: before an event, reload the keys it needs that are not
- * in memory from the store; at a checkpoint, store the drained changes (as JSON, like Redis); evict.
+ * in memory from the store, and those evicted with a timer due by the event's time; at a checkpoint, store the
+ * drained changes (as JSON, like Redis); evict.
  */
 class EvictingRunner {
   readonly engine: Engine;
@@ -32,6 +33,8 @@ class EvictingRunner {
   readonly store = new Map<string, Map<string, string>>();
   reloads = 0;
   evictions = 0;
+  /** Keys reloaded because their timer was coming due. */
+  woken = 0;
 
   constructor(patterns: readonly string[], fast: boolean, max: number) {
     this.engine = engineOf(patterns, { fast, max, track: true });
@@ -45,7 +48,18 @@ class EvictingRunner {
       wanted.get(rule)!.add(key);
     });
     for (const [rule, keys] of wanted) this.reload(rule, [...keys]);
+    this.wake(Number(event.timestamp));
     return this.engine.process(event);
+  }
+
+  /** Before the clock moves to `time`: reloads the keys evicted with a timer due by then. */
+  wake(time: number): void {
+    const due = new Map<string, string[]>();
+    this.engine.dormantKeysDueBy(time, (rule, key) => due.set(rule, [...(due.get(rule) ?? []), key]));
+    for (const [rule, keys] of due) {
+      this.reload(rule, keys);
+      this.woken += keys.length;
+    }
   }
 
   reload(rule: string, keys: string[]): void {
@@ -70,7 +84,7 @@ class EvictingRunner {
     }
   }
 
-  /** Tries to evict every key in memory: the engine must refuse the changed ones and those with timers. */
+  /** Tries to evict every key in memory: the engine must refuse the changed ones. */
   evictEverything(): void {
     for (const rule of this.engine.ruleIds()) {
       for (const key of this.engine.keys(rule)) if (key !== null && this.engine.evictKey(rule, key)) this.evictions++;
@@ -110,7 +124,7 @@ function state(engine: Engine) {
 /**
  * Runs `events` on a reference engine and on an evicting one (checkpoints where `commits` says, eviction as
  * `mode` says), comparing after every event; `exactCounts`: partial counts equal at every step too (general
- * runtime: an evicted key has no timer, so its partial matches cannot change while it is away).
+ * runtime: an evicted key's timers cannot fire while it is away, so its partial matches cannot change).
  */
 function compareWithEviction(patterns: string[], events: Ev[], commits: boolean[], mode: Mode, fast: boolean, max: number, exactCounts: boolean) {
   const reference = engineOf(patterns, { fast, max });
@@ -126,6 +140,7 @@ function compareWithEviction(patterns: string[], events: Ev[], commits: boolean[
     if (exactCounts) expect(counts(run.engine)).toEqual(counts(reference));
     else expect(counts(run.engine).map((c) => c.drops)).toEqual(counts(reference).map((c) => c.drops));
   });
+  run.wake(100_000);
   expect(strip(run.engine.advanceTo(100_000))).toEqual(strip(reference.advanceTo(100_000)));
   // Every evicted key back: the same keys with the same state, and the same counts.
   run.checkpoint();
@@ -142,29 +157,33 @@ function checkEquivalence(
   patterns: fc.Arbitrary<string[]>,
   stream: fc.Arbitrary<StreamItem[]>,
   o: { fast: boolean; max: fc.Arbitrary<number>; exactCounts: boolean },
-): void {
+): number {
   let evicted = 0;
   let reloaded = 0;
+  let woken = 0;
   fc.assert(
     fc.property(patterns, stream, commitsArb, modeArb, o.max, (ps, items, commits, mode, max) => {
       const run = compareWithEviction(ps, timedEvents(items), commits, mode, o.fast, max, o.exactCounts);
       evicted += run.evictions;
       reloaded += run.reloads;
+      woken += run.woken;
     }),
     { numRuns: Number(process.env.CEPHEUS_PROPERTY_RUNS ?? 300) },
   );
   expect(evicted).toBeGreaterThan(300);
   expect(reloaded).toBeGreaterThan(100);
+  return woken;
 }
 
 describe('eviction of cold keys', () => {
-  it('gives the matches, match order, partial counts, drops and final state of never evicting (general runtime, every operator)', () => {
-    checkEquivalence(
+  it('gives the matches, match order, partial counts, drops and final state of never evicting (general runtime, every operator, keys with timers reloaded as they come due)', () => {
+    const woken = checkEquivalence(
       fc.array(patternArb(), { minLength: 1, maxLength: 2 }),
       keyedStreamArb({ keys: ['k1', 'k2', 'k3'], gaps: [0, 200, 600, 1100], maxLength: 40 }),
       // Small bounds: nested `every` can open partial matches exponentially.
       { fast: false, max: fc.constantFrom(1, 3, 20), exactCounts: true },
     );
+    expect(woken).toBeGreaterThan(50);
   });
 
   it('gives the matches, match order, drops and final state of never evicting (sequence fast path, rule families)', () => {
@@ -190,7 +209,7 @@ describe('eviction of cold keys', () => {
     expect(run.engine.stats().partialMatches).toEqual(new Map([['r0', 1], ['r1', 0]]));
   });
 
-  it('never evicts a key with a pending absence, interval or within timer (general runtime) until it fired', () => {
+  it('evicts a key with a pending absence, interval or within timer (general runtime), and will not move the clock to that timer until the key is back', () => {
     for (const pattern of [
       'every a=A -> (timer:interval(1 sec) and not b=B)',
       'every a=A -> timer:interval(1 sec)',
@@ -198,21 +217,55 @@ describe('eviction of cold keys', () => {
     ]) {
       const run = new EvictingRunner([pattern], false, 100);
       run.process({ type: 'A', k: 'k1', x: 0, id: 'a1', timestamp: 0 }, 0);
+      run.process({ type: 'A', k: 'k2', x: 0, id: 'a2', timestamp: 400 }, 1);
       run.checkpoint();
-      expect([pattern, run.engine.evictableKeys()]).toEqual([pattern, []]);
-      expect(run.engine.evictKey('r0', 'k1')).toBe(false);
+      expect([pattern, run.engine.evictableKeys().map((k) => k.key)]).toEqual([pattern, ['k1', 'k2']]);
       run.evictEverything();
-      expect(run.engine.isResident('r0', 'k1')).toBe(true);
-      run.engine.advanceTo(1000);
-      run.checkpoint();
-      expect(run.engine.evictKey('r0', 'k1')).toBe(true);
+      expect([pattern, run.engine.residentKeyCount(), run.engine.dormantCount, run.engine.nextDormantDue()]).toEqual([pattern, 0, 2, 1000]);
+      expect(run.engine.stats().partialMatches.get('r0')).toBe(2);
+      // Up to the timer the clock moves freely; the timer's own millisecond needs the key in memory.
+      expect(run.engine.advanceTo(999)).toEqual([]);
+      expect(() => run.engine.advanceTo(1000)).toThrow(DormantKeyError);
+      expect(() => run.engine.process({ type: 'B', k: 'k3', x: 0, timestamp: 1200 })).toThrow(DormantKeyError);
+      const woken: string[] = [];
+      run.engine.dormantKeysDueBy(1399, (_rule, key) => woken.push(key));
+      expect(woken).toEqual(['k1']);
+      run.wake(1399);
+      expect([pattern, run.engine.dormantCount, run.engine.nextDormantDue()]).toEqual([pattern, 1, 1400]);
+      const fired = run.engine.advanceTo(1399).map((m) => m.key);
+      expect([pattern, fired]).toEqual([pattern, pattern.includes('within') ? [] : ['k1']]);
     }
-    // The absence fires on time, from memory.
-    const run = new EvictingRunner(['every a=A -> (timer:interval(1 sec) and not b=B)'], false, 100);
+  });
+
+  it('fires the timers of a reloaded key in the order they were set, among the resident keys\' timers of the same millisecond', () => {
+    const pattern = 'every a=A -> (timer:interval(1 sec) and not b=B)';
+    const reference = engineOf([pattern], { fast: false, max: 100 });
+    const run = new EvictingRunner([pattern], false, 100);
+    const events = ['k1', 'k2', 'k3'].map((k, i) => ({ type: 'A', k, x: 0, id: `a${i}`, timestamp: 0 }));
+    for (const [i, e] of events.entries()) {
+      run.process(e, i);
+      reference.process(e);
+    }
+    run.checkpoint();
+    // k1 and k3 go, k2 stays: reloaded, k1's timer was still set first.
+    expect(run.engine.evictKey('r0', 'k1')).toBe(true);
+    expect(run.engine.evictKey('r0', 'k3')).toBe(true);
+    run.wake(1000);
+    expect(run.engine.advanceTo(1000).map((m) => m.key)).toEqual(reference.advanceTo(1000).map((m) => m.key));
+    expect(run.woken).toBe(2);
+  });
+
+  it('stops waiting for a dormant key whose stored state is gone, and for the keys of a removed rule', () => {
+    const run = new EvictingRunner(['every a=A -> timer:interval(1 sec)', 'every a=A -> timer:interval(2 sec)'], false, 100);
     run.process({ type: 'A', k: 'k1', x: 0, id: 'a1', timestamp: 0 }, 0);
     run.checkpoint();
     run.evictEverything();
-    expect(run.engine.advanceTo(1000).map((m) => m.key)).toEqual(['k1']);
+    expect(run.engine.dormantCount).toBe(2);
+    run.engine.forgetDormant('r0', 'k1');
+    expect([run.engine.dormantCount, run.engine.nextDormantDue(), run.engine.stats().partialMatches.get('r0')]).toEqual([1, 2000, 0]);
+    run.engine.removeRule('r1');
+    expect([run.engine.dormantCount, run.engine.nextDormantDue()]).toEqual([0, Number.POSITIVE_INFINITY]);
+    expect(run.engine.advanceTo(5000)).toEqual([]);
   });
 
   it('evicts sequence keys waiting under within (the deadline is checked when an event comes; expiry emits nothing)', () => {

@@ -44,6 +44,21 @@ export class TimerQueue<T extends QueuedTimer> {
     return h[0];
   }
 
+  /** Calls `visit` for every live timer due at or before `time`, in no particular order (nothing is removed). */
+  forEachDueBy(time: number, visit: (entry: T) => void): void {
+    const h = this.heap;
+    const stack = h.length > 0 ? [0] : [];
+    while (stack.length > 0) {
+      const i = stack.pop()!;
+      // A heap's subtree holds nothing earlier than its root.
+      if (h[i].time > time) continue;
+      if (!h[i].cancelled) visit(h[i]);
+      const l = 2 * i + 1;
+      if (l < h.length) stack.push(l);
+      if (l + 1 < h.length) stack.push(l + 1);
+    }
+  }
+
   pop(): T | undefined {
     const top = this.peek();
     if (top !== undefined) this.removeTop();

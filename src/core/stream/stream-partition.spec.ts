@@ -288,28 +288,43 @@ describe('StreamPartition restored by another process', () => {
 });
 
 describe('StreamPartition evicting cold keys', () => {
-  it('keeps the keys of events waiting in the reorder buffer, and gives the matches of never evicting', () => {
+  /** Restores keys from a store of JSON snapshots (as the consumer does from Redis); returns how many. */
+  const reloadFrom = (p: StreamPartition<string>, store: Map<string, string>, wanted: Map<string, string[]>): number => {
+    let n = 0;
+    for (const [rule, keys] of wanted) {
+      const stored = keys.filter((k) => store.has(`${rule}/${k}`) && !p.engineView.isResident(rule, k));
+      p.engineView.reloadKeys(rule, stored.map((k) => [k, JSON.parse(store.get(`${rule}/${k}`)!) as KeySnapshot]));
+      n += stored.length;
+    }
+    return n;
+  };
+
+  it.each([
+    ['in order within maxOutOfOrderness', { maxOutOfOrderness: 1000, idleTimeout: 1 }],
+    ['with late events accepted', { maxOutOfOrderness: 200, allowedLateness: 5000, idleTimeout: 1 }],
+  ])('keeps the keys of events waiting in the reorder buffer, reloads keys evicted with timers before the clock reaches them, and gives the matches of never evicting (%s)', (_name, s) => {
     let evictedWhileBuffered = 0;
+    let woken = 0;
+    let late = 0;
     fc.assert(
       fc.property(eventsArb, fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 5 }), (items, sizes) => {
         const arrival = [...items].sort((a, b) => a.ev.timestamp + a.delay - (b.ev.timestamp + b.delay)).map((x) => x.ev);
-        const make = () =>
-          new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ maxOutOfOrderness: 1000, idleTimeout: 1 }), rules, trackChanges: true });
+        const make = () => new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings(s), rules, trackChanges: true });
         const plain = make();
         arrival.forEach((e, i) => plain.add(rec(e, i), 0));
         plain.tick(5_000);
 
-        // As the Kafka consumer does per batch: reload the batch's keys, add its records, checkpoint, evict.
+        // As the Kafka consumer does per batch: reload the batch's keys and the keys with timers due by the time
+        // the batch can reach, add its records, checkpoint, evict.
         const p = make();
         const store = new Map<string, string>();
         const evictor = new KeyEvictor({ idleMs: 0, maxKeys: 0 });
         for (let i = 0, b = 0; i < arrival.length; b++) {
           const batch = arrival.slice(i, i + sizes[b % sizes.length]);
-          for (const [rule, keys] of p.keysNotResident(batch)) {
-            const stored = keys.filter((k) => store.has(`${rule}/${k}`));
-            p.engineView.reloadKeys(rule, stored.map((k) => [k, JSON.parse(store.get(`${rule}/${k}`)!) as KeySnapshot]));
-          }
-          for (const e of batch) p.add(rec(e, i++), 0);
+          reloadFrom(p, store, p.keysNotResident(batch));
+          woken += reloadFrom(p, store, p.keysToWake(p.wakeBound(batch, [], 0, 0)));
+          expect(p.waitsForKeys).toBe(false);
+          for (const e of batch) if (p.add(rec(e, i++), 0) === 'late_accepted') late++;
           for (const c of p.engineView.drainChanges()) {
             if (c.snapshot === null) store.delete(`${c.rule}/${c.key}`);
             else store.set(`${c.rule}/${c.key}`, JSON.stringify(c.snapshot));
@@ -317,12 +332,38 @@ describe('StreamPartition evicting cold keys', () => {
           const evicted = p.evictColdKeys(evictor, 0).length;
           if (p.bufferedCount > 0) evictedWhileBuffered += evicted;
         }
+        // The tick moves the watermark by the wall clock: events and the clock wait for the keys it reaches.
         p.tick(5_000);
-        expect(strip(p.take().matches)).toEqual(strip(plain.take().matches));
+        if (p.waitsForKeys) {
+          woken += reloadFrom(p, store, p.keysToWake());
+          p.resume();
+        }
+        expect(p.waitsForKeys).toBe(false);
+        const out = p.take();
+        expect(out.failed).toEqual([]);
+        expect(strip(out.matches)).toEqual(strip(plain.take().matches));
       }),
       { numRuns: 200 },
     );
     expect(evictedWhileBuffered).toBeGreaterThan(100);
+    expect(woken).toBeGreaterThan(20);
+    if ('allowedLateness' in s) expect(late).toBeGreaterThan(50);
+  });
+
+  it('holds events and the clock at the timer of a key evicted with it, and goes on once the key is back', () => {
+    const p = new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ maxOutOfOrderness: 0 }), rules: [rules[1]], trackChanges: true });
+    p.add(rec({ type: 'A', k: 'k1', x: 0, id: 'a1', timestamp: 1000 }), 0);
+    const [change] = p.engineView.drainChanges();
+    expect(p.evictColdKeys(new KeyEvictor({ idleMs: 0, maxKeys: 0 }), 0).map((k) => k.key)).toEqual(['k1']);
+    // Past the timer (2000): the event at 2500 waits, and so does the clock.
+    expect(p.add(rec({ type: 'C', k: 'k2', x: 0, id: 'c1', timestamp: 2500 }), 0)).toBe('buffered');
+    expect([p.waitsForKeys, p.bufferedCount, p.engineView.now]).toEqual([true, 1, 1000]);
+    expect(p.keysToWake()).toEqual(new Map([['r1', ['k1']]]));
+    expect(p.take().matches).toEqual([]);
+    p.engineView.reloadKeys('r1', [['k1', JSON.parse(JSON.stringify(change.snapshot)) as KeySnapshot]]);
+    p.resume();
+    expect([p.waitsForKeys, p.bufferedCount, p.engineView.now]).toEqual([false, 0, 2500]);
+    expect(p.take().matches.map((m) => [m.key, m.time])).toEqual([['k1', 2000]]);
   });
 
   it('reports the keys of a batch that are not in memory, once per rule', () => {

@@ -241,6 +241,14 @@ export class StreamPartition<R = unknown> {
       return 'late_dropped';
     }
     if (admission.kind === 'late_accepted') {
+      if (this.waitsForKeys) {
+        // A late event is processed at the watermark, which the clock cannot reach before the dormant keys are
+        // back. Callers reload them before adding records (wakeBound), so this is a defect: the event goes to
+        // the failed list (dead-lettered) rather than being matched out of order.
+        const due = this.engine.nextDormantDue();
+        this.out.failed.push({ raw: record.raw, position: record.position, error: new Error(`late event while keys with timers due at ${due} are not reloaded`) });
+        return 'late_accepted';
+      }
       this.advanceEngine();
       this.out.lateAccepted++;
       this.processEvent(item, record.raw);
@@ -316,6 +324,51 @@ export class StreamPartition<R = unknown> {
       });
     }
     return out;
+  }
+
+  /**
+   * Whether the engine waits for evicted keys with timers (dormant keys): the watermark has reached the
+   * earliest of their timers, so events from there on stay buffered and the clock stays put until
+   * keysToWake() are reloaded and resume() is called.
+   */
+  get waitsForKeys(): boolean {
+    return this.engine.nextDormantDue() <= this.tracker.watermark;
+  }
+
+  /**
+   * Per rule, the dormant keys whose earliest timer is due by `bound` (default: the watermark): what must be
+   * reloaded before the clock may get there.
+   */
+  keysToWake(bound = this.tracker.watermark): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    this.engine.dormantKeysDueBy(bound, (rule, key) => {
+      let list = out.get(rule);
+      if (list === undefined) out.set(rule, (list = []));
+      list.push(key);
+    });
+    return out;
+  }
+
+  /**
+   * How far the engine's clock can get while `events` and marks of `markTimes` are added at wall time
+   * `wallNow`, without a tick: reloading the dormant keys due by then (keysToWake) before adding them means
+   * no record waits. In processing time the clock is the wall clock, so this looks `processingAheadMs` ahead;
+   * a batch that takes longer only makes events wait until the keys are reloaded (there are no late events).
+   */
+  wakeBound(events: Iterable<EventRecord>, markTimes: Iterable<number>, wallNow: number, processingAheadMs: number): number {
+    if (this.settings.timeMode === 'processing') return this.tracker.processingTime(wallNow) + processingAheadMs;
+    let bound = Math.max(this.tracker.heardMax, this.engine.now);
+    for (const event of events) {
+      const t = this.classifier.timeOf(event);
+      if (typeof t === 'number' && t > bound) bound = t;
+    }
+    for (const t of markTimes) if (t > bound) bound = t;
+    return bound;
+  }
+
+  /** After the dormant keys were reloaded: processes what waited for them (see waitsForKeys). */
+  resume(): void {
+    this.drain();
   }
 
   /**
@@ -405,14 +458,17 @@ export class StreamPartition<R = unknown> {
 
   /** Processes every event the watermark has passed, then moves the engine's clock to the watermark. */
   private drain(): void {
+    // Events and the clock stop short of a dormant key's timer (Infinity without one): see waitsForKeys.
+    // Processing an event neither evicts nor reloads keys, so the limit holds for the whole drain.
+    const limit = this.engine.nextDormantDue();
     // Item by item: processing an event does not touch the tracker, so this is release() then processing.
-    for (let p = this.tracker.releaseNext(); p !== undefined; p = this.tracker.releaseNext()) this.processEvent(p.item, undefined);
+    for (let p = this.tracker.releaseNext(limit); p !== undefined; p = this.tracker.releaseNext(limit)) this.processEvent(p.item, undefined);
     this.advanceEngine();
   }
 
   private advanceEngine(): void {
     const wm = this.tracker.watermark;
-    if (this.engine.isStarted && Number.isFinite(wm) && wm > this.engine.now) this.collect(this.engine.advanceTo(wm));
+    if (this.engine.isStarted && Number.isFinite(wm) && wm > this.engine.now && wm < this.engine.nextDormantDue()) this.collect(this.engine.advanceTo(wm));
   }
 
   private processEvent(item: Buffered, raw: R | undefined): void {

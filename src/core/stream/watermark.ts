@@ -106,6 +106,16 @@ export class WatermarkTracker<T> {
     return this.maxTime;
   }
 
+  /**
+   * The largest event time or origin mark offered so far. In event time, offer(), mark() and markIdle() never
+   * move the watermark past it (only tick() does, by the wall clock).
+   */
+  get heardMax(): number {
+    let max = Math.max(this.wm, this.maxTime);
+    if (this.origins !== null) for (const o of this.origins.values()) if (o.max > max) max = o.max;
+    return max;
+  }
+
   /** Events waiting for the watermark. */
   get buffered(): number {
     return this.heap.length;
@@ -254,9 +264,12 @@ export class WatermarkTracker<T> {
    * release() one item at a time, without an array (the batch loop releases every event as it comes):
    * removes and returns the next item release() would return, or undefined when release() would stop there.
    * Calling it until undefined releases what release() does, in the same order. The result is only read.
+   * Items at or after `before` stay buffered.
    */
-  releaseNext(): { readonly item: T; readonly time: number } | undefined {
+  releaseNext(before = Number.POSITIVE_INFINITY): { readonly item: T; readonly time: number } | undefined {
     const h = this.heap;
+    // `before`: the caller cannot take items of that time or later yet (StreamPartition: a dormant key's timer).
+    if (h.length > 0 && h[0].time >= before) return undefined;
     // A forced release (raiseToRelease) takes its items in order even past mayStillPrecede: the buffer must shrink.
     if (this.forced > 0) {
       if (h.length > 0 && h[0].time <= this.wm) {

@@ -7,6 +7,7 @@
  * Three phases, keyed by user over 2 partitions: 1 500 cold users open partial matches (and 500 of them end
  * a non-repeating rule: tombstones); 20 hot users send 3 000 events; 300 cold users come back, completing
  * their partial matches from reloaded state and meeting their tombstones again (no new match may start).
+ * Keys of the absence rule are evicted with their timer pending and reloaded as it comes due.
  */
 import { Writable } from 'node:stream';
 import Redis from 'ioredis';
@@ -22,6 +23,7 @@ import { RedisCheckpointStore } from '../../../src/adapters/redis/redis-checkpoi
 import { closeRedisClient, createRedisClient } from '../../../src/adapters/redis/redis-connection';
 import { compileRule, type EvictionSettings } from '../../../src/core/engine';
 import type { Alert } from '../../../src/core/ports/alert';
+import type { RuleDefinition } from '../../../src/core/rules/rule';
 import { redisUrl } from '../../support/env';
 import { createTopic, testKafka, uniqueName } from '../../support/kafka';
 import { eventually, rule, testOptions } from '../kafka/support';
@@ -46,7 +48,8 @@ interface Instance {
   stop(): Promise<void>;
 }
 
-function start(name: string, eviction?: EvictionSettings): Instance {
+/** A replica in a group of its own; `sources`: KAFKA_SOURCES (stream settings per topic). */
+function start(name: string, eviction?: EvictionSettings, o: { rules?: RuleDefinition[]; sources?: Record<string, unknown> } = {}): Instance {
   const group = uniqueName(`evict-${name}`);
   const logger = createLogger('warn', new Writable({ write: (_c, _e, done) => done() }));
   const client = createRedisClient(redisUrl());
@@ -55,7 +58,7 @@ function start(name: string, eviction?: EvictionSettings): Instance {
   const host = new EngineHost({ maxPartialMatchesPerKey: 1000 });
   const metrics = new PrometheusMetrics({ defaultMetrics: false });
   const alerts: Alert[] = [];
-  const options = testOptions(group, { alerts: uniqueName(`evict-${name}-alerts`), dlq: uniqueName(`evict-${name}-dlq`) }, { KAFKA_SOURCES: JSON.stringify({ '*': { idleTimeout: 'off' } }) });
+  const options = testOptions(group, { alerts: uniqueName(`evict-${name}-alerts`), dlq: uniqueName(`evict-${name}-dlq`) }, { KAFKA_SOURCES: JSON.stringify(o.sources ?? { '*': { idleTimeout: 'off' } }) });
   const streams = new KafkaStreams({
     options,
     logger,
@@ -65,7 +68,7 @@ function start(name: string, eviction?: EvictionSettings): Instance {
     kafka: testKafka(),
     checkpointing: { store, guard, relayIdleMs: 100, ...(eviction ? { eviction } : {}) },
   });
-  const running: RunningRule[] = RULES.map((d) => ({ id: d.id, compiled: compileRule(d), version: 1, origin: 'api' }));
+  const running: RunningRule[] = (o.rules ?? RULES).map((d) => ({ id: d.id, compiled: compileRule(d), version: 1, origin: 'api' }));
   host.apply(running);
   streams.setRules(running);
   void streams.start();
@@ -201,11 +204,67 @@ describe('eviction of cold keys (Kafka + Redis)', () => {
     expect(await total(evicting.metrics, 'cep_state_evictions_total')).toBeGreaterThan(4000);
     expect(await total(evicting.metrics, 'cep_state_reloads_total', { result: 'restored' })).toBeGreaterThan(300);
     expect(await total(evicting.metrics, 'cep_state_reloads_total', { result: 'absent' })).toBeGreaterThan(0);
+    // Keys of `absent` went with their 500 ms timer pending and came back as it came due (the same alerts).
+    const timerDue = await total(evicting.metrics, 'cep_state_reloads_total', { result: 'timer' });
+    expect(timerDue).toBeGreaterThan(0);
+    expect(await total(evicting.metrics, 'cep_state_reloads_total', { result: 'lost' })).toBe(0);
     expect(await total(baseline.metrics, 'cep_state_evictions_total')).toBe(0);
     expect(await total(baseline.metrics, 'cep_state_reloads_total')).toBe(0);
     const quiet = await total(evicting.metrics, 'cep_state_resident_keys');
     process.stderr.write(
-      `[eviction] alerts ${baseline.alerts.length} equal; stored keys ${JSON.stringify(stored)}; resident max ${maxResident} (cap ${CAP}/replica), ${maxPerPartition} in one partition, ${quiet} once quiet, vs ${baselineResident} without eviction\n`,
+      `[eviction] alerts ${baseline.alerts.length} equal; stored keys ${JSON.stringify(stored)}; resident max ${maxResident} (cap ${CAP}/replica), ${maxPerPartition} in one partition, ${quiet} once quiet, vs ${baselineResident} without eviction; ${timerDue} reloaded as their timer came due\n`,
     );
+  });
+});
+
+describe('keys evicted with a pending timer (Kafka + Redis)', () => {
+  const instances: Instance[] = [];
+  afterAll(async () => {
+    for (const i of instances) await i.stop().catch(() => undefined);
+  });
+
+  /**
+   * 100 users each open an absence (`not B` for 2 s); half of them cancel it with a B. Then the topic goes
+   * quiet: the timers fire only as the clock moves without events (the idle timeout's wall-clock watermark,
+   * or processing time), by which time every key has been idle long enough to be evicted.
+   */
+  it.each([
+    ['event time, the watermark moved by the idle timeout', { maxOutOfOrderness: '0s', idleTimeout: '1s' }],
+    ['processing time', { timeMode: 'processing' }],
+  ])('a quiet topic still fires the timers of evicted keys, reloading them as they come due (%s)', async (_name, settings) => {
+    const source = uniqueName('evict-timer-src');
+    await createTopic(source, { partitions: 2 });
+    const rules = [rule('absent', source, 'every a=A -> (timer:interval(2 sec) and not b=B)', { partitionBy: 'user', keyedBy: 'user' })];
+    const sources = { [source]: settings };
+    const baseline = start('timer-base', undefined, { rules, sources });
+    const evicting = start('timer-cold', { idleMs: 100, maxKeys: null }, { rules, sources });
+    instances.push(baseline, evicting);
+    await eventually(() => baseline.streams.status().ready && evicting.streams.status().ready, 30_000, 'both instances to join');
+
+    const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      const t0 = Date.now();
+      const users = Array.from({ length: 100 }, (_, i) => `u${i}`);
+      const event = (user: string, type: string, i: number) => ({ key: user, value: JSON.stringify({ user, type, timestamp: t0 + i * 5 }) });
+      await producer.send({ topic: source, messages: users.map((u, i) => event(u, 'A', i)), acks: -1 });
+      await producer.send({ topic: source, messages: users.filter((_, i) => i % 2 === 0).map((u, i) => event(u, 'B', 100 + i)), acks: -1 });
+    } finally {
+      await producer.disconnect();
+    }
+    // The evicting replica lets its keys go while their timers are still pending.
+    await eventually(async () => (await total(evicting.metrics, 'cep_state_evictions_total')) >= 50, 10_000, 'keys with pending timers to be evicted');
+    await eventually(() => baseline.alerts.length === 50 && evicting.alerts.length === 50, 30_000, 'the 50 absences to fire on both replicas');
+    await new Promise((r) => setTimeout(r, 500));
+
+    const ids = (list: Alert[]) => list.map((a) => a.id).sort();
+    expect(ids(evicting.alerts)).toEqual(ids(baseline.alerts));
+    expect(new Set(evicting.alerts.map((a) => a.key))).toEqual(new Set(Array.from({ length: 50 }, (_, i) => `u${2 * i + 1}`)));
+    if (!('timeMode' in settings)) expect(evicting.alerts.map((a) => JSON.stringify(a)).sort()).toEqual(baseline.alerts.map((a) => JSON.stringify(a)).sort());
+    const timerDue = await total(evicting.metrics, 'cep_state_reloads_total', { result: 'timer' });
+    expect(timerDue).toBeGreaterThanOrEqual(50);
+    expect(await total(evicting.metrics, 'cep_state_reloads_total', { result: 'lost' })).toBe(0);
+    await eventually(async () => (await total(evicting.metrics, 'cep_state_resident_keys')) === 0, 10_000, 'the fired keys to leave memory');
+    process.stderr.write(`[eviction] ${_name}: 50 absences equal to the non-evicting replica's; ${timerDue} keys reloaded as their timer came due\n`);
   });
 });
