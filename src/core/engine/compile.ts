@@ -6,6 +6,7 @@ import { compileExpression, compilePredicate } from '../expr/compile';
 import type { CompiledExpr, Evaluator, ExprScope, TagInfo } from '../expr/types';
 import type { Duration, EveryDistinctPattern, Expr, PatternNode, Span } from '../language/ast';
 import { Diagnostic, RuleError, diagnosticAt, relocate } from '../language/diagnostics';
+import { periodSeconds } from '../language/grammar/lexer';
 import { parseExpression, parsePattern } from '../language/parser';
 import type { RuleDefinition, TextOrigin } from '../rules/rule';
 import type { CompiledPattern, NodeSpec, TimedPeriod } from './automaton';
@@ -375,6 +376,11 @@ class PatternCompiler {
   private period(d: Duration, visible: ReadonlyMap<string, TagInfo>, siblings: ReadonlyMap<string, string>): TimedPeriod {
     if (!d.computed) return periodOf(d);
     const { expr, unitMs } = d.computed;
+    // A tag alone (`timer:interval(a)`, or `a[0]` of a repeat) is an event, not a number: Esper refuses it too.
+    if (expr.kind === 'path' && expr.segments.length === 1 && visible.has(expr.segments[0].name)) {
+      this.errors.push(diagnosticAt(expr.span, `a time period must be a number, not the event tagged '${expr.segments[0].name}'`));
+      return { ms: 0 };
+    }
     const compiled = this.guarded<CompiledExpr | null>(null, () => compileExpression(expr, this.scope(visible, siblings, true)));
     if (compiled === null) return { ms: 0 };
     if (compiled.type === 'string' || compiled.type === 'boolean') {
@@ -383,18 +389,21 @@ class PatternCompiler {
     }
     if (compiled.constant) {
       const v = compiled.constant.value;
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
+      const ms = typeof v === 'number' ? Math.round(periodSeconds(v, unitMs) * 1000) : Number.NaN;
+      if (!Number.isFinite(ms)) {
         this.errors.push(diagnosticAt(expr.span, 'this time period is not a finite number'));
         return { ms: 0 };
       }
-      return { ms: Math.round(v * unitMs) };
+      return { ms };
     }
     const evaluate = compiled.evaluate;
     return {
       ms: 0,
       computed: (bindings) => {
         const v = evaluate(undefined, bindings);
-        return typeof v === 'number' && Number.isFinite(v) ? Math.round(v * unitMs) : null;
+        // A value that overflows (1e306 sec) is no period either: a timer at Infinity cannot be checkpointed.
+        const ms = typeof v === 'number' ? Math.round(periodSeconds(v, unitMs) * 1000) : Number.NaN;
+        return Number.isFinite(ms) ? ms : null;
       },
     };
   }

@@ -171,6 +171,10 @@ class KeyInstance implements KeyContext {
     return this.rule.engine.now;
   }
 
+  get firingTimer(): boolean {
+    return this.rule.engine.firingTimer;
+  }
+
   nextSeq(): number {
     return this.seqCounter++;
   }
@@ -948,6 +952,7 @@ export class Engine {
   private dormantSeq = 0;
   /** While a key with timers is evicted: its instance and the earliest timer cancelled so far. */
   private sleeping: { instance: KeyInstance; due: number } | null = null;
+  private firing = false;
 
   constructor(options: EngineOptions = {}) {
     this.maxPartialMatchesPerKey = options.maxPartialMatchesPerKey ?? DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY;
@@ -958,6 +963,11 @@ export class Engine {
 
   get now(): number {
     return this.clock;
+  }
+
+  /** Whether a timer is firing now (as opposed to an event being processed). */
+  get firingTimer(): boolean {
+    return this.firing;
   }
 
   /** Whether the clock has started (first event, startTime, or setTime). */
@@ -1158,7 +1168,12 @@ export class Engine {
       this.clock = entry.time;
       const inst = entry.instance;
       inst.rule.touch(inst);
-      entry.owner.onTimer();
+      this.firing = true;
+      try {
+        entry.owner.onTimer();
+      } finally {
+        this.firing = false;
+      }
       entry = this.timers.peek();
     }
     this.clock = time;

@@ -29,6 +29,8 @@ import { afterPeriod } from './time';
 export interface KeyContext {
   /** Current time (epoch ms): the event's time, or a timer's scheduled time while it fires. */
   readonly time: number;
+  /** Whether a timer is firing (not an event being processed). */
+  readonly firingTimer: boolean;
   nextSeq(): number;
   addFilter(filter: FilterState): void;
   removeFilter(filter: FilterState): void;
@@ -126,6 +128,8 @@ export class RestoreContext {
 export abstract class StateNode<S extends NodeSpec = NodeSpec> {
   isNot = false;
   isFilter = false;
+  /** When an `every` spawned it (NaN otherwise, and after a restore): see EveryState.childFalse. */
+  spawnedAt = Number.NaN;
   readonly seq: number;
 
   constructor(
@@ -588,6 +592,7 @@ export class EveryState<S extends EverySpec | EveryDistinctSpec = EverySpec> ext
       return null;
     }
     child.parent = this;
+    child.spawnedAt = this.ctx.time;
     this.track(child);
     return child;
   }
@@ -622,7 +627,11 @@ export class EveryState<S extends EverySpec | EveryDistinctSpec = EverySpec> ext
   childFalse(from: StateNode, restartable: boolean): void {
     from.quit();
     this.untrack(from);
-    if (!restartable) {
+    // An instance that a timer ends false at the very millisecond it was spawned (a period of zero or less, or
+    // one computed from a value that is not a number) would do the same again when restarted, for ever: that
+    // timer is due at once. Esper loops too (a zero within) or throws as it starts (a non-number), which ends
+    // the branch; so the every ends here, false.
+    if (!restartable || (this.ctx.firingTimer && from.spawnedAt === this.ctx.time)) {
       this.parent.childFalse(this, false);
       return;
     }
@@ -875,7 +884,8 @@ export class GuardState extends StateNode<GuardSpec> implements Parent, TimerOwn
           this.entry = this.ctx.schedule(this, this.ctx.time, seq);
           return;
         }
-        deadline = this.ctx.time + ms;
+        // A negative period is due now, as zero (a timer in the past would move the clock back).
+        deadline = this.ctx.time + Math.max(0, ms);
       } else deadline = afterPeriod(this.ctx.time, g);
     }
     this.child = newState(this.spec.child, this, this.ctx);

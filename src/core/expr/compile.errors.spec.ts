@@ -97,6 +97,9 @@ cases('type clashes known at compile time', [
   ]],
   ['a case condition that is a number', 'case when 1 + 1 then 1 end', [{ line: 1, column: 11, length: 5, message: /^a 'when' condition must be boolean, not a number$/ }]],
   ['a case value of another type than the operand', "case abs(price) when 'x' then 1 end", [{ line: 1, column: 22, message: /cannot compare a number with a string/ }]],
+  ['case values of two types when the operand\'s type is not known (Esper: cannot coerce)', "case x when 1 then 'a' when 'b' then 'c' end", [
+    { line: 1, column: 29, length: 3, message: /cannot compare a number with a string/ },
+  ]],
   ['a case whose every result is null (Esper refuses it)', 'case when flag then null else null end', [{ line: 1, column: 1, message: /every result of this 'case' is null/ }]],
   ['between on a string with number bounds', "'x' between 1 and 2", [
     { line: 1, column: 13, length: 1, message: /'between' range mixes a string with a number/ },

@@ -844,10 +844,15 @@ class Compiler {
   private caseExpr(expr: CaseExpr): Node {
     const errorsBefore = this.errors.length;
     const operand = expr.operand ? this.compile(expr.operand) : undefined;
+    let firstKnownWhen: Node | undefined;
     const whens = expr.whens.map((w) => {
       const when = this.compile(w.when);
-      if (operand) this.typeMismatch('case', operand, when, w.when.span);
-      else if (when.type === 'number' || when.type === 'string') {
+      if (operand) {
+        // Each value against the operand and, when the operand's type is not known, against the others (Esper
+        // coerces them to one type and refuses `when 1 ... when 'b'`).
+        if (!this.typeMismatch('case', operand, when, w.when.span) && firstKnownWhen) this.typeMismatch('case', firstKnownWhen, when, w.when.span);
+        if (firstKnownWhen === undefined && known(when.type)) firstKnownWhen = when;
+      } else if (when.type === 'number' || when.type === 'string') {
         this.error(w.when.span, `a 'when' condition must be boolean, not ${describe(when.type)}`);
       }
       return { when, then: this.compile(w.then), thenSpan: w.then.span };

@@ -37,7 +37,7 @@ import type {
   Span,
 } from '../ast';
 import { diagnosticAt, RuleError } from '../diagnostics';
-import { TIME_UNITS, rawString, type Token } from './lexer';
+import { TIME_UNITS, periodSeconds, rawString, type Token } from './lexer';
 
 // ---------------------------------------------------------------------------------------------
 // Spans and errors
@@ -276,13 +276,20 @@ export function durationPart(d: [Token, Token]): DurationPart {
   return { value: numberValue(d[0].text), at: d[0], unit: d[1] };
 }
 
-/** Milliseconds to microsecond precision, so that `1.1 sec` is 1100 and not 1100.0000000000002. */
-function roundMs(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
+/** Whole milliseconds of a period of `seconds`, rounded once as Esper's TimeAbacus does (see periodSeconds). */
+function wholeMs(seconds: number): number {
+  return Math.round(seconds * 1000);
 }
 
 /** Past this, dates leave the range a time can hold (and no rule means it). */
 const MAX_CALENDAR_MONTHS = 12 * 10_000;
+/** The longest fixed period (10 000 years, as for calendar periods): beyond it a timer would overflow. */
+const MAX_PERIOD_MS = 10_000 * 366 * 24 * 3600 * 1000;
+
+function checkedMs(ms: number, at: Spanned): number {
+  if (!(ms <= MAX_PERIOD_MS)) fail(at, `a time period of more than ${MAX_CALENDAR_MONTHS / 12} years`);
+  return ms;
+}
 
 /**
  * `2 minutes 5 seconds`: components in descending order, each unit at most once. A period of one part goes
@@ -294,7 +301,6 @@ export function duration(d: [DurationPart[]], _location?: number, reject?: objec
 }
 
 function periodOf(parts: DurationPart[]): Duration {
-  let ms = 0;
   let years = 0;
   let months = 0;
   let previous: { rank: number; canonical: string } | undefined;
@@ -312,20 +318,23 @@ function periodOf(parts: DurationPart[]): Duration {
   // With years or months the period is added on the calendar (Jan 31 + 1 month is the end of February), and
   // Esper then takes every part as a whole number (1.5 months is 1 month, 1 month 1.5 sec is 1 month 1 sec).
   const calendar = parts.some((p) => ['year', 'month'].includes(TIME_UNITS.get(p.unit.text.toLowerCase())!.canonical));
+  // Esper sums the parts in seconds, then rounds once.
+  let seconds = 0;
   for (const part of parts) {
     const unit = TIME_UNITS.get(part.unit.text.toLowerCase())!;
     const n = calendar ? Math.trunc(part.value) : part.value;
     if (unit.canonical === 'year') years = n;
     else if (unit.canonical === 'month') months = n;
-    else ms += n * unit.ms;
+    else seconds += periodSeconds(n, unit.ms);
   }
   if (years * 12 + months > MAX_CALENDAR_MONTHS) {
     fail(span(parts[0].at, parts[parts.length - 1].unit), `a time period of more than ${MAX_CALENDAR_MONTHS / 12} years`);
   }
+  const where = span(parts[0].at, parts[parts.length - 1].unit);
   return {
-    ms: roundMs(ms),
+    ms: checkedMs(wholeMs(seconds), where),
     ...(calendar ? { calendar: { years, months } } : {}),
-    span: span(parts[0].at, parts[parts.length - 1].unit),
+    span: where,
   };
 }
 
@@ -410,7 +419,7 @@ function durationOf(arg: TimeArg | undefined, at: Spanned, what: string): Durati
   if (!arg) fail(at, `${what} needs a time period, such as 10 sec`);
   if (arg.kind === 'duration') return arg.duration;
   if (arg.kind === 'expr' && arg.expr.kind === 'literal' && typeof arg.expr.value === 'number') {
-    return { ms: roundMs(arg.expr.value * 1000), span: arg.span };
+    return { ms: checkedMs(wholeMs(arg.expr.value), arg.span), span: arg.span };
   }
   // Any other expression is a number of seconds computed as the guard or observer starts (the pattern compiler
   // checks its type and the tags it reads).

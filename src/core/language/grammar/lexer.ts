@@ -81,6 +81,15 @@ export const TIME_UNITS: ReadonlyMap<string, { ms: number; rank: number; canonic
   return map;
 })();
 
+/**
+ * `value` of a unit of `unitMs` in seconds, as Esper's time periods compute it (units below a second divide,
+ * the others multiply). Esper then rounds seconds to whole milliseconds once: `Math.round(seconds * 1000)`,
+ * so `500.5 msec` (0.5005 s) is 500 ms, where rounding 500.5 would give 501.
+ */
+export function periodSeconds(value: number, unitMs: number): number {
+  return unitMs >= 1000 ? value * (unitMs / 1000) : value / (1000 / unitMs);
+}
+
 const KEYWORD_TYPES = new Map<string, string>([
   ...RESERVED_KEYWORDS.map((k): [string, string] => [k, `kw_${k}`]),
   ...SOFT_KEYWORDS.map((k): [string, string] => [k, `kw_${k}`]),
