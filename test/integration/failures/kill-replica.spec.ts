@@ -2,7 +2,8 @@
  * kill -9 of a replica mid-stream, while alerts are flowing, then a restart: with Redis checkpoints the
  * alerts on the alerts topic, de-duplicated by id, are exactly those of a run with no failure (ids and
  * content), and the duplicates (re-sent by the outbox relay, same ids) are counted. Once more with every key
- * evicted after each checkpoint (STATE_EVICT_IDLE=0): state then lives in Redis between batches. And with
+ * evicted after each checkpoint (STATE_EVICT_IDLE=0) and an absence rule whose keys leave with their timer
+ * pending: state then lives in Redis between batches. And with
  * the checkpointing replicas on a Redis Cluster and behind Sentinel (`REDIS_URL` redis+cluster:// and
  * redis+sentinel://), the topologies the service supports besides a single node.
  */
@@ -43,8 +44,8 @@ async function checkpointKeys(port: number): Promise<number> {
   }
 }
 
-async function killAndRestart(name: string, extra: Record<string, string> = {}, runRedisUrl?: string, label = 'kill -9', keyed = true) {
-  const { kafka, t, base, run: plain } = await sharedBrokerScenario(fixture, name, 4, runRedisUrl, keyed);
+async function killAndRestart(name: string, extra: Record<string, string> = {}, runRedisUrl?: string, label = 'kill -9', keyed = true, timers = false) {
+  const { kafka, t, base, run: plain } = await sharedBrokerScenario(fixture, name, 4, runRedisUrl, keyed, timers);
   const run = { ...plain, extra };
 
   const started = await Promise.all([fixture.start('baseline', base), fixture.start('r1', run), fixture.start('r2', run)]);
@@ -86,13 +87,17 @@ it('kill -9 of a replica mid-stream and a restart: no alert lost, none new, dupl
   await killAndRestart('kill');
 });
 
-it('the same with every key evicted after each checkpoint: reloaded from Redis, no alert lost or new', async () => {
-  const { loads, metrics } = await killAndRestart('killev', { STATE_EVICT_IDLE: '0', STATE_EVICT_MAX_KEYS: '20' });
+it('the same with every key evicted after each checkpoint, those waiting on a timer too: reloaded from Redis, no alert lost or new', async () => {
+  const evict = { STATE_EVICT_IDLE: '0', STATE_EVICT_MAX_KEYS: '20' };
+  const { loads, metrics } = await killAndRestart('killev', evict, undefined, 'kill -9, every key evicted, with an absence rule', true, true);
   // The new owner restored the killed replica's keys and evicted them right away; batches read them back.
   expect(loads.some((l) => (l.restoredKeys as number) > 0 && l.evictedKeys === l.restoredKeys)).toBe(true);
   const value = (line: string) => Number(metrics.split('\n').find((l) => l.startsWith(line))?.split(' ')[1]);
   expect(value('cep_state_evictions_total')).toBeGreaterThan(500);
   expect(value('cep_state_reloads_total{result="restored"}')).toBeGreaterThan(500);
+  // Keys of the absence rule left memory with their timer pending and came back as it came due.
+  expect(value('cep_state_reloads_total{result="timer"}')).toBeGreaterThan(10);
+  expect(value('cep_state_reloads_total{result="lost"}')).toBe(0);
 });
 
 it('the same with a 1 s idle timeout: neither the downtime nor the rebalance stall counts as quiet time', async () => {

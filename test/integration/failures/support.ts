@@ -160,8 +160,11 @@ export function makeEvents(n: number, users: number, t0 = 1_700_000_000_000): St
   });
 }
 
-/** `keyed`: the rules declare the source keyed by user; otherwise they repartition it (merging its partitions). */
-export const RULES = (source: string, keyed = true) => `
+/**
+ * `keyed`: the rules declare the source keyed by user; otherwise they repartition it (merging its partitions).
+ * `timers`: also a rule on the general runtime whose keys wait on a timer (an absence).
+ */
+export const RULES = (source: string, keyed = true, timers = false) => `
 id: rising-pair
 source: ${source}
 partitionBy: user
@@ -177,11 +180,21 @@ source: ${source}
 partitionBy: user
 ${keyed ? 'keyedBy: user' : ''}
 pattern: every a=A -> b=B -> c=C where timer:within(5 sec)
-`;
+${
+  timers
+    ? `---
+id: unanswered
+source: ${source}
+partitionBy: user
+${keyed ? 'keyedBy: user' : ''}
+pattern: every a=A(x > 90) -> (timer:interval(1 sec) and not b=B(x > 90))
+`
+    : ''
+}`;
 
-export function rulesDir(source: string, keyed = true): { dir: string; cleanup(): void } {
+export function rulesDir(source: string, keyed = true, timers = false): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'cepheus-failures-'));
-  writeFileSync(join(dir, 'rules.yaml'), RULES(source, keyed));
+  writeFileSync(join(dir, 'rules.yaml'), RULES(source, keyed, timers));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -397,12 +410,12 @@ export class Fixture {
  * The usual scenario on the shared broker: a source topic with `partitions`, one alerts topic for the
  * no-failure baseline group and one for the failure run, the rules, and both replicas' environments.
  */
-export async function sharedBrokerScenario(fixture: Fixture, name: string, partitions: number, runRedisUrl = redisUrl(), keyed = true) {
+export async function sharedBrokerScenario(fixture: Fixture, name: string, partitions: number, runRedisUrl = redisUrl(), keyed = true, timers = false) {
   const brokers = kafkaBrokers().join(',');
   const kafka = kafkaFor(brokers);
   const t = topicNames(name);
   await createTopics(kafka, [{ topic: t.source, partitions }, { topic: t.alertsBase }, { topic: t.alertsRun }, { topic: t.dlq }]);
-  fixture.rules = rulesDir(t.source, keyed);
+  fixture.rules = rulesDir(t.source, keyed, timers);
   const base: ReplicaEnv = { brokers, redisUrl: redisUrl(), group: `${t.source}-base`, alerts: t.alertsBase, dlq: t.dlq, rulesDir: fixture.rules.dir };
   const run: ReplicaEnv = { ...base, redisUrl: runRedisUrl, group: `${t.source}-run`, alerts: t.alertsRun };
   return { kafka, t, base, run };
