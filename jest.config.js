@@ -8,6 +8,9 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 30000,
+  // A scenario test that fails midway can leave a client retrying (a producer, a consumer group): jest must
+  // still exit, with the failure, rather than wait on it for ever (.ci/run would hang instead of failing).
+  forceExit: true,
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
 };
