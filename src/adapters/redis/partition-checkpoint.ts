@@ -382,6 +382,9 @@ export class PartitionCheckpoint {
     for (const [rule, keys] of wanted) {
       const version = this.o.versionOf(rule);
       if (version !== undefined) lookups.push({ rule, keys, found: this.o.store.loadKeys(this.o.tp, rule, version, keys) });
+      // No state version here (the engine and the versions change together, so this should not happen): a dormant
+      // key that cannot be looked up must not hold the partition's clock for ever.
+      else for (const key of keys) if (dormant.has(`${rule}\u0000${key}`)) partition.engineView.forgetDormant(rule, key);
     }
     const snapshots = await Promise.all(lookups.map((l) => l.found));
     let looked = 0;
