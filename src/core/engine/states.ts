@@ -230,6 +230,7 @@ export class ObserverState extends StateNode<IntervalSpec | AtSpec> implements T
 
   start(begin: Bindings): void {
     this.begin = begin;
+    let due: number | null;
     if (this.spec.kind === 'interval' && this.spec.computed) {
       const ms = this.spec.computed(begin);
       if (ms === null) {
@@ -239,20 +240,14 @@ export class ObserverState extends StateNode<IntervalSpec | AtSpec> implements T
         this.entry = this.ctx.schedule(this, this.ctx.time);
         return;
       }
-    }
-    const due = this.spec.kind === 'interval' ? this.intervalDue(this.spec, begin) : nextOccurrence(this.spec.schedule, this.ctx.time);
+      // A negative interval is due now, as one of zero (Esper schedules it at once).
+      due = this.ctx.time + ms;
+    } else due = this.spec.kind === 'interval' ? afterPeriod(this.ctx.time, this.spec) : nextOccurrence(this.spec.schedule, this.ctx.time);
     if (due === null) return;
     // Esper (TimerIntervalObserver): an interval of zero is true while it starts, not at the next clock move
     // (a timer due now would only fire when time advances, and under `every` would restart forever).
     if (due <= this.ctx.time) this.parent.childTrue(begin, this, true);
     else this.entry = this.ctx.schedule(this, due);
-  }
-
-  private intervalDue(spec: IntervalSpec, begin: Bindings): number | null {
-    if (!spec.computed) return afterPeriod(this.ctx.time, spec);
-    const ms = spec.computed(begin);
-    // A negative interval is due now, as one of zero (Esper schedules it at once).
-    return ms === null ? null : this.ctx.time + ms;
   }
 
   onTimer(): void {
