@@ -949,7 +949,8 @@ export class KafkaStreams {
       const events = eventsOf(parsedValues);
       // Keys evicted with timers come back too when this batch can take the clock to their timers.
       const marks = repartitioned ? markTimesOf(batch.messages, task.next) : [];
-      const wakeBound = stream.wakeBound(events, marks, this.now(), PROCESSING_WAKE_AHEAD_MS);
+      const now = this.now();
+      const wakeBound = stream.wakeBound(events, marks, now, PROCESSING_WAKE_AHEAD_MS, now + (this.deps.maxEventFutureMs ?? Number.POSITIVE_INFINITY));
       if (!(await this.reloadColdKeys(task, stream, events, wakeBound))) return;
     }
 
@@ -1050,7 +1051,9 @@ export class KafkaStreams {
       }
     }
     // In processing time, a batch that outlasted PROCESSING_WAKE_AHEAD_MS (event time reloads them all above).
-    if (stream?.waitsForKeys && task.checkpoint && !(await this.reloadColdKeys(task, stream, []))) return;
+    // If Redis cannot be read the partition pauses, and what was processed is still staged below: a later tick
+    // reloads the keys.
+    if (stream?.waitsForKeys && task.checkpoint) await this.reloadColdKeys(task, stream, []);
     this.collect(task, plan);
     if (received > 0) this.metrics.received(batch.topic, received);
     if (rejected.size > 0) this.metrics.rejected(rejected);
@@ -1644,7 +1647,8 @@ export class KafkaStreams {
         this.repartitionsInEventTime(task.topic) &&
         this.readToEnd(task, now);
       const evict = task.checkpoint?.evictionDue(now) === true;
-      if (!pending && !announce && !task.stream?.ticks && !evict && !task.stream?.waitsForKeys) continue;
+      // waitsForKeys: keys to reload; hasOutput: what a rule change released (StreamPartition.setRules).
+      if (!pending && !announce && !task.stream?.ticks && !evict && !task.stream?.waitsForKeys && !task.stream?.hasOutput) continue;
       task.tickQueued = true;
       const activeAt = task.lastActive;
       void task.lane
@@ -1670,8 +1674,9 @@ export class KafkaStreams {
                 task.stream.tick(this.now(), task.endConfirmedAt);
               }
             }
-            // The clock reached a timer of a key evicted with it (or did so before a failed reload): bring the key back.
-            if (task.stream.waitsForKeys && task.checkpoint && !(await this.reloadColdKeys(task, task.stream, []))) return;
+            // The clock reached a timer of a key evicted with it (or did so before a failed reload): bring the key
+            // back. If Redis cannot be read, the partition pauses (checked below) and a later tick tries again.
+            if (task.stream.waitsForKeys && task.checkpoint) await this.reloadColdKeys(task, task.stream, []);
             this.collect(task, this.topology.streams.get(task.topic));
           }
           if (task.paused) return;

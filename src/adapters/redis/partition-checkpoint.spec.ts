@@ -273,14 +273,16 @@ describe('PartitionCheckpoint', () => {
     ]);
   });
 
-  it('a dormant key whose stored state is gone is forgotten, and what waited for it goes on', async () => {
-    /** A store whose keys can disappear (as after Redis lost its data). */
-    class ForgetfulStore extends MemoryCheckpointStore {
-      forgotten = false;
-      override async loadKeys(...args: Parameters<MemoryCheckpointStore['loadKeys']>) {
-        return this.forgotten ? args[3].map(() => null) : super.loadKeys(...args);
-      }
+  /** A store whose keys can disappear (as after Redis lost its data). */
+  class ForgetfulStore extends MemoryCheckpointStore {
+    forgotten = false;
+    override async loadKeys(...args: Parameters<MemoryCheckpointStore['loadKeys']>) {
+      return this.forgotten ? args[3].map(() => null) : super.loadKeys(...args);
     }
+  }
+
+  /** A partition whose key 'gone' was checkpointed and evicted with the absence rule's timer due at 11 000. */
+  async function withDormantKey() {
     const store = new ForgetfulStore();
     const tp = { topic: 'events', partition: 0 };
     const cp = new PartitionCheckpoint({ store, tp, versionOf, positionOf: () => 'p', remember: () => undefined, eviction: { idleMs: 0, maxKeys: null } });
@@ -290,13 +292,28 @@ describe('PartitionCheckpoint', () => {
     cp.stage(p, 1, []);
     await cp.flush();
     expect(cp.evict(p, 0)).toBeGreaterThan(0);
-    expect(p.engineView.nextDormantDue()).toBe(11_000);
+    expect([p.engineView.isDormant('absent', 'gone'), p.engineView.nextDormantDue()]).toEqual([true, 11_000]);
+    return { store, cp, p };
+  }
+
+  it('a dormant key whose stored state is gone is forgotten, and what waited for it goes on', async () => {
+    const { store, cp, p } = await withDormantKey();
     // The next event waits for the key's timer at 11 000; then its stored state disappears.
     p.add({ offset: 1, position: 'p1', event: { type: 'C', k: 'other', x: 0, timestamp: 12_000 }, raw: null }, 0);
     expect([p.waitsForKeys, p.bufferedCount]).toEqual([true, 1]);
     store.forgotten = true;
     expect(await cp.reload(p, [])).toEqual({ looked: 1, restored: 0, woken: 0, lost: 1 });
     expect([p.waitsForKeys, p.bufferedCount, p.engineView.dormantCount, p.engineView.now]).toEqual([false, 0, 0, 12_000]);
+  });
+
+  it('a dormant key an event wants that is gone from the store is forgotten too (it starts afresh and waits for nothing)', async () => {
+    const { store, cp, p } = await withDormantKey();
+    store.forgotten = true;
+    // An event of the key before its timer: looked up for the event (not as due), not found.
+    const event = { type: 'B', k: 'gone', x: 0, timestamp: 10_500 };
+    const r = await cp.reload(p, [event], p.wakeBound([event], [], 0, 0));
+    expect(r.lost).toBeGreaterThanOrEqual(1);
+    expect([p.engineView.isDormant('absent', 'gone'), p.engineView.dormantCount]).toEqual([false, 0]);
   });
 
   it('a load restores page by page: the cap (or idle eviction) holds after every page, not only at the end', async () => {

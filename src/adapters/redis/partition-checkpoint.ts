@@ -205,6 +205,7 @@ export interface CheckpointablePartition {
     setTime(time: number): void;
     reloadKeys(ruleId: string, entries: ReadonlyArray<readonly [string, KeySnapshot]>): void;
     forgetDormant(ruleId: string, key: string): void;
+    isDormant(ruleId: string, key: string): boolean;
     evictKey(ruleId: string, key: string): boolean;
     compactEvicted(): void;
     residentKeyCount(): number;
@@ -255,7 +256,7 @@ export interface ReloadResult {
   looked: number;
   /** Of those, found and restored (the others are new keys, or lost ones). */
   restored: number;
-  /** Of the restored, keys evicted with a timer that came due (also when an event wanted them). */
+  /** Of the restored, keys evicted with a timer that came due (also when an event wanted them too). */
   woken: number;
   /** Keys evicted with a timer whose stored state was gone (Redis lost it): the clock no longer waits for them. */
   lost: number;
@@ -368,23 +369,26 @@ export class PartitionCheckpoint {
     if (!this.cold) return { looked: 0, restored: 0, woken: 0, lost: 0 };
     const wanted = partition.keysNotResident(events);
     // Keys evicted with timers due by the time these events can take the clock to (see StreamPartition.wakeBound).
-    const dormant = new Set<string>();
+    const due = new Set<string>();
     for (const [rule, keys] of partition.keysToWake(wakeBound)) {
       let list = wanted.get(rule);
       if (list === undefined) wanted.set(rule, (list = []));
       const listed = new Set(list);
       for (const key of keys) {
-        dormant.add(`${rule}\u0000${key}`);
+        due.add(`${rule}\u0000${key}`);
         if (!listed.has(key)) list.push(key);
       }
     }
+    // Dormant keys an event wants count too (a key found nowhere must not stay dormant).
+    const engine = partition.engineView;
+    const isDormant = (rule: string, key: string) => engine.isDormant(rule, key);
     const lookups: Array<{ rule: string; keys: string[]; found: Promise<Array<KeySnapshot | null>> }> = [];
     for (const [rule, keys] of wanted) {
       const version = this.o.versionOf(rule);
       if (version !== undefined) lookups.push({ rule, keys, found: this.o.store.loadKeys(this.o.tp, rule, version, keys) });
       // No state version here (the engine and the versions change together, so this should not happen): a dormant
       // key that cannot be looked up must not hold the partition's clock for ever.
-      else for (const key of keys) if (dormant.has(`${rule}\u0000${key}`)) partition.engineView.forgetDormant(rule, key);
+      else for (const key of keys) if (isDormant(rule, key)) engine.forgetDormant(rule, key);
     }
     const snapshots = await Promise.all(lookups.map((l) => l.found));
     let looked = 0;
@@ -395,13 +399,13 @@ export class PartitionCheckpoint {
     lookups.forEach(({ rule, keys }, i) => {
       const entries: Array<[string, KeySnapshot]> = [];
       snapshots[i].forEach((s, j) => {
-        const isDormant = dormant.has(`${rule}\u0000${keys[j]}`);
+        const dormant = isDormant(rule, keys[j]);
         if (s !== null) {
           entries.push([keys[j], rememberPositions(s, this.o.remember, originals)]);
-          if (isDormant) woken++;
-        } else if (isDormant) {
-          // Its stored state is gone (Redis emptied): the clock must not wait for it for ever.
-          partition.engineView.forgetDormant(rule, keys[j]);
+          if (due.has(`${rule}\u0000${keys[j]}`)) woken++;
+        } else if (dormant) {
+          // Its stored state is gone (Redis lost it): the clock must not wait for it for ever.
+          engine.forgetDormant(rule, keys[j]);
           lost++;
         }
       });
@@ -410,7 +414,7 @@ export class PartitionCheckpoint {
       restored += entries.length;
     });
     // What waited for the dormant keys goes on (their timers fire in order as the clock moves).
-    if (dormant.size > 0) partition.resume();
+    if (due.size > 0 || lost > 0) partition.resume();
     return { looked, restored, woken, lost };
   }
 

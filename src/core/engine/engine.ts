@@ -175,6 +175,10 @@ class KeyInstance implements KeyContext {
     return this.rule.engine.firingTimer;
   }
 
+  get eventCount(): number {
+    return this.rule.engine.eventCount;
+  }
+
   nextSeq(): number {
     return this.seqCounter++;
   }
@@ -513,7 +517,8 @@ class RuleRuntime implements RuleRunner {
    */
   forEachEvictable(visit: (key: string, active: number) => void): void {
     if (this.partitionBy === undefined) return;
-    for (const [key, inst] of this.keys) if (!this.dirty.has(key)) visit(key, inst.active);
+    const timers = this.engine.mayEvictTimers;
+    for (const [key, inst] of this.keys) if (!this.dirty.has(key) && (timers || inst.timers === 0)) visit(key, inst.active);
     for (const [key, active] of this.endedKeys) if (!this.dirty.has(key)) visit(key, active);
   }
 
@@ -521,6 +526,7 @@ class RuleRuntime implements RuleRunner {
     if (this.partitionBy === undefined || this.dirty.has(key)) return false;
     const inst = this.keys.get(key);
     if (inst !== undefined) {
+      if (inst.timers > 0 && !this.engine.mayEvictTimers) return false;
       const partials = inst.partials.size;
       this.evictedPartials += partials;
       if (inst.timers === 0) this.discard(key);
@@ -953,6 +959,9 @@ export class Engine {
   /** While a key with timers is evicted: its instance and the earliest timer cancelled so far. */
   private sleeping: { instance: KeyInstance; due: number } | null = null;
   private firing = false;
+  private events = 0;
+  /** Whether keys with pending timers may be evicted: all rules read time from one field (see regroup). */
+  private canSleep = true;
 
   constructor(options: EngineOptions = {}) {
     this.maxPartialMatchesPerKey = options.maxPartialMatchesPerKey ?? DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY;
@@ -968,6 +977,11 @@ export class Engine {
   /** Whether a timer is firing now (as opposed to an event being processed). */
   get firingTimer(): boolean {
     return this.firing;
+  }
+
+  /** Events given to process() so far. */
+  get eventCount(): number {
+    return this.events;
   }
 
   /** Whether the clock has started (first event, startTime, or setTime). */
@@ -1042,6 +1056,7 @@ export class Engine {
   }
 
   private regroup(): void {
+    this.canSleep = new Set([...this.rules.values()].map((r) => r.compiled.definition.event.timeField)).size <= 1;
     const groups = new Map<string, (typeof this.groups)[number]>();
     const sequenceRules = new Map<string, SequenceRuntime[]>();
     for (const rule of this.rules.values()) {
@@ -1114,6 +1129,13 @@ export class Engine {
   process(event: EventRecord): MatchRecord[] {
     const out: MatchRecord[] = (this.out = []);
     if (event === null || typeof event !== 'object' || Array.isArray(event)) throw new InvalidEventError('not_an_object');
+    this.events++;
+    // Refused before any rule sees it (not half-way, in a later time field's group).
+    if (this.dormantQueue.size > 0) {
+      const d = this.dormantQueue.peek();
+      const latest = this.latestTimeOf(event);
+      if (d !== undefined && latest !== undefined && d.time <= latest) throw new DormantKeyError(d.rule, d.key, d.time);
+    }
     let reason: InvalidEventReason | undefined;
     let used = false;
     for (const g of this.groups) {
@@ -1352,6 +1374,30 @@ export class Engine {
     return this.dormantQueue.size;
   }
 
+  /** Whether the key was evicted with pending timers and is not back yet. */
+  isDormant(ruleId: string, key: string): boolean {
+    return this.dormant.get(ruleId)?.has(key) ?? false;
+  }
+
+  /**
+   * Whether keys with pending timers may be evicted now: only while every rule reads its time from one field.
+   * With several, an event's clock is the latest of its times, which the reorder buffer (ordered by one of
+   * them) cannot hold back at a dormant key's timer.
+   */
+  get mayEvictTimers(): boolean {
+    return this.canSleep;
+  }
+
+  /** The latest of an event's times over the rules' time fields (undefined: none readable). */
+  latestTimeOf(event: EventRecord): number | undefined {
+    let latest: number | undefined;
+    for (const g of this.groups) {
+      const t = eventTime(event[g.timeField]);
+      if (t !== undefined && (latest === undefined || t > latest)) latest = t;
+    }
+    return latest;
+  }
+
   /**
    * The stored state of a dormant key is gone (its reload found nothing): the clock no longer waits for it.
    * Its partial matches stop counting as open.
@@ -1365,6 +1411,8 @@ export class Engine {
 
   /** Evicts a key that owns timers (`discard` frees it), remembering when its earliest timer is due. */
   sleep(ruleId: string, key: string, instance: KeyInstance, partials: number, discard: () => void): void {
+    // A key reloaded (or started afresh) and evicted again: its earlier entry goes.
+    this.wake(ruleId, key);
     this.sleeping = { instance, due: Number.POSITIVE_INFINITY };
     try {
       discard();

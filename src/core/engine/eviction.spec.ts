@@ -268,6 +268,45 @@ describe('eviction of cold keys', () => {
     expect(run.engine.advanceTo(5000)).toEqual([]);
   });
 
+  it('a key reloaded and evicted again leaves one dormant entry, which its reload removes', () => {
+    const run = new EvictingRunner(['every a=A -> (timer:interval(1 sec) and not b=B)'], false, 100);
+    run.process({ type: 'A', k: 'k1', x: 0, id: 'a1', timestamp: 0 }, 0);
+    run.checkpoint();
+    run.evictEverything();
+    run.reload('r0', ['k1']);
+    run.engine.drainChanges();
+    // Evicted again (unchanged since), and once more after an event that starts a second timer.
+    expect(run.engine.evictKey('r0', 'k1')).toBe(true);
+    expect([run.engine.dormantCount, run.engine.nextDormantDue()]).toEqual([1, 1000]);
+    run.process({ type: 'A', k: 'k1', x: 0, id: 'a2', timestamp: 500 }, 1);
+    run.checkpoint();
+    expect(run.engine.evictKey('r0', 'k1')).toBe(true);
+    expect([run.engine.dormantCount, run.engine.nextDormantDue()]).toEqual([1, 1000]);
+    run.wake(1000);
+    expect([run.engine.dormantCount, run.engine.nextDormantDue()]).toEqual([0, Number.POSITIVE_INFINITY]);
+    expect(run.engine.advanceTo(2000).map((m) => m.time)).toEqual([1000, 1500]);
+  });
+
+  it('keeps keys with timers in memory while rules read time from different fields, and refuses an event whose later time passes a dormant timer before any rule sees it', () => {
+    const engine = new Engine({ startTime: 0, trackChanges: true });
+    engine.addRule(compileRule(ruleDefinition('r0', 'every a=A -> (timer:interval(1 sec) and not b=B)', { partitionBy: 'k' })));
+    engine.process({ type: 'A', k: 'k1', timestamp: 0 });
+    engine.drainChanges();
+    expect(engine.mayEvictTimers).toBe(true);
+    expect(engine.evictKey('r0', 'k1')).toBe(true);
+    expect(engine.nextDormantDue()).toBe(1000);
+    // A second rule with another time field: an event's clock is then the latest of its times.
+    engine.addRule(compileRule(ruleDefinition('r1', 'every c=C', { partitionBy: 'k', event: { typeField: 'type', timeField: 'at' } })));
+    expect(engine.mayEvictTimers).toBe(false);
+    expect(engine.latestTimeOf({ type: 'C', k: 'k2', timestamp: 500, at: 5000 })).toBe(5000);
+    expect(() => engine.process({ type: 'C', k: 'k2', timestamp: 500, at: 5000 })).toThrow(DormantKeyError);
+    expect(engine.stats().keys.get('r1')).toBe(0);
+    engine.process({ type: 'A', k: 'k3', timestamp: 600, at: 600 });
+    engine.drainChanges();
+    expect(engine.evictKey('r0', 'k3')).toBe(false);
+    expect(engine.evictableKeys().map((k) => k.key)).toEqual([]);
+  });
+
   it('evicts sequence keys waiting under within (the deadline is checked when an event comes; expiry emits nothing)', () => {
     const run = new EvictingRunner(['every a=A -> b=B where timer:within(1 sec)'], true, 100);
     run.process({ type: 'A', k: 'k1', x: 0, id: 'a1', timestamp: 0 }, 0);

@@ -178,6 +178,10 @@ describe('periods computed from tags (checked against Esper 8.9)', () => {
     ['a=A -> every timer:interval(a.d)', 'A1@1000 B1@2000', []],
     ['a=A -> every (timer:interval(a.d) and not C)', 'A1@1000 B1@2000 B2@9000', []],
     ['every a=A -> every-distinct(b.k) (b=B where timer:within(a.ttl sec))', 'A1@1000{k:x} B1@2000{k:y} A2@3000{k:x,ttl:5} B2@4000{k:z}', [m('B2', { a: 'A2', b: 'B2' })]],
+    // A zero period reached through an event at the millisecond the every restarted: the every goes on.
+    ['every (a=A -> (b=B where timer:within(a.ttl sec)))', 'A1@1000{k:x,ttl:0} B1@1500{k:x} A2@2000{k:x,ttl:5} B2@3000{k:x}', [m('B2', { a: 'A2', b: 'B2' })], { partitionBy: 'k' }],
+    ['every (a=A -> (b=B where timer:within(a.ttl sec)))', 'A0@1000{ttl:1} A1@2000{ttl:0} A2@3000{ttl:5} B2@4000', [m('B2', { a: 'A2', b: 'B2' })]],
+    ['every (a=A -> (b=B where timer:within(a.ttl sec)))', 'A0@1000{ttl:1} A1@2000{ttl:-1} A2@3000{ttl:5} B2@4000', [m('B2', { a: 'A2', b: 'B2' })]],
   ])('%s over %s', (...c) => check(c));
 
   // Esper 8.9 never returns on these: each instance of the every ends false at the millisecond it started, and

@@ -31,6 +31,8 @@ export interface KeyContext {
   readonly time: number;
   /** Whether a timer is firing (not an event being processed). */
   readonly firingTimer: boolean;
+  /** Events the engine has processed so far (see EveryState.childFalse). */
+  readonly eventCount: number;
   nextSeq(): number;
   addFilter(filter: FilterState): void;
   removeFilter(filter: FilterState): void;
@@ -128,8 +130,6 @@ export class RestoreContext {
 export abstract class StateNode<S extends NodeSpec = NodeSpec> {
   isNot = false;
   isFilter = false;
-  /** When an `every` spawned it (NaN otherwise, and after a restore): see EveryState.childFalse. */
-  spawnedAt = Number.NaN;
   readonly seq: number;
 
   constructor(
@@ -567,6 +567,10 @@ export class EveryState<S extends EverySpec | EveryDistinctSpec = EverySpec> ext
   protected readonly spawned = new Set<StateNode>();
   protected begin: Bindings = [];
   private quitted = false;
+  /** The last instance spawned, when, and after how many events (see childFalse; not kept in snapshots). */
+  private lastSpawn: StateNode | null = null;
+  private lastSpawnAt = 0;
+  private lastSpawnAfter = 0;
 
 
   start(begin: Bindings): void {
@@ -587,7 +591,9 @@ export class EveryState<S extends EverySpec | EveryDistinctSpec = EverySpec> ext
       return null;
     }
     child.parent = this;
-    child.spawnedAt = this.ctx.time;
+    this.lastSpawn = child;
+    this.lastSpawnAt = this.ctx.time;
+    this.lastSpawnAfter = this.ctx.eventCount;
     this.track(child);
     return child;
   }
@@ -603,6 +609,7 @@ export class EveryState<S extends EverySpec | EveryDistinctSpec = EverySpec> ext
 
   protected untrack(child: StateNode): void {
     if (this.spawned.delete(child) && !child.isFilter) this.ctx.partialClosed(child);
+    if (child === this.lastSpawn) this.lastSpawn = null;
   }
 
   /** Drops one spawned instance to respect the per-key cap, without restarting it. */
@@ -620,13 +627,15 @@ export class EveryState<S extends EverySpec | EveryDistinctSpec = EverySpec> ext
   }
 
   childFalse(from: StateNode, restartable: boolean): void {
+    // An instance that a timer ends false at the very millisecond it was spawned, with no event since (a period
+    // of zero or less, or one computed from a value that is not a number), would do the same again when
+    // restarted, for ever: that timer is due at once. Esper loops too (a zero within) or throws as it starts (a
+    // non-number), which ends the branch; so the every ends here, false. An event since may have changed what
+    // the restart does (a later event's period), so then it restarts.
+    const loops = this.ctx.firingTimer && from === this.lastSpawn && this.lastSpawnAt === this.ctx.time && this.lastSpawnAfter === this.ctx.eventCount;
     from.quit();
     this.untrack(from);
-    // An instance that a timer ends false at the very millisecond it was spawned (a period of zero or less, or
-    // one computed from a value that is not a number) would do the same again when restarted, for ever: that
-    // timer is due at once. Esper loops too (a zero within) or throws as it starts (a non-number), which ends
-    // the branch; so the every ends here, false.
-    if (!restartable || (this.ctx.firingTimer && from.spawnedAt === this.ctx.time)) {
+    if (!restartable || loops) {
       this.parent.childFalse(this, false);
       return;
     }

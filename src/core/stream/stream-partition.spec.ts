@@ -366,6 +366,25 @@ describe('StreamPartition evicting cold keys', () => {
     expect(p.take().matches.map((m) => [m.key, m.time])).toEqual([['k1', 2000]]);
   });
 
+  it('does not let an event the batch will reject as future_time raise the bound of the keys to wake', () => {
+    const p = new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ maxOutOfOrderness: 0 }), rules: [rules[1]], trackChanges: true });
+    p.add(rec({ type: 'A', k: 'k1', x: 0, id: 'a1', timestamp: 1000 }), 0);
+    const future = { type: 'B', k: 'k2', x: 0, id: 'b', timestamp: 9_000_000 };
+    expect(p.wakeBound([future], [], 0, 0)).toBe(9_000_000);
+    expect(p.wakeBound([future], [], 0, 0, 100_000)).toBe(1000);
+  });
+
+  it('a rule change that removes the rule whose dormant keys held the clock lets the held events go', () => {
+    const p = new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ maxOutOfOrderness: 0 }), rules: [rules[0], rules[1]], trackChanges: true });
+    p.add(rec({ type: 'A', k: 'k1', x: 0, id: 'a1', timestamp: 1000 }), 0);
+    p.engineView.drainChanges();
+    p.evictColdKeys(new KeyEvictor({ idleMs: 0, maxKeys: 0 }), 0);
+    p.add(rec({ type: 'C', k: 'k2', x: 0, id: 'c1', timestamp: 3500 }), 0);
+    expect([p.waitsForKeys, p.bufferedCount]).toEqual([true, 1]);
+    p.setRules([rules[0]]);
+    expect([p.waitsForKeys, p.bufferedCount, p.engineView.now, p.hasOutput]).toEqual([false, 0, 3500, false]);
+  });
+
   it('reports the keys of a batch that are not in memory, once per rule', () => {
     const p = new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ maxOutOfOrderness: 1000 }), rules: [rules[0], rules[2]], trackChanges: true });
     p.add(rec({ type: 'A', k: 'k1', x: 0, id: 'a', timestamp: 1000 }), 0);

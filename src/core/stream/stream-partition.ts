@@ -198,6 +198,8 @@ export class StreamPartition<R = unknown> {
       this.rules.map((r) => r.definition),
       this.settings.timeMode,
     );
+    // A removed (or restarted) rule's dormant keys no longer hold events and the clock back.
+    if (this.engine.isStarted) this.drain();
   }
 
   updateSettings(settings: StreamSettings): void {
@@ -354,13 +356,17 @@ export class StreamPartition<R = unknown> {
    * `wallNow`, without a tick: reloading the dormant keys due by then (keysToWake) before adding them means
    * no record waits. In processing time the clock is the wall clock, so this looks `processingAheadMs` ahead;
    * a batch that takes longer only makes events wait until the keys are reloaded (there are no late events).
+   * `latest`: events later than this are rejected by the caller (EVENT_MAX_FUTURE) and do not count.
    */
-  wakeBound(events: Iterable<EventRecord>, markTimes: Iterable<number>, wallNow: number, processingAheadMs: number): number {
+  wakeBound(events: Iterable<EventRecord>, markTimes: Iterable<number>, wallNow: number, processingAheadMs: number, latest = Number.POSITIVE_INFINITY): number {
     if (this.settings.timeMode === 'processing') return this.tracker.processingTime(wallNow) + processingAheadMs;
     let bound = Math.max(this.tracker.heardMax, this.engine.now);
     for (const event of events) {
-      const t = this.classifier.timeOf(event);
-      if (typeof t === 'number' && t > bound) bound = t;
+      // Records the batch will reject (no time, or later than `latest`: future_time) move no clock: one far in
+      // the future must not bring every dormant key back.
+      if (typeof this.classifier.timeOf(event, latest) !== 'number') continue;
+      const t = this.engine.latestTimeOf(event);
+      if (t !== undefined && t > bound) bound = t;
     }
     for (const t of markTimes) if (t > bound) bound = t;
     return bound;
@@ -388,6 +394,12 @@ export class StreamPartition<R = unknown> {
   evictColdKeys(evictor: KeyEvictor, wallNow: number, force = false): EvictableKey[] {
     this.engine.setActivityTime(wallNow);
     return evictor.run(this.engine, wallNow, () => this.heldKeys(), force);
+  }
+
+  /** Whether take() has something (matches, late or failed events). */
+  get hasOutput(): boolean {
+    const o = this.out;
+    return o.matches.length > 0 || o.lateDropped.length > 0 || o.lateAccepted > 0 || o.failed.length > 0;
   }
 
   /** Takes what was produced since the last call. */
