@@ -7,6 +7,7 @@
  * Kafka only: cep_kafka_consumer_lag{topic,partition}, cep_dependency_up{dependency="kafka"},
  * cep_kafka_batch_records, cep_kafka_dead_letters_total{reason}, cep_kafka_repartitioned_total{topic}.
  * With REDIS_URL (state checkpoints, eviction of cold keys): cep_state_resident_keys{topic,partition},
+ * cep_state_dormant_keys{topic,partition},
  * cep_state_evictions_total, cep_state_reloads_total{result}.
  */
 import type { Counter, Gauge, Histogram } from 'prom-client';
@@ -30,6 +31,8 @@ export interface KafkaMetrics {
   kafkaUp(up: boolean): void;
   /** Keys (live and ended, partitioned rules) a partition's engine holds in memory; null: none (dropped). */
   residentKeys(topic: string, partition: number, count: number | null): void;
+  /** Of the evicted keys, those with a pending timer (reloaded as it comes due); null: none (dropped). */
+  dormantKeys(topic: string, partition: number, count: number | null): void;
   /** Keys evicted from memory (their state stays in Redis). */
   keysEvicted(count: number): void;
   /**
@@ -47,6 +50,7 @@ export class PrometheusKafkaMetrics implements KafkaMetrics {
   private readonly dead: Counter<'reason'>;
   private readonly repart: Counter<'topic'>;
   private readonly resident: Gauge<'topic' | 'partition'>;
+  private readonly dormant: Gauge<'topic' | 'partition'>;
   private readonly evictions: Counter;
   private readonly reloads: Counter<'result'>;
 
@@ -58,6 +62,11 @@ export class PrometheusKafkaMetrics implements KafkaMetrics {
     this.resident = gauge(
       'cep_state_resident_keys',
       "Keys (live and ended, partitioned rules) a partition's engine holds in memory, after its last checkpoint and eviction (REDIS_URL).",
+      ['topic', 'partition'],
+    );
+    this.dormant = gauge(
+      'cep_state_dormant_keys',
+      "Keys a partition evicted with a pending timer: about 200 B of heap each, reloaded as the timer comes due (REDIS_URL).",
       ['topic', 'partition'],
     );
     this.evictions = counter('cep_state_evictions_total', 'Keys evicted from memory after a checkpoint (their state stays in Redis).');
@@ -113,6 +122,10 @@ export class PrometheusKafkaMetrics implements KafkaMetrics {
     if (count === null) this.resident.remove({ topic, partition: String(partition) });
     else this.resident.set({ topic, partition: String(partition) }, count);
   }
+  dormantKeys(topic: string, partition: number, count: number | null): void {
+    if (count === null) this.dormant.remove({ topic, partition: String(partition) });
+    else this.dormant.set({ topic, partition: String(partition) }, count);
+  }
   keysEvicted(count: number): void {
     if (count > 0) this.evictions.inc(count);
   }
@@ -135,6 +148,7 @@ export class NoKafkaMetrics implements KafkaMetrics {
   clearLag(_topic: string, _partition: number): void {}
   kafkaUp(_up: boolean): void {}
   residentKeys(_topic: string, _partition: number, _count: number | null): void {}
+  dormantKeys(_topic: string, _partition: number, _count: number | null): void {}
   keysEvicted(_count: number): void {}
   keysReloaded(_r: { restored: number; absent: number; timer: number; lost: number }): void {}
 }

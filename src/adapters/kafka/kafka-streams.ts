@@ -885,6 +885,7 @@ export class KafkaStreams {
     task.versions = new Map();
     if (!task.stream) return;
     this.metrics.residentKeys(task.topic, task.partition, null);
+    this.metrics.dormantKeys(task.topic, task.partition, null);
     const dropped = task.stream.engineView.stats().dropped;
     for (const [rule, byReason] of dropped) {
       let m = this.retiredDrops.get(rule);
@@ -1229,6 +1230,7 @@ export class KafkaStreams {
     if (!task.stream) return;
     this.metrics.keysEvicted(checkpoint.evict(task.stream, this.now()));
     this.metrics.residentKeys(task.topic, task.partition, task.stream.engineView.residentKeyCount());
+    this.metrics.dormantKeys(task.topic, task.partition, task.stream.engineView.dormantCount);
   }
 
   /**
@@ -1239,6 +1241,7 @@ export class KafkaStreams {
     try {
       const r = await task.checkpoint!.reload(stream, events, wakeBound);
       this.metrics.keysReloaded({ restored: r.restored - r.woken, absent: r.looked - r.restored - r.lost, timer: r.woken, lost: r.lost });
+      this.metrics.dormantKeys(task.topic, task.partition, stream.engineView.dormantCount);
       return true;
     } catch (e) {
       this.checkpointFailed(task, e);
@@ -1364,7 +1367,10 @@ export class KafkaStreams {
       loaded.nextOffset = String(resumeAt);
     }
     this.metrics.keysEvicted(loaded.evicted);
-    if (stream) this.metrics.residentKeys(task.topic, task.partition, stream.engineView.residentKeyCount());
+    if (stream) {
+      this.metrics.residentKeys(task.topic, task.partition, stream.engineView.residentKeyCount());
+      this.metrics.dormantKeys(task.topic, task.partition, stream.engineView.dormantCount);
+    }
     if (loaded.nextOffset !== null) {
       task.next = Number(loaded.nextOffset);
       if (stream) stream.nextOffset = task.next;

@@ -240,6 +240,8 @@ describe('keys evicted with a pending timer (Kafka + Redis)', () => {
     const evicting = start('timer-cold', { idleMs: 100, maxKeys: null }, { rules, sources });
     instances.push(baseline, evicting);
     await eventually(() => baseline.streams.status().ready && evicting.streams.status().ready, 30_000, 'both instances to join');
+    let maxDormant = 0;
+    const sampler = setInterval(() => void total(evicting.metrics, 'cep_state_dormant_keys').then((n) => (maxDormant = Math.max(maxDormant, n))), 20);
 
     const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
@@ -265,6 +267,12 @@ describe('keys evicted with a pending timer (Kafka + Redis)', () => {
     expect(timerDue).toBeGreaterThanOrEqual(50);
     expect(await total(evicting.metrics, 'cep_state_reloads_total', { result: 'lost' })).toBe(0);
     await eventually(async () => (await total(evicting.metrics, 'cep_state_resident_keys')) === 0, 10_000, 'the fired keys to leave memory');
+    clearInterval(sampler);
+    // While they waited, the dormant gauge counted them (at least the 50 whose absence no B cancelled; a key
+    // evicted before its B came counts too until the B brings it back); once fired, none.
+    expect(maxDormant).toBeGreaterThanOrEqual(50);
+    expect(maxDormant).toBeLessThanOrEqual(100);
+    expect(await total(evicting.metrics, 'cep_state_dormant_keys')).toBe(0);
     process.stderr.write(`[eviction] ${_name}: 50 absences equal to the non-evicting replica's; ${timerDue} keys reloaded as their timer came due\n`);
   });
 });
