@@ -1129,12 +1129,11 @@ export class Engine {
   process(event: EventRecord): MatchRecord[] {
     const out: MatchRecord[] = (this.out = []);
     if (event === null || typeof event !== 'object' || Array.isArray(event)) throw new InvalidEventError('not_an_object');
-    this.events++;
     // Refused before any rule sees it (not half-way, in a later time field's group).
     if (this.dormantQueue.size > 0) {
-      const d = this.dormantQueue.peek();
+      const due = this.nextDormantDue();
       const latest = this.latestTimeOf(event);
-      if (d !== undefined && latest !== undefined && d.time <= latest) throw new DormantKeyError(d.rule, d.key, d.time);
+      if (latest !== undefined && due <= latest) this.dormantError();
     }
     let reason: InvalidEventReason | undefined;
     let used = false;
@@ -1157,6 +1156,8 @@ export class Engine {
       if (rules !== undefined) for (let i = 0; i < rules.length; i++) rules[i].offer(event, type);
       for (let i = 0; i < g.sequences.length; i++) g.sequences[i].offer(event, type, this.clock);
     }
+    // Counted once offered: an every that spawned while this event was processed has seen an event since.
+    this.events++;
     if (!used && reason !== undefined) throw new InvalidEventError(reason);
     return out;
   }
@@ -1176,11 +1177,8 @@ export class Engine {
   }
 
   private advance(time: number): void {
-    if (this.dormantQueue.size > 0) {
-      const d = this.dormantQueue.peek();
-      // Its timers are not in memory: firing later ones first would reorder (or lose) its matches.
-      if (d !== undefined && d.time <= time) throw new DormantKeyError(d.rule, d.key, d.time);
-    }
+    // Its timers are not in memory: firing later ones first would reorder (or lose) its matches.
+    if (this.dormantQueue.size > 0 && this.nextDormantDue() <= time) this.dormantError();
     let entry = this.timers.peek();
     while (entry !== undefined && entry.time <= time) {
       this.timers.pop();
@@ -1361,12 +1359,21 @@ export class Engine {
    * reloaded (dormantKeysDueBy, reloadKeys). process() and advanceTo() throw DormantKeyError instead.
    */
   nextDormantDue(): number {
-    return this.dormantQueue.peek()?.time ?? Number.POSITIVE_INFINITY;
+    const d = this.dormantQueue.peek();
+    if (d === undefined) return Number.POSITIVE_INFINITY;
+    // Keys evicted before rules with another time field came: an event's clock may be any of its times, so
+    // the clock stays until they are all back (dormantKeysDueBy then lists them all).
+    return this.canSleep ? d.time : Number.NEGATIVE_INFINITY;
   }
 
   /** Evicted keys whose earliest timer is due at or before `time`: those to reload before the clock gets there. */
   dormantKeysDueBy(time: number, visit: (rule: string, key: string) => void): void {
-    this.dormantQueue.forEachDueBy(time, (d) => visit(d.rule, d.key));
+    this.dormantQueue.forEachDueBy(this.canSleep ? time : Number.POSITIVE_INFINITY, (d) => visit(d.rule, d.key));
+  }
+
+  private dormantError(): never {
+    const d = this.dormantQueue.peek()!;
+    throw new DormantKeyError(d.rule, d.key, d.time);
   }
 
   /** Evicted keys that own pending timers. */
@@ -1411,8 +1418,9 @@ export class Engine {
 
   /** Evicts a key that owns timers (`discard` frees it), remembering when its earliest timer is due. */
   sleep(ruleId: string, key: string, instance: KeyInstance, partials: number, discard: () => void): void {
-    // A key reloaded (or started afresh) and evicted again: its earlier entry goes.
-    this.wake(ruleId, key);
+    // A key that started afresh (its stored state was not found) and is evicted again: its earlier entry goes,
+    // and so do the partial matches it counted.
+    this.forgetDormant(ruleId, key);
     this.sleeping = { instance, due: Number.POSITIVE_INFINITY };
     try {
       discard();

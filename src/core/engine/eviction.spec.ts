@@ -301,10 +301,31 @@ describe('eviction of cold keys', () => {
     expect(engine.latestTimeOf({ type: 'C', k: 'k2', timestamp: 500, at: 5000 })).toBe(5000);
     expect(() => engine.process({ type: 'C', k: 'k2', timestamp: 500, at: 5000 })).toThrow(DormantKeyError);
     expect(engine.stats().keys.get('r1')).toBe(0);
+    // The key evicted before the change holds the clock until it is back, whatever its timer's time.
+    expect(engine.nextDormantDue()).toBe(Number.NEGATIVE_INFINITY);
+    const due: string[] = [];
+    engine.dormantKeysDueBy(0, (_rule, key) => due.push(key));
+    expect(due).toEqual(['k1']);
+    engine.forgetDormant('r0', 'k1');
     engine.process({ type: 'A', k: 'k3', timestamp: 600, at: 600 });
     engine.drainChanges();
     expect(engine.evictKey('r0', 'k3')).toBe(false);
     expect(engine.evictableKeys().map((k) => k.key)).toEqual([]);
+  });
+
+  it('a dormant key that starts afresh and is evicted again counts its partial matches once', () => {
+    const engine = new Engine({ startTime: 0, trackChanges: true });
+    engine.addRule(compileRule(ruleDefinition('r0', 'every a=A -> (timer:interval(1 sec) and not b=B)', { partitionBy: 'k' })));
+    engine.process({ type: 'A', k: 'k1', timestamp: 0 });
+    engine.drainChanges();
+    expect(engine.evictKey('r0', 'k1')).toBe(true);
+    expect(engine.stats().partialMatches.get('r0')).toBe(1);
+    // Its state was not found: an event starts it afresh (one partial match), and it is evicted again.
+    engine.forgetDormant('r0', 'k1');
+    engine.process({ type: 'A', k: 'k1', timestamp: 100 });
+    engine.drainChanges();
+    expect(engine.evictKey('r0', 'k1')).toBe(true);
+    expect([engine.stats().partialMatches.get('r0'), engine.dormantCount]).toEqual([1, 1]);
   });
 
   it('evicts sequence keys waiting under within (the deadline is checked when an event comes; expiry emits nothing)', () => {

@@ -212,6 +212,18 @@ describe('periods computed from tags (checked against Esper 8.9)', () => {
     }
   });
 
+  it('an every restarts an instance a zero period ended when an event came after it was spawned, whether the timer fires with an event or with the clock alone', () => {
+    for (const byClock of [false, true]) {
+      const engine = new Engine({ startTime: 0 });
+      engine.addRule(compileRule(ruleOf('every (a=A -> (b=B where timer:within(a.ttl sec)))', { partitionBy: 'k' })));
+      const out = [...engine.process({ type: 'A', id: 'A1', k: 'x', timestamp: 1000, ttl: 0 })];
+      out.push(...(byClock ? engine.advanceTo(1500) : engine.process({ type: 'X', id: 'X1', k: 'x', timestamp: 1500 })));
+      out.push(...engine.process({ type: 'A', id: 'A2', k: 'x', timestamp: 2000, ttl: 5 }));
+      out.push(...engine.process({ type: 'B', id: 'B2', k: 'x', timestamp: 3000 }));
+      expect([byClock, out.map((m) => [m.events.a, m.events.b].map((e) => (e as { id: string }).id))]).toEqual([byClock, [['A2', 'B2']]]);
+    }
+  });
+
   it('an instance whose period is not a number ends when the clock next moves: it holds no partial match', () => {
     const engine = new Engine({ startTime: 0 });
     engine.addRule(compileRule(ruleOf('every a=A -> (timer:interval(a.d) and not B)')));
