@@ -25,7 +25,6 @@
  * Rule changes that add or remove topics restart the consumer with the new subscription (no service
  * restart); other rule changes reach the partitions' engines between batches.
  */
-import { createHash } from 'node:crypto';
 import {
   AssignerProtocol,
   Kafka,
@@ -46,6 +45,7 @@ import { CheckpointLimitError, type CheckpointStore, type RuleVersionRef } from 
 import { EventClassifier, partitionKeyOf, type DeadLetterReason, type StreamRejectReason } from '../../core/stream/classify';
 import { StreamPartition } from '../../core/stream/stream-partition';
 import { declaredKeyField, planTopology, subscribedTopics, type StreamPlan, type Topology } from '../../core/stream/topology';
+import { sha256Hex } from '../../app/common/sha256';
 import { IngestTargetError } from '../../app/ingest/ingest-target-error';
 import { OrphanSweep } from '../redis/orphan-sweep';
 import { OutboxRelay } from '../redis/outbox-relay';
@@ -292,7 +292,6 @@ const commitResultOf = (f: CheckpointFailure): CommitResult => (f === 'outbox' ?
  * fence: the state is dropped and the partition loaded again from what the store holds.
  */
 const pauseReasonOf = (f: CheckpointFailure): PauseReason => (f === 'limit' ? 'error' : f === 'lost' ? 'fenced' : f);
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export class KafkaStreams {
   private readonly kafka: Kafka;
@@ -616,7 +615,7 @@ export class KafkaStreams {
     const { existing, partitions } = await this.partitionCounts(sources);
     const topology = planTopology(
       rules.map((r) => r.compiled.definition),
-      { groupId: o.groupId, settings: o.sources, partitions, hash: sha256 },
+      { groupId: o.groupId, settings: o.sources, partitions, hash: sha256Hex },
     );
     const toCreate = topology.internal.filter((t) => !existing.has(t.topic));
     if (toCreate.length > 0) {

@@ -7,12 +7,11 @@
  * only for events that end up in a match. So replaying the same events through the same rule version gives
  * the same ids.
  */
-import * as crypto from 'node:crypto';
-import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { MatchRecord } from '../../core/engine/api';
 import type { Alert } from '../../core/ports/alert';
 import { canonicalJson } from '../common/canonical-json';
+import { sha256Hex } from '../common/sha256';
 import { EngineHost } from '../engine/engine-host';
 
 /**
@@ -74,11 +73,3 @@ export class AlertFactory {
 function contentHash(value: unknown): string {
   return sha256Hex(canonicalJson(value));
 }
-
-/**
- * sha256 of a string (as UTF-8), hex. crypto.hash (Node 20.12+) does it without a Hash object, in less than half
- * the time of createHash; one alert per match calls it. Same digest either way.
- */
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
-const sha256Hex: (s: string) => string =
-  typeof oneShot === 'function' ? (s) => oneShot('sha256', s, 'hex') : (s) => createHash('sha256').update(s).digest('hex');
