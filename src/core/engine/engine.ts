@@ -1129,12 +1129,10 @@ export class Engine {
   process(event: EventRecord): MatchRecord[] {
     const out: MatchRecord[] = (this.out = []);
     if (event === null || typeof event !== 'object' || Array.isArray(event)) throw new InvalidEventError('not_an_object');
-    // Refused before any rule sees it (not half-way, in a later time field's group).
-    if (this.dormantQueue.size > 0) {
-      const due = this.nextDormantDue();
-      const latest = this.latestTimeOf(event);
-      if (latest !== undefined && due <= latest) this.dormantError();
-    }
+    // With one time field, advance() refuses an event that would pass a dormant key's timer before any rule sees
+    // it. With several (keys evicted before another field's rules came), every event with a time is refused until
+    // those keys are back: checked here, not half-way through the groups.
+    if (!this.canSleep && this.dormantQueue.size > 0 && this.latestTimeOf(event) !== undefined) this.dormantError();
     let reason: InvalidEventReason | undefined;
     let used = false;
     for (const g of this.groups) {

@@ -363,10 +363,9 @@ export class StreamPartition<R = unknown> {
     let bound = Math.max(this.tracker.heardMax, this.engine.now);
     for (const event of events) {
       // Records the batch will reject (no time, or later than `latest`: future_time) move no clock: one far in
-      // the future must not bring every dormant key back.
-      if (typeof this.classifier.timeOf(event, latest) !== 'number') continue;
-      const t = this.engine.latestTimeOf(event);
-      if (t !== undefined && t > bound) bound = t;
+      // the future must not bring every dormant key back. (Dormant keys need one time field: this is it.)
+      const t = this.classifier.timeOf(event, latest);
+      if (typeof t === 'number' && t > bound) bound = t;
     }
     for (const t of markTimes) if (t > bound) bound = t;
     return bound;
