@@ -379,16 +379,14 @@ export class PartitionCheckpoint {
         if (!listed.has(key)) list.push(key);
       }
     }
-    // Dormant keys an event wants count too (a key found nowhere must not stay dormant).
     const engine = partition.engineView;
-    const isDormant = (rule: string, key: string) => engine.isDormant(rule, key);
     const lookups: Array<{ rule: string; keys: string[]; found: Promise<Array<KeySnapshot | null>> }> = [];
     for (const [rule, keys] of wanted) {
       const version = this.o.versionOf(rule);
       if (version !== undefined) lookups.push({ rule, keys, found: this.o.store.loadKeys(this.o.tp, rule, version, keys) });
       // No state version here (the engine and the versions change together, so this should not happen): a dormant
       // key that cannot be looked up must not hold the partition's clock for ever.
-      else for (const key of keys) if (isDormant(rule, key)) engine.forgetDormant(rule, key);
+      else for (const key of keys) engine.forgetDormant(rule, key);
     }
     const snapshots = await Promise.all(lookups.map((l) => l.found));
     let looked = 0;
@@ -399,17 +397,17 @@ export class PartitionCheckpoint {
     lookups.forEach(({ rule, keys }, i) => {
       const entries: Array<[string, KeySnapshot]> = [];
       snapshots[i].forEach((s, j) => {
-        const dormant = isDormant(rule, keys[j]);
         if (s !== null) {
           entries.push([keys[j], rememberPositions(s, this.o.remember, originals)]);
           if (due.has(`${rule}\u0000${keys[j]}`)) woken++;
-        } else if (dormant) {
-          // Its stored state is gone (Redis lost it): the clock must not wait for it for ever.
+        } else if (engine.isDormant(rule, keys[j])) {
+          // Its stored state is gone (Redis lost it): the clock must not wait for it for ever. This holds for a
+          // dormant key an event wanted too, not only for those that came due.
           engine.forgetDormant(rule, keys[j]);
           lost++;
         }
       });
-      partition.engineView.reloadKeys(rule, entries);
+      engine.reloadKeys(rule, entries);
       looked += keys.length;
       restored += entries.length;
     });

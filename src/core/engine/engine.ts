@@ -1408,10 +1408,9 @@ export class Engine {
    * Its partial matches stop counting as open.
    */
   forgetDormant(ruleId: string, key: string): void {
-    const partials = this.dormant.get(ruleId)?.get(key)?.partials;
-    if (partials === undefined || !this.wake(ruleId, key)) return;
+    const entry = this.wake(ruleId, key);
     const r = this.rules.get(ruleId);
-    if (r) r.evictedPartials = Math.max(0, r.evictedPartials - partials);
+    if (entry !== undefined && r) r.evictedPartials = Math.max(0, r.evictedPartials - entry.partials);
   }
 
   /** Evicts a key that owns timers (`discard` frees it), remembering when its earliest timer is due. */
@@ -1435,15 +1434,15 @@ export class Engine {
     }
   }
 
-  /** The key is back in memory (or gone for good): the clock stops waiting for it. Whether it was dormant. */
-  private wake(ruleId: string, key: string): boolean {
+  /** The key is back in memory (or gone for good): the clock stops waiting for it. Its entry, if it was dormant. */
+  private wake(ruleId: string, key: string): DormantKey | undefined {
     const byKey = this.dormant.get(ruleId);
     const entry = byKey?.get(key);
-    if (entry === undefined) return false;
+    if (entry === undefined) return undefined;
     byKey!.delete(key);
     if (byKey!.size === 0) this.dormant.delete(ruleId);
     this.dormantQueue.cancel(entry);
-    return true;
+    return entry;
   }
 
   /**
