@@ -6,7 +6,7 @@ import { compileExpression, compilePredicate } from '../expr/compile';
 import type { CompiledExpr, Evaluator, ExprScope, TagInfo } from '../expr/types';
 import type { Duration, EveryDistinctPattern, Expr, PatternNode, Span } from '../language/ast';
 import { Diagnostic, RuleError, diagnosticAt, relocate } from '../language/diagnostics';
-import { periodSeconds } from '../language/grammar/lexer';
+import { periodSeconds, wholeMilliseconds } from '../language/grammar/lexer';
 import { parseExpression, parsePattern } from '../language/parser';
 import type { RuleDefinition, TextOrigin } from '../rules/rule';
 import type { CompiledPattern, NodeSpec, TimedPeriod } from './automaton';
@@ -387,9 +387,10 @@ class PatternCompiler {
       this.errors.push(diagnosticAt(expr.span, `a time period must be a number, not a ${compiled.type}`));
       return { ms: 0 };
     }
+    // A value that overflows (1e306 sec) is no period either: a timer at Infinity cannot be checkpointed.
+    const msOf = (v: unknown) => (typeof v === 'number' ? wholeMilliseconds(periodSeconds(v, unitMs)) : Number.NaN);
     if (compiled.constant) {
-      const v = compiled.constant.value;
-      const ms = typeof v === 'number' ? Math.round(periodSeconds(v, unitMs) * 1000) : Number.NaN;
+      const ms = msOf(compiled.constant.value);
       if (!Number.isFinite(ms)) {
         this.errors.push(diagnosticAt(expr.span, 'this time period is not a finite number'));
         return { ms: 0 };
@@ -400,9 +401,7 @@ class PatternCompiler {
     return {
       ms: 0,
       computed: (bindings) => {
-        const v = evaluate(undefined, bindings);
-        // A value that overflows (1e306 sec) is no period either: a timer at Infinity cannot be checkpointed.
-        const ms = typeof v === 'number' ? Math.round(periodSeconds(v, unitMs) * 1000) : Number.NaN;
+        const ms = msOf(evaluate(undefined, bindings));
         return Number.isFinite(ms) ? ms : null;
       },
     };

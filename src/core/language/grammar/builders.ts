@@ -37,7 +37,7 @@ import type {
   Span,
 } from '../ast';
 import { diagnosticAt, RuleError } from '../diagnostics';
-import { TIME_UNITS, periodSeconds, rawString, type Token } from './lexer';
+import { TIME_UNITS, periodSeconds, rawString, wholeMilliseconds, type Token } from './lexer';
 
 // ---------------------------------------------------------------------------------------------
 // Spans and errors
@@ -276,11 +276,6 @@ export function durationPart(d: [Token, Token]): DurationPart {
   return { value: numberValue(d[0].text), at: d[0], unit: d[1] };
 }
 
-/** Whole milliseconds of a period of `seconds`, rounded once as Esper's TimeAbacus does (see periodSeconds). */
-function wholeMs(seconds: number): number {
-  return Math.round(seconds * 1000);
-}
-
 /** Past this, dates leave the range a time can hold (and no rule means it). */
 const MAX_CALENDAR_MONTHS = 12 * 10_000;
 /** The longest fixed period (10 000 years, as for calendar periods): beyond it a timer would overflow. */
@@ -327,12 +322,10 @@ function periodOf(parts: DurationPart[]): Duration {
     else if (unit.canonical === 'month') months = n;
     else seconds += periodSeconds(n, unit.ms);
   }
-  if (years * 12 + months > MAX_CALENDAR_MONTHS) {
-    fail(span(parts[0].at, parts[parts.length - 1].unit), `a time period of more than ${MAX_CALENDAR_MONTHS / 12} years`);
-  }
   const where = span(parts[0].at, parts[parts.length - 1].unit);
+  if (years * 12 + months > MAX_CALENDAR_MONTHS) fail(where, `a time period of more than ${MAX_CALENDAR_MONTHS / 12} years`);
   return {
-    ms: checkedMs(wholeMs(seconds), where),
+    ms: checkedMs(wholeMilliseconds(seconds), where),
     ...(calendar ? { calendar: { years, months } } : {}),
     span: where,
   };
@@ -419,7 +412,7 @@ function durationOf(arg: TimeArg | undefined, at: Spanned, what: string): Durati
   if (!arg) fail(at, `${what} needs a time period, such as 10 sec`);
   if (arg.kind === 'duration') return arg.duration;
   if (arg.kind === 'expr' && arg.expr.kind === 'literal' && typeof arg.expr.value === 'number') {
-    return { ms: checkedMs(wholeMs(arg.expr.value), arg.span), span: arg.span };
+    return { ms: checkedMs(wholeMilliseconds(arg.expr.value), arg.span), span: arg.span };
   }
   // Any other expression is a number of seconds computed as the guard or observer starts (the pattern compiler
   // checks its type and the tags it reads).

@@ -90,6 +90,11 @@ export function periodSeconds(value: number, unitMs: number): number {
   return unitMs >= 1000 ? value * (unitMs / 1000) : value / (1000 / unitMs);
 }
 
+/** Whole milliseconds of a period of `seconds`, rounded once as Esper's TimeAbacus does (see periodSeconds). */
+export function wholeMilliseconds(seconds: number): number {
+  return Math.round(seconds * 1000);
+}
+
 const KEYWORD_TYPES = new Map<string, string>([
   ...RESERVED_KEYWORDS.map((k): [string, string] => [k, `kw_${k}`]),
   ...SOFT_KEYWORDS.map((k): [string, string] => [k, `kw_${k}`]),
