@@ -288,8 +288,7 @@ describe('eviction of cold keys', () => {
   });
 
   it('keeps keys with timers in memory while rules read time from different fields, and refuses an event whose later time passes a dormant timer before any rule sees it', () => {
-    const engine = new Engine({ startTime: 0, trackChanges: true });
-    engine.addRule(compileRule(ruleDefinition('r0', 'every a=A -> (timer:interval(1 sec) and not b=B)', { partitionBy: 'k' })));
+    const engine = engineOf(['every a=A -> (timer:interval(1 sec) and not b=B)'], { fast: false, max: 10_000, track: true });
     engine.process({ type: 'A', k: 'k1', timestamp: 0 });
     engine.drainChanges();
     expect(engine.mayEvictTimers).toBe(true);
@@ -314,8 +313,7 @@ describe('eviction of cold keys', () => {
   });
 
   it('a dormant key that starts afresh and is evicted again counts its partial matches once', () => {
-    const engine = new Engine({ startTime: 0, trackChanges: true });
-    engine.addRule(compileRule(ruleDefinition('r0', 'every a=A -> (timer:interval(1 sec) and not b=B)', { partitionBy: 'k' })));
+    const engine = engineOf(['every a=A -> (timer:interval(1 sec) and not b=B)'], { fast: false, max: 10_000, track: true });
     engine.process({ type: 'A', k: 'k1', timestamp: 0 });
     engine.drainChanges();
     expect(engine.evictKey('r0', 'k1')).toBe(true);

@@ -350,8 +350,11 @@ describe('StreamPartition evicting cold keys', () => {
     if ('allowedLateness' in s) expect(late).toBeGreaterThan(50);
   });
 
+  /** A partition in event order (no reorder buffer) recording changes, as checkpointing runs it. */
+  const inOrder = (running: typeof rules) => new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ maxOutOfOrderness: 0 }), rules: running, trackChanges: true });
+
   it('holds events and the clock at the timer of a key evicted with it, and goes on once the key is back', () => {
-    const p = new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ maxOutOfOrderness: 0 }), rules: [rules[1]], trackChanges: true });
+    const p = inOrder([rules[1]]);
     p.add(rec({ type: 'A', k: 'k1', x: 0, id: 'a1', timestamp: 1000 }), 0);
     const [change] = p.engineView.drainChanges();
     expect(p.evictColdKeys(new KeyEvictor({ idleMs: 0, maxKeys: 0 }), 0).map((k) => k.key)).toEqual(['k1']);
@@ -367,7 +370,7 @@ describe('StreamPartition evicting cold keys', () => {
   });
 
   it('does not let an event the batch will reject as future_time raise the bound of the keys to wake', () => {
-    const p = new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ maxOutOfOrderness: 0 }), rules: [rules[1]], trackChanges: true });
+    const p = inOrder([rules[1]]);
     p.add(rec({ type: 'A', k: 'k1', x: 0, id: 'a1', timestamp: 1000 }), 0);
     const future = { type: 'B', k: 'k2', x: 0, id: 'b', timestamp: 9_000_000 };
     expect(p.wakeBound([future], [], 0, 0)).toBe(9_000_000);
@@ -375,7 +378,7 @@ describe('StreamPartition evicting cold keys', () => {
   });
 
   it('a rule change that removes the rule whose dormant keys held the clock lets the held events go', () => {
-    const p = new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ maxOutOfOrderness: 0 }), rules: [rules[0], rules[1]], trackChanges: true });
+    const p = inOrder([rules[0], rules[1]]);
     p.add(rec({ type: 'A', k: 'k1', x: 0, id: 'a1', timestamp: 1000 }), 0);
     p.engineView.drainChanges();
     p.evictColdKeys(new KeyEvictor({ idleMs: 0, maxKeys: 0 }), 0);
