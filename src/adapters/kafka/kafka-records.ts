@@ -148,8 +148,8 @@ export function markTimesOf(messages: readonly KafkaMessage[], from: number): nu
   const out: number[] = [];
   for (const m of messages) {
     if (Number(m.offset) < from) continue;
-    const mark = headerString(m.headers, WATERMARK_HEADER);
-    if (mark !== undefined && Number.isFinite(Number(mark))) out.push(Number(mark));
+    const mark = Number(headerString(m.headers, WATERMARK_HEADER));
+    if (Number.isFinite(mark)) out.push(mark);
   }
   return out;
 }
