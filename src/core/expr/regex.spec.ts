@@ -93,6 +93,18 @@ describe('regex: whole-string matching with Java syntax', () => {
     ['\\Qa.b*\\E', 'a.b*', true],
     ['\\Qa.b\\E+', 'a.bbb', true], // the quantifier applies to the last quoted character, as in Java
     ['\\Qab', 'ab', true],
+    // Java removes \Q…\E before parsing: an empty quote vanishes, quoting works in classes, digits stay digits
+    ['a\\Q\\E{2}', 'aa', true],
+    ['a\\Q\\E*', '', true],
+    ['a\\Q\\E*', 'a', true],
+    ['[a\\Q]-\\E]+', ']-a', true],
+    ['[a\\Q]-\\E]', 'b', false],
+    ['\\Qa\\', 'a\\', true], // an unterminated quote ending in a backslash quotes it
+    // a count with nothing before it repeats the empty string, as does a second count
+    ['{2}a', 'a', true],
+    ['x|{2}', '', true],
+    ['a{2}{3}', 'aa', true],
+    ['a{2}{3}', 'aaaaaa', false],
     ['\\$\\^\\{\\}\\(\\)\\|\\*\\+\\?\\\\\\/', '$^{}()|*+?\\/', true],
     ['}', '}', true],
     [']', ']', true],
@@ -131,6 +143,27 @@ describe('regex: whole-string matching with Java syntax', () => {
     ['.*\\Bfoo.*', 'afoo', true],
     ['é\\b', 'é', true],
     ['é\\bx', 'éx', false],
+    // a non-spacing mark is a word character only after a letter or digit (Java's hasBaseCharacter)
+    ['a\u0301\\b', 'a\u0301', true],
+    ['a\u0301\u0301\\b', 'a\u0301\u0301', true],
+    ['a\u0301\\b\u0301', 'a\u0301\u0301', false],
+    ['\u0301\\b', '\u0301', false],
+    ['_\\b\u0301', '_\u0301', true],
+    [' \u0301\\B', ' \u0301', true],
+    ['\u0663\u0301\\b', '\u0663\u0301', true],
+    // a supplementary letter is a word character but no base: Java scans back by UTF-16 unit
+    ['\u{1D400}\\b', '\u{1D400}', true],
+    ['\u{1D400}\u0301\\B', '\u{1D400}\u0301', true],
+    // a supplementary mark with a base is a word character to the position before it, not to the one after it
+    ['a\\B\u{1D167}', 'a\u{1D167}', true],
+    ['a\u{1D167}\\b', 'a\u{1D167}', false],
+    // an anchor or boundary may be repeated: it must hold at least as many times as the count's minimum
+    ['^*a', 'a', true],
+    ['a^*', 'a', true],
+    ['a^+', 'a', false],
+    ['a\\b+', 'a', true],
+    ['a\\b{2}b', 'ab', false],
+    ['a\\b{0}b', 'ab', true],
     // case-insensitive: ASCII only, scoped to the enclosing group
     ['(?i)hello', 'HeLLo', true],
     ['(?i)[a-c]+', 'ABC', true],
@@ -145,6 +178,13 @@ describe('regex: whole-string matching with Java syntax', () => {
     ['(?i)a(?-i)b', 'Ab', true],
     ['(?i)a(?-i)b', 'AB', false],
     ['(?i)x|y', 'Y', true],
+    // with (?i), Java's \p{Lower} and \p{Upper} are all ASCII letters, and \P{Lower} neither case
+    ['(?i)\\p{Lower}', 'A', true],
+    ['(?i)\\p{Upper}', 'a', true],
+    ['(?i)\\P{Lower}', 'A', false],
+    ['(?i)[^\\p{Upper}]', 'a', false],
+    ['(?i)\\p{Lower}', '\u212a', false],
+    ['\\p{Lower}', 'A', false],
   ];
 
   it.each(cases)('%j matches %j: %s', (pattern, input, expected) => {
@@ -184,7 +224,13 @@ describe('regex: unsupported or invalid patterns are rejected with a reason and 
     ['a**', /dangling meta character '\*'/, 2],
     ['*a', /dangling meta character '\*'/, 0],
     ['a|+', /dangling meta character '\+'/, 2],
-    ['{1}', /illegal repetition/, 0],
+    ['{', /illegal repetition/, 0],
+    ['x|{a}', /illegal repetition/, 2],
+    ['\\Q.\\E{', /illegal repetition/, 5],
+    ['\\Q\\E*', /dangling meta character '\*'/, 4],
+    // a quoted digit cannot extend an escape before the quote
+    ['\\0\\Q1\\E', /octal/, 0],
+    ['\\x4\\Q1\\E', /hexadecimal/, 0],
     ['a{', /illegal repetition/, 1],
     ['a{x}', /illegal repetition/, 1],
     ['a{,3}', /illegal repetition/, 1],
@@ -215,8 +261,7 @@ describe('regex: unsupported or invalid patterns are rejected with a reason and 
     ['(?x)a', /inline flag 'x' is not supported/, 2],
     ['(?)a', /empty inline flag group/, 0],
     ['(?<1a>x)', /invalid group name/, 3],
-    ['^*', /anchor or boundary cannot be repeated/, 0],
-    ['\\b+', /anchor or boundary cannot be repeated/, 0],
+    ['^**', /dangling meta character '\*'/, 2],
     ['('.repeat(101) + ')'.repeat(101), /nests groups more than 100 deep/, 100],
   ];
 

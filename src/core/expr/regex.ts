@@ -14,13 +14,20 @@
  * - the input and the pattern are sequences of code points (a surrogate pair is one character);
  * - `.` matches anything but the line terminators \n \r \u0085 \u2028 \u2029 (all of them with `(?s)`);
  * - `\d` `\w` `\s` are ASCII ([0-9], [a-zA-Z_0-9], [ \t\n\x0B\f\r]); `\h` and `\v` are Java's horizontal and
- *   vertical whitespace; `\p{Lower}` `\p{Alpha}`… are Java's POSIX (US-ASCII) classes;
+ *   vertical whitespace; `\p{Lower}` `\p{Alpha}`… are Java's POSIX (US-ASCII) classes, and with `(?i)`
+ *   `\p{Lower}` and `\p{Upper}` are all ASCII letters;
  * - `$` and `\Z` match at the end or before a final line terminator, `\z` only at the end, `^` and `\A` at the
- *   start; `\b` uses Java's word characters (letters, digits, `_`, non-spacing marks);
+ *   start; an anchor or `\b` may be repeated (`^*`, `\b{2}`): it must hold at least the count's minimum times;
+ * - `\b` uses Java's word characters (JDK 17; JDK 19 made them ASCII): letters, digits, `_`, and a non-spacing
+ *   mark that follows a BMP letter or digit (through other BMP marks);
  * - `(?i)` is ASCII-only case folding (Java's CASE_INSENSITIVE without UNICODE_CASE); `(?s)` is DOTALL; inline
  *   flags apply to the end of the enclosing group, `(?i:X)` to X only;
- * - `\Q…\E` quotes; octal `\0n`, `\xhh`, `\x{h…}`, `\uhhhh`, `\t \n \r \f \a \e \cX` escapes;
- * - `{` must start a valid quantifier ("Illegal repetition" otherwise), as in Java.
+ * - `\Q…\E` quotes, removed before parsing as Java does (in classes too; an empty `\Q\E` vanishes); octal
+ *   `\0n`, `\xhh`, `\x{h…}`, `\uhhhh`, `\t \n \r \f \a \e \cX` escapes;
+ * - `{` must start a valid count ("Illegal repetition" otherwise); with nothing before it, as at the start or
+ *   after another count (`a{2}{3}`), it repeats the empty string, as in Java.
+ *
+ * test/conformance/java-regex-differential.spec.ts checks all this against java.util.regex itself.
  *
  * Rejected with a RegexSyntaxError (and so rejected at rule-compile time): backreferences, look-ahead and
  * look-behind, atomic groups, possessive quantifiers (they change which strings match), nested character
@@ -223,11 +230,74 @@ function hexVal(c: number): number {
   return -1;
 }
 
-/** The result of an escape sequence: one character, a predefined set, an assertion or quoted text. */
-type Escape = { k: 'char'; c: number } | { k: 'set'; r: Ranges } | { k: 'assert'; kind: number } | { k: 'quote'; cps: number[] };
+/** The result of an escape sequence: one character, a predefined set or an assertion. */
+type Escape = { k: 'char'; c: number } | { k: 'set'; r: Ranges } | { k: 'assert'; kind: number };
+
+/**
+ * Java's first step (Pattern.RemoveQEQuoting): every `\Q…\E` is rewritten into escaped characters before the
+ * pattern is parsed, inside character classes too, so an empty `\Q\E` vanishes (`a\Q\E*` is `a*`) and a
+ * quantifier after a quote repeats its last character. A quoted digit that opens the quote becomes `\x3n`, so it
+ * cannot extend an escape before the quote. `origin[k]` is the index in the pattern that character k came
+ * from, for error positions.
+ */
+function removeQuoting(cps: number[]): { cps: number[]; origin: number[] } {
+  const n = cps.length;
+  const at = (i: number): number => (i < n ? cps[i] : 0);
+  let i = 0;
+  while (i < n - 1) {
+    if (cps[i] !== 0x5c) i += 1;
+    else if (cps[i + 1] !== 0x51 /* Q */) i += 2;
+    else break;
+  }
+  const identity = (): number[] => cps.map((_, k) => k);
+  if (i >= n - 1) return { cps, origin: identity() };
+  const out = cps.slice(0, i);
+  const origin = identity().slice(0, i);
+  const emit = (c: number, from: number): void => {
+    out.push(c);
+    origin.push(from);
+  };
+  i += 2;
+  let inQuote = true;
+  let beginQuote = true;
+  while (i < n) {
+    const from = i;
+    const c = cps[i++];
+    if (c > 0x7f || isAsciiLetter(c)) {
+      emit(c, from);
+    } else if (isDigitCp(c)) {
+      if (beginQuote) for (const e of [0x5c, 0x78, 0x33]) emit(e, from);
+      emit(c, from);
+    } else if (c !== 0x5c) {
+      if (inQuote) emit(0x5c, from);
+      emit(c, from);
+    } else if (inQuote) {
+      if (at(i) === 0x45 /* E */) {
+        i++;
+        inQuote = false;
+      } else {
+        emit(0x5c, from);
+        emit(0x5c, from);
+      }
+    } else if (at(i) === 0x51 /* Q */) {
+      i++;
+      inQuote = true;
+      beginQuote = true;
+      continue;
+    } else {
+      emit(c, from);
+      if (i !== n) emit(cps[i], i++);
+    }
+    beginQuote = false;
+  }
+  return { cps: out, origin };
+}
 
 class Parser {
   private readonly cps: number[];
+  /** Index in the pattern as written of each character of `cps` (see removeQuoting), and its length. */
+  private readonly origin: number[];
+  private readonly written: number;
   private pos = 0;
   private depth = 0;
   private flags: Flags = { i: false, s: false };
@@ -236,10 +306,12 @@ class Parser {
     private readonly source: string,
     private readonly lim: RegexLimits,
   ) {
-    this.cps = Array.from(source, (ch) => ch.codePointAt(0) as number);
-    if (this.cps.length > lim.maxPatternLength) {
+    const written = Array.from(source, (ch) => ch.codePointAt(0) as number);
+    if (written.length > lim.maxPatternLength) {
       throw new RegexSyntaxError(`regexp is too long (more than ${lim.maxPatternLength} characters)`, lim.maxPatternLength);
     }
+    ({ cps: this.cps, origin: this.origin } = removeQuoting(written));
+    this.written = written.length;
   }
 
   parse(): Node {
@@ -252,7 +324,8 @@ class Parser {
   }
 
   private error(message: string, at = this.pos): RegexSyntaxError {
-    return new RegexSyntaxError(`${message} at position ${at} of the regexp`, at);
+    const written = at < this.origin.length ? this.origin[at] : this.written;
+    return new RegexSyntaxError(`${message} at position ${written} of the regexp`, written);
   }
 
   private peek(offset = 0): number {
@@ -278,54 +351,54 @@ class Parser {
     while (!this.eof()) {
       const c = this.peek();
       if (c === 0x7c /* | */ || c === 0x29 /* ) */) break;
-      const start = this.pos;
-      const atoms = this.parseAtom();
-      if (atoms === null) continue; // an inline flag group or an empty \Q\E: nothing to match
-      const last = atoms.pop() as Node;
-      for (const a of atoms) items.push(a);
-      items.push(this.parseQuantifier(last, start));
+      const atom = this.parseAtom();
+      if (atom === null) continue; // an inline flag group: nothing to match
+      const node = this.parseQuantifier(atom);
+      if (node.t !== 'empty') items.push(node);
     }
     if (items.length === 0) return EMPTY;
     return items.length === 1 ? items[0] : { t: 'cat', items };
   }
 
-  /** One atom; several for `\Q…\E` (a following quantifier applies to the last character only, as in Java). */
-  private parseAtom(): Node[] | null {
+  /** One atom, or null for an inline flag group. */
+  private parseAtom(): Node | null {
     const start = this.pos;
     const c = this.cps[this.pos++];
     switch (c) {
       case 0x28 /* ( */:
         return this.parseGroup(start);
       case 0x5b /* [ */:
-        return [{ t: 'set', r: this.parseClass(start) }];
+        return { t: 'set', r: this.parseClass(start) };
       case 0x2e /* . */:
-        return [{ t: 'set', r: this.flags.s ? ANY : DOT }];
+        return { t: 'set', r: this.flags.s ? ANY : DOT };
       case 0x5e /* ^ */:
-        return [{ t: 'assert', kind: A_BOL }];
+        return { t: 'assert', kind: A_BOL };
       case 0x24 /* $ */:
-        return [{ t: 'assert', kind: A_DOLLAR }];
+        return { t: 'assert', kind: A_DOLLAR };
       case 0x2a /* * */:
       case 0x2b /* + */:
       case 0x3f /* ? */:
         throw this.error(`dangling meta character '${String.fromCodePoint(c)}' (nothing to repeat)`, start);
       case 0x7b /* { */:
-        throw this.error("illegal repetition: '{' must follow something to repeat (escape it as \\{)", start);
+        // With nothing before it, Java repeats the empty string: `{2}` and `a{2}{3}` match as `` and `aa`.
+        // The count must still be well formed ("Illegal repetition" otherwise).
+        if (!isDigitCp(this.peek())) throw this.error("illegal repetition: '{' must start a count such as {2} (escape it as \\{)", start);
+        this.pos--;
+        return EMPTY;
       case 0x5c /* \ */: {
         const e = this.parseEscape(false, start);
         switch (e.k) {
           case 'char':
-            return [this.charNode(e.c)];
+            return this.charNode(e.c);
           case 'set':
-            return [{ t: 'set', r: e.r }];
+            return { t: 'set', r: e.r };
           case 'assert':
-            return [{ t: 'assert', kind: e.kind }];
-          case 'quote':
-            return e.cps.length === 0 ? null : e.cps.map((q) => this.charNode(q));
+            return { t: 'assert', kind: e.kind };
         }
         break;
       }
       default:
-        return [this.charNode(c)];
+        return this.charNode(c);
     }
     /* istanbul ignore next */
     throw this.error('internal error');
@@ -335,7 +408,7 @@ class Parser {
     return { t: 'set', r: this.flags.i ? foldAscii(single(c)) : single(c) };
   }
 
-  private parseGroup(start: number): Node[] | null {
+  private parseGroup(start: number): Node | null {
     if (++this.depth > this.lim.maxDepth) {
       throw this.error(`regexp nests groups more than ${this.lim.maxDepth} deep`, start);
     }
@@ -401,10 +474,10 @@ class Parser {
     this.pos++;
     this.depth--;
     this.flags = saved;
-    return [inner];
+    return inner;
   }
 
-  private parseQuantifier(atom: Node, atomStart: number): Node {
+  private parseQuantifier(atom: Node): Node {
     const c = this.peek();
     let min: number;
     let max: number;
@@ -442,12 +515,13 @@ class Parser {
       throw this.error('possessive quantifiers (*+, ++, ?+, {n}+) are not supported', this.pos);
     }
     const next = this.peek();
-    if (next === 0x2a || next === 0x2b || next === 0x3f || next === 0x7b) {
+    // A `{` here starts a count of its own, of the empty string (see parseAtom).
+    if (next === 0x2a || next === 0x2b || next === 0x3f) {
       throw this.error(`dangling meta character '${String.fromCodePoint(next)}' (a quantifier cannot be repeated; use a group)`);
     }
-    if (atom.t === 'assert' && this.cps[atomStart] !== 0x28 /* a group may be repeated: (^)* */) {
-      throw this.error('an anchor or boundary cannot be repeated', atomStart);
-    }
+    // Java repeats an anchor or boundary too: it must hold (at the same position) at least `min` times.
+    if (atom.t === 'empty' || (atom.t === 'assert' && min > 0)) return atom;
+    if (atom.t === 'assert') return EMPTY;
     return { t: 'rep', node: atom, min, max };
   }
 
@@ -568,13 +642,6 @@ class Parser {
       case 0x5a /* Z */:
         if (inClass) break;
         return { k: 'assert', kind: A_DOLLAR };
-      case 0x51 /* Q */: {
-        if (inClass) throw this.error('\\Q...\\E quoting is not supported inside a character class', start);
-        const cps: number[] = [];
-        while (!this.eof() && !(this.peek() === 0x5c && this.peek(1) === 0x45)) cps.push(this.cps[this.pos++]);
-        if (!this.eof()) this.pos += 2; // \E; an unterminated \Q quotes the rest, as in Java
-        return { k: 'quote', cps };
-      }
       case 0x6b /* k */:
         throw this.error('backreferences (\\k<name>) are not supported', start);
       case 0x47 /* G */:
@@ -620,7 +687,8 @@ class Parser {
       name = String.fromCodePoint(this.cps[this.pos++]);
     }
     const key = name.startsWith('Is') && POSIX[name.slice(2)] ? name.slice(2) : name;
-    const r = POSIX[key];
+    // Java: with (?i), \p{Lower} and \p{Upper} are both all ASCII letters (and \P{Lower} neither case).
+    const r = this.flags.i && (key === 'Lower' || key === 'Upper') ? POSIX.Alpha : POSIX[key];
     if (!r) {
       throw this.error(
         `character property \\p{${name}} is not supported (supported: ${Object.keys(POSIX).join(', ')})`,
@@ -887,12 +955,12 @@ interface DState {
    * OP_ASSERT instructions waiting for the next character (an assertion looks at both sides of a position).
    */
   pcs: Int32Array;
-  /** Context bits of the position the state stands at: AT_START, PREV_WORD. */
+  /** Context bits of the position the state stands at: AT_START, PREV_WORD, HAS_BASE. */
   flags: number;
   dead: boolean;
   /** Whether the input may end here: 1 yes, 0 no, -1 not computed yet. */
   acceptAtEnd: number;
-  /** Per transition index (character class, times 2 plus "the character is a word character" with \b): the next state, -1 when not computed yet. */
+  /** Per transition index (the character class; with \b times 4 plus its word code, see wordCode): the next state, -1 when not computed yet. */
   next: Int32Array;
 }
 
@@ -914,6 +982,12 @@ const THRASH_CHARS_PER_STATE = 4;
 const AT_START = 1;
 /** The character before the position is a word character (for `\b` and `\B`). */
 const PREV_WORD = 2;
+/**
+ * The input before the position ends in a BMP letter or digit and then zero or more BMP non-spacing marks: a
+ * non-spacing mark here would be a word character (Java's hasBaseCharacter, which scans back by UTF-16 unit,
+ * so a supplementary character, whose low surrogate it meets first, is never a base).
+ */
+const HAS_BASE = 4;
 
 /** What the assertions at one position may look at. */
 interface Context {
@@ -926,15 +1000,42 @@ interface Context {
   end: boolean;
 }
 
-const WORD_RE = /^[\p{L}\p{Nd}\p{Mn}_]$/u;
-const asciiWord = new Uint8Array(128);
-for (let c = 0; c < 128; c++) asciiWord[c] = WORD_RE.test(String.fromCharCode(c)) ? 1 : 0;
+const LETTER_OR_DIGIT_RE = /^[\p{L}\p{Nd}]$/u;
+const NON_SPACING_MARK_RE = /^\p{Mn}$/u;
+const KNOWN = 1;
+const LETTER_OR_DIGIT = 2;
+const NON_SPACING_MARK = 4;
+/** Per BMP character, filled as met: KNOWN plus LETTER_OR_DIGIT or NON_SPACING_MARK. */
+const bmpKinds = new Uint8Array(0x10000);
 
-/** Java's word character for \b: a letter, a digit, '_' (and, approximately, a non-spacing mark). */
-function isWordCp(c: number): boolean {
-  if (c < 128) return asciiWord[c] === 1;
-  return WORD_RE.test(String.fromCodePoint(c));
+function charKind(c: number): number {
+  if (c <= 0xffff && bmpKinds[c] !== 0) return bmpKinds[c];
+  const text = String.fromCodePoint(c);
+  const kind = KNOWN | (LETTER_OR_DIGIT_RE.test(text) ? LETTER_OR_DIGIT : 0) | (NON_SPACING_MARK_RE.test(text) ? NON_SPACING_MARK : 0);
+  if (c <= 0xffff) bmpKinds[c] = kind;
+  return kind;
 }
+
+/**
+ * What a character means to `\b` and `\B` (Java's Bound), given whether the position before it has a base
+ * (HAS_BASE): a word character is a letter, a digit or '_', or a non-spacing mark with a base; seen from the
+ * right of it, a supplementary non-spacing mark never has one. As a code, with the context bits of the
+ * position after the character (WORD_CODE_FLAGS) and whether it is a word character to its left
+ * (WORD_CODE_NEXT_WORD):
+ * 0: not a word character on either side; 1: a word character that is no base ('_', a supplementary letter);
+ * 2: a word character and a base (a BMP letter or digit, or a BMP mark with a base); 3: a supplementary mark
+ * with a base, a word character to the position before it but not to the one after it.
+ */
+function wordCode(c: number, hasBase: boolean): number {
+  if (c === 0x5f) return 1;
+  if (c < 0x80) return (c >= 0x30 && c <= 0x39) || isAsciiLetter(c) ? 2 : 0;
+  const kind = charKind(c);
+  if (kind & LETTER_OR_DIGIT) return c <= 0xffff ? 2 : 1;
+  if (kind & NON_SPACING_MARK && hasBase) return c <= 0xffff ? 2 : 3;
+  return 0;
+}
+const WORD_CODE_NEXT_WORD = [false, true, true, true];
+const WORD_CODE_FLAGS = [0, PREV_WORD, PREV_WORD | HAS_BASE, 0];
 
 function isLineTerminator(c: number): boolean {
   return c === 0x0a || c === 0x0d || c === 0x85 || c === 0x2028 || c === 0x2029;
@@ -1026,7 +1127,7 @@ class Machine {
     }
     this.wordSensitive = word;
     this.dollarSensitive = dollar;
-    this.maxStates = Math.max(8, Math.floor(dfaTableEntries / (this.numClasses * (word ? 2 : 1))));
+    this.maxStates = Math.max(8, Math.floor(dfaTableEntries / (this.numClasses * (word ? 4 : 1))));
     this.mark = new Uint32Array(prog.op.length);
     this.stack = new Int32Array(prog.op.length * 3 + 3);
   }
@@ -1065,14 +1166,15 @@ class Machine {
         }
       }
       const cls = this.classOf(c);
-      const nextWord = word && isWordCp(c);
+      const code = word ? wordCode(c, (st.flags & HAS_BASE) !== 0) : 0;
+      const nextWord = WORD_CODE_NEXT_WORD[code];
       const dollar = this.dollarSensitive && at >= n - 2 && dollarHolds(s, at);
-      const t = word ? cls * 2 + (nextWord ? 1 : 0) : cls;
+      const t = word ? cls * 4 + code : cls;
       // Cached transitions assume `$` does not hold: where it does, the step is computed outside the cache.
       let nx = dollar ? -1 : st.next[t];
       if (nx < 0) {
         const target = this.step(st, cls, { flags: st.flags, nextWord, dollar, end: false });
-        const flags = nextWord ? PREV_WORD : 0;
+        const flags = WORD_CODE_FLAGS[code];
         const known = this.states.length;
         if (known >= this.maxStates) {
           // Flush the cache (the bound on memory); matching goes on from the target state.
@@ -1107,9 +1209,9 @@ class Machine {
       const at = i;
       const c = s.codePointAt(i) as number;
       if (c > 0xffff) i++;
-      const nextWord = word && isWordCp(c);
+      const code = word ? wordCode(c, (cur.flags & HAS_BASE) !== 0) : 0;
       const dollar = this.dollarSensitive && at >= n - 2 && dollarHolds(s, at);
-      cur = { pcs: this.step(cur, this.classOf(c), { flags: cur.flags, nextWord, dollar, end: false }), flags: nextWord ? PREV_WORD : 0 };
+      cur = { pcs: this.step(cur, this.classOf(c), { flags: cur.flags, nextWord: WORD_CODE_NEXT_WORD[code], dollar, end: false }), flags: WORD_CODE_FLAGS[code] };
     }
     return this.acceptsAtEnd(cur);
   }
@@ -1203,10 +1305,11 @@ class Machine {
 
   private intern(reached: number[], flags: number): number {
     const pcs = Int32Array.from(reached).sort();
-    // Context bits only matter to pending assertions; without any, states differing only in them are one.
+    // The position's own context bits only matter to pending assertions; without any, states differing only
+    // in them are one. HAS_BASE is kept: it decides what a later non-spacing mark is to `\b`.
     const { op } = this.prog;
     const waits = pcs.some((pc) => op[pc] === OP_ASSERT);
-    const f = waits ? flags : 0;
+    const f = (waits ? flags : 0) | (flags & HAS_BASE);
     const key = `${f}:${pcs.join(',')}`;
     const found = this.index.get(key);
     if (found !== undefined) return found;
@@ -1215,7 +1318,7 @@ class Machine {
       flags: f,
       dead: pcs.length === 0,
       acceptAtEnd: waits ? -1 : pcs.some((pc) => op[pc] === OP_MATCH) ? 1 : 0,
-      next: new Int32Array(this.numClasses * (this.wordSensitive ? 2 : 1)).fill(-1),
+      next: new Int32Array(this.numClasses * (this.wordSensitive ? 4 : 1)).fill(-1),
     };
     this.states.push(st);
     this.index.set(key, this.states.length - 1);
