@@ -107,4 +107,20 @@ describe('node dist/main.js', () => {
       files.cleanup();
     }
   }, 60_000);
+
+  it('in Kafka mode with no broker reachable, stops on SIGTERM at once with exit 0 instead of waiting for the connection retries', async () => {
+    const files = tempDir({ 'login.yaml': LOGIN_RULE });
+    try {
+      // Port 1 on loopback refuses connections: kafkajs keeps retrying the connection behind the scenes.
+      const svc = await start({ RULES_DIR: files.dir, LOG_LEVEL: 'info', KAFKA_BROKERS: '127.0.0.1:1', SHUTDOWN_TIMEOUT_MS: '30000' });
+      await new Promise((r) => setTimeout(r, 1500));
+      const sent = Date.now();
+      svc.child.kill('SIGTERM');
+      expect(await svc.exit).toBe(0);
+      expect(Date.now() - sent).toBeLessThan(5000);
+      expect(svc.lines.map((l) => l.msg)).toContain('stopped');
+    } finally {
+      files.cleanup();
+    }
+  }, 60_000);
 });

@@ -321,6 +321,9 @@ export class KafkaStreams {
   private reconcileWanted = false;
   private reconcileLoop: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
+  /** Resolves when stopConsuming begins, cutting short the wait between connection attempts. */
+  private stopSignal: Promise<void> = Promise.resolve();
+  private signalStop: () => void = () => undefined;
   private stopped: Promise<void> = Promise.resolve();
   private ticker: NodeJS.Timeout | undefined;
   private recheck: NodeJS.Timeout | undefined;
@@ -368,6 +371,7 @@ export class KafkaStreams {
   start(): Promise<void> {
     if (this.starting) return this.starting;
     this.stopping = false;
+    this.stopSignal = new Promise((resolve) => (this.signalStop = resolve));
     this.state = 'connecting';
     this.starting = this.connect();
     return this.starting;
@@ -380,6 +384,7 @@ export class KafkaStreams {
   async stopConsuming(): Promise<void> {
     if (this.stopping) return this.stopped;
     this.stopping = true;
+    this.signalStop();
     this.stopped = (async () => {
       if (this.ticker) clearInterval(this.ticker);
       if (this.recheck) clearTimeout(this.recheck);
@@ -389,7 +394,9 @@ export class KafkaStreams {
       // The sweep checks `stopping` between partitions; its removals are fenced, so leaving one half done is safe.
       await Promise.race([this.orphanSweeping, sleep(2000)]);
       await this.reconcileLoop?.catch(() => undefined);
-      await this.starting?.catch(() => undefined);
+      // Not connected yet: a connection attempt may be retrying inside kafkajs for tens of seconds with
+      // nothing in flight to finish, so shutdown does not wait for it (stop() disconnects the clients).
+      if (this.connected) await this.starting?.catch(() => undefined);
       const consumer = this.consumer;
       this.consumer = undefined;
       if (consumer) await consumer.disconnect().catch((e) => this.logger.warn({ err: e }, 'leaving the consumer group failed'));
@@ -551,7 +558,7 @@ export class KafkaStreams {
         break;
       } catch (e) {
         this.fail(e, 'connecting to Kafka failed; retrying');
-        await sleep(delay);
+        await Promise.race([sleep(delay), this.stopSignal]);
         delay = Math.min(delay * 2, 10_000);
       }
     }
