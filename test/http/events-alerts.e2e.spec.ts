@@ -171,6 +171,31 @@ describe('deterministic alert ids', () => {
     expect(ids[0]).toHaveLength(1);
     expect(ids[1]).toEqual(ids[0]);
   });
+
+  it('matches with the same events (or none) get different ids when a timer or an unbound event completed them, and the same ids again in another instance', async () => {
+    // Both rules repeat with the same bound events: every second with none, and at every B with the same A.
+    const rules = ['id: ticks\npattern: every timer:interval(1 sec)\n', 'id: each-b\npattern: a=A -> every B\n'];
+    const events = [
+      { type: 'A', timestamp: 1_000_000 },
+      { type: 'B', timestamp: 1_000_500 },
+      { type: 'B', timestamp: 1_001_500 },
+      { type: 'C', timestamp: 1_003_200 },
+    ];
+    const runs: Array<Array<{ id: string; rule: string; time: number }>> = [];
+    for (let run = 0; run < 2; run++) {
+      const svc = await startService();
+      try {
+        for (const rule of rules) expect((await svc.json('/rules', yaml(rule))).status).toBe(201);
+        await svc.json('/events', json(events));
+        runs.push((await svc.json('/alerts')).body.map((a: { id: string; rule: string; time: number }) => ({ id: a.id, rule: a.rule, time: a.time })));
+      } finally {
+        await svc.close();
+      }
+    }
+    expect(runs[0].map((a) => `${a.rule}@${a.time}`)).toEqual(['each-b@1000500', 'ticks@1001000', 'each-b@1001500', 'ticks@1002000', 'ticks@1003000']);
+    expect(new Set(runs[0].map((a) => a.id)).size).toBe(5);
+    expect(runs[1]).toEqual(runs[0]);
+  });
 });
 
 describe('GET /alerts/stream', () => {

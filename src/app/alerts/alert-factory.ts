@@ -1,14 +1,16 @@
 /**
  * Turns engine matches into alerts: the replay record plus a deterministic id and the rule's metadata.
  *
- * The id is sha256(rule id, rule version, key, source positions of the matched events), hex, 32 characters.
+ * The id is sha256(rule id, rule version, key, source positions of the matched events), hex, 32 characters;
+ * for a match its events do not pin down (completed by a timer, or by an event it does not bind: such a match
+ * can repeat with the same events, as `every timer:interval(1 sec)` does with none), also its time.
  * An event's position comes from its source when the source knows one (Kafka: `topic/partition/offset`,
  * recorded at ingest with remember()); otherwise it is the sha256 of the event's canonical JSON, computed
  * only for events that end up in a match. So replaying the same events through the same rule version gives
  * the same ids.
  */
 import { Injectable } from '@nestjs/common';
-import type { MatchRecord } from '../../core/engine/api';
+import { COMPLETED_BY_CLOCK_OR_UNBOUND, type MatchRecord } from '../../core/engine/api';
 import type { Alert } from '../../core/ports/alert';
 import { canonicalJson } from '../common/canonical-json';
 import { sha256Hex } from '../common/sha256';
@@ -55,7 +57,9 @@ export class AlertFactory {
       const bound = match.events[tag];
       positions.push(bound === null ? null : Array.isArray(bound) ? bound.map((e) => this.positionOf(e)) : this.positionOf(bound));
     }
-    const id = sha256Hex(JSON.stringify([match.rule, version, match.key, positions])).slice(0, 32);
+    const identity: unknown[] = [match.rule, version, match.key, positions];
+    if ((match as { [COMPLETED_BY_CLOCK_OR_UNBOUND]?: true })[COMPLETED_BY_CLOCK_OR_UNBOUND]) identity.push(match.time);
+    const id = sha256Hex(JSON.stringify(identity)).slice(0, 32);
     return {
       id,
       rule: match.rule,

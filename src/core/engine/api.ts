@@ -5,6 +5,13 @@ import type { EventRecord } from '../expr/types';
 import type { Diagnostic } from '../language/diagnostics';
 import type { RuleDefinition } from '../rules/rule';
 
+/**
+ * Set (non-enumerable, so records print and compare as before) on a match that its bound events do not pin
+ * down: completed by a timer, or by an event it does not bind (`a=A -> every B`). Such matches can repeat with
+ * the same events, so an alert's id also takes their time (see AlertFactory).
+ */
+export const COMPLETED_BY_CLOCK_OR_UNBOUND: unique symbol = Symbol('cepheus.completedByClockOrUnbound');
+
 /** One completed pattern match, as `bin/cepheus replay` prints it and `/alerts` returns it. */
 export interface MatchRecord {
   rule: string;

@@ -4,7 +4,7 @@
  */
 import type { Bindings, EventRecord } from '../expr/types';
 import type { RuleDefinition } from '../rules/rule';
-import type { CompiledRuleInfo, DropReason, EngineStats, MatchRecord } from './api';
+import { COMPLETED_BY_CLOCK_OR_UNBOUND, type CompiledRuleInfo, type DropReason, type EngineStats, type MatchRecord } from './api';
 import type { CompiledPattern } from './automaton';
 import { CompiledEmit, compileRuleParts } from './compile';
 import {
@@ -929,7 +929,9 @@ function emitMatch(compiled: CompiledRule, engine: Engine, key: string | null, b
     const v = e.evaluate(undefined, bindings);
     setOwn(fields, e.field, v === undefined ? null : v);
   }
-  engine.output({ rule: compiled.definition.id, key, time: engine.now, events, fields });
+  const match: MatchRecord = { rule: compiled.definition.id, key, time: engine.now, events, fields };
+  if (!engine.completedBy(events)) Object.defineProperty(match, COMPLETED_BY_CLOCK_OR_UNBOUND, { value: true });
+  engine.output(match);
 }
 
 export class Engine {
@@ -959,6 +961,8 @@ export class Engine {
   /** While a key with timers is evicted: its instance and the earliest timer cancelled so far. */
   private sleeping: { instance: KeyInstance; due: number } | null = null;
   private firing = false;
+  /** The event process() is offering to the rules, if any (see completedBy). */
+  private offering: EventRecord | undefined;
   private events = 0;
   /** Whether keys with pending timers may be evicted: all rules read time from one field (see regroup). */
   private canSleep = true;
@@ -977,6 +981,17 @@ export class Engine {
   /** Whether a timer is firing now (as opposed to an event being processed). */
   get firingTimer(): boolean {
     return this.firing;
+  }
+
+  /** Whether the event being offered (not a timer) is one of these bound events: it completed their match. */
+  completedBy(events: MatchRecord['events']): boolean {
+    const current = this.offering;
+    if (this.firing || current === undefined) return false;
+    for (const tag in events) {
+      const bound = events[tag];
+      if (bound === current || (Array.isArray(bound) && bound.includes(current))) return true;
+    }
+    return false;
   }
 
   /** Events given to process() so far. */
@@ -1149,10 +1164,12 @@ export class Engine {
       used = true;
       if (!this.started) this.start(time);
       if (time > this.clock) this.advance(time);
+      this.offering = event;
       for (const rule of g.anyType) rule.ensureInstance(event);
       const rules = g.byType.get(type);
       if (rules !== undefined) for (let i = 0; i < rules.length; i++) rules[i].offer(event, type);
       for (let i = 0; i < g.sequences.length; i++) g.sequences[i].offer(event, type, this.clock);
+      this.offering = undefined;
     }
     // Counted once offered: an every that spawned while this event was processed has seen an event since.
     this.events++;
