@@ -1221,7 +1221,9 @@ export class Engine {
   schedule(instance: KeyInstance, owner: TimerOwner, at: number, seq?: number): TimerEntry {
     const s = seq ?? this.timerSeq++;
     if (s >= this.timerSeq) this.timerSeq = s + 1;
-    const entry: EngineTimer = { time: at, seq: s, owner, cancelled: false, instance };
+    // A time past what Date can hold (a calendar period or timer:at near its edge) is NaN: never due, and
+    // kept out of the queue's order, where one NaN at the top would stop every timer behind it.
+    const entry: EngineTimer = { time: Number.isNaN(at) ? Number.POSITIVE_INFINITY : at, seq: s, owner, cancelled: false, instance };
     this.timers.push(entry);
     instance.timers++;
     return entry;

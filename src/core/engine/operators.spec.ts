@@ -377,6 +377,17 @@ describe('calendar periods (months and years are added on the calendar, as Esper
     return out.map((m) => new Date(m.time).toISOString());
   };
 
+  it('a calendar period that ends past the range of Date never fires and does not stop the other timers', () => {
+    // The month after 8.64e15 ms is no Date (NaN): a NaN timer at the head of the queue stopped every timer.
+    const engine = new Engine();
+    engine.addRule(compileRule(ruleOf('every a=A -> b=B where timer:within(1 month)')));
+    engine.addRule(compileRule(ruleOf('every x=X -> timer:interval(1 sec)', { id: 'ticker' })));
+    const end = 8.64e15 - 1000;
+    expect(engine.process({ type: 'A', timestamp: end })).toEqual([]);
+    expect(engine.process({ type: 'X', timestamp: end })).toEqual([]);
+    expect(engine.advanceTo(8.64e15).map((m) => [m.rule, m.time])).toEqual([['ticker', 8.64e15]]);
+  });
+
   it('within(1 month) from Jan 31 ends on Feb 29 of a leap year (30 days would end on Mar 1)', () => {
     const pattern = 'every a=A -> b=B where timer:within(1 month)';
     for (const fast of [true, false]) {

@@ -24,6 +24,8 @@ describe('eventTime: accepted values', () => {
     ['epoch ms zero', 0, 0],
     ['negative epoch ms', -1000, -1000],
     ['fractional epoch ms', 1.5, 1.5],
+    ['the largest time Date holds', 8.64e15, 8.64e15],
+    ['the smallest time Date holds', -8.64e15, -8.64e15],
     ['Z', '2025-01-01T10:00:00Z', utc(2025, 1, 1, 10)],
     ['+hh:mm offset', '2025-01-01T10:00:00+01:00', utc(2025, 1, 1, 9)],
     ['-hh:mm offset', '2025-01-01T10:00:00-05:30', utc(2025, 1, 1, 15, 30)],
@@ -63,6 +65,9 @@ describe('eventTime: accepted values', () => {
 
 describe('eventTime: rejected values', () => {
   it.each<[string, unknown]>([
+    // Date holds no time there, so timers computed from it would be NaN (that froze every timer of the engine)
+    ['epoch ms past Date\'s range', 8.64e15 + 1],
+    ['epoch ms before Date\'s range', -9e15],
     ['Feb 30', '2025-02-30'],
     ['Feb 30 with a time', '2025-02-30T10:00:00Z'],
     ['Feb 29 in a common year', '2025-02-29'],

@@ -53,16 +53,20 @@ function isoTime(m: RegExpExecArray): number | undefined {
   );
 }
 
+/** The largest epoch ms Date represents (ECMAScript's time value range). */
+export const MAX_DATE_MS = 8.64e15;
+
 /**
  * Epoch ms of a time value, or undefined when it is not a usable time (the engine then rejects the event as
- * `missing_time`). Accepted: a finite number (epoch ms), or an ISO-8601 string `YYYY-MM-DD`, optionally followed
+ * `missing_time`). Accepted: a number of epoch ms within ±8.64e15 (Date's range), or an ISO-8601 string `YYYY-MM-DD`, optionally followed
  * by `T` or a space, `hh:mm`, optional `:ss` and `.fraction` (up to 9 digits, truncated to ms), and an optional
  * `Z` or `±hh:mm`/`±hhmm` offset. A string without an offset is read as UTC, whatever the host's timezone;
  * a date alone is midnight UTC. Dates and times that do not exist (Feb 30, month 13, hour 25, minute 60, ...)
  * are not usable times; `24:00` is the next day's midnight.
  */
 export function eventTime(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  // Beyond ±8.64e15 ms (about ±273,790 years) Date holds no time, so neither can a calendar period or timer:at.
+  if (typeof value === 'number') return Math.abs(value) <= MAX_DATE_MS ? value : undefined;
   if (typeof value === 'string' && value.length <= 40) {
     const m = ISO_8601.exec(value);
     return m === null ? undefined : isoTime(m);
