@@ -84,8 +84,12 @@ type Obj = Record<string, unknown>;
 const NULL_EV: Evaluator = () => null;
 const KNOWN_FUNCTIONS = ['abs', 'coalesce', 'length', 'lower', 'max', 'min', 'upper'];
 const EMPTY_BINDINGS: Bindings = [];
-/** Patterns that come from event data get tighter bounds than the ones written in rules. */
-const RUNTIME_REGEX_LIMITS = { maxPatternLength: 1000, maxDfaTableEntries: 1 << 14 };
+/**
+ * Patterns that come from event data get tighter bounds than the ones written in rules: a `like` or `regexp`
+ * pattern computed at run time longer than this gives null (a like match costs up to input × pattern steps).
+ */
+const RUNTIME_PATTERN_MAX_LENGTH = 1000;
+const RUNTIME_REGEX_LIMITS = { maxPatternLength: RUNTIME_PATTERN_MAX_LENGTH, maxDfaTableEntries: 1 << 14 };
 
 /**
  * A filter test `x op y + d` (y: a simple read) or `x op d` (y null), where x and y are simple reads that must
@@ -731,7 +735,12 @@ class Compiler {
 
   private like(expr: LikeExpr): Node {
     const escape = expr.escape ?? '\\';
-    return this.patternMatch(expr, 'like', (p) => compileLike(p, escape), (e) => e instanceof LikePatternError);
+    return this.patternMatch(
+      expr,
+      'like',
+      (p, runtime) => compileLike(p, escape, runtime ? RUNTIME_PATTERN_MAX_LENGTH : undefined),
+      (e) => e instanceof LikePatternError,
+    );
   }
 
   private regexp(expr: RegexpExpr): Node {

@@ -30,10 +30,11 @@ interface Piece {
 
 /**
  * Compiles a LIKE pattern. `escape` is the escape character: Esper's default is a backslash; an empty string
- * or null means none. An escape character at the very end of the pattern escapes nothing and is ignored, as
+ * or null means none. A pattern longer than `maxLength` (UTF-16 units) is refused. An escape character at the very end of the pattern escapes nothing and is ignored, as
  * in Esper.
  */
-export function compileLike(pattern: string, escape: string | null = '\\'): LikeMatcher {
+export function compileLike(pattern: string, escape: string | null = '\\', maxLength = Number.POSITIVE_INFINITY): LikeMatcher {
+  if (pattern.length > maxLength) throw new LikePatternError(`the like pattern is longer than ${maxLength} characters`);
   if (escape !== null && escape.length > 1) {
     throw new LikePatternError(`the like escape must be a single character, not '${escape}'`);
   }
