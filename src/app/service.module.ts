@@ -32,6 +32,7 @@ export class ServiceModule {
           metrics,
           feed: alerts,
           maxPartialMatchesPerKey: config.maxPartialMatchesPerKey,
+          timerCatchUpLimit: config.timerCatchUpLimit,
           maxEventFutureMs: config.maxEventFutureMs,
           redis: config.redis,
         })

@@ -23,6 +23,8 @@ export interface ServiceConfig {
   apiToken: string | null;
   logLevel: LogLevel;
   maxPartialMatchesPerKey: number;
+  /** Timers one key may fire in one move of the clock (EngineOptions.timerCatchUpLimit). */
+  timerCatchUpLimit: number;
   alertsBufferSize: number;
   rulesReloadDebounceMs: number;
   limits: {
@@ -79,6 +81,12 @@ export const VARIABLES: readonly VariableSpec[] = [
     name: 'MAX_PARTIAL_MATCHES_PER_KEY',
     default: '10000',
     description: 'Open partial matches per rule and key; the oldest are dropped beyond it (cep_partial_matches_dropped_total).',
+  },
+  {
+    name: 'TIMER_CATCH_UP_LIMIT',
+    default: '100000',
+    description:
+      'Timers one key may fire in one move of the clock; past it (a jump, such as an event from 1970 then one from today) the key starts afresh (cep_partial_matches_dropped_total{reason="timer_catch_up_limit"}).',
   },
   { name: 'ALERTS_BUFFER_SIZE', default: '1000', description: 'Alerts kept in memory for GET /alerts (ring buffer).' },
   { name: 'RULES_RELOAD_DEBOUNCE_MS', default: '300', description: 'Quiet time after the last change in RULES_DIR before reloading.' },
@@ -249,6 +257,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
   else bad('LOG_LEVEL', env.LOG_LEVEL ?? '', `one of ${LOG_LEVELS.join(', ')}`);
 
   const maxPartialMatchesPerKey = int('MAX_PARTIAL_MATCHES_PER_KEY', 10_000, 1, 100_000_000);
+  const timerCatchUpLimit = int('TIMER_CATCH_UP_LIMIT', 100_000, 1, 1_000_000_000);
   const alertsBufferSize = int('ALERTS_BUFFER_SIZE', 1000, 1, 1_000_000);
   const rulesReloadDebounceMs = int('RULES_RELOAD_DEBOUNCE_MS', 300, 0, 600_000);
   const eventsBodyBytes = bytes('EVENTS_MAX_BODY_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024);
@@ -330,6 +339,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
       apiToken,
       logLevel,
       maxPartialMatchesPerKey,
+      timerCatchUpLimit,
       alertsBufferSize,
       rulesReloadDebounceMs,
       limits: { eventsBodyBytes, eventsPerRequest, rulesBodyBytes },

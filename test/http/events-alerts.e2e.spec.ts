@@ -198,6 +198,26 @@ describe('deterministic alert ids', () => {
   });
 });
 
+describe('a jump of event time', () => {
+  it('an event from 1970 then one from today fires a heartbeat rule at most TIMER_CATCH_UP_LIMIT times, counted, and the service goes on', async () => {
+    // 29.6 million one-minute firings are due between the two events: unbounded, that ran the heap out.
+    const svc = await startService();
+    try {
+      expect((await svc.json('/rules', yaml('id: heartbeat-missing\npattern: every (timer:interval(1 min) and not heartbeat)\n'))).status).toBe(201);
+      expect((await svc.json('/events', json([{ type: 'heartbeat', timestamp: 0 }]))).status).toBe(202);
+      expect((await svc.json('/events', json([{ type: 'heartbeat', timestamp: '2026-11-24T00:00:00Z' }]))).body).toEqual({ accepted: 1, rejected: [] });
+      const metrics = await (await svc.request('/metrics')).text();
+      expect(metrics).toMatch(/^cep_partial_matches_dropped_total\{rule="heartbeat-missing",reason="timer_catch_up_limit"\} [1-9]/m);
+      // The rule restarted at the second event's time: a minute later it fires again.
+      expect((await svc.json('/events', json([{ type: 'other', timestamp: '2026-11-24T00:01:30Z' }]))).status).toBe(202);
+      const last = (await svc.json('/alerts?limit=1')).body[0];
+      expect(last.time).toBe(Date.parse('2026-11-24T00:01:00Z'));
+    } finally {
+      await svc.close();
+    }
+  }, 60_000);
+});
+
 describe('GET /alerts/stream', () => {
   let svc: RunningService;
   beforeEach(async () => {

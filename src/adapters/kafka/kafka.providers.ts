@@ -133,6 +133,7 @@ export function kafkaProviders(
     metrics: PrometheusMetrics;
     feed: MemoryAlertStore;
     maxPartialMatchesPerKey: number;
+    timerCatchUpLimit?: number;
     /** EVENT_MAX_FUTURE (null or absent: no bound). */
     maxEventFutureMs?: number | null;
     redis?: { url: string; eviction?: EvictionSettings; limits?: Partial<CheckpointLimits>; orphanAfterMs?: number | null } | null;
@@ -153,6 +154,7 @@ export function kafkaProviders(
             feed: deps.feed,
             metrics: kafkaMetrics,
             maxPartialMatchesPerKey: deps.maxPartialMatchesPerKey,
+            timerCatchUpLimit: deps.timerCatchUpLimit,
             maxEventFutureMs: deps.maxEventFutureMs ?? null,
             ...(state ? { checkpointing: state.checkpointing() } : {}),
           });

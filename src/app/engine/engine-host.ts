@@ -43,9 +43,11 @@ export class EngineHost implements EngineGaugeSource {
   /** EVENT_MAX_FUTURE: events whose time is further ahead of the wall clock are rejected; null: no bound. */
   readonly maxEventFutureMs: number | null;
 
-  constructor(@Inject(SERVICE_CONFIG) config: Pick<ServiceConfig, 'maxPartialMatchesPerKey'> & Partial<Pick<ServiceConfig, 'maxEventFutureMs'>>) {
+  constructor(
+    @Inject(SERVICE_CONFIG) config: Pick<ServiceConfig, 'maxPartialMatchesPerKey'> & Partial<Pick<ServiceConfig, 'maxEventFutureMs' | 'timerCatchUpLimit'>>,
+  ) {
     // No startTime: unpartitioned rules start at the first event's time, as `cepheus replay` does by default.
-    this.engine = new Engine({ maxPartialMatchesPerKey: config.maxPartialMatchesPerKey });
+    this.engine = new Engine({ maxPartialMatchesPerKey: config.maxPartialMatchesPerKey, timerCatchUpLimit: config.timerCatchUpLimit });
     this.maxEventFutureMs = config.maxEventFutureMs ?? null;
   }
 

@@ -27,9 +27,10 @@ export interface MatchRecord {
 
 /**
  * Why partial matches were dropped (label of cep_partial_matches_dropped_total): the per-key cap (the oldest go), or a key whose state grew past what a
- * checkpoint may store (the key's whole state goes; see Engine.resetKey).
+ * checkpoint may store (the key's whole state goes; see Engine.resetKey), or a key whose timers fired more than
+ * the catch-up limit in one move of the clock (see EngineOptions.timerCatchUpLimit).
  */
-export type DropReason = 'max_partial_matches_per_key' | 'checkpoint_size_limit';
+export type DropReason = 'max_partial_matches_per_key' | 'checkpoint_size_limit' | 'timer_catch_up_limit';
 
 export interface EngineStats {
   /** Active partial matches per rule id. */

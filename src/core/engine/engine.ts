@@ -33,6 +33,7 @@ import { TimerQueue, type QueuedTimer } from './timer-queue';
 import { eventTime } from './time';
 
 export const DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY = 10_000;
+export const DEFAULT_TIMER_CATCH_UP_LIMIT = 100_000;
 
 /** A rule ready to run: compile once, add to any number of engines. */
 export class CompiledRule {
@@ -90,6 +91,14 @@ export interface EngineOptions {
   trackChanges?: boolean;
   /** Run flat sequence rules on the flat automaton (default true; false forces the general runtime). */
   sequenceFastPath?: boolean;
+  /**
+   * Timers one key may fire in one move of the clock (default 100,000). A jump of the clock, such as an event
+   * from 1970 followed by one from today, would make `every timer:interval(1 sec)` fire 1.8 billion times in
+   * one step (Esper would, stalling the partition for hours or running out of memory). Past this many
+   * firings the key's state is thrown away, counted as dropped for `timer_catch_up_limit`, and the key starts
+   * afresh at its next event (an unpartitioned rule: at the time the clock moved to).
+   */
+  timerCatchUpLimit?: number;
 }
 
 export interface KeyChange {
@@ -158,6 +167,9 @@ class KeyInstance implements KeyContext {
   active = 0;
   /** Pending (not fired, not cancelled) timers of the instance: while any, it must stay in memory. */
   timers = 0;
+  /** Timers fired in the clock move numbered `firedInMove` (see Engine.advance). */
+  firedInMove = 0;
+  firedMove = 0;
   private dispatching = false;
 
   constructor(
@@ -961,6 +973,9 @@ export class Engine {
   /** While a key with timers is evicted: its instance and the earliest timer cancelled so far. */
   private sleeping: { instance: KeyInstance; due: number } | null = null;
   private firing = false;
+  private readonly timerCatchUpLimit: number;
+  /** Numbers each move of the clock, for the per-key count of timers fired in it. */
+  private moves = 0;
   /** The event process() is offering to the rules, if any (see completedBy). */
   private offering: EventRecord | undefined;
   private events = 0;
@@ -972,6 +987,7 @@ export class Engine {
     this.startTime = options.startTime;
     this.trackChanges = options.trackChanges ?? false;
     this.sequenceFastPath = options.sequenceFastPath ?? true;
+    this.timerCatchUpLimit = options.timerCatchUpLimit ?? DEFAULT_TIMER_CATCH_UP_LIMIT;
   }
 
   get now(): number {
@@ -1194,6 +1210,8 @@ export class Engine {
   private advance(time: number): void {
     // Its timers are not in memory: firing later ones first would reorder (or lose) its matches.
     if (this.dormantQueue.size > 0 && this.nextDormantDue() <= time) this.dormantError();
+    const move = ++this.moves;
+    let restart: RuleRuntime[] | undefined;
     let entry = this.timers.peek();
     while (entry !== undefined && entry.time <= time) {
       this.timers.pop();
@@ -1202,6 +1220,21 @@ export class Engine {
       entry.instance.timers--;
       this.clock = entry.time;
       const inst = entry.instance;
+      if (inst.firedMove !== move) {
+        inst.firedMove = move;
+        inst.firedInMove = 0;
+      }
+      if (++inst.firedInMove > this.timerCatchUpLimit) {
+        // A runaway catch-up (see EngineOptions.timerCatchUpLimit): the key's state goes, timers included.
+        const rule = inst.rule;
+        const before = rule.partialCount;
+        rule.discard(inst.key);
+        rule.drops.set('timer_catch_up_limit', (rule.drops.get('timer_catch_up_limit') ?? 0) + Math.max(0, before - rule.partialCount));
+        if (this.trackChanges) rule.dirty.add(inst.key);
+        if (inst.key === null) (restart ??= []).push(rule);
+        entry = this.timers.peek();
+        continue;
+      }
       inst.rule.touch(inst);
       this.firing = true;
       try {
@@ -1212,6 +1245,7 @@ export class Engine {
       entry = this.timers.peek();
     }
     this.clock = time;
+    if (restart !== undefined) for (const rule of restart) rule.startSingle();
   }
 
   reserveTimerSeq(): number {

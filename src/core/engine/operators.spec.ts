@@ -3,7 +3,7 @@
  * (each expectation is worked out from the operator's definition in Esper's reference, chapter Patterns).
  * Events are written as `A1 B1@2500 C1{x:1}`: type, id, optional timestamp (default: 1000 ms apart).
  */
-import { Engine, compileRule } from '.';
+import { Engine, compileRule, type MatchRecord } from '.';
 import { compileRuleParts } from './compile';
 import { ConformanceMatch, canonical, events, ruleOf, runPattern, runPatternRaw } from '../../../test/support/pattern-harness';
 
@@ -364,6 +364,59 @@ describe('every-distinct', () => {
     matches += engine.process({ type: 'A', u: 7, timestamp: 50_000 }).length + engine.process({ type: 'B', timestamp: 50_001 }).length;
     expect(matches).toBe(20_000);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe('timer catch-up limit: a jump of the clock cannot fire one key\'s timers without bound', () => {
+  const ticks = (_engine: Engine, rule: string) => (out: MatchRecord[]) => out.filter((m) => m.rule === rule).map((m) => [m.key, m.time]);
+
+  it('an unpartitioned rule fires its timers up to the limit, is reset (counted), and restarts where the clock moved to', () => {
+    const engine = new Engine({ timerCatchUpLimit: 100 });
+    engine.addRule(compileRule(ruleOf('every timer:interval(1 sec)', { id: 'beat' })));
+    engine.addRule(compileRule(ruleOf('every a=A -> timer:interval(30 sec)', { id: 'slow' })));
+    expect(engine.process({ type: 'A', timestamp: 0 })).toEqual([]);
+    // 1,000 s later: 1,000 firings are due for `beat`, 100 happen; `slow` (one firing) is not affected.
+    const jump = engine.process({ type: 'B', timestamp: 1_000_000 });
+    expect(ticks(engine, 'beat')(jump)).toHaveLength(100);
+    expect(ticks(engine, 'beat')(jump).at(-1)).toEqual([null, 100_000]);
+    expect(ticks(engine, 'slow')(jump)).toEqual([[null, 30_000]]);
+    expect(engine.stats().dropped.get('beat')!.get('timer_catch_up_limit')).toBeGreaterThan(0);
+    expect(engine.stats().dropped.get('slow')!.get('timer_catch_up_limit')).toBeUndefined();
+    // Restarted at 1,000,000: it fires every second from there.
+    expect(ticks(engine, 'beat')(engine.advanceTo(1_002_500))).toEqual([
+      [null, 1_001_000],
+      [null, 1_002_000],
+    ]);
+  });
+
+  it('a partitioned rule resets only the key past the limit; it starts afresh at its next event', () => {
+    const engine = new Engine({ timerCatchUpLimit: 10 });
+    engine.addRule(compileRule(ruleOf('a=A -> every timer:interval(1 sec)', { id: 'beat', partitionBy: 'k' })));
+    engine.process({ type: 'A', k: 'busy', timestamp: 0 });
+    const open = engine.partialMatchesOf('beat', 'busy');
+    expect(open).toBeGreaterThan(0);
+    // 100 firings due for `busy`: 10 happen, then its state goes, its open partial matches counted as dropped.
+    expect(engine.process({ type: 'C', k: 'other', timestamp: 100_000 }).map((m) => m.key)).toEqual(Array(10).fill('busy'));
+    expect(engine.stats().dropped.get('beat')!.get('timer_catch_up_limit')).toBe(open);
+    expect(engine.partialMatchesOf('beat', 'busy')).toBe(0);
+    engine.process({ type: 'A', k: 'fine', timestamp: 100_500 });
+    expect(engine.advanceTo(102_600).map((m) => [m.key, m.time])).toEqual([
+      ['fine', 101_500],
+      ['fine', 102_500],
+    ]);
+    engine.process({ type: 'A', k: 'busy', timestamp: 103_000 });
+    expect(engine.advanceTo(104_000).map((m) => [m.key, m.time])).toEqual([
+      ['fine', 103_500],
+      ['busy', 104_000],
+    ]);
+  });
+
+  it('below the limit nothing changes: every firing of a long jump happens', () => {
+    const engine = new Engine({ timerCatchUpLimit: 1000 });
+    engine.addRule(compileRule(ruleOf('every timer:interval(1 sec)', { id: 'beat' })));
+    engine.process({ type: 'A', timestamp: 0 });
+    expect(engine.process({ type: 'B', timestamp: 1_000_000 })).toHaveLength(1000);
+    expect(engine.stats().dropped.get('beat')!.get('timer_catch_up_limit')).toBeUndefined();
   });
 });
 

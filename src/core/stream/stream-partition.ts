@@ -101,6 +101,7 @@ export interface StreamPartitionOptions {
   settings: StreamSettings;
   rules: readonly CompiledRule[];
   maxPartialMatchesPerKey?: number;
+  timerCatchUpLimit?: number;
   /** Called with every event object given to the engine and its source position (alert ids). */
   remember?: (event: object, position: string) => void;
   /** Record changed keys in the engine (checkpoints: engineView.drainChanges()). */
@@ -462,6 +463,7 @@ export class StreamPartition<R = unknown> {
   private newEngine(): Engine {
     return new Engine({
       maxPartialMatchesPerKey: this.options.maxPartialMatchesPerKey,
+      timerCatchUpLimit: this.options.timerCatchUpLimit,
       trackChanges: this.options.trackChanges,
       sequenceFastPath: this.options.sequenceFastPath,
     });
