@@ -13,6 +13,7 @@ const REQUIRED = [
   'cep_alerts_produced_total',
   'cep_partial_matches',
   'cep_partial_matches_dropped_total',
+  'cep_keys_in_memory',
   'cep_event_processing_duration_seconds',
   'cep_rules_loaded',
   'cep_rule_reloads_total',
@@ -62,6 +63,8 @@ describe('GET /metrics', () => {
     expect(v('cep_alerts_produced_total')).toBe(3);
     expect(v('cep_partial_matches_dropped_total', { rule: 'failed-then-success', reason: 'max_partial_matches_per_key' })).toBe(3);
     expect(v('cep_partial_matches', { rule: 'failed-then-success' })).toBe(1);
+    // Three users reached the partitioned rule; nothing evicts their instances in embedded mode.
+    expect(v('cep_keys_in_memory', { rule: 'failed-then-success' })).toBe(3);
     expect(v('cep_event_processing_duration_seconds_count')).toBe(3);
     expect(v('cep_rules_loaded')).toBe(1);
     expect(v('cep_rule_reloads_total', { result: 'success' })).toBe(0);

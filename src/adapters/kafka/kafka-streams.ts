@@ -515,6 +515,16 @@ export class KafkaStreams {
     return out;
   }
 
+  /** Keys in memory per partitioned rule, over every partition's engine (evicted keys are not in memory). */
+  keysInMemory(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const t of this.tasks.values()) {
+      if (!t.stream) continue;
+      for (const [rule, n] of t.stream.engineView.residentKeysByRule()) out.set(rule, (out.get(rule) ?? 0) + n);
+    }
+    return out;
+  }
+
   /** Dropped partial matches per rule and reason, cumulative (partitions given away included). */
   droppedPartialMatches(): Map<string, Map<string, number>> {
     const out = new Map<string, Map<string, number>>();

@@ -72,9 +72,11 @@ export class CombinedEngineGauges implements EngineGaugeSource {
   constructor(private readonly sources: EngineGaugeSource[]) {}
 
   partialMatches(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const s of this.sources) for (const [rule, n] of s.partialMatches()) out.set(rule, (out.get(rule) ?? 0) + n);
-    return out;
+    return sumByRule(this.sources.map((s) => s.partialMatches()));
+  }
+
+  keysInMemory(): Map<string, number> {
+    return sumByRule(this.sources.map((s) => s.keysInMemory()));
   }
 
   droppedPartialMatches(): Map<string, Map<string, number>> {
@@ -172,4 +174,10 @@ export function kafkaProviders(
     ],
     exports: [KafkaStreams, ...(redis ? [RedisState] : [])],
   };
+}
+
+function sumByRule(maps: ReadonlyArray<Map<string, number>>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of maps) for (const [rule, n] of m) out.set(rule, (out.get(rule) ?? 0) + n);
+  return out;
 }

@@ -73,18 +73,26 @@ export class PrometheusMetrics implements ServiceMetrics {
       registers,
     });
     const self = this;
-    new Gauge({
-      name: 'cep_partial_matches',
-      help: 'Partial matches currently open, by rule.',
-      labelNames: ['rule'],
-      registers,
-      collect() {
-        this.reset();
-        const source = self.engine;
-        if (!source) return;
-        for (const [rule, n] of source.partialMatches()) this.set({ rule }, n);
-      },
-    });
+    /** A gauge per rule, read from the engine source at each scrape. */
+    const ruleGauge = (name: string, help: string, read: (source: EngineGaugeSource) => Map<string, number>) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['rule'],
+        registers,
+        collect() {
+          this.reset();
+          const source = self.engine;
+          if (!source) return;
+          for (const [rule, n] of read(source)) this.set({ rule }, n);
+        },
+      });
+    ruleGauge('cep_partial_matches', 'Partial matches currently open, by rule.', (source) => source.partialMatches());
+    ruleGauge(
+      'cep_keys_in_memory',
+      'Keys (instances of a partitioned rule, live or ended) held in memory, by rule. Without REDIS_URL nothing evicts them: each key a rule has seen stays.',
+      (source) => source.keysInMemory(),
+    );
     new Counter({
       name: 'cep_partial_matches_dropped_total',
       help: 'Partial matches dropped, by rule and reason (max_partial_matches_per_key: MAX_PARTIAL_MATCHES_PER_KEY reached; checkpoint_size_limit: a key over CHECKPOINT_MAX_SNAPSHOT_BYTES; timer_catch_up_limit: a key reset after TIMER_CATCH_UP_LIMIT timer firings in one clock move).',

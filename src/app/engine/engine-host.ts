@@ -116,6 +116,10 @@ export class EngineHost implements EngineGaugeSource {
     return this.engine.stats().partialMatches;
   }
 
+  keysInMemory(): Map<string, number> {
+    return this.engine.residentKeysByRule();
+  }
+
   droppedPartialMatches(): Map<string, Map<string, number>> {
     const live = this.engine.stats().dropped;
     const out = new Map<string, Map<string, number>>();

@@ -1359,6 +1359,13 @@ export class Engine {
     return n;
   }
 
+  /** Keys (live and ended) in memory per partitioned rule. */
+  residentKeysByRule(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [id, r] of this.rules) if (r.partitionBy !== undefined) out.set(id, r.residentCount());
+    return out;
+  }
+
   /**
    * The keys that may be evicted now: keys of partitioned rules (live or ended), not changed since the last
    * drainChanges (so the checkpoint holds their state), and owning no pending timer (general runtime: an

@@ -10,6 +10,8 @@ export type ReloadResult = 'success' | 'failure';
 export interface EngineGaugeSource {
   /** Active partial matches per rule id. */
   partialMatches(): Map<string, number>;
+  /** Keys (live or ended instances of a partitioned rule) held in memory per rule id. */
+  keysInMemory(): Map<string, number>;
   /** Partial matches dropped per rule id and reason, cumulative and monotonic. */
   droppedPartialMatches(): Map<string, Map<string, number>>;
 }
