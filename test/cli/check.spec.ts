@@ -109,6 +109,26 @@ describe('cepheus check', () => {
     }
   });
 
+  it.each([
+    ['Latin-1, at its first bad byte with the line and a caret', Buffer.from("id: enc1\npattern: every a=A(city = 'Montr\xe9al') -> b=B where timer:within(1 min)\n", 'latin1'), [
+      'enc1.yaml:2:33: not valid UTF-8',
+      "  pattern: every a=A(city = 'Montr\ufffdal') -> b=B where timer:within(1 min)",
+      '                                  ^',
+    ]],
+    ['UTF-16, by its byte-order mark', Buffer.from('\ufeffid: enc1\npattern: every a=A -> b=B where timer:within(1 min)\n', 'utf16le'), [
+      'enc1.yaml:1:1: UTF-16 (it starts with a UTF-16 byte-order mark), not UTF-8: save the file as UTF-8',
+    ]],
+  ])('refuses a rule file that is not UTF-8 (%s) and exits 2', (_name, bytes, expected) => {
+    const s = scratch({ 'enc1.yaml': bytes });
+    try {
+      const r = cepheus(['check', 'enc1.yaml'], { cwd: s.dir });
+      expect(r.stderr).toBe(expected.map((l) => `${l}\n`).join(''));
+      expect(r.code).toBe(2);
+    } finally {
+      s.cleanup();
+    }
+  });
+
   it('exits 2 for a path that does not exist or a directory without rules', () => {
     const s = scratch({ 'README.md': 'nothing' });
     try {

@@ -64,7 +64,7 @@ export function cepheus(args: string[], options: { input?: string; cwd?: string;
 }
 
 /** A scratch directory with the given files (path → content), removed by the returned cleanup. */
-export function scratch(files: Record<string, string> = {}): { dir: string; path: (p: string) => string; cleanup: () => void } {
+export function scratch(files: Record<string, string | Buffer> = {}): { dir: string; path: (p: string) => string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'cepheus-cli-'));
   for (const [p, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, p)), { recursive: true });

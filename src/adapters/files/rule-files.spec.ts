@@ -5,7 +5,7 @@ import { loadRuleFiles } from './rule-files';
 
 describe('loadRuleFiles', () => {
   let dir: string;
-  const write = (name: string, text: string) => writeFileSync(join(dir, name), text);
+  const write = (name: string, text: string | Buffer) => writeFileSync(join(dir, name), text);
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'cepheus-rule-files-'));
   });
@@ -53,6 +53,17 @@ describe('loadRuleFiles', () => {
     const loaded = await loadRuleFiles(dir);
     expect(loaded.diagnostics.map((d) => [d.line, d.column])).toEqual([[2, 11]]);
     expect(loaded.sources.get(join(dir, 'bom.yaml'))!.startsWith('id: r')).toBe(true);
+  });
+
+  it.each<[string, Buffer, [number, number, string], string | undefined]>([
+    ['Latin-1 at its first bad byte, showing the line with U+FFFD there', Buffer.from("id: enc1\npattern: every a=A(city = 'Montr\xe9al')\n", 'latin1'), [2, 33, 'not valid UTF-8'], "pattern: every a=A(city = 'Montr\ufffdal')"],
+    ['UTF-16 by its byte-order mark, without a line to show', Buffer.from('\ufeffid: x\npattern: A\n', 'utf16le'), [1, 1, 'UTF-16 (it starts with a UTF-16 byte-order mark), not UTF-8: save the file as UTF-8'], undefined],
+  ])('refuses a file that is not UTF-8: %s', async (_name, bytes, [line, column, message], shown) => {
+    write('enc.yaml', bytes);
+    const loaded = await loadRuleFiles(dir);
+    expect(loaded.rules).toEqual([]);
+    expect(loaded.diagnostics).toEqual([{ severity: 'error', message, line, column, length: 1, file: join(dir, 'enc.yaml') }]);
+    expect(loaded.sources.get(join(dir, 'enc.yaml'))?.split('\n')[line - 1]).toBe(shown);
   });
 
   it('reports unreadable paths, rule-less directories and files of another kind as diagnostics', async () => {

@@ -7,14 +7,18 @@ import { join } from 'node:path';
 import type { Diagnostic } from '../../core/language/diagnostics';
 import type { RuleDefinition } from '../../core/rules/rule';
 import { byPosition, parseRuleTextWithLocations, ruleFormatOf } from '../../core/rules/rule-text';
-import { rejectDuplicateIds, type Loc } from '../../core/rules/schema';
+import { LineIndex, rejectDuplicateIds, type Loc } from '../../core/rules/schema';
+import { decodeUtf8Text, utf8Problem, type Utf8Failure } from '../../core/text/utf8';
 
 export interface LoadedRuleFiles {
   /** Valid rules of every file, in file order then in order within each file. */
   rules: RuleDefinition[];
   /** Errors and warnings, each with `file` set, grouped by file in reading order and sorted by position. */
   diagnostics: Diagnostic[];
-  /** The text of each file read (as parsed: without a byte-order mark), to show the lines diagnostics point at. */
+  /**
+   * The text of each file read (as parsed: without a byte-order mark; for a file that is not UTF-8, with
+   * U+FFFD for its bad bytes), to show the lines diagnostics point at.
+   */
   sources: Map<string, string>;
   /** The files read, in order. */
   files: string[];
@@ -43,14 +47,22 @@ export async function loadRuleFiles(paths: string | readonly string[]): Promise<
       problem(file, 'not a rule file: expected a name ending in .yaml, .yml or .cep');
       continue;
     }
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(file, 'utf8');
+      bytes = await readFile(file);
     } catch (e) {
       problem(file, `cannot read rules: ${errorText(e)}`);
       continue;
     }
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const decoded = decodeUtf8Text(bytes);
+    if (!decoded.ok) {
+      out.files.push(file);
+      out.diagnostics.push(notUtf8(decoded, file));
+      // A UTF-16 text decoded as UTF-8 is noise: no line to show.
+      if (!decoded.utf16) out.sources.set(file, decoded.lossy);
+      continue;
+    }
+    const text = decoded.text;
     out.files.push(file);
     out.sources.set(file, text);
     const parsed = parseRuleTextWithLocations(text, file, format);
@@ -76,6 +88,13 @@ async function listRuleFiles(path: string, problem: (file: string, message: stri
     problem(path, `cannot read rules: ${errorText(e)}`);
     return [];
   }
+}
+
+/** At the first byte that is not UTF-8; the file's lossy text shows it as U+FFFD. */
+function notUtf8(decoded: Utf8Failure, file: string): Diagnostic {
+  const { line, column } = decoded.utf16 ? { line: 1, column: 1 } : new LineIndex(decoded.lossy).pos(decoded.at);
+  const message = decoded.utf16 ? `${utf8Problem(decoded)}: save the file as UTF-8` : utf8Problem(decoded);
+  return { severity: 'error', message, line, column, length: 1, file };
 }
 
 function errorText(e: unknown): string {
