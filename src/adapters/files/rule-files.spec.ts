@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRuleFiles } from './rule-files';
@@ -64,6 +65,20 @@ describe('loadRuleFiles', () => {
     expect(loaded.rules).toEqual([]);
     expect(loaded.diagnostics).toEqual([{ severity: 'error', message, line, column, length: 1, file: join(dir, 'enc.yaml') }]);
     expect(loaded.sources.get(join(dir, 'enc.yaml'))?.split('\n')[line - 1]).toBe(shown);
+  });
+
+  it('refuses a file over the size limit by its size, without reading it (a sparse 3 GiB file)', async () => {
+    // Reading it would fail otherwise: Node reads at most 2 GiB into one buffer.
+    write('huge.yaml', '');
+    truncateSync(join(dir, 'huge.yaml'), 3 * 1024 ** 3);
+    const loaded = await loadRuleFiles(dir);
+    expect(loaded.diagnostics.map((d) => [d.line, d.column, d.message])).toEqual([[1, 1, expect.stringMatching(/^rule file is too large: 3221225472 bytes, at most 16/)]]);
+  });
+
+  it('refuses a FIFO named like a rule file instead of waiting for a writer', async () => {
+    execFileSync('mkfifo', [join(dir, 'pipe.yaml')]);
+    const loaded = await loadRuleFiles(join(dir, 'pipe.yaml'));
+    expect(loaded.diagnostics.map((d) => d.message)).toEqual(['cannot read rules: not a regular file']);
   });
 
   it('reports unreadable paths, rule-less directories and files of another kind as diagnostics', async () => {

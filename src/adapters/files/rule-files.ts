@@ -2,12 +2,13 @@
  * Reads rule files from disk: a file, or every `*.yaml`, `*.yml` and `*.cep` file of a directory (sorted by
  * name, not recursive; other files are skipped).
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Diagnostic } from '../../core/language/diagnostics';
 import type { RuleDefinition } from '../../core/rules/rule';
-import { byPosition, parseRuleTextWithLocations, ruleFormatOf } from '../../core/rules/rule-text';
-import { LineIndex, rejectDuplicateIds, type Loc } from '../../core/rules/schema';
+import { byPosition, fileTooLarge, parseRuleTextWithLocations, ruleFormatOf } from '../../core/rules/rule-text';
+import { LineIndex, rejectDuplicateIds, RULE_LIMITS, type Loc } from '../../core/rules/schema';
 import { decodeUtf8Text, utf8Problem, type Utf8Failure } from '../../core/text/utf8';
 
 export interface LoadedRuleFiles {
@@ -47,11 +48,9 @@ export async function loadRuleFiles(paths: string | readonly string[]): Promise<
       problem(file, 'not a rule file: expected a name ending in .yaml, .yml or .cep');
       continue;
     }
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(file);
-    } catch (e) {
-      problem(file, `cannot read rules: ${errorText(e)}`);
+    const bytes = await readRuleFile(file);
+    if ('problem' in bytes) {
+      out.diagnostics.push(bytes.problem);
       continue;
     }
     const decoded = decodeUtf8Text(bytes);
@@ -71,6 +70,27 @@ export async function loadRuleFiles(paths: string | readonly string[]): Promise<
     out.diagnostics.push(...[...parsed.diagnostics, ...diagnostics].sort(byPosition));
   }
   return out;
+}
+
+/**
+ * The bytes of a rule file, or why not. The size is checked before reading: a stray multi-GB `*.yaml` is
+ * refused without being read (again on every reload).
+ */
+async function readRuleFile(file: string): Promise<Buffer | { problem: Diagnostic }> {
+  const problem = (message: string) => ({ problem: { severity: 'error' as const, message, line: 1, column: 1, length: 1, file } });
+  let handle;
+  try {
+    // Non-blocking: opening a FIFO named *.yaml would otherwise wait for a writer.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = await handle.stat();
+    if (!info.isFile()) return problem('cannot read rules: not a regular file');
+    if (info.size > RULE_LIMITS.fileBytes) return { problem: fileTooLarge(info.size, file) };
+    return await handle.readFile();
+  } catch (e) {
+    return problem(`cannot read rules: ${errorText(e)}`);
+  } finally {
+    await handle?.close();
+  }
 }
 
 /** The rule files a path names: itself, or the rule files of a directory sorted by name. */

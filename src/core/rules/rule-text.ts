@@ -23,21 +23,7 @@ export function parseRuleTextWithLocations(
   format: RuleFormat,
 ): { rules: ValidatedRule[]; diagnostics: Diagnostic[] } {
   const bytes = utf8Length(text);
-  if (bytes > RULE_LIMITS.fileBytes) {
-    return {
-      rules: [],
-      diagnostics: [
-        {
-          severity: 'error',
-          message: `rule file is too large: ${bytes} bytes, at most ${formatBytes(RULE_LIMITS.fileBytes)}`,
-          line: 1,
-          column: 1,
-          length: 1,
-          file,
-        },
-      ],
-    };
-  }
+  if (bytes > RULE_LIMITS.fileBytes) return { rules: [], diagnostics: [fileTooLarge(bytes, file)] };
   const read = format === 'yaml' ? readYamlRules(text, file) : readCepRules(text, file);
   const diagnostics = [...read.diagnostics];
   const valid: ValidatedRule[] = [];
@@ -50,6 +36,12 @@ export function parseRuleTextWithLocations(
   diagnostics.push(...duplicates);
   diagnostics.sort(byPosition);
   return { rules: unique, diagnostics };
+}
+
+/** A file of `bytes` bytes is over RULE_LIMITS.fileBytes (also checked before reading one from disk). */
+export function fileTooLarge(bytes: number, file: string): Diagnostic {
+  const message = `rule file is too large: ${bytes} bytes, at most ${formatBytes(RULE_LIMITS.fileBytes)}`;
+  return { severity: 'error', message, line: 1, column: 1, length: 1, file };
 }
 
 /** Parses and validates every rule of one file. No I/O: `file` only names the file in diagnostics and origins. */
