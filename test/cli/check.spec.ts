@@ -1,4 +1,5 @@
 import { cepheus, ensureBuilt, lines, ROOT, scratch } from './helpers';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 beforeAll(() => ensureBuilt(), 600_000);
@@ -124,6 +125,19 @@ describe('cepheus check', () => {
       const r = cepheus(['check', 'enc1.yaml'], { cwd: s.dir });
       expect(r.stderr).toBe(expected.map((l) => `${l}\n`).join(''));
       expect(r.code).toBe(2);
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  it('skips hidden files of a directory, such as an editor lock file (a broken symbolic link)', () => {
+    const s = scratch({ 'rules/storefront.yaml': ['id: ok', 'pattern: every a=A where timer:within(1 sec)', ''].join('\n') });
+    try {
+      symlinkSync('user@host.1234:1700000000', s.path('rules/.#storefront.yaml'));
+      const r = cepheus(['check', s.path('rules')]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('ok: 1 valid rule in 1 file, 0 errors, 0 warnings\n');
+      expect(r.code).toBe(0);
     } finally {
       s.cleanup();
     }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRuleFiles } from './rule-files';
@@ -24,6 +24,23 @@ describe('loadRuleFiles', () => {
     expect(loaded.diagnostics).toEqual([]);
     expect(loaded.rules.map((r) => r.id)).toEqual(['a', 'b', 'c1', 'c2']);
     expect(loaded.files).toEqual(['a.cep', 'b.yml', 'c.yaml'].map((f) => join(dir, f)));
+  });
+
+  it('skips hidden files of a directory (an editor lock file, a broken symbolic link) and follows a symbolic link to a rule file', async () => {
+    write('a.yaml', 'id: a\npattern: A\n');
+    symlinkSync('user@host.1234:1700000000', join(dir, '.#a.yaml'));
+    write('.draft.cep', "@name('draft'");
+    mkdirSync(join(dir, 'shared'));
+    writeFileSync(join(dir, 'shared', 'b.yaml'), 'id: b\npattern: B\n');
+    symlinkSync(join('shared', 'b.yaml'), join(dir, 'b.yaml'));
+    const loaded = await loadRuleFiles(dir);
+    expect(loaded.diagnostics).toEqual([]);
+    expect(loaded.rules.map((r) => r.id)).toEqual(['a', 'b']);
+  });
+
+  it('reads a hidden file that is named explicitly', async () => {
+    write('.only.yaml', 'id: only\npattern: A\n');
+    expect((await loadRuleFiles(join(dir, '.only.yaml'))).rules.map((r) => r.id)).toEqual(['only']);
   });
 
   it('reads a single file', async () => {

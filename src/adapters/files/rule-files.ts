@@ -1,13 +1,13 @@
 /**
  * Reads rule files from disk: a file, or every `*.yaml`, `*.yml` and `*.cep` file of a directory (sorted by
- * name, not recursive; other files are skipped).
+ * name, not recursive; hidden files, whose names start with '.', and other files are skipped).
  */
 import { constants } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Diagnostic } from '../../core/language/diagnostics';
 import type { RuleDefinition } from '../../core/rules/rule';
-import { byPosition, fileTooLarge, parseRuleTextWithLocations, ruleFormatOf } from '../../core/rules/rule-text';
+import { byPosition, fileTooLarge, isRuleFileName, parseRuleTextWithLocations, ruleFormatOf } from '../../core/rules/rule-text';
 import { LineIndex, rejectDuplicateIds, RULE_LIMITS, type Loc } from '../../core/rules/schema';
 import { decodeUtf8Text, utf8Problem, type Utf8Failure } from '../../core/text/utf8';
 
@@ -99,7 +99,7 @@ async function listRuleFiles(path: string, problem: (file: string, message: stri
     const info = await stat(path);
     if (!info.isDirectory()) return [path];
     const names = (await readdir(path, { withFileTypes: true }))
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && ruleFormatOf(e.name) !== undefined)
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && isRuleFileName(e.name))
       .map((e) => e.name)
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     if (names.length === 0) problem(path, 'no rule files (*.yaml, *.yml, *.cep) in this directory');

@@ -58,6 +58,15 @@ export function ruleFormatOf(fileName: string): RuleFormat | undefined {
   return undefined;
 }
 
+/**
+ * Whether a directory entry is a rule file: a rule file name that is not hidden. Editors leave hidden files
+ * next to the ones being edited (Emacs' `.#name.yaml` lock, a symbolic link to nowhere), and Kubernetes
+ * keeps a ConfigMap's real files under `..data`.
+ */
+export function isRuleFileName(name: string): boolean {
+  return !name.startsWith('.') && ruleFormatOf(name) !== undefined;
+}
+
 export function byPosition(a: Loc, b: Loc): number {
   return a.line - b.line || a.column - b.column;
 }
