@@ -143,6 +143,18 @@ describe('cepheus check', () => {
     }
   });
 
+  it('checks a file named twice (a directory and ./ a file in it) once', () => {
+    const s = scratch({ 'rules/storefront.yaml': ['id: ok', 'pattern: every a=A where timer:within(1 sec)', ''].join('\n') });
+    try {
+      const r = cepheus(['check', 'rules', './rules/storefront.yaml'], { cwd: s.dir });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('ok: 1 valid rule in 1 file, 0 errors, 0 warnings\n');
+      expect(r.code).toBe(0);
+    } finally {
+      s.cleanup();
+    }
+  });
+
   it('exits 2 for a path that does not exist or a directory without rules', () => {
     const s = scratch({ 'README.md': 'nothing' });
     try {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { loadRuleFiles } from './rule-files';
 
 describe('loadRuleFiles', () => {
@@ -106,6 +106,14 @@ describe('loadRuleFiles', () => {
     expect(empty.diagnostics.map((d) => [d.file, d.message])).toEqual([[dir, 'no rule files (*.yaml, *.yml, *.cep) in this directory']]);
     const other = await loadRuleFiles(join(dir, 'rules.txt'));
     expect(other.diagnostics.map((d) => d.message)).toEqual(['not a rule file: expected a name ending in .yaml, .yml or .cep']);
+  });
+
+  it('reads a file once however it is named: a relative and an absolute path, within its directory, through a symbolic link', async () => {
+    write('x.yaml', 'id: x\npattern: A\n');
+    symlinkSync('x.yaml', join(dir, 'y.yaml'));
+    const loaded = await loadRuleFiles([dir, relative(process.cwd(), join(dir, 'x.yaml')), join(dir, 'y.yaml')]);
+    expect(loaded.diagnostics).toEqual([]);
+    expect(loaded.files).toEqual([join(dir, 'x.yaml')]);
   });
 
   it('reads several paths in order and each file once', async () => {

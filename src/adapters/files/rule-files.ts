@@ -3,8 +3,8 @@
  * name, not recursive; hidden files, whose names start with '.', and other files are skipped).
  */
 import { constants } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../../core/language/diagnostics';
 import type { RuleDefinition } from '../../core/rules/rule';
 import { byPosition, fileTooLarge, isRuleFileName, parseRuleTextWithLocations, ruleFormatOf } from '../../core/rules/rule-text';
@@ -41,8 +41,12 @@ export async function loadRuleFiles(paths: string | readonly string[]): Promise<
   }
 
   const seen = new Map<string, { file?: string; loc: Loc }>();
+  // One file named twice (`rules ./rules/a.yaml`, a symbolic link) is read once, under its first name.
+  const read = new Set<string>();
   for (const file of files) {
-    if (out.sources.has(file)) continue;
+    const real = await realpath(file).catch(() => resolve(file));
+    if (read.has(real)) continue;
+    read.add(real);
     const format = ruleFormatOf(file);
     if (!format) {
       problem(file, 'not a rule file: expected a name ending in .yaml, .yml or .cep');
