@@ -155,15 +155,24 @@ describe('cepheus check', () => {
     }
   });
 
-  it('exits 2 for a path that does not exist or a directory without rules', () => {
-    const s = scratch({ 'README.md': 'nothing' });
+  it('exits 2 for a path that does not exist', () => {
+    const s = scratch();
     try {
       const missing = cepheus(['check', s.path('nope')]);
       expect(missing.code).toBe(2);
       expect(missing.stderr).toBe(`${s.path('nope')}:1:1: cannot read rules: no such file or directory\n`);
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  it('accepts a directory without rule files with a warning and exit 0, as the service does (the chart\'s default empty ConfigMap)', () => {
+    const s = scratch({ 'README.md': 'nothing' });
+    try {
       const empty = cepheus(['check', s.dir]);
-      expect(empty.code).toBe(2);
-      expect(empty.stderr).toBe(`${s.dir}:1:1: no rule files (*.yaml, *.yml, *.cep) in this directory\n`);
+      expect(empty.stderr).toBe(`${s.dir}:1:1: warning: no rule files (*.yaml, *.yml, *.cep) in this directory\n`);
+      expect(empty.stdout).toBe('ok: 0 valid rules in 0 files, 0 errors, 1 warning\n');
+      expect(empty.code).toBe(0);
     } finally {
       s.cleanup();
     }

@@ -98,14 +98,20 @@ describe('loadRuleFiles', () => {
     expect(loaded.diagnostics.map((d) => d.message)).toEqual(['cannot read rules: not a regular file']);
   });
 
-  it('reports unreadable paths, rule-less directories and files of another kind as diagnostics', async () => {
+  it('reports unreadable paths and files of another kind as errors', async () => {
     write('rules.txt', 'x');
     const missing = await loadRuleFiles(join(dir, 'missing'));
-    expect(missing.diagnostics.map((d) => d.message)).toEqual(['cannot read rules: no such file or directory']);
-    const empty = await loadRuleFiles(dir);
-    expect(empty.diagnostics.map((d) => [d.file, d.message])).toEqual([[dir, 'no rule files (*.yaml, *.yml, *.cep) in this directory']]);
+    expect(missing.diagnostics.map((d) => [d.severity, d.message])).toEqual([['error', 'cannot read rules: no such file or directory']]);
     const other = await loadRuleFiles(join(dir, 'rules.txt'));
-    expect(other.diagnostics.map((d) => d.message)).toEqual(['not a rule file: expected a name ending in .yaml, .yml or .cep']);
+    expect(other.diagnostics.map((d) => [d.severity, d.message])).toEqual([['error', 'not a rule file: expected a name ending in .yaml, .yml or .cep']]);
+  });
+
+  it('accepts a directory without rule files (hidden ones do not count) as an empty set, with a warning', async () => {
+    write('rules.txt', 'x');
+    write('.hidden.yaml', 'id: h\npattern: A\n');
+    const empty = await loadRuleFiles(dir);
+    expect(empty.rules).toEqual([]);
+    expect(empty.diagnostics.map((d) => [d.severity, d.file, d.message])).toEqual([['warning', dir, 'no rule files (*.yaml, *.yml, *.cep) in this directory']]);
   });
 
   it('reads a file once however it is named: a relative and an absolute path, within its directory, through a symbolic link', async () => {

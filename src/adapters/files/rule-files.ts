@@ -32,12 +32,11 @@ export interface LoadedRuleFiles {
  */
 export async function loadRuleFiles(paths: string | readonly string[]): Promise<LoadedRuleFiles> {
   const out: LoadedRuleFiles = { rules: [], diagnostics: [], sources: new Map(), files: [] };
-  const problem = (file: string, message: string) =>
-    out.diagnostics.push({ severity: 'error', message, line: 1, column: 1, length: 1, file });
+  const problem = (file: string, message: string) => out.diagnostics.push(aboutFile(file, message));
 
   const files: string[] = [];
   for (const path of typeof paths === 'string' ? [paths] : paths) {
-    files.push(...(await listRuleFiles(path, problem)));
+    files.push(...(await listRuleFiles(path, out.diagnostics)));
   }
 
   const seen = new Map<string, { file?: string; loc: Loc }>();
@@ -81,7 +80,7 @@ export async function loadRuleFiles(paths: string | readonly string[]): Promise<
  * refused without being read (again on every reload).
  */
 async function readRuleFile(file: string): Promise<Buffer | { problem: Diagnostic }> {
-  const problem = (message: string) => ({ problem: { severity: 'error' as const, message, line: 1, column: 1, length: 1, file } });
+  const problem = (message: string) => ({ problem: aboutFile(file, message) });
   let handle;
   try {
     // Non-blocking: opening a FIFO named *.yaml would otherwise wait for a writer.
@@ -98,7 +97,7 @@ async function readRuleFile(file: string): Promise<Buffer | { problem: Diagnosti
 }
 
 /** The rule files a path names: itself, or the rule files of a directory sorted by name. */
-async function listRuleFiles(path: string, problem: (file: string, message: string) => void): Promise<string[]> {
+async function listRuleFiles(path: string, diagnostics: Diagnostic[]): Promise<string[]> {
   try {
     const info = await stat(path);
     if (!info.isDirectory()) return [path];
@@ -106,12 +105,19 @@ async function listRuleFiles(path: string, problem: (file: string, message: stri
       .filter((e) => (e.isFile() || e.isSymbolicLink()) && isRuleFileName(e.name))
       .map((e) => e.name)
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    if (names.length === 0) problem(path, 'no rule files (*.yaml, *.yml, *.cep) in this directory');
+    // Valid, as for the service (rules may all come over REST, the chart's default ConfigMap is empty), but
+    // worth saying: the path may be the wrong one.
+    if (names.length === 0) diagnostics.push(aboutFile(path, 'no rule files (*.yaml, *.yml, *.cep) in this directory', 'warning'));
     return names.map((n) => join(path, n));
   } catch (e) {
-    problem(path, `cannot read rules: ${errorText(e)}`);
+    diagnostics.push(aboutFile(path, `cannot read rules: ${errorText(e)}`));
     return [];
   }
+}
+
+/** A problem of a file or directory as a whole, reported at its start. */
+function aboutFile(file: string, message: string, severity: Diagnostic['severity'] = 'error'): Diagnostic {
+  return { severity, message, line: 1, column: 1, length: 1, file };
 }
 
 /** At the first byte that is not UTF-8; the file's lossy text shows it as U+FFFD. */

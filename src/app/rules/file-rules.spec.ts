@@ -34,4 +34,10 @@ describe('FileRuleWatcher.loadInitial', () => {
     expect(rules.map((r) => [r.definition.id, r.file])).toEqual([['r', 'storefront.yaml']]);
     expect(logs).toEqual([]);
   });
+
+  it('accepts a directory without rule files (hidden ones do not count) as an empty set, and logs a warning naming it', async () => {
+    write('.draft.yaml', RULE);
+    expect(await watcher().loadInitial()).toEqual([]);
+    expect(logs).toEqual([['warn', `${dir}:1:1: warning: no rule files (*.yaml, *.yml, *.cep) in this directory`, expect.objectContaining({ file: dir })]]);
+  });
 });

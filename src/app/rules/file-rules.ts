@@ -215,11 +215,6 @@ export class FileRuleWatcher implements OnModuleDestroy {
     if (!info) {
       return { ...empty, errors: [problem(dir, 'the rules directory does not exist (any more)')], fingerprint: 'missing' };
     }
-    if (info.isDirectory()) {
-      const names = (await readdir(dir)).filter(isRuleFileName);
-      // An empty directory is a valid, empty rule set (rules may come over REST only).
-      if (names.length === 0) return empty;
-    }
     const loaded = await this.reader.load(dir);
     const display = (file: string) => (info.isDirectory() ? relative(dir, file) : basename(file));
     const errors: Diagnostic[] = [];
