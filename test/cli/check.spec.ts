@@ -155,6 +155,42 @@ describe('cepheus check', () => {
     }
   });
 
+  it('reads a .cep file with lone-CR line breaks (old Mac files) line by line: a // comment ends at its line', () => {
+    const s = scratch({ 'lonecr.cep': "// a comment\r@name('lonecr')\rselect *\rfrom pattern [every a=A -> b=B(x >> 1)]\r" });
+    try {
+      const r = cepheus(['check', 'lonecr.cep'], { cwd: s.dir });
+      expect(lines(r.stderr).slice(0, 3)).toEqual([
+        "lonecr.cep:4:35: unexpected '>'",
+        '  from pattern [every a=A -> b=B(x >> 1)]',
+        '                                    ^',
+      ]);
+      expect(r.code).toBe(2);
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  it('warns about each file that defines no rule, exit 0', () => {
+    const s = scratch({ 'empty.yaml': '', 'empty.cep': '', 'docs.yaml': '# nothing\n---\n---\n' });
+    try {
+      const r = cepheus(['check', 'empty.yaml', 'empty.cep', 'docs.yaml'], { cwd: s.dir });
+      expect(r.stderr).toBe(
+        [
+          'empty.yaml:1:1: warning: this file defines no rule',
+          'empty.cep:1:1: warning: this file defines no rule',
+          'docs.yaml:1:1: warning: this file defines no rule',
+          '  # nothing',
+          '  ^',
+          '',
+        ].join('\n'),
+      );
+      expect(r.stdout).toBe('ok: 0 valid rules in 3 files, 0 errors, 3 warnings\n');
+      expect(r.code).toBe(0);
+    } finally {
+      s.cleanup();
+    }
+  });
+
   it('exits 2 for a path that does not exist', () => {
     const s = scratch();
     try {

@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../../core/language/diagnostics';
 import type { RuleDefinition } from '../../core/rules/rule';
 import { byPosition, fileTooLarge, isRuleFileName, parseRuleTextWithLocations, ruleFormatOf } from '../../core/rules/rule-text';
-import { LineIndex, rejectDuplicateIds, RULE_LIMITS, type Loc } from '../../core/rules/schema';
+import { rejectDuplicateIds, RULE_LIMITS, type Loc } from '../../core/rules/schema';
+import { LineIndex } from '../../core/text/lines';
 import { decodeUtf8Text, utf8Problem, type Utf8Failure } from '../../core/text/utf8';
 
 export interface LoadedRuleFiles {

@@ -40,4 +40,11 @@ describe('FileRuleWatcher.loadInitial', () => {
     expect(await watcher().loadInitial()).toEqual([]);
     expect(logs).toEqual([['warn', `${dir}:1:1: warning: no rule files (*.yaml, *.yml, *.cep) in this directory`, expect.objectContaining({ file: dir })]]);
   });
+
+  it('logs a warning naming a file that defines no rule, and starts', async () => {
+    write('a.yaml', RULE);
+    write('notes.cep', '// to do\n');
+    expect((await watcher().loadInitial()).map((r) => r.definition.id)).toEqual(['r']);
+    expect(logs).toEqual([['warn', `${join(dir, 'notes.cep')}:1:1: warning: this file defines no rule\n  // to do\n  ^`, expect.objectContaining({ file: join(dir, 'notes.cep') })]]);
+  });
 });

@@ -3,7 +3,8 @@ import { excerptOf, formatDiagnostic } from './diagnostics';
 describe('excerptOf', () => {
   it.each([
     ['a caret under the offending text', { line: 2, column: 5, length: 3 }, 'id: x\nfoo bar baz', Infinity, ['foo bar baz', '    ^^^']],
-    ['tabs shown as spaces, the caret clipped to the line', { line: 1, column: 3, length: 99 }, 'a\tbc', Infinity, ['a bc', '  ^^']],
+    ['a line of a text whose lines end with a lone \\r', { line: 2, column: 5, length: 3 }, 'id: x\rfoo bar baz\rid: y', Infinity, ['foo bar baz', '    ^^^']],
+        ['tabs shown as spaces, the caret clipped to the line', { line: 1, column: 3, length: 99 }, 'a\tbc', Infinity, ['a bc', '  ^^']],
     ['a line past the end of the text', { line: 3, column: 1, length: 1 }, 'one line', Infinity, undefined],
     ['a long line cut to a window around the column', { line: 1, column: 51, length: 2 }, 'x'.repeat(50) + 'ERR' + 'y'.repeat(50), 20, ['…' + 'x'.repeat(6) + 'ERR' + 'y'.repeat(11) + '…', ' '.repeat(7) + '^^']],
     ['a long line near its start keeps the start', { line: 1, column: 2, length: 1 }, 'a' + 'b'.repeat(100), 10, ['a' + 'b'.repeat(9) + '…', ' ^']],

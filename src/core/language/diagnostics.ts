@@ -1,3 +1,4 @@
+import { LineIndex, lineOf } from '../text/lines';
 import type { Span } from './ast';
 
 /** One problem found in a rule: where it is, what is wrong, and what would have been accepted. */
@@ -39,13 +40,7 @@ export function relocate(
 ): Diagnostic {
   if (origin.segments && origin.segments.length > 0 && text !== undefined) {
     // The text was decoded (escapes, folded lines): find the diagnostic's offset in it, then its segment.
-    let start = 0;
-    for (let line = 1; line < d.line; line++) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      start = nl + 1;
-    }
-    const offset = start + d.column - 1;
+    const offset = new LineIndex(text).offset(d.line, d.column);
     let seg = origin.segments[0];
     for (const s of origin.segments) {
       if (s[0] > offset) break;
@@ -82,7 +77,7 @@ export function excerptOf(
   source: string,
   maxWidth = Number.POSITIVE_INFINITY,
 ): [string, string] | undefined {
-  const text = source.split(/\r?\n/)[d.line - 1];
+  const text = lineOf(source, d.line);
   if (text === undefined || text.trim() === '') return undefined;
   const visible = text.replace(/\t/g, ' ');
   const at = Math.max(0, d.column - 1);

@@ -26,6 +26,10 @@ export function parseRuleTextWithLocations(
   if (bytes > RULE_LIMITS.fileBytes) return { rules: [], diagnostics: [fileTooLarge(bytes, file)] };
   const read = format === 'yaml' ? readYamlRules(text, file) : readCepRules(text, file);
   const diagnostics = [...read.diagnostics];
+  // Empty, only comments, or a comment that took the whole file: valid, but rarely what was meant.
+  if (read.rules.length === 0 && !diagnostics.some((d) => d.severity === 'error')) {
+    diagnostics.push({ severity: 'warning', message: 'this file defines no rule', line: 1, column: 1, length: 1, file });
+  }
   const valid: ValidatedRule[] = [];
   for (const raw of read.rules) {
     const { result, diagnostics: found } = validateRawRule(raw, file);

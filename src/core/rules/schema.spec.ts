@@ -1,7 +1,7 @@
 import { formatDiagnostic, relocate, type Diagnostic } from '../language/diagnostics';
 import { RULE_DEFAULTS } from './rule';
-import { parseRuleText } from './rule-text';
-import { didYouMean, LineIndex, RULE_LIMITS, utf8Length } from './schema';
+import { parseRuleText, type RuleFormat } from './rule-text';
+import { didYouMean, RULE_LIMITS, utf8Length } from './schema';
 
 const FILE = 'rules/test.yaml';
 const yaml = (...lines: string[]) => lines.join('\n') + '\n';
@@ -92,9 +92,23 @@ describe('YAML rules: valid definitions', () => {
     ]);
   });
 
-  it('returns nothing and no problem for an empty file', () => {
-    expect(parse('')).toEqual({ rules: [], diagnostics: [] });
-    expect(parse('# just a comment\n')).toEqual({ rules: [], diagnostics: [] });
+  it.each<[string, string, RuleFormat]>([
+    ['an empty YAML file', '', 'yaml'],
+    ['a YAML file of comments', '# just a comment\n', 'yaml'],
+    ['a YAML file of empty documents', '# nothing\n---\n---\n', 'yaml'],
+    ['an empty .cep file', '', 'cep'],
+    ['a .cep file of comments', '// nothing\n/* here */\n', 'cep'],
+  ])('warns, without an error, that %s defines no rule', (_name, text, format) => {
+    expect(parseRuleText(text, FILE, format)).toEqual({
+      rules: [],
+      diagnostics: [{ severity: 'warning', message: 'this file defines no rule', line: 1, column: 1, length: 1, file: FILE }],
+    });
+  });
+
+  it('does not add that warning to the errors of a file whose rules are all invalid', () => {
+    expect(where(parse(yaml('id: Bad', 'pattern: B')).diagnostics)).toEqual([
+      "rules/test.yaml:1:5: invalid id 'Bad': only lower-case letters, digits, '_' and '-' are allowed; did you mean 'bad'?",
+    ]);
   });
 
   it('keeps the valid rules of a file in which another rule is invalid', () => {
@@ -414,13 +428,5 @@ describe('schema helpers', () => {
     expect(didYouMean('severty', ['severity', 'source'])).toBe('severity');
     expect(didYouMean('PARTITIONBY', ['partitionBy'])).toBe('partitionBy');
     expect(didYouMean('zzz', ['severity', 'source'])).toBeUndefined();
-  });
-
-  it('turns offsets into 1-based lines and columns', () => {
-    const index = new LineIndex('ab\ncd\n');
-    expect(index.pos(0)).toEqual({ line: 1, column: 1 });
-    expect(index.pos(3)).toEqual({ line: 2, column: 1 });
-    expect(index.pos(4)).toEqual({ line: 2, column: 2 });
-    expect(index.loc(3, 100)).toEqual({ line: 2, column: 1, length: 2 });
   });
 });

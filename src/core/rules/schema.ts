@@ -58,37 +58,6 @@ export interface Loc {
   length: number;
 }
 
-/** Offsets → 1-based line/column for one text (offsets and columns count UTF-16 code units). */
-export class LineIndex {
-  private readonly starts: number[] = [0];
-
-  constructor(readonly text: string) {
-    for (let i = 0; i < text.length; i++) {
-      if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
-    }
-  }
-
-  pos(offset: number): { line: number; column: number } {
-    const o = Math.max(0, Math.min(offset, this.text.length));
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= o) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, column: o - this.starts[lo] + 1 };
-  }
-
-  /** A location covering [start, end), underlining at most to the end of the first line. */
-  loc(start: number, end: number = start + 1): Loc {
-    const { line, column } = this.pos(start);
-    const nl = this.text.indexOf('\n', start);
-    const stop = Math.min(end, nl < 0 ? this.text.length : nl);
-    return { line, column, length: Math.max(1, stop - start) };
-  }
-}
-
 /** UTF-8 byte length without depending on Node's Buffer. */
 export function utf8Length(s: string): number {
   let n = 0;

@@ -28,10 +28,14 @@ import {
   type Node as YamlNode,
 } from 'yaml';
 import type { Diagnostic } from '../language/diagnostics';
-import { LineIndex, utf8Length, type EmbeddedText, type Loc, type RawEntry, type RawNode, type RawRule } from './schema';
+import { LineIndex } from '../text/lines';
+import { utf8Length, type EmbeddedText, type Loc, type RawEntry, type RawNode, type RawRule } from './schema';
 
 /** Reads every YAML document of `text` as a raw rule; YAML syntax problems become diagnostics. */
-export function readYamlRules(text: string, file: string): { rules: RawRule[]; diagnostics: Diagnostic[] } {
+export function readYamlRules(source: string, file: string): { rules: RawRule[]; diagnostics: Diagnostic[] } {
+  // YAML 1.2 reads a lone \r as a line break, the yaml library does not: it is given \n there instead, which
+  // keeps every offset (and is what YAML makes of any line break inside a value).
+  const text = source.replace(/\r(?!\n)/g, '\n');
   const index = new LineIndex(text);
   const diagnostics: Diagnostic[] = [];
   const rules: RawRule[] = [];

@@ -25,6 +25,8 @@ describe('lexer', () => {
     ['*/ is a star and a slash, not the end of a comment', '*/5', [['punct', '*'], ['punct', '/'], ['number', '5']]],
     ['annotations are one token', "@name('x')", [['annotation', '@name'], ['punct', '('], ['string', 'x'], ['punct', ')']]],
     ['whitespace and comments are skipped', 'a // line\n/* block\n */ b', [['ident', 'a'], ['ident', 'b']]],
+    ['a line comment ends at a lone \\r, as in Esper', 'a // line\rb', [['ident', 'a'], ['ident', 'b']]],
+    ['a quoted identifier does not span a lone \\r', '`a`\r`b`', [['ident', 'a'], ['ident', 'b']]],
     ['-- is two minus signs, not a comment (Esper has no -- comments)', 'a--b', [['ident', 'a'], ['punct', '-'], ['punct', '-'], ['ident', 'b']]],
   ];
 
@@ -40,6 +42,17 @@ describe('lexer', () => {
       ["'x\ny'", 13, 3, 5],
       ['b', 19, 4, 4],
     ]);
+  });
+
+  it('counts a lone \\r as a line break in positions, as \\n and \\r\\n', () => {
+    const { tokens, error } = tokenize("a\r  /* c\r */ 'x\ry' b\r\nc\r#");
+    expect(tokens.map((t) => [t.text, t.line, t.col])).toEqual([
+      ['a', 1, 1],
+      ["'x\ry'", 3, 5],
+      ['b', 4, 4],
+      ['c', 5, 1],
+    ]);
+    expect(error?.token).toMatchObject({ line: 6, col: 1 });
   });
 
   it('stops at the first lexical error and returns the tokens before it', () => {
