@@ -191,6 +191,21 @@ describe('cepheus check', () => {
     }
   });
 
+  it('shows at most 160 characters of a long line, around the column, with the caret under it', () => {
+    const pattern = 'every a=A(' + Array.from({ length: 2000 }, (_, i) => `x${i} = ${i}`).join(' and ') + ')';
+    const s = scratch({ 'long.yaml': `id: long\npattern: ${pattern}\n` });
+    try {
+      const r = cepheus(['check', 'long.yaml'], { cwd: s.dir });
+      const [header, shown, caret] = lines(r.stderr);
+      expect(header).toBe(`long.yaml:2:10: pattern is too long: ${pattern.length} bytes, at most 16 KiB`);
+      expect(shown).toBe(`  ${'pattern: ' + pattern.slice(0, 151)}…`);
+      expect(caret).toBe('           ^');
+      expect(r.code).toBe(2);
+    } finally {
+      s.cleanup();
+    }
+  });
+
   it('exits 2 for a path that does not exist', () => {
     const s = scratch();
     try {

@@ -1,4 +1,4 @@
-import { excerptOf, formatDiagnostic } from './diagnostics';
+import { EXCERPT_WIDTH, excerptOf, formatDiagnostic } from './diagnostics';
 
 describe('excerptOf', () => {
   it.each([
@@ -17,8 +17,20 @@ describe('excerptOf', () => {
     expect(excerptOf(d, source, width)).toEqual(expected);
   });
 
-  it('formatDiagnostic prints the whole line, as before', () => {
+  it('formatDiagnostic prints a short line whole', () => {
     const d = { severity: 'error' as const, message: 'bad', line: 1, column: 3, length: 2, file: 'f.cep' };
     expect(formatDiagnostic(d, 'a bad line')).toBe('f.cep:1:3: bad\n  a bad line\n    ^^');
+  });
+
+  it('formatDiagnostic cuts a long line to EXCERPT_WIDTH characters around the column, the caret still under the offending text', () => {
+    const line = 'pattern: ' + 'a=A -> '.repeat(4000) + 'b=B(x >> 1)' + ' -> c=C'.repeat(4000);
+    const d = { severity: 'error' as const, message: "unexpected '>'", line: 2, column: line.indexOf('>>') + 2, length: 1, file: 'big.yaml' };
+    const [header, shown, caret] = formatDiagnostic(d, `id: big\n${line}\n`).split('\n');
+    expect(header).toBe(`big.yaml:2:${d.column}: unexpected '>'`);
+    expect(shown).toMatch(/^  ….*…$/);
+    expect(shown.length).toBe(2 + EXCERPT_WIDTH + 2);
+    expect(caret).toMatch(/^ +\^$/);
+    // The caret is under the second '>'.
+    expect(shown.slice(caret.length - 5, caret.length + 3)).toBe('(x >> 1)');
   });
 });

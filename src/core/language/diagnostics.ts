@@ -53,8 +53,9 @@ export function relocate(
 }
 
 /**
- * `file:line:column: message`, the offending source line, a caret under the offending text, and what was
- * expected. `source` is the full text of the file the coordinates refer to.
+ * `file:line:column: message`, the offending source line (cut to EXCERPT_WIDTH around the column), a caret
+ * under the offending text, and what was expected. `source` is the full text of the file the coordinates
+ * refer to.
  */
 export function formatDiagnostic(d: Diagnostic, source?: string): string {
   const where = `${d.file ?? '<input>'}:${d.line}:${d.column}`;
@@ -69,31 +70,37 @@ export function formatDiagnostic(d: Diagnostic, source?: string): string {
 }
 
 /**
+ * Characters of the offending line an excerpt shows at most: a generated or minified rule file can hold one
+ * line of megabytes, and the CLI, the service's logs and the API would print it whole for every problem.
+ */
+export const EXCERPT_WIDTH = 160;
+
+/**
  * The offending source line (tabs as spaces) and a caret line under the offending text; undefined past the
  * end. A line longer than `maxWidth` is cut to a window around the column, marked with "…".
  */
 export function excerptOf(
   d: Pick<Diagnostic, 'line' | 'column' | 'length'>,
   source: string,
-  maxWidth = Number.POSITIVE_INFINITY,
+  maxWidth = EXCERPT_WIDTH,
 ): [string, string] | undefined {
   const text = lineOf(source, d.line);
   if (text === undefined || text.trim() === '') return undefined;
-  const visible = text.replace(/\t/g, ' ');
   const at = Math.max(0, d.column - 1);
   let from = 0;
-  let to = visible.length;
+  let to = text.length;
   if (to > maxWidth) {
     from = Math.max(0, Math.min(at - Math.floor(maxWidth / 3), to - maxWidth));
     to = from + maxWidth;
     // Columns count UTF-16 code units: never cut a character made of two.
-    if (isLowSurrogate(visible.charCodeAt(from))) from++;
-    if (isLowSurrogate(visible.charCodeAt(to))) to--;
+    if (isLowSurrogate(text.charCodeAt(from))) from++;
+    if (isLowSurrogate(text.charCodeAt(to))) to--;
   }
   const head = from > 0 ? '…' : '';
-  const tail = to < visible.length ? '…' : '';
+  const tail = to < text.length ? '…' : '';
   const width = Math.max(1, Math.min(d.length, to - at));
-  return [`${head}${visible.slice(from, to)}${tail}`, `${' '.repeat(head.length + Math.max(0, at - from))}${'^'.repeat(width)}`];
+  const shown = text.slice(from, to).replace(/\t/g, ' ');
+  return [`${head}${shown}${tail}`, `${' '.repeat(head.length + Math.max(0, at - from))}${'^'.repeat(width)}`];
 }
 
 function isLowSurrogate(code: number): boolean {
