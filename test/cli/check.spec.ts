@@ -206,6 +206,17 @@ describe('cepheus check', () => {
     }
   });
 
+  it('points a quote never closed at its opening, with the line and a caret', () => {
+    const s = scratch({ 'y7.yaml': 'id: y7\npattern: "every a=A -> b=B\n' });
+    try {
+      const r = cepheus(['check', 'y7.yaml'], { cwd: s.dir });
+      expect(r.stderr).toBe(['y7.yaml:2:10: YAML syntax error: Missing closing "quote', '  pattern: "every a=A -> b=B', '           ^', ''].join('\n'));
+      expect(r.code).toBe(2);
+    } finally {
+      s.cleanup();
+    }
+  });
+
   it('exits 2 for a path that does not exist', () => {
     const s = scratch();
     try {

@@ -76,17 +76,26 @@ export function formatDiagnostic(d: Diagnostic, source?: string): string {
 export const EXCERPT_WIDTH = 160;
 
 /**
- * The offending source line (tabs as spaces) and a caret line under the offending text; undefined past the
- * end. A line longer than `maxWidth` is cut to a window around the column, marked with "…".
+ * The offending source line (tabs as spaces) and a caret line under the offending text; for a place past the
+ * last line that is not blank (an error found at the end of the text), that last line with the caret after
+ * it; undefined for a blank line. A line longer than `maxWidth` is cut to a window around the column, marked
+ * with "…".
  */
 export function excerptOf(
   d: Pick<Diagnostic, 'line' | 'column' | 'length'>,
   source: string,
   maxWidth = EXCERPT_WIDTH,
 ): [string, string] | undefined {
-  const text = lineOf(source, d.line);
-  if (text === undefined || text.trim() === '') return undefined;
-  const at = Math.max(0, d.column - 1);
+  let text = lineOf(source, d.line);
+  let column = d.column;
+  if (text === undefined || text.trim() === '') {
+    const content = source.trimEnd();
+    const last = new LineIndex(content).pos(content.length).line;
+    if (content === '' || d.line <= last) return undefined;
+    text = lineOf(source, last)!.trimEnd();
+    column = text.length + 1;
+  }
+  const at = Math.max(0, column - 1);
   let from = 0;
   let to = text.length;
   if (to > maxWidth) {

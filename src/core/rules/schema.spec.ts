@@ -359,6 +359,25 @@ describe('YAML rules: errors point at file:line:column', () => {
     ]);
   });
 
+  // The yaml library finds these at the end of the text, past the last line; the opening quote or bracket is the place.
+  it.each([
+    ['double quote', 'id: y7\npattern: "every a=A -> b=B\n', 'rules/test.yaml:2:10: YAML syntax error: Missing closing "quote'],
+    ['single quote over two lines', "id: y8\npattern: 'every a=A\n  -> b=B\n", "rules/test.yaml:2:10: YAML syntax error: Missing closing 'quote"],
+    ['double quote ending in an escaped quote', 'id: y9\npattern: "every a=A(s = \\"x\\"\n', 'rules/test.yaml:2:10: YAML syntax error: Missing closing "quote'],
+    ['flow map', '{id: fl, pattern: "every a=A -> b=B"\n', 'rules/test.yaml:1:1: YAML syntax error: Flow map must end with a }'],
+    ['flow list holding a closed flow map', 'id: fs\nlabels: [a, {b: c}\n', 'rules/test.yaml:2:9: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+    ['quote inside flow collections', "id: fq\nx: [1, {a: 'b\n", "rules/test.yaml:2:12: YAML syntax error: Missing closing 'quote"],
+  ])('reports an unclosed %s where it opens', (_name, text, expected) => {
+    expect(errorsOf(text)).toEqual([expected]);
+  });
+
+  it('shows the line of an unclosed quote with a caret under it', () => {
+    const text = 'id: y7\npattern: "every a=A -> b=B\n';
+    expect(formatDiagnostic(parse(text).diagnostics[0], text)).toBe(
+      ['rules/test.yaml:2:10: YAML syntax error: Missing closing "quote', '  pattern: "every a=A -> b=B', '           ^'].join('\n'),
+    );
+  });
+
   it('formats an error with the file position, the line, a caret under the value and what was expected', () => {
     const text = yaml('id: r', 'severity: urgent', 'pattern: A');
     const d = parse(text).diagnostics[0];
