@@ -61,6 +61,20 @@ describe('lexer', () => {
     expect(error).toMatchObject({ message: "unexpected character '#'", token: { offset: 4, line: 1, col: 5, text: '#' } });
   });
 
+  it.each([
+    ['a visible character, quoted', 'a # b', "'#'", 1],
+    ['an emoji, quoted whole (two UTF-16 units)', 'a 😀 b', "'😀'", 2],
+    ['a zero-width space, as its code point', 'a\u200b b', 'U+200B', 1],
+    ['a line separator, as its code point', 'a\u2028b', 'U+2028', 1],
+    ['a control character, as its code point', 'a\x01b', 'U+0001', 1],
+    ['an ideographic space, as its code point', 'a\u3000b', 'U+3000', 1],
+    ['a combining mark, as its code point', 'a \u0301', 'U+0301', 1],
+  ])('names an unexpected character: %s', (_name, text, shown, length) => {
+    const { error } = tokenize(text);
+    expect(error?.message).toBe(`unexpected character ${shown}`);
+    expect(error?.token.text).toHaveLength(length);
+  });
+
   it('names token types for "expected" lists', () => {
     expect(['ident', 'number', 'string', 'timeunit', 'annotation', 'everyDistinct', 'kw_every', 'kw_in'].map(describeTokenType)).toEqual([
       'identifier',

@@ -172,7 +172,8 @@ const rules: moo.Rules = {
   ge: '>=',
   concat: '||',
   punct: ['(', ')', '[', ']', ',', ':', '.', ';', '=', '<', '>', '+', '-', '*', '/', '%'],
-  invalid: { match: /[^]/, lineBreaks: true },
+  // One character: a surrogate pair (an emoji) is one.
+  invalid: { match: /[\ud800-\udbff][\udc00-\udfff]|[^]/, lineBreaks: true },
 };
 
 const mooLexer = moo.compile(rules);
@@ -189,8 +190,21 @@ const LEX_ERRORS: Record<string, (t: Token) => string> = {
   unterminatedComment: () => "unterminated comment: '/*' without '*/'",
   unterminatedString: (t) => `unterminated string literal: ${t.text[0]} without a closing ${t.text[0]}`,
   unterminatedQuotedIdent: () => 'unterminated quoted identifier: ` without a closing `',
-  invalid: (t) => `unexpected character '${t.text}'`,
+  invalid: (t) => `unexpected character ${showCharacter(t.text)}`,
 };
+
+/**
+ * Characters that would not be seen between quotes: controls, format characters (U+200B), separators
+ * (U+2028) and other whitespace, surrogates and private or unassigned code points, and combining marks
+ * (which would combine with the quote).
+ */
+const INVISIBLE = /^[\p{Cc}\p{Cf}\p{Z}\s\p{Cs}\p{Co}\p{Cn}\p{Mn}\p{Me}]$/u;
+
+/** A character as a message shows it: quoted, or as its code point (U+200B) when it would not be visible. */
+export function showCharacter(c: string): string {
+  if (c === ' ' || !INVISIBLE.test(c)) return `'${c}'`;
+  return `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
 
 /**
  * Splits `text` into significant tokens (whitespace and comments dropped). Stops at the first lexical error,
