@@ -31,7 +31,8 @@ import type { Annotation, CepStatement, LiteralValue, Span } from '../language/a
 import { RuleError, type Diagnostic } from '../language/diagnostics';
 import { MAX_INPUT_BYTES, parseCepFile } from '../language/parser';
 import { LineIndex } from '../text/lines';
-import { didYouMean, formatBytes, utf8Length, type Loc, type RawEntry, type RawNode, type RawRule } from './schema';
+import { formatBytes } from '../text/sizes';
+import { didYouMean, utf8Length, type Loc, type RawEntry, type RawNode, type RawRule } from './schema';
 
 interface AnnotationSpec {
   /** As written in documentation and messages. */

@@ -2,10 +2,11 @@
  * One rule file's text → validated rule definitions, whichever form it is written in.
  */
 import type { Diagnostic } from '../language/diagnostics';
+import { formatBytes } from '../text/sizes';
 import type { RuleDefinition } from './rule';
 import { readCepRules } from './cep-rules';
 import { readYamlRules } from './yaml-rules';
-import { formatBytes, rejectDuplicateIds, RULE_LIMITS, utf8Length, validateRawRule, type Loc, type ValidatedRule } from './schema';
+import { rejectDuplicateIds, RULE_LIMITS, utf8Length, validateRawRule, type Loc, type ValidatedRule } from './schema';
 
 export type RuleFormat = 'yaml' | 'cep';
 

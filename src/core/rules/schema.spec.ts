@@ -438,7 +438,7 @@ describe('YAML rules: limits', () => {
 
   it('rejects a whole file over the file limit without parsing it', () => {
     const text = '#'.repeat(RULE_LIMITS.fileBytes + 1);
-    expect(errorsOf(text)).toEqual([`rules/test.yaml:1:1: rule file is too large: ${RULE_LIMITS.fileBytes + 1} bytes, at most 16384 KiB`]);
+    expect(errorsOf(text)).toEqual([`rules/test.yaml:1:1: rule file is too large: ${RULE_LIMITS.fileBytes + 1} bytes, at most 16 MiB`]);
   });
 });
 

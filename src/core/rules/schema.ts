@@ -7,6 +7,7 @@
  * makes both forms accept, reject and default exactly the same things.
  */
 import type { Diagnostic } from '../language/diagnostics';
+import { formatBytes } from '../text/sizes';
 import { RULE_DEFAULTS, type RuleDefinition, type Severity, type TextOrigin } from './rule';
 
 // ---------------------------------------------------------------------------------------------
@@ -71,10 +72,6 @@ export function utf8Length(s: string): number {
     } else n += 3;
   }
   return n;
-}
-
-export function formatBytes(n: number): string {
-  return n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
 }
 
 // ---------------------------------------------------------------------------------------------

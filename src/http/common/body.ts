@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestException, HttpException, HttpStatus, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
+import { formatBytes } from '../../core/text/sizes';
 import { decodeUtf8Text, utf8Problem } from '../../core/text/utf8';
 
 /** Past this many bytes of an oversized or unread body, the connection is dropped instead of drained. */
@@ -23,12 +24,6 @@ const bytesRead = new WeakMap<IncomingMessage, number>();
 /** Requests whose unread body is already being drained or dropped. */
 const settled = new WeakSet<IncomingMessage>();
 
-export function formatSize(n: number): string {
-  if (n % (1024 * 1024) === 0) return `${n / 1024 / 1024} MiB`;
-  if (n % 1024 === 0) return `${n / 1024} KiB`;
-  return `${n} bytes`;
-}
-
 /** Reads the whole body as UTF-8 text, or throws 413 past `limit` bytes and 400 when it is not UTF-8. */
 export async function readBody(req: IncomingMessage, limit: number, what = 'request body'): Promise<string> {
   const decoded = decodeUtf8Text(await readBodyBytes(req, limit, what));
@@ -38,7 +33,7 @@ export async function readBody(req: IncomingMessage, limit: number, what = 'requ
 
 /** Reads the whole body as bytes, or throws 413 past `limit` bytes. */
 export function readBodyBytes(req: IncomingMessage, limit: number, what = 'request body'): Promise<Buffer> {
-  const tooLarge = () => new PayloadTooLargeException(`${what} is larger than ${formatSize(limit)}`);
+  const tooLarge = () => new PayloadTooLargeException(`${what} is larger than ${formatBytes(limit)}`);
   const declared = Number(req.headers['content-length']);
   return new Promise<Buffer>((resolve, reject) => {
     if (req.readableEnded) {
