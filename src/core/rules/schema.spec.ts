@@ -228,6 +228,22 @@ describe('YAML rules: errors point at file:line:column', () => {
     expect(diagnostics[0].expected).toEqual(['info', 'warning', 'critical']);
   });
 
+  it.each([
+    ['an id that quoted is a valid id', 'id: 404', "'id' must be a string, found a number (quote it: '404')"],
+    ['an id of true', 'id: true', "'id' must be a string, found a boolean (quote it: 'true')"],
+    ['a source topic of digits and a dot', 'source: 1.5', "'source' must be a string, found a number (quote it: '1.5')"],
+    ['a label value', 'labels: {tier: 1}', "'labels.tier' must be a string, found a number (quote it: '1')"],
+    ['not a severity, quoted or not', 'severity: 3', "'severity' must be a string, found a number"],
+    ['not an id, quoted or not (a dot)', 'id: 1.5', "'id' must be a string, found a number"],
+  ])('suggests quoting a number or boolean only when quoted it would be valid: %s', (_name, line, message) => {
+    const text = line.startsWith('id:') ? yaml(line, 'pattern: A') : yaml('id: r', line, 'pattern: A');
+    expect(errorsOf(text).map((e) => e.replace(/^rules\/test\.yaml:\d+:\d+: /, ''))).toEqual([message]);
+  });
+
+  it('lists the severities when a severity is not a string', () => {
+    expect(parse(yaml('id: r', 'severity: 3', 'pattern: A')).diagnostics[0].expected).toEqual(['info', 'warning', 'critical']);
+  });
+
   it('reports values of the wrong type', () => {
     expect(
       errorsOf(
