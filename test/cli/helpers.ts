@@ -73,5 +73,16 @@ export function scratch(files: Record<string, string | Buffer> = {}): { dir: str
   return { dir, path: (p) => join(dir, p), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Runs the CLI in a scratch directory holding `files` (`prepare` may add to it first), then removes the directory. */
+export function cepheusIn(files: Record<string, string | Buffer>, args: string[], prepare?: (s: ReturnType<typeof scratch>) => void): RunResult {
+  const s = scratch(files);
+  try {
+    prepare?.(s);
+    return cepheus(args, { cwd: s.dir });
+  } finally {
+    s.cleanup();
+  }
+}
+
 export const jsonl = (events: object[]) => events.map((e) => JSON.stringify(e)).join('\n') + '\n';
 export const lines = (text: string) => text.split('\n').filter((l) => l !== '');
