@@ -4,7 +4,9 @@
  *   cepheus replay --rules <file|dir> --events <file.jsonl|-> [--start <ms>] [--until <ms>]
  *   cepheus check <file|dir>...
  *
- * Exit codes: 0 success; 1 an input could not be read or an internal error; 2 invalid rules or usage.
+ * Exit codes: 0 success, warnings or not; 1 the events could not be read, or an internal error; 2 invalid
+ * rules or usage. A rules path that cannot be read is a problem of the rule set, reported like the others
+ * (file:line:column: message), so it is 2 as well: check is 0 exactly when the rules are valid.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,7 +35,10 @@ Options (replay):
   --until <time>    After the last event, advance the clock to this time, firing the timers due
   -h, --help        Show this help
 
-Exit status: 0 success, 2 invalid rules or usage, 1 unreadable input or internal error.
+Exit status:
+  0  success; warnings (file:line:column: warning: ...) do not change it
+  1  the events could not be read (replay), or an internal error
+  2  invalid rules (a rule file or directory that cannot be read included), or a usage error
 `;
 
 class UsageError extends Error {}

@@ -64,13 +64,24 @@ export function cepheus(args: string[], options: { input?: string; cwd?: string;
 }
 
 /** A scratch directory with the given files (path → content), removed by the returned cleanup. */
-export function scratch(files: Record<string, string> = {}): { dir: string; path: (p: string) => string; cleanup: () => void } {
+export function scratch(files: Record<string, string | Buffer> = {}): { dir: string; path: (p: string) => string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'cepheus-cli-'));
   for (const [p, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, p)), { recursive: true });
     writeFileSync(join(dir, p), content);
   }
   return { dir, path: (p) => join(dir, p), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs the CLI in a scratch directory holding `files` (`prepare` may add to it first), then removes the directory. */
+export function cepheusIn(files: Record<string, string | Buffer>, args: string[], prepare?: (s: ReturnType<typeof scratch>) => void): RunResult {
+  const s = scratch(files);
+  try {
+    prepare?.(s);
+    return cepheus(args, { cwd: s.dir });
+  } finally {
+    s.cleanup();
+  }
 }
 
 export const jsonl = (events: object[]) => events.map((e) => JSON.stringify(e)).join('\n') + '\n';

@@ -251,6 +251,18 @@ describe('cepheus replay: malformed input', () => {
     }
   });
 
+  it('exits 2 when a rules path cannot be read, as for invalid rules, which --help states', () => {
+    const s = scratch({ 'ev.jsonl': jsonl([{ type: 'A', timestamp: 1 }]) });
+    try {
+      const r = cepheus(['replay', '--rules', s.path('missing'), '--events', s.path('ev.jsonl')]);
+      expect(r.stderr).toBe(`${s.path('missing')}:1:1: cannot read rules: no such file or directory\n`);
+      expect(r.code).toBe(2);
+      expect(cepheus(['--help']).stdout).toContain('2  invalid rules (a rule file or directory that cannot be read included), or a usage error');
+    } finally {
+      s.cleanup();
+    }
+  });
+
   it('exits 1 when the events file cannot be read', () => {
     const s = scratch({ 'r.yaml': ['id: each-a', 'pattern: every a=A', ''].join('\n') });
     try {

@@ -1,20 +1,26 @@
 /**
  * Reads rule files from disk: a file, or every `*.yaml`, `*.yml` and `*.cep` file of a directory (sorted by
- * name, not recursive; other files are skipped).
+ * name, not recursive; hidden files, whose names start with '.', and other files are skipped).
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../../core/language/diagnostics';
 import type { RuleDefinition } from '../../core/rules/rule';
-import { byPosition, parseRuleTextWithLocations, ruleFormatOf } from '../../core/rules/rule-text';
-import { rejectDuplicateIds, type Loc } from '../../core/rules/schema';
+import { byPosition, fileTooLarge, isRuleFileName, parseRuleTextWithLocations, ruleFormatOf } from '../../core/rules/rule-text';
+import { rejectDuplicateIds, RULE_LIMITS, type Loc } from '../../core/rules/schema';
+import { LineIndex } from '../../core/text/lines';
+import { decodeUtf8Text, utf8Problem, type Utf8Failure } from '../../core/text/utf8';
 
 export interface LoadedRuleFiles {
   /** Valid rules of every file, in file order then in order within each file. */
   rules: RuleDefinition[];
   /** Errors and warnings, each with `file` set, grouped by file in reading order and sorted by position. */
   diagnostics: Diagnostic[];
-  /** The text of each file read (as parsed: without a byte-order mark), to show the lines diagnostics point at. */
+  /**
+   * The text of each file read (as parsed: without a byte-order mark; for a file that is not UTF-8, with
+   * U+FFFD for its bad bytes), to show the lines diagnostics point at.
+   */
   sources: Map<string, string>;
   /** The files read, in order. */
   files: string[];
@@ -27,30 +33,39 @@ export interface LoadedRuleFiles {
  */
 export async function loadRuleFiles(paths: string | readonly string[]): Promise<LoadedRuleFiles> {
   const out: LoadedRuleFiles = { rules: [], diagnostics: [], sources: new Map(), files: [] };
-  const problem = (file: string, message: string) =>
-    out.diagnostics.push({ severity: 'error', message, line: 1, column: 1, length: 1, file });
+  const problem = (file: string, message: string) => out.diagnostics.push(aboutFile(file, message));
 
   const files: string[] = [];
   for (const path of typeof paths === 'string' ? [paths] : paths) {
-    files.push(...(await listRuleFiles(path, problem)));
+    files.push(...(await listRuleFiles(path, out.diagnostics)));
   }
 
   const seen = new Map<string, { file?: string; loc: Loc }>();
+  // One file named twice (`rules ./rules/a.yaml`, a symbolic link) is read once, under its first name.
+  const read = new Set<string>();
   for (const file of files) {
-    if (out.sources.has(file)) continue;
+    const real = await realpath(file).catch(() => resolve(file));
+    if (read.has(real)) continue;
+    read.add(real);
     const format = ruleFormatOf(file);
     if (!format) {
       problem(file, 'not a rule file: expected a name ending in .yaml, .yml or .cep');
       continue;
     }
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      problem(file, `cannot read rules: ${errorText(e)}`);
+    const bytes = await readRuleFile(file);
+    if ('problem' in bytes) {
+      out.diagnostics.push(bytes.problem);
       continue;
     }
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const decoded = decodeUtf8Text(bytes);
+    if (!decoded.ok) {
+      out.files.push(file);
+      out.diagnostics.push(notUtf8(decoded, file));
+      // A UTF-16 text decoded as UTF-8 is noise: no line to show.
+      if (!decoded.utf16) out.sources.set(file, decoded.lossy);
+      continue;
+    }
+    const text = decoded.text;
     out.files.push(file);
     out.sources.set(file, text);
     const parsed = parseRuleTextWithLocations(text, file, format);
@@ -61,21 +76,56 @@ export async function loadRuleFiles(paths: string | readonly string[]): Promise<
   return out;
 }
 
+/**
+ * The bytes of a rule file, or why not. The size is checked before reading: a stray multi-GB `*.yaml` is
+ * refused without being read (again on every reload).
+ */
+async function readRuleFile(file: string): Promise<Buffer | { problem: Diagnostic }> {
+  const problem = (message: string) => ({ problem: aboutFile(file, message) });
+  let handle;
+  try {
+    // Non-blocking: opening a FIFO named *.yaml would otherwise wait for a writer.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = await handle.stat();
+    if (!info.isFile()) return problem('cannot read rules: not a regular file');
+    if (info.size > RULE_LIMITS.fileBytes) return { problem: fileTooLarge(info.size, file) };
+    return await handle.readFile();
+  } catch (e) {
+    return problem(`cannot read rules: ${errorText(e)}`);
+  } finally {
+    await handle?.close();
+  }
+}
+
 /** The rule files a path names: itself, or the rule files of a directory sorted by name. */
-async function listRuleFiles(path: string, problem: (file: string, message: string) => void): Promise<string[]> {
+async function listRuleFiles(path: string, diagnostics: Diagnostic[]): Promise<string[]> {
   try {
     const info = await stat(path);
     if (!info.isDirectory()) return [path];
     const names = (await readdir(path, { withFileTypes: true }))
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && ruleFormatOf(e.name) !== undefined)
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && isRuleFileName(e.name))
       .map((e) => e.name)
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    if (names.length === 0) problem(path, 'no rule files (*.yaml, *.yml, *.cep) in this directory');
+    // Valid, as for the service (rules may all come over REST, the chart's default ConfigMap is empty), but
+    // worth saying: the path may be the wrong one.
+    if (names.length === 0) diagnostics.push(aboutFile(path, 'no rule files (*.yaml, *.yml, *.cep) in this directory', 'warning'));
     return names.map((n) => join(path, n));
   } catch (e) {
-    problem(path, `cannot read rules: ${errorText(e)}`);
+    diagnostics.push(aboutFile(path, `cannot read rules: ${errorText(e)}`));
     return [];
   }
+}
+
+/** A problem of a file or directory as a whole, reported at its start. */
+function aboutFile(file: string, message: string, severity: Diagnostic['severity'] = 'error'): Diagnostic {
+  return { severity, message, line: 1, column: 1, length: 1, file };
+}
+
+/** At the first byte that is not UTF-8; the file's lossy text shows it as U+FFFD. */
+function notUtf8(decoded: Utf8Failure, file: string): Diagnostic {
+  const { line, column } = decoded.utf16 ? { line: 1, column: 1 } : new LineIndex(decoded.lossy).pos(decoded.at);
+  const message = decoded.utf16 ? `${utf8Problem(decoded)}: save the file as UTF-8` : utf8Problem(decoded);
+  return { severity: 'error', message, line, column, length: 1, file };
 }
 
 function errorText(e: unknown): string {

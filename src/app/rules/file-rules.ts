@@ -17,7 +17,7 @@ import { compileRule } from '../../core/engine';
 import { formatDiagnostic, RuleError, type Diagnostic } from '../../core/language/diagnostics';
 import type { ServiceMetrics } from '../../core/ports/metrics';
 import type { RuleFileReader } from '../../core/ports/rule-files';
-import { ruleFormatOf } from '../../core/rules/rule-text';
+import { isRuleFileName } from '../../core/rules/rule-text';
 import type { ServiceConfig } from '../../config/config';
 import { SERVICE_CONFIG } from '../../config/config.module';
 import type { Logger } from '../logging/logger';
@@ -215,11 +215,6 @@ export class FileRuleWatcher implements OnModuleDestroy {
     if (!info) {
       return { ...empty, errors: [problem(dir, 'the rules directory does not exist (any more)')], fingerprint: 'missing' };
     }
-    if (info.isDirectory()) {
-      const names = (await readdir(dir)).filter((n) => ruleFormatOf(n) !== undefined && !n.startsWith('.'));
-      // An empty directory is a valid, empty rule set (rules may come over REST only).
-      if (names.length === 0) return empty;
-    }
     const loaded = await this.reader.load(dir);
     const display = (file: string) => (info.isDirectory() ? relative(dir, file) : basename(file));
     const errors: Diagnostic[] = [];
@@ -264,7 +259,7 @@ export class FileRuleWatcher implements OnModuleDestroy {
     if (dir === null) return '';
     try {
       const info = await stat(dir);
-      const files = info.isDirectory() ? (await readdir(dir)).filter((n) => ruleFormatOf(n) !== undefined).sort() : [''];
+      const files = info.isDirectory() ? (await readdir(dir)).filter(isRuleFileName).sort() : [''];
       const parts: string[] = [];
       for (const name of files) {
         const path = name === '' ? dir : `${dir}/${name}`;

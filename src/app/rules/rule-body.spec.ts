@@ -7,6 +7,7 @@ describe('jsonSyntaxError', () => {
     // Columns count UTF-16 code units, as the rule parser's do: each 😀 is two.
     ['cut short: the end of the text, after two-unit characters', '{"😀😀":', { line: 1, column: 9 }],
     ['cut short on a later line', '{\n "a": [1,', { line: 2, column: 10 }],
+    ['a stray token after lone-\\r line breaks, counted as the rule parser counts lines', '{\r  "a": 1,,\r}', { line: 2, column: 10 }],
   ])('%s', (_name, text, at) => {
     const d = jsonSyntaxError(text);
     if (at === undefined) expect(d).toBeUndefined();

@@ -6,6 +6,7 @@ import { compileRule, type CompiledRule } from '../../core/engine';
 import { RuleError, type Diagnostic } from '../../core/language/diagnostics';
 import type { RuleDefinition } from '../../core/rules/rule';
 import { parseRuleTextWithLocations } from '../../core/rules/rule-text';
+import { LineIndex } from '../../core/text/lines';
 import type { StoredRuleFormat } from '../../core/ports/rule-store';
 import { RuleInvalidError } from './rule-errors';
 
@@ -79,16 +80,8 @@ export function jsonSyntaxError(text: string): Diagnostic | undefined {
   } catch (e) {
     const message = (e as Error).message;
     const m = /at position (\d+)/.exec(message);
-    // Columns in UTF-16 code units, as everywhere else (an emoji is two).
     const offset = m ? Math.min(Number(m[1]), text.length) : /end of JSON input/.test(message) ? text.length : 0;
-    let line = 1;
-    let column = 1;
-    for (let i = 0; i < offset; i++) {
-      if (text.charCodeAt(i) === 10) {
-        line++;
-        column = 1;
-      } else column++;
-    }
+    const { line, column } = new LineIndex(text).pos(offset);
     return error(line, column, `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '')}`);
   }
 }

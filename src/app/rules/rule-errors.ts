@@ -14,14 +14,11 @@ export interface RuleProblem {
   excerpt?: string;
 }
 
-/** Characters of the offending line an API answer shows at most. */
-const EXCERPT_WIDTH = 160;
-
 export function toProblem(d: Diagnostic, source?: string): RuleProblem {
   // A syntax error says what would have been accepted; a "did you mean" already names the likely fix.
   const withExpected = d.expected && d.expected.length > 0 && !/\bexpected\b|did you mean/.test(d.message);
   const message = withExpected ? `${d.message}; expected one of: ${d.expected!.join(', ')}` : d.message;
-  const excerpt = source === undefined ? undefined : excerptOf(d, source, EXCERPT_WIDTH);
+  const excerpt = source === undefined ? undefined : excerptOf(d, source);
   return { line: d.line, column: d.column, message, ...(excerpt ? { excerpt: excerpt.join('\n') } : {}) };
 }
 

@@ -1,3 +1,4 @@
+import { LineIndex, lineOf } from '../text/lines';
 import type { Span } from './ast';
 
 /** One problem found in a rule: where it is, what is wrong, and what would have been accepted. */
@@ -39,13 +40,7 @@ export function relocate(
 ): Diagnostic {
   if (origin.segments && origin.segments.length > 0 && text !== undefined) {
     // The text was decoded (escapes, folded lines): find the diagnostic's offset in it, then its segment.
-    let start = 0;
-    for (let line = 1; line < d.line; line++) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      start = nl + 1;
-    }
-    const offset = start + d.column - 1;
+    const offset = new LineIndex(text).offset(d.line, d.column);
     let seg = origin.segments[0];
     for (const s of origin.segments) {
       if (s[0] > offset) break;
@@ -58,8 +53,9 @@ export function relocate(
 }
 
 /**
- * `file:line:column: message`, the offending source line, a caret under the offending text, and what was
- * expected. `source` is the full text of the file the coordinates refer to.
+ * `file:line:column: message`, the offending source line (cut to EXCERPT_WIDTH around the column), a caret
+ * under the offending text, and what was expected. `source` is the full text of the file the coordinates
+ * refer to.
  */
 export function formatDiagnostic(d: Diagnostic, source?: string): string {
   const where = `${d.file ?? '<input>'}:${d.line}:${d.column}`;
@@ -74,31 +70,46 @@ export function formatDiagnostic(d: Diagnostic, source?: string): string {
 }
 
 /**
- * The offending source line (tabs as spaces) and a caret line under the offending text; undefined past the
- * end. A line longer than `maxWidth` is cut to a window around the column, marked with "…".
+ * Characters of the offending line an excerpt shows at most: a generated or minified rule file can hold one
+ * line of megabytes, and the CLI, the service's logs and the API would print it whole for every problem.
+ */
+export const EXCERPT_WIDTH = 160;
+
+/**
+ * The offending source line (tabs as spaces) and a caret line under the offending text; for a place past the
+ * last line that is not blank (an error found at the end of the text), that last line with the caret after
+ * it; undefined for a blank line. A line longer than `maxWidth` is cut to a window around the column, marked
+ * with "…".
  */
 export function excerptOf(
   d: Pick<Diagnostic, 'line' | 'column' | 'length'>,
   source: string,
-  maxWidth = Number.POSITIVE_INFINITY,
+  maxWidth = EXCERPT_WIDTH,
 ): [string, string] | undefined {
-  const text = source.split(/\r?\n/)[d.line - 1];
-  if (text === undefined || text.trim() === '') return undefined;
-  const visible = text.replace(/\t/g, ' ');
-  const at = Math.max(0, d.column - 1);
+  let text = lineOf(source, d.line);
+  let column = d.column;
+  if (text === undefined || text.trim() === '') {
+    const content = source.trimEnd();
+    const last = new LineIndex(content).pos(content.length).line;
+    if (content === '' || d.line <= last) return undefined;
+    text = lineOf(source, last)!.trimEnd();
+    column = text.length + 1;
+  }
+  const at = Math.max(0, column - 1);
   let from = 0;
-  let to = visible.length;
+  let to = text.length;
   if (to > maxWidth) {
     from = Math.max(0, Math.min(at - Math.floor(maxWidth / 3), to - maxWidth));
     to = from + maxWidth;
     // Columns count UTF-16 code units: never cut a character made of two.
-    if (isLowSurrogate(visible.charCodeAt(from))) from++;
-    if (isLowSurrogate(visible.charCodeAt(to))) to--;
+    if (isLowSurrogate(text.charCodeAt(from))) from++;
+    if (isLowSurrogate(text.charCodeAt(to))) to--;
   }
   const head = from > 0 ? '…' : '';
-  const tail = to < visible.length ? '…' : '';
+  const tail = to < text.length ? '…' : '';
   const width = Math.max(1, Math.min(d.length, to - at));
-  return [`${head}${visible.slice(from, to)}${tail}`, `${' '.repeat(head.length + Math.max(0, at - from))}${'^'.repeat(width)}`];
+  const shown = text.slice(from, to).replace(/\t/g, ' ');
+  return [`${head}${shown}${tail}`, `${' '.repeat(head.length + Math.max(0, at - from))}${'^'.repeat(width)}`];
 }
 
 function isLowSurrogate(code: number): boolean {

@@ -15,6 +15,7 @@
  * in linear time (builders.ts ListChain), so their length needs no limit of its own.
  */
 import { Grammar, Parser } from 'nearley';
+import { LINE_BREAK } from '../text/lines';
 import type { CepStatement, Expr, PatternNode, Span } from './ast';
 import { type Diagnostic, RuleError } from './diagnostics';
 import compiledGrammar from './grammar.generated';
@@ -211,7 +212,7 @@ function describeToken(token: Token): string {
 function endOf(tokens: readonly Token[]): Pick<Span, 'line' | 'column'> {
   const last = tokens[tokens.length - 1];
   if (!last) return { line: 1, column: 1 };
-  const lines = last.text.split('\n');
+  const lines = last.text.split(LINE_BREAK);
   if (lines.length === 1) return { line: last.line, column: last.col + last.text.length };
   return { line: last.line + lines.length - 1, column: lines[lines.length - 1].length + 1 };
 }

@@ -30,7 +30,9 @@
 import type { Annotation, CepStatement, LiteralValue, Span } from '../language/ast';
 import { RuleError, type Diagnostic } from '../language/diagnostics';
 import { MAX_INPUT_BYTES, parseCepFile } from '../language/parser';
-import { didYouMean, formatBytes, LineIndex, utf8Length, type Loc, type RawEntry, type RawNode, type RawRule } from './schema';
+import { LineIndex } from '../text/lines';
+import { formatBytes } from '../text/sizes';
+import { didYouMean, utf8Length, type Loc, type RawEntry, type RawNode, type RawRule } from './schema';
 
 interface AnnotationSpec {
   /** As written in documentation and messages. */

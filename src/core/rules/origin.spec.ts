@@ -4,12 +4,13 @@
  */
 import { compileRule } from '../engine';
 import { RuleError, type Diagnostic } from '../language/diagnostics';
+import { LINE_BREAK } from '../text/lines';
 import { parseRuleText, type RuleFormat } from './rule-text';
 
 /** The 1-based line and column of the first occurrence of `marker`'s last character in `text`. */
 function positionOf(text: string, marker: string): { line: number; column: number } {
   const at = text.indexOf(marker) + marker.length - 1;
-  const before = text.slice(0, at).split('\n');
+  const before = text.slice(0, at).split(LINE_BREAK);
   return { line: before.length, column: before[before.length - 1].length + 1 };
 }
 
@@ -43,6 +44,12 @@ const cases: Array<[string, RuleFormat, string, string]> = [
   ['a .cep pattern over several lines', 'cep', "@name('r')\nselect *\nfrom pattern [\n  every a=A\n    -> b=B(x > )\n]\n", '> )'],
   ['a .cep pattern with a tag used before it is bound', 'cep', "@name('r')\nselect * from pattern [every a=A(x > b.x) -> b=B]\n", '> b'],
   ['a .cep select item', 'cep', "@name('r')\nselect a.x + zz.y as v\nfrom pattern [a=A]\n", '+ z'],
+  // Line breaks other than \n: \r\n, and a lone \r (old Mac files), which also ends a // comment.
+  ['a .cep file with lone-CR line breaks after a // comment', 'cep', "// a comment\r@name('r')\rselect *\rfrom pattern [every a=A -> b=B(x >> 1)]\r", '>>'],
+  ['a .cep pattern over lone-CR lines', 'cep', "@name('r')\rselect *\rfrom pattern [\r  every a=A\r    -> b=B(x > )\r]\r", '> )'],
+  ['a .cep pattern over CRLF lines', 'cep', "@name('r')\r\nselect *\r\nfrom pattern [\r\n  every a=A\r\n    -> b=B(x > )\r\n]\r\n", '> )'],
+  ['a YAML plain scalar over lone-CR lines', 'yaml', '# a comment\rid: r\rpattern: every a=A\r   -> b=B(x > )\r', '> )'],
+  ['a YAML double-quoted scalar folded over lone-CR lines', 'yaml', 'id: r\rpattern: "every a=A\r     -> b=B(y = 1)\r\r     -> c=C(x > )"\r', '> )'],
 ];
 
 describe('compile errors in file coordinates', () => {

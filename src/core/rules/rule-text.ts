@@ -2,10 +2,11 @@
  * One rule file's text → validated rule definitions, whichever form it is written in.
  */
 import type { Diagnostic } from '../language/diagnostics';
+import { formatBytes } from '../text/sizes';
 import type { RuleDefinition } from './rule';
 import { readCepRules } from './cep-rules';
 import { readYamlRules } from './yaml-rules';
-import { formatBytes, rejectDuplicateIds, RULE_LIMITS, utf8Length, validateRawRule, type Loc, type ValidatedRule } from './schema';
+import { rejectDuplicateIds, RULE_LIMITS, utf8Length, validateRawRule, type Loc, type ValidatedRule } from './schema';
 
 export type RuleFormat = 'yaml' | 'cep';
 
@@ -23,23 +24,13 @@ export function parseRuleTextWithLocations(
   format: RuleFormat,
 ): { rules: ValidatedRule[]; diagnostics: Diagnostic[] } {
   const bytes = utf8Length(text);
-  if (bytes > RULE_LIMITS.fileBytes) {
-    return {
-      rules: [],
-      diagnostics: [
-        {
-          severity: 'error',
-          message: `rule file is too large: ${bytes} bytes, at most ${formatBytes(RULE_LIMITS.fileBytes)}`,
-          line: 1,
-          column: 1,
-          length: 1,
-          file,
-        },
-      ],
-    };
-  }
+  if (bytes > RULE_LIMITS.fileBytes) return { rules: [], diagnostics: [fileTooLarge(bytes, file)] };
   const read = format === 'yaml' ? readYamlRules(text, file) : readCepRules(text, file);
   const diagnostics = [...read.diagnostics];
+  // Empty, only comments, or a comment that took the whole file: valid, but rarely what was meant.
+  if (read.rules.length === 0 && !diagnostics.some((d) => d.severity === 'error')) {
+    diagnostics.push({ severity: 'warning', message: 'this file defines no rule', line: 1, column: 1, length: 1, file });
+  }
   const valid: ValidatedRule[] = [];
   for (const raw of read.rules) {
     const { result, diagnostics: found } = validateRawRule(raw, file);
@@ -50,6 +41,12 @@ export function parseRuleTextWithLocations(
   diagnostics.push(...duplicates);
   diagnostics.sort(byPosition);
   return { rules: unique, diagnostics };
+}
+
+/** A file of `bytes` bytes is over RULE_LIMITS.fileBytes (also checked before reading one from disk). */
+export function fileTooLarge(bytes: number, file: string): Diagnostic {
+  const message = `rule file is too large: ${bytes} bytes, at most ${formatBytes(RULE_LIMITS.fileBytes)}`;
+  return { severity: 'error', message, line: 1, column: 1, length: 1, file };
 }
 
 /** Parses and validates every rule of one file. No I/O: `file` only names the file in diagnostics and origins. */
@@ -64,6 +61,15 @@ export function ruleFormatOf(fileName: string): RuleFormat | undefined {
   if (lower.endsWith('.yaml') || lower.endsWith('.yml')) return 'yaml';
   if (lower.endsWith('.cep')) return 'cep';
   return undefined;
+}
+
+/**
+ * Whether a directory entry is a rule file: a rule file name that is not hidden. Editors leave hidden files
+ * next to the ones being edited (Emacs' `.#name.yaml` lock, a symbolic link to nowhere), and Kubernetes
+ * keeps a ConfigMap's real files under `..data`.
+ */
+export function isRuleFileName(name: string): boolean {
+  return !name.startsWith('.') && ruleFormatOf(name) !== undefined;
 }
 
 export function byPosition(a: Loc, b: Loc): number {

@@ -1,7 +1,7 @@
 import { formatDiagnostic, relocate, type Diagnostic } from '../language/diagnostics';
 import { RULE_DEFAULTS } from './rule';
-import { parseRuleText } from './rule-text';
-import { didYouMean, LineIndex, RULE_LIMITS, utf8Length } from './schema';
+import { parseRuleText, type RuleFormat } from './rule-text';
+import { didYouMean, RULE_LIMITS, utf8Length } from './schema';
 
 const FILE = 'rules/test.yaml';
 const yaml = (...lines: string[]) => lines.join('\n') + '\n';
@@ -92,9 +92,23 @@ describe('YAML rules: valid definitions', () => {
     ]);
   });
 
-  it('returns nothing and no problem for an empty file', () => {
-    expect(parse('')).toEqual({ rules: [], diagnostics: [] });
-    expect(parse('# just a comment\n')).toEqual({ rules: [], diagnostics: [] });
+  it.each<[string, string, RuleFormat]>([
+    ['an empty YAML file', '', 'yaml'],
+    ['a YAML file of comments', '# just a comment\n', 'yaml'],
+    ['a YAML file of empty documents', '# nothing\n---\n---\n', 'yaml'],
+    ['an empty .cep file', '', 'cep'],
+    ['a .cep file of comments', '// nothing\n/* here */\n', 'cep'],
+  ])('warns, without an error, that %s defines no rule', (_name, text, format) => {
+    expect(parseRuleText(text, FILE, format)).toEqual({
+      rules: [],
+      diagnostics: [{ severity: 'warning', message: 'this file defines no rule', line: 1, column: 1, length: 1, file: FILE }],
+    });
+  });
+
+  it('does not add that warning to the errors of a file whose rules are all invalid', () => {
+    expect(where(parse(yaml('id: Bad', 'pattern: B')).diagnostics)).toEqual([
+      "rules/test.yaml:1:5: invalid id 'Bad': only lower-case letters, digits, '_' and '-' are allowed; did you mean 'bad'?",
+    ]);
   });
 
   it('keeps the valid rules of a file in which another rule is invalid', () => {
@@ -212,6 +226,22 @@ describe('YAML rules: errors point at file:line:column', () => {
     const { diagnostics } = parse(yaml('id: r', 'severity: crit', 'pattern: A'));
     expect(where(diagnostics)).toEqual(["rules/test.yaml:2:11: invalid severity 'crit'; did you mean 'critical'?"]);
     expect(diagnostics[0].expected).toEqual(['info', 'warning', 'critical']);
+  });
+
+  it.each([
+    ['an id that quoted is a valid id', 'id: 404', "'id' must be a string, found a number (quote it: '404')"],
+    ['an id of true', 'id: true', "'id' must be a string, found a boolean (quote it: 'true')"],
+    ['a source topic of digits and a dot', 'source: 1.5', "'source' must be a string, found a number (quote it: '1.5')"],
+    ['a label value', 'labels: {tier: 1}', "'labels.tier' must be a string, found a number (quote it: '1')"],
+    ['not a severity, quoted or not', 'severity: 3', "'severity' must be a string, found a number"],
+    ['not an id, quoted or not (a dot)', 'id: 1.5', "'id' must be a string, found a number"],
+  ])('suggests quoting a number or boolean only when quoted it would be valid: %s', (_name, line, message) => {
+    const text = line.startsWith('id:') ? yaml(line, 'pattern: A') : yaml('id: r', line, 'pattern: A');
+    expect(errorsOf(text).map((e) => e.replace(/^rules\/test\.yaml:\d+:\d+: /, ''))).toEqual([message]);
+  });
+
+  it('lists the severities when a severity is not a string', () => {
+    expect(parse(yaml('id: r', 'severity: 3', 'pattern: A')).diagnostics[0].expected).toEqual(['info', 'warning', 'critical']);
   });
 
   it('reports values of the wrong type', () => {
@@ -345,6 +375,25 @@ describe('YAML rules: errors point at file:line:column', () => {
     ]);
   });
 
+  // The yaml library finds these at the end of the text, past the last line; the opening quote or bracket is the place.
+  it.each([
+    ['double quote', 'id: y7\npattern: "every a=A -> b=B\n', 'rules/test.yaml:2:10: YAML syntax error: Missing closing "quote'],
+    ['single quote over two lines', "id: y8\npattern: 'every a=A\n  -> b=B\n", "rules/test.yaml:2:10: YAML syntax error: Missing closing 'quote"],
+    ['double quote ending in an escaped quote', 'id: y9\npattern: "every a=A(s = \\"x\\"\n', 'rules/test.yaml:2:10: YAML syntax error: Missing closing "quote'],
+    ['flow map', '{id: fl, pattern: "every a=A -> b=B"\n', 'rules/test.yaml:1:1: YAML syntax error: Flow map must end with a }'],
+    ['flow list holding a closed flow map', 'id: fs\nlabels: [a, {b: c}\n', 'rules/test.yaml:2:9: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+    ['quote inside flow collections', "id: fq\nx: [1, {a: 'b\n", "rules/test.yaml:2:12: YAML syntax error: Missing closing 'quote"],
+  ])('reports an unclosed %s where it opens', (_name, text, expected) => {
+    expect(errorsOf(text)).toEqual([expected]);
+  });
+
+  it('shows the line of an unclosed quote with a caret under it', () => {
+    const text = 'id: y7\npattern: "every a=A -> b=B\n';
+    expect(formatDiagnostic(parse(text).diagnostics[0], text)).toBe(
+      ['rules/test.yaml:2:10: YAML syntax error: Missing closing "quote', '  pattern: "every a=A -> b=B', '           ^'].join('\n'),
+    );
+  });
+
   it('formats an error with the file position, the line, a caret under the value and what was expected', () => {
     const text = yaml('id: r', 'severity: urgent', 'pattern: A');
     const d = parse(text).diagnostics[0];
@@ -405,7 +454,7 @@ describe('YAML rules: limits', () => {
 
   it('rejects a whole file over the file limit without parsing it', () => {
     const text = '#'.repeat(RULE_LIMITS.fileBytes + 1);
-    expect(errorsOf(text)).toEqual([`rules/test.yaml:1:1: rule file is too large: ${RULE_LIMITS.fileBytes + 1} bytes, at most 16384 KiB`]);
+    expect(errorsOf(text)).toEqual([`rules/test.yaml:1:1: rule file is too large: ${RULE_LIMITS.fileBytes + 1} bytes, at most 16 MiB`]);
   });
 });
 
@@ -414,13 +463,5 @@ describe('schema helpers', () => {
     expect(didYouMean('severty', ['severity', 'source'])).toBe('severity');
     expect(didYouMean('PARTITIONBY', ['partitionBy'])).toBe('partitionBy');
     expect(didYouMean('zzz', ['severity', 'source'])).toBeUndefined();
-  });
-
-  it('turns offsets into 1-based lines and columns', () => {
-    const index = new LineIndex('ab\ncd\n');
-    expect(index.pos(0)).toEqual({ line: 1, column: 1 });
-    expect(index.pos(3)).toEqual({ line: 2, column: 1 });
-    expect(index.pos(4)).toEqual({ line: 2, column: 2 });
-    expect(index.loc(3, 100)).toEqual({ line: 2, column: 1, length: 2 });
   });
 });

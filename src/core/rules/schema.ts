@@ -7,6 +7,7 @@
  * makes both forms accept, reject and default exactly the same things.
  */
 import type { Diagnostic } from '../language/diagnostics';
+import { formatBytes } from '../text/sizes';
 import { RULE_DEFAULTS, type RuleDefinition, type Severity, type TextOrigin } from './rule';
 
 // ---------------------------------------------------------------------------------------------
@@ -58,37 +59,6 @@ export interface Loc {
   length: number;
 }
 
-/** Offsets → 1-based line/column for one text (offsets and columns count UTF-16 code units). */
-export class LineIndex {
-  private readonly starts: number[] = [0];
-
-  constructor(readonly text: string) {
-    for (let i = 0; i < text.length; i++) {
-      if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
-    }
-  }
-
-  pos(offset: number): { line: number; column: number } {
-    const o = Math.max(0, Math.min(offset, this.text.length));
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= o) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, column: o - this.starts[lo] + 1 };
-  }
-
-  /** A location covering [start, end), underlining at most to the end of the first line. */
-  loc(start: number, end: number = start + 1): Loc {
-    const { line, column } = this.pos(start);
-    const nl = this.text.indexOf('\n', start);
-    const stop = Math.min(end, nl < 0 ? this.text.length : nl);
-    return { line, column, length: Math.max(1, stop - start) };
-  }
-}
-
 /** UTF-8 byte length without depending on Node's Buffer. */
 export function utf8Length(s: string): number {
   let n = 0;
@@ -102,10 +72,6 @@ export function utf8Length(s: string): number {
     } else n += 3;
   }
   return n;
-}
-
-export function formatBytes(n: number): string {
-  return n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,17 +266,24 @@ export function validateRawRule(raw: RawRule, file: string): { result?: Validate
             ? 'a string'
             : `a ${typeof node.value}`;
 
-  /** A string value, or an error saying what was found instead. */
-  const stringOf = (entry: RawEntry, path: string): string | undefined => {
+  /**
+   * A string value, or an error saying what was found instead. For a YAML number or boolean, the error says
+   * to quote it when the quoted text would be valid (`accepts`): `severity: 3` quoted is still no severity.
+   */
+  const stringOf = (
+    entry: RawEntry,
+    path: string,
+    accepts: (value: string) => boolean,
+    expected?: readonly string[],
+  ): string | undefined => {
     const node = entry.value;
     if (node.kind === 'scalar' && typeof node.value === 'string') return node.value;
-    const hint =
-      node.kind === 'scalar' && node.value !== null && raw.form === 'yaml'
-        ? ` (quote it: '${node.source ?? String(node.value)}')`
-        : '';
-    error(node.loc, `${name(path)} must be a string, found ${typeName(node)}${hint}`);
+    const quoted = node.kind === 'scalar' && node.value !== null && raw.form === 'yaml' ? (node.source ?? String(node.value)) : undefined;
+    const hint = quoted !== undefined && accepts(quoted) ? ` (quote it: '${quoted}')` : '';
+    error(node.loc, `${name(path)} must be a string, found ${typeName(node)}${hint}`, expected);
     return undefined;
   };
+  const fitsIn = (max: number) => (value: string) => value.length <= max;
 
   const checkLength = (value: string, loc: Loc, path: string, max: number): boolean => {
     if (value.length > max) {
@@ -321,7 +294,7 @@ export function validateRawRule(raw: RawRule, file: string): { result?: Validate
   };
 
   const fieldName = (entry: RawEntry, path: string): string | undefined => {
-    const value = stringOf(entry, path);
+    const value = stringOf(entry, path, (v) => !FIELD_NAME_BAD_RE.test(v) && v.length <= RULE_LIMITS.fieldNameLength);
     if (value === undefined) return undefined;
     if (value.length === 0) {
       error(entry.value.loc, `${name(path)} must name an event field, found an empty string`);
@@ -364,7 +337,7 @@ export function validateRawRule(raw: RawRule, file: string): { result?: Validate
     );
   } else {
     idLoc = idEntry.value.loc;
-    const value = stringOf(idEntry, 'id');
+    const value = stringOf(idEntry, 'id', (v) => ID_RE.test(v) && v.length <= RULE_LIMITS.idLength);
     if (value !== undefined) {
       if (!ID_RE.test(value)) {
         const fixed = value
@@ -387,7 +360,7 @@ export function validateRawRule(raw: RawRule, file: string): { result?: Validate
   let description: string | undefined;
   const descriptionEntry = present('description');
   if (descriptionEntry) {
-    const value = stringOf(descriptionEntry, 'description');
+    const value = stringOf(descriptionEntry, 'description', fitsIn(RULE_LIMITS.descriptionLength));
     if (value !== undefined && checkLength(value, descriptionEntry.value.loc, 'description', RULE_LIMITS.descriptionLength))
       description = value;
   }
@@ -396,7 +369,7 @@ export function validateRawRule(raw: RawRule, file: string): { result?: Validate
   let severity: Severity = RULE_DEFAULTS.severity;
   const severityEntry = present('severity');
   if (severityEntry) {
-    const value = stringOf(severityEntry, 'severity');
+    const value = stringOf(severityEntry, 'severity', (v) => (SEVERITIES as readonly string[]).includes(v), SEVERITIES);
     if (value !== undefined) {
       if ((SEVERITIES as readonly string[]).includes(value)) severity = value as Severity;
       else
@@ -412,7 +385,7 @@ export function validateRawRule(raw: RawRule, file: string): { result?: Validate
   let source = RULE_DEFAULTS.source;
   const sourceEntry = present('source');
   if (sourceEntry) {
-    const value = stringOf(sourceEntry, 'source');
+    const value = stringOf(sourceEntry, 'source', (v) => TOPIC_RE.test(v) && v.length <= RULE_LIMITS.topicLength);
     if (value !== undefined) {
       if (!TOPIC_RE.test(value))
         error(
@@ -533,7 +506,7 @@ export function validateRawRule(raw: RawRule, file: string): { result?: Validate
           continue;
         }
         seen.set(label.key, label.keyLoc);
-        const value = stringOf(label, `labels.${label.key}`);
+        const value = stringOf(label, `labels.${label.key}`, fitsIn(RULE_LIMITS.labelValueLength));
         if (value !== undefined && checkLength(value, label.value.loc, `labels.${label.key}`, RULE_LIMITS.labelValueLength))
           labels[label.key] = value;
       }

@@ -24,14 +24,19 @@ import {
   isSeq,
   parseAllDocuments,
   Scalar,
+  visit,
   type Document,
   type Node as YamlNode,
 } from 'yaml';
 import type { Diagnostic } from '../language/diagnostics';
-import { LineIndex, utf8Length, type EmbeddedText, type Loc, type RawEntry, type RawNode, type RawRule } from './schema';
+import { LineIndex } from '../text/lines';
+import { utf8Length, type EmbeddedText, type Loc, type RawEntry, type RawNode, type RawRule } from './schema';
 
 /** Reads every YAML document of `text` as a raw rule; YAML syntax problems become diagnostics. */
-export function readYamlRules(text: string, file: string): { rules: RawRule[]; diagnostics: Diagnostic[] } {
+export function readYamlRules(source: string, file: string): { rules: RawRule[]; diagnostics: Diagnostic[] } {
+  // YAML 1.2 reads a lone \r as a line break, the yaml library does not: it is given \n there instead, which
+  // keeps every offset (and is what YAML makes of any line break inside a value).
+  const text = source.replace(/\r(?!\n)/g, '\n');
   const index = new LineIndex(text);
   const diagnostics: Diagnostic[] = [];
   const rules: RawRule[] = [];
@@ -51,7 +56,9 @@ export function readYamlRules(text: string, file: string): { rules: RawRule[]; d
     const [first] = doc.errors;
     if (first) {
       const [start, end] = first.pos;
-      diagnostics.push(at(index.loc(start, Math.max(end, start + 1)), `YAML syntax error: ${yamlMessage(first.message)}`));
+      const opened = unclosedOpening(doc, text, first.message);
+      const loc = opened === undefined ? index.loc(start, Math.max(end, start + 1)) : index.loc(opened);
+      diagnostics.push(at(loc, `YAML syntax error: ${yamlMessage(first.message)}`));
     }
     for (const w of doc.warnings) {
       const [start, end] = w.pos;
@@ -192,6 +199,37 @@ function decodeQuoted(src: string, from: number, to: number, double: boolean): {
     i++;
   }
   return { text, at };
+}
+
+const OPENERS: Record<string, string> = { '"': '"', "'": "'", ']': '[', '}': '{' };
+
+/**
+ * Where the quote or bracket that an error says is never closed was opened. The yaml library reports it where
+ * it gave up, at the end of the text, past the last line: the opening one is what to look at.
+ */
+function unclosedOpening(doc: Document.Parsed, text: string, message: string): number | undefined {
+  const closer = /^Missing closing (["'])quote/.exec(message)?.[1] ?? /\bend with an? ([\]}])/.exec(message)?.[1];
+  if (closer === undefined) return undefined;
+  let found: number | undefined;
+  // Depth first: the last one found is the innermost.
+  visit(doc, (_key, node) => {
+    const range = (node as YamlNode).range;
+    if (range && text[range[0]] === OPENERS[closer] && !isClosed(text.slice(range[0], range[1]).trimEnd(), closer)) {
+      found = range[0];
+    }
+  });
+  return found;
+}
+
+/** Whether a quoted scalar's or flow collection's source (from its opening character) ends with its closer. */
+function isClosed(source: string, closer: string): boolean {
+  if (source.length < 2 || !source.endsWith(closer)) return false;
+  // Before the closer: an escaping backslash ("...\") or quote ('...''), which make it part of the value.
+  const escape = closer === '"' ? '\\' : closer === "'" ? "'" : undefined;
+  if (escape === undefined) return true;
+  let n = 0;
+  for (let i = source.length - 2; i > 0 && source[i] === escape; i--) n++;
+  return n % 2 === 0;
 }
 
 /** The yaml library's messages sometimes end with a source excerpt; keep the first line. */

@@ -7,9 +7,10 @@
  * body within DRAIN_LIMIT is drained so that the keep-alive connection stays usable; a larger one closes the
  * connection once the answer is sent, instead of Node reading it to its end.
  */
-import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestException, HttpException, HttpStatus, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
+import { formatBytes } from '../../core/text/sizes';
+import { decodeUtf8Text, utf8Problem } from '../../core/text/utf8';
 
 /** Past this many bytes of an oversized or unread body, the connection is dropped instead of drained. */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
@@ -23,23 +24,16 @@ const bytesRead = new WeakMap<IncomingMessage, number>();
 /** Requests whose unread body is already being drained or dropped. */
 const settled = new WeakSet<IncomingMessage>();
 
-export function formatSize(n: number): string {
-  if (n % (1024 * 1024) === 0) return `${n / 1024 / 1024} MiB`;
-  if (n % 1024 === 0) return `${n / 1024} KiB`;
-  return `${n} bytes`;
-}
-
 /** Reads the whole body as UTF-8 text, or throws 413 past `limit` bytes and 400 when it is not UTF-8. */
 export async function readBody(req: IncomingMessage, limit: number, what = 'request body'): Promise<string> {
-  const body = await readBodyBytes(req, limit, what);
-  // JSON and YAML are UTF-8: decoding invalid bytes would replace them with U+FFFD and merge keys.
-  if (!isUtf8(body)) throw new BadRequestException(`${what} is not valid UTF-8`);
-  return decodeUtf8(body);
+  const decoded = decodeUtf8Text(await readBodyBytes(req, limit, what));
+  if (!decoded.ok) throw new BadRequestException(`${what} is ${utf8Problem(decoded)}`);
+  return decoded.text;
 }
 
 /** Reads the whole body as bytes, or throws 413 past `limit` bytes. */
 export function readBodyBytes(req: IncomingMessage, limit: number, what = 'request body'): Promise<Buffer> {
-  const tooLarge = () => new PayloadTooLargeException(`${what} is larger than ${formatSize(limit)}`);
+  const tooLarge = () => new PayloadTooLargeException(`${what} is larger than ${formatBytes(limit)}`);
   const declared = Number(req.headers['content-length']);
   return new Promise<Buffer>((resolve, reject) => {
     if (req.readableEnded) {

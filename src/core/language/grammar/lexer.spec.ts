@@ -25,6 +25,8 @@ describe('lexer', () => {
     ['*/ is a star and a slash, not the end of a comment', '*/5', [['punct', '*'], ['punct', '/'], ['number', '5']]],
     ['annotations are one token', "@name('x')", [['annotation', '@name'], ['punct', '('], ['string', 'x'], ['punct', ')']]],
     ['whitespace and comments are skipped', 'a // line\n/* block\n */ b', [['ident', 'a'], ['ident', 'b']]],
+    ['a line comment ends at a lone \\r, as in Esper', 'a // line\rb', [['ident', 'a'], ['ident', 'b']]],
+    ['a quoted identifier does not span a lone \\r', '`a`\r`b`', [['ident', 'a'], ['ident', 'b']]],
     ['-- is two minus signs, not a comment (Esper has no -- comments)', 'a--b', [['ident', 'a'], ['punct', '-'], ['punct', '-'], ['ident', 'b']]],
   ];
 
@@ -42,10 +44,35 @@ describe('lexer', () => {
     ]);
   });
 
+  it('counts a lone \\r as a line break in positions, as \\n and \\r\\n', () => {
+    const { tokens, error } = tokenize("a\r  /* c\r */ 'x\ry' b\r\nc\r#");
+    expect(tokens.map((t) => [t.text, t.line, t.col])).toEqual([
+      ['a', 1, 1],
+      ["'x\ry'", 3, 5],
+      ['b', 4, 4],
+      ['c', 5, 1],
+    ]);
+    expect(error?.token).toMatchObject({ line: 6, col: 1 });
+  });
+
   it('stops at the first lexical error and returns the tokens before it', () => {
     const { tokens, error } = tokenize('a b # c');
     expect(tokens.map((t) => t.text)).toEqual(['a', 'b']);
     expect(error).toMatchObject({ message: "unexpected character '#'", token: { offset: 4, line: 1, col: 5, text: '#' } });
+  });
+
+  it.each([
+    ['a visible character, quoted', 'a # b', "'#'", 1],
+    ['an emoji, quoted whole (two UTF-16 units)', 'a 😀 b', "'😀'", 2],
+    ['a zero-width space, as its code point', 'a\u200b b', 'U+200B', 1],
+    ['a line separator, as its code point', 'a\u2028b', 'U+2028', 1],
+    ['a control character, as its code point', 'a\x01b', 'U+0001', 1],
+    ['an ideographic space, as its code point', 'a\u3000b', 'U+3000', 1],
+    ['a combining mark, as its code point', 'a \u0301', 'U+0301', 1],
+  ])('names an unexpected character: %s', (_name, text, shown, length) => {
+    const { error } = tokenize(text);
+    expect(error?.message).toBe(`unexpected character ${shown}`);
+    expect(error?.token.text).toHaveLength(length);
   });
 
   it('names token types for "expected" lists', () => {

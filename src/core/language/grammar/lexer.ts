@@ -10,7 +10,8 @@
  *   ...) get their own token types but the grammar also accepts them wherever a name is expected, so an event
  *   property may be called `from`, `end`, `hour` or `min`.
  *   Any other word can be written as an identifier between backticks: `` `page-view` ``.
- * - Comments are Esper's: `// to end of line` and `/* block *\/`.
+ * - Comments are Esper's: `// to end of line` and `/* block *\/`. As in Esper, a line ends with `\n`, `\r\n` or
+ *   a lone `\r`.
  * - Strings are `'...'` or `"..."`, read as Esper reads them: a backslash quotes the next character (`\'`,
  *   `\\`; `\n` is the letter n) and `\uXXXX` is a unicode escape, except in a `regexp` expression, whose
  *   strings reach the regexp engine as written (`'\bfoo\d+'`); also SQL-style doubled quotes (`'it''s'`).
@@ -19,6 +20,7 @@
  * through {@link TokenStream}.
  */
 import * as moo from 'moo';
+import { LineIndex } from '../../text/lines';
 
 /** A token as produced by moo (offset is 0-based; line and col are 1-based). */
 export interface Token {
@@ -142,7 +144,7 @@ export function rawString(text: string): string {
 
 const rules: moo.Rules = {
   ws: { match: /[ \t\r\n\f\v\u00a0\ufeff]+/, lineBreaks: true },
-  lineComment: /\/\/[^\n]*/,
+  lineComment: /\/\/[^\r\n]*/,
   blockComment: { match: /\/\*[^]*?\*\//, lineBreaks: true },
   unterminatedComment: { match: /\/\*[^]*/, lineBreaks: true },
   string: {
@@ -151,8 +153,8 @@ const rules: moo.Rules = {
     value: unquote,
   },
   unterminatedString: { match: /['"][^]*/, lineBreaks: true },
-  quotedIdent: { match: /`[^`\n]+`/, value: (text: string) => text.slice(1, -1) },
-  unterminatedQuotedIdent: /`[^\n]*/,
+  quotedIdent: { match: /`[^`\r\n]+`/, value: (text: string) => text.slice(1, -1) },
+  unterminatedQuotedIdent: /`[^\r\n]*/,
   annotation: /@[a-zA-Z_][a-zA-Z0-9_]*/,
   // Esper's (Java's) numeric literals: 10, 10L, 0x1F, 1.5, 1.5d, 2f, 5., .5, 1e3 (a type suffix changes nothing
   // here: every number is a double). A `.` right after digits belongs to the number only when no letter
@@ -170,7 +172,8 @@ const rules: moo.Rules = {
   ge: '>=',
   concat: '||',
   punct: ['(', ')', '[', ']', ',', ':', '.', ';', '=', '<', '>', '+', '-', '*', '/', '%'],
-  invalid: { match: /[^]/, lineBreaks: true },
+  // One character: a surrogate pair (an emoji) is one.
+  invalid: { match: /[\ud800-\udbff][\udc00-\udfff]|[^]/, lineBreaks: true },
 };
 
 const mooLexer = moo.compile(rules);
@@ -187,8 +190,21 @@ const LEX_ERRORS: Record<string, (t: Token) => string> = {
   unterminatedComment: () => "unterminated comment: '/*' without '*/'",
   unterminatedString: (t) => `unterminated string literal: ${t.text[0]} without a closing ${t.text[0]}`,
   unterminatedQuotedIdent: () => 'unterminated quoted identifier: ` without a closing `',
-  invalid: (t) => `unexpected character '${t.text}'`,
+  invalid: (t) => `unexpected character ${showCharacter(t.text)}`,
 };
+
+/**
+ * Characters that would not be seen between quotes: controls, format characters (U+200B), separators
+ * (U+2028) and other whitespace, surrogates and private or unassigned code points, and combining marks
+ * (which would combine with the quote).
+ */
+const INVISIBLE = /^[\p{Cc}\p{Cf}\p{Z}\s\p{Cs}\p{Co}\p{Cn}\p{Mn}\p{Me}]$/u;
+
+/** A character as a message shows it: quoted, or as its code point (U+200B) when it would not be visible. */
+export function showCharacter(c: string): string {
+  if (c === ' ' || !INVISIBLE.test(c)) return `'${c}'`;
+  return `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
 
 /**
  * Splits `text` into significant tokens (whitespace and comments dropped). Stops at the first lexical error,
@@ -196,6 +212,16 @@ const LEX_ERRORS: Record<string, (t: Token) => string> = {
  */
 export function tokenize(text: string): { tokens: Token[]; error?: LexError } {
   mooLexer.reset(text);
+  // moo counts only \n as a line break; with a lone \r in the text, positions come from the offsets instead.
+  const lines = /\r(?!\n)/.test(text) ? new LineIndex(text) : undefined;
+  const place = (token: Token): Token => {
+    if (lines) {
+      const at = lines.pos(token.offset);
+      token.line = at.line;
+      token.col = at.column;
+    }
+    return token;
+  };
   const tokens: Token[] = [];
   for (let t = mooLexer.next(); t !== undefined; t = mooLexer.next()) {
     const token = t as unknown as Token;
@@ -203,10 +229,10 @@ export function tokenize(text: string): { tokens: Token[]; error?: LexError } {
     const lexError = LEX_ERRORS[token.type];
     if (lexError) {
       const length = token.type === 'invalid' ? token.text.length : 1;
-      return { tokens, error: { token: { ...token, text: token.text.slice(0, length) }, message: lexError(token) } };
+      return { tokens, error: { token: place({ ...token, text: token.text.slice(0, length) }), message: lexError(token) } };
     }
     if (token.type === 'quotedIdent') token.type = 'ident';
-    tokens.push(token);
+    tokens.push(place(token));
   }
   return { tokens };
 }
