@@ -196,6 +196,32 @@ describe('deterministic alert ids', () => {
     expect(new Set(runs[0].map((a) => a.id)).size).toBe(5);
     expect(runs[1]).toEqual(runs[0]);
   });
+
+  it('matches alike in events and time still get different ids: two unbound events in one millisecond, one event completing two instances', async () => {
+    const rules = ['id: each-b\npattern: a=A -> every B\n', 'id: after-a\npattern: every A -> b=B\n'];
+    // Two Bs at the same millisecond complete each-b twice with the same a; the B after two As completes two
+    // instances of after-a, both binding only that B.
+    const events = [
+      { type: 'A', n: 1, timestamp: 1_000_000 },
+      { type: 'A', n: 2, timestamp: 1_000_100 },
+      { type: 'B', n: 1, timestamp: 1_000_500 },
+      { type: 'B', n: 2, timestamp: 1_000_500 },
+    ];
+    const runs: string[][] = [];
+    for (let run = 0; run < 2; run++) {
+      const svc = await startService();
+      try {
+        for (const rule of rules) expect((await svc.json('/rules', yaml(rule))).status).toBe(201);
+        await svc.json('/events', json(events));
+        runs.push((await svc.json('/alerts')).body.map((a: { id: string; rule: string }) => `${a.rule}:${a.id}`));
+      } finally {
+        await svc.close();
+      }
+    }
+    expect(runs[0].map((a) => a.split(':')[0]).sort()).toEqual(['after-a', 'after-a', 'each-b', 'each-b']);
+    expect(new Set(runs[0]).size).toBe(4);
+    expect(runs[1]).toEqual(runs[0]);
+  });
 });
 
 describe('a jump of event time', () => {

@@ -90,7 +90,8 @@ export interface StreamRule {
 }
 
 export interface AlertBuilder {
-  toAlert(match: MatchRecord): Alert;
+  /** The alerts of one batch of matches, in order (ids may depend on the batch: see AlertFactory). */
+  toAlerts(matches: readonly MatchRecord[]): Alert[];
   /** Records an event's source position before it is processed (alert ids). */
   remember(event: object, position: string): void;
   /** The position remembered for an event (checkpoints store them with the engine's snapshots). */
@@ -1111,8 +1112,7 @@ export class KafkaStreams {
     }
     if (out.matches.length > 0) {
       const byRule = new Map<string, { severity: string; count: number }>();
-      for (const m of out.matches) {
-        const alert = this.deps.alerts.toAlert(m);
+      for (const alert of this.deps.alerts.toAlerts(out.matches)) {
         task.outbox.alerts.push(alert);
         const c = byRule.get(alert.rule);
         if (c) c.count++;

@@ -1,16 +1,19 @@
 /**
  * Turns engine matches into alerts: the replay record plus a deterministic id and the rule's metadata.
  *
- * The id is sha256(rule id, rule version, key, source positions of the matched events), hex, 32 characters;
- * for a match its events do not pin down (completed by a timer, or by an event it does not bind: such a match
- * can repeat with the same events, as `every timer:interval(1 sec)` does with none), also its time.
+ * The id is sha256(rule id, rule version, key, source positions of the matched events), hex, 32 characters.
+ * A match its events do not pin down can repeat with the same events (`every timer:interval(1 sec)` with none,
+ * `a=A -> every B` at every B), so its id also takes the position of the event that completed it when that is
+ * not one of its bound events, or its time when a timer completed it. And identical identities within one
+ * batch of matches (`every A -> b=B` over A, A, B: one B completes both) are numbered from the second on.
+ * All of it depends only on the events and their positions, so processing them again gives the same ids.
  * An event's position comes from its source when the source knows one (Kafka: `topic/partition/offset`,
  * recorded at ingest with remember()); otherwise it is the sha256 of the event's canonical JSON, computed
  * only for events that end up in a match. So replaying the same events through the same rule version gives
  * the same ids.
  */
 import { Injectable } from '@nestjs/common';
-import { COMPLETED_BY_CLOCK_OR_UNBOUND, type MatchRecord } from '../../core/engine/api';
+import { COMPLETED_BY, type MatchRecord } from '../../core/engine/api';
 import type { Alert } from '../../core/ports/alert';
 import { canonicalJson } from '../common/canonical-json';
 import { sha256Hex } from '../common/sha256';
@@ -48,7 +51,13 @@ export class AlertFactory {
     return hash;
   }
 
-  toAlert(match: MatchRecord): Alert {
+  /** The alerts of one batch of matches (one process() output or more, in order). */
+  toAlerts(matches: readonly MatchRecord[]): Alert[] {
+    const seen = new Map<string, number>();
+    return matches.map((m) => this.toAlert(m, seen));
+  }
+
+  private toAlert(match: MatchRecord, seen: Map<string, number>): Alert {
     const rule = this.host.rule(match.rule);
     const version = rule?.version ?? 0;
     const def = rule?.compiled.definition;
@@ -58,8 +67,15 @@ export class AlertFactory {
       positions.push(bound === null ? null : Array.isArray(bound) ? bound.map((e) => this.positionOf(e)) : this.positionOf(bound));
     }
     const identity: unknown[] = [match.rule, version, match.key, positions];
-    if ((match as { [COMPLETED_BY_CLOCK_OR_UNBOUND]?: true })[COMPLETED_BY_CLOCK_OR_UNBOUND]) identity.push(match.time);
-    const id = sha256Hex(JSON.stringify(identity)).slice(0, 32);
+    if (COMPLETED_BY in match) {
+      const completing = (match as { [COMPLETED_BY]?: object | null })[COMPLETED_BY];
+      identity.push(completing ? this.positionOf(completing) : match.time);
+    }
+    let text = JSON.stringify(identity);
+    const before = seen.get(text) ?? 0;
+    seen.set(text, before + 1);
+    if (before > 0) text += `#${before}`;
+    const id = sha256Hex(text).slice(0, 32);
     return {
       id,
       rule: match.rule,

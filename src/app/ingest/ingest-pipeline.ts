@@ -135,7 +135,7 @@ export class IngestPipeline implements EventIngress {
       for (let m = 0; m < found.length; m++) matches.push(found[m]);
     }
 
-    const alerts = matches.map((m) => this.alerts.toAlert(m));
+    const alerts = this.alerts.toAlerts(matches);
     const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
 
     this.metrics.eventsReceived(batch.source, items.length);

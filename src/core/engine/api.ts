@@ -7,10 +7,11 @@ import type { RuleDefinition } from '../rules/rule';
 
 /**
  * Set (non-enumerable, so records print and compare as before) on a match that its bound events do not pin
- * down: completed by a timer, or by an event it does not bind (`a=A -> every B`). Such matches can repeat with
- * the same events, so an alert's id also takes their time (see AlertFactory).
+ * down: the event that completed it when that event is not one of its bound events (`a=A -> every B`), or null
+ * when a timer did. Such matches can repeat with the same bound events, so an alert's id also takes the
+ * completing event's position, or the time (see AlertFactory).
  */
-export const COMPLETED_BY_CLOCK_OR_UNBOUND: unique symbol = Symbol('cepheus.completedByClockOrUnbound');
+export const COMPLETED_BY: unique symbol = Symbol('cepheus.completedBy');
 
 /** One completed pattern match, as `bin/cepheus replay` prints it and `/alerts` returns it. */
 export interface MatchRecord {

@@ -4,7 +4,7 @@
  */
 import type { Bindings, EventRecord } from '../expr/types';
 import type { RuleDefinition } from '../rules/rule';
-import { COMPLETED_BY_CLOCK_OR_UNBOUND, type CompiledRuleInfo, type DropReason, type EngineStats, type MatchRecord } from './api';
+import { COMPLETED_BY, type CompiledRuleInfo, type DropReason, type EngineStats, type MatchRecord } from './api';
 import type { CompiledPattern } from './automaton';
 import { CompiledEmit, compileRuleParts } from './compile';
 import {
@@ -929,6 +929,15 @@ function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
   else obj[key] = value;
 }
 
+/** Whether `event` is one of a match's bound events. */
+function binds(events: MatchRecord['events'], event: EventRecord): boolean {
+  for (const tag in events) {
+    const bound = events[tag];
+    if (bound === event || (Array.isArray(bound) && bound.includes(event))) return true;
+  }
+  return false;
+}
+
 /** Builds the match record both runtimes report. */
 function emitMatch(compiled: CompiledRule, engine: Engine, key: string | null, bindings: Bindings): void {
   const events: MatchRecord['events'] = {};
@@ -942,7 +951,8 @@ function emitMatch(compiled: CompiledRule, engine: Engine, key: string | null, b
     setOwn(fields, e.field, v === undefined ? null : v);
   }
   const match: MatchRecord = { rule: compiled.definition.id, key, time: engine.now, events, fields };
-  if (!engine.completedBy(events)) Object.defineProperty(match, COMPLETED_BY_CLOCK_OR_UNBOUND, { value: true });
+  const completing = engine.completingEvent();
+  if (completing === null || !binds(events, completing)) Object.defineProperty(match, COMPLETED_BY, { value: completing });
   engine.output(match);
 }
 
@@ -976,7 +986,7 @@ export class Engine {
   private readonly timerCatchUpLimit: number;
   /** Numbers each move of the clock, for the per-key count of timers fired in it. */
   private moves = 0;
-  /** The event process() is offering to the rules, if any (see completedBy). */
+  /** The event process() is offering to the rules, if any (see completingEvent). */
   private offering: EventRecord | undefined;
   private events = 0;
   /** Whether keys with pending timers may be evicted: all rules read time from one field (see regroup). */
@@ -999,15 +1009,9 @@ export class Engine {
     return this.firing;
   }
 
-  /** Whether the event being offered (not a timer) is one of these bound events: it completed their match. */
-  completedBy(events: MatchRecord['events']): boolean {
-    const current = this.offering;
-    if (this.firing || current === undefined) return false;
-    for (const tag in events) {
-      const bound = events[tag];
-      if (bound === current || (Array.isArray(bound) && bound.includes(current))) return true;
-    }
-    return false;
+  /** The event being offered to the rules (it completes any match made now), or null while a timer fires. */
+  completingEvent(): EventRecord | null {
+    return this.firing || this.offering === undefined ? null : this.offering;
   }
 
   /** Events given to process() so far. */
