@@ -32,7 +32,8 @@
  * Rejected with a RegexSyntaxError (and so rejected at rule-compile time): backreferences, look-ahead and
  * look-behind, atomic groups, possessive quantifiers (they change which strings match), nested character
  * classes and class intersection (`[a[b]]`, `[a&&b]`, whose meaning differs between Java and other
- * flavours), a `]` as the first character of a class, `\G`, `\R`, `\X`, Unicode properties, the flags other
+ * flavours), a `]` as the first character of a class, `\G`, `\R`, `\X`, Unicode properties (`\p{IsLower}` is one
+ * in Java, not the POSIX class), the flags other
  * than `i` and `s`, repetition counts above `maxRepeat`, and patterns whose compiled program would exceed
  * `maxProgramSize` instructions (the only way a pattern could make matching slow here).
  * Lazy quantifiers (`*?`) are accepted and behave like greedy ones: for a yes/no whole-string match there is
@@ -521,7 +522,9 @@ class Parser {
     }
     // Java repeats an anchor or boundary too: it must hold (at the same position) at least `min` times.
     if (atom.t === 'empty' || (atom.t === 'assert' && min > 0)) return atom;
-    if (atom.t === 'assert') return EMPTY;
+    // x{0} matches the empty string. As a node it would still be walked `min` times by each enclosing count
+    // while compiling to nothing: ((x{0}){1000}){1000}... would take hours to compile.
+    if (atom.t === 'assert' || max === 0) return EMPTY;
     return { t: 'rep', node: atom, min, max };
   }
 
@@ -686,7 +689,8 @@ class Parser {
       if (this.eof()) throw this.error('\\p must be followed by a property name', start);
       name = String.fromCodePoint(this.cps[this.pos++]);
     }
-    const key = name.startsWith('Is') && POSIX[name.slice(2)] ? name.slice(2) : name;
+    // \p{IsLower} and the like are not the POSIX classes in Java but Unicode properties: refused below.
+    const key = name;
     // Java: with (?i), \p{Lower} and \p{Upper} are both all ASCII letters (and \P{Lower} neither case).
     const r = this.flags.i && (key === 'Lower' || key === 'Upper') ? POSIX.Alpha : POSIX[key];
     if (!r) {
@@ -922,6 +926,7 @@ class ProgramBuilder {
         return;
       }
       case 'rep': {
+        if (node.node.t === 'empty') return;
         for (let i = 0; i < node.min; i++) this.emit(node.node);
         if (node.max === -1) {
           const split = this.push(OP_SPLIT, 0, 0);
