@@ -1260,8 +1260,10 @@ export class Engine {
     const s = seq ?? this.timerSeq++;
     if (s >= this.timerSeq) this.timerSeq = s + 1;
     // A time past what Date can hold (a calendar period or timer:at near its edge) is NaN: never due, and
-    // kept out of the queue's order, where one NaN at the top would stop every timer behind it.
-    const entry: EngineTimer = { time: Number.isNaN(at) ? Number.POSITIVE_INFINITY : at, seq: s, owner, cancelled: false, instance };
+    // kept out of the queue's order, where one NaN at the top would stop every timer behind it. Snapshots
+    // store such a time as JSON, where Infinity becomes null: restored, it is never due again.
+    const time = typeof at === 'number' && !Number.isNaN(at) ? at : Number.POSITIVE_INFINITY;
+    const entry: EngineTimer = { time, seq: s, owner, cancelled: false, instance };
     this.timers.push(entry);
     instance.timers++;
     return entry;

@@ -441,6 +441,22 @@ describe('calendar periods (months and years are added on the calendar, as Esper
     expect(engine.advanceTo(8.64e15).map((m) => [m.rule, m.time])).toEqual([['ticker', 8.64e15]]);
   });
 
+  it('a timer that is never due stays never due through a snapshot in JSON (Infinity is saved as null)', () => {
+    const make = () => {
+      const e = new Engine({ trackChanges: true });
+      e.addRule(compileRule(ruleOf('a=A -> timer:interval(1 month)', { id: 'late', partitionBy: 'k' })));
+      return e;
+    };
+    const engine = make();
+    engine.process({ type: 'A', k: 'k1', timestamp: 8.64e15 - 1000 });
+    const saved = JSON.parse(JSON.stringify(engine.snapshotKey('late', 'k1')));
+    const restored = make();
+    restored.restoreKey('late', 'k1', saved);
+    restored.setTime(8.64e15 - 1000);
+    expect(restored.advanceTo(8.64e15)).toEqual([]);
+    expect(engine.advanceTo(8.64e15)).toEqual([]);
+  });
+
   it('within(1 month) from Jan 31 ends on Feb 29 of a leap year (30 days would end on Mar 1)', () => {
     const pattern = 'every a=A -> b=B where timer:within(1 month)';
     for (const fast of [true, false]) {
