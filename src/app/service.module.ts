@@ -33,6 +33,7 @@ export class ServiceModule {
           feed: alerts,
           maxPartialMatchesPerKey: config.maxPartialMatchesPerKey,
           timerCatchUpLimit: config.timerCatchUpLimit,
+          timerMoveLimit: config.timerMoveLimit,
           maxEventFutureMs: config.maxEventFutureMs,
           redis: config.redis,
         })

@@ -23,8 +23,10 @@ export interface ServiceConfig {
   apiToken: string | null;
   logLevel: LogLevel;
   maxPartialMatchesPerKey: number;
-  /** Timers one key may fire in one move of the clock (EngineOptions.timerCatchUpLimit). */
+  /** Timers one key may fire between two of its events (EngineOptions.timerCatchUpLimit). */
   timerCatchUpLimit: number;
+  /** Timers all keys may fire in one move of the clock (EngineOptions.timerMoveLimit). */
+  timerMoveLimit: number;
   alertsBufferSize: number;
   rulesReloadDebounceMs: number;
   limits: {
@@ -86,7 +88,12 @@ export const VARIABLES: readonly VariableSpec[] = [
     name: 'TIMER_CATCH_UP_LIMIT',
     default: '100000',
     description:
-      'Timers one key may fire in one move of the clock; past it (a jump, such as an event from 1970 then one from today) the key starts afresh (cep_partial_matches_dropped_total{reason="timer_catch_up_limit"}).',
+      'Timers one rule key may fire between two of its events; past it (a jump, such as an event from 1970 then one from today) the key starts afresh (cep_partial_matches_dropped_total{reason="timer_catch_up_limit"}).',
+  },
+  {
+    name: 'TIMER_MOVE_LIMIT',
+    default: '500000',
+    description: 'Timers all keys together may fire in one move of the clock (memory safety net); past it, each key whose timer comes due is reset as for TIMER_CATCH_UP_LIMIT.',
   },
   { name: 'ALERTS_BUFFER_SIZE', default: '1000', description: 'Alerts kept in memory for GET /alerts (ring buffer).' },
   { name: 'RULES_RELOAD_DEBOUNCE_MS', default: '300', description: 'Quiet time after the last change in RULES_DIR before reloading.' },
@@ -258,6 +265,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
 
   const maxPartialMatchesPerKey = int('MAX_PARTIAL_MATCHES_PER_KEY', 10_000, 1, 100_000_000);
   const timerCatchUpLimit = int('TIMER_CATCH_UP_LIMIT', 100_000, 1, 1_000_000_000);
+  const timerMoveLimit = int('TIMER_MOVE_LIMIT', 500_000, 1, 1_000_000_000);
   const alertsBufferSize = int('ALERTS_BUFFER_SIZE', 1000, 1, 1_000_000);
   const rulesReloadDebounceMs = int('RULES_RELOAD_DEBOUNCE_MS', 300, 0, 600_000);
   const eventsBodyBytes = bytes('EVENTS_MAX_BODY_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024);
@@ -340,6 +348,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
       logLevel,
       maxPartialMatchesPerKey,
       timerCatchUpLimit,
+      timerMoveLimit,
       alertsBufferSize,
       rulesReloadDebounceMs,
       limits: { eventsBodyBytes, eventsPerRequest, rulesBodyBytes },

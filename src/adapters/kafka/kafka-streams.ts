@@ -137,6 +137,7 @@ export interface KafkaStreamsDeps {
   feed?: { publish(alerts: readonly Alert[]): Promise<void> };
   maxPartialMatchesPerKey?: number;
   timerCatchUpLimit?: number;
+  timerMoveLimit?: number;
   /** EVENT_MAX_FUTURE: source events whose time is further ahead of the wall clock are dead-lettered (future_time). */
   maxEventFutureMs?: number | null;
   /** State checkpoints (Redis); absent = state in memory only (at-least-once from Kafka offsets). */
@@ -920,6 +921,7 @@ export class KafkaStreams {
         rules: this.compiledOf(plan),
         maxPartialMatchesPerKey: this.deps.maxPartialMatchesPerKey,
         timerCatchUpLimit: this.deps.timerCatchUpLimit,
+        timerMoveLimit: this.deps.timerMoveLimit,
         remember: (event, position) => this.deps.alerts.remember(event, position),
         // Records of a burst on several source partitions reach a repartition topic within a few fetches.
         idleGrace: Math.max(1000, 4 * this.deps.options.maxWaitMs),

@@ -136,6 +136,7 @@ export function kafkaProviders(
     feed: MemoryAlertStore;
     maxPartialMatchesPerKey: number;
     timerCatchUpLimit?: number;
+    timerMoveLimit?: number;
     /** EVENT_MAX_FUTURE (null or absent: no bound). */
     maxEventFutureMs?: number | null;
     redis?: { url: string; eviction?: EvictionSettings; limits?: Partial<CheckpointLimits>; orphanAfterMs?: number | null } | null;
@@ -157,6 +158,7 @@ export function kafkaProviders(
             metrics: kafkaMetrics,
             maxPartialMatchesPerKey: deps.maxPartialMatchesPerKey,
             timerCatchUpLimit: deps.timerCatchUpLimit,
+            timerMoveLimit: deps.timerMoveLimit,
             maxEventFutureMs: deps.maxEventFutureMs ?? null,
             ...(state ? { checkpointing: state.checkpointing() } : {}),
           });

@@ -95,7 +95,7 @@ export class PrometheusMetrics implements ServiceMetrics {
     );
     new Counter({
       name: 'cep_partial_matches_dropped_total',
-      help: 'Partial matches dropped, by rule and reason (max_partial_matches_per_key: MAX_PARTIAL_MATCHES_PER_KEY reached; checkpoint_size_limit: a key over CHECKPOINT_MAX_SNAPSHOT_BYTES; timer_catch_up_limit: a key reset after TIMER_CATCH_UP_LIMIT timer firings in one clock move).',
+      help: 'Partial matches dropped, by rule and reason (max_partial_matches_per_key: MAX_PARTIAL_MATCHES_PER_KEY reached; checkpoint_size_limit: a key over CHECKPOINT_MAX_SNAPSHOT_BYTES; timer_catch_up_limit: a key reset past TIMER_CATCH_UP_LIMIT or TIMER_MOVE_LIMIT timer firings).',
       labelNames: ['rule', 'reason'],
       registers,
       collect() {

@@ -44,10 +44,10 @@ export class EngineHost implements EngineGaugeSource {
   readonly maxEventFutureMs: number | null;
 
   constructor(
-    @Inject(SERVICE_CONFIG) config: Pick<ServiceConfig, 'maxPartialMatchesPerKey'> & Partial<Pick<ServiceConfig, 'maxEventFutureMs' | 'timerCatchUpLimit'>>,
+    @Inject(SERVICE_CONFIG) config: Pick<ServiceConfig, 'maxPartialMatchesPerKey'> & Partial<Pick<ServiceConfig, 'maxEventFutureMs' | 'timerCatchUpLimit' | 'timerMoveLimit'>>,
   ) {
     // No startTime: unpartitioned rules start at the first event's time, as `cepheus replay` does by default.
-    this.engine = new Engine({ maxPartialMatchesPerKey: config.maxPartialMatchesPerKey, timerCatchUpLimit: config.timerCatchUpLimit });
+    this.engine = new Engine({ maxPartialMatchesPerKey: config.maxPartialMatchesPerKey, timerCatchUpLimit: config.timerCatchUpLimit, timerMoveLimit: config.timerMoveLimit });
     this.maxEventFutureMs = config.maxEventFutureMs ?? null;
   }
 

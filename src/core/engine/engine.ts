@@ -34,6 +34,7 @@ import { eventTime } from './time';
 
 export const DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY = 10_000;
 export const DEFAULT_TIMER_CATCH_UP_LIMIT = 100_000;
+export const DEFAULT_TIMER_MOVE_LIMIT = 500_000;
 
 /** A rule ready to run: compile once, add to any number of engines. */
 export class CompiledRule {
@@ -92,13 +93,22 @@ export interface EngineOptions {
   /** Run flat sequence rules on the flat automaton (default true; false forces the general runtime). */
   sequenceFastPath?: boolean;
   /**
-   * Timers one key may fire in one move of the clock (default 100,000). A jump of the clock, such as an event
-   * from 1970 followed by one from today, would make `every timer:interval(1 sec)` fire 1.8 billion times in
-   * one step (Esper would, stalling the partition for hours or running out of memory). Past this many
-   * firings the key's state is thrown away, counted as dropped for `timer_catch_up_limit`, and the key starts
-   * afresh at its next event (an unpartitioned rule: at the time the clock moved to).
+   * Timers one key may fire between two events the engine processes, of any key (default 100,000). A jump of
+   * the clock, such as an event from 1970 followed by one from today, would make `every timer:interval(1 sec)`
+   * fire 1.8 billion times in one step (Esper would, stalling the partition for hours or running out of
+   * memory). Past this many firings the key's state is thrown away, counted as dropped for
+   * `timer_catch_up_limit`, and the key starts afresh at its next event (an unpartitioned rule: at the time
+   * the clock moved to). Counted between events, not per move, so how the clock got there (ticks or one
+   * jump) changes nothing; the count is not in snapshots, so a key restored from one starts counting again.
    */
   timerCatchUpLimit?: number;
+  /**
+   * Timers all keys together may fire in one move of the clock (default 500,000), so that many keys each
+   * catching up cannot exhaust memory (their matches are held until the move ends). Past it, each key whose
+   * timer comes due in that move is reset as above. Unlike the per-key limit this depends on how the clock
+   * moved (a replay that advances in other steps may not reach it), which is why it is only a safety net.
+   */
+  timerMoveLimit?: number;
 }
 
 export interface KeyChange {
@@ -167,9 +177,9 @@ class KeyInstance implements KeyContext {
   active = 0;
   /** Pending (not fired, not cancelled) timers of the instance: while any, it must stay in memory. */
   timers = 0;
-  /** Timers fired in the clock move numbered `firedInMove` (see Engine.advance). */
-  firedInMove = 0;
-  firedMove = 0;
+  /** Timers fired since the engine's event numbered `firedAfter` (see EngineOptions.timerCatchUpLimit). */
+  firedSinceEvent = 0;
+  firedAfter = -1;
   private dispatching = false;
 
   constructor(
@@ -984,8 +994,7 @@ export class Engine {
   private sleeping: { instance: KeyInstance; due: number } | null = null;
   private firing = false;
   private readonly timerCatchUpLimit: number;
-  /** Numbers each move of the clock, for the per-key count of timers fired in it. */
-  private moves = 0;
+  private readonly timerMoveLimit: number;
   /** The event process() is offering to the rules, if any (see completingEvent). */
   private offering: EventRecord | undefined;
   private events = 0;
@@ -998,6 +1007,7 @@ export class Engine {
     this.trackChanges = options.trackChanges ?? false;
     this.sequenceFastPath = options.sequenceFastPath ?? true;
     this.timerCatchUpLimit = options.timerCatchUpLimit ?? DEFAULT_TIMER_CATCH_UP_LIMIT;
+    this.timerMoveLimit = options.timerMoveLimit ?? DEFAULT_TIMER_MOVE_LIMIT;
   }
 
   get now(): number {
@@ -1214,7 +1224,7 @@ export class Engine {
   private advance(time: number): void {
     // Its timers are not in memory: firing later ones first would reorder (or lose) its matches.
     if (this.dormantQueue.size > 0 && this.nextDormantDue() <= time) this.dormantError();
-    const move = ++this.moves;
+    let firedInMove = 0;
     let restart: RuleRuntime[] | undefined;
     let entry = this.timers.peek();
     while (entry !== undefined && entry.time <= time) {
@@ -1224,12 +1234,13 @@ export class Engine {
       entry.instance.timers--;
       this.clock = entry.time;
       const inst = entry.instance;
-      if (inst.firedMove !== move) {
-        inst.firedMove = move;
-        inst.firedInMove = 0;
+      if (inst.firedAfter !== this.events) {
+        inst.firedAfter = this.events;
+        inst.firedSinceEvent = 0;
       }
-      if (++inst.firedInMove > this.timerCatchUpLimit) {
-        // A runaway catch-up (see EngineOptions.timerCatchUpLimit): the key's state goes, timers included.
+      if (++inst.firedSinceEvent > this.timerCatchUpLimit || ++firedInMove > this.timerMoveLimit) {
+        // A runaway catch-up (see EngineOptions.timerCatchUpLimit and timerMoveLimit): the key's state goes,
+        // timers included.
         const rule = inst.rule;
         const before = rule.partialCount;
         rule.discard(inst.key);

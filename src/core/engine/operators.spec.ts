@@ -411,6 +411,42 @@ describe('timer catch-up limit: a jump of the clock cannot fire one key\'s timer
     ]);
   });
 
+  it('counts between events, so ticks that move the clock in steps give what one jump gives (a replay agrees)', () => {
+    const run = (tickEvery: number | null) => {
+      const engine = new Engine({ timerCatchUpLimit: 100 });
+      engine.addRule(compileRule(ruleOf('a=A -> every timer:interval(1 sec)', { id: 'beat', partitionBy: 'k' })));
+      const out = [...engine.process({ type: 'A', k: 'k1', timestamp: 0 })];
+      if (tickEvery !== null) for (let t = tickEvery; t < 300_000; t += tickEvery) out.push(...engine.advanceTo(t));
+      out.push(...engine.process({ type: 'C', k: 'other', timestamp: 300_000 }));
+      return { times: out.map((m) => m.time), dropped: engine.stats().dropped.get('beat')!.get('timer_catch_up_limit') };
+    };
+    const jump = run(null);
+    expect(jump.times).toHaveLength(100);
+    expect(run(10_000)).toEqual(jump);
+    expect(run(777)).toEqual(jump);
+  });
+
+  it('a rule no event reaches is not reset while events keep coming: the count starts again at each event', () => {
+    const engine = new Engine({ timerCatchUpLimit: 100 });
+    engine.addRule(compileRule(ruleOf('every timer:interval(1 sec)', { id: 'beat' })));
+    let fired = 0;
+    for (let t = 0; t <= 10_000_000; t += 50_000) fired += engine.process({ type: 'Other', timestamp: t }).length;
+    expect(fired).toBe(10_000);
+    expect(engine.stats().dropped.get('beat')!.get('timer_catch_up_limit')).toBeUndefined();
+  });
+
+  it('all keys together fire at most timerMoveLimit timers in one move; the keys due after that are reset', () => {
+    const engine = new Engine({ timerCatchUpLimit: 1000, timerMoveLimit: 250 });
+    engine.addRule(compileRule(ruleOf('a=A -> every timer:interval(1 sec)', { id: 'beat', partitionBy: 'k' })));
+    for (let k = 0; k < 10; k++) engine.process({ type: 'A', k: `k${k}`, timestamp: k });
+    // 10 keys, 100 firings due each: the first 250 happen (in time order, the keys interleaved), then every
+    // key whose timer comes due is reset.
+    const out = engine.process({ type: 'C', k: 'other', timestamp: 100_000 });
+    expect(out).toHaveLength(250);
+    expect(engine.advanceTo(200_000)).toEqual([]);
+    expect(engine.partialMatchesOf('beat', 'k0')).toBe(0);
+  });
+
   it('below the limit nothing changes: every firing of a long jump happens', () => {
     const engine = new Engine({ timerCatchUpLimit: 1000 });
     engine.addRule(compileRule(ruleOf('every timer:interval(1 sec)', { id: 'beat' })));

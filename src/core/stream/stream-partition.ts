@@ -102,6 +102,7 @@ export interface StreamPartitionOptions {
   rules: readonly CompiledRule[];
   maxPartialMatchesPerKey?: number;
   timerCatchUpLimit?: number;
+  timerMoveLimit?: number;
   /** Called with every event object given to the engine and its source position (alert ids). */
   remember?: (event: object, position: string) => void;
   /** Record changed keys in the engine (checkpoints: engineView.drainChanges()). */
@@ -464,6 +465,7 @@ export class StreamPartition<R = unknown> {
     return new Engine({
       maxPartialMatchesPerKey: this.options.maxPartialMatchesPerKey,
       timerCatchUpLimit: this.options.timerCatchUpLimit,
+      timerMoveLimit: this.options.timerMoveLimit,
       trackChanges: this.options.trackChanges,
       sequenceFastPath: this.options.sequenceFastPath,
     });
