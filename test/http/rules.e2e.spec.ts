@@ -186,6 +186,27 @@ describe('rules API', () => {
     expect(r.body).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type' });
     expect(r.body.message).toMatch(/application\/yaml/);
   });
+
+  it('a charset other than UTF-8 is 415 with the usual error body on every body route, rollback included', async () => {
+    await svc.json('/rules', yaml(LOGIN_RULE));
+    const latin1 = { 'content-type': 'application/json; charset=latin1' };
+    for (const [path, body] of [
+      ['/rules/validate', JSON.stringify({ id: 'x', pattern: 'every a=A' })],
+      ['/rules', JSON.stringify({ id: 'x', pattern: 'every a=A' })],
+      ['/events', JSON.stringify({ type: 'A', timestamp: 1 })],
+      ['/rules/failed-then-success/rollback', JSON.stringify({ version: 1 })],
+    ]) {
+      const r = await svc.json(path, { method: 'POST', headers: latin1, body });
+      expect([path, r.status, r.body]).toEqual([
+        path,
+        415,
+        { statusCode: 415, error: 'Unsupported Media Type', message: "unsupported charset 'latin1': send UTF-8" },
+      ]);
+    }
+    const put = await svc.json('/rules/failed-then-success', { method: 'PUT', headers: { 'content-type': 'application/yaml; charset=iso-8859-1' }, body: LOGIN_RULE });
+    expect(put.status).toBe(415);
+    expect(put.body.error).toBe('Unsupported Media Type');
+  });
 });
 
 describe('rules from files and from REST', () => {

@@ -9,7 +9,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BadRequestException, HttpException, HttpStatus, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
+import { BadRequestException, HttpException, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
 
 /** Past this many bytes of an oversized or unread body, the connection is dropped instead of drained. */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
@@ -164,12 +164,12 @@ export function mediaType(req: IncomingMessage): string {
   return (ct ?? '').split(';')[0].trim().toLowerCase();
 }
 
-/** Refuses a charset other than UTF-8 (415). */
+/** Refuses a charset other than UTF-8 (415, with the usual error body). */
 export function assertUtf8(req: IncomingMessage): void {
   const ct = req.headers['content-type'] ?? '';
   const m = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(ct);
   if (m && !/^utf-?8$/i.test(m[1])) {
-    throw new HttpException(`unsupported charset '${m[1]}': send UTF-8`, HttpStatus.UNSUPPORTED_MEDIA_TYPE);
+    throw new UnsupportedMediaTypeException(`unsupported charset '${m[1]}': send UTF-8`);
   }
 }
 

@@ -192,6 +192,7 @@ export class RulesController {
   async rollback(@Param('id') id: string, @Req() req: Request): Promise<RuleView> {
     const type = mediaType(req);
     if (type !== 'application/json' && !type.endsWith('+json')) throw unsupportedMediaType(type, ['application/json']);
+    assertUtf8(req);
     const text = await readBody(req, 4096, 'the rollback body');
     let body: unknown;
     try {
