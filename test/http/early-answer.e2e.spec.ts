@@ -185,6 +185,18 @@ describe('early answers to a body still coming', () => {
     expect(r.written).toBeLessThan(2 * DRAIN_LIMIT);
   });
 
+  it('400 for ?topic= in embedded mode: answered before the body arrives (it was read and parsed first)', async () => {
+    const c = await Client.open(svc);
+    // The head only: the body (Content-Length: 100) never comes. The answer must not wait for it.
+    c.socket.write(
+      ['POST /events?topic=auth HTTP/1.1', 'Host: cepheus', 'Content-Type: application/json', `Authorization: Bearer ${TOKEN}`, 'Content-Length: 100', '', ''].join('\r\n'),
+    );
+    const r = await c.response(3000);
+    expect(r?.status).toBe(400);
+    expect(JSON.parse(r!.body)).toMatchObject({ error: 'Bad Request', message: expect.stringMatching(/runs embedded \(KAFKA_BROKERS unset\)/) });
+    c.socket.destroy();
+  });
+
   it('a small rejected body is drained: the keep-alive connection answers the next request', async () => {
     const c = await Client.open(svc);
     const body = 'x'.repeat(100 * 1024);

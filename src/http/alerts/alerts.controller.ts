@@ -12,6 +12,7 @@ import { ALERT_FEED } from '../../app/tokens';
 import type { Alert } from '../../core/ports/alert';
 import type { AlertFeed } from '../../core/ports/alert-sink';
 import { ErrorDto } from '../common/error.dto';
+import { singleQueryValue } from '../common/query';
 import { AlertDto } from './alerts.dto';
 
 export const DEFAULT_ALERTS_LIMIT = 100;
@@ -33,7 +34,7 @@ export class AlertsController {
   @ApiQuery({ name: 'limit', required: false, description: `How many (default ${DEFAULT_ALERTS_LIMIT}, at most ALERTS_BUFFER_SIZE)` })
   @ApiOkResponse({ type: [AlertDto] })
   @ApiBadRequestResponse({ type: ErrorDto })
-  list(@Query('rule') rule?: string, @Query('limit') limit?: string): Alert[] {
+  list(@Query('rule') rule?: unknown, @Query('limit') limit?: unknown): Alert[] {
     return this.feed.recent({ rule: ruleParam(rule), limit: this.limitParam(limit) });
   }
 
@@ -47,7 +48,7 @@ export class AlertsController {
   @ApiQuery({ name: 'rule', required: false, description: 'Only alerts of this rule' })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'A text/event-stream that stays open', schema: { type: 'string' } })
-  stream(@Res() res: Response, @Query('rule') ruleQuery?: string, @Headers('last-event-id') lastEventId?: string): void {
+  stream(@Res() res: Response, @Query('rule') ruleQuery?: unknown, @Headers('last-event-id') lastEventId?: string): void {
     const rule = ruleParam(ruleQuery);
     if (this.state.draining) throw new ServiceUnavailableException('the service is shutting down');
     res.status(200);
@@ -96,7 +97,8 @@ export class AlertsController {
     res.on('close', close);
   }
 
-  private limitParam(limit: string | undefined): number {
+  private limitParam(raw: unknown): number {
+    const limit = singleQueryValue('limit', raw);
     if (limit === undefined || limit === '') return Math.min(DEFAULT_ALERTS_LIMIT, this.feed.capacity);
     if (!/^\d+$/.test(limit) || Number(limit) < 1) {
       throw new BadRequestException(`limit must be a positive integer (values over ${this.feed.capacity} are capped), found '${limit}'`);
@@ -105,8 +107,7 @@ export class AlertsController {
   }
 }
 
-function ruleParam(rule: unknown): string | undefined {
-  if (rule === undefined || rule === '') return undefined;
-  if (typeof rule !== 'string') throw new BadRequestException('rule must be given once');
-  return rule;
+function ruleParam(raw: unknown): string | undefined {
+  const rule = singleQueryValue('rule', raw);
+  return rule === '' ? undefined : rule;
 }

@@ -164,6 +164,14 @@ export function mediaType(req: IncomingMessage): string {
   return (ct ?? '').split(';')[0].trim().toLowerCase();
 }
 
+/**
+ * application/json, or a structured `type/subtype+json` (RFC 6839: application/problem+json, ...); a bare
+ * `+json` is no media type.
+ */
+export function isJsonMediaType(type: string): boolean {
+  return type === 'application/json' || /^[a-z0-9!#$&^_.-]+\/[a-z0-9!#$&^_.-]+\+json$/.test(type);
+}
+
 /** Refuses a charset other than UTF-8 (415, with the usual error body). */
 export function assertUtf8(req: IncomingMessage): void {
   const ct = req.headers['content-type'] ?? '';

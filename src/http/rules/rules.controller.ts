@@ -26,7 +26,7 @@ import { RuleRegistry, type RuleVersionView, type RuleView } from '../../app/rul
 import type { ServiceConfig } from '../../config/config';
 import { SERVICE_CONFIG } from '../../config/config.module';
 import type { StoredRuleFormat } from '../../core/ports/rule-store';
-import { assertUtf8, mediaType, readBody, unsupportedMediaType } from '../common/body';
+import { assertUtf8, isJsonMediaType, mediaType, readBody, unsupportedMediaType } from '../common/body';
 import { ErrorDto } from '../common/error.dto';
 import { ReadOnlyRoute } from '../common/write-access';
 import { RollbackDto, RuleDto, RuleProblemDto, RuleVersionDto, ValidateResponseDto } from './rules.dto';
@@ -34,11 +34,13 @@ import { RollbackDto, RuleDto, RuleProblemDto, RuleVersionDto, ValidateResponseD
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 const CEP_TYPES = ['text/plain', 'text/x-cep', 'application/x-cep'];
 
-const RULE_BODY_TYPES = ['application/yaml', 'application/json', 'text/plain'] as const;
+/** Every type a rule body may have; a structured `type/subtype+json` is JSON too. */
+const RULE_BODY_TYPES = [...YAML_TYPES, 'application/json', ...CEP_TYPES];
 const ruleBody = () =>
   ApiBody({
     description:
-      'One rule: YAML (application/yaml), JSON with the same keys (application/json), or a .cep statement (text/plain). ' +
+      'One rule: YAML (application/yaml, application/x-yaml, text/yaml, text/x-yaml), JSON with the same keys ' +
+      '(application/json, or any type/subtype+json), or a .cep statement (text/plain, text/x-cep, application/x-cep). ' +
       'At most RULES_MAX_BODY_BYTES (64 KiB); patterns nest at most 64 deep.',
     schema: {
       type: 'string',
@@ -191,7 +193,7 @@ export class RulesController {
   @writeAuth()
   async rollback(@Param('id') id: string, @Req() req: Request): Promise<RuleView> {
     const type = mediaType(req);
-    if (type !== 'application/json' && !type.endsWith('+json')) throw unsupportedMediaType(type, ['application/json']);
+    if (!isJsonMediaType(type)) throw unsupportedMediaType(type, ['application/json']);
     assertUtf8(req);
     const text = await readBody(req, 4096, 'the rollback body');
     let body: unknown;
@@ -213,7 +215,7 @@ export class RulesController {
     const type = mediaType(req);
     let format: StoredRuleFormat;
     if (YAML_TYPES.includes(type)) format = 'yaml';
-    else if (type === 'application/json' || type.endsWith('+json')) format = 'json';
+    else if (isJsonMediaType(type)) format = 'json';
     else if (CEP_TYPES.includes(type)) format = 'cep';
     else throw unsupportedMediaType(type, ['application/yaml', 'application/json', 'text/plain (.cep)']);
     assertUtf8(req);
