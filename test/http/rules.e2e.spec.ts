@@ -144,6 +144,18 @@ describe('rules API', () => {
     expect(badJson.body[0]).toMatchObject({ line: 3 });
     expect(badJson.body[0].message).toMatch(/JSON syntax error/);
 
+    // Node 20's "Unexpected token" message has no position: this was 1:1, without the line at fault.
+    const missingValue = await svc.json('/rules/validate', json('{"id":"x",\n "pattern": }'));
+    expect(missingValue.status).toBe(422);
+    expect(missingValue.body).toEqual([
+      {
+        line: 2,
+        column: 13,
+        message: "JSON syntax error: unexpected '}'; expected a value (object, array, string, number, true, false or null)",
+        excerpt: ` "pattern": }\n${' '.repeat(12)}^`,
+      },
+    ]);
+
     const unknownFn = 'id: unknown-fn\npattern: every a=A(foo(1) > 2)\n';
     const r4 = await svc.json('/rules', yaml(unknownFn));
     expect(r4.status).toBe(422);

@@ -7,6 +7,7 @@ import { RuleError, type Diagnostic } from '../../core/language/diagnostics';
 import type { RuleDefinition } from '../../core/rules/rule';
 import { parseRuleTextWithLocations } from '../../core/rules/rule-text';
 import type { StoredRuleFormat } from '../../core/ports/rule-store';
+import { findJsonSyntaxError } from './json-syntax';
 import { RuleInvalidError } from './rule-errors';
 
 /** Name given to request bodies in rule origins. */
@@ -77,18 +78,18 @@ export function jsonSyntaxError(text: string): Diagnostic | undefined {
     JSON.parse(text);
     return undefined;
   } catch (e) {
-    const message = (e as Error).message;
-    const m = /at position (\d+)/.exec(message);
+    // JSON.parse seldom says where (Node 20's "Unexpected token" messages do not): the scanner finds the place.
+    // Should the two ever disagree on what is JSON, JSON.parse's word stands, at the start of the text.
+    const found = findJsonSyntaxError(text) ?? { offset: 0, length: 1, message: (e as Error).message };
     // Columns in UTF-16 code units, as everywhere else (an emoji is two).
-    const offset = m ? Math.min(Number(m[1]), text.length) : /end of JSON input/.test(message) ? text.length : 0;
     let line = 1;
     let column = 1;
-    for (let i = 0; i < offset; i++) {
+    for (let i = 0; i < found.offset; i++) {
       if (text.charCodeAt(i) === 10) {
         line++;
         column = 1;
       } else column++;
     }
-    return error(line, column, `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '')}`);
+    return error(line, column, `JSON syntax error: ${found.message}`, found.length);
   }
 }
