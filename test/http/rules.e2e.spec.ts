@@ -182,6 +182,17 @@ describe('rules API', () => {
     expect(two.body[0].line).toBe(11);
   });
 
+  it('an empty or blank rule body is 422 with an excerpt too: an empty line and the caret', async () => {
+    for (const body of ['', '\n  \n']) {
+      const r = await svc.json('/rules/validate', { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+      expect([JSON.stringify(body), r.status, r.body]).toEqual([
+        JSON.stringify(body),
+        422,
+        [{ line: 1, column: 1, message: 'the request body is empty: send one rule', excerpt: '\n^' }],
+      ]);
+    }
+  });
+
   it('POST /rules/validate: 200 {valid:true} or 422 with the errors; nothing is saved', async () => {
     const ok = await svc.json('/rules/validate', yaml(LOGIN_RULE));
     expect(ok.status).toBe(200);
