@@ -57,6 +57,52 @@ describe('GET /docs', () => {
   });
 });
 
+describe('methods and unknown paths', () => {
+  let svc: RunningService;
+  beforeAll(async () => {
+    svc = await startService({ apiToken: 'e2e-secret-token-0123456789' });
+  });
+  afterAll(async () => {
+    await svc.close();
+  });
+
+  it('a known path asked with a method it does not take is 405 with Allow and the usual error body (it was 404)', async () => {
+    for (const [method, path, allow] of [
+      ['PATCH', '/rules', 'GET, HEAD, POST, OPTIONS'],
+      ['PUT', '/rules', 'GET, HEAD, POST, OPTIONS'],
+      ['DELETE', '/rules', 'GET, HEAD, POST, OPTIONS'],
+      ['GET', '/events', 'POST, OPTIONS'],
+      ['PATCH', '/rules/some-rule', 'GET, HEAD, PUT, DELETE, OPTIONS'],
+      ['POST', '/rules/some-rule/versions', 'GET, HEAD, OPTIONS'],
+      ['GET', '/rules/some-rule/rollback', 'POST, OPTIONS'],
+      ['DELETE', '/alerts/stream', 'GET, HEAD, OPTIONS'],
+      ['POST', '/health/live', 'GET, HEAD, OPTIONS'],
+      ['POST', '/docs-json', 'GET, HEAD, OPTIONS'],
+    ]) {
+      const r = await svc.json(path, { method });
+      expect([method, path, r.status, r.headers.get('allow')]).toEqual([method, path, 405, allow]);
+      expect(r.body).toEqual({ statusCode: 405, error: 'Method Not Allowed', message: `${method} is not allowed on ${path}; it takes ${allow}` });
+    }
+  });
+
+  it('OPTIONS on a known path is 204 with Allow', async () => {
+    const r = await svc.request('/rules', { method: 'OPTIONS' });
+    expect(r.status).toBe(204);
+    expect(r.headers.get('allow')).toBe('GET, HEAD, POST, OPTIONS');
+    expect(await r.text()).toBe('');
+  });
+
+  it('an unknown path is 404 with the usual error body, whatever the method', async () => {
+    for (const method of ['GET', 'POST', 'OPTIONS', 'PATCH']) {
+      const r = await svc.json('/nowhere', { method });
+      expect([method, r.status, r.headers.get('allow')]).toEqual([method, 404, null]);
+      expect(r.body).toEqual({ statusCode: 404, error: 'Not Found', message: `no route ${method} /nowhere` });
+    }
+    // A route's own 404 is unchanged.
+    expect((await svc.json('/rules/nope')).body).toEqual({ statusCode: 404, error: 'Not Found', message: "no rule 'nope'" });
+  });
+});
+
 describe('health and draining', () => {
   let svc: RunningService;
   beforeEach(async () => {
