@@ -8,6 +8,7 @@ import { createLogger, NestLogger, type Logger } from '../app/logging/logger';
 import { RuleFilesInvalidError } from '../app/rules/file-rules';
 import { RuleRegistry } from '../app/rules/rule-registry';
 import { loadConfig, serviceMode, type ServiceConfig } from '../config/config';
+import { settleBodyBeforeAnswer } from './common/body';
 import { setupDocs } from './docs';
 
 export interface CreateAppOptions {
@@ -23,6 +24,8 @@ export async function createApp(config: ServiceConfig, options: CreateAppOptions
     logger: new NestLogger(logger),
     abortOnError: false,
   });
+  // Ahead of every route, the docs' included: no answer leaves an unread body to be read without bound.
+  app.use(settleBodyBeforeAnswer);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');

@@ -3,9 +3,10 @@
  * with a limit per route. A body past its limit is answered 413 once it has been read to the end (so the
  * client sees the status, not a reset connection), or at once from its Content-Length.
  *
- * Any answer given before the body was read (401, 413, 415, other errors) goes through settleUnreadBody: a
- * body within DRAIN_LIMIT is drained so that the keep-alive connection stays usable; a larger one closes the
- * connection once the answer is sent, instead of Node reading it to its end.
+ * Any answer given before the body was read to its end (401, 413, 415, other errors, and the answers of routes
+ * that take no body: a GET carrying one) goes through settleUnreadBody, as its head is written
+ * (settleBodyBeforeAnswer): a body within DRAIN_LIMIT is drained so that the keep-alive connection stays
+ * usable; a larger one closes the connection once the answer is sent, instead of Node reading it to its end.
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -121,6 +122,20 @@ export function settleUnreadBody(req: IncomingMessage, res: ServerResponse): voi
   };
   req.on('data', onData);
   req.resume();
+}
+
+/**
+ * Express middleware, ahead of every route: as the head of the answer is written, a body not read to its end
+ * is settled (settleUnreadBody). Routes that take a body have read it by then, unless they refuse it; every
+ * other answer would leave Node to read the body to its end after the response, without any bound.
+ */
+export function settleBodyBeforeAnswer(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    settleUnreadBody(req, res);
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as ServerResponse['writeHead'];
+  next();
 }
 
 function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {

@@ -7,7 +7,8 @@
  * the path with other methods (OPTIONS: 204 with `Allow`), 404 otherwise; both with the usual error body.
  *
  * An error answered before the request body was read (401, 415, a 413 from Content-Length...) leaves that body
- * to settleUnreadBody: drained when small, the connection closed after the answer otherwise.
+ * to settleUnreadBody as the answer's head is written (settleBodyBeforeAnswer): drained when small, the
+ * connection closed after the answer otherwise.
  */
 import { ArgumentsHost, Catch, HttpStatus, NotFoundException } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
@@ -16,7 +17,6 @@ import { IngestClosedError } from '../../app/ingest/ingest-pipeline';
 import { IngestTargetError, type IngestTargetErrorKind } from '../../app/ingest/ingest-target-error';
 import { RuleConflictError, RuleInvalidError, RuleNotFoundError } from '../../app/rules/rule-errors';
 import { allowedMethods } from './allowed-methods';
-import { settleUnreadBody } from './body';
 
 const TARGET_STATUS: Record<IngestTargetErrorKind, [number, string]> = {
   bad_request: [HttpStatus.BAD_REQUEST, 'Bad Request'],
@@ -37,7 +37,6 @@ export class ServiceErrorsFilter extends BaseExceptionFilter {
       return;
     }
     const req = host.switchToHttp().getRequest<Request>();
-    settleUnreadBody(req, res);
     const send = (status: number, error: string, message: string, details?: Readonly<Record<string, unknown>>) =>
       res.status(status).json({ ...details, statusCode: status, error, message });
     if (exception instanceof RuleInvalidError) {
