@@ -4,7 +4,7 @@
  * JSON). A client that reconnects with `Last-Event-ID` first gets the alerts it missed, if they are still in
  * the buffer. A comment line every 15 s keeps idle connections open through proxies.
  */
-import { BadRequestException, Controller, Get, Headers, Inject, Query, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Query, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ServiceState } from '../../app/lifecycle/service-state';
@@ -12,7 +12,7 @@ import { ALERT_FEED } from '../../app/tokens';
 import type { Alert } from '../../core/ports/alert';
 import type { AlertFeed } from '../../core/ports/alert-sink';
 import { ErrorDto } from '../common/error.dto';
-import { singleQueryValue } from '../common/query';
+import { positiveIntegerParam, singleQueryValue } from '../common/query';
 import { AlertDto } from './alerts.dto';
 
 export const DEFAULT_ALERTS_LIMIT = 100;
@@ -98,12 +98,7 @@ export class AlertsController {
   }
 
   private limitParam(raw: unknown): number {
-    const limit = singleQueryValue('limit', raw);
-    if (limit === undefined || limit === '') return Math.min(DEFAULT_ALERTS_LIMIT, this.feed.capacity);
-    if (!/^\d+$/.test(limit) || Number(limit) < 1) {
-      throw new BadRequestException(`limit must be a positive integer (values over ${this.feed.capacity} are capped), found '${limit}'`);
-    }
-    return Math.min(Number(limit), this.feed.capacity);
+    return positiveIntegerParam('limit', raw, this.feed.capacity) ?? Math.min(DEFAULT_ALERTS_LIMIT, this.feed.capacity);
   }
 }
 

@@ -10,3 +10,16 @@ export function singleQueryValue(name: string, value: unknown): string | undefin
   if (Array.isArray(value)) throw new BadRequestException(`${name} was given ${value.length} times: give it once`);
   return String(value);
 }
+
+/**
+ * A positive integer query parameter, undefined when absent or empty; 400 otherwise. With `cap`, larger values
+ * are taken as `cap` (and the message says so).
+ */
+export function positiveIntegerParam(name: string, raw: unknown, cap?: number): number | undefined {
+  const value = singleQueryValue(name, raw);
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new BadRequestException(`${name} must be a positive integer${cap === undefined ? '' : ` (values over ${cap} are capped)`}, found '${value}'`);
+  }
+  return cap === undefined ? Number(value) : Math.min(Number(value), cap);
+}

@@ -3,7 +3,7 @@
  * (text/plain), parsed and validated exactly like rule files; problems come back as 422 with
  * `[{"line","column","message","excerpt"}]` in the coordinates of the text sent.
  */
-import { BadRequestException, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
+import { BadRequestException, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -16,20 +16,25 @@ import {
   ApiOperation,
   ApiParam,
   ApiPayloadTooLargeResponse,
+  ApiQuery,
   ApiTags,
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { RuleRegistry, type RuleVersionView, type RuleView } from '../../app/rules/rule-registry';
 import type { ServiceConfig } from '../../config/config';
 import { SERVICE_CONFIG } from '../../config/config.module';
-import type { StoredRuleFormat } from '../../core/ports/rule-store';
+import { RULE_VERSIONS_KEPT, type StoredRuleFormat } from '../../core/ports/rule-store';
 import { assertUtf8, isJsonMediaType, mediaType, readBody, unsupportedMediaType } from '../common/body';
 import { ErrorDto } from '../common/error.dto';
+import { positiveIntegerParam } from '../common/query';
 import { ReadOnlyRoute } from '../common/write-access';
 import { RollbackDto, RuleDto, RuleProblemDto, RuleVersionDto, ValidateResponseDto } from './rules.dto';
+
+/** Versions in one page of GET /rules/{id}/versions, unless `limit` says otherwise. */
+export const DEFAULT_VERSIONS_LIMIT = 20;
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 const CEP_TYPES = ['text/plain', 'text/x-cep', 'application/x-cep'];
@@ -96,11 +101,31 @@ export class RulesController {
 
   @Get(':id/versions')
   @idParam()
-  @ApiOperation({ summary: "A rule's versions, oldest first" })
-  @ApiOkResponse({ type: [RuleVersionDto] })
+  @ApiOperation({
+    summary: "A rule's versions, newest first, a page at a time",
+    description:
+      `The newest ${RULE_VERSIONS_KEPT} versions of each rule are kept. A page holds \`limit\` versions ` +
+      `(default ${DEFAULT_VERSIONS_LIMIT}); \`before\` pages back. When older versions are kept, a \`Link: <...>; rel="next"\` header gives the next page.`,
+  })
+  @ApiQuery({ name: 'limit', required: false, description: `How many versions (default ${DEFAULT_VERSIONS_LIMIT}, at most ${RULE_VERSIONS_KEPT}; larger values are capped)` })
+  @ApiQuery({ name: 'before', required: false, description: 'Only versions numbered below this one (the last version of the previous page)' })
+  @ApiOkResponse({
+    type: [RuleVersionDto],
+    headers: { Link: { description: 'When older versions are kept: `</rules/{id}/versions?limit=n&before=v>; rel="next"`', schema: { type: 'string' } } },
+  })
   @ApiNotFoundResponse({ type: ErrorDto })
-  versions(@Param('id') id: string): Promise<RuleVersionView[]> {
-    return this.registry.versions(id);
+  async versions(
+    @Param('id') id: string,
+    @Res({ passthrough: true }) res: Response,
+    @Query('limit') rawLimit?: unknown,
+    @Query('before') rawBefore?: unknown,
+  ): Promise<RuleVersionView[]> {
+    const limit = positiveIntegerParam('limit', rawLimit, RULE_VERSIONS_KEPT) ?? DEFAULT_VERSIONS_LIMIT;
+    const before = positiveIntegerParam('before', rawBefore);
+    const page = await this.registry.versions(id, { limit, before });
+    const last = page.versions[page.versions.length - 1];
+    if (page.more && last) res.setHeader('Link', `</rules/${encodeURIComponent(id)}/versions?limit=${limit}&before=${last.version}>; rel="next"`);
+    return page.versions;
   }
 
   @Post()
