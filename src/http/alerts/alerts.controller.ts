@@ -5,7 +5,7 @@
  * the buffer. A comment line every 15 s keeps idle connections open through proxies.
  */
 import { Controller, Get, Headers, Inject, Query, Res, ServiceUnavailableException } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ServiceState } from '../../app/lifecycle/service-state';
 import { ALERT_FEED } from '../../app/tokens';
@@ -33,7 +33,7 @@ export class AlertsController {
   @ApiQuery({ name: 'rule', required: false, description: 'Only alerts of this rule' })
   @ApiQuery({ name: 'limit', required: false, description: `How many (default ${DEFAULT_ALERTS_LIMIT}, at most ALERTS_BUFFER_SIZE)` })
   @ApiOkResponse({ type: [AlertDto] })
-  @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiBadRequestResponse({ type: ErrorDto, description: '`limit` is not a positive integer, or a parameter is given more than once' })
   list(@Query('rule') rule?: unknown, @Query('limit') limit?: unknown): Alert[] {
     return this.feed.recent({ rule: ruleParam(rule), limit: this.limitParam(limit) });
   }
@@ -48,6 +48,8 @@ export class AlertsController {
   @ApiQuery({ name: 'rule', required: false, description: 'Only alerts of this rule' })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'A text/event-stream that stays open', schema: { type: 'string' } })
+  @ApiBadRequestResponse({ type: ErrorDto, description: '`rule` is given more than once' })
+  @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'The service is shutting down' })
   stream(@Res() res: Response, @Query('rule') ruleQuery?: unknown, @Headers('last-event-id') lastEventId?: string): void {
     const rule = ruleParam(ruleQuery);
     if (this.state.draining) throw new ServiceUnavailableException('the service is shutting down');

@@ -68,15 +68,20 @@ export class EventsController {
     type: IngestResponseDto,
     description: 'Embedded mode: processed, matches are in GET /alerts. Kafka mode: acknowledged by Kafka on `topic`; matches follow on the alerts topic and in GET /alerts',
   })
-  @ApiBadRequestResponse({ type: ErrorDto, description: 'The body is not valid JSON (application/json); `topic` is missing while the rules read several topics, or given in embedded mode' })
+  @ApiBadRequestResponse({
+    type: ErrorDto,
+    description:
+      'The body is empty, not valid JSON or not valid UTF-8 (application/json); `topic` is empty or given more than once, ' +
+      'given in embedded mode, or missing while the rules read several topics (Kafka mode)',
+  })
   @ApiNotFoundResponse({ type: ErrorDto, description: 'Kafka mode: no running rule reads `topic`' })
   @ApiConflictResponse({ type: ErrorDto, description: 'Kafka mode: the topic does not exist, no rule is running, or its rules expect different record keys' })
-  @ApiUnauthorizedResponse({ type: ErrorDto })
+  @ApiUnauthorizedResponse({ type: ErrorDto, description: 'API_TOKEN is set and the bearer token is missing or wrong' })
   @ApiPayloadTooLargeResponse({
     type: ErrorDto,
     description: 'Body or event count past its limit; Kafka mode: events the broker refused as too large (with `written` and `retryFrom` when earlier events of the request were acknowledged)',
   })
-  @ApiUnsupportedMediaTypeResponse({ type: ErrorDto })
+  @ApiUnsupportedMediaTypeResponse({ type: ErrorDto, description: 'Another Content-Type, or a charset other than UTF-8' })
   @ApiServiceUnavailableResponse({
     type: ErrorDto,
     description:
