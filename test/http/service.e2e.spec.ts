@@ -2,12 +2,33 @@
  * The service around the API: OpenAPI covering every route and its statuses, methods and unknown paths,
  * health probes, draining on shutdown.
  */
-import { ServiceState } from '../../src/app/lifecycle/service-state';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ServiceState } from '../../src/app/lifecycle/service-state';
 import { json, LOGIN_RULE, loginEvents, ROOT, startService, yaml, type RunningService } from './harness';
 
-describe('GET /docs', () => {
+/** Every status each route answers (404 and 405 for a wrong path or method aside). */
+const STATUSES: Record<string, number[]> = {
+  'GET /': [200],
+  'POST /events': [202, 400, 401, 404, 409, 413, 415, 503],
+  'GET /alerts': [200, 400],
+  'GET /alerts/stream': [200, 400, 503],
+  'GET /rules': [200],
+  'GET /rules/{id}': [200, 404],
+  'GET /rules/{id}/versions': [200, 400, 404],
+  'POST /rules': [201, 400, 401, 409, 413, 415, 422, 503],
+  'PUT /rules/{id}': [200, 400, 401, 404, 409, 413, 415, 422, 503],
+  'DELETE /rules/{id}': [204, 401, 404, 409, 503],
+  'POST /rules/{id}/enable': [200, 401, 404, 409, 503],
+  'POST /rules/{id}/disable': [200, 401, 404, 409, 503],
+  'POST /rules/{id}/rollback': [200, 400, 401, 404, 409, 413, 415, 422, 503],
+  'POST /rules/validate': [200, 400, 413, 415, 422],
+  'GET /health/live': [200],
+  'GET /health/ready': [200, 503],
+  'GET /metrics': [200],
+};
+
+describe('routes: OpenAPI document, statuses, methods', () => {
   let svc: RunningService;
   beforeAll(async () => {
     svc = await startService();
@@ -58,37 +79,6 @@ describe('GET /docs', () => {
       ]),
     );
   });
-});
-
-/** Every status each route answers (404 and 405 for a wrong path or method aside). */
-const STATUSES: Record<string, number[]> = {
-  'GET /': [200],
-  'POST /events': [202, 400, 401, 404, 409, 413, 415, 503],
-  'GET /alerts': [200, 400],
-  'GET /alerts/stream': [200, 400, 503],
-  'GET /rules': [200],
-  'GET /rules/{id}': [200, 404],
-  'GET /rules/{id}/versions': [200, 400, 404],
-  'POST /rules': [201, 400, 401, 409, 413, 415, 422, 503],
-  'PUT /rules/{id}': [200, 400, 401, 404, 409, 413, 415, 422, 503],
-  'DELETE /rules/{id}': [204, 401, 404, 409, 503],
-  'POST /rules/{id}/enable': [200, 401, 404, 409, 503],
-  'POST /rules/{id}/disable': [200, 401, 404, 409, 503],
-  'POST /rules/{id}/rollback': [200, 400, 401, 404, 409, 413, 415, 422, 503],
-  'POST /rules/validate': [200, 400, 413, 415, 422],
-  'GET /health/live': [200],
-  'GET /health/ready': [200, 503],
-  'GET /metrics': [200],
-};
-
-describe('statuses of each route', () => {
-  let svc: RunningService;
-  beforeAll(async () => {
-    svc = await startService();
-  });
-  afterAll(async () => {
-    await svc.close();
-  });
 
   it('the OpenAPI document lists every status each route answers (PUT had no 415, rollback no 400/413/415, the stream no 400/503, writes no 503)', async () => {
     const doc = (await svc.json('/docs-json')).body;
@@ -105,27 +95,6 @@ describe('statuses of each route', () => {
     const section = text.slice(text.indexOf('### Statuses by route'), text.indexOf('### Events'));
     const rows = [...section.matchAll(/^\| `([A-Z]+ \S+)` \| ([\d, ]+) \|$/gm)].map((m) => [m[1].replace(/:(\w+)/g, '{$1}'), m[2].split(', ').map(Number)]);
     expect(Object.fromEntries(rows)).toEqual(STATUSES);
-  });
-
-  it('rollback answers what it documents: 413 past 4 KiB, 400 for a body not UTF-8, 503 while shutting down', async () => {
-    await svc.json('/rules', yaml(LOGIN_RULE));
-    const big = await svc.json('/rules/failed-then-success/rollback', json(`{"version": 1, "pad": "${'x'.repeat(5000)}"}`));
-    expect([big.status, big.body.message]).toEqual([413, 'the rollback body is larger than 4 KiB']);
-    const latin = await svc.json('/rules/failed-then-success/rollback', { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from([0x7b, 0xe9, 0x7d]) });
-    expect([latin.status, latin.body.message]).toEqual([400, 'the rollback body is not valid UTF-8']);
-    svc.app.get(ServiceState).startDraining();
-    expect((await svc.json('/rules/failed-then-success/rollback', json({ version: 1 }))).status).toBe(503);
-    expect((await svc.json('/alerts/stream')).status).toBe(503);
-  });
-});
-
-describe('methods and unknown paths', () => {
-  let svc: RunningService;
-  beforeAll(async () => {
-    svc = await startService({ apiToken: 'e2e-secret-token-0123456789' });
-  });
-  afterAll(async () => {
-    await svc.close();
   });
 
   it('a known path asked with a method it does not take is 405 with Allow and the usual error body (it was 404)', async () => {
@@ -218,5 +187,16 @@ describe('health and draining', () => {
     expect(await res.json()).toEqual({ accepted: 2, rejected: [] });
     await closing;
     expect(svc.logs.some((l) => l.msg === 'stopped')).toBe(true);
+  });
+
+  it('rollback answers what it documents: 413 past 4 KiB, 400 for a body not UTF-8, 503 while shutting down', async () => {
+    await svc.json('/rules', yaml(LOGIN_RULE));
+    const big = await svc.json('/rules/failed-then-success/rollback', json(`{"version": 1, "pad": "${'x'.repeat(5000)}"}`));
+    expect([big.status, big.body.message]).toEqual([413, 'the rollback body is larger than 4 KiB']);
+    const latin = await svc.json('/rules/failed-then-success/rollback', { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from([0x7b, 0xe9, 0x7d]) });
+    expect([latin.status, latin.body.message]).toEqual([400, 'the rollback body is not valid UTF-8']);
+    svc.app.get(ServiceState).startDraining();
+    expect((await svc.json('/rules/failed-then-success/rollback', json({ version: 1 }))).status).toBe(503);
+    expect((await svc.json('/alerts/stream')).status).toBe(503);
   });
 });

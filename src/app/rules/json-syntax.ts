@@ -48,6 +48,13 @@ export function findJsonSyntaxError(text: string): JsonSyntaxProblem | undefined
     }
     const c = text[i];
     const unexpected = (hint?: string) => unexpectedAt(text, i, hint ?? EXPECTED[expect](closer()));
+    // The closing bracket of the innermost object or array, where one may come.
+    if (c === closer() && (expect === 'comma-or-close' || expect === (c === '}' ? 'key-or-close' : 'value-or-close'))) {
+      i++;
+      open.pop();
+      expect = afterValue();
+      continue;
+    }
     switch (expect) {
       case 'end':
         return unexpected();
@@ -57,23 +64,12 @@ export function findJsonSyntaxError(text: string): JsonSyntaxProblem | undefined
         expect = 'value';
         continue;
       case 'comma-or-close':
-        if (c === ',') {
-          i++;
-          expect = closer() === '}' ? 'key' : 'value';
-        } else if (c === closer()) {
-          i++;
-          open.pop();
-          expect = afterValue();
-        } else return unexpected();
+        if (c !== ',') return unexpected();
+        i++;
+        expect = closer() === '}' ? 'key' : 'value';
         continue;
       case 'key':
       case 'key-or-close':
-        if (c === '}' && expect === 'key-or-close') {
-          i++;
-          open.pop();
-          expect = afterValue();
-          continue;
-        }
         if (c !== '"') return unexpected(c === "'" ? 'JSON strings and keys are in double quotes' : undefined);
         {
           const end = stringEnd(text, i);
@@ -84,12 +80,6 @@ export function findJsonSyntaxError(text: string): JsonSyntaxProblem | undefined
         continue;
       case 'value':
       case 'value-or-close':
-        if (c === ']' && expect === 'value-or-close') {
-          i++;
-          open.pop();
-          expect = afterValue();
-          continue;
-        }
         if (c === '{' || c === '[') {
           i++;
           open.push(c === '{' ? '}' : ']');
