@@ -362,6 +362,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
   };
 }
 
+export type ServiceMode = 'embedded' | 'kafka';
+
+/** Kafka mode when KAFKA_BROKERS is set, embedded mode otherwise (the startup line and GET / say which). */
+export function serviceMode(config: Pick<ServiceConfig, 'kafka'>): ServiceMode {
+  return config.kafka ? 'kafka' : 'embedded';
+}
+
 /** A URL with its password replaced, for messages. */
 export function maskUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):([^@/]*)@/, '//$1:***@');

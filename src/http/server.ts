@@ -7,7 +7,8 @@ import { AppModule } from '../app.module';
 import { createLogger, NestLogger, type Logger } from '../app/logging/logger';
 import { RuleFilesInvalidError } from '../app/rules/file-rules';
 import { RuleRegistry } from '../app/rules/rule-registry';
-import { loadConfig, type ServiceConfig } from '../config/config';
+import { loadConfig, serviceMode, type ServiceConfig } from '../config/config';
+import { settleBodyBeforeAnswer } from './common/body';
 import { setupDocs } from './docs';
 
 export interface CreateAppOptions {
@@ -23,6 +24,8 @@ export async function createApp(config: ServiceConfig, options: CreateAppOptions
     logger: new NestLogger(logger),
     abortOnError: false,
   });
+  // Ahead of every route, the docs' included: no answer leaves an unread body to be read without bound.
+  app.use(settleBodyBeforeAnswer);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
@@ -71,7 +74,7 @@ export async function runService(env: NodeJS.ProcessEnv = process.env): Promise<
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const counts = app.get(RuleRegistry).counts();
-  const mode = config.kafka ? 'kafka' : 'embedded';
+  const mode = serviceMode(config);
   logger.info(
     { url: `http://${host}:${port}`, port, mode, rules: counts.running, fileRules: counts.files, apiRules: counts.api, rulesDir: config.rulesDir },
     `cepheus listening on http://${host}:${port} (${mode} mode): ${counts.running} rule${counts.running === 1 ? '' : 's'} loaded from ${config.rulesDir ?? 'no rules directory'}`,

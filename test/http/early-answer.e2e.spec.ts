@@ -1,7 +1,7 @@
 /**
- * Early answers (401, 413, 415) to a request whose body is still coming, driven over a raw socket: the
- * service answers, then closes the connection instead of reading a huge or endless body, and drains a small
- * body so that the keep-alive connection stays usable.
+ * Early answers (401, 413, 415, and answers of routes that take no body) to a request whose body is still
+ * coming, driven over a raw socket: the service answers, then closes the connection instead of reading a huge
+ * or endless body, and drains a small body so that the keep-alive connection stays usable.
  */
 import { connect, type Socket } from 'node:net';
 import { startService, type RunningService } from './harness';
@@ -73,10 +73,10 @@ function streamForever(svc: RunningService, head: string, { chunked = false, ms 
   });
 }
 
-const huge = (path: string, headers: string[]) =>
-  [`POST ${path} HTTP/1.1`, 'Host: cepheus', 'Content-Length: 100000000000', ...headers, '', ''].join('\r\n');
-const chunkedHead = (path: string, headers: string[]) =>
-  [`POST ${path} HTTP/1.1`, 'Host: cepheus', 'Transfer-Encoding: chunked', ...headers, '', ''].join('\r\n');
+const huge = (path: string, headers: string[], method = 'POST') =>
+  [`${method} ${path} HTTP/1.1`, 'Host: cepheus', 'Content-Length: 100000000000', ...headers, '', ''].join('\r\n');
+const chunkedHead = (path: string, headers: string[], method = 'POST') =>
+  [`${method} ${path} HTTP/1.1`, 'Host: cepheus', 'Transfer-Encoding: chunked', ...headers, '', ''].join('\r\n');
 
 /** Reads responses off a keep-alive socket, one at a time. */
 class Client {
@@ -183,6 +183,49 @@ describe('early answers to a body still coming', () => {
     expect(r.response).toMatch(/\r\nconnection: close\r\n/i);
     expect(r.closed).toBe(true);
     expect(r.written).toBeLessThan(2 * DRAIN_LIMIT);
+  });
+
+  it('400 for ?topic= in embedded mode: answered before the body arrives (it was read and parsed first)', async () => {
+    const c = await Client.open(svc);
+    // The head only: the body (Content-Length: 100) never comes. The answer must not wait for it.
+    c.socket.write(
+      ['POST /events?topic=auth HTTP/1.1', 'Host: cepheus', 'Content-Type: application/json', `Authorization: Bearer ${TOKEN}`, 'Content-Length: 100', '', ''].join('\r\n'),
+    );
+    const r = await c.response(3000);
+    expect(r?.status).toBe(400);
+    expect(JSON.parse(r!.body)).toMatchObject({ error: 'Bad Request', message: expect.stringMatching(/runs embedded \(KAFKA_BROKERS unset\)/) });
+    c.socket.destroy();
+  });
+
+  it('a successful answer of a route that takes no body, with a huge declared body: answered, then the connection is closed (it was read to the end)', async () => {
+    const r = await streamForever(svc, huge('/health/live', [], 'GET'));
+    expect(r.status).toBe(200);
+    expect(r.response).toMatch(/\r\nconnection: close\r\n/i);
+    expect(r.closed).toBe(true);
+    expect(r.written).toBeLessThan(DRAIN_LIMIT);
+    const disable = await streamForever(svc, huge('/rules/nope/disable', [`Authorization: Bearer ${TOKEN}`]));
+    expect(disable.status).toBe(404);
+    expect(disable.closed).toBe(true);
+  });
+
+  it('a successful answer with an endless chunked body: drained at most DRAIN_LIMIT bytes, then the connection is closed', async () => {
+    const r = await streamForever(svc, chunkedHead('/rules', [], 'GET'), { chunked: true, ms: 5000 });
+    expect(r.status).toBe(200);
+    expect(r.closed).toBe(true);
+    expect(r.written).toBeLessThan(2 * DRAIN_LIMIT);
+  });
+
+  it('a small body on a route that takes none is drained: the keep-alive connection answers the next request', async () => {
+    const c = await Client.open(svc);
+    const body = 'x'.repeat(100 * 1024);
+    c.socket.write(['GET /health/live HTTP/1.1', 'Host: cepheus', `Content-Length: ${body.length}`, '', ''].join('\r\n') + body);
+    const first = await c.response();
+    expect(first?.status).toBe(200);
+    expect(first?.headers).not.toMatch(/\r\nconnection: close/i);
+    c.socket.write(['GET /rules HTTP/1.1', 'Host: cepheus', '', ''].join('\r\n'));
+    expect((await c.response())?.status).toBe(200);
+    expect(c.closed).toBe(false);
+    c.socket.destroy();
   });
 
   it('a small rejected body is drained: the keep-alive connection answers the next request', async () => {

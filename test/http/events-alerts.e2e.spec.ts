@@ -104,6 +104,31 @@ describe('POST /events and GET /alerts', () => {
     expect(empty.status).toBe(400);
   });
 
+  it('a bare +json Content-Type is 415; a structured type/subtype+json is JSON', async () => {
+    const bare = await svc.json('/events', { method: 'POST', headers: { 'content-type': '+json' }, body: JSON.stringify(loginEvents('j', 1)) });
+    expect(bare.status).toBe(415);
+    expect(bare.body).toMatchObject({ error: 'Unsupported Media Type', message: "unsupported Content-Type '+json': send one of application/json, application/x-ndjson" });
+    const noType = await svc.json('/events', { method: 'POST', headers: { 'content-type': '/x+json' }, body: JSON.stringify(loginEvents('j', 1)) });
+    expect(noType.status).toBe(415);
+    const structured = await svc.json('/events', { method: 'POST', headers: { 'content-type': 'application/vnd.acme.login+json' }, body: JSON.stringify(loginEvents('j', 1)) });
+    expect(structured.body).toEqual({ accepted: 2, rejected: [] });
+    const rule = await svc.json('/rules/validate', { method: 'POST', headers: { 'content-type': '+json' }, body: JSON.stringify({ id: 'x', pattern: 'every a=A' }) });
+    expect(rule.status).toBe(415);
+    const rollback = await svc.json('/rules/failed-then-success/rollback', { method: 'POST', headers: { 'content-type': '+json' }, body: '{"version":1}' });
+    expect(rollback.status).toBe(415);
+  });
+
+  it('a query parameter given twice is 400 saying it was given twice', async () => {
+    const limit = await svc.json('/alerts?limit=1&limit=2');
+    expect(limit.status).toBe(400);
+    expect(limit.body).toMatchObject({ error: 'Bad Request', message: 'limit was given 2 times: give it once' });
+    expect((await svc.json('/alerts?rule=a&rule=b')).body.message).toBe('rule was given 2 times: give it once');
+    expect((await svc.json('/events?topic=a&topic=b', json(loginEvents('t', 1)))).body.message).toBe('topic was given 2 times: give it once');
+    const stream = await svc.json('/alerts/stream?rule=a&rule=b');
+    expect(stream.status).toBe(400);
+    expect(stream.body.message).toBe('rule was given 2 times: give it once');
+  });
+
   it('refuses ?topic= in embedded mode, where every enabled rule reads every event, and processes nothing', async () => {
     const r = await svc.json('/events?topic=auth', json(loginEvents('t', 1)));
     expect(r.status).toBe(400);

@@ -74,13 +74,13 @@ describe('rules API', () => {
     const versions = await svc.json('/rules/failed-then-success/versions');
     expect(versions.status).toBe(200);
     expect(versions.body.map((v: { version: number; change: string }) => [v.version, v.change])).toEqual([
-      [1, 'create'],
-      [2, 'update'],
-      [3, 'disable'],
-      [4, 'enable'],
       [5, 'rollback'],
+      [4, 'enable'],
+      [3, 'disable'],
+      [2, 'update'],
+      [1, 'create'],
     ]);
-    expect(versions.body[4]).toMatchObject({ restoredFrom: 1, text: LOGIN_RULE });
+    expect(versions.body[0]).toMatchObject({ restoredFrom: 1, text: LOGIN_RULE });
 
     const missing = await svc.json('/rules/failed-then-success/rollback', json({ version: 42 }));
     expect(missing.status).toBe(404);
@@ -92,9 +92,61 @@ describe('rules API', () => {
     expect(extra.body.message).toMatch(/no other key/);
   });
 
+  it('a PUT of the same text adds no version: 200 with the rule as it is (it added one each time)', async () => {
+    await svc.json('/rules', yaml(LOGIN_RULE));
+    for (let i = 0; i < 3; i++) {
+      const same = await svc.json('/rules/failed-then-success', put(LOGIN_RULE));
+      expect(same.status).toBe(200);
+      expect(same.body).toMatchObject({ version: 1, text: LOGIN_RULE });
+    }
+    expect((await svc.json('/rules/failed-then-success/versions')).body).toHaveLength(1);
+    // The same rule in other words is a new version: the text is what is kept and shown.
+    expect((await svc.json('/rules/failed-then-success', put(`${LOGIN_RULE}# a comment\n`))).body.version).toBe(2);
+  });
+
+  it('GET versions: newest first, a page at a time (limit, before) with a Link to the next page (it sent every version)', async () => {
+    await svc.json('/rules', yaml(LOGIN_RULE));
+    for (let n = 2; n <= 25; n++) await svc.json('/rules/failed-then-success', put(`${LOGIN_RULE}# ${n}\n`));
+    const first = await svc.json('/rules/failed-then-success/versions');
+    // 20 by default.
+    expect(first.body.map((v: { version: number }) => v.version)).toEqual(Array.from({ length: 20 }, (_, i) => 25 - i));
+    expect(first.headers.get('link')).toBe('</rules/failed-then-success/versions?limit=20&before=6>; rel="next"');
+    const next = await svc.json('/rules/failed-then-success/versions?limit=20&before=6');
+    expect(next.body.map((v: { version: number }) => v.version)).toEqual([5, 4, 3, 2, 1]);
+    expect(next.headers.get('link')).toBeNull();
+    expect((await svc.json('/rules/failed-then-success/versions?limit=2&before=10')).body.map((v: { version: number }) => v.version)).toEqual([9, 8]);
+    // More than the versions kept is capped.
+    expect((await svc.json('/rules/failed-then-success/versions?limit=1000')).body).toHaveLength(25);
+    for (const [query, message] of [
+      ['limit=0', "limit must be a positive integer (values over 100 are capped), found '0'"],
+      ['before=x', "before must be a positive integer, found 'x'"],
+      ['limit=1&limit=2', 'limit was given 2 times: give it once'],
+    ]) {
+      const bad = await svc.json(`/rules/failed-then-success/versions?${query}`);
+      expect([query, bad.status, bad.body.message]).toEqual([query, 400, message]);
+    }
+  });
+
+  it('keeps the newest 100 versions of a rule (it kept every one); a rollback to an older one says it is no longer kept', async () => {
+    await svc.json('/rules', yaml(LOGIN_RULE));
+    for (let n = 0; n < 50; n++) {
+      await svc.json('/rules/failed-then-success/disable', post(''));
+      await svc.json('/rules/failed-then-success/enable', post(''));
+    }
+    const kept = await svc.json('/rules/failed-then-success/versions?limit=100');
+    expect(kept.body).toHaveLength(100);
+    expect([kept.body[0].version, kept.body[99].version]).toEqual([101, 2]);
+    expect(kept.headers.get('link')).toBeNull();
+    const gone = await svc.json('/rules/failed-then-success/rollback', json({ version: 1 }));
+    expect(gone.status).toBe(404);
+    expect(gone.body).toEqual({ statusCode: 404, error: 'Not Found', message: "rule 'failed-then-success' no longer keeps version 1: only its last 100 versions are kept (2..101)" });
+    // Version 2 is the first disable: a change, so a new version.
+    expect((await svc.json('/rules/failed-then-success/rollback', json({ version: 2 }))).body).toMatchObject({ version: 102, enabled: false });
+  });
+
   it('DELETE removes the rule; version numbers continue when the id is created again', async () => {
     await svc.json('/rules', yaml(LOGIN_RULE));
-    await svc.json('/rules/failed-then-success', put(LOGIN_RULE));
+    await svc.json('/rules/failed-then-success', put(LOGIN_RULE.replace('severity: critical', 'severity: info')));
     const del = await svc.request('/rules/failed-then-success', { method: 'DELETE' });
     expect(del.status).toBe(204);
     expect((await svc.json('/rules/failed-then-success')).status).toBe(404);
@@ -144,6 +196,18 @@ describe('rules API', () => {
     expect(badJson.body[0]).toMatchObject({ line: 3 });
     expect(badJson.body[0].message).toMatch(/JSON syntax error/);
 
+    // Node 20's "Unexpected token" message has no position: this was 1:1, without the line at fault.
+    const missingValue = await svc.json('/rules/validate', json('{"id":"x",\n "pattern": }'));
+    expect(missingValue.status).toBe(422);
+    expect(missingValue.body).toEqual([
+      {
+        line: 2,
+        column: 13,
+        message: "JSON syntax error: unexpected '}'; expected a value (object, array, string, number, true, false or null)",
+        excerpt: ` "pattern": }\n${' '.repeat(12)}^`,
+      },
+    ]);
+
     const unknownFn = 'id: unknown-fn\npattern: every a=A(foo(1) > 2)\n';
     const r4 = await svc.json('/rules', yaml(unknownFn));
     expect(r4.status).toBe(422);
@@ -170,6 +234,17 @@ describe('rules API', () => {
     expect(two.body[0].line).toBe(11);
   });
 
+  it('an empty or blank rule body is 422 with an excerpt too: an empty line and the caret', async () => {
+    for (const body of ['', '\n  \n']) {
+      const r = await svc.json('/rules/validate', { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+      expect([JSON.stringify(body), r.status, r.body]).toEqual([
+        JSON.stringify(body),
+        422,
+        [{ line: 1, column: 1, message: 'the request body is empty: send one rule', excerpt: '\n^' }],
+      ]);
+    }
+  });
+
   it('POST /rules/validate: 200 {valid:true} or 422 with the errors; nothing is saved', async () => {
     const ok = await svc.json('/rules/validate', yaml(LOGIN_RULE));
     expect(ok.status).toBe(200);
@@ -185,6 +260,27 @@ describe('rules API', () => {
     expect(r.status).toBe(415);
     expect(r.body).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type' });
     expect(r.body.message).toMatch(/application\/yaml/);
+  });
+
+  it('a charset other than UTF-8 is 415 with the usual error body on every body route, rollback included', async () => {
+    await svc.json('/rules', yaml(LOGIN_RULE));
+    const latin1 = { 'content-type': 'application/json; charset=latin1' };
+    for (const [path, body] of [
+      ['/rules/validate', JSON.stringify({ id: 'x', pattern: 'every a=A' })],
+      ['/rules', JSON.stringify({ id: 'x', pattern: 'every a=A' })],
+      ['/events', JSON.stringify({ type: 'A', timestamp: 1 })],
+      ['/rules/failed-then-success/rollback', JSON.stringify({ version: 1 })],
+    ]) {
+      const r = await svc.json(path, { method: 'POST', headers: latin1, body });
+      expect([path, r.status, r.body]).toEqual([
+        path,
+        415,
+        { statusCode: 415, error: 'Unsupported Media Type', message: "unsupported charset 'latin1': send UTF-8" },
+      ]);
+    }
+    const put = await svc.json('/rules/failed-then-success', { method: 'PUT', headers: { 'content-type': 'application/yaml; charset=iso-8859-1' }, body: LOGIN_RULE });
+    expect(put.status).toBe(415);
+    expect(put.body.error).toBe('Unsupported Media Type');
   });
 });
 

@@ -44,6 +44,16 @@ describe('KafkaEventIngress (POST /events in Kafka mode)', () => {
     for (const m of produced[0].messages) expect(m.headers).toEqual({ [INGRESS_HEADER]: 'http' });
   });
 
+  it('checkTarget asks for the target only, producing nothing, and throws what ingest would', () => {
+    const { ingress, produced, requested } = ingressTo({});
+    ingress.checkTarget({ topic: 'auth' });
+    ingress.checkTarget();
+    expect(requested).toEqual(['auth', undefined]);
+    expect(produced).toEqual([]);
+    const unknown = new IngestTargetError('no running rule reads topic "nope"', 'not_found');
+    expect(() => ingressTo(unknown).ingress.checkTarget({ topic: 'nope' })).toThrow(unknown);
+  });
+
   it('splits a large request into produce requests of at most PRODUCE_CHUNK_BYTES of values, in order', async () => {
     const { ingress, produced } = ingressTo({}, 64 * 1024);
     const pad = 'x'.repeat(40 * 1024);

@@ -32,6 +32,10 @@ export class KafkaEventIngress implements EventIngress {
     private readonly metrics: Pick<KafkaMetrics, 'rejected'>,
   ) {}
 
+  checkTarget(target?: IngestTarget): void {
+    this.streams.eventTarget(target?.topic);
+  }
+
   async ingest(batch: EventBatch, target?: IngestTarget): Promise<IngressResult> {
     const to = this.streams.eventTarget(target?.topic);
     const rejected: IngressResult['rejected'] = [];

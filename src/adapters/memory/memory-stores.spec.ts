@@ -55,7 +55,7 @@ describe('MemoryRuleStore', () => {
     await store.append('r', { ...v('two'), change: 'update' }, 1);
     await expect(store.append('r', v('stale'), 1)).rejects.toThrow(/expected version 1, found 2/);
     expect((await store.get('r'))!.text).toBe('two');
-    expect((await store.versions('r')).map((x) => x.version)).toEqual([1, 2]);
+    expect((await store.versions('r', { limit: 10 }))!.versions.map((x) => x.version)).toEqual([2, 1]);
     expect((await store.list()).map((x) => x.id)).toEqual(['r']);
   });
 
@@ -65,9 +65,46 @@ describe('MemoryRuleStore', () => {
     await expect(store.delete('r', 7)).rejects.toBeInstanceOf(RuleStoreConflictError);
     await store.delete('r', 1);
     expect(await store.get('r')).toBeUndefined();
-    expect(await store.versions('r')).toEqual([]);
+    expect(await store.versions('r', { limit: 10 })).toBeUndefined();
+    expect(await store.version('r', 1)).toBeUndefined();
     expect(await store.list()).toEqual([]);
     expect((await store.append('r', v('back'), null)).version).toBe(2);
-    expect((await store.versions('r')).map((x) => x.version)).toEqual([2]);
+    expect(await store.versions('r', { limit: 10 })).toEqual({
+      versions: [expect.objectContaining({ version: 2, text: 'back' })],
+      more: false,
+      history: { first: 2, oldest: 2, newest: 2 },
+    });
+  });
+
+  it('keeps the newest versions of a rule only (it kept every one); numbers go on growing', async () => {
+    const store = new MemoryRuleStore(undefined, 3);
+    await store.append('r', v('t1'), null);
+    for (let n = 2; n <= 10; n++) await store.append('r', { ...v(`t${n}`), change: 'update' }, n - 1);
+    const page = await store.versions('r', { limit: 100 });
+    expect(page!.versions.map((x) => [x.version, x.text])).toEqual([
+      [10, 't10'],
+      [9, 't9'],
+      [8, 't8'],
+    ]);
+    expect(page!.history).toEqual({ first: 1, oldest: 8, newest: 10 });
+    expect(await store.version('r', 7)).toBeUndefined();
+    expect((await store.version('r', 8))!.text).toBe('t8');
+    expect((await store.append('r', { ...v('t11'), change: 'update' }, 10)).version).toBe(11);
+  });
+
+  it('pages versions newest first: at most limit, those below before, saying whether older ones are kept', async () => {
+    const store = new MemoryRuleStore();
+    await store.append('r', v('t1'), null);
+    for (let n = 2; n <= 5; n++) await store.append('r', { ...v(`t${n}`), change: 'update' }, n - 1);
+    const numbers = async (query: { limit: number; before?: number }) => {
+      const page = (await store.versions('r', query))!;
+      return [page.versions.map((x) => x.version), page.more];
+    };
+    expect(await numbers({ limit: 2 })).toEqual([[5, 4], true]);
+    expect(await numbers({ limit: 2, before: 4 })).toEqual([[3, 2], true]);
+    expect(await numbers({ limit: 2, before: 2 })).toEqual([[1], false]);
+    expect(await numbers({ limit: 5 })).toEqual([[5, 4, 3, 2, 1], false]);
+    expect(await numbers({ limit: 3, before: 99 })).toEqual([[5, 4, 3], true]);
+    expect(await numbers({ limit: 3, before: 1 })).toEqual([[], false]);
   });
 });

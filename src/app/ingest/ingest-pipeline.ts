@@ -52,14 +52,19 @@ export class IngestPipeline implements EventIngress {
     await this.sink.flush();
   }
 
-  async ingest(batch: EventBatch, target?: IngestTarget): Promise<IngestResult> {
-    if (this.closed) throw new IngestClosedError();
+  /** Embedded mode takes no target: every enabled rule processes every event. */
+  checkTarget(target?: IngestTarget): void {
     if (target?.topic !== undefined) {
       throw new IngestTargetError(
         'topic names a Kafka source topic, and this service runs embedded (KAFKA_BROKERS unset): every enabled rule processes every event',
         'bad_request',
       );
     }
+  }
+
+  async ingest(batch: EventBatch, target?: IngestTarget): Promise<IngestResult> {
+    if (this.closed) throw new IngestClosedError();
+    this.checkTarget(target);
     const { alerts, result } = this.process(batch);
     if (alerts.length > 0) {
       const published = this.publishing.then(() => this.sink.publish(alerts));

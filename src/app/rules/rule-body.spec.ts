@@ -8,6 +8,9 @@ describe('jsonSyntaxError', () => {
     ['cut short: the end of the text, after two-unit characters', '{"😀😀":', { line: 1, column: 9 }],
     ['cut short on a later line', '{\n "a": [1,', { line: 2, column: 10 }],
     ['a stray token after lone-\\r line breaks, counted as the rule parser counts lines', '{\r  "a": 1,,\r}', { line: 2, column: 10 }],
+    // Node 20's "Unexpected token '}'" gives no position: this was reported at 1:1.
+    ['a missing value on line 2', '{"id":"x",\n "pattern": }', { line: 2, column: 13, length: 1 }],
+    ['a word that is no JSON, with its length', '{"id": "x", "enabled": yes}', { line: 1, column: 24, length: 3 }],
   ])('%s', (_name, text, at) => {
     const d = jsonSyntaxError(text);
     if (at === undefined) expect(d).toBeUndefined();

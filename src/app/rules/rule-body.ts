@@ -8,6 +8,7 @@ import type { RuleDefinition } from '../../core/rules/rule';
 import { parseRuleTextWithLocations } from '../../core/rules/rule-text';
 import { LineIndex } from '../../core/text/lines';
 import type { StoredRuleFormat } from '../../core/ports/rule-store';
+import { findJsonSyntaxError } from './json-syntax';
 import { RuleInvalidError } from './rule-errors';
 
 /** Name given to request bodies in rule origins. */
@@ -78,10 +79,10 @@ export function jsonSyntaxError(text: string): Diagnostic | undefined {
     JSON.parse(text);
     return undefined;
   } catch (e) {
-    const message = (e as Error).message;
-    const m = /at position (\d+)/.exec(message);
-    const offset = m ? Math.min(Number(m[1]), text.length) : /end of JSON input/.test(message) ? text.length : 0;
-    const { line, column } = new LineIndex(text).pos(offset);
-    return error(line, column, `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '')}`);
+    // JSON.parse seldom says where (Node 20's "Unexpected token" messages do not): the scanner finds the place.
+    // Should the two ever disagree on what is JSON, JSON.parse's word stands, at the start of the text.
+    const found = findJsonSyntaxError(text) ?? { offset: 0, length: 1, message: (e as Error).message };
+    const { line, column } = new LineIndex(text).pos(found.offset);
+    return error(line, column, `JSON syntax error: ${found.message}`, found.length);
   }
 }

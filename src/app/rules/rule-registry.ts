@@ -10,15 +10,21 @@
  * - A changed pattern, partitionBy or event mapping starts the rule's state afresh; a change of metadata only
  *   (severity, labels, emit, description) keeps it (Engine.updateRule). Disabling a rule drops its state.
  * - Writes are serialized: one change at a time, in arrival order.
+ * - A write that changes nothing (PUT of the same text, enable of an enabled rule, rollback to a version
+ *   like the current one) adds no version. The newest RULE_VERSIONS_KEPT versions of each rule are kept.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { CompiledRule } from '../../core/engine';
 import type { Diagnostic } from '../../core/language/diagnostics';
 import type { ServiceMetrics } from '../../core/ports/metrics';
 import {
+  dropOldVersions,
+  pageOfVersions,
   RuleStoreConflictError,
   type RuleChange,
   type RuleStore,
+  type RuleVersionsPage,
+  type RuleVersionsQuery,
   type StoredRuleFormat,
   type StoredRuleVersion,
 } from '../../core/ports/rule-store';
@@ -161,10 +167,12 @@ export class RuleRegistry {
     throw notFound(id);
   }
 
-  async versions(id: string): Promise<RuleVersionView[]> {
-    if (this.files.has(id)) return [...(this.fileHistory.get(id) ?? [])];
-    if (!this.api.has(id)) throw notFound(id);
-    return (await this.store.versions(id)).map(storedVersionView);
+  /** A page of a rule's kept versions, newest first. */
+  async versions(id: string, query: RuleVersionsQuery): Promise<RuleVersionsPage<RuleVersionView>> {
+    if (this.files.has(id)) return pageOfVersions(this.fileHistory.get(id) ?? [], query);
+    const page = this.api.has(id) ? await this.store.versions(id, query) : undefined;
+    if (!page) throw notFound(id);
+    return { versions: page.versions.map(storedVersionView), more: page.more };
   }
 
   /** Checks one rule text as POST /rules would, saving nothing. Throws RuleInvalidError. */
@@ -203,11 +211,9 @@ export class RuleRegistry {
     }
     return this.exclusive(async () => {
       const current = this.apiRule(id);
-      const stored = await this.append(
-        id,
-        { change: 'update', format, text, enabled: body.definition.enabled },
-        current.stored.version,
-      );
+      const next = { format, text, enabled: body.definition.enabled };
+      if (sameContent(current.stored, next)) return this.get(id);
+      const stored = await this.append(id, { change: 'update', ...next }, current.stored.version);
       this.api.set(id, { stored, definition: body.definition, compiled: body.compiled, warnings: body.warnings });
       this.applyToEngine(`rule '${id}' updated to version ${stored.version}`);
       return this.get(id);
@@ -244,12 +250,9 @@ export class RuleRegistry {
   async rollback(id: string, version: number): Promise<RuleView> {
     return this.exclusive(async () => {
       const current = this.apiRule(id);
-      const versions = await this.store.versions(id);
-      const target = versions.find((v) => v.version === version);
-      if (!target) {
-        const range = versions.length > 0 ? `${versions[0].version}..${versions[versions.length - 1].version}` : 'none';
-        throw new RuleNotFoundError(`rule '${id}' has no version ${version} (versions ${range})`);
-      }
+      const target = await this.store.version(id, version);
+      if (!target) throw await this.missingVersion(id, version);
+      if (sameContent(current.stored, target)) return this.get(id);
       const body = compileRuleBody(target.text, target.format);
       const stored = await this.append(
         id,
@@ -265,6 +268,18 @@ export class RuleRegistry {
   // ------------------------------------------------------------------------------------------
   // Internals
   // ------------------------------------------------------------------------------------------
+
+  /** Why a REST rule has no such version: never had it, or no longer keeps it. */
+  private async missingVersion(id: string, version: number): Promise<RuleNotFoundError> {
+    const history = (await this.store.versions(id, { limit: 0 }))?.history;
+    if (!history) return notFound(id);
+    const { first, oldest, newest } = history;
+    if (version >= first && version < oldest) {
+      // Versions of one rule's life are consecutive: what is kept is oldest..newest.
+      return new RuleNotFoundError(`rule '${id}' no longer keeps version ${version}: only its last ${newest - oldest + 1} versions are kept (${oldest}..${newest})`);
+    }
+    return new RuleNotFoundError(`rule '${id}' has no version ${version} (versions ${oldest}..${newest})`);
+  }
 
   private replaceFileRules(fileRules: readonly FileRuleInput[], what: string): FileRulesOutcome {
     const now = new Date().toISOString();
@@ -289,6 +304,7 @@ export class RuleRegistry {
         file: input.file,
         definition: withoutOrigin(input.definition),
       });
+      dropOldVersions(history);
       this.fileHistory.set(input.definition.id, history);
       next.set(input.definition.id, { ...input, version, loadedAt: now, fingerprint });
       if (prev) changed.push(input.definition.id);
@@ -413,6 +429,11 @@ function viewFields(def: RuleDefinition) {
     labels: def.labels,
     event: def.event,
   };
+}
+
+/** Whether a write would store what is stored already: the same text, format and state. */
+function sameContent(a: Pick<StoredRuleVersion, 'format' | 'text' | 'enabled'>, b: Pick<StoredRuleVersion, 'format' | 'text' | 'enabled'>): boolean {
+  return a.format === b.format && a.text === b.text && a.enabled === b.enabled;
 }
 
 function storedVersionView(v: StoredRuleVersion): RuleVersionView {

@@ -65,5 +65,11 @@ export interface IngestResult extends IngressResult {
  * record of that topic, by whichever replica owns their partition.
  */
 export interface EventIngress {
+  /**
+   * Checks, before the request body is read, that a batch could go to `target`: throws the error `ingest`
+   * would throw for this target (a `topic` in embedded mode; in Kafka mode a topic no running rule reads, ...).
+   * `ingest` checks again, since the rules may change while the body arrives.
+   */
+  checkTarget(target?: IngestTarget): void;
   ingest(batch: EventBatch, target?: IngestTarget): Promise<IngressResult>;
 }

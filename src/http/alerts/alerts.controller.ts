@@ -4,14 +4,15 @@
  * JSON). A client that reconnects with `Last-Event-ID` first gets the alerts it missed, if they are still in
  * the buffer. A comment line every 15 s keeps idle connections open through proxies.
  */
-import { BadRequestException, Controller, Get, Headers, Inject, Query, Res, ServiceUnavailableException } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, Inject, Query, Res, ServiceUnavailableException } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ServiceState } from '../../app/lifecycle/service-state';
 import { ALERT_FEED } from '../../app/tokens';
 import type { Alert } from '../../core/ports/alert';
 import type { AlertFeed } from '../../core/ports/alert-sink';
 import { ErrorDto } from '../common/error.dto';
+import { positiveIntegerParam, singleQueryValue } from '../common/query';
 import { AlertDto } from './alerts.dto';
 
 export const DEFAULT_ALERTS_LIMIT = 100;
@@ -32,8 +33,8 @@ export class AlertsController {
   @ApiQuery({ name: 'rule', required: false, description: 'Only alerts of this rule' })
   @ApiQuery({ name: 'limit', required: false, description: `How many (default ${DEFAULT_ALERTS_LIMIT}, at most ALERTS_BUFFER_SIZE)` })
   @ApiOkResponse({ type: [AlertDto] })
-  @ApiBadRequestResponse({ type: ErrorDto })
-  list(@Query('rule') rule?: string, @Query('limit') limit?: string): Alert[] {
+  @ApiBadRequestResponse({ type: ErrorDto, description: '`limit` is not a positive integer, or a parameter is given more than once' })
+  list(@Query('rule') rule?: unknown, @Query('limit') limit?: unknown): Alert[] {
     return this.feed.recent({ rule: ruleParam(rule), limit: this.limitParam(limit) });
   }
 
@@ -47,7 +48,9 @@ export class AlertsController {
   @ApiQuery({ name: 'rule', required: false, description: 'Only alerts of this rule' })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'A text/event-stream that stays open', schema: { type: 'string' } })
-  stream(@Res() res: Response, @Query('rule') ruleQuery?: string, @Headers('last-event-id') lastEventId?: string): void {
+  @ApiBadRequestResponse({ type: ErrorDto, description: '`rule` is given more than once' })
+  @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'The service is shutting down' })
+  stream(@Res() res: Response, @Query('rule') ruleQuery?: unknown, @Headers('last-event-id') lastEventId?: string): void {
     const rule = ruleParam(ruleQuery);
     if (this.state.draining) throw new ServiceUnavailableException('the service is shutting down');
     res.status(200);
@@ -96,17 +99,12 @@ export class AlertsController {
     res.on('close', close);
   }
 
-  private limitParam(limit: string | undefined): number {
-    if (limit === undefined || limit === '') return Math.min(DEFAULT_ALERTS_LIMIT, this.feed.capacity);
-    if (!/^\d+$/.test(limit) || Number(limit) < 1) {
-      throw new BadRequestException(`limit must be a positive integer (values over ${this.feed.capacity} are capped), found '${limit}'`);
-    }
-    return Math.min(Number(limit), this.feed.capacity);
+  private limitParam(raw: unknown): number {
+    return positiveIntegerParam('limit', raw, this.feed.capacity) ?? Math.min(DEFAULT_ALERTS_LIMIT, this.feed.capacity);
   }
 }
 
-function ruleParam(rule: unknown): string | undefined {
-  if (rule === undefined || rule === '') return undefined;
-  if (typeof rule !== 'string') throw new BadRequestException('rule must be given once');
-  return rule;
+function ruleParam(raw: unknown): string | undefined {
+  const rule = singleQueryValue('rule', raw);
+  return rule === '' ? undefined : rule;
 }

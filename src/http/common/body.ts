@@ -3,12 +3,13 @@
  * with a limit per route. A body past its limit is answered 413 once it has been read to the end (so the
  * client sees the status, not a reset connection), or at once from its Content-Length.
  *
- * Any answer given before the body was read (401, 413, 415, other errors) goes through settleUnreadBody: a
- * body within DRAIN_LIMIT is drained so that the keep-alive connection stays usable; a larger one closes the
- * connection once the answer is sent, instead of Node reading it to its end.
+ * Any answer given before the body was read to its end (401, 413, 415, other errors, and the answers of routes
+ * that take no body: a GET carrying one) goes through settleUnreadBody, as its head is written
+ * (settleBodyBeforeAnswer): a body within DRAIN_LIMIT is drained so that the keep-alive connection stays
+ * usable; a larger one closes the connection once the answer is sent, instead of Node reading it to its end.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BadRequestException, HttpException, HttpStatus, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
+import { BadRequestException, HttpException, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { formatBytes } from '../../core/text/sizes';
 import { decodeUtf8Text, utf8Problem } from '../../core/text/utf8';
 
@@ -117,6 +118,20 @@ export function settleUnreadBody(req: IncomingMessage, res: ServerResponse): voi
   req.resume();
 }
 
+/**
+ * Express middleware, ahead of every route: as the head of the answer is written, a body not read to its end
+ * is settled (settleUnreadBody). Routes that take a body have read it by then, unless they refuse it; every
+ * other answer would leave Node to read the body to its end after the response, without any bound.
+ */
+export function settleBodyBeforeAnswer(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    settleUnreadBody(req, res);
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as ServerResponse['writeHead'];
+  next();
+}
+
 function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
   const socket = req.socket;
   // Tells the client not to reuse the connection (and Node to end it after the response).
@@ -158,12 +173,20 @@ export function mediaType(req: IncomingMessage): string {
   return (ct ?? '').split(';')[0].trim().toLowerCase();
 }
 
-/** Refuses a charset other than UTF-8 (415). */
+/**
+ * application/json, or a structured `type/subtype+json` (RFC 6839: application/problem+json, ...); a bare
+ * `+json` is no media type.
+ */
+export function isJsonMediaType(type: string): boolean {
+  return type === 'application/json' || /^[a-z0-9!#$&^_.-]+\/[a-z0-9!#$&^_.-]+\+json$/.test(type);
+}
+
+/** Refuses a charset other than UTF-8 (415, with the usual error body). */
 export function assertUtf8(req: IncomingMessage): void {
   const ct = req.headers['content-type'] ?? '';
   const m = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(ct);
   if (m && !/^utf-?8$/i.test(m[1])) {
-    throw new HttpException(`unsupported charset '${m[1]}': send UTF-8`, HttpStatus.UNSUPPORTED_MEDIA_TYPE);
+    throw new UnsupportedMediaTypeException(`unsupported charset '${m[1]}': send UTF-8`);
   }
 }
 

@@ -3,16 +3,20 @@
  * (`[{"line","column","message"}]`), an unknown rule → 404, a conflicting id → 409, ingest after shutdown
  * began → 503, events that cannot go where they were sent → by IngestTargetError's kind. Everything else goes to Nest's own handling (HttpExceptions as they are, 500 otherwise).
  *
+ * A request no route took (Nest's not-found handler, so no `req.route`): 405 with `Allow` when routes take
+ * the path with other methods (OPTIONS: 204 with `Allow`), 404 otherwise; both with the usual error body.
+ *
  * An error answered before the request body was read (401, 415, a 413 from Content-Length...) leaves that body
- * to settleUnreadBody: drained when small, the connection closed after the answer otherwise.
+ * to settleUnreadBody as the answer's head is written (settleBodyBeforeAnswer): drained when small, the
+ * connection closed after the answer otherwise.
  */
-import { ArgumentsHost, Catch, HttpStatus } from '@nestjs/common';
+import { ArgumentsHost, Catch, HttpStatus, NotFoundException } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { IngestClosedError } from '../../app/ingest/ingest-pipeline';
 import { IngestTargetError, type IngestTargetErrorKind } from '../../app/ingest/ingest-target-error';
 import { RuleConflictError, RuleInvalidError, RuleNotFoundError } from '../../app/rules/rule-errors';
-import { settleUnreadBody } from './body';
+import { allowedMethods } from './allowed-methods';
 
 const TARGET_STATUS: Record<IngestTargetErrorKind, [number, string]> = {
   bad_request: [HttpStatus.BAD_REQUEST, 'Bad Request'],
@@ -32,7 +36,7 @@ export class ServiceErrorsFilter extends BaseExceptionFilter {
       res.end();
       return;
     }
-    settleUnreadBody(host.switchToHttp().getRequest<Request>(), res);
+    const req = host.switchToHttp().getRequest<Request>();
     const send = (status: number, error: string, message: string, details?: Readonly<Record<string, unknown>>) =>
       res.status(status).json({ ...details, statusCode: status, error, message });
     if (exception instanceof RuleInvalidError) {
@@ -46,6 +50,15 @@ export class ServiceErrorsFilter extends BaseExceptionFilter {
     } else if (exception instanceof IngestTargetError) {
       const [status, error] = TARGET_STATUS[exception.kind];
       send(status, error, exception.message, exception.details);
+    } else if (exception instanceof NotFoundException && !req.route) {
+      const allow = allowedMethods(req.app, req.path);
+      if (allow.length === 0) {
+        send(HttpStatus.NOT_FOUND, 'Not Found', `no route ${req.method} ${req.path}`);
+      } else {
+        res.setHeader('Allow', allow.join(', '));
+        if (req.method === 'OPTIONS') res.status(HttpStatus.NO_CONTENT).end();
+        else send(HttpStatus.METHOD_NOT_ALLOWED, 'Method Not Allowed', `${req.method} is not allowed on ${req.path}; it takes ${allow.join(', ')}`);
+      }
     } else {
       // Nest logs unexpected errors (500) itself.
       super.catch(exception, host);

@@ -12,16 +12,15 @@ import { isUtf8 } from 'node:buffer';
 import { BadRequestException, PayloadTooLargeException } from '@nestjs/common';
 import type { SourcedEvent } from '../../core/ports/event-batch';
 import { MAX_EVENT_DEPTH, nestingExceeds, valueDepth } from '../../core/stream/classify';
-import { decodeUtf8, unsupportedMediaType } from '../common/body';
+import { decodeUtf8, isJsonMediaType, unsupportedMediaType } from '../common/body';
 
-export const JSON_TYPES = ['application/json'];
 export const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines'];
 
 export type EventsBodyKind = 'json' | 'ndjson';
 
 /** How a body of this media type is read; 415 for any other type. */
 export function eventsBodyKind(type: string): EventsBodyKind {
-  if (JSON_TYPES.includes(type) || type.endsWith('+json')) return 'json';
+  if (isJsonMediaType(type)) return 'json';
   if (NDJSON_TYPES.includes(type)) return 'ndjson';
   throw unsupportedMediaType(type, ['application/json', 'application/x-ndjson']);
 }
