@@ -3,6 +3,7 @@
  * graceful SIGTERM (in-flight work finished, exit 0).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ensureBuilt, eventually, LOGIN_RULE, loginEvents, ROOT, tempDir } from './harness';
 
@@ -104,6 +105,29 @@ describe('node dist/main.js', () => {
       expect(await svc.exit).toBe(0);
       expect(svc.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['received SIGTERM, shutting down', 'stopped']));
     } finally {
+      files.cleanup();
+    }
+  }, 60_000);
+
+  it('in Kafka mode with a broker that accepts connections but never answers, stops on SIGTERM with exit 0 within seconds', async () => {
+    const files = tempDir({ 'login.yaml': LOGIN_RULE });
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const svc = await start({ RULES_DIR: files.dir, LOG_LEVEL: 'info', KAFKA_BROKERS: `127.0.0.1:${port}`, SHUTDOWN_TIMEOUT_MS: '30000' });
+      await new Promise((r) => setTimeout(r, 2000));
+      const sent = Date.now();
+      svc.child.kill('SIGTERM');
+      expect(await svc.exit).toBe(0);
+      expect(Date.now() - sent).toBeLessThan(5000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
       files.cleanup();
     }
   }, 60_000);
