@@ -253,6 +253,10 @@ describe('regex: unsupported or invalid patterns are rejected with a reason and 
     // In Java \p{IsPunct} and the like are Unicode properties, not the POSIX classes (\p{IsPunct} refuses '$')
     ['\\p{IsPunct}', /character property \\p\{IsPunct\} is not supported/, 0],
     ['\\P{IsLower}', /character property \\p\{IsLower\} is not supported/, 0],
+    // Names of Object.prototype are no classes either (they were looked up there and crashed with a TypeError)
+    ['\\p{constructor}', /character property \\p\{constructor\} is not supported/, 0],
+    ['\\P{toString}', /character property \\p\{toString\} is not supported/, 0],
+    ['[\\p{__proto__}]', /character property \\p\{__proto__\} is not supported/, 1],
     ['\\y', /illegal or unsupported escape sequence \\y/, 0],
     ['\\G', /not supported/, 0],
     ['\\R', /not supported/, 0],

@@ -689,10 +689,9 @@ class Parser {
       if (this.eof()) throw this.error('\\p must be followed by a property name', start);
       name = String.fromCodePoint(this.cps[this.pos++]);
     }
-    // \p{IsLower} and the like are not the POSIX classes in Java but Unicode properties: refused below.
-    const key = name;
     // Java: with (?i), \p{Lower} and \p{Upper} are both all ASCII letters (and \P{Lower} neither case).
-    const r = this.flags.i && (key === 'Lower' || key === 'Upper') ? POSIX.Alpha : POSIX[key];
+    // \p{IsLower} and the like are not the POSIX classes in Java but Unicode properties: refused below.
+    const r = this.flags.i && (name === 'Lower' || name === 'Upper') ? POSIX.Alpha : Object.hasOwn(POSIX, name) ? POSIX[name] : undefined;
     if (!r) {
       throw this.error(
         `character property \\p{${name}} is not supported (supported: ${Object.keys(POSIX).join(', ')})`,

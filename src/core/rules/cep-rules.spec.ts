@@ -128,6 +128,13 @@ describe('.cep rules: errors point at file:line:column', () => {
     expect(diagnostics[0].expected).toContain('@severity');
   });
 
+  it('reports names of Object.prototype as unknown annotations (@constructor crashed with a TypeError)', () => {
+    for (const name of ['constructor', '__proto__', 'hasOwnProperty']) {
+      const { diagnostics } = parse(lines("@name('r')", `@${name}('x')`, 'select * from pattern [A]'));
+      expect(where(diagnostics)).toEqual([`rules/test.cep:2:1: unknown annotation @${name.toLowerCase()}`]);
+    }
+  });
+
   it('reports a bad annotation value at the argument', () => {
     const { diagnostics } = parse(lines("@name('r')", "  @severity( 'crit' )", 'select * from pattern [A]'));
     expect(where(diagnostics)).toEqual(["rules/test.cep:2:14: invalid severity 'crit'; did you mean 'critical'?"]);

@@ -123,7 +123,9 @@ function statementToRaw(
   let eventLoc: Loc | undefined;
 
   for (const annotation of statement.annotations) {
-    const spec = ANNOTATIONS[annotation.name.toLowerCase()];
+    // Own keys only: @constructor or @__proto__ would otherwise find Object.prototype's (a TypeError).
+    const lower = annotation.name.toLowerCase();
+    const spec = Object.hasOwn(ANNOTATIONS, lower) ? ANNOTATIONS[lower] : undefined;
     const loc = spanLoc(annotation.span);
     const nameLoc: Loc = { ...loc, length: Math.min(loc.length, annotation.name.length + 1) };
     if (!spec) {

@@ -206,7 +206,7 @@ const CEP_NAMES: Record<string, string> = {
 
 function nameOf(form: RawRule['form'], path: string): string {
   if (form === 'yaml') return `'${path}'`;
-  if (CEP_NAMES[path]) return CEP_NAMES[path];
+  if (Object.hasOwn(CEP_NAMES, path)) return CEP_NAMES[path];
   if (path.startsWith('labels.')) return '@label';
   if (path.startsWith('emit.')) return `select item '${path.slice('emit.'.length)}'`;
   return path;

@@ -13,6 +13,8 @@ describe('stream settings', () => {
     expect(parseDuration('2d')).toBe(172_800_000);
     expect(parseDuration('30 days')).toBe(2_592_000_000);
     for (const bad of ['', 'soon', '5 weeks', -1, '−3s', Number.NaN, '1e3', null, {}]) expect(parseDuration(bad)).toBeUndefined();
+    // Names of Object.prototype are no units (they were looked up there; only the NaN check kept them out).
+    for (const bad of ['5 constructor', '1 __proto__', '2 valueOf', '3 toString']) expect(parseDuration(bad)).toBeUndefined();
     expect(parseDuration('31 days')).toBeUndefined();
   });
 

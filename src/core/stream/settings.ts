@@ -67,7 +67,7 @@ export function parseDuration(value: unknown): number | undefined {
     const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
     if (!m) return undefined;
     const unit = m[2].toLowerCase();
-    const factor = unit === '' ? 1 : UNITS[unit];
+    const factor = unit === '' ? 1 : Object.hasOwn(UNITS, unit) ? UNITS[unit] : undefined;
     if (factor === undefined) return undefined;
     ms = Number(m[1]) * factor;
   } else return undefined;
