@@ -137,9 +137,16 @@ function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
   // Tells the client not to reuse the connection (and Node to end it after the response).
   if (!res.headersSent) res.setHeader('Connection', 'close');
   // Consumed by us until the close: Node would otherwise dump the body after the answer, without any bound.
+  // Before the answer ends, at most LINGER_BYTES more are read and dropped, then reading stops (TCP holds the
+  // client back): an answer that does not end soon, the alert stream's, would otherwise read for ever.
   let lingered = -1;
+  let beforeEnd = 0;
   req.on('data', (chunk: Buffer) => {
-    if (lingered < 0) return;
+    if (lingered < 0) {
+      beforeEnd += chunk.length;
+      if (beforeEnd > LINGER_BYTES) req.pause();
+      return;
+    }
     lingered += chunk.length;
     if (lingered > LINGER_BYTES) socket.destroy();
   });
