@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRuleFiles } from '../../adapters/files/rule-files';
@@ -39,6 +39,22 @@ describe('FileRuleWatcher.loadInitial', () => {
     write('.draft.yaml', RULE);
     expect(await watcher().loadInitial()).toEqual([]);
     expect(logs).toEqual([['warn', `${dir}:1:1: warning: no rule files (*.yaml, *.yml, *.cep) in this directory`, expect.objectContaining({ file: dir })]]);
+  });
+
+  it('a file refused before it is read counts in the set: removing it changes the fingerprint, so a reload drops its rules', async () => {
+    // A valid b.yaml replaced by one too large to read, then removed: with only the files read in the
+    // fingerprint, the set with the refused file looked like the set without it, and the removal was ignored
+    // (b.yaml's rules kept running).
+    write('a.yaml', RULE);
+    const w = watcher();
+    const withoutB = (await w.load()).fingerprint;
+    write('b.yaml', '');
+    truncateSync(join(dir, 'b.yaml'), 17 * 1024 * 1024);
+    const refused = await w.load();
+    expect(refused.errors.map((e) => e.message)).toEqual([expect.stringMatching(/too large/)]);
+    expect(refused.fingerprint).not.toBe(withoutB);
+    rmSync(join(dir, 'b.yaml'));
+    expect((await w.load()).fingerprint).toBe(withoutB);
   });
 
   it('logs a warning naming a file that defines no rule, and starts', async () => {

@@ -241,6 +241,9 @@ export class FileRuleWatcher implements OnModuleDestroy {
     warnings.sort(byFile);
     const hash = createHash('sha256');
     for (const file of loaded.files) hash.update(`${file}\u0000${loaded.sources.get(file) ?? ''}\u0000`);
+    // A file refused before it was read (too large, not a regular file, unreadable) is in no source: its error
+    // stands for it, so that removing it changes the set and reloads.
+    for (const d of errors) hash.update(`\u0001${d.file ?? ''}:${d.line}:${d.column}:${d.message}\u0000`);
     return { rules, errors, warnings, sources: loaded.sources, fingerprint: hash.digest('hex') };
   }
 

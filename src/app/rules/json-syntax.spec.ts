@@ -9,6 +9,8 @@ describe('findJsonSyntaxError', () => {
     ['a trailing comma in an object', '{"a": 1,\n}', 9, 'unexpected \'}\'; JSON allows no comma before a closing bracket'],
     ['a trailing comma in an array', '[1, 2, ]', 7, "unexpected ']'; JSON allows no comma before a closing bracket"],
     ['a missing colon', '{"a" 1}', 5, "unexpected '1'; expected ':' after the key"],
+    // JSON's whitespace is four characters: a no-break space is not one, and it is named by its code point.
+    ['a character that would not be visible', '  \u00a0 {}', 2, 'unexpected U+00A0; expected a value (object, array, string, number, true, false or null)'],
     ['a missing comma', '{"a": 1 "b": 2}', 8, 'unexpected \'"\'; expected \',\' or \'}\''],
     ['a word that is no literal, whole', '{"a": undefined}', 6, "unexpected 'undefined'; expected a value (object, array, string, number, true, false or null)"],
     ['single quotes', "{'a': 1}", 1, 'unexpected "\'"; JSON strings and keys are in double quotes'],

@@ -4,6 +4,7 @@
  * Called only once JSON.parse failed, so it need not be fast; it keeps no stack of its own calls, so any
  * nesting is fine.
  */
+import { showCharacter } from '../../core/language/grammar/lexer';
 
 export interface JsonSyntaxProblem {
   /** UTF-16 offset of the offending text; at the end of the text's last non-blank character for a text cut short. */
@@ -114,7 +115,9 @@ export function findJsonSyntaxError(text: string): JsonSyntaxProblem | undefined
 function unexpectedAt(text: string, i: number, expected: string): JsonSyntaxProblem {
   const token = tokenAt(text, i);
   const trailing = (token === '}' || token === ']') && previousNonBlank(text, i) === ',';
-  return { offset: i, length: token.length, message: `unexpected ${quote(token)}; ${trailing ? 'JSON allows no comma before a closing bracket' : expected}` };
+  // One character is shown as the rule lexer shows it: by its code point when it would not be visible.
+  const shown = [...token].length === 1 && token !== "'" ? showCharacter(token) : quote(token);
+  return { offset: i, length: token.length, message: `unexpected ${shown}; ${trailing ? 'JSON allows no comma before a closing bracket' : expected}` };
 }
 
 /** The offset just after the string that opens at `start`, or the problem inside it. */
