@@ -2,6 +2,7 @@
  * Ingest → alert over real HTTP: the three body forms, rejections that never stop the others, the alert
  * records of GET /alerts (deterministic ids, newest last, bounded), and the live SSE stream.
  */
+import { connect } from 'node:net';
 import { json, LOGIN_RULE, loginEvents, ndjson, startService, yaml, type RunningService } from './harness';
 
 describe('POST /events and GET /alerts', () => {
@@ -334,6 +335,18 @@ describe('GET /alerts/stream', () => {
     controller.abort();
     expect(events.map((e) => e.data.key)).toEqual(['r2', 'r3']);
   });
+
+  it('HEAD gets the stream\'s head and an ended answer, and the connection answers the next request (it stayed open for ever)', async () => {
+    const socket = connect({ port: Number(new URL(svc.url).port), host: '127.0.0.1' });
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.write('HEAD /alerts/stream HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    const heads = text.match(/^HTTP\/1\.1 \d{3}/gm);
+    expect(heads).toEqual(['HTTP/1.1 200', 'HTTP/1.1 200']);
+    expect(text).toMatch(/content-type: text\/event-stream/i);
+    expect(text).toContain('"service":"cepheus"');
+  }, 10_000);
 
   it('ends open streams when the service shuts down', async () => {
     const res = await svc.request('/alerts/stream');

@@ -56,9 +56,14 @@ export class AlertsController {
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache, no-transform');
+    res.setHeader('X-Accel-Buffering', 'no');
+    // HEAD (which Express routes here too) gets the head only: there is no body to stream, nothing to subscribe.
+    if (res.req.method === 'HEAD') {
+      res.end();
+      return;
+    }
     // The connection ends with the stream: nothing keeps it around once the stream is over (e.g. at shutdown).
     res.shouldKeepAlive = false;
-    res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
     res.socket?.setNoDelay(true);
     res.socket?.setKeepAlive(true);
