@@ -1240,13 +1240,9 @@ export class Engine {
       }
       if (++inst.firedSinceEvent > this.timerCatchUpLimit || ++firedInMove > this.timerMoveLimit) {
         // A runaway catch-up (see EngineOptions.timerCatchUpLimit and timerMoveLimit): the key's state goes,
-        // timers included.
-        const rule = inst.rule;
-        const before = rule.partialCount;
-        rule.discard(inst.key);
-        rule.drops.set('timer_catch_up_limit', (rule.drops.get('timer_catch_up_limit') ?? 0) + Math.max(0, before - rule.partialCount));
-        if (this.trackChanges) rule.dirty.add(inst.key);
-        if (inst.key === null) (restart ??= []).push(rule);
+        // timers included; an unpartitioned rule restarts once the clock got where it was going.
+        this.dropKeyState(inst.rule, inst.key, 'timer_catch_up_limit');
+        if (inst.key === null) (restart ??= []).push(inst.rule);
         entry = this.timers.peek();
         continue;
       }
@@ -1530,11 +1526,17 @@ export class Engine {
    */
   resetKey(ruleId: string, key: string | null, reason: DropReason): number {
     const rule = this.rule(ruleId);
+    const dropped = this.dropKeyState(rule, key, reason);
+    if (key === null && this.started) this.collect(() => rule.startSingle());
+    return dropped;
+  }
+
+  /** Discards a key's state, counting its open partial matches as dropped for `reason`, and records the change. */
+  private dropKeyState(rule: RuleRunner, key: string | null, reason: DropReason): number {
     const before = rule.partialCount;
     rule.discard(key);
     const dropped = Math.max(0, before - rule.partialCount);
     rule.drops.set(reason, (rule.drops.get(reason) ?? 0) + dropped);
-    if (key === null && this.started) this.collect(() => rule.startSingle());
     if (this.trackChanges) rule.dirty.add(key);
     return dropped;
   }
