@@ -9,6 +9,7 @@ import { MemoryAlertStore } from '../adapters/memory/memory-alert-store';
 import { MemoryRuleStore } from '../adapters/memory/memory-rule-store';
 import { PrometheusMetrics } from '../adapters/metrics/prometheus-metrics';
 import type { ServiceConfig } from '../config/config';
+import { engineLimits } from '../core/engine';
 import type { RuleFileReader } from '../core/ports/rule-files';
 import { AlertFactory } from './alerts/alert-factory';
 import { EngineHost } from './engine/engine-host';
@@ -31,9 +32,7 @@ export class ServiceModule {
       ? kafkaProviders(config.kafka, {
           metrics,
           feed: alerts,
-          maxPartialMatchesPerKey: config.maxPartialMatchesPerKey,
-          timerCatchUpLimit: config.timerCatchUpLimit,
-          timerMoveLimit: config.timerMoveLimit,
+          limits: engineLimits(config),
           maxEventFutureMs: config.maxEventFutureMs,
           redis: config.redis,
         })

@@ -37,7 +37,7 @@ import {
   type TopicMessages,
 } from 'kafkajs';
 import type { Logger } from 'pino';
-import { stateRuntimeMarker, type CompiledRule, type EvictionSettings } from '../../core/engine';
+import { engineLimits, stateRuntimeMarker, type CompiledRule, type EngineLimits, type EvictionSettings } from '../../core/engine';
 import type { MatchRecord } from '../../core/engine/api';
 import type { EventRecord } from '../../core/expr/types';
 import type { Alert } from '../../core/ports/alert';
@@ -128,16 +128,14 @@ export interface KafkaCheckpointing {
   orphanAfterMs?: number;
 }
 
-export interface KafkaStreamsDeps {
+/** With the partitions' engines' limits (EngineLimits). */
+export interface KafkaStreamsDeps extends EngineLimits {
   options: KafkaOptions;
   logger: Logger;
   alerts: AlertBuilder;
   metrics?: KafkaMetrics;
   /** Where acknowledged alerts also go (the in-memory feed of GET /alerts). */
   feed?: { publish(alerts: readonly Alert[]): Promise<void> };
-  maxPartialMatchesPerKey?: number;
-  timerCatchUpLimit?: number;
-  timerMoveLimit?: number;
   /** EVENT_MAX_FUTURE: source events whose time is further ahead of the wall clock are dead-lettered (future_time). */
   maxEventFutureMs?: number | null;
   /** State checkpoints (Redis); absent = state in memory only (at-least-once from Kafka offsets). */
@@ -923,9 +921,7 @@ export class KafkaStreams {
       task.stream = new StreamPartition<RawRecord>({
         settings: plan.settings,
         rules: this.compiledOf(plan),
-        maxPartialMatchesPerKey: this.deps.maxPartialMatchesPerKey,
-        timerCatchUpLimit: this.deps.timerCatchUpLimit,
-        timerMoveLimit: this.deps.timerMoveLimit,
+        ...engineLimits(this.deps),
         remember: (event, position) => this.deps.alerts.remember(event, position),
         // Records of a burst on several source partitions reach a repartition topic within a few fetches.
         idleGrace: Math.max(1000, 4 * this.deps.options.maxWaitMs),

@@ -8,7 +8,7 @@ import { AlertFactory } from '../../app/alerts/alert-factory';
 import { EngineHost } from '../../app/engine/engine-host';
 import type { Logger } from '../../app/logging/logger';
 import { EVENT_INGRESS, LOGGER } from '../../app/tokens';
-import type { EvictionSettings } from '../../core/engine';
+import type { EngineLimits, EvictionSettings } from '../../core/engine';
 import type { CheckpointLimits } from '../../core/ports/checkpoint-store';
 import type { EngineGaugeSource } from '../../core/ports/metrics';
 import type { MemoryAlertStore } from '../memory/memory-alert-store';
@@ -134,9 +134,8 @@ export function kafkaProviders(
   deps: {
     metrics: PrometheusMetrics;
     feed: MemoryAlertStore;
-    maxPartialMatchesPerKey: number;
-    timerCatchUpLimit?: number;
-    timerMoveLimit?: number;
+    /** The engines' limits (MAX_PARTIAL_MATCHES_PER_KEY, TIMER_CATCH_UP_LIMIT, TIMER_MOVE_LIMIT). */
+    limits: EngineLimits;
     /** EVENT_MAX_FUTURE (null or absent: no bound). */
     maxEventFutureMs?: number | null;
     redis?: { url: string; eviction?: EvictionSettings; limits?: Partial<CheckpointLimits>; orphanAfterMs?: number | null } | null;
@@ -156,9 +155,7 @@ export function kafkaProviders(
             alerts,
             feed: deps.feed,
             metrics: kafkaMetrics,
-            maxPartialMatchesPerKey: deps.maxPartialMatchesPerKey,
-            timerCatchUpLimit: deps.timerCatchUpLimit,
-            timerMoveLimit: deps.timerMoveLimit,
+            ...deps.limits,
             maxEventFutureMs: deps.maxEventFutureMs ?? null,
             ...(state ? { checkpointing: state.checkpointing() } : {}),
           });

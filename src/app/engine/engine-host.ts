@@ -5,7 +5,7 @@
  * time, so a batch of events always sees either the whole old rule set or the whole new one.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { Engine, type CompiledRule } from '../../core/engine';
+import { Engine, engineLimits, type CompiledRule, type EngineLimits } from '../../core/engine';
 import type { EngineGaugeSource } from '../../core/ports/metrics';
 import { SERVICE_CONFIG } from '../../config/config.module';
 import type { ServiceConfig } from '../../config/config';
@@ -44,10 +44,10 @@ export class EngineHost implements EngineGaugeSource {
   readonly maxEventFutureMs: number | null;
 
   constructor(
-    @Inject(SERVICE_CONFIG) config: Pick<ServiceConfig, 'maxPartialMatchesPerKey'> & Partial<Pick<ServiceConfig, 'maxEventFutureMs' | 'timerCatchUpLimit' | 'timerMoveLimit'>>,
+    @Inject(SERVICE_CONFIG) config: EngineLimits & Partial<Pick<ServiceConfig, 'maxEventFutureMs'>>,
   ) {
     // No startTime: unpartitioned rules start at the first event's time, as `cepheus replay` does by default.
-    this.engine = new Engine({ maxPartialMatchesPerKey: config.maxPartialMatchesPerKey, timerCatchUpLimit: config.timerCatchUpLimit, timerMoveLimit: config.timerMoveLimit });
+    this.engine = new Engine(engineLimits(config));
     this.maxEventFutureMs = config.maxEventFutureMs ?? null;
   }
 

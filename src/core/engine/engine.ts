@@ -111,6 +111,14 @@ export interface EngineOptions {
   timerMoveLimit?: number;
 }
 
+/** The bounds on an engine's state and work, as configuration carries them to every engine. */
+export type EngineLimits = Pick<EngineOptions, 'maxPartialMatchesPerKey' | 'timerCatchUpLimit' | 'timerMoveLimit'>;
+
+/** The engine limits of any options object holding them (the service's config, a stream's options...). */
+export function engineLimits(o: EngineLimits): EngineLimits {
+  return { maxPartialMatchesPerKey: o.maxPartialMatchesPerKey, timerCatchUpLimit: o.timerCatchUpLimit, timerMoveLimit: o.timerMoveLimit };
+}
+
 export interface KeyChange {
   rule: string;
   key: string | null;

@@ -1,6 +1,6 @@
 export * from './api';
-export { CompiledRule, Engine, InvalidEventError, compileRule, DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY } from './engine';
-export type { EngineOptions, InvalidEventReason, KeyChange, KeySnapshot } from './engine';
+export { CompiledRule, Engine, InvalidEventError, compileRule, engineLimits, DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY } from './engine';
+export type { EngineLimits, EngineOptions, InvalidEventReason, KeyChange, KeySnapshot } from './engine';
 export { compilePattern } from './compile';
 export { stateRuntimeMarker } from './sequence';
 export { eventTime } from './time';

@@ -11,7 +11,7 @@
  * Everything here is synchronous and pure (the wall clock is passed in); the state, engine included, can be
  * snapshot as JSON and restored into a fresh instance (per-partition checkpoints).
  */
-import { Engine, InvalidEventError, type CompiledRule, type EvictableKey, type KeyEvictor, type KeySnapshot } from '../engine';
+import { Engine, engineLimits, InvalidEventError, type CompiledRule, type EngineLimits, type EvictableKey, type KeyEvictor, type KeySnapshot } from '../engine';
 import type { MatchRecord } from '../engine/api';
 import type { EventRecord } from '../expr/types';
 import { EventClassifier } from './classify';
@@ -97,12 +97,10 @@ export interface StreamPartitionSnapshot {
   engine: { time: number | null; rules: Record<string, Array<[string | null, KeySnapshot]>> };
 }
 
-export interface StreamPartitionOptions {
+/** Its engine's limits (EngineLimits) and the rest. */
+export interface StreamPartitionOptions extends EngineLimits {
   settings: StreamSettings;
   rules: readonly CompiledRule[];
-  maxPartialMatchesPerKey?: number;
-  timerCatchUpLimit?: number;
-  timerMoveLimit?: number;
   /** Called with every event object given to the engine and its source position (alert ids). */
   remember?: (event: object, position: string) => void;
   /** Record changed keys in the engine (checkpoints: engineView.drainChanges()). */
@@ -463,9 +461,7 @@ export class StreamPartition<R = unknown> {
 
   private newEngine(): Engine {
     return new Engine({
-      maxPartialMatchesPerKey: this.options.maxPartialMatchesPerKey,
-      timerCatchUpLimit: this.options.timerCatchUpLimit,
-      timerMoveLimit: this.options.timerMoveLimit,
+      ...engineLimits(this.options),
       trackChanges: this.options.trackChanges,
       sequenceFastPath: this.options.sequenceFastPath,
     });
