@@ -511,22 +511,17 @@ export class KafkaStreams {
 
   /** Active partial matches per rule, over every partition's engine. */
   partialMatches(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const t of this.tasks.values()) {
-      if (!t.stream) continue;
-      for (const [rule, n] of t.stream.engineView.stats().partialMatches) out.set(rule, (out.get(rule) ?? 0) + n);
-    }
-    return out;
+    return sumByRule([...this.streams()].map((s) => s.engineView.stats().partialMatches));
   }
 
   /** Keys in memory per partitioned rule, over every partition's engine (evicted keys are not in memory). */
   keysInMemory(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const t of this.tasks.values()) {
-      if (!t.stream) continue;
-      for (const [rule, n] of t.stream.engineView.residentKeysByRule()) out.set(rule, (out.get(rule) ?? 0) + n);
-    }
-    return out;
+    return sumByRule([...this.streams()].map((s) => s.engineView.residentKeysByRule()));
+  }
+
+  /** The owned partitions' streams. */
+  private *streams(): Iterable<StreamPartition<RawRecord>> {
+    for (const t of this.tasks.values()) if (t.stream) yield t.stream;
   }
 
   /** Dropped partial matches per rule and reason, cumulative (partitions given away included). */
@@ -540,7 +535,7 @@ export class KafkaStreams {
       }
     };
     add(this.retiredDrops);
-    for (const t of this.tasks.values()) if (t.stream) add(t.stream.engineView.stats().dropped);
+    for (const stream of this.streams()) add(stream.engineView.stats().dropped);
     return out;
   }
 
@@ -1828,3 +1823,9 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref?.());
 }
 
+/** Per-rule counts added up (over partitions, or over the embedded engine and the Kafka replica's). */
+export function sumByRule(maps: ReadonlyArray<ReadonlyMap<string, number>>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of maps) for (const [rule, n] of m) out.set(rule, (out.get(rule) ?? 0) + n);
+  return out;
+}

@@ -20,7 +20,7 @@ import { closeRedisClient, createRedisClient, type RedisClient } from '../redis/
 import { KafkaEventIngress } from './kafka-event-ingress';
 import { PrometheusKafkaMetrics } from './kafka-metrics';
 import type { KafkaOptions } from './kafka-options';
-import { KafkaStreams, type KafkaCheckpointing } from './kafka-streams';
+import { KafkaStreams, sumByRule, type KafkaCheckpointing } from './kafka-streams';
 
 /**
  * Redis state (REDIS_URL): the client, its availability guard (readiness, pause/resume) and the checkpoint
@@ -173,10 +173,4 @@ export function kafkaProviders(
     ],
     exports: [KafkaStreams, ...(redis ? [RedisState] : [])],
   };
-}
-
-function sumByRule(maps: ReadonlyArray<Map<string, number>>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const m of maps) for (const [rule, n] of m) out.set(rule, (out.get(rule) ?? 0) + n);
-  return out;
 }
