@@ -57,6 +57,40 @@ function run(c: BenchCase, events: StockEvent[]) {
   return { eventsPerSecond: events.length / seconds, matches, peakPartials, peakHeapMiB: peakHeap / 1048576, seconds };
 }
 
+/** A rule of many that differ only in their thresholds (one family on the sequence automaton). */
+function familyPattern(i: number): string {
+  return `every a=BUY(volume > ${i % 50}) -> b=SELL(price > a.price + ${(i % 10) / 100}) where timer:within(30 sec)`;
+}
+
+function msSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/**
+ * How long changing one rule blocks the engine while many similar rules hold partial matches: removing a
+ * rule from the middle, adding it back, removing the last one, then the matches of the events after.
+ */
+function ruleChange(ruleCount: number, events: StockEvent[], fed: number) {
+  const engine = new Engine();
+  const add = (i: number) => engine.addRule(compileRule(rule(`r${i}`, familyPattern(i))));
+  for (let i = 0; i < ruleCount; i++) add(i);
+  for (let i = 0; i < fed; i++) engine.process(events[i]);
+  let partials = 0;
+  for (const n of engine.stats().partialMatches.values()) partials += n;
+  let t = process.hrtime.bigint();
+  engine.removeRule('r5');
+  const removeMs = msSince(t);
+  t = process.hrtime.bigint();
+  add(5);
+  const addMs = msSince(t);
+  t = process.hrtime.bigint();
+  engine.removeRule(`r${ruleCount - 1}`);
+  const removeLastMs = msSince(t);
+  let matchesAfter = 0;
+  for (let i = fed; i < fed + 20_000; i++) matchesAfter += engine.process(events[i]).length;
+  return { partials, removeMs, addMs, removeLastMs, matchesAfter };
+}
+
 function main(): void {
   const only = process.argv[2];
   const t0 = Date.now();
@@ -69,6 +103,16 @@ function main(): void {
     const r = run(c, events);
     console.log(
       `${c.name.padEnd(20)} ${Math.round(r.eventsPerSecond).toLocaleString('en-US').padStart(11)} ${String(r.matches).padStart(10)} ${String(r.peakPartials).padStart(14)} ${r.peakHeapMiB.toFixed(1).padStart(14)}`,
+    );
+  }
+  if (only && only !== 'rule-change') return;
+  const fed = 60_000;
+  console.log(`\nrule-change: similar rules holding partial matches after ${fed.toLocaleString('en-US')} events; ms the engine is blocked`);
+  console.log('rules  partials  remove-r5-ms  add-r5-ms  remove-last-ms  matches-next-20k');
+  for (const n of [200, 940]) {
+    const r = ruleChange(n, events, fed);
+    console.log(
+      `${String(n).padStart(5)} ${String(r.partials).padStart(9)} ${r.removeMs.toFixed(1).padStart(13)} ${r.addMs.toFixed(1).padStart(10)} ${r.removeLastMs.toFixed(1).padStart(15)} ${String(r.matchesAfter).padStart(17)}`,
     );
   }
 }

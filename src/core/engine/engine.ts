@@ -715,6 +715,18 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
   }
 }
 
+/**
+ * Whether a family can become `members` in place: its members that stay come first, in its order, and the
+ * others are new rules (rules join the engine's order at the end, so this holds unless shapes moved).
+ */
+function keepsFamily(fam: SequenceFamily<SequenceRuntime>, members: SequenceRuntime[]): boolean {
+  const staying = new Set(members);
+  let i = 0;
+  for (const rule of fam.members) if (staying.has(rule) && members[i++] !== rule) return false;
+  for (; i < members.length; i++) if (members[i].fam !== null) return false;
+  return true;
+}
+
 /** Splits a group's rules into families (sequence.ts planShape), in rule order. */
 function familiesOf(rules: SequenceRuntime[]): SequenceRuntime[][] {
   const byShape = new Map<string, SequenceRuntime[]>();
@@ -1131,19 +1143,18 @@ export class Engine {
       }
       if (rule.partitionBy !== undefined && rule.compiled.startsOnAnyEvent) g.anyType.push(rule);
     }
-    // A family keeps its state while its members stay (new rules join at the end); otherwise its rules move
-    // theirs into a new family (saved and restored).
+    // A family keeps its state when rules left it (taken out in place) or joined it at the end; otherwise its
+    // rules move theirs into a new family (saved and restored).
     const moved: Array<[SequenceRuntime, Array<[string | null, SavedSequenceKey, number]>]> = [];
     const families = [...sequenceRules.values()].map((list) =>
       familiesOf(list).map((members) => {
-        const old = members[0].fam;
-        const n = old === null ? 0 : old.members.length;
-        if (old !== null && n <= members.length && old.members.every((r, i) => r === members[i])) {
-          const added = members.slice(n);
-          if (added.every((r) => r.fam === null)) {
-            if (added.length > 0) old.extend(added.map((r) => r.plan), added);
-            return old;
-          }
+        const old = members.find((r) => r.fam !== null)?.fam ?? null;
+        if (old !== null && keepsFamily(old, members)) {
+          const staying = new Set(members);
+          for (let m = old.members.length - 1; m >= 0; m--) if (!staying.has(old.members[m])) old.remove(m);
+          const added = members.slice(old.members.length);
+          if (added.length > 0) old.extend(added.map((r) => r.plan), added);
+          return old;
         }
         for (const rule of members) moved.push([rule, rule.detach()]);
         return new SequenceFamily(

@@ -491,6 +491,24 @@ export class SequenceFamily<M extends FamilyMember = FamilyMember> {
     for (const fk of this.keys.values()) fk.grow(this.members.length);
   }
 
+  /**
+   * Takes member m out in place: its runs end (runs it shared go on without it) and the members after it
+   * move down one position. The other members' runs stay as they are, shared and in order, so removing a rule
+   * costs one pass over the live runs instead of saving and restoring every rule's state unshared.
+   */
+  remove(m: number): void {
+    for (const fk of this.keys.values()) {
+      fk.forget(m);
+      this.dropKeyIfUnused(fk);
+    }
+    this.members.splice(m, 1);
+    this.startTests.splice(m, 1);
+    for (const tests of this.stepTests) tests.splice(m, 1);
+    this.totals.splice(m, 1);
+    this.keyCounts.splice(m, 1);
+    this.batch();
+  }
+
   /** Joins a dispatch group: its queues report their deadlines to the group's `due`. */
   attach(host: FamilyHost, due: { next: number }): void {
     this.host = host;
@@ -1061,6 +1079,24 @@ export class FamilyKey {
     if (q === undefined) this.tokens[m] = q = new TokenQueue();
     q.push(run, inner ? -run.inner : run.outer);
     this.changePartials(m, 1);
+  }
+
+  /** Member m leaves the family (SequenceFamily.remove): its runs end and later members move down one. */
+  forget(m: number): void {
+    this.clear(m);
+    for (const list of this.lists) {
+      for (let i = 0; i < list.runs.length; i++) {
+        const run = list.runs[i];
+        if (run.reg !== list.regs[i]) continue;
+        const ms = run.members;
+        for (let j = 0; j < run.count; j++) if (ms[j] > m) ms[j]--;
+      }
+    }
+    this.partials.splice(m, 1);
+    this.tokens.splice(m, 1);
+    this.cursor.splice(m, 1);
+    this.present.splice(m, 1);
+    this.allPresent = !this.present.includes(false);
   }
 
   /** Ends member m's runs without output, and forgets the key for it (its state is being discarded). */
