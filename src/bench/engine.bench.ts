@@ -1,6 +1,7 @@
 /**
  * npm run bench:engine — replays the stock dataset through patterns of rising difficulty (engine only:
- * events are parsed before the clock starts) and prints events/s, matches, peak partial matches and heap.
+ * events are parsed before the clock starts) and prints events/s, matches, peak partial matches and heap;
+ * then the memory of a million distinct keys, and how long changing one rule among many blocks the engine.
  */
 import { Engine, compileRule } from '../core/engine';
 import { RuleDefinition, ruleDefinition } from '../core/rules/rule';
@@ -91,6 +92,28 @@ function ruleChange(ruleCount: number, events: StockEvent[], fed: number) {
   return { partials, removeMs, addMs, removeLastMs, matchesAfter };
 }
 
+/**
+ * Memory with many distinct keys: each of `users` users logs in once, and the rule's partial match for it ends
+ * 10 s later (one login every 10 ms). With reclaimFreshKeys the engine frees the keys that hold only what a
+ * new key would; without it every user seen stays.
+ */
+function distinctKeys(pattern: string, users: number, reclaim: boolean) {
+  (globalThis as { gc?: () => void }).gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const engine = new Engine({ reclaimFreshKeys: reclaim });
+  engine.addRule(compileRule(ruleDefinition('r0', pattern, { partitionBy: 'user' })));
+  let peakKeys = 0;
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < users; i++) {
+    engine.process({ type: 'login', user: `user${i}`, country: 'FR', timestamp: i * 10 });
+    if ((i & 4095) === 0) peakKeys = Math.max(peakKeys, engine.residentKeysByRule().get('r0')!);
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  (globalThis as { gc?: () => void }).gc?.();
+  const heapMiB = (process.memoryUsage().heapUsed - heapBefore) / 1048576;
+  return { eventsPerSecond: users / seconds, peakKeys, keysAtEnd: engine.residentKeysByRule().get('r0')!, heapMiB, freed: engine.reclaimedKeyCount };
+}
+
 function main(): void {
   const only = process.argv[2];
   const t0 = Date.now();
@@ -104,6 +127,22 @@ function main(): void {
     console.log(
       `${c.name.padEnd(20)} ${Math.round(r.eventsPerSecond).toLocaleString('en-US').padStart(11)} ${String(r.matches).padStart(10)} ${String(r.peakPartials).padStart(14)} ${r.peakHeapMiB.toFixed(1).padStart(14)}`,
     );
+  }
+  if (!only || only === 'distinct-keys') {
+    const users = 1_000_000;
+    console.log(`\ndistinct-keys: ${users.toLocaleString('en-US')} users, one login each, 10 ms apart; heap retained at the end${(globalThis as { gc?: unknown }).gc ? '' : ' (run with --expose-gc for exact heap figures)'}`);
+    console.log('runtime   reclaim     events/s   peak-keys  keys-at-end  keys-freed  heap-MiB');
+    for (const [runtime, pattern] of [
+      ['sequence', "every a=login -> b=purchase(country != a.country) where timer:within(10 sec)"],
+      ['general', "every a=login -> (b=purchase(country != a.country) and not logout) where timer:within(10 sec)"],
+    ]) {
+      for (const reclaim of [false, true]) {
+        const r = distinctKeys(pattern, users, reclaim);
+        console.log(
+          `${runtime.padEnd(9)} ${String(reclaim).padEnd(7)} ${Math.round(r.eventsPerSecond).toLocaleString('en-US').padStart(12)} ${String(r.peakKeys).padStart(11)} ${String(r.keysAtEnd).padStart(12)} ${String(r.freed).padStart(11)} ${r.heapMiB.toFixed(1).padStart(9)}`,
+        );
+      }
+    }
   }
   if (only && only !== 'rule-change') return;
   const fed = 60_000;

@@ -36,7 +36,8 @@ export async function replay(options: ReplayOptions, io: Io): Promise<number> {
   io.stderr.write(formatDiagnostics(prepared));
   if (prepared.errorCount > 0) return EXIT_INVALID;
 
-  const engine = new Engine(options.start !== undefined ? { startTime: options.start } : {});
+  // Keys holding only what a new key would are freed: a long replay over many keys keeps to the keys with state.
+  const engine = new Engine({ reclaimFreshKeys: true, ...(options.start !== undefined ? { startTime: options.start } : {}) });
   for (const rule of prepared.compiled) {
     if (rule.info.definition.enabled) engine.addRule(rule);
   }

@@ -330,7 +330,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
     }
   } else {
     for (const name of ['STATE_EVICT_IDLE', 'STATE_EVICT_MAX_KEYS']) {
-      if (raw(name)) warnings.push(`${name} is set, but without REDIS_URL every key stays in memory (there is nowhere to evict it to)`);
+      if (raw(name)) warnings.push(`${name} is set, but without REDIS_URL there is nowhere to evict keys to: every key that holds state stays in memory (keys in a new key's state are freed)`);
     }
     if (raw('STATE_ORPHAN_AFTER')) warnings.push('STATE_ORPHAN_AFTER is set, but without REDIS_URL nothing is stored');
     for (const name of ['CHECKPOINT_MAX_SNAPSHOT_BYTES', 'CHECKPOINT_MAX_ALERT_BYTES', 'CHECKPOINT_MAX_STREAM_BYTES', 'CHECKPOINT_MAX_OUTBOX']) {

@@ -90,7 +90,7 @@ export class PrometheusMetrics implements ServiceMetrics {
     ruleGauge('cep_partial_matches', 'Partial matches currently open, by rule.', (source) => source.partialMatches());
     ruleGauge(
       'cep_keys_in_memory',
-      'Keys (instances of a partitioned rule, live or ended) held in memory, by rule. Without REDIS_URL nothing evicts them: each key a rule has seen stays.',
+      'Keys (instances of a partitioned rule, live or ended) held in memory, by rule. With REDIS_URL cold keys are evicted; without it, keys holding only what a new key would are freed in sweeps, and keys with state stay.',
       (source) => source.keysInMemory(),
     );
     new Counter({

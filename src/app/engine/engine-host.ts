@@ -47,7 +47,8 @@ export class EngineHost implements EngineGaugeSource {
     @Inject(SERVICE_CONFIG) config: EngineLimits & Partial<Pick<ServiceConfig, 'maxEventFutureMs'>>,
   ) {
     // No startTime: unpartitioned rules start at the first event's time, as `cepheus replay` does by default.
-    this.engine = new Engine(engineLimits(config));
+    // Nothing is checkpointed here, so keys holding only what a new key would are freed instead of kept.
+    this.engine = new Engine({ ...engineLimits(config), reclaimFreshKeys: true });
     this.maxEventFutureMs = config.maxEventFutureMs ?? null;
   }
 

@@ -144,5 +144,17 @@ describe('IngestPipeline', () => {
     const result = await pipeline.ingest({ source: 'http', events: [{ event: { type: 'A', user: 'u', timestamp: now, ts: now + 3_600_000 } }] });
     expect(result.rejected).toEqual([{ index: 0, reason: 'future_time' }]);
   });
-});
 
+  it('frees the keys of users whose partial matches ended (memory follows the keys with state), alerting on each', async () => {
+    const { pipeline, host } = setup();
+    const users = 30_000;
+    let alerts = 0;
+    for (let start = 0; start < users; start += 1000) {
+      const events = [];
+      for (let i = start; i < start + 1000; i++) events.push({ event: ev('login_failed', `user${i}`, i * 2) }, { event: ev('login_succeeded', `user${i}`, i * 2 + 1) });
+      alerts += (await pipeline.ingest({ source: 'http', events })).alerts;
+    }
+    expect(alerts).toBe(users);
+    expect(host.keysInMemory().get('two')).toBeLessThan(12_000);
+  });
+});

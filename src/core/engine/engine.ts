@@ -35,6 +35,9 @@ import { eventTime } from './time';
 export const DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY = 10_000;
 export const DEFAULT_TIMER_CATCH_UP_LIMIT = 100_000;
 export const DEFAULT_TIMER_MOVE_LIMIT = 500_000;
+/** reclaimFreshKeys: the fewest new keys between two sweeps, and the keys one process() call looks at. */
+export const RECLAIM_AFTER_NEW_KEYS = 10_000;
+const RECLAIM_KEYS_PER_STEP = 64;
 
 /** A rule ready to run: compile once, add to any number of engines. */
 export class CompiledRule {
@@ -92,6 +95,17 @@ export interface EngineOptions {
   trackChanges?: boolean;
   /** Run flat sequence rules on the flat automaton (default true; false forces the general runtime). */
   sequenceFastPath?: boolean;
+  /**
+   * Free the keys of partitioned rules whose state is what a new key of their rule starts with (default
+   * false): no partial match but the ones a new key opens, no timer, not ended. The key's next event builds
+   * the same state again, so no match changes; without it every key ever seen stays in memory. Sweeps run
+   * inside process() once enough new keys came (at least reclaimAfterNewKeys, and as many as were left by
+   * the last sweep), a few keys per call. For engines without a checkpoint store (with one, cold keys are
+   * evicted to it instead): not with trackChanges.
+   */
+  reclaimFreshKeys?: boolean;
+  /** The fewest new keys between two sweeps of reclaimFreshKeys (default RECLAIM_AFTER_NEW_KEYS). */
+  reclaimAfterNewKeys?: number;
   /**
    * Timers one key may fire between two events the engine processes, of any key (default 100,000). A jump of
    * the clock, such as an event from 1970 followed by one from today, would make `every timer:interval(1 sec)`
@@ -330,6 +344,8 @@ interface RuleRunner {
   partialsOf(key: string): number;
   /** Drops the key's oldest partial matches until `keep` are left, counting each for `reason`; returns how many. */
   trim(key: string | null, keep: number, reason: DropReason): number;
+  /** Frees its keys that hold what a new key would (see EngineOptions.reclaimFreshKeys); yields per key seen, true if freed. */
+  reclaimFresh(): Generator<boolean>;
 }
 
 function partitionKey(event: EventRecord, field: string): string | undefined {
@@ -355,6 +371,13 @@ class RuleRuntime implements RuleRunner {
   evictedPartials = 0;
   readonly drops = new Map<DropReason, number>();
   unkeyedEvents = 0;
+  /** Matches emitted so far (tells whether starting an instance emits one). */
+  private emitted = 0;
+  /**
+   * What a new key's state looks like (freshForm), once a key was started with reclaimFreshKeys on; null when
+   * a new key's start does more than open filters (emits, sets a timer, or ends), so keys are never freed.
+   */
+  private fresh: { form: string; partials: number } | null | undefined;
 
   constructor(
     public compiled: CompiledRule,
@@ -392,7 +415,12 @@ class RuleRuntime implements RuleRunner {
       inst = new KeyInstance(this, key);
       this.keys.set(key, inst);
       this.touch(inst);
+      const emitted = this.emitted;
       inst.root.start();
+      this.engine.keyStarted();
+      if (this.fresh === undefined && this.engine.reclaimsFreshKeys) {
+        this.fresh = inst.root.isEnded || inst.timers > 0 || this.emitted !== emitted ? null : { form: freshForm(this.snapshot(key)!), partials: inst.partials.size };
+      }
       if (inst.root.isEnded) return undefined;
     }
     return inst;
@@ -416,6 +444,7 @@ class RuleRuntime implements RuleRunner {
   }
 
   emit(inst: KeyInstance, bindings: Bindings): void {
+    this.emitted++;
     emitMatch(this.compiled, this.engine, inst.key, bindings);
   }
 
@@ -539,6 +568,16 @@ class RuleRuntime implements RuleRunner {
     this.drops.set(reason, (this.drops.get(reason) ?? 0) + drops);
     this.touch(inst);
     return drops;
+  }
+
+  *reclaimFresh(): Generator<boolean> {
+    const fresh = this.fresh;
+    if (this.partitionBy === undefined || !fresh) return;
+    for (const [key, inst] of this.keys) {
+      const freed = inst.timers === 0 && inst.partials.size === fresh.partials && freshForm(this.snapshot(key)!) === fresh.form;
+      if (freed) this.discard(key);
+      yield freed;
+    }
   }
 
   /**
@@ -683,6 +722,17 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
     return drops;
   }
 
+  /** A key without runs for this rule is what a new key is: the sequence automaton keeps nothing else. */
+  *reclaimFresh(): Generator<boolean> {
+    if (this.partitionBy === undefined || this.fam === null) return;
+    this.expire(this.engine.now);
+    for (const [key, fk] of this.fam.keys) {
+      const freed = key !== null && fk.isPresent(this.member) && fk.partialsOf(this.member) === 0;
+      if (freed) this.discard(key);
+      yield freed;
+    }
+  }
+
   /**
    * No key has a timer here: a `within` deadline is checked lazily (an event, a snapshot or stats expire the
    * runs past it) and its expiry produces no output, so a restored key behaves as one that stayed.
@@ -725,6 +775,34 @@ function keepsFamily(fam: SequenceFamily<SequenceRuntime>, members: SequenceRunt
   for (const rule of fam.members) if (staying.has(rule) && members[i++] !== rule) return false;
   for (; i < members.length; i++) if (members[i].fam !== null) return false;
   return true;
+}
+
+/**
+ * A key's state with its nodes' creation numbers and its filters' registration numbers replaced by their
+ * ranks. Only the order of those numbers matters (new ones are numbered after all of them), so two states of
+ * one rule with the same form behave alike: a key whose form is a new key's can be freed (reclaimFreshKeys).
+ */
+function freshForm(snap: KeySnapshot): string {
+  const numbers = { q: [] as number[], g: [] as number[] };
+  const collect = (v: unknown): void => {
+    if (v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const x of v) collect(x);
+      return;
+    }
+    for (const [k, x] of Object.entries(v)) {
+      if ((k === 'q' || k === 'g') && typeof x === 'number') numbers[k].push(x);
+      else collect(x);
+    }
+  };
+  collect(snap.root);
+  const rank = (list: number[]) => new Map([...new Set(list)].sort((a, b) => a - b).map((x, i) => [x, i]));
+  const q = rank(numbers.q);
+  const g = rank(numbers.g);
+  const root = JSON.stringify(snap.root, (k, v: unknown) =>
+    k === 'q' && typeof v === 'number' ? q.get(v) : k === 'g' && typeof v === 'number' ? g.get(v) : v,
+  );
+  return JSON.stringify([snap.ended, snap.events, root, (snap.partials ?? []).map((n) => q.get(n) ?? -1)]);
 }
 
 /** Splits a group's rules into families (sequence.ts planShape), in rule order. */
@@ -852,6 +930,7 @@ class SequenceGroup implements FamilyHost {
       if (fk === undefined) {
         if (!d.starts[i]) continue;
         fk = fks[f] = this.families[f].key(key, true)!;
+        this.engine.keyStarted();
       }
       fk.active = active;
       fk.offer(event, d.types[i], d.starts[i], now);
@@ -1020,6 +1099,14 @@ export class Engine {
   private events = 0;
   /** Whether keys with pending timers may be evicted: all rules read time from one field (see regroup). */
   private canSleep = true;
+  readonly reclaimsFreshKeys: boolean;
+  /** Keys whose state was created so far (each rule's or sequence family's), and when the next sweep starts. */
+  private keysCreated = 0;
+  private readonly reclaimAfter: number;
+  private nextReclaimAt: number;
+  /** The sweep under way (see reclaimStep), or null. */
+  private sweep: Generator<void> | null = null;
+  private reclaimedKeys = 0;
 
   constructor(options: EngineOptions = {}) {
     this.maxPartialMatchesPerKey = options.maxPartialMatchesPerKey ?? DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY;
@@ -1028,6 +1115,48 @@ export class Engine {
     this.sequenceFastPath = options.sequenceFastPath ?? true;
     this.timerCatchUpLimit = options.timerCatchUpLimit ?? DEFAULT_TIMER_CATCH_UP_LIMIT;
     this.timerMoveLimit = options.timerMoveLimit ?? DEFAULT_TIMER_MOVE_LIMIT;
+    this.reclaimsFreshKeys = (options.reclaimFreshKeys ?? false) && !this.trackChanges;
+    this.nextReclaimAt = this.reclaimAfter = options.reclaimAfterNewKeys ?? RECLAIM_AFTER_NEW_KEYS;
+  }
+
+  /** A rule (or sequence family) created a key's state: counts towards the next sweep. */
+  keyStarted(): void {
+    this.keysCreated++;
+  }
+
+  /** Keys freed because they held what a new key would (see EngineOptions.reclaimFreshKeys), since the start. */
+  get reclaimedKeyCount(): number {
+    return this.reclaimedKeys;
+  }
+
+  /**
+   * Runs part of a sweep over the keys (RECLAIM_KEYS_PER_STEP), starting one once enough new keys came since
+   * the last: at least reclaimAfterNewKeys, and as many as the last sweep left, so each key created pays
+   * for a bounded share of the sweeps. Changing the rules abandons a sweep (see regroup).
+   */
+  private reclaimStep(): void {
+    if (this.sweep === null) {
+      if (this.keysCreated < this.nextReclaimAt) return;
+      this.sweep = this.sweepKeys();
+    }
+    for (let i = 0; i < RECLAIM_KEYS_PER_STEP; i++) {
+      if (!this.sweep.next().done) continue;
+      this.sweep = null;
+      let resident = 0;
+      for (const r of this.rules.values()) resident += r.residentCount();
+      this.nextReclaimAt = this.keysCreated + Math.max(this.reclaimAfter, resident);
+      for (const g of this.groups) for (const s of g.sequences) s.compact();
+      return;
+    }
+  }
+
+  private *sweepKeys(): Generator<void> {
+    for (const r of [...this.rules.values()]) {
+      for (const freed of r.reclaimFresh()) {
+        if (freed) this.reclaimedKeys++;
+        yield;
+      }
+    }
   }
 
   get now(): number {
@@ -1121,6 +1250,7 @@ export class Engine {
   }
 
   private regroup(): void {
+    this.sweep = null;
     this.canSleep = new Set([...this.rules.values()].map((r) => r.compiled.definition.event.timeField)).size <= 1;
     const groups = new Map<string, (typeof this.groups)[number]>();
     const sequenceRules = new Map<string, SequenceRuntime[]>();
@@ -1223,6 +1353,7 @@ export class Engine {
     // Counted once offered: an every that spawned while this event was processed has seen an event since.
     this.events++;
     if (!used && reason !== undefined) throw new InvalidEventError(reason);
+    if (this.reclaimsFreshKeys) this.reclaimStep();
     return out;
   }
 

@@ -63,6 +63,18 @@ const eventsArb = fc
   });
 
 describe('StreamPartition', () => {
+  it('frees keys in a new key\'s state without checkpoints (Kafka without Redis), and keeps them for checkpointing', () => {
+    const login = compileRule(def('login', 'every a=A -> b=B where timer:within(1 sec)'));
+    const resident = (trackChanges: boolean) => {
+      const p = new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ idleTimeout: null, maxOutOfOrderness: 0 }), rules: [login], trackChanges });
+      for (let i = 0; i < 25_000; i++) p.add(rec({ type: 'A', k: `user${i}`, x: 0, id: `a${i}`, timestamp: i * 100 }), 0);
+      return { reclaims: p.engineView.reclaimsFreshKeys, keys: p.engineView.residentKeysByRule().get('login')! };
+    };
+    expect(resident(false).reclaims).toBe(true);
+    expect(resident(false).keys).toBeLessThan(15_000);
+    expect(resident(true)).toEqual({ reclaims: false, keys: 25_000 });
+  });
+
   it('events out of order within maxOutOfOrderness give the matches of the same events in order', () => {
     fc.assert(
       fc.property(eventsArb, (items) => {
