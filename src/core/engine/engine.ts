@@ -35,9 +35,10 @@ import { eventTime } from './time';
 export const DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY = 10_000;
 export const DEFAULT_TIMER_CATCH_UP_LIMIT = 100_000;
 export const DEFAULT_TIMER_MOVE_LIMIT = 500_000;
-/** reclaimFreshKeys: the fewest new keys between two sweeps, and the keys one process() call looks at. */
+/** reclaimFreshKeys: the fewest new keys between two sweeps. */
 export const RECLAIM_AFTER_NEW_KEYS = 10_000;
-const RECLAIM_KEYS_PER_STEP = 64;
+/** The work one process() call gives a sweep: a key looked at costs 1, more for large states (see freshCost). */
+const RECLAIM_WORK_PER_STEP = 64;
 
 /** A rule ready to run: compile once, add to any number of engines. */
 export class CompiledRule {
@@ -101,7 +102,9 @@ export interface EngineOptions {
    * the same state again, so no match changes; without it every key ever seen stays in memory. Sweeps run
    * inside process() once enough new keys came (at least reclaimAfterNewKeys, and as many as were left by
    * the last sweep), a few keys per call. For engines without a checkpoint store (with one, cold keys are
-   * evicted to it instead): not with trackChanges.
+   * evicted to it instead): not with trackChanges. Not while rules read time from several fields either: a
+   * group's clock move after another group offered the event could then fire a timer within the same event,
+   * which an `every` tells apart by when it last spawned (EveryState.lastSpawn, not part of the state).
    */
   reclaimFreshKeys?: boolean;
   /** The fewest new keys between two sweeps of reclaimFreshKeys (default RECLAIM_AFTER_NEW_KEYS). */
@@ -344,8 +347,8 @@ interface RuleRunner {
   partialsOf(key: string): number;
   /** Drops the key's oldest partial matches until `keep` are left, counting each for `reason`; returns how many. */
   trim(key: string | null, keep: number, reason: DropReason): number;
-  /** Frees its keys that hold what a new key would (see EngineOptions.reclaimFreshKeys); yields per key seen, true if freed. */
-  reclaimFresh(): Generator<boolean>;
+  /** Live keys of a partitioned rule on the general runtime (what its reclaimFresh looks at); 0 otherwise. */
+  sweptKeyCount(): number;
 }
 
 function partitionKey(event: EventRecord, field: string): string | undefined {
@@ -377,7 +380,7 @@ class RuleRuntime implements RuleRunner {
    * What a new key's state looks like (freshForm), once a key was started with reclaimFreshKeys on; null when
    * a new key's start does more than open filters (emits, sets a timer, or ends), so keys are never freed.
    */
-  private fresh: { form: string; partials: number } | null | undefined;
+  private fresh: { form: string; partials: number; events: number } | null | undefined;
 
   constructor(
     public compiled: CompiledRule,
@@ -416,10 +419,15 @@ class RuleRuntime implements RuleRunner {
       this.keys.set(key, inst);
       this.touch(inst);
       const emitted = this.emitted;
+      const dropped = this.dropCount();
       inst.root.start();
       this.engine.keyStarted();
       if (this.fresh === undefined && this.engine.reclaimsFreshKeys) {
-        this.fresh = inst.root.isEnded || inst.timers > 0 || this.emitted !== emitted ? null : { form: freshForm(this.snapshot(key)!), partials: inst.partials.size };
+        // A start that emits, drops a partial match (the per-key cap), sets a timer or ends would do so again
+        // each time a freed key is built again: such a rule's keys are never freed.
+        const quiet = !inst.root.isEnded && inst.timers === 0 && this.emitted === emitted && this.dropCount() === dropped;
+        const snap = this.snapshot(key)!;
+        this.fresh = quiet ? { form: freshForm(snap), partials: inst.partials.size, events: snap.events.length } : null;
       }
       if (inst.root.isEnded) return undefined;
     }
@@ -570,13 +578,38 @@ class RuleRuntime implements RuleRunner {
     return drops;
   }
 
-  *reclaimFresh(): Generator<boolean> {
+  private dropCount(): number {
+    let n = 0;
+    for (const v of this.drops.values()) n += v;
+    return n;
+  }
+
+  sweptKeyCount(): number {
+    return this.partitionBy === undefined ? 0 : this.keys.size;
+  }
+
+  /** Frees its keys whose state is a new key's (EngineOptions.reclaimFreshKeys); yields the work of each key looked at. */
+  *reclaimFresh(): Generator<number> {
     const fresh = this.fresh;
     if (this.partitionBy === undefined || !fresh) return;
     for (const [key, inst] of this.keys) {
-      const freed = inst.timers === 0 && inst.partials.size === fresh.partials && freshForm(this.snapshot(key)!) === fresh.form;
-      if (freed) this.discard(key);
-      yield freed;
+      if (inst.timers > 0 || inst.partials.size !== fresh.partials) {
+        yield 1;
+        continue;
+      }
+      // Saving walks the whole state: a key holding many events or seen values costs its size, and bound
+      // events (a new key has none) rule it out before the costlier serialization.
+      const snap = this.snapshot(key)!;
+      if (snap.events.length !== fresh.events) {
+        yield 1 + (snap.events.length >> 5);
+        continue;
+      }
+      const form = freshForm(snap);
+      if (form === fresh.form) {
+        this.discard(key);
+        this.engine.keysReclaimed(1);
+      }
+      yield 1 + (form.length >> 10);
     }
   }
 
@@ -722,15 +755,8 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
     return drops;
   }
 
-  /** A key without runs for this rule is what a new key is: the sequence automaton keeps nothing else. */
-  *reclaimFresh(): Generator<boolean> {
-    if (this.partitionBy === undefined || this.fam === null) return;
-    this.expire(this.engine.now);
-    for (const [key, fk] of this.fam.keys) {
-      const freed = key !== null && fk.isPresent(this.member) && fk.partialsOf(this.member) === 0;
-      if (freed) this.discard(key);
-      yield freed;
-    }
+  sweptKeyCount(): number {
+    return 0; // its family's keys are counted (and swept) once, by its group
   }
 
   /**
@@ -1012,6 +1038,32 @@ class SequenceGroup implements FamilyHost {
     this.due.next = next;
   }
 
+  /** The families' keys (what reclaimFresh looks at), when partitioned. */
+  sweptKeyCount(): number {
+    if (this.partitionBy === undefined) return 0;
+    let n = 0;
+    for (const fam of this.families) n += fam.keys.size;
+    return n;
+  }
+
+  /**
+   * Frees the family keys without runs (EngineOptions.reclaimFreshKeys): a new key has none, and the sequence
+   * automaton keeps nothing else per key. Each family's keys once, for all its rules; yields per key looked at.
+   */
+  *reclaimFresh(): Generator<number> {
+    if (this.partitionBy === undefined) return;
+    this.expire(this.engine.now);
+    for (const fam of this.families) {
+      for (const fk of fam.keys.values()) {
+        if (fk.key !== null && fk.idle) {
+          this.engine.keysReclaimed(fam.dropKey(fk));
+          this.keys.delete(fk.key);
+        }
+        yield 1;
+      }
+    }
+  }
+
   /** The rule's family state for the key; a new one resets the key's gathered view. */
   keyOf(rule: SequenceRuntime, key: string | null, create: boolean): FamilyKey | undefined {
     const existing = rule.fam!.keys.get(key);
@@ -1105,7 +1157,7 @@ export class Engine {
   private readonly reclaimAfter: number;
   private nextReclaimAt: number;
   /** The sweep under way (see reclaimStep), or null. */
-  private sweep: Generator<void> | null = null;
+  private sweep: Generator<number> | null = null;
   private reclaimedKeys = 0;
 
   constructor(options: EngineOptions = {}) {
@@ -1124,39 +1176,46 @@ export class Engine {
     this.keysCreated++;
   }
 
+  /** A sweep freed `n` (rule, key) instances. */
+  keysReclaimed(n: number): void {
+    this.reclaimedKeys += n;
+  }
+
   /** Keys freed because they held what a new key would (see EngineOptions.reclaimFreshKeys), since the start. */
   get reclaimedKeyCount(): number {
     return this.reclaimedKeys;
   }
 
   /**
-   * Runs part of a sweep over the keys (RECLAIM_KEYS_PER_STEP), starting one once enough new keys came since
-   * the last: at least reclaimAfterNewKeys, and as many as the last sweep left, so each key created pays
-   * for a bounded share of the sweeps. Changing the rules abandons a sweep (see regroup).
+   * Runs part of a sweep over the keys (RECLAIM_WORK_PER_STEP), starting one once enough new keys came since
+   * the last: at least reclaimAfterNewKeys, and as many as the last sweep left to look at, so each key
+   * created pays for a bounded share of the sweeps. Changing the rules abandons a sweep (see regroup).
    */
   private reclaimStep(): void {
     if (this.sweep === null) {
-      if (this.keysCreated < this.nextReclaimAt) return;
+      if (this.keysCreated < this.nextReclaimAt || !this.canSleep) return;
       this.sweep = this.sweepKeys();
     }
-    for (let i = 0; i < RECLAIM_KEYS_PER_STEP; i++) {
-      if (!this.sweep.next().done) continue;
+    for (let work = 0; work < RECLAIM_WORK_PER_STEP; ) {
+      const step = this.sweep.next();
+      if (!step.done) {
+        work += step.value;
+        continue;
+      }
       this.sweep = null;
-      let resident = 0;
-      for (const r of this.rules.values()) resident += r.residentCount();
-      this.nextReclaimAt = this.keysCreated + Math.max(this.reclaimAfter, resident);
+      let left = 0;
+      for (const r of this.rules.values()) left += r.sweptKeyCount();
+      for (const g of this.groups) for (const s of g.sequences) left += s.sweptKeyCount();
+      this.nextReclaimAt = this.keysCreated + Math.max(this.reclaimAfter, left);
       for (const g of this.groups) for (const s of g.sequences) s.compact();
       return;
     }
   }
 
-  private *sweepKeys(): Generator<void> {
-    for (const r of [...this.rules.values()]) {
-      for (const freed of r.reclaimFresh()) {
-        if (freed) this.reclaimedKeys++;
-        yield;
-      }
-    }
+  /** Every general-runtime rule's keys, then every sequence group's families' keys (each key once). */
+  private *sweepKeys(): Generator<number> {
+    for (const r of [...this.rules.values()]) if (r instanceof RuleRuntime) yield* r.reclaimFresh();
+    for (const g of this.groups) for (const s of g.sequences) yield* s.reclaimFresh();
   }
 
   get now(): number {

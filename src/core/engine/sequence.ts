@@ -528,6 +528,18 @@ export class SequenceFamily<M extends FamilyMember = FamilyMember> {
     return fk;
   }
 
+  /** Forgets a key without runs for every member (reclaimFreshKeys); returns how many members had it. */
+  dropKey(fk: FamilyKey): number {
+    let had = 0;
+    for (let m = 0; m < this.members.length; m++) {
+      if (!fk.isPresent(m)) continue;
+      this.keyCounts[m]--;
+      had++;
+    }
+    this.keys.delete(fk.key);
+    return had;
+  }
+
   /** Forgets the key once no member has it. */
   dropKeyIfUnused(fk: FamilyKey): void {
     if (!fk.anyPresent) this.keys.delete(fk.key);
@@ -604,6 +616,12 @@ export class FamilyKey {
       this.present.push(false);
     }
     this.allPresent = false;
+  }
+
+  /** No member has a run here (a new key's state). */
+  get idle(): boolean {
+    for (let m = 0; m < this.partials.length; m++) if (this.partials[m] !== 0) return false;
+    return true;
   }
 
   get anyPresent(): boolean {
