@@ -27,6 +27,7 @@ import { resolve } from 'node:path';
 import { EsperCase, EsperResult, runEsper } from '../../scripts/esper-oracle';
 import { mulberry32 } from '../../src/bench/random';
 import { ConformanceMatch, TestEvent, canonical, runPattern } from '../support/pattern-harness';
+import { featureSuites } from './esper-expression-features';
 
 const TYPES = ['A', 'B', 'C'];
 
@@ -234,25 +235,97 @@ class ExpressionGenerator extends Choices {
   }
 }
 
-function expressionCases(seed: number, count: number, cases = false): EsperCase[] {
-  const random = mulberry32(seed);
-  const gen = new ExpressionGenerator(random, cases);
-  const nullable = <T>(values: readonly T[], pNull: number): T | null => (random() < pNull ? null : gen.pick(values));
+type Nullable = <T>(values: readonly T[], pNull: number) => T | null;
+
+/**
+ * `count` cases `every a=A(condition)` over 8 events of type A, whose fields `fields` draws (each a value or
+ * null) after the condition, from the generator's random numbers.
+ */
+function filterCases(
+  gen: Choices & { condition(depth: number): string },
+  count: number,
+  fields: (nullable: Nullable) => Record<string, unknown>,
+  fieldTypes: EsperCase['fieldTypes'],
+): EsperCase[] {
+  const nullable: Nullable = (values, pNull) => (gen.random() < pNull ? null : gen.pick(values));
   return Array.from({ length: count }, () => ({
     pattern: `every a=A(${gen.condition(gen.int(1, 3))})`,
-    events: Array.from({ length: 8 }, (_, i) => ({
-      type: 'A',
-      id: `A${i + 1}`,
-      timestamp: (i + 1) * 1000,
+    events: Array.from({ length: 8 }, (_, i) => ({ type: 'A', id: `A${i + 1}`, timestamp: (i + 1) * 1000, ...fields(nullable) })),
+    fieldTypes,
+    until: 20_000,
+  }));
+}
+
+function expressionCases(seed: number, count: number, cases = false): EsperCase[] {
+  return filterCases(
+    new ExpressionGenerator(mulberry32(seed), cases),
+    count,
+    (nullable) => ({
       x: nullable([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 0.15),
       y: nullable([0, 1, 2, 3, 4, 5], 0.15),
       d: nullable([0.5, 1.5, 2.25, 3.0001, 0.1], 0.1),
       s: nullable(['ab', 'abc', 'b', '', 'a_c', 'AB', 'ac'], 0.15),
       t: nullable(['a', 'b', 'ab'], 0.2),
-    })),
-    fieldTypes: { x: 'double', y: 'double', d: 'double', s: 'string', t: 'string' },
-    until: 20_000,
-  }));
+    }),
+    { x: 'double', y: 'double', d: 'double', s: 'string', t: 'string' },
+  );
+}
+
+/**
+ * Random conditions with the bitwise operators over nullable long and boolean fields. Long literals carry
+ * their L (Esper refuses an int with a long); `*` is left out (a long product wraps in Java and rounds here).
+ */
+class BitwiseGenerator extends Choices {
+  private op(): string {
+    return this.pick(['&', '|', '^']);
+  }
+
+  private leaf(): string {
+    return this.pick(['i', 'j', 'i', 'j', `${this.pick([0, 1, 2, 3, 5, 7, 12, -1, -8, 3000000000])}L`]);
+  }
+
+  integer(depth: number): string {
+    if (depth <= 0 || this.random() < 0.3) return this.leaf();
+    const r = this.random();
+    const sub = (): string => this.integer(depth - 1);
+    if (r < 0.55) return `(${sub()} ${this.op()} ${sub()})`;
+    if (r < 0.75) return `(${sub()} ${this.pick(['+', '-'])} ${this.leaf()})`;
+    if (r < 0.85) return `(${this.leaf()} % ${this.pick(['3L', '4L'])})`;
+    return `coalesce(${sub()}, ${sub()})`;
+  }
+
+  /** An integer expression reading a field, in parentheses where it is bitwise (comparisons bind tighter). */
+  private comparison(): string {
+    let left = this.integer(2);
+    if (!/\b[ij]\b/.test(left)) left = this.pick(['(i & j)', '(i | 1L)', '(j ^ i)', 'i']);
+    return `${left} ${this.pick(['=', '!=', '<', '>=', '>'])} ${this.integer(1)}`;
+  }
+
+  private flag(): string {
+    return this.pick(['p', 'q']);
+  }
+
+  condition(depth: number): string {
+    const r = this.random();
+    if (depth <= 0 || r < 0.25) return this.comparison();
+    if (r < 0.5) return `(${this.condition(depth - 1)}) ${this.op()} (${this.condition(depth - 1)})`;
+    // Unparenthesized: a comparison and `not` bind tighter than the bitwise operators.
+    if (r < 0.6) return `${this.comparison()} ${this.op()} ${this.pick([this.flag(), this.comparison()])}`;
+    if (r < 0.7) return `${this.flag()} ${this.op()} ${this.flag()}`;
+    if (r < 0.78) return `not ${this.flag()} ${this.op()} ${this.flag()}`;
+    if (r < 0.9) return `(${this.condition(depth - 1)}) ${this.pick(['and', 'or'])} (${this.condition(depth - 1)})`;
+    return `not (${this.condition(depth - 1)})`;
+  }
+}
+
+function bitwiseCases(seed: number, count: number): EsperCase[] {
+  const longs = [0, 1, 2, 3, 5, 7, 12, -1, -8, 3000000000, -3000000000];
+  return filterCases(
+    new BitwiseGenerator(mulberry32(seed)),
+    count,
+    (nullable) => ({ i: nullable(longs, 0.15), j: nullable(longs, 0.15), p: nullable([true, false], 0.2), q: nullable([true, false], 0.2) }),
+    { i: 'long', j: 'long', p: 'boolean', q: 'boolean' },
+  );
 }
 
 interface ConformanceSuite {
@@ -264,23 +337,59 @@ const manual: Array<EsperCase & { expected: ConformanceMatch[] }> = (
   JSON.parse(readFileSync(resolve(__dirname, '../../../shared/conformance/esper-docs-patterns.json'), 'utf8')).suites as ConformanceSuite[]
 ).flatMap((s) => s.cases.filter((c) => c.partitionBy === undefined).map((c) => ({ pattern: c.pattern, events: s.events, expected: c.expected })));
 
-const generated = [
-  ...[1, 2, 3, 4, 5, 6, 7, 8].flatMap((seed) => generatedCases(seed, 125)),
-  ...[11, 12, 13, 14].flatMap((seed) => generatedCases(seed, 125, true)),
-  ...[31, 32].flatMap((seed) => generatedCases(seed, 125, false, true)),
-  ...[33, 34].flatMap((seed) => generatedCases(seed, 125, true, true)),
-  ...[21, 22].flatMap((seed) => expressionCases(seed, 250)),
-  ...[23, 24].flatMap((seed) => expressionCases(seed, 250, true)),
+/** The generated cases by kind: each kind must be compared, not refused, nearly always. */
+const generatedKinds: Array<[kind: string, cases: EsperCase[]]> = [
+  ['patterns', [1, 2, 3, 4, 5, 6, 7, 8].flatMap((seed) => generatedCases(seed, 125))],
+  ['partitioned patterns', [11, 12, 13, 14].flatMap((seed) => generatedCases(seed, 125, true))],
+  ['computed periods', [31, 32].flatMap((seed) => generatedCases(seed, 125, false, true))],
+  ['partitioned computed periods', [33, 34].flatMap((seed) => generatedCases(seed, 125, true, true))],
+  ['filter expressions', [21, 22].flatMap((seed) => expressionCases(seed, 250))],
+  ['filter expressions with case', [23, 24].flatMap((seed) => expressionCases(seed, 250, true))],
+  ['bitwise operators', [25, 26].flatMap((seed) => bitwiseCases(seed, 250))],
 ];
+const generated = generatedKinds.flatMap(([, cases]) => cases);
+const kindOf = generatedKinds.flatMap(([kind, cases]) => cases.map(() => kind));
+
+/** The hand-written cases of esper-expression-features.ts, as oracle cases. */
+const features = featureSuites.flatMap((suite) =>
+  suite.cases.map((c) => ({
+    suite: suite.name,
+    outcome: c.outcome ?? 'same',
+    esper: {
+      pattern: c.pattern ?? `every a=A(${c.expr})`,
+      events: suite.events.map((e, i): TestEvent => ({ type: 'A', id: `A${i + 1}`, timestamp: (i + 1) * 1000, ...e })),
+      fieldTypes: suite.fieldTypes,
+      until: 20_000,
+    } satisfies EsperCase,
+  })),
+);
 
 let esperManual: EsperResult[];
 let esperGenerated: EsperResult[];
+let esperFeatures: EsperResult[];
 
 beforeAll(() => {
-  const results = runEsper([...manual, ...generated]);
+  const results = runEsper([...manual, ...generated, ...features.map((f) => f.esper)]);
   esperManual = results.slice(0, manual.length);
-  esperGenerated = results.slice(manual.length);
+  esperGenerated = results.slice(manual.length, manual.length + generated.length);
+  esperFeatures = results.slice(manual.length + generated.length);
 }, 300_000);
+
+/** Cepheus' matches for an oracle case, or its error's first line. */
+function runOurs(c: EsperCase): { matches?: ConformanceMatch[]; error?: string } {
+  try {
+    return {
+      matches: runPattern(c.pattern, c.events as TestEvent[], {
+        startTime: 0,
+        until: c.until,
+        partitionBy: c.partitionBy,
+        maxPartialMatchesPerKey: 1_000_000,
+      }),
+    };
+  } catch (e) {
+    return { error: (e as Error).message.split('\n')[0] };
+  }
+}
 
 function describeCase(c: EsperCase): string {
   const fields = (e: EsperCase['events'][number]): string =>
@@ -305,34 +414,59 @@ describe('Esper 8.9 as the oracle', () => {
 
   it(`gives the same matches as Cepheus for ${generated.length} generated patterns, filter expressions and event streams, partitioned or not`, () => {
     const differences: string[] = [];
-    let compared = 0;
+    const compared = new Map<string, number>();
+    const withMatches = new Map<string, number>();
+    const add = (m: Map<string, number>, kind: string): void => void m.set(kind, (m.get(kind) ?? 0) + 1);
     generated.forEach((c, i) => {
       const esper = esperGenerated[i];
-      let ours: ConformanceMatch[] | undefined;
-      let ourError: string | undefined;
-      try {
-        ours = runPattern(c.pattern, c.events as TestEvent[], {
-          startTime: 0,
-          until: c.until,
-          partitionBy: c.partitionBy,
-          maxPartialMatchesPerKey: 1_000_000,
-        });
-      } catch (e) {
-        ourError = (e as Error).message.split('\n')[0];
-      }
+      const { matches: ours, error: ourError } = runOurs(c);
       if (esper.error !== undefined || ourError !== undefined) {
         if (esper.error === undefined || ourError === undefined) {
           differences.push(`${describeCase(c)}\n  esper: ${esper.error ?? 'accepted'}\n  cepheus: ${ourError ?? 'accepted'}`);
         }
         return;
       }
-      compared++;
+      add(compared, kindOf[i]);
+      if (esper.matches.length > 0) add(withMatches, kindOf[i]);
       const theirs = JSON.stringify(canonical(esper.matches));
       const mine = JSON.stringify(canonical(ours!));
       if (theirs !== mine) differences.push(`${describeCase(c)}\n  esper:   ${theirs}\n  cepheus: ${mine}`);
     });
     expect(differences).toEqual([]);
-    // Nearly every generated case is valid on both sides: the comparison is not vacuous.
-    expect(compared).toBeGreaterThan(generated.length * 0.95);
+    // Of each kind, nearly every generated case is valid on both sides, and many match: the comparison is not
+    // vacuous.
+    const counts = generatedKinds.map(([kind, cases]) => ({ kind, cases: cases.length, compared: compared.get(kind) ?? 0, withMatches: withMatches.get(kind) ?? 0 }));
+    for (const c of counts) {
+      expect({ kind: c.kind, enoughCompared: c.compared > c.cases * 0.95, enoughMatching: c.withMatches > c.compared * 0.3 }).toEqual({ kind: c.kind, enoughCompared: true, enoughMatching: true });
+    }
+  });
+
+  describe.each(featureSuites.map((s) => s.name))('hand-written cases of %s', (suite) => {
+    const mine = features.map((f, i) => ({ ...f, i })).filter((f) => f.suite === suite);
+
+    const count = (outcome: string): number => mine.filter((f) => f.outcome === outcome).length;
+    it(`${count('same')} give the same matches on both, ${count('refused')} are refused by both (here with a line:column error), ${count('declaredTypes')} are refused by Esper only for a field's declared type`, () => {
+      const differences: string[] = [];
+      let matched = 0;
+      for (const f of mine) {
+        const esper = esperFeatures[f.i];
+        const ours = runOurs(f.esper);
+        const show = `${describeCase(f.esper)}\n  esper: ${esper.error ?? JSON.stringify(canonical(esper.matches))}\n  cepheus: ${ours.error ?? JSON.stringify(canonical(ours.matches!))}`;
+        if (f.outcome === 'refused') {
+          if (esper.error === undefined || ours.error === undefined || !/^\d+:\d+: /.test(ours.error)) differences.push(`expected both to refuse:\n${show}`);
+        } else if (f.outcome === 'declaredTypes') {
+          if (esper.error === undefined || ours.error !== undefined) differences.push(`expected only Esper to refuse:\n${show}`);
+        } else if (esper.error !== undefined || ours.error !== undefined) {
+          differences.push(`expected both to accept:\n${show}`);
+        } else if (JSON.stringify(canonical(esper.matches)) !== JSON.stringify(canonical(ours.matches!))) {
+          differences.push(show);
+        } else if (esper.matches.length > 0) {
+          matched++;
+        }
+      }
+      expect(differences).toEqual([]);
+      // Most accepted cases match some event: they test values, not only that nothing matches.
+      expect(matched).toBeGreaterThan(mine.filter((f) => f.outcome === 'same').length / 2);
+    });
   });
 });

@@ -119,6 +119,27 @@ cases('type clashes known at compile time', [
   ['regexp with a boolean pattern', 'name regexp true', [{ line: 1, column: 13, message: /the regexp pattern must be a string, not a boolean/ }]],
 ]);
 
+// Esper's ExprBitWiseNode: "Invalid datatype for binary operator", "Invalid type for bitwise & operator" and
+// "Bitwise expressions must be of the same type", each checked against Esper 8.9 in esper-differential.spec.ts.
+cases('bitwise operators: the operand types Esper refuses', [
+  ['a string operand', "x & 'a'", [{ line: 1, column: 5, length: 3, message: /^bitwise '&' needs integers or booleans, not a string$/ }]],
+  ['a null operand', 'null | x', [{ line: 1, column: 1, length: 4, message: /^bitwise '\|' needs integers or booleans, not null$/ }]],
+  ['a double literal, even an integral one (1.0)', 'x ^ 1.0', [
+    { line: 1, column: 5, length: 3, message: /^bitwise '\^' needs integers or booleans, not a double \(Esper refuses floating-point operands\)$/ },
+  ]],
+  ['a float literal', 'x & 2f', [{ line: 1, column: 5, message: /not a float/ }]],
+  ['a division, which is a double in Esper', '(x / 2) & 1', [{ line: 1, column: 1, length: 7, message: /not a double/ }]],
+  ['arithmetic with a double', '(x + 0.5) | 1', [{ line: 1, column: 1, message: /not a double/ }]],
+  ['an int and a long (Esper: "must be of the same type")', '1 & 1L', [
+    { line: 1, column: 1, length: 6, message: /^bitwise '&' needs operands of one type, not an int and a long, as in Esper \(write 10L for a long literal\)$/ },
+  ]],
+  ['a long computed from longs, with an int', '(2L * 3L) & 1', [{ line: 1, column: 1, message: /not a long and an int/ }]],
+  ['a number and a boolean', 'true & 1', [{ line: 1, column: 1, message: /^bitwise '&' needs operands of one type, not a boolean and a number$/ }]],
+  ['the comparison binds tighter: x & 3 = 1 is x & (3 = 1), a number and a boolean', '1 & 3 = 1', [
+    { line: 1, column: 1, message: /needs operands of one type, not a number and a boolean/ },
+  ]],
+]);
+
 cases('invalid like and regexp patterns, at the pattern', [
   ['like escape of two characters', "name like 'a' escape '!!'", [
     { line: 1, column: 22, message: /the escape of 'like' must be a single character, got '!!'/ },

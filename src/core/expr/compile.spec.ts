@@ -279,6 +279,58 @@ table('|| concatenates strings (Esper): null when a side is null or not a string
   ['name || price', E, null],
 ]);
 
+table('& | ^ on integers: as Java longs; null on null, on a non-integer and on a boolean with a number (Esper refuses those types)', [
+  ['x & y', { x: 12, y: 10 }, 8],
+  ['x | y', { x: 12, y: 10 }, 14],
+  ['x ^ y', { x: 12, y: 10 }, 6],
+  ['x & y', { x: -1, y: 10 }, 10],
+  ['x ^ -1', { x: 5 }, -6],
+  ['x | y', { x: -8, y: 3 }, -5],
+  // Beyond int's 32 bits, as 64-bit longs (JavaScript's own & would cut to 32 bits).
+  ['x & y', { x: 3000000000, y: 0xffffffff }, 3000000000],
+  ['x | 1', { x: 2 ** 40 }, 2 ** 40 + 1],
+  ['x ^ y', { x: -(2 ** 40), y: 2 ** 40 }, -(2 ** 41)],
+  ['x & y', { x: -3000000000, y: 3 }, 0],
+  // Past Java's long range a double converts as Java's (long) cast does: to Long.MIN_VALUE / MAX_VALUE.
+  ['x & -1', { x: 1e300 }, 2 ** 63],
+  ['x | 0', { x: -1e300 }, -(2 ** 63)],
+  ['x & y', { x: 5, y: null }, null],
+  ['x & y', { x: 5 }, null],
+  ['x | y', { y: 5 }, null],
+  ['x & y', { x: 1.5, y: 1 }, null],
+  ['x & y', { x: 1, y: true }, null],
+  ['x & y', { x: '1', y: 1 }, null],
+  ['x & y', { x: [1], y: 1 }, null],
+  ['12 & 10', {}, 8],
+]);
+
+table('& | ^ on booleans: and, or, exclusive or, with no shortcut: null if either side is null (Esper)', [
+  ['t & t', E, true],
+  ['t & f', E, false],
+  ['f & f', E, false],
+  ['t | f', E, true],
+  ['f | f', E, false],
+  ['t ^ f', E, true],
+  ['t ^ t', E, false],
+  ['f ^ f', E, false],
+  ['f & n', E, null], // `f and n` would be false
+  ['t | n', E, null], // `t or n` would be true
+  ['n ^ t', E, null],
+  ['t & missing', E, null],
+  ["t & name", E, null],
+  ['true & false', E, false],
+]);
+
+table('bitwise operators bind looser than comparisons and not, tighter than and (Esper)', [
+  ['price = 15 & qty = 3', E, true],
+  ['price = 15 & qty = 4', E, false],
+  ['not f & t', E, true], // (not f) & t
+  ['not t & f', E, false],
+  ['f | t and f', E, false], // (f | t) and f
+  ['(price & 7) = 7', E, true],
+  ['(price & qty) > 2', E, true],
+]);
+
 table('equality binds looser than the relational operators (Esper)', [
   ['flag = price < 100', E, true],
   ['off = price < 10', E, true],
@@ -729,6 +781,10 @@ describe('static types', () => {
     ["case when flag then name else 'a' end", 'unknown'],
     ['price = null', 'null'], // always null: folded
     ['false and price > 1', 'boolean'],
+    ['price & 1', 'number'],
+    ['flag | true', 'boolean'],
+    ['price ^ qty', 'unknown'], // integers or booleans: the event decides
+    ['(price & 1) = 1', 'boolean'],
   ];
 
   it.each(cases)('%s has type %s', (text, type) => {

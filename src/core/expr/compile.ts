@@ -41,6 +41,8 @@
  * - A `like`/`regexp` pattern may be any string expression, as Esper allows. A literal pattern is compiled
  *   once and an invalid one is a compile-time error; a pattern computed at run time is compiled on first use
  *   into a small bounded cache, and an invalid one makes the result null.
+ * - `&` `|` `^` (Esper's ExprBitWiseNode): on two integers as Java longs, on two booleans without shortcuts,
+ *   null if either side is null; the operand types Esper refuses are refused at compile time (see bitwise).
  * - Functions: abs(n), lower(s), upper(s), length(s | array), coalesce(a, b, …) (the first non-null value;
  *   Esper requires at least two arguments of compatible types), min(a, b, …) and max(a, b, …) over numbers
  *   (at least two arguments, and null when any argument is null, as Esper's MinMaxType computers).
@@ -49,7 +51,8 @@
  * property of the current event; `a[0].price` indexes a repeated tag's array; only own properties are read
  * (paths.ts). Evaluation never throws on any event content.
  */
-import type { BetweenExpr, CallExpr, CaseExpr, Expr, InListExpr, InRangeExpr, LikeExpr, PathExpr, RegexpExpr, Span } from '../language/ast';
+import type { BetweenExpr, BitwiseOp, CallExpr, CaseExpr, Expr, InListExpr, InRangeExpr, LikeExpr, NumberType, PathExpr, RegexpExpr, Span } from '../language/ast';
+import { impliedNumberType } from '../language/ast';
 import { Diagnostic, RuleError, diagnosticAt } from '../language/diagnostics';
 import { compileLike, LikeMatcher, LikePatternError } from './like';
 import { eventPath, isInheritedName, Step, tagPath } from './paths';
@@ -67,6 +70,12 @@ interface Node {
   pred?: Predicate;
   /** Set when the node is a simple access plus a number (`a.price + 1`, `a.price - 1`): comparisons fuse it. */
   offset?: { access: Access; d: number };
+  /**
+   * For a number: Esper's type of it when known at compile time (literals, casts and what is computed from
+   * them; a property's depends on the event). Only checks use it (`1 & 1L` and `x & 1.5` are refused, as in
+   * Esper); every number is a double at run time.
+   */
+  num?: NumberType;
 }
 
 /**
@@ -240,6 +249,10 @@ function describe(t: StaticType): string {
   return t === 'null' ? 'null' : `a ${t}`;
 }
 
+function numberTypeName(n: NumberType): string {
+  return n === 'int' ? 'an int' : `a ${n}`;
+}
+
 class Compiler {
   readonly errors: Diagnostic[] = [];
   readonly tags = new Set<string>();
@@ -255,12 +268,17 @@ class Compiler {
 
   compile(expr: Expr): Node {
     switch (expr.kind) {
-      case 'literal':
-        return constantNode(this.rawStrings && expr.raw !== undefined ? expr.raw : expr.value);
+      case 'literal': {
+        const node = constantNode(this.rawStrings && expr.raw !== undefined ? expr.raw : expr.value);
+        if (typeof expr.value === 'number') node.num = expr.numberType ?? impliedNumberType(expr.value);
+        return node;
+      }
       case 'path':
         return this.path(expr);
-      case 'unary':
-        return this.unary(expr.op, this.compile(expr.operand), expr.operand.span);
+      case 'unary': {
+        const x = this.compile(expr.operand);
+        return withNum(this.unary(expr.op, x, expr.operand.span), expr.op === 'not' ? undefined : x.num);
+      }
       case 'binary': {
         const l = this.compile(expr.left);
         const r = this.compile(expr.right);
@@ -273,7 +291,12 @@ class Compiler {
           case '*':
           case '/':
           case '%':
-            return this.arithmetic(expr.op, l, r, expr.left.span, expr.right.span);
+            // Esper's division is floating-point (integer division off): a double whatever its operands.
+            return withNum(this.arithmetic(expr.op, l, r, expr.left.span, expr.right.span), expr.op === '/' ? 'double' : widest([l.num, r.num]));
+          case '&':
+          case '|':
+          case '^':
+            return this.bitwise(expr.op, l, r, expr);
           case '=':
           case '!=':
             return this.equality(expr.op, l, r, expr.span);
@@ -472,6 +495,46 @@ class Compiler {
         break;
     }
     return fold({ ev, type: 'number' }, [l, r]);
+  }
+
+  /**
+   * `&`, `|`, `^`: Esper's ExprBitWiseNode. Two integers give their bitwise and, or, exclusive or (as Java
+   * longs: an int's result is the same), two booleans their logical and, or, xor, without `and`'s shortcuts:
+   * null if either side is null, so `null & false` is null. As Esper refuses at compile time: strings, null,
+   * doubles and floats (`x & 1.5`, `x & (y / 2)`), and operands of two known types (`b & 1`, `1 & 1L`).
+   * At run time a number that is not an integer, or a number with a boolean, gives null (Esper's declared
+   * types rule both out); a number beyond Java's long range counts as Long.MIN_VALUE or MAX_VALUE, as Java's
+   * (long) cast of a double does.
+   */
+  private bitwise(op: BitwiseOp, l: Node, r: Node, expr: Expr & { left: Expr; right: Expr }): Node {
+    let bad = false;
+    for (const [n, s] of [
+      [l, expr.left.span],
+      [r, expr.right.span],
+    ] as const) {
+      if (n.type === 'string' || n.type === 'null') {
+        this.error(s, `bitwise '${op}' needs integers or booleans, not ${describe(n.type)}`);
+        bad = true;
+      } else if (n.type === 'number' && (n.num === 'double' || n.num === 'float')) {
+        this.error(s, `bitwise '${op}' needs integers or booleans, not ${numberTypeName(n.num)} (Esper refuses floating-point operands)`);
+        bad = true;
+      }
+    }
+    if (bad) return { ev: NULL_EV, type: 'unknown' };
+    if (known(l.type) && known(r.type) && l.type !== r.type) {
+      return this.error(expr.span, `bitwise '${op}' needs operands of one type, not ${describe(l.type)} and ${describe(r.type)}`);
+    }
+    if (l.num !== undefined && r.num !== undefined && l.num !== r.num) {
+      return this.error(
+        expr.span,
+        `bitwise '${op}' needs operands of one type, not ${numberTypeName(l.num)} and ${numberTypeName(r.num)}, as in Esper (write 10L for a long literal)`,
+      );
+    }
+    const f = l.ev;
+    const g = r.ev;
+    const type: StaticType = known(l.type) ? l.type : r.type === 'unknown' ? 'unknown' : r.type;
+    const node = fold({ type, ev: (e, b) => bitwiseValue(op, f(e, b), g(e, b)) }, [l, r]);
+    return withNum(node, l.num ?? r.num);
   }
 
   /**
@@ -1054,7 +1117,52 @@ class Compiler {
 /** Evaluates a node once when all of its inputs are constants. Evaluation is pure and never throws. */
 function fold(node: Node, inputs: Node[]): Node {
   if (!inputs.every((n) => n.constant)) return node;
-  return constantNode(node.ev(undefined as EventRecord | undefined, EMPTY_BINDINGS));
+  return withNum(constantNode(node.ev(undefined as EventRecord | undefined, EMPTY_BINDINGS)), node.num);
+}
+
+/** The node with Node.num set (when `num` is known and the node is a number). */
+function withNum(node: Node, num: NumberType | undefined): Node {
+  if (num !== undefined && node.type !== 'string' && node.type !== 'boolean') node.num = num;
+  return node;
+}
+
+const NUMBER_RANK: Record<NumberType, number> = { int: 0, long: 1, float: 2, double: 3 };
+
+/**
+ * The type Esper computes from numbers of these types (arithmetic, and the common type of `case`, `coalesce`,
+ * `min`, `max`): the widest, a float with a double being a double. Unknown when one is unknown, unless another
+ * is a double: nothing is wider.
+ */
+function widest(nums: Array<NumberType | undefined>): NumberType | undefined {
+  if (nums.includes('double')) return 'double';
+  if (nums.includes(undefined)) return undefined;
+  let best: NumberType = 'int';
+  for (const n of nums as NumberType[]) if (NUMBER_RANK[n] > NUMBER_RANK[best]) best = n;
+  return best;
+}
+
+const LONG_MIN = -(2n ** 63n);
+const LONG_MAX = 2n ** 63n - 1n;
+
+/** A double as Java's (long) cast converts it: whole, saturating at the ends of long's range. */
+function toLong(v: number): bigint {
+  if (v >= 2 ** 63) return LONG_MAX;
+  if (v <= -(2 ** 63)) return LONG_MIN;
+  return BigInt(Math.trunc(v));
+}
+
+/** See Compiler.bitwise. */
+function bitwiseValue(op: BitwiseOp, x: unknown, y: unknown): number | boolean | null {
+  if (typeof x === 'number' && typeof y === 'number') {
+    if (!Number.isInteger(x) || !Number.isInteger(y)) return null;
+    // Within int's range JavaScript's 32-bit operators give the (sign-extended) 64-bit result.
+    if ((x | 0) === x && (y | 0) === y) return op === '&' ? x & y : op === '|' ? x | y : x ^ y;
+    const a = toLong(x);
+    const b = toLong(y);
+    return Number(op === '&' ? a & b : op === '|' ? a | b : a ^ b);
+  }
+  if (typeof x === 'boolean' && typeof y === 'boolean') return op === '&' ? x && y : op === '|' ? x || y : x !== y;
+  return null;
 }
 
 function notValue(v: unknown): boolean | null {

@@ -46,7 +46,26 @@ export interface LiteralExpr {
   value: LiteralValue;
   /** A string written with a backslash: its text between the quotes, which a `regexp` expression uses. */
   raw?: string;
+  /**
+   * Esper's type of a number literal when its value alone does not tell it: `10L` is a long, `1.0`, `1e3` and
+   * `1d` are doubles, `2f` and `1.5f` floats. Absent, an integral value is an int (a long beyond int's range,
+   * as `3000000000` is in Esper) and any other a double. Every number is still a double at run time; the type
+   * only decides what Esper would refuse at compile time (`1 & 1L`, `x & 1.0`).
+   */
+  numberType?: NumberType;
   span: Span;
+}
+
+/** The numeric types of Esper's literals and casts (Java's boxed Integer, Long, Float, Double). */
+export type NumberType = 'int' | 'long' | 'float' | 'double';
+
+/** Java's Integer.MAX_VALUE: a larger integer literal is a long. */
+export const INT_MAX_VALUE = 2 ** 31 - 1;
+
+/** The type of a number literal without LiteralExpr.numberType (see there). */
+export function impliedNumberType(value: number): NumberType {
+  if (!Number.isInteger(value)) return 'double';
+  return Math.abs(value) > INT_MAX_VALUE ? 'long' : 'int';
 }
 
 /**
@@ -73,11 +92,13 @@ export type ComparisonOp = '=' | '!=' | 'is' | 'isNot' | '<' | '<=' | '>' | '>='
 /** `||`: string concatenation. */
 export type ConcatOp = '||';
 export type LogicalOp = 'and' | 'or';
+/** Esper's bitwise and, or and exclusive or: on integers (as Java longs) or on booleans. */
+export type BitwiseOp = '&' | '|' | '^';
 
 export interface BinaryExpr {
   kind: 'binary';
   /** `<>` is normalised to `!=`. */
-  op: ArithmeticOp | ComparisonOp | LogicalOp | ConcatOp;
+  op: ArithmeticOp | ComparisonOp | LogicalOp | ConcatOp | BitwiseOp;
   left: Expr;
   right: Expr;
   span: Span;

@@ -54,7 +54,9 @@ describe('syntax errors', () => {
     ['two repeat ranges in a row are not a pattern', 'pattern', '[2] [3] A', 1, 5, 1, "unexpected '['", ["'('", "'every'", "'every-distinct'", "'not'", 'identifier']],
     ['a reserved word is not a name', 'pattern', 'A(every = 1)', 1, 3, 5, "unexpected 'every'", ["'('", "')'", "'+'", "'-'", "'false'", "'not'", "'null'", "'true'", 'identifier', 'number', 'string']],
     ['* is not allowed inside a timer:at list', 'pattern', 'timer:at([*], *, *, *, *)', 1, 12, 1, "unexpected ']'", ["'/'"]],
-    ['relational comparisons do not chain (a < b < c)', 'expression', 'a < b < c', 1, 7, 1, "unexpected '<'", ["'!='", "'%'", "'('", "'*'", "'+'", "'-'", "'.'", "'/'", "'<>'", "'='", "'['", "'and'", "'is'", "'or'", "'||'"]],
+    ['relational comparisons do not chain (a < b < c)', 'expression', 'a < b < c', 1, 7, 1, "unexpected '<'", ["'!='", "'%'", "'&'", "'('", "'*'", "'+'", "'-'", "'.'", "'/'", "'<>'", "'='", "'['", "'^'", "'and'", "'is'", "'or'", "'|'", "'||'"]],
+    ['bitwise operators do not chain, as Esper refuses a & b | c', 'expression', 'a & b | c', 1, 7, 1, "unexpected '|'", ["'!='", "'%'", "'('", "'*'", "'+'", "'-'", "'.'", "'/'", "'<'", "'<='", "'<>'", "'='", "'>'", "'>='", "'['", "'and'", "'between'", "'in'", "'is'", "'like'", "'not'", "'or'", "'regexp'", "'||'"]],
+    ['a bitwise operator needs a right operand', 'expression', 'a ^', 1, 4, 1, 'unexpected end of input', ["'('", "'+'", "'-'", "'false'", "'not'", "'null'", "'true'", 'identifier', 'number', 'string']],
     ['an empty expression expects an operand (not included)', 'expression', '', 1, 1, 1, 'unexpected end of input', ["'('", "'+'", "'-'", "'false'", "'not'", "'null'", "'true'", 'identifier', 'number', 'string']],
     ['an in list needs at least one value', 'expression', 'x in ()', 1, 7, 1, "unexpected ')'", ["'('", "'+'", "'-'", "'false'", "'not'", "'null'", "'true'", 'identifier', 'number', 'string']],
     ['an expression cut short after an operator', 'expression', 'a = ', 1, 4, 1, 'unexpected end of input', EXPECT_OPERAND],
@@ -66,7 +68,7 @@ describe('syntax errors', () => {
     ['annotation arguments are literals', 'file', '@name(x) select * from pattern [A]', 1, 7, 1, "unexpected 'x'", ["')'", "'-'", "'false'", "'null'", "'true'", 'number', 'string']],
     ['annotations alone are not a statement', 'file', "@name('x')", 1, 11, 1, 'unexpected end of input', ["'partition'", "'select'", 'annotation']],
     ['a unit spelt as other tools do (30 s) names Esper\'s (sec)', 'pattern', 'A where timer:within(1 min 30 s)', 1, 31, 1, "unexpected 's'; did you mean 'sec'?", ['time unit']],
-    ['no unit hint where no time unit can come (x > 5 m)', 'expression', 'x > 5 m', 1, 7, 1, "unexpected 'm'", ["'!='", "'%'", "'*'", "'+'", "'-'", "'/'", "'<>'", "'='", "'and'", "'is'", "'or'", "'||'"]],
+    ['no unit hint where no time unit can come (x > 5 m)', 'expression', 'x > 5 m', 1, 7, 1, "unexpected 'm'", ["'!='", "'%'", "'&'", "'*'", "'+'", "'-'", "'/'", "'<>'", "'='", "'^'", "'and'", "'is'", "'or'", "'|'", "'||'"]],
     ['a string token is described as a string', 'pattern', "A 'x'", 1, 3, 3, "unexpected string 'x'", ["'('", "'->'", "'-[n]>'", "'.'", "':'", "'='", "'and'", "'or'", "'until'", "'where'", "'while'"]],
   ];
 

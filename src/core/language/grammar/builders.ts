@@ -28,6 +28,7 @@ import type {
   Guard,
   GuardPattern,
   LiteralValue,
+  NumberType,
   OrPattern,
   PathExpr,
   PathSegment,
@@ -36,6 +37,7 @@ import type {
   SelectItem,
   Span,
 } from '../ast';
+import { impliedNumberType, INT_MAX_VALUE } from '../ast';
 import { diagnosticAt, RuleError } from '../diagnostics';
 import { TIME_UNITS, periodSeconds, rawString, wholeMilliseconds, type Token } from './lexer';
 
@@ -102,7 +104,18 @@ export function parenthesized<T extends { span: Span }>(d: [Token, T, Token]): T
 // ---------------------------------------------------------------------------------------------
 
 export function numberLiteral(d: [Token]): Expr {
-  return { kind: 'literal', value: numberValue(d[0].text), span: tokenSpan(d[0]) };
+  const value = numberValue(d[0].text);
+  const type = numberTypeOf(d[0].text);
+  return { kind: 'literal', value, ...(type !== impliedNumberType(value) ? { numberType: type } : {}), span: tokenSpan(d[0]) };
+}
+
+/** Esper's type of a number token, as Java reads the literal (an integer beyond int's range is a long). */
+function numberTypeOf(text: string): NumberType {
+  if (/^0[xX]/.test(text)) return /[lL]$/.test(text) || Number(text.replace(/[lL]$/, '')) > INT_MAX_VALUE ? 'long' : 'int';
+  if (/[lL]$/.test(text)) return 'long';
+  if (/[fF]$/.test(text)) return 'float';
+  if (/[dD.eE]/.test(text)) return 'double';
+  return Number(text) > INT_MAX_VALUE ? 'long' : 'int';
 }
 
 /** The value of a number token: a type suffix (`10L`, `1.5d`, `2f`) changes nothing, every number is a double. */

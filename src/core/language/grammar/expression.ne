@@ -1,10 +1,11 @@
 # Expressions: filter predicates, `while` guards, every-distinct keys, select items and YAML emit fields.
 #
-# Precedence, loosest first (as in Esper):
-#   or  <  and  <  not  <  = != <> is [not]  <  < <= > >= / in / between / like / regexp  <  ||  <  + -
+# Precedence, loosest first (as in Esper's EsperEPL2Grammar):
+#   or  <  and  <  & | ^  <  not  <  = != <> is [not]  <  < <= > >= / in / between / like / regexp  <  ||  <  + -
 #   <  * / %  <  unary - +  <  literal, path, call, ( expr ), case … end
 # `or`, `and`, `||`, `+ -` and `* / %` associate to the left; comparisons do not chain (`a < b < c` is an
-# error); `not` and unary minus nest (`not not x`, `- -x`). The operands of `between` are concatenations, so in
+# error), nor do the bitwise operators, which share one level (Esper refuses `a & b | c`: "BitWise node must
+# have 2 parameters"); `not` and unary minus nest (`not not x`, `- -x`). The operands of `between` are concatenations, so in
 # `x between 1 and 5 and y` the first `and` belongs to `between`.
 
 @lexer lexer
@@ -16,8 +17,16 @@ orExpr
      | orExpr %kw_or andExpr       {% b.binary %}
 
 andExpr
-    -> notExpr                  {% id %}
-     | andExpr %kw_and notExpr     {% b.binary %}
+    -> bitwise                  {% id %}
+     | andExpr %kw_and bitwise     {% b.binary %}
+
+# Esper's bitWiseExpression: looser than `not` and the comparisons, so `b = 1 & c = 2` is `(b = 1) & (c = 2)`
+# and `x & 3 = 1` is `x & (3 = 1)` (a type error): write `(x & 3) = 1`.
+bitwise
+    -> notExpr                      {% id %}
+     | notExpr bitwiseOp notExpr    {% b.binary %}
+
+bitwiseOp -> "&" {% id %} | "|" {% id %} | "^" {% id %}
 
 notExpr
     -> predicate                {% id %}

@@ -171,7 +171,8 @@ const rules: moo.Rules = {
   le: '<=',
   ge: '>=',
   concat: '||',
-  punct: ['(', ')', '[', ']', ',', ':', '.', ';', '=', '<', '>', '+', '-', '*', '/', '%'],
+  // `&`, `|`, `^`: Esper's bitwise operators (`||`, concatenation, is matched before `|`).
+  punct: ['(', ')', '[', ']', ',', ':', '.', ';', '=', '<', '>', '+', '-', '*', '/', '%', '&', '|', '^'],
   // One character: a surrogate pair (an emoji) is one.
   invalid: { match: /[\ud800-\udbff][\udc00-\udfff]|[^]/, lineBreaks: true },
 };
