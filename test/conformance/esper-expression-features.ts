@@ -1,19 +1,27 @@
 /**
  * Hand-written cases for the expression features taken from Esper's language one at a time (bitwise
- * operators, ...), for esper-differential.spec.ts: each case runs on Esper 8.9 and on Cepheus over its
- * suite's events, with the suite's declared field types on Esper's side.
+ * operators, cast, ...), for esper-differential.spec.ts: each case runs on Esper 8.9 and on Cepheus over its
+ * suite's events (or its own), with the suite's declared field types on Esper's side.
  *
  * `outcome` says what the case is there to show, so that no comparison passes vacuously:
  * - 'same' (the default): both accept the rule and give the same matches;
  * - 'refused': both refuse it at compile time (Cepheus with a `line:column` error);
- * - 'declaredTypes': Esper refuses it only because of a field's declared type (`i & 1` with a long `i`: an
- *   int and a long), which Cepheus' JSON events do not have. Cepheus accepts it; README says so.
+ * - 'onlyEsperRefuses': Esper refuses it at compile time and Cepheus accepts it, for the reason in `why`
+ *   (most often a field's declared type, which JSON events do not have: `i & 1` with a long `i` mixes an int
+ *   and a long). README lists these differences;
+ * - 'onlyCepheusRefuses': what Cepheus refuses although Esper accepts it (README says why);
+ * - 'esperThrows': Esper accepts the rule but throws while processing an event (`cast('abc', int)` at run
+ *   time), where Cepheus gives null;
+ * - 'differs': both accept it and the matches differ, for the documented reason in `why`.
  */
 export interface FeatureCase {
   /** The condition of `every a=A(expr)`, unless `pattern` is given. */
   expr?: string;
   pattern?: string;
-  outcome?: 'same' | 'refused' | 'declaredTypes';
+  /** Events instead of the suite's. */
+  events?: Array<Record<string, unknown>>;
+  outcome?: 'same' | 'refused' | 'onlyEsperRefuses' | 'onlyCepheusRefuses' | 'esperThrows' | 'differs';
+  why?: string;
 }
 
 export interface FeatureSuite {
@@ -25,7 +33,8 @@ export interface FeatureSuite {
 }
 
 const refused = (expr: string): FeatureCase => ({ expr, outcome: 'refused' });
-const declaredTypes = (expr: string): FeatureCase => ({ expr, outcome: 'declaredTypes' });
+const onlyEsperRefuses = (expr: string, why: string): FeatureCase => ({ expr, outcome: 'onlyEsperRefuses', why });
+const DECLARED_TYPE = "a field's declared type, which JSON events do not have";
 
 export const bitwiseSuite: FeatureSuite = {
   name: 'bitwise operators & | ^',
@@ -116,11 +125,186 @@ export const bitwiseSuite: FeatureSuite = {
     refused('p & q | p'),
     refused('p ^ q ^ p'),
     refused('(i & j | 1L) = 1L'),
-    // Refused by Esper only for the declared type of a field, which JSON events do not have.
-    declaredTypes('(i & 1) = 1'),
-    declaredTypes('(k & 1L) = 1L'),
-    declaredTypes('i & 3L = 1L'),
+    // Refused by Esper only for the declared type of a field.
+    onlyEsperRefuses('(i & 1) = 1', DECLARED_TYPE),
+    onlyEsperRefuses('(k & 1L) = 1L', DECLARED_TYPE),
+    onlyEsperRefuses('i & 3L = 1L', DECLARED_TYPE),
   ],
 };
 
-export const featureSuites: FeatureSuite[] = [bitwiseSuite];
+export const castSuite: FeatureSuite = {
+  name: 'cast',
+  // l: longs; d: doubles that are not integral (an integral one prints as a long here, see below); s, t, u:
+  // strings that parse as an int, a double and a boolean (Esper throws on one that does not).
+  fieldTypes: { l: 'long', d: 'double', s: 'string', t: 'string', u: 'string', b: 'boolean' },
+  events: [
+    { l: 1, d: 1.5, s: '12', t: '1.5', u: 'true', b: true },
+    { l: -7, d: -2.7, s: ' 7 ', t: '1e3', u: ' TRUE', b: false },
+    { l: 3000000000, d: 1e20, s: null, t: '.5', u: 'False', b: null },
+    { l: null, d: null, s: '+5', t: null, u: null, b: true },
+    { l: 70000, d: 40000.7, s: '-0', t: '1.5d', u: 'false', b: false },
+    { l: 200, d: 0.001, s: '007', t: 'NaN', u: 'true', b: true },
+    { l: 0, d: 1.5e-4, s: '2147483647', t: ' -2 ', u: 'TRUE', b: null },
+    { l: -3000000000, d: 12345678.5, s: '-128', t: '0x1p3', u: 'FALSE', b: false },
+  ],
+  cases: [
+    // Numbers to integer types: longs wrap, doubles truncate and saturate.
+    { expr: 'cast(l, int) = 1' },
+    { expr: 'cast(l as int) = -7' },
+    { expr: 'cast(l, int) = -1294967296' },
+    { expr: 'cast(l, int) = 1294967296' },
+    { expr: 'cast(l, short) = 4464' },
+    { expr: 'cast(l, byte) = -56' },
+    { expr: 'cast(l, long) = 3000000000L' },
+    { expr: 'cast(d, int) = 1' },
+    { expr: 'cast(d, int) = -2' },
+    { expr: 'cast(d, int) = 2147483647' },
+    { expr: 'cast(d, int) = 40000' },
+    { expr: 'cast(d, int) = 0' },
+    { expr: 'cast(d, long) = 9223372036854775807L' },
+    { expr: 'cast(d, long) = 12345678L' },
+    { expr: 'cast(d, short) = -25536' },
+    { expr: 'cast(d, short) = -1' },
+    { expr: 'cast(d, byte) = -1' },
+    { expr: 'cast(d, byte) = 78' },
+    { expr: 'cast(l, int) is null' },
+    // To double and float.
+    { expr: 'cast(l, double) = 1.0' },
+    { expr: 'cast(l, double) / 2 = 0.5' },
+    { expr: 'cast(l, float) = 200.0f' },
+    { expr: 'cast(d as double) = 1.5' },
+    { expr: 'cast(d, float) = 1.5f' },
+    { expr: 'cast(d, float) = 0.001f' },
+    { expr: 'cast(d, double) = 0.001f' },
+    // Strings to numbers, parsed as Java parses them.
+    { expr: 'cast(s, int) = 12' },
+    { expr: 'cast(s, int) = 7' },
+    { expr: 'cast(s, int) = 5' },
+    { expr: 'cast(s, int) = 0' },
+    { expr: 'cast(s, int) = 2147483647' },
+    { expr: 'cast(s, int) is null' },
+    { expr: 'cast(s, long) = 7L' },
+    { expr: 'cast(s, short) = 7', events: [{ s: '7' }, { s: '-32768' }, { s: ' 32767' }] },
+    { expr: 'cast(s, short) = -32768', events: [{ s: '7' }, { s: '-32768' }, { s: ' 32767' }] },
+    { expr: 'cast(s, byte) = -128', events: [{ s: '-128' }, { s: '127' }, { s: null }] },
+    { expr: 'cast(s, byte) = 127', events: [{ s: '-128' }, { s: '127' }, { s: null }] },
+    { expr: 'cast(s, double) = 12.0' },
+    { expr: 'cast(s, int) + 1 = 13' },
+    { expr: 'cast(t, double) = 1.5' },
+    { expr: 'cast(t, double) = 1000.0' },
+    { expr: 'cast(t, double) = 0.5' },
+    { expr: 'cast(t, double) = -2.0' },
+    { expr: 'cast(t, double) = 8.0' },
+    // NaN as text: Esper compares a NaN with Double.equals and compareTo (README), which we do not copy.
+    { expr: "cast(cast(t, double), string) = 'NaN'" },
+    { expr: 'cast(t, double) > 1 and cast(t, double) < 9999' },
+    { expr: 'cast(t, float) = 1.5f' },
+    // Strings to booleans.
+    { expr: 'cast(u, boolean)' },
+    { expr: 'cast(u, boolean) = false' },
+    { expr: 'cast(u, bool)' },
+    { expr: 'cast(u as java.lang.Boolean) is null' },
+    { expr: 'cast(b, boolean)' },
+    { expr: 'cast(l, boolean) is null' },
+    { expr: 'cast(d, boolean) is null' },
+    // To string.
+    { expr: "cast(l, string) = '3000000000'" },
+    { expr: "cast(l, string) = '-7'" },
+    { expr: "cast(d, string) = '1.5'" },
+    { expr: "cast(d, string) = '1.0E20'" },
+    { expr: "cast(d, string) = '40000.7'" },
+    { expr: "cast(d, string) = '0.001'" },
+    { expr: "cast(d, string) = '1.5E-4'" },
+    { expr: "cast(d, string) = '1.23456785E7'" },
+    { expr: "cast(d, string) = '-2.7'" },
+    { expr: "cast(s as string) = ' 7 '" },
+    { expr: "cast(b, string) = 'false'" },
+    { expr: "cast(d, string) || '!' = '1.5!'" },
+    { expr: "cast(cast(s, int), string) = '7'" },
+    // A number of a known type prints as Java prints that type.
+    { expr: "cast(cast(l, double), string) = '1.0'" },
+    { expr: "cast(cast(l, double), string) = '3.0E9'" },
+    { expr: "cast(l / 2, string) = '-3.5'" },
+    { expr: "cast(l / 2, string) = '100.0'" },
+    { expr: "cast(cast(d, float), string) = '1.5'" },
+    { expr: "cast(cast(d, float), string) = '0.001'" },
+    { expr: "cast(cast(l, float), string) = '70000.0'" },
+    { expr: "cast(cast(d, long) + 1L, string) = '2'" },
+    { expr: "cast(1.0 + 0, string) = '1.0' and l = 1L" },
+    { expr: "cast(1 + 1, string) = '2' and l = 1L" },
+    { expr: "cast(cast(1.5, double), string) = '1.5' and l = 1L" },
+    { expr: "cast(cast(d, long), string) = '9223372036854775807'" },
+    { expr: 'cast(cast(d, long), int) = -1' },
+    { expr: 'cast(cast(l, double), int) < -2147483647' },
+    { expr: 'cast(cast(l, double), short) = -1' },
+    { expr: 'cast(cast(l, float), int) = 2147483647' },
+    { expr: "cast(l > 0, string) = 'true'" },
+    // Type names as Esper spells them.
+    { expr: 'cast(l, Integer) = 1' },
+    { expr: 'cast(l, INTEGER) = 1' },
+    { expr: 'cast(l, LONG) = 1L' },
+    { expr: 'cast(l, Short) = 1' },
+    { expr: 'cast(l, Double) = 1.0' },
+    { expr: 'cast(l, `int`) = 1' },
+    { expr: 'cast(l, java.lang.Integer) = 1' },
+    { expr: 'cast(l, java.lang.Long) = 1L' },
+    { expr: 'cast(l, java.lang.Byte) = 1' },
+    { expr: 'cast(l, java.lang.Float) = 1.0f' },
+    { expr: "cast(l, STRING) = '1'" },
+    { expr: "cast(l, java.lang.String) = '1'" },
+    // Constants, and with other operators.
+    { expr: 'cast(null, int) is null' },
+    { expr: "cast('12', int) = 12 and l = 1L" },
+    { expr: "cast(' 7', int) = 7 and l = 1L" },
+    { expr: 'cast(1.9, int) = 1 and l = 1L' },
+    { expr: 'cast(-1.9, int) = -1 and l = 1L' },
+    { expr: 'cast(0.0 / 0, int) = 0 and l = 1L' },
+    { expr: 'cast(1.0 / 0, int) = 2147483647 and l = 1L' },
+    { expr: '(cast(l, int) & 1) = 1' },
+    { expr: '(cast(l, short) & cast(l, short)) = 8' },
+    { expr: '((cast(l, short) + cast(l, short)) & 1) = 0' },
+    { pattern: 'every a=A -> b=A(cast(a.d, long) > cast(l, long))' },
+    { pattern: "every a=A -> b=A(cast(a.l, string) = cast(s, string))" },
+    // Refused by both.
+    refused('cast(l, foo) = 1'),
+    refused('cast(l, java.lang.long) = 1L'),
+    refused("cast('x', int) = 1"),
+    refused("cast('yes', boolean)"),
+    refused("cast(l, int) = 'a'"),
+    refused('cast(l, string) = 1'),
+    refused('(cast(l, short) & 1) = 1'),
+    refused('(cast(l, int) & 1L) = 1L'),
+    refused('(cast(d, double) & 1L) = 1L'),
+    refused('cast(l) = 1'),
+    refused('cast(l, int, long) = 1'),
+    refused("cast(l, 'int') = 1"),
+    refused("cast(l, int, dateformat:'yyyy') = 1"),
+    refused('cast(l, int)'),
+    // Esper 8.9 generates code its Java compiler refuses (`1.toString()`), and so we refuse it too.
+    refused("cast(1.0, string) = '1.0'"),
+    refused("cast(-1, string) = '-1'"),
+    refused("cast(true, string) = 'true'"),
+    // Refused by Esper only.
+
+    onlyEsperRefuses('cast(b, int) = 1', DECLARED_TYPE),
+    onlyEsperRefuses('cast(l, int) = 1L', "Esper's filter index refuses an int compared with a long constant (strict filter type coercion)"),
+    onlyEsperRefuses('cast(l, int) > 1.5', "Esper's filter index refuses an int compared with a double constant (strict filter type coercion)"),
+    // Refused here only: numbers are doubles, so BigDecimal's and BigInteger's exact arithmetic cannot be kept.
+    { expr: 'cast(l, BigDecimal) = 1', outcome: 'onlyCepheusRefuses' },
+    { expr: 'cast(l, java.math.BigInteger) = 1', outcome: 'onlyCepheusRefuses' },
+    // Esper throws on a string that does not parse; Cepheus gives null.
+    { expr: 'cast(s, short) is null', events: [{ s: '32768' }], outcome: 'esperThrows' },
+    { expr: 'cast(s, int) is null', events: [{ s: 'abc' }], outcome: 'esperThrows' },
+    { expr: 'cast(s, int) is null', events: [{ s: '1.5' }], outcome: 'esperThrows' },
+    { expr: 'cast(s, double) is null', events: [{ s: '0x10' }], outcome: 'esperThrows' },
+    { expr: 'cast(s, boolean) is null', events: [{ s: 'yes' }], outcome: 'esperThrows' },
+    // A double field holding an integral value: Esper knows it is a double, JSON does not.
+    { expr: "cast(d, string) = '2.0'", events: [{ d: 2.0 }], outcome: 'differs', why: "Esper prints a double 2.0 as '2.0'; here an integral number prints as a long" },
+    { expr: 'cast(d, int) = 2147483647', events: [{ d: 3000000000 }], outcome: 'differs', why: 'Esper saturates a double 3.0E9 to an int; here an integral number wraps as a long' },
+    // Esper's filter index converts an int constant to the short or byte it is compared with (70000 to 4464).
+    { expr: 'cast(l, short) = 70000', outcome: 'differs', why: "Esper's filter index narrows the constant to a short" },
+    { expr: 'cast(l, byte) > 200', outcome: 'differs', why: "Esper's filter index narrows the constant to a byte (-56)" },
+  ],
+};
+
+export const featureSuites: FeatureSuite[] = [bitwiseSuite, castSuite];

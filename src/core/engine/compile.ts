@@ -447,6 +447,7 @@ class PatternCompiler {
       case 'regexp':
         return this.readsEvent(e.operand) || this.readsEvent(e.pattern);
       case 'isNull':
+      case 'cast':
         return this.readsEvent(e.operand);
       case 'call':
         return e.args.some((a) => this.readsEvent(a));

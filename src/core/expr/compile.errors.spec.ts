@@ -159,6 +159,26 @@ cases('invalid like and regexp patterns, at the pattern', [
   ['regexp with a dangling quantifier', "name regexp '*a'", [{ line: 1, column: 13, message: /dangling meta character '\*'/ }]],
 ]);
 
+cases('cast: unknown and unsupported types, constants that do not convert (Esper refuses them too)', [
+  ['an unknown type, at its name', 'cast(x, foo)', [
+    { line: 1, column: 9, length: 3, message: /^unknown type 'foo' for cast \(known: int, long, double, float, short, byte, boolean, string\)$/ },
+  ]],
+  ['java.lang names are case-sensitive, as Java class names', 'cast(x as java.lang.long)', [{ line: 1, column: 11, message: /unknown type 'java.lang.long'/ }]],
+  ['BigDecimal, which would need exact decimal arithmetic', 'cast(x, BigDecimal)', [{ line: 1, column: 9, message: /^cast to BigDecimal is not supported: numbers are doubles here/ }]],
+  ['BigInteger', 'cast(x, java.math.BigInteger)', [{ line: 1, column: 9, message: /cast to java.math.BigInteger is not supported/ }]],
+  ['char', 'cast(x, char)', [{ line: 1, column: 9, message: /cast to char is not supported: numbers are doubles here, so characters cannot be kept/ }]],
+  ['a constant string that is not a number', "cast('x', int)", [{ line: 1, column: 6, length: 3, message: /^cannot cast "x" to int \(Esper refuses it too\)$/ }]],
+  ['a constant string that is not a boolean', "cast('yes' as boolean)", [{ line: 1, column: 6, message: /cannot cast "yes" to boolean/ }]],
+  ['a number literal cast to string (Esper 8.9 fails to compile it)', 'cast(-1, string)', [
+    { line: 1, column: 6, length: 2, message: /^Esper 8.9 cannot compile the cast of a number or boolean literal to string: write it as a string \('1'\)$/ },
+  ]],
+  ['a boolean literal cast to string', 'cast(true as java.lang.String)', [{ line: 1, column: 6, message: /cannot compile the cast of a number or boolean literal to string/ }]],
+  ['a cast compared with another type', "cast(x, int) = 'a'", [{ line: 1, column: 1, message: /cannot compare a number with a string/ }]],
+  ['a short with an int in a bitwise operator (no long hint)', 'cast(x, short) & 1', [
+    { line: 1, column: 1, message: /^bitwise '&' needs operands of one type, not a short and an int, as in Esper$/ },
+  ]],
+]);
+
 cases('paths: unknown, unavailable and misused tags', [
   ['indexing a tag that binds one event', 'a[0].price > 1', [
     { line: 1, column: 1, length: 10, message: /^tag 'a' is not repeated: it binds one event and cannot be indexed$/ },

@@ -331,6 +331,125 @@ table('bitwise operators bind looser than comparisons and not, tighter than and 
   ['(price & qty) > 2', E, true],
 ]);
 
+table('cast to an integer type: integral numbers as Java longs (wrapping), others as doubles (truncated, saturating)', [
+  ['cast(v, int)', { v: 7 }, 7],
+  ['cast(v as int)', { v: -7 }, -7],
+  ['cast(v, int)', { v: 1.9 }, 1],
+  ['cast(v, int)', { v: -1.9 }, -1],
+  ['cast(v, int)', { v: 3000000000 }, -1294967296], // (int) 3000000000L
+  ['cast(v, int)', { v: 1e20 }, 2147483647], // (int) 1.0E20
+  ['cast(v, int)', { v: -1e20 }, -2147483648],
+  ['cast(v, int)', { v: 2147483648.5 }, 2147483647],
+  ['cast(0.0 / 0, int)', {}, 0], // (int) NaN
+  ['cast(1.0 / 0, int)', {}, 2147483647],
+  ['cast(v, long)', { v: 3000000000 }, 3000000000],
+  ['cast(v, long)', { v: -2.7 }, -2],
+  ['cast(v, long)', { v: 1e20 }, 2 ** 63], // Long.MAX_VALUE, as a double
+  ['cast(v, short)', { v: 70000 }, 4464],
+  ['cast(v, short)', { v: 40000.7 }, -25536], // (short) (int) 40000.7
+  ['cast(v, short)', { v: 1e20 }, -1], // (short) Integer.MAX_VALUE
+  ['cast(v, byte)', { v: 200 }, -56],
+  ['cast(v, Integer)', { v: 5 }, 5],
+  ['cast(v, INT)', { v: 5 }, 5],
+  ['cast(v, java.lang.Long)', { v: 5.5 }, 5],
+  ['cast(v, int)', { v: null }, null],
+  ['cast(v, int)', {}, null],
+  ['cast(v, int)', { v: true }, null],
+  ['cast(v, int)', { v: [1] }, null],
+]);
+
+table('cast to double and float', [
+  ['cast(v, double)', { v: 1.5 }, 1.5],
+  ['cast(v as double)', { v: 3 }, 3],
+  ['cast(v, float)', { v: 0.1 }, Math.fround(0.1)],
+  ['cast(v, float) = 0.1f', { v: 0.1 }, true], // a float literal is the float nearest 0.1
+  ['cast(v, float) = 0.1', { v: 0.1 }, false],
+  ['cast(v, double)', { v: false }, null],
+]);
+
+table('cast of a string to a number: parsed as Java parses it, trimmed; null when it does not parse (Esper throws)', [
+  ['cast(v, int)', { v: '12' }, 12],
+  ['cast(v, int)', { v: '+5' }, 5],
+  ['cast(v, int)', { v: ' 7 ' }, 7],
+  ['cast(v, int)', { v: '\t-0\n' }, 0],
+  ['cast(v, int)', { v: '007' }, 7],
+  ['cast(v, int)', { v: '1.5' }, null],
+  ['cast(v, int)', { v: '1e3' }, null],
+  ['cast(v, int)', { v: '0x10' }, null],
+  ['cast(v, int)', { v: '2147483648' }, null], // out of int's range
+  ['cast(v, int)', { v: '' }, null],
+  ['cast(v, int)', { v: '1_000' }, null],
+  ['cast(v, long)', { v: '9223372036854775807' }, 2 ** 63],
+  ['cast(v, long)', { v: '9223372036854775808' }, null],
+  ['cast(v, short)', { v: '32767' }, 32767],
+  ['cast(v, short)', { v: '32768' }, null],
+  ['cast(v, byte)', { v: '-128' }, -128],
+  ['cast(v, byte)', { v: '128' }, null],
+  ['cast(v, double)', { v: '1.5' }, 1.5],
+  ['cast(v, double)', { v: ' 1e3 ' }, 1000],
+  ['cast(v, double)', { v: '.5' }, 0.5],
+  ['cast(v, double)', { v: '5.' }, 5],
+  ['cast(v, double)', { v: '1.5d' }, 1.5],
+  ['cast(v, double)', { v: '2F' }, 2],
+  ['cast(v, double)', { v: '-Infinity' }, -Infinity],
+  ['cast(v, double)', { v: '1E400' }, Infinity],
+  ['cast(v, double)', { v: '0x1p3' }, 8],
+  ['cast(v, double)', { v: '-0x1.8P1' }, -3],
+  ['cast(v, double)', { v: '0x10' }, null], // a hexadecimal double needs its p exponent
+  ['cast(v, double)', { v: 'Infinityd' }, null],
+  ['cast(v, double)', { v: '' }, null],
+  ['cast(v, double)', { v: '1,5' }, null],
+  ['cast(v, float)', { v: '0.1' }, Math.fround(0.1)],
+]);
+
+table('cast to boolean: the strings true and false in any case, trimmed; else null', [
+  ['cast(v, boolean)', { v: 'true' }, true],
+  ['cast(v, boolean)', { v: ' TRUE' }, true],
+  ['cast(v, bool)', { v: 'False' }, false],
+  ['cast(v, boolean)', { v: 'yes' }, null], // Esper throws
+  ['cast(v, boolean)', { v: '1' }, null],
+  ['cast(v, boolean)', { v: 1 }, null], // as in Esper
+  ['cast(v, boolean)', { v: true }, true],
+  ['cast(v, java.lang.Boolean)', { v: null }, null],
+]);
+
+table('cast to string: integral numbers as longs, others as Java prints a double', [
+  ['cast(v, string)', { v: 'x' }, 'x'],
+  ['cast(v, string)', { v: true }, 'true'],
+  ['cast(v, string)', { v: 3 }, '3'],
+  ['cast(v, string)', { v: -3000000000 }, '-3000000000'],
+  ['cast(v, string)', { v: 1.5 }, '1.5'],
+  ['cast(v, string)', { v: 0.001 }, '0.001'],
+  ['cast(v, string)', { v: 0.00015 }, '1.5E-4'],
+  ['cast(v, string)', { v: 1234567.5 }, '1234567.5'],
+  ['cast(v, string)', { v: 12345678.5 }, '1.23456785E7'],
+  ['cast(v, string)', { v: 1e18 }, '1000000000000000000'], // integral, below 2^63: a long
+  ['cast(v, string)', { v: 1e20 }, '1.0E20'], // beyond a long: a double
+  ['cast(v, string)', { v: 1e300 }, '1.0E300'],
+  ['cast(v, string)', { v: -2.5e-10 }, '-2.5E-10'],
+  ['cast(0.0 / 0, string)', {}, 'NaN'],
+  ['cast(-1.0 / 0, string)', {}, '-Infinity'],
+  ['cast(cast(v, long), string)', { v: 1e20 }, '9223372036854775807'], // Long.MAX_VALUE
+  ['cast(cast(v, long), string)', { v: -1e20 }, '-9223372036854775808'],
+  ['cast(v, string)', { v: 2 ** 60 }, '1152921504606846976'], // every digit, as Long.toString
+  ['cast(cast(cast(v, long), int), string)', { v: 1e20 }, '-1'], // (int) Long.MAX_VALUE
+  ['cast(cast(v, double), int)', { v: -3000000000 }, -2147483648], // a double saturates
+  ['cast(cast(v, long), int)', { v: -3000000000.5 }, 1294967296], // a long wraps
+  ['cast(v, string)', { v: 0.1 + 0.2 }, '0.30000000000000004'],
+  ['cast(v, java.lang.String)', { v: { a: 1 } }, null],
+  ["cast(v, string) || '!'", { v: 2 }, '2!'],
+  // A number whose Esper type is known prints as that type does in Java.
+  ['cast(cast(v, double), string)', { v: 3 }, '3.0'],
+  ['cast(v / 2, string)', { v: 4 }, '2.0'], // Esper's division gives a double
+  ['cast(1.0 + 0, string)', {}, '1.0'],
+  ['cast(1e20 * 1, string)', {}, '1.0E20'],
+  ['cast(cast(v, float), string)', { v: 0.1 }, '0.1'], // Float.toString: the float's shortest digits
+  ['cast(cast(v, float), string)', { v: 3000000000 }, '3.0E9'],
+  ['cast(cast(1.5f, float), string)', {}, '1.5'],
+  ['cast(cast(v, int), string)', { v: 2.5 }, '2'],
+  ['cast(cast(v, long) + 1L, string)', { v: 2.5 }, '3'],
+]);
+
 table('equality binds looser than the relational operators (Esper)', [
   ['flag = price < 100', E, true],
   ['off = price < 10', E, true],
@@ -785,6 +904,10 @@ describe('static types', () => {
     ['flag | true', 'boolean'],
     ['price ^ qty', 'unknown'], // integers or booleans: the event decides
     ['(price & 1) = 1', 'boolean'],
+    ['cast(price, int)', 'number'],
+    ['cast(price as string)', 'string'],
+    ['cast(name, boolean)', 'boolean'],
+    ['cast(null, int)', 'number'], // a null int, as in Esper
   ];
 
   it.each(cases)('%s has type %s', (text, type) => {

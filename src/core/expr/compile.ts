@@ -43,6 +43,8 @@
  *   into a small bounded cache, and an invalid one makes the result null.
  * - `&` `|` `^` (Esper's ExprBitWiseNode): on two integers as Java longs, on two booleans without shortcuts,
  *   null if either side is null; the operand types Esper refuses are refused at compile time (see bitwise).
+ * - `cast(x, type)` / `cast(x as type)`: Esper's conversions to int, long, double, float, short, byte, boolean
+ *   and string (cast.ts).
  * - Functions: abs(n), lower(s), upper(s), length(s | array), coalesce(a, b, …) (the first non-null value;
  *   Esper requires at least two arguments of compatible types), min(a, b, …) and max(a, b, …) over numbers
  *   (at least two arguments, and null when any argument is null, as Esper's MinMaxType computers).
@@ -51,9 +53,10 @@
  * property of the current event; `a[0].price` indexes a repeated tag's array; only own properties are read
  * (paths.ts). Evaluation never throws on any event content.
  */
-import type { BetweenExpr, BitwiseOp, CallExpr, CaseExpr, Expr, InListExpr, InRangeExpr, LikeExpr, NumberType, PathExpr, RegexpExpr, Span } from '../language/ast';
+import type { BetweenExpr, BitwiseOp, CallExpr, CaseExpr, CastExpr, Expr, InListExpr, InRangeExpr, LikeExpr, NumberType, PathExpr, RegexpExpr, Span } from '../language/ast';
 import { impliedNumberType } from '../language/ast';
 import { Diagnostic, RuleError, diagnosticAt } from '../language/diagnostics';
+import { castTarget } from './cast';
 import { compileLike, LikeMatcher, LikePatternError } from './like';
 import { eventPath, isInheritedName, Step, tagPath } from './paths';
 import { compileRegex, RegexSyntaxError } from './regex';
@@ -277,7 +280,7 @@ class Compiler {
         return this.path(expr);
       case 'unary': {
         const x = this.compile(expr.operand);
-        return withNum(this.unary(expr.op, x, expr.operand.span), expr.op === 'not' ? undefined : x.num);
+        return withNum(this.unary(expr.op, x, expr.operand.span), expr.op === 'not' ? undefined : widest([x.num]));
       }
       case 'binary': {
         const l = this.compile(expr.left);
@@ -332,6 +335,8 @@ class Compiler {
         return this.call(expr);
       case 'case':
         return this.caseExpr(expr);
+      case 'cast':
+        return this.cast(expr);
     }
   }
 
@@ -527,7 +532,7 @@ class Compiler {
     if (l.num !== undefined && r.num !== undefined && l.num !== r.num) {
       return this.error(
         expr.span,
-        `bitwise '${op}' needs operands of one type, not ${numberTypeName(l.num)} and ${numberTypeName(r.num)}, as in Esper (write 10L for a long literal)`,
+        `bitwise '${op}' needs operands of one type, not ${numberTypeName(l.num)} and ${numberTypeName(r.num)}, as in Esper${[l.num, r.num].includes('long') ? ' (write 10L for a long literal)' : ''}`,
       );
     }
     const f = l.ev;
@@ -970,6 +975,32 @@ class Compiler {
     return fold({ ev, type }, inputs);
   }
 
+  // ---- cast ----
+
+  /**
+   * Esper's cast function (ExprCastNode) to int, long, double, float, short, byte, boolean or string. See
+   * cast.ts for the conversions. A constant that does not convert is refused, as Esper refuses it while
+   * compiling (`cast('x', int)`); at run time it gives null, where Esper throws (see cast.ts).
+   */
+  private cast(expr: CastExpr): Node {
+    const x = this.compile(expr.operand);
+    const target = castTarget(expr.type);
+    if (typeof target === 'string') return this.error(expr.typeSpan, target);
+    if (target.type === 'string' && isPrimitiveLiteral(expr.operand)) {
+      // Esper 8.9 generates `1.toString()` for it, which its Java compiler (Janino) refuses.
+      return this.error(expr.operand.span, "Esper 8.9 cannot compile the cast of a number or boolean literal to string: write it as a string ('1')");
+    }
+    const convert = target.converter(x.num);
+    const node = fold({ type: target.type, ev: (e, b) => convert(x.ev(e, b)) }, [x]);
+    if (node.constant?.value === null) {
+      if (typeof x.constant?.value === 'string') {
+        return this.error(expr.operand.span, `cannot cast ${JSON.stringify(x.constant.value)} to ${expr.type} (Esper refuses it too)`);
+      }
+      node.type = target.type; // `cast(null, int)` is a null int, as in Esper
+    }
+    return withNum(node, target.num);
+  }
+
   // ---- functions ----
 
   private call(expr: CallExpr): Node {
@@ -1114,6 +1145,12 @@ class Compiler {
   }
 }
 
+/** A number or boolean literal, maybe signed (`1`, `-1.5`, `true`). */
+function isPrimitiveLiteral(e: Expr): boolean {
+  if (e.kind === 'unary' && e.op !== 'not') return e.operand.kind === 'literal' && typeof e.operand.value === 'number';
+  return e.kind === 'literal' && (typeof e.value === 'number' || typeof e.value === 'boolean');
+}
+
 /** Evaluates a node once when all of its inputs are constants. Evaluation is pure and never throws. */
 function fold(node: Node, inputs: Node[]): Node {
   if (!inputs.every((n) => n.constant)) return node;
@@ -1126,7 +1163,7 @@ function withNum(node: Node, num: NumberType | undefined): Node {
   return node;
 }
 
-const NUMBER_RANK: Record<NumberType, number> = { int: 0, long: 1, float: 2, double: 3 };
+const NUMBER_RANK: Record<NumberType, number> = { byte: 0, short: 0, int: 0, long: 1, float: 2, double: 3 };
 
 /**
  * The type Esper computes from numbers of these types (arithmetic, and the common type of `case`, `coalesce`,
@@ -1136,7 +1173,7 @@ const NUMBER_RANK: Record<NumberType, number> = { int: 0, long: 1, float: 2, dou
 function widest(nums: Array<NumberType | undefined>): NumberType | undefined {
   if (nums.includes('double')) return 'double';
   if (nums.includes(undefined)) return undefined;
-  let best: NumberType = 'int';
+  let best: NumberType = 'int'; // bytes and shorts compute as ints, as in Java
   for (const n of nums as NumberType[]) if (NUMBER_RANK[n] > NUMBER_RANK[best]) best = n;
   return best;
 }

@@ -39,7 +39,8 @@ export type Expr =
   | RegexpExpr
   | IsNullExpr
   | CallExpr
-  | CaseExpr;
+  | CaseExpr
+  | CastExpr;
 
 export interface LiteralExpr {
   kind: 'literal';
@@ -56,8 +57,8 @@ export interface LiteralExpr {
   span: Span;
 }
 
-/** The numeric types of Esper's literals and casts (Java's boxed Integer, Long, Float, Double). */
-export type NumberType = 'int' | 'long' | 'float' | 'double';
+/** The numeric types of Esper's literals and casts (Java's boxed Byte, Short, Integer, Long, Float, Double). */
+export type NumberType = 'byte' | 'short' | 'int' | 'long' | 'float' | 'double';
 
 /** Java's Integer.MAX_VALUE: a larger integer literal is a long. */
 export const INT_MAX_VALUE = 2 ** 31 - 1;
@@ -179,6 +180,18 @@ export interface CaseExpr {
   operand?: Expr;
   whens: Array<{ when: Expr; then: Expr }>;
   otherwise?: Expr;
+  span: Span;
+}
+
+/**
+ * `cast(x, int)` or `cast(x as int)`: Esper's cast function. `type` is the type's name as written (`int`,
+ * `Long`, `java.lang.String`); the compiler resolves it.
+ */
+export interface CastExpr {
+  kind: 'cast';
+  operand: Expr;
+  type: string;
+  typeSpan: Span;
   span: Span;
 }
 

@@ -56,6 +56,7 @@ describe('syntax errors', () => {
     ['* is not allowed inside a timer:at list', 'pattern', 'timer:at([*], *, *, *, *)', 1, 12, 1, "unexpected ']'", ["'/'"]],
     ['relational comparisons do not chain (a < b < c)', 'expression', 'a < b < c', 1, 7, 1, "unexpected '<'", ["'!='", "'%'", "'&'", "'('", "'*'", "'+'", "'-'", "'.'", "'/'", "'<>'", "'='", "'['", "'^'", "'and'", "'is'", "'or'", "'|'", "'||'"]],
     ['bitwise operators do not chain, as Esper refuses a & b | c', 'expression', 'a & b | c', 1, 7, 1, "unexpected '|'", ["'!='", "'%'", "'('", "'*'", "'+'", "'-'", "'.'", "'/'", "'<'", "'<='", "'<>'", "'='", "'>'", "'>='", "'['", "'and'", "'between'", "'in'", "'is'", "'like'", "'not'", "'or'", "'regexp'", "'||'"]],
+    ['cast with as needs a type name', 'expression', 'cast(x as)', 1, 10, 1, "unexpected ')'", ['identifier']],
     ['a bitwise operator needs a right operand', 'expression', 'a ^', 1, 4, 1, 'unexpected end of input', ["'('", "'+'", "'-'", "'false'", "'not'", "'null'", "'true'", 'identifier', 'number', 'string']],
     ['an empty expression expects an operand (not included)', 'expression', '', 1, 1, 1, 'unexpected end of input', ["'('", "'+'", "'-'", "'false'", "'not'", "'null'", "'true'", 'identifier', 'number', 'string']],
     ['an in list needs at least one value', 'expression', 'x in ()', 1, 7, 1, "unexpected ')'", ["'('", "'+'", "'-'", "'false'", "'not'", "'null'", "'true'", 'identifier', 'number', 'string']],
@@ -110,6 +111,9 @@ describe('lexical errors', () => {
 
 describe('semantic errors found while parsing', () => {
   const cases: ErrorCase[] = [
+    ['cast needs a value and a type', 'expression', 'cast(x)', 1, 1, 7, 'cast takes a value and a type, as in cast(x, int) or cast(x as int); got 1 argument'],
+    ['the type of a cast is a name, not an expression', 'expression', "cast(x, 'int')", 1, 9, 5, 'the second argument of cast must be a type, such as int, long, double or string'],
+    ['the type of a cast has no index', 'expression', 'cast(x, int[0])', 1, 9, 6, 'the second argument of cast must be a type, such as int, long, double or string'],
     ['time-period parts go from the largest unit down', 'pattern', 'A where timer:within(5 sec 2 min)', 1, 30, 3, "the parts of a time period go from the largest unit to the smallest: 'minute' cannot follow 'second'"],
     ['a time-period unit appears once', 'pattern', 'A where timer:within(1 sec 2 seconds)', 1, 30, 7, "the time period gives 'second' twice"],
     ['an unknown guard points at its name', 'pattern', 'A where foo:bar(1)', 1, 9, 7, "unknown guard 'foo:bar' (known: timer:within, timer:withinmax)"],

@@ -118,10 +118,12 @@ function numberTypeOf(text: string): NumberType {
   return Number(text) > INT_MAX_VALUE ? 'long' : 'int';
 }
 
-/** The value of a number token: a type suffix (`10L`, `1.5d`, `2f`) changes nothing, every number is a double. */
+/** The value of a number token: every number is a double (a type suffix `10L`, `1.5d` changes nothing but the type). */
 export function numberValue(text: string): number {
   const hex = /^0[xX]/.test(text);
-  return Number(hex ? text.replace(/[lL]$/, '') : text.replace(/[lLfFdD]$/, ''));
+  const value = Number(hex ? text.replace(/[lL]$/, '') : text.replace(/[lLfFdD]$/, ''));
+  // A float literal is Java's float nearest the number (0.1f is 0.100000001490116…), as Esper reads it.
+  return !hex && /[fF]$/.test(text) ? Math.fround(value) : value;
 }
 
 export function stringLiteral(d: [Token]): Expr {
@@ -153,7 +155,23 @@ export function path(d: [SegmentResult, Array<[Token, SegmentResult]>]): PathExp
 }
 
 export function call(d: [Name, Token, ListChain<Expr> | null, Token]): Expr {
-  return { kind: 'call', name: d[0].value.toLowerCase(), args: items(d[2]), span: span(d[0], d[3]) };
+  const name = d[0].value.toLowerCase();
+  const args = items(d[2]);
+  if (name === 'cast') return castCall(args, span(d[0], d[3]));
+  return { kind: 'call', name, args, span: span(d[0], d[3]) };
+}
+
+/** `cast(x, type)`, read as a call: the second argument must be a type's name (`int`, `java.lang.Long`). */
+function castCall(args: Expr[], whole: Span): Expr {
+  const [operand, type] = args;
+  if (args.length !== 2) fail(whole, `cast takes a value and a type, as in cast(x, int) or cast(x as int); got ${args.length} argument${args.length === 1 ? '' : 's'}`);
+  if (type.kind !== 'path' || type.segments.some((s) => s.index !== undefined)) fail(type, 'the second argument of cast must be a type, such as int, long, double or string');
+  return { kind: 'cast', operand, type: type.segments.map((s) => s.name).join('.'), typeSpan: type.span, span: whole };
+}
+
+/** `cast(x as type)`. */
+export function castAs(d: [Token, Token, Expr, Token, Name, Token]): Expr {
+  return { kind: 'cast', operand: d[2], type: d[4].value, typeSpan: d[4].span, span: span(d[0], d[5]) };
 }
 
 type CaseWhen = CaseExpr['whens'][number];

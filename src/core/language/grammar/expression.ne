@@ -81,9 +81,12 @@ primary
      | %kw_null                        {% b.keywordLiteral %}
      | path                         {% id %}
      | name "(" exprList:? ")"      {% b.call %}
+     | %kw_cast "(" expr %kw_as dottedName ")"      {% b.castAs %}
      | "(" expr ")"                 {% b.parenthesized %}
      | %kw_case caseWhens caseElse:? %kw_end          {% b.caseSearched %}
      | %kw_case expr caseWhens caseElse:? %kw_end     {% b.caseSimple %}
+
+# `cast(x, int)` is read as a call (builders.call makes it a cast), `cast(x as int)` by its own rule above.
 
 # Esper allows `case` only as a whole expression (`A((case … end) = 1)`); here it is a primary, which accepts
 # every such rule and also `A(case … end = 1)`. `end` closes it, so no reading is ambiguous.

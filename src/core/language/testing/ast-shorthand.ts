@@ -4,16 +4,16 @@
  */
 import type { LiteralValue, NumberType } from '../ast';
 
-/** A node as the specs write it: the AST without `span`/`tagSpan`. */
+/** A node as the specs write it: the AST without `span`/`tagSpan`/`typeSpan`. */
 export type Shape = { [key: string]: unknown };
 
-/** Removes every `span` and `tagSpan` property, recursively. */
+/** Removes every `span`, `tagSpan` and `typeSpan` property, recursively. */
 export function stripSpans(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripSpans);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      if (k === 'span' || k === 'tagSpan' || v === undefined) continue;
+      if (k === 'span' || k === 'tagSpan' || k === 'typeSpan' || v === undefined) continue;
       out[k] = stripSpans(v);
     }
     return out;

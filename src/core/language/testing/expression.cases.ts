@@ -170,6 +170,21 @@ export const caseCases: Case[] = [
   ['a simple case whose operand is a property called when', 'case when when 1 then 2 end', caseOf(p('when'), [[lit(1), lit(2)]])],
 ];
 
+const castOf = (operand: Shape, type: string): Shape => ({ kind: 'cast', operand, type });
+
+export const castCases: Case[] = [
+  ['cast with a comma and a type name', 'cast(x, int)', castOf(p('x'), 'int')],
+  ['cast with as', 'cast(x as long)', castOf(p('x'), 'long')],
+  ['cast and as are case-insensitive; the type keeps its case', 'CAST(x AS Double)', castOf(p('x'), 'Double')],
+  ['a dotted type name (java.lang.String), with a comma', 'cast(x, java.lang.String)', castOf(p('x'), 'java.lang.String')],
+  ['a dotted type name, with as', 'cast(x as java.lang.Long)', castOf(p('x'), 'java.lang.Long')],
+  ['a backtick-quoted type name', 'cast(x, `int`)', castOf(p('x'), 'int')],
+  ['the value may be any expression', "cast(a.x + 1 || 'y' as string)", castOf(bin('||', bin('+', p('a.x'), lit(1)), lit('y')), 'string')],
+  ['a cast is a primary: an operand of arithmetic', 'cast(x as int) + 1', bin('+', castOf(p('x'), 'int'), lit(1))],
+  ['casts nest', 'cast(cast(s, int), string)', castOf(castOf(p('s'), 'int'), 'string')],
+  ['cast stays a name outside a cast', 'cast.as + cast', bin('+', p('cast.as'), p('cast'))],
+];
+
 export const commentCases: Case[] = [
   ['a line comment is ignored', 'a + // plus\n b', bin('+', p('a'), p('b'))],
   ['a block comment is ignored', 'a /* times */ * b', bin('*', p('a'), p('b'))],
@@ -183,5 +198,6 @@ export const expressionCases: Case[] = [
   ...operatorCases,
   ...predicateCases,
   ...caseCases,
+  ...castCases,
   ...commentCases,
 ];
