@@ -398,6 +398,55 @@ function castCases(seed: number, count: number): EsperCase[] {
   );
 }
 
+/**
+ * Random conditions with `any`, `some` and `all` over nullable double and string fields. The lists hold fields
+ * only: Esper 8.9 throws on a constant there in several cases (see esper-expression-features.ts), and < >
+ * compare numbers only (Esper gets strings wrong there).
+ */
+class QuantifiedGenerator extends Choices {
+  private list(fields: readonly string[]): string {
+    const n = this.random() < 0.05 ? 0 : this.int(1, 3);
+    return `(${Array.from({ length: n }, () => this.pick(fields)).join(', ')})`;
+  }
+
+  private comparison(): string {
+    const quantifier = this.pick(['any', 'some', 'all']);
+    if (this.random() < 0.25) {
+      const op = this.pick(['=', '!=', '<>', 'is', 'is not']);
+      return `${this.pick(['s', 't', 'u'])} ${op} ${quantifier} ${this.list(['s', 't', 'u'])}`;
+    }
+    const op = this.pick(['=', '!=', '<>', 'is', 'is not', '<', '<=', '>', '>=']);
+    return `${this.pick(['x', 'y', 'z', 'w'])} ${op} ${quantifier} ${this.list(['x', 'y', 'z', 'w'])}`;
+  }
+
+  condition(depth: number): string {
+    const r = this.random();
+    if (depth <= 0 || r < 0.5) return this.comparison();
+    if (r < 0.75) return `(${this.condition(depth - 1)}) ${this.pick(['and', 'or'])} (${this.condition(depth - 1)})`;
+    if (r < 0.85) return `not ${this.comparison()}`;
+    return `(${this.comparison()}) is ${this.pick(['', 'not '])}null`;
+  }
+}
+
+function quantifiedCases(seed: number, count: number): EsperCase[] {
+  const numbers = [0, 1, 2.5, 3, 5, 7, 10];
+  const strings = ['a', 'b', 'c', ''];
+  return filterCases(
+    new QuantifiedGenerator(mulberry32(seed)),
+    count,
+    (nullable) => ({
+      x: nullable(numbers, 0.2),
+      y: nullable(numbers, 0.2),
+      z: nullable(numbers, 0.2),
+      w: nullable(numbers, 0.2),
+      s: nullable(strings, 0.2),
+      t: nullable(strings, 0.2),
+      u: nullable(strings, 0.2),
+    }),
+    { x: 'double', y: 'double', z: 'double', w: 'double', s: 'string', t: 'string', u: 'string' },
+  );
+}
+
 interface ConformanceSuite {
   events: TestEvent[];
   cases: Array<{ pattern: string; partitionBy?: string; expected: ConformanceMatch[] }>;
@@ -417,6 +466,7 @@ const generatedKinds: Array<[kind: string, cases: EsperCase[]]> = [
   ['filter expressions with case', [23, 24].flatMap((seed) => expressionCases(seed, 250, true))],
   ['bitwise operators', [25, 26].flatMap((seed) => bitwiseCases(seed, 250))],
   ['casts', [27, 28].flatMap((seed) => castCases(seed, 250))],
+  ['any, some and all', [29, 30].flatMap((seed) => quantifiedCases(seed, 250))],
 ];
 const generated = generatedKinds.flatMap(([, cases]) => cases);
 const kindOf = generatedKinds.flatMap(([kind, cases]) => cases.map(() => kind));

@@ -307,4 +307,100 @@ export const castSuite: FeatureSuite = {
   ],
 };
 
-export const featureSuites: FeatureSuite[] = [bitwiseSuite, castSuite];
+export const quantifiedSuite: FeatureSuite = {
+  name: 'any, some and all',
+  fieldTypes: { x: 'double', y: 'double', z: 'double', w: 'double', s: 'string', t: 'string', u: 'string' },
+  events: [
+    { x: 5, y: 10, z: null, w: 5, s: 'b', t: 'a', u: 'b' },
+    { x: null, y: 10, z: 5, w: 1, s: null, t: 'b', u: 'c' },
+    { x: 5, y: 5, z: null, w: null, s: 'a', t: 'a', u: null },
+    { x: 7, y: 3, z: 2, w: 7, s: 'c', t: 'b', u: 'a' },
+    { x: 2.5, y: 1, z: 3, w: 2.5, s: 'd', t: 'd', u: 'd' },
+    { x: 0, y: 0, z: 0, w: 0, s: '', t: '', u: '' },
+  ],
+  cases: [
+    // = any, != any: null when x is null, or when nothing decided and a value was null.
+    { expr: 'x = any (y, z)' },
+    { expr: '(x = any (y, z)) is null' },
+    { expr: '(x = any (z, y)) is null' },
+    { expr: 'x = any (y, z, w)' },
+    { expr: 'x = some (w)' },
+    { expr: 'x = any (y, 5.0)' },
+    { expr: 'x = any (2.5)' },
+    { expr: 'x != any (y, z)' },
+    { expr: '(x != any (y, z)) is null' },
+    { expr: 'x <> any (y, w)' },
+    // = all, != all.
+    { expr: 'x = all (y, z)' },
+    { expr: '(x = all (y, z)) is null' },
+    { expr: '(x = all (y, z)) = false' },
+    { expr: 'x = all (w, w)' },
+    { expr: 'x != all (y, z)' },
+    { expr: '(x != all (y, z)) is null' },
+    { expr: 'x = all (y, 5.0)' },
+    { expr: 'x != all (y, 5.0)' },
+    // is and is not are = and != here.
+    { expr: 'x is any (y, z)' },
+    { expr: '(x is any (y, z)) is null' },
+    { expr: 'x is not any (y, z)' },
+    { expr: 'x is not all (y, z)' },
+    // Empty lists.
+    { expr: '(x = any ()) is null' },
+    { expr: '(x = all ()) is null' },
+    { expr: 'x > all ()' },
+    { expr: 'x > any ()' },
+    // < <= > >= with any and all: in list order; all stops at a null value, any skips it.
+    { expr: 'x > any (y, z)' },
+    { expr: '(x > any (y, z)) is null' },
+    { expr: '(x > any (z, y)) is null' },
+    { expr: 'x > all (z, y)' },
+    { expr: '(x > all (z, y)) is null' },
+    { expr: '(x > all (y, z)) is null' },
+    { expr: '(x < all (y, z)) = false' },
+    { expr: '(x < all (y, z)) is null' },
+    { expr: 'x < any (y, z)' },
+    { expr: 'x <= any (y, z)' },
+    { expr: 'x >= all (w, z)' },
+    { expr: 'x >= some (w)' },
+    { expr: 'x < all (y, w)' },
+    // Constants on the right: Esper throws when x is null there (below), so these events have an x.
+    { expr: 'x > any (2.0, y)', events: [{ x: 5, y: 10 }, { x: 1, y: 0 }, { x: 1, y: null }, { x: 3, y: 4 }] },
+    { expr: 'x > all (y, 2.0)', events: [{ x: 5, y: 10 }, { x: 3, y: 0 }, { x: 3, y: null }, { x: 1, y: 0 }] },
+    { expr: 'x < all (y, 6.0)', events: [{ x: 5, y: 10 }, { x: 3, y: 0 }, { x: 3, y: null }, { x: 1, y: 7 }] },
+    // Strings and booleans compared with = and !=.
+    { expr: 's = any (t, u)' },
+    { expr: 's = all (t, u)' },
+    { expr: '(s = any (t, u)) is null' },
+    { expr: 's != all (t, u)' },
+    { expr: "s = any ('a', 'b')" },
+    { expr: "s = any ('a', null)" },
+    { expr: 'true = any (x > 1, false)' },
+    { expr: '(x > 1) = any (true)' },
+    // With other operators, and between tags.
+    { expr: 'not x = any (y, w)' },
+    { expr: 'x = any (y, w) and x > 1' },
+    { expr: 'x + 0 = any (y, w)' },
+    { pattern: 'every a=A -> b=A(x > all (a.x, a.y))' },
+    { pattern: 'every a=A -> b=A(s = any (a.s, a.t))' },
+    // Refused by both.
+    refused("x = any (1, 'a')"),
+    refused("x > any (1, 'a')"),
+    refused('(x > 1) > any (true)'),
+    refused('x = any (null)'),
+    refused('x = any 5'),
+    refused('x = any (y + 1, 6) = true'),
+    // Esper 8.9 gets < > on strings wrong: `any` never matches and `all` does not compile. We refuse string
+    // literals there; strings read from events compare.
+    { expr: "s < any ('b', 'c')", outcome: 'onlyCepheusRefuses' },
+    onlyEsperRefuses('s < all (t, u)', 'Esper 8.9 fails to compile < all on strings'),
+    { expr: 's < any (t, u)', events: [{ s: 'a', t: 'b', u: 'c' }, { s: 'c', t: 'b', u: 'a' }], outcome: 'differs', why: 'Esper 8.9 gives false for < any on strings' },
+    // Esper throws while running: a null x with a constant on the right of < any/all (a NullPointerException),
+    // and an int constant with a double field (a ClassCastException).
+    { expr: 'x >= some (y, 7.0)', outcome: 'esperThrows' },
+    { expr: 'x < all (6.0)', outcome: 'esperThrows' },
+    { expr: 'x = any (5)', outcome: 'esperThrows' },
+    { expr: 'x = any (y, 5)', outcome: 'esperThrows' },
+  ],
+};
+
+export const featureSuites: FeatureSuite[] = [bitwiseSuite, castSuite, quantifiedSuite];

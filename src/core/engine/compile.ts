@@ -439,6 +439,7 @@ class PatternCompiler {
       case 'binary':
         return this.readsEvent(e.left) || this.readsEvent(e.right);
       case 'inList':
+      case 'quantified':
         return this.readsEvent(e.operand) || e.values.some((v) => this.readsEvent(v));
       case 'inRange':
       case 'between':

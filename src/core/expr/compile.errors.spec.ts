@@ -179,6 +179,16 @@ cases('cast: unknown and unsupported types, constants that do not convert (Esper
   ]],
 ]);
 
+cases('any, some and all: the types Esper refuses', [
+  ['a value of another type than the operand', "x = any (1, 'a')", [{ line: 1, column: 13, length: 3, message: /^'= any' compares a number with a string: the types must match$/ }]],
+  ['operand and values of two types', "'a' != all (x, 2)", [{ line: 1, column: 16, message: /'!= all' compares a string with a number/ }]],
+  ['< on booleans', 'x > any (true)', [{ line: 1, column: 10, message: /^'> any' compares numbers, not booleans$/ }]],
+  ['< on strings, which Esper 8.9 gets wrong', "x < all ('b')", [
+    { line: 1, column: 10, message: /^'< all' on strings is refused: Esper 8.9 gets it wrong \(any is always false, all does not compile\)$/ },
+  ]],
+  ['only null values (Esper 8.9 fails to compile it)', 'x = any (null)', [{ line: 1, column: 1, length: 14, message: /^'= any' with only null values: Esper 8.9 fails to compile it$/ }]],
+]);
+
 cases('paths: unknown, unavailable and misused tags', [
   ['indexing a tag that binds one event', 'a[0].price > 1', [
     { line: 1, column: 1, length: 10, message: /^tag 'a' is not repeated: it binds one event and cannot be indexed$/ },

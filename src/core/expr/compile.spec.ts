@@ -450,6 +450,58 @@ table('cast to string: integral numbers as longs, others as Java prints a double
   ['cast(cast(v, long) + 1L, string)', { v: 2.5 }, '3'],
 ]);
 
+table('= any / = all (Esper ExprEqualsAllAnyNode): null when x is null, or when no value decides and one was null', [
+  ['x = any (1, 2)', { x: 2 }, true],
+  ['x = any (1, 2)', { x: 3 }, false],
+  ['x = any (1, n)', { x: 1 }, true],
+  ['x = any (1, n)', { x: 3 }, null],
+  ['x = any (n, 1)', { x: 1 }, true],
+  ['x = any (1, 2)', {}, null],
+  ['x = any ()', { x: 1 }, null],
+  ["x = some ('a', 'b')", { x: 'b' }, true],
+  ['x != any (1, 2)', { x: 1 }, true],
+  ['x != any (1, 1)', { x: 1 }, false],
+  ['x != any (1, n)', { x: 1 }, null],
+  ['x = all (1, 1)', { x: 1 }, true],
+  ['x = all (1, 2)', { x: 1 }, false],
+  ['x = all (n, 2)', { x: 1 }, false], // the 2 decides
+  ['x = all (1, n)', { x: 1 }, null],
+  ['x = all (1)', {}, null],
+  ['x = all ()', { x: 1 }, null],
+  ['x != all (1, 2)', { x: 3 }, true],
+  ['x != all (1, 2)', { x: 2 }, false],
+  ['x != all (3, n)', { x: 1 }, null],
+  ['x is any (1, 2)', { x: 1 }, true],
+  ['x is not all (1, 2)', { x: 3 }, true],
+  ["x = any (y, 1)", { x: 1, y: 'a' }, true],
+  ['x = all (y, 1)', { x: 1, y: 'a' }, false], // another type is a different value
+  ['x = any (y, 2)', { x: 1, y: [1] }, null], // an array counts as null (not searched, unlike in)
+  ['t = any (f, t)', E, true],
+]);
+
+table('< any / > all ... (Esper ExprRelationalOpAllAnyNode): in list order; any ignores a null value, all stops at it', [
+  ['x > any (1, 9)', { x: 5 }, true],
+  ['x > any (6, 9)', { x: 5 }, false],
+  ['x > any (n, 9)', { x: 5 }, false], // one null value alone does not make any null
+  ['x > any (n, 1)', { x: 5 }, true],
+  ['x > any (n)', { x: 5 }, null],
+  ['x > any (1, 9)', {}, null],
+  ['x > any ()', { x: 5 }, false],
+  ['x > all (1, 2)', { x: 5 }, true],
+  ['x > all (1, 9)', { x: 5 }, false],
+  ['x > all (9, n)', { x: 5 }, false], // false before the null
+  ['x > all (n, 9)', { x: 5 }, null], // null before the 9
+  ['x > all (1, n)', { x: 5 }, null],
+  ['x > all (1)', {}, null],
+  ['x > all ()', {}, true],
+  ['x <= some (5)', { x: 5 }, true],
+  ['x >= all (5, 4)', { x: 5 }, true],
+  ['x < all (6, 7)', { x: 5 }, true],
+  ['x < any (y, z)', { x: 'a', y: 'a', z: 'b' }, true], // strings met at run time compare (a string literal is refused)
+  ["x < any (y, 9)", { x: 5, y: 'a' }, true],
+  ["x < all (y, 9)", { x: 5, y: 'a' }, null], // another type counts as null
+]);
+
 table('equality binds looser than the relational operators (Esper)', [
   ['flag = price < 100', E, true],
   ['off = price < 10', E, true],
@@ -908,6 +960,8 @@ describe('static types', () => {
     ['cast(price as string)', 'string'],
     ['cast(name, boolean)', 'boolean'],
     ['cast(null, int)', 'number'], // a null int, as in Esper
+    ['price = any (1, 2)', 'boolean'],
+    ['price > all (qty)', 'boolean'],
   ];
 
   it.each(cases)('%s has type %s', (text, type) => {

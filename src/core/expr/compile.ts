@@ -53,7 +53,7 @@
  * property of the current event; `a[0].price` indexes a repeated tag's array; only own properties are read
  * (paths.ts). Evaluation never throws on any event content.
  */
-import type { BetweenExpr, BitwiseOp, CallExpr, CaseExpr, CastExpr, Expr, InListExpr, InRangeExpr, LikeExpr, NumberType, PathExpr, RegexpExpr, Span } from '../language/ast';
+import type { BetweenExpr, BitwiseOp, CallExpr, CaseExpr, CastExpr, Expr, QuantifiedExpr, InListExpr, InRangeExpr, LikeExpr, NumberType, PathExpr, RegexpExpr, Span } from '../language/ast';
 import { impliedNumberType } from '../language/ast';
 import { Diagnostic, RuleError, diagnosticAt } from '../language/diagnostics';
 import { castTarget } from './cast';
@@ -337,6 +337,8 @@ class Compiler {
         return this.caseExpr(expr);
       case 'cast':
         return this.cast(expr);
+      case 'quantified':
+        return this.quantified(expr);
     }
   }
 
@@ -975,6 +977,49 @@ class Compiler {
     return fold({ ev, type }, inputs);
   }
 
+  // ---- any / some / all ----
+
+  /**
+   * `x = any (…)` and its kin, as Esper's ExprEqualsAllAnyNode and ExprRelationalOpAllAnyNode evaluate them
+   * (their interpreted evaluators; see the functions below for the null rules, which differ between `=` and
+   * `<`). Types are checked as Esper does: the values must have the operand's type, and `<` `<=` `>` `>=`
+   * take numbers. Esper 8.9 also documents strings for those, but there `any` is always false and `all` fails
+   * to compile, so strings are refused; a string met at run time (a field) compares as `<` compares.
+   */
+  private quantified(expr: QuantifiedExpr): Node {
+    const x = this.compile(expr.operand);
+    const values = expr.values.map((v) => this.compile(v));
+    const relational = expr.op !== '=' && expr.op !== '!=';
+    const what = `'${expr.op} ${expr.quantifier}'`;
+    let bad = false;
+    const nodes: Array<[Node, Span]> = [[x, expr.operand.span], ...values.map((v, i): [Node, Span] => [v, expr.values[i].span])];
+    let kind: StaticType | undefined;
+    for (const [n, s] of nodes) {
+      if (relational && (n.type === 'boolean' || n.type === 'string')) {
+        this.error(s, n.type === 'boolean' ? `${what} compares numbers, not booleans` : `${what} on strings is refused: Esper 8.9 gets it wrong (any is always false, all does not compile)`);
+        bad = true;
+      } else if (known(n.type)) {
+        if (kind === undefined) kind = n.type;
+        else if (n.type !== kind && !bad) {
+          this.error(s, `${what} compares ${describe(kind)} with ${describe(n.type)}: the types must match`);
+          bad = true;
+        }
+      }
+    }
+    if (!bad && values.length > 0 && values.every((v) => v.type === 'null')) {
+      this.error(expr.span, `${what} with only null values: Esper 8.9 fails to compile it`);
+      bad = true;
+    }
+    if (bad) return { ev: NULL_EV, type: 'unknown' };
+    const f = x.ev;
+    const evs = values.map((v) => v.ev);
+    const all = expr.quantifier === 'all';
+    const ev: Evaluator = relational
+      ? relationalQuantified(COMPARATORS[expr.op as '<' | '<=' | '>' | '>='], all, f, evs)
+      : equalityQuantified(expr.op === '!=', all, f, evs);
+    return fold({ type: 'boolean', ev }, [x, ...values]);
+  }
+
   // ---- cast ----
 
   /**
@@ -1143,6 +1188,73 @@ class Compiler {
     /* istanbul ignore next */
     return fail;
   }
+}
+
+/** A value `=` can compare (see equals), or null for one it cannot (null, an object, an array). */
+function comparable(v: unknown): unknown {
+  return v === null || !isPrimitive(v) ? null : v;
+}
+
+/**
+ * `x = any (…)` (`neg`: `!=`) as ExprEqualsAllAnyNodeForgeEvalAnyNoColl, `x = all (…)` as …AllNoColl:
+ * - any: true at the first value equal to x (`!=`: different from it); otherwise null when x is null, a value
+ *   was null or there was none, else false;
+ * - all: null when x is null; false at the first value different from x (`!=`: equal to it); otherwise null
+ *   when a value was null or there was none, else true.
+ * Values compare as `=` does (a value of another type is different); one `=` cannot compare counts as null.
+ */
+function equalityQuantified(neg: boolean, all: boolean, f: Evaluator, evs: Evaluator[]): Evaluator {
+  const n = evs.length;
+  return (e, b) => {
+    const x = comparable(f(e, b));
+    if (all && n > 0 && x === null) return null;
+    let sawNull = false;
+    let sawValue = false;
+    for (let i = 0; i < n; i++) {
+      const v = comparable(evs[i](e, b));
+      if (!all && x === null) return null;
+      if (v === null) {
+        sawNull = true;
+        continue;
+      }
+      sawValue = true;
+      const different = x !== v;
+      if (all ? different !== neg : different === neg) return !all;
+    }
+    return !sawValue || sawNull ? null : all;
+  };
+}
+
+/**
+ * `x < any (…)`, `x >= all (…)`, … as ExprRelationalOpAllAnyNodeForgeEval without collections: an empty
+ * list gives true for all and false for any, as Esper's generated code does; otherwise
+ * - any: true at the first value x compares true with; at the end null when x was null or every value was,
+ *   else false (a null value alone does not make it null);
+ * - all: null at the first null value, false at the first value x compares false with (in list order); at
+ *   the end null when x was null, else true.
+ * Two numbers or two strings compare; any other value, or one of another type than x, counts as null.
+ */
+function relationalQuantified(cmp: Comparator, all: boolean, f: Evaluator, evs: Evaluator[]): Evaluator {
+  const n = evs.length;
+  if (n === 0) return () => all;
+  return (e, b) => {
+    const x = f(e, b);
+    const left = typeof x === 'number' || typeof x === 'string' ? x : null;
+    let sawValue = false;
+    for (let i = 0; i < n; i++) {
+      const v = evs[i](e, b);
+      const right = typeof v === 'number' || typeof v === 'string' ? v : null;
+      if (right === null || (left !== null && typeof left !== typeof right)) {
+        if (all) return null;
+        continue;
+      }
+      sawValue = true;
+      if (left === null) continue;
+      const holds = cmp(left, right);
+      if (holds !== all) return holds;
+    }
+    return !sawValue || left === null ? null : all;
+  };
 }
 
 /** A number or boolean literal, maybe signed (`1`, `-1.5`, `true`). */

@@ -40,7 +40,8 @@ export type Expr =
   | IsNullExpr
   | CallExpr
   | CaseExpr
-  | CastExpr;
+  | CastExpr
+  | QuantifiedExpr;
 
 export interface LiteralExpr {
   kind: 'literal';
@@ -180,6 +181,19 @@ export interface CaseExpr {
   operand?: Expr;
   whens: Array<{ when: Expr; then: Expr }>;
   otherwise?: Expr;
+  span: Span;
+}
+
+/**
+ * `x = any (a, b)`, `x != all (a, b)`, `x > some (a, b)`: Esper's comparison of a value with every value of a
+ * list. `some` is read as `any`, `is` as `=` and `is not` as `!=`, as Esper reads them; `<>` as `!=`.
+ */
+export interface QuantifiedExpr {
+  kind: 'quantified';
+  op: '=' | '!=' | '<' | '<=' | '>' | '>=';
+  quantifier: 'any' | 'all';
+  operand: Expr;
+  values: Expr[];
   span: Span;
 }
 

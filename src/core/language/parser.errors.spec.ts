@@ -56,6 +56,7 @@ describe('syntax errors', () => {
     ['* is not allowed inside a timer:at list', 'pattern', 'timer:at([*], *, *, *, *)', 1, 12, 1, "unexpected ']'", ["'/'"]],
     ['relational comparisons do not chain (a < b < c)', 'expression', 'a < b < c', 1, 7, 1, "unexpected '<'", ["'!='", "'%'", "'&'", "'('", "'*'", "'+'", "'-'", "'.'", "'/'", "'<>'", "'='", "'['", "'^'", "'and'", "'is'", "'or'", "'|'", "'||'"]],
     ['bitwise operators do not chain, as Esper refuses a & b | c', 'expression', 'a & b | c', 1, 7, 1, "unexpected '|'", ["'!='", "'%'", "'('", "'*'", "'+'", "'-'", "'.'", "'/'", "'<'", "'<='", "'<>'", "'='", "'>'", "'>='", "'['", "'and'", "'between'", "'in'", "'is'", "'like'", "'not'", "'or'", "'regexp'", "'||'"]],
+    ['any, some and all are not functions', 'expression', 'any(x)', 1, 4, 1, "unexpected '('", ["'!='", "'%'", "'&'", "'*'", "'+'", "'-'", "'.'", "'/'", "'<'", "'<='", "'<>'", "'='", "'>'", "'>='", "'['", "'^'", "'and'", "'between'", "'in'", "'is'", "'like'", "'not'", "'or'", "'regexp'", "'|'", "'||'"]],
     ['cast with as needs a type name', 'expression', 'cast(x as)', 1, 10, 1, "unexpected ')'", ['identifier']],
     ['a bitwise operator needs a right operand', 'expression', 'a ^', 1, 4, 1, 'unexpected end of input', ["'('", "'+'", "'-'", "'false'", "'not'", "'null'", "'true'", 'identifier', 'number', 'string']],
     ['an empty expression expects an operand (not included)', 'expression', '', 1, 1, 1, 'unexpected end of input', ["'('", "'+'", "'-'", "'false'", "'not'", "'null'", "'true'", 'identifier', 'number', 'string']],

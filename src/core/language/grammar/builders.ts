@@ -286,6 +286,19 @@ export function regexp(d: [Expr, Token | null, Token, Expr]): Expr {
 }
 
 /** `x is [not] y`: `is [not] null` is the null test, any other right side Esper's null-safe equality. */
+/** `x op any|some|all (values)`. */
+export function quantified(d: [Expr, Token, Token, Token, ListChain<Expr> | null, Token]): Expr {
+  const [operand, opToken, quantifier, , values, close] = d;
+  const op = (opToken.text === '<>' ? '!=' : opToken.text) as Extract<Expr, { kind: 'quantified' }>['op'];
+  return { kind: 'quantified', op, quantifier: quantifier.type === 'kw_all' ? 'all' : 'any', operand, values: items(values), span: span(operand, close) };
+}
+
+/** `x is [not] any|some|all (values)`: Esper reads `is` as `=` there. */
+export function quantifiedIs(d: [Expr, Token, Token | null, Token, Token, ListChain<Expr> | null, Token]): Expr {
+  const [operand, is, not, quantifier, open, values, close] = d;
+  return quantified([operand, { ...(not ?? is), text: not ? '!=' : '=' }, quantifier, open, values, close]);
+}
+
 export function isExpr(d: [Expr, Token, Token | null, Expr]): Expr {
   const [left, , not, right] = d;
   if (right.kind === 'literal' && right.value === null) return { kind: 'isNull', operand: left, negated: not !== null, span: span(left, right) };

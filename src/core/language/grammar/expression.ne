@@ -37,10 +37,17 @@ predicate
     -> relational                                                               {% id %}
      | relational equalityOp relational                                         {% b.binary %}
      | relational %kw_is %kw_not:? relational                                   {% b.isExpr %}
+     | relational equalityOp quantifier "(" exprList:? ")"                      {% b.quantified %}
+     | relational %kw_is %kw_not:? quantifier "(" exprList:? ")"                {% b.quantifiedIs %}
+
+# `x = any (a, b)`, `x != all (…)`, `x > some (…)`: Esper's comparisons with a list (`some` is `any`; `is` and
+# `is not` are `=` and `!=` there). Esper also takes a subquery, which has no meaning here.
+quantifier -> %kw_any {% id %} | %kw_some {% id %} | %kw_all {% id %}
 
 relational
     -> concat                                                                   {% id %}
      | concat relationalOp concat                                               {% b.binary %}
+     | concat relationalOp quantifier "(" exprList:? ")"                        {% b.quantified %}
      | concat %kw_not:? %kw_in "(" exprList ")"                                       {% b.inList %}
      | concat %kw_not:? %kw_in ("(" | "[") expr ":" expr (")" | "]")                  {% b.inRange %}
      | concat %kw_not:? %kw_between concat %kw_and concat                                {% b.between %}
@@ -80,7 +87,7 @@ primary
      | %kw_false                       {% b.keywordLiteral %}
      | %kw_null                        {% b.keywordLiteral %}
      | path                         {% id %}
-     | name "(" exprList:? ")"      {% b.call %}
+     | funcName "(" exprList:? ")"  {% b.call %}
      | %kw_cast "(" expr %kw_as dottedName ")"      {% b.castAs %}
      | "(" expr ")"                 {% b.parenthesized %}
      | %kw_case caseWhens caseElse:? %kw_end          {% b.caseSearched %}

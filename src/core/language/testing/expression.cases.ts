@@ -185,6 +185,23 @@ export const castCases: Case[] = [
   ['cast stays a name outside a cast', 'cast.as + cast', bin('+', p('cast.as'), p('cast'))],
 ];
 
+const quant = (operand: Shape, op: string, quantifier: 'any' | 'all', values: Shape[]): Shape => ({ kind: 'quantified', op, quantifier, operand, values });
+
+export const quantifiedCases: Case[] = [
+  ['= any', 'x = any (1, 2)', quant(p('x'), '=', 'any', [lit(1), lit(2)])],
+  ['some is any', 'x = some (a.x)', quant(p('x'), '=', 'any', [p('a.x')])],
+  ['!= all', 'x != all (y, z)', quant(p('x'), '!=', 'all', [p('y'), p('z')])],
+  ['<> is !=', 'x <> any (1)', quant(p('x'), '!=', 'any', [lit(1)])],
+  ['is any is = any, as in Esper', 'x is any (1)', quant(p('x'), '=', 'any', [lit(1)])],
+  ['is not all is != all', 'x is not all (1)', quant(p('x'), '!=', 'all', [lit(1)])],
+  ['< > <= >= with any and all', 'x < any (1) and x >= all (2)', bin('and', quant(p('x'), '<', 'any', [lit(1)]), quant(p('x'), '>=', 'all', [lit(2)]))],
+  ['an empty list', 'x > all ()', quant(p('x'), '>', 'all', [])],
+  ['keywords are case-insensitive', 'x = ANY (1) or x = All (2)', bin('or', quant(p('x'), '=', 'any', [lit(1)]), quant(p('x'), '=', 'all', [lit(2)]))],
+  ['the values are expressions', 'x + 1 > any (y * 2, 3)', quant(bin('+', p('x'), lit(1)), '>', 'any', [bin('*', p('y'), lit(2)), lit(3)])],
+  ['not binds looser', 'not x = any (1)', lnot(quant(p('x'), '=', 'any', [lit(1)]))],
+  ['any, some and all stay property names', 'any = all.some', bin('=', p('any'), p('all.some'))],
+];
+
 export const commentCases: Case[] = [
   ['a line comment is ignored', 'a + // plus\n b', bin('+', p('a'), p('b'))],
   ['a block comment is ignored', 'a /* times */ * b', bin('*', p('a'), p('b'))],
@@ -199,5 +216,6 @@ export const expressionCases: Case[] = [
   ...predicateCases,
   ...caseCases,
   ...castCases,
+  ...quantifiedCases,
   ...commentCases,
 ];
