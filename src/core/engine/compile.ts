@@ -449,6 +449,7 @@ class PatternCompiler {
         return this.readsEvent(e.operand) || this.readsEvent(e.pattern);
       case 'isNull':
       case 'cast':
+      case 'instanceof':
         return this.readsEvent(e.operand);
       case 'call':
         return e.args.some((a) => this.readsEvent(a));

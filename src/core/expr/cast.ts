@@ -225,3 +225,69 @@ export function castTarget(name: string): CastTarget | string {
   }
   return `unknown type '${name}' for cast (known: int, long, double, float, short, byte, boolean, string)`;
 }
+
+/** The Java classes `instanceof` knows, and which values are instances of each (see javaClassOf). */
+const INSTANCEOF_SIMPLE = new Map<string, string>([
+  ['int', 'Integer'],
+  ['long', 'Long'],
+  ['short', 'Short'],
+  ['byte', 'Byte'],
+  ['float', 'Float'],
+  ['double', 'Double'],
+  ['boolean', 'Boolean'],
+  ['string', 'String'],
+]);
+const BOXED: Record<NumberType, string> = { int: 'Integer', long: 'Long', short: 'Short', byte: 'Byte', float: 'Float', double: 'Double' };
+const NUMBER_CLASSES = new Set(Object.values(BOXED));
+const INSTANCEOF_CLASSES: Record<string, (cls: string) => boolean> = {
+  ...Object.fromEntries(['Integer', 'Long', 'Short', 'Byte', 'Float', 'Double', 'Boolean', 'String'].map((c) => [`java.lang.${c}`, (cls: string) => cls === c])),
+  'java.lang.Number': (cls) => NUMBER_CLASSES.has(cls),
+  'java.lang.CharSequence': (cls) => cls === 'String',
+  'java.lang.Comparable': (cls) => cls !== 'Object',
+  'java.io.Serializable': (cls) => cls !== 'Object',
+  'java.lang.Object': () => true,
+  'java.lang.Character': () => false,
+  'java.math.BigDecimal': () => false,
+  'java.math.BigInteger': () => false,
+};
+
+/**
+ * The Java class Esper would see for a value (Integer, Long, Short, Byte, Float, Double, Boolean, String),
+ * 'Object' for an object or array (only java.lang.Object matches it), or null for null. A number is of its
+ * Esper type when that is known (`from`), else a Long when integral and a Double otherwise, as a field is.
+ */
+function javaClassOf(v: unknown, from: NumberType | undefined): string | null {
+  if (v === null || v === undefined) return null;
+  switch (typeof v) {
+    case 'number':
+      return from !== undefined ? BOXED[from] : Number.isInteger(v) ? 'Long' : 'Double';
+    case 'string':
+      return 'String';
+    case 'boolean':
+      return 'Boolean';
+    default:
+      return 'Object';
+  }
+}
+
+/**
+ * The test for one type of `instanceof(x, type, …)`, or the error to report at its name. As Esper resolves
+ * them: int, long, short, byte, float, double, boolean and string in any case (`Long`, `INT`; not `integer`,
+ * `bool` or `char`), and qualified Java names as written (java.lang.Integer, java.lang.Number,
+ * java.lang.Comparable, java.lang.Object, ...); other Java classes are refused here.
+ */
+export function instanceofTest(name: string): ((cls: string) => boolean) | string {
+  const simple = INSTANCEOF_SIMPLE.get(name.toLowerCase());
+  if (simple !== undefined) return (cls) => cls === simple;
+  const qualified = Object.prototype.hasOwnProperty.call(INSTANCEOF_CLASSES, name) ? INSTANCEOF_CLASSES[name] : undefined;
+  if (qualified !== undefined) return qualified;
+  return `unknown type '${name}' for instanceof (known: int, long, short, byte, float, double, boolean, string, and java.lang.Integer, java.lang.Number, java.lang.Comparable, java.lang.Object, ...)`;
+}
+
+/** `instanceof(x, …)`: true when x's class passes one of the tests; false for null, as in Esper. */
+export function instanceofEvaluator(tests: Array<(cls: string) => boolean>, from: NumberType | undefined): (v: unknown) => boolean {
+  return (v) => {
+    const cls = javaClassOf(v, from);
+    return cls !== null && tests.some((t) => t(cls));
+  };
+}

@@ -189,6 +189,14 @@ cases('any, some and all: the types Esper refuses', [
   ['only null values (Esper 8.9 fails to compile it)', 'x = any (null)', [{ line: 1, column: 1, length: 14, message: /^'= any' with only null values: Esper 8.9 fails to compile it$/ }]],
 ]);
 
+cases('instanceof: the type names Esper resolves', [
+  ['integer is not one of them (cast knows it, instanceof does not)', 'instanceof(x, long, integer)', [
+    { line: 1, column: 21, length: 7, message: /^unknown type 'integer' for instanceof \(known: int, long, short, byte, float, double, boolean, string, and java.lang.Integer/ },
+  ]],
+  ['a simple class name that is not a primitive type', 'instanceof(x, Number)', [{ line: 1, column: 15, message: /unknown type 'Number' for instanceof/ }]],
+  ['java.lang names are case-sensitive', 'instanceof(x, java.lang.long)', [{ line: 1, column: 15, message: /unknown type 'java.lang.long'/ }]],
+]);
+
 cases('paths: unknown, unavailable and misused tags', [
   ['indexing a tag that binds one event', 'a[0].price > 1', [
     { line: 1, column: 1, length: 10, message: /^tag 'a' is not repeated: it binds one event and cannot be indexed$/ },

@@ -502,6 +502,31 @@ table('< any / > all ... (Esper ExprRelationalOpAllAnyNode): in list order; any 
   ["x < all (y, 9)", { x: 5, y: 'a' }, null], // another type counts as null
 ]);
 
+table('instanceof: the Java class Esper would see (integral numbers are Longs, others Doubles, unless the type is known); never null', [
+  ['instanceof(v, long)', { v: 3 }, true],
+  ['instanceof(v, LONG)', { v: 3 }, true],
+  ['instanceof(v, int)', { v: 3 }, false], // a field's integral number is a Long
+  ['instanceof(v, double)', { v: 3 }, false],
+  ['instanceof(v, Double)', { v: 1.5 }, true],
+  ['instanceof(v, int, double)', { v: 1.5 }, true],
+  ['instanceof(cast(v, int), int)', { v: 3 }, true],
+  ['instanceof(cast(v, short), java.lang.Short)', { v: 3 }, true],
+  ['instanceof(1, int)', {}, true],
+  ['instanceof(1L, java.lang.Long)', {}, true],
+  ['instanceof(v / 2, double)', { v: 4 }, true], // Esper's division gives a double
+  ['instanceof(v, java.lang.Number)', { v: 3 }, true],
+  ['instanceof(v, string)', { v: 'a' }, true],
+  ['instanceof(v, java.lang.CharSequence)', { v: 'a' }, true],
+  ['instanceof(v, boolean)', { v: false }, true],
+  ['instanceof(v, java.lang.Comparable)', { v: true }, true],
+  ['instanceof(v, java.io.Serializable)', { v: 'a' }, true],
+  ['instanceof(v, java.lang.Object)', { v: { a: 1 } }, true],
+  ['instanceof(v, java.lang.Comparable)', { v: [1] }, false],
+  ['instanceof(v, java.lang.Character)', { v: 'a' }, false],
+  ['instanceof(v, java.lang.Object)', { v: null }, false],
+  ['instanceof(v, long)', {}, false],
+]);
+
 table('equality binds looser than the relational operators (Esper)', [
   ['flag = price < 100', E, true],
   ['off = price < 10', E, true],

@@ -45,6 +45,7 @@
  *   null if either side is null; the operand types Esper refuses are refused at compile time (see bitwise).
  * - `cast(x, type)` / `cast(x as type)`: Esper's conversions to int, long, double, float, short, byte, boolean
  *   and string (cast.ts).
+ * - `instanceof(x, type, …)`: whether x is of one of the Java classes (cast.ts).
  * - Functions: abs(n), lower(s), upper(s), length(s | array), coalesce(a, b, …) (the first non-null value;
  *   Esper requires at least two arguments of compatible types), min(a, b, …) and max(a, b, …) over numbers
  *   (at least two arguments, and null when any argument is null, as Esper's MinMaxType computers).
@@ -53,10 +54,10 @@
  * property of the current event; `a[0].price` indexes a repeated tag's array; only own properties are read
  * (paths.ts). Evaluation never throws on any event content.
  */
-import type { BetweenExpr, BitwiseOp, CallExpr, CaseExpr, CastExpr, Expr, QuantifiedExpr, InListExpr, InRangeExpr, LikeExpr, NumberType, PathExpr, RegexpExpr, Span } from '../language/ast';
+import type { BetweenExpr, BitwiseOp, CallExpr, CaseExpr, CastExpr, Expr, InstanceofExpr, QuantifiedExpr, InListExpr, InRangeExpr, LikeExpr, NumberType, PathExpr, RegexpExpr, Span } from '../language/ast';
 import { impliedNumberType } from '../language/ast';
 import { Diagnostic, RuleError, diagnosticAt } from '../language/diagnostics';
-import { castTarget } from './cast';
+import { castTarget, instanceofEvaluator, instanceofTest } from './cast';
 import { compileLike, LikeMatcher, LikePatternError } from './like';
 import { eventPath, isInheritedName, Step, tagPath } from './paths';
 import { compileRegex, RegexSyntaxError } from './regex';
@@ -339,7 +340,24 @@ class Compiler {
         return this.cast(expr);
       case 'quantified':
         return this.quantified(expr);
+      case 'instanceof':
+        return this.instanceofExpr(expr);
     }
+  }
+
+  /** Esper's instanceof (cast.ts): never null. */
+  private instanceofExpr(expr: InstanceofExpr): Node {
+    const x = this.compile(expr.operand);
+    const tests: Array<(cls: string) => boolean> = [];
+    for (const t of expr.types) {
+      const test = instanceofTest(t.name);
+      if (typeof test === 'string') this.error(t.span, test);
+      else tests.push(test);
+    }
+    if (tests.length < expr.types.length) return { ev: NULL_EV, type: 'unknown' };
+    const f = x.ev;
+    const test = instanceofEvaluator(tests, x.num);
+    return fold({ type: 'boolean', ev: (e, b) => test(f(e, b)) }, [x]);
   }
 
   // ---- paths ----

@@ -41,7 +41,8 @@ export type Expr =
   | CallExpr
   | CaseExpr
   | CastExpr
-  | QuantifiedExpr;
+  | QuantifiedExpr
+  | InstanceofExpr;
 
 export interface LiteralExpr {
   kind: 'literal';
@@ -181,6 +182,15 @@ export interface CaseExpr {
   operand?: Expr;
   whens: Array<{ when: Expr; then: Expr }>;
   otherwise?: Expr;
+  span: Span;
+}
+
+/** `instanceof(x, long, java.lang.Number, …)`: Esper's test of the Java class of a value. */
+export interface InstanceofExpr {
+  kind: 'instanceof';
+  operand: Expr;
+  /** The type names as written, and where. */
+  types: Array<{ name: string; span: Span }>;
   span: Span;
 }
 

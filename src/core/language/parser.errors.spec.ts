@@ -114,6 +114,8 @@ describe('semantic errors found while parsing', () => {
   const cases: ErrorCase[] = [
     ['cast needs a value and a type', 'expression', 'cast(x)', 1, 1, 7, 'cast takes a value and a type, as in cast(x, int) or cast(x as int); got 1 argument'],
     ['the type of a cast is a name, not an expression', 'expression', "cast(x, 'int')", 1, 9, 5, 'the second argument of cast must be a type, such as int, long, double or string'],
+    ['instanceof needs a value and a type', 'expression', 'instanceof(x)', 1, 1, 13, 'instanceof takes a value and one or more types, as in instanceof(x, long, double)'],
+    ['the types of instanceof are names', 'expression', 'instanceof(x, long, 1)', 1, 21, 1, 'the types of instanceof are type names, such as long, string or java.lang.Number'],
     ['the type of a cast has no index', 'expression', 'cast(x, int[0])', 1, 9, 6, 'the second argument of cast must be a type, such as int, long, double or string'],
     ['time-period parts go from the largest unit down', 'pattern', 'A where timer:within(5 sec 2 min)', 1, 30, 3, "the parts of a time period go from the largest unit to the smallest: 'minute' cannot follow 'second'"],
     ['a time-period unit appears once', 'pattern', 'A where timer:within(1 sec 2 seconds)', 1, 30, 7, "the time period gives 'second' twice"],

@@ -158,15 +158,29 @@ export function call(d: [Name, Token, ListChain<Expr> | null, Token]): Expr {
   const name = d[0].value.toLowerCase();
   const args = items(d[2]);
   if (name === 'cast') return castCall(args, span(d[0], d[3]));
+  if (name === 'instanceof') return instanceofCall(args, span(d[0], d[3]));
   return { kind: 'call', name, args, span: span(d[0], d[3]) };
+}
+
+/** A type's name written as a path argument (`long`, `java.lang.Number`), or undefined for another argument. */
+function typeName(arg: Expr): { name: string; span: Span } | undefined {
+  if (arg.kind !== 'path' || arg.segments.some((s) => s.index !== undefined)) return undefined;
+  return { name: arg.segments.map((s) => s.name).join('.'), span: arg.span };
+}
+
+/** `instanceof(x, type, …)`, read as a call. */
+function instanceofCall(args: Expr[], whole: Span): Expr {
+  if (args.length < 2) fail(whole, 'instanceof takes a value and one or more types, as in instanceof(x, long, double)');
+  const types = args.slice(1).map((a) => typeName(a) ?? fail(a, 'the types of instanceof are type names, such as long, string or java.lang.Number'));
+  return { kind: 'instanceof', operand: args[0], types, span: whole };
 }
 
 /** `cast(x, type)`, read as a call: the second argument must be a type's name (`int`, `java.lang.Long`). */
 function castCall(args: Expr[], whole: Span): Expr {
   const [operand, type] = args;
   if (args.length !== 2) fail(whole, `cast takes a value and a type, as in cast(x, int) or cast(x as int); got ${args.length} argument${args.length === 1 ? '' : 's'}`);
-  if (type.kind !== 'path' || type.segments.some((s) => s.index !== undefined)) fail(type, 'the second argument of cast must be a type, such as int, long, double or string');
-  return { kind: 'cast', operand, type: type.segments.map((s) => s.name).join('.'), typeSpan: type.span, span: whole };
+  const t = typeName(type) ?? fail(type, 'the second argument of cast must be a type, such as int, long, double or string');
+  return { kind: 'cast', operand, type: t.name, typeSpan: t.span, span: whole };
 }
 
 /** `cast(x as type)`. */

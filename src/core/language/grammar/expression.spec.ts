@@ -4,7 +4,7 @@
  */
 import { parseExpression } from '../parser';
 import { stripSpans } from '../testing/ast-shorthand';
-import { callCases, caseCases, castCases, commentCases, quantifiedCases, literalCases, operatorCases, pathCases, predicateCases } from '../testing/expression.cases';
+import { callCases, caseCases, castCases, commentCases, instanceofCases, quantifiedCases, literalCases, operatorCases, pathCases, predicateCases } from '../testing/expression.cases';
 
 describe('expression grammar', () => {
   describe.each([
@@ -15,6 +15,7 @@ describe('expression grammar', () => {
     ['predicates', predicateCases],
     ['case expressions', caseCases],
     ['cast', castCases],
+    ['instanceof', instanceofCases],
     ['any, some and all', quantifiedCases],
     ['comments', commentCases],
   ] as const)('%s', (_group, cases) => {

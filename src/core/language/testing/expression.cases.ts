@@ -185,6 +185,11 @@ export const castCases: Case[] = [
   ['cast stays a name outside a cast', 'cast.as + cast', bin('+', p('cast.as'), p('cast'))],
 ];
 
+export const instanceofCases: Case[] = [
+  ['instanceof with one type', 'instanceof(x, long)', { kind: 'instanceof', operand: p('x'), types: [{ name: 'long' }] }],
+  ['instanceof with several types, dotted, any case', 'INSTANCEOF(a.x + 1, Long, java.lang.Number)', { kind: 'instanceof', operand: bin('+', p('a.x'), lit(1)), types: [{ name: 'Long' }, { name: 'java.lang.Number' }] }],
+];
+
 const quant = (operand: Shape, op: string, quantifier: 'any' | 'all', values: Shape[]): Shape => ({ kind: 'quantified', op, quantifier, operand, values });
 
 export const quantifiedCases: Case[] = [
@@ -216,6 +221,7 @@ export const expressionCases: Case[] = [
   ...predicateCases,
   ...caseCases,
   ...castCases,
+  ...instanceofCases,
   ...quantifiedCases,
   ...commentCases,
 ];
