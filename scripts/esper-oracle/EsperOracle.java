@@ -35,7 +35,7 @@ import java.util.TreeSet;
  * `select * from pattern [...]`, without a context unless "partitionBy" names a key field: then in a keyed
  * segmented context over every event type of the case. Every event type declares every field seen in the case:
  * Long when every value is integral, Double when numeric, else String or Boolean, unless the case's
- * "fieldTypes" ({"x": "long" | "double" | "string" | "boolean"}) says otherwise.
+ * "fieldTypes" ({"x": "int" | "long" | "double" | "string" | "boolean"}) says otherwise.
  */
 public class EsperOracle {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -144,6 +144,7 @@ public class EsperOracle {
 
   private static Class<?> declared(String name) {
     switch (name) {
+      case "int": return Integer.class;
       case "long": return Long.class;
       case "double": return Double.class;
       case "boolean": return Boolean.class;
@@ -167,6 +168,7 @@ public class EsperOracle {
 
   private static Object valueOf(JsonNode v, Class<?> type) {
     if (v == null || v.isNull()) return null;
+    if (type == Integer.class) return v.asInt();
     if (type == Long.class) return v.asLong();
     if (type == Double.class) return v.asDouble();
     if (type == Boolean.class) return v.asBoolean();

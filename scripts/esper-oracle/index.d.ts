@@ -6,7 +6,7 @@ export interface EsperCase {
   /** Event types to declare besides those of the events. */
   types?: string[];
   /** Declared field types, instead of those inferred from the values. */
-  fieldTypes?: Record<string, 'long' | 'double' | 'string' | 'boolean'>;
+  fieldTypes?: Record<string, 'int' | 'long' | 'double' | 'string' | 'boolean'>;
   /** Run in a keyed segmented context on this field (Cepheus' partitionBy). */
   partitionBy?: string;
   /** Advance the clock here after the last event. */

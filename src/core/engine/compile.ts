@@ -439,6 +439,7 @@ class PatternCompiler {
       case 'binary':
         return this.readsEvent(e.left) || this.readsEvent(e.right);
       case 'inList':
+      case 'quantified':
         return this.readsEvent(e.operand) || e.values.some((v) => this.readsEvent(v));
       case 'inRange':
       case 'between':
@@ -447,6 +448,8 @@ class PatternCompiler {
       case 'regexp':
         return this.readsEvent(e.operand) || this.readsEvent(e.pattern);
       case 'isNull':
+      case 'cast':
+      case 'instanceof':
         return this.readsEvent(e.operand);
       case 'call':
         return e.args.some((a) => this.readsEvent(a));

@@ -119,6 +119,27 @@ cases('type clashes known at compile time', [
   ['regexp with a boolean pattern', 'name regexp true', [{ line: 1, column: 13, message: /the regexp pattern must be a string, not a boolean/ }]],
 ]);
 
+// Esper's ExprBitWiseNode: "Invalid datatype for binary operator", "Invalid type for bitwise & operator" and
+// "Bitwise expressions must be of the same type", each checked against Esper 8.9 in esper-differential.spec.ts.
+cases('bitwise operators: the operand types Esper refuses', [
+  ['a string operand', "x & 'a'", [{ line: 1, column: 5, length: 3, message: /^bitwise '&' needs integers or booleans, not a string$/ }]],
+  ['a null operand', 'null | x', [{ line: 1, column: 1, length: 4, message: /^bitwise '\|' needs integers or booleans, not null$/ }]],
+  ['a double literal, even an integral one (1.0)', 'x ^ 1.0', [
+    { line: 1, column: 5, length: 3, message: /^bitwise '\^' needs integers or booleans, not a double \(Esper refuses floating-point operands\)$/ },
+  ]],
+  ['a float literal', 'x & 2f', [{ line: 1, column: 5, message: /not a float/ }]],
+  ['a division, which is a double in Esper', '(x / 2) & 1', [{ line: 1, column: 1, length: 7, message: /not a double/ }]],
+  ['arithmetic with a double', '(x + 0.5) | 1', [{ line: 1, column: 1, message: /not a double/ }]],
+  ['an int and a long (Esper: "must be of the same type")', '1 & 1L', [
+    { line: 1, column: 1, length: 6, message: /^bitwise '&' needs operands of one type, not an int and a long, as in Esper \(write 10L for a long literal\)$/ },
+  ]],
+  ['a long computed from longs, with an int', '(2L * 3L) & 1', [{ line: 1, column: 1, message: /not a long and an int/ }]],
+  ['a number and a boolean', 'true & 1', [{ line: 1, column: 1, message: /^bitwise '&' needs operands of one type, not a boolean and a number$/ }]],
+  ['the comparison binds tighter: x & 3 = 1 is x & (3 = 1), a number and a boolean', '1 & 3 = 1', [
+    { line: 1, column: 1, message: /needs operands of one type, not a number and a boolean/ },
+  ]],
+]);
+
 cases('invalid like and regexp patterns, at the pattern', [
   ['like escape of two characters', "name like 'a' escape '!!'", [
     { line: 1, column: 22, message: /the escape of 'like' must be a single character, got '!!'/ },
@@ -136,6 +157,44 @@ cases('invalid like and regexp patterns, at the pattern', [
     { line: 1, column: 13, message: /regexp is too large/ },
   ]],
   ['regexp with a dangling quantifier', "name regexp '*a'", [{ line: 1, column: 13, message: /dangling meta character '\*'/ }]],
+]);
+
+cases('cast: unknown and unsupported types, constants that do not convert (Esper refuses them too)', [
+  ['an unknown type, at its name', 'cast(x, foo)', [
+    { line: 1, column: 9, length: 3, message: /^unknown type 'foo' for cast \(known: int, long, double, float, short, byte, boolean, string\)$/ },
+  ]],
+  ['java.lang names are case-sensitive, as Java class names', 'cast(x as java.lang.long)', [{ line: 1, column: 11, message: /unknown type 'java.lang.long'/ }]],
+  ['BigDecimal, which would need exact decimal arithmetic', 'cast(x, BigDecimal)', [{ line: 1, column: 9, message: /^cast to BigDecimal is not supported: numbers are doubles here/ }]],
+  ['BigInteger', 'cast(x, java.math.BigInteger)', [{ line: 1, column: 9, message: /cast to java.math.BigInteger is not supported/ }]],
+  ['char', 'cast(x, char)', [{ line: 1, column: 9, message: /cast to char is not supported: numbers are doubles here, so characters cannot be kept/ }]],
+  ['a constant string that is not a number', "cast('x', int)", [{ line: 1, column: 6, length: 3, message: /^cannot cast "x" to int \(Esper refuses it too\)$/ }]],
+  ['a constant string that is not a boolean', "cast('yes' as boolean)", [{ line: 1, column: 6, message: /cannot cast "yes" to boolean/ }]],
+  ['a number literal cast to string (Esper 8.9 fails to compile it)', 'cast(-1, string)', [
+    { line: 1, column: 6, length: 2, message: /^Esper 8.9 cannot compile the cast of a number or boolean literal to string: write it as a string \('1'\)$/ },
+  ]],
+  ['a boolean literal cast to string', 'cast(true as java.lang.String)', [{ line: 1, column: 6, message: /cannot compile the cast of a number or boolean literal to string/ }]],
+  ['a cast compared with another type', "cast(x, int) = 'a'", [{ line: 1, column: 1, message: /cannot compare a number with a string/ }]],
+  ['a short with an int in a bitwise operator (no long hint)', 'cast(x, short) & 1', [
+    { line: 1, column: 1, message: /^bitwise '&' needs operands of one type, not a short and an int, as in Esper$/ },
+  ]],
+]);
+
+cases('any, some and all: the types Esper refuses', [
+  ['a value of another type than the operand', "x = any (1, 'a')", [{ line: 1, column: 13, length: 3, message: /^'= any' compares a number with a string: the types must match$/ }]],
+  ['operand and values of two types', "'a' != all (x, 2)", [{ line: 1, column: 16, message: /'!= all' compares a string with a number/ }]],
+  ['< on booleans', 'x > any (true)', [{ line: 1, column: 10, message: /^'> any' compares numbers, not booleans$/ }]],
+  ['< on strings, which Esper 8.9 gets wrong', "x < all ('b')", [
+    { line: 1, column: 10, message: /^'< all' on strings is refused: Esper 8.9 gets it wrong \(any is always false, all does not compile\)$/ },
+  ]],
+  ['only null values (Esper 8.9 fails to compile it)', 'x = any (null)', [{ line: 1, column: 1, length: 14, message: /^'= any' with only null values: Esper 8.9 fails to compile it$/ }]],
+]);
+
+cases('instanceof: the type names Esper resolves', [
+  ['integer is not one of them (cast knows it, instanceof does not)', 'instanceof(x, long, integer)', [
+    { line: 1, column: 21, length: 7, message: /^unknown type 'integer' for instanceof \(known: int, long, short, byte, float, double, boolean, string, and java.lang.Integer/ },
+  ]],
+  ['a simple class name that is not a primitive type', 'instanceof(x, Number)', [{ line: 1, column: 15, message: /unknown type 'Number' for instanceof/ }]],
+  ['java.lang names are case-sensitive', 'instanceof(x, java.lang.long)', [{ line: 1, column: 15, message: /unknown type 'java.lang.long'/ }]],
 ]);
 
 cases('paths: unknown, unavailable and misused tags', [

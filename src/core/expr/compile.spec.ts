@@ -279,6 +279,254 @@ table('|| concatenates strings (Esper): null when a side is null or not a string
   ['name || price', E, null],
 ]);
 
+table('& | ^ on integers: as Java longs; null on null, on a non-integer and on a boolean with a number (Esper refuses those types)', [
+  ['x & y', { x: 12, y: 10 }, 8],
+  ['x | y', { x: 12, y: 10 }, 14],
+  ['x ^ y', { x: 12, y: 10 }, 6],
+  ['x & y', { x: -1, y: 10 }, 10],
+  ['x ^ -1', { x: 5 }, -6],
+  ['x | y', { x: -8, y: 3 }, -5],
+  // Beyond int's 32 bits, as 64-bit longs (JavaScript's own & would cut to 32 bits).
+  ['x & y', { x: 3000000000, y: 0xffffffff }, 3000000000],
+  ['x | 1', { x: 2 ** 40 }, 2 ** 40 + 1],
+  ['x ^ y', { x: -(2 ** 40), y: 2 ** 40 }, -(2 ** 41)],
+  ['x & y', { x: -3000000000, y: 3 }, 0],
+  // Past Java's long range a double converts as Java's (long) cast does: to Long.MIN_VALUE / MAX_VALUE.
+  ['x & -1', { x: 1e300 }, 2 ** 63],
+  ['x | 0', { x: -1e300 }, -(2 ** 63)],
+  ['x & y', { x: 5, y: null }, null],
+  ['x & y', { x: 5 }, null],
+  ['x | y', { y: 5 }, null],
+  ['x & y', { x: 1.5, y: 1 }, null],
+  ['x & y', { x: 1, y: true }, null],
+  ['x & y', { x: '1', y: 1 }, null],
+  ['x & y', { x: [1], y: 1 }, null],
+  ['12 & 10', {}, 8],
+]);
+
+table('& | ^ on booleans: and, or, exclusive or, with no shortcut: null if either side is null (Esper)', [
+  ['t & t', E, true],
+  ['t & f', E, false],
+  ['f & f', E, false],
+  ['t | f', E, true],
+  ['f | f', E, false],
+  ['t ^ f', E, true],
+  ['t ^ t', E, false],
+  ['f ^ f', E, false],
+  ['f & n', E, null], // `f and n` would be false
+  ['t | n', E, null], // `t or n` would be true
+  ['n ^ t', E, null],
+  ['t & missing', E, null],
+  ["t & name", E, null],
+  ['true & false', E, false],
+]);
+
+table('bitwise operators bind looser than comparisons and not, tighter than and (Esper)', [
+  ['price = 15 & qty = 3', E, true],
+  ['price = 15 & qty = 4', E, false],
+  ['not f & t', E, true], // (not f) & t
+  ['not t & f', E, false],
+  ['f | t and f', E, false], // (f | t) and f
+  ['(price & 7) = 7', E, true],
+  ['(price & qty) > 2', E, true],
+]);
+
+table('cast to an integer type: integral numbers as Java longs (wrapping), others as doubles (truncated, saturating)', [
+  ['cast(v, int)', { v: 7 }, 7],
+  ['cast(v as int)', { v: -7 }, -7],
+  ['cast(v, int)', { v: 1.9 }, 1],
+  ['cast(v, int)', { v: -1.9 }, -1],
+  ['cast(v, int)', { v: 3000000000 }, -1294967296], // (int) 3000000000L
+  ['cast(v, int)', { v: 1e20 }, 2147483647], // (int) 1.0E20
+  ['cast(v, int)', { v: -1e20 }, -2147483648],
+  ['cast(v, int)', { v: 2147483648.5 }, 2147483647],
+  ['cast(0.0 / 0, int)', {}, 0], // (int) NaN
+  ['cast(1.0 / 0, int)', {}, 2147483647],
+  ['cast(v, long)', { v: 3000000000 }, 3000000000],
+  ['cast(v, long)', { v: -2.7 }, -2],
+  ['cast(v, long)', { v: 1e20 }, 2 ** 63], // Long.MAX_VALUE, as a double
+  ['cast(v, short)', { v: 70000 }, 4464],
+  ['cast(v, short)', { v: 40000.7 }, -25536], // (short) (int) 40000.7
+  ['cast(v, short)', { v: 1e20 }, -1], // (short) Integer.MAX_VALUE
+  ['cast(v, byte)', { v: 200 }, -56],
+  ['cast(v, Integer)', { v: 5 }, 5],
+  ['cast(v, INT)', { v: 5 }, 5],
+  ['cast(v, java.lang.Long)', { v: 5.5 }, 5],
+  ['cast(v, int)', { v: null }, null],
+  ['cast(v, int)', {}, null],
+  ['cast(v, int)', { v: true }, null],
+  ['cast(v, int)', { v: [1] }, null],
+]);
+
+table('cast to double and float', [
+  ['cast(v, double)', { v: 1.5 }, 1.5],
+  ['cast(v as double)', { v: 3 }, 3],
+  ['cast(v, float)', { v: 0.1 }, Math.fround(0.1)],
+  ['cast(v, float) = 0.1f', { v: 0.1 }, true], // a float literal is the float nearest 0.1
+  ['cast(v, float) = 0.1', { v: 0.1 }, false],
+  ['cast(v, double)', { v: false }, null],
+]);
+
+table('cast of a string to a number: parsed as Java parses it, trimmed; null when it does not parse (Esper throws)', [
+  ['cast(v, int)', { v: '12' }, 12],
+  ['cast(v, int)', { v: '+5' }, 5],
+  ['cast(v, int)', { v: ' 7 ' }, 7],
+  ['cast(v, int)', { v: '\t-0\n' }, 0],
+  ['cast(v, int)', { v: '007' }, 7],
+  ['cast(v, int)', { v: '1.5' }, null],
+  ['cast(v, int)', { v: '1e3' }, null],
+  ['cast(v, int)', { v: '0x10' }, null],
+  ['cast(v, int)', { v: '2147483648' }, null], // out of int's range
+  ['cast(v, int)', { v: '' }, null],
+  ['cast(v, int)', { v: '1_000' }, null],
+  ['cast(v, long)', { v: '9223372036854775807' }, 2 ** 63],
+  ['cast(v, long)', { v: '9223372036854775808' }, null],
+  ['cast(v, short)', { v: '32767' }, 32767],
+  ['cast(v, short)', { v: '32768' }, null],
+  ['cast(v, byte)', { v: '-128' }, -128],
+  ['cast(v, byte)', { v: '128' }, null],
+  ['cast(v, double)', { v: '1.5' }, 1.5],
+  ['cast(v, double)', { v: ' 1e3 ' }, 1000],
+  ['cast(v, double)', { v: '.5' }, 0.5],
+  ['cast(v, double)', { v: '5.' }, 5],
+  ['cast(v, double)', { v: '1.5d' }, 1.5],
+  ['cast(v, double)', { v: '2F' }, 2],
+  ['cast(v, double)', { v: '-Infinity' }, -Infinity],
+  ['cast(v, double)', { v: '1E400' }, Infinity],
+  ['cast(v, double)', { v: '0x1p3' }, 8],
+  ['cast(v, double)', { v: '-0x1.8P1' }, -3],
+  ['cast(v, double)', { v: '0x10' }, null], // a hexadecimal double needs its p exponent
+  ['cast(v, double)', { v: 'Infinityd' }, null],
+  ['cast(v, double)', { v: '' }, null],
+  ['cast(v, double)', { v: '1,5' }, null],
+  ['cast(v, float)', { v: '0.1' }, Math.fround(0.1)],
+]);
+
+table('cast to boolean: the strings true and false in any case, trimmed; else null', [
+  ['cast(v, boolean)', { v: 'true' }, true],
+  ['cast(v, boolean)', { v: ' TRUE' }, true],
+  ['cast(v, bool)', { v: 'False' }, false],
+  ['cast(v, boolean)', { v: 'yes' }, null], // Esper throws
+  ['cast(v, boolean)', { v: '1' }, null],
+  ['cast(v, boolean)', { v: 1 }, null], // as in Esper
+  ['cast(v, boolean)', { v: true }, true],
+  ['cast(v, java.lang.Boolean)', { v: null }, null],
+]);
+
+table('cast to string: integral numbers as longs, others as Java prints a double', [
+  ['cast(v, string)', { v: 'x' }, 'x'],
+  ['cast(v, string)', { v: true }, 'true'],
+  ['cast(v, string)', { v: 3 }, '3'],
+  ['cast(v, string)', { v: -3000000000 }, '-3000000000'],
+  ['cast(v, string)', { v: 1.5 }, '1.5'],
+  ['cast(v, string)', { v: 0.001 }, '0.001'],
+  ['cast(v, string)', { v: 0.00015 }, '1.5E-4'],
+  ['cast(v, string)', { v: 1234567.5 }, '1234567.5'],
+  ['cast(v, string)', { v: 12345678.5 }, '1.23456785E7'],
+  ['cast(v, string)', { v: 1e18 }, '1000000000000000000'], // integral, below 2^63: a long
+  ['cast(v, string)', { v: 1e20 }, '1.0E20'], // beyond a long: a double
+  ['cast(v, string)', { v: 1e300 }, '1.0E300'],
+  ['cast(v, string)', { v: -2.5e-10 }, '-2.5E-10'],
+  ['cast(0.0 / 0, string)', {}, 'NaN'],
+  ['cast(-1.0 / 0, string)', {}, '-Infinity'],
+  ['cast(cast(v, long), string)', { v: 1e20 }, '9223372036854775807'], // Long.MAX_VALUE
+  ['cast(cast(v, long), string)', { v: -1e20 }, '-9223372036854775808'],
+  ['cast(v, string)', { v: 2 ** 60 }, '1152921504606846976'], // every digit, as Long.toString
+  ['cast(cast(cast(v, long), int), string)', { v: 1e20 }, '-1'], // (int) Long.MAX_VALUE
+  ['cast(cast(v, double), int)', { v: -3000000000 }, -2147483648], // a double saturates
+  ['cast(cast(v, long), int)', { v: -3000000000.5 }, 1294967296], // a long wraps
+  ['cast(v, string)', { v: 0.1 + 0.2 }, '0.30000000000000004'],
+  ['cast(v, java.lang.String)', { v: { a: 1 } }, null],
+  ["cast(v, string) || '!'", { v: 2 }, '2!'],
+  // A number whose Esper type is known prints as that type does in Java.
+  ['cast(cast(v, double), string)', { v: 3 }, '3.0'],
+  ['cast(v / 2, string)', { v: 4 }, '2.0'], // Esper's division gives a double
+  ['cast(1.0 + 0, string)', {}, '1.0'],
+  ['cast(1e20 * 1, string)', {}, '1.0E20'],
+  ['cast(cast(v, float), string)', { v: 0.1 }, '0.1'], // Float.toString: the float's shortest digits
+  ['cast(cast(v, float), string)', { v: 3000000000 }, '3.0E9'],
+  ['cast(cast(1.5f, float), string)', {}, '1.5'],
+  ['cast(cast(v, int), string)', { v: 2.5 }, '2'],
+  ['cast(cast(v, long) + 1L, string)', { v: 2.5 }, '3'],
+]);
+
+table('= any / = all (Esper ExprEqualsAllAnyNode): null when x is null, or when no value decides and one was null', [
+  ['x = any (1, 2)', { x: 2 }, true],
+  ['x = any (1, 2)', { x: 3 }, false],
+  ['x = any (1, n)', { x: 1 }, true],
+  ['x = any (1, n)', { x: 3 }, null],
+  ['x = any (n, 1)', { x: 1 }, true],
+  ['x = any (1, 2)', {}, null],
+  ['x = any ()', { x: 1 }, null],
+  ["x = some ('a', 'b')", { x: 'b' }, true],
+  ['x != any (1, 2)', { x: 1 }, true],
+  ['x != any (1, 1)', { x: 1 }, false],
+  ['x != any (1, n)', { x: 1 }, null],
+  ['x = all (1, 1)', { x: 1 }, true],
+  ['x = all (1, 2)', { x: 1 }, false],
+  ['x = all (n, 2)', { x: 1 }, false], // the 2 decides
+  ['x = all (1, n)', { x: 1 }, null],
+  ['x = all (1)', {}, null],
+  ['x = all ()', { x: 1 }, null],
+  ['x != all (1, 2)', { x: 3 }, true],
+  ['x != all (1, 2)', { x: 2 }, false],
+  ['x != all (3, n)', { x: 1 }, null],
+  ['x is any (1, 2)', { x: 1 }, true],
+  ['x is not all (1, 2)', { x: 3 }, true],
+  ["x = any (y, 1)", { x: 1, y: 'a' }, true],
+  ['x = all (y, 1)', { x: 1, y: 'a' }, false], // another type is a different value
+  ['x = any (y, 2)', { x: 1, y: [1] }, null], // an array counts as null (not searched, unlike in)
+  ['t = any (f, t)', E, true],
+]);
+
+table('< any / > all ... (Esper ExprRelationalOpAllAnyNode): in list order; any ignores a null value, all stops at it', [
+  ['x > any (1, 9)', { x: 5 }, true],
+  ['x > any (6, 9)', { x: 5 }, false],
+  ['x > any (n, 9)', { x: 5 }, false], // one null value alone does not make any null
+  ['x > any (n, 1)', { x: 5 }, true],
+  ['x > any (n)', { x: 5 }, null],
+  ['x > any (1, 9)', {}, null],
+  ['x > any ()', { x: 5 }, false],
+  ['x > all (1, 2)', { x: 5 }, true],
+  ['x > all (1, 9)', { x: 5 }, false],
+  ['x > all (9, n)', { x: 5 }, false], // false before the null
+  ['x > all (n, 9)', { x: 5 }, null], // null before the 9
+  ['x > all (1, n)', { x: 5 }, null],
+  ['x > all (1)', {}, null],
+  ['x > all ()', {}, true],
+  ['x <= some (5)', { x: 5 }, true],
+  ['x >= all (5, 4)', { x: 5 }, true],
+  ['x < all (6, 7)', { x: 5 }, true],
+  ['x < any (y, z)', { x: 'a', y: 'a', z: 'b' }, true], // strings met at run time compare (a string literal is refused)
+  ["x < any (y, 9)", { x: 5, y: 'a' }, true],
+  ["x < all (y, 9)", { x: 5, y: 'a' }, null], // another type counts as null
+]);
+
+table('instanceof: the Java class Esper would see (integral numbers are Longs, others Doubles, unless the type is known); never null', [
+  ['instanceof(v, long)', { v: 3 }, true],
+  ['instanceof(v, LONG)', { v: 3 }, true],
+  ['instanceof(v, int)', { v: 3 }, false], // a field's integral number is a Long
+  ['instanceof(v, double)', { v: 3 }, false],
+  ['instanceof(v, Double)', { v: 1.5 }, true],
+  ['instanceof(v, int, double)', { v: 1.5 }, true],
+  ['instanceof(cast(v, int), int)', { v: 3 }, true],
+  ['instanceof(cast(v, short), java.lang.Short)', { v: 3 }, true],
+  ['instanceof(1, int)', {}, true],
+  ['instanceof(1L, java.lang.Long)', {}, true],
+  ['instanceof(v / 2, double)', { v: 4 }, true], // Esper's division gives a double
+  ['instanceof(v, java.lang.Number)', { v: 3 }, true],
+  ['instanceof(v, string)', { v: 'a' }, true],
+  ['instanceof(v, java.lang.CharSequence)', { v: 'a' }, true],
+  ['instanceof(v, boolean)', { v: false }, true],
+  ['instanceof(v, java.lang.Comparable)', { v: true }, true],
+  ['instanceof(v, java.io.Serializable)', { v: 'a' }, true],
+  ['instanceof(v, java.lang.Object)', { v: { a: 1 } }, true],
+  ['instanceof(v, java.lang.Comparable)', { v: [1] }, false],
+  ['instanceof(v, java.lang.Character)', { v: 'a' }, false],
+  ['instanceof(v, java.lang.Object)', { v: null }, false],
+  ['instanceof(v, long)', {}, false],
+]);
+
 table('equality binds looser than the relational operators (Esper)', [
   ['flag = price < 100', E, true],
   ['off = price < 10', E, true],
@@ -729,6 +977,16 @@ describe('static types', () => {
     ["case when flag then name else 'a' end", 'unknown'],
     ['price = null', 'null'], // always null: folded
     ['false and price > 1', 'boolean'],
+    ['price & 1', 'number'],
+    ['flag | true', 'boolean'],
+    ['price ^ qty', 'unknown'], // integers or booleans: the event decides
+    ['(price & 1) = 1', 'boolean'],
+    ['cast(price, int)', 'number'],
+    ['cast(price as string)', 'string'],
+    ['cast(name, boolean)', 'boolean'],
+    ['cast(null, int)', 'number'], // a null int, as in Esper
+    ['price = any (1, 2)', 'boolean'],
+    ['price > all (qty)', 'boolean'],
   ];
 
   it.each(cases)('%s has type %s', (text, type) => {

@@ -41,6 +41,11 @@
  * - A `like`/`regexp` pattern may be any string expression, as Esper allows. A literal pattern is compiled
  *   once and an invalid one is a compile-time error; a pattern computed at run time is compiled on first use
  *   into a small bounded cache, and an invalid one makes the result null.
+ * - `&` `|` `^` (Esper's ExprBitWiseNode): on two integers as Java longs, on two booleans without shortcuts,
+ *   null if either side is null; the operand types Esper refuses are refused at compile time (see bitwise).
+ * - `cast(x, type)` / `cast(x as type)`: Esper's conversions to int, long, double, float, short, byte, boolean
+ *   and string (cast.ts).
+ * - `instanceof(x, type, …)`: whether x is of one of the Java classes (cast.ts).
  * - Functions: abs(n), lower(s), upper(s), length(s | array), coalesce(a, b, …) (the first non-null value;
  *   Esper requires at least two arguments of compatible types), min(a, b, …) and max(a, b, …) over numbers
  *   (at least two arguments, and null when any argument is null, as Esper's MinMaxType computers).
@@ -49,8 +54,10 @@
  * property of the current event; `a[0].price` indexes a repeated tag's array; only own properties are read
  * (paths.ts). Evaluation never throws on any event content.
  */
-import type { BetweenExpr, CallExpr, CaseExpr, Expr, InListExpr, InRangeExpr, LikeExpr, PathExpr, RegexpExpr, Span } from '../language/ast';
+import type { BetweenExpr, BitwiseOp, CallExpr, CaseExpr, CastExpr, Expr, InstanceofExpr, QuantifiedExpr, InListExpr, InRangeExpr, LikeExpr, NumberType, PathExpr, RegexpExpr, Span } from '../language/ast';
+import { impliedNumberType } from '../language/ast';
 import { Diagnostic, RuleError, diagnosticAt } from '../language/diagnostics';
+import { castTarget, instanceofEvaluator, instanceofTest } from './cast';
 import { compileLike, LikeMatcher, LikePatternError } from './like';
 import { eventPath, isInheritedName, Step, tagPath } from './paths';
 import { compileRegex, RegexSyntaxError } from './regex';
@@ -67,6 +74,12 @@ interface Node {
   pred?: Predicate;
   /** Set when the node is a simple access plus a number (`a.price + 1`, `a.price - 1`): comparisons fuse it. */
   offset?: { access: Access; d: number };
+  /**
+   * For a number: Esper's type of it when known at compile time (literals, casts and what is computed from
+   * them; a property's depends on the event). Only checks use it (`1 & 1L` and `x & 1.5` are refused, as in
+   * Esper); every number is a double at run time.
+   */
+  num?: NumberType;
 }
 
 /**
@@ -240,6 +253,10 @@ function describe(t: StaticType): string {
   return t === 'null' ? 'null' : `a ${t}`;
 }
 
+function numberTypeName(n: NumberType): string {
+  return n === 'int' ? 'an int' : `a ${n}`;
+}
+
 class Compiler {
   readonly errors: Diagnostic[] = [];
   readonly tags = new Set<string>();
@@ -255,12 +272,17 @@ class Compiler {
 
   compile(expr: Expr): Node {
     switch (expr.kind) {
-      case 'literal':
-        return constantNode(this.rawStrings && expr.raw !== undefined ? expr.raw : expr.value);
+      case 'literal': {
+        const node = constantNode(this.rawStrings && expr.raw !== undefined ? expr.raw : expr.value);
+        if (typeof expr.value === 'number') node.num = expr.numberType ?? impliedNumberType(expr.value);
+        return node;
+      }
       case 'path':
         return this.path(expr);
-      case 'unary':
-        return this.unary(expr.op, this.compile(expr.operand), expr.operand.span);
+      case 'unary': {
+        const x = this.compile(expr.operand);
+        return withNum(this.unary(expr.op, x, expr.operand.span), expr.op === 'not' ? undefined : widest([x.num]));
+      }
       case 'binary': {
         const l = this.compile(expr.left);
         const r = this.compile(expr.right);
@@ -273,7 +295,12 @@ class Compiler {
           case '*':
           case '/':
           case '%':
-            return this.arithmetic(expr.op, l, r, expr.left.span, expr.right.span);
+            // Esper's division is floating-point (integer division off): a double whatever its operands.
+            return withNum(this.arithmetic(expr.op, l, r, expr.left.span, expr.right.span), expr.op === '/' ? 'double' : widest([l.num, r.num]));
+          case '&':
+          case '|':
+          case '^':
+            return this.bitwise(expr.op, l, r, expr);
           case '=':
           case '!=':
             return this.equality(expr.op, l, r, expr.span);
@@ -309,7 +336,28 @@ class Compiler {
         return this.call(expr);
       case 'case':
         return this.caseExpr(expr);
+      case 'cast':
+        return this.cast(expr);
+      case 'quantified':
+        return this.quantified(expr);
+      case 'instanceof':
+        return this.instanceofExpr(expr);
     }
+  }
+
+  /** Esper's instanceof (cast.ts): never null. */
+  private instanceofExpr(expr: InstanceofExpr): Node {
+    const x = this.compile(expr.operand);
+    const tests: Array<(cls: string) => boolean> = [];
+    for (const t of expr.types) {
+      const test = instanceofTest(t.name);
+      if (typeof test === 'string') this.error(t.span, test);
+      else tests.push(test);
+    }
+    if (tests.length < expr.types.length) return { ev: NULL_EV, type: 'unknown' };
+    const f = x.ev;
+    const test = instanceofEvaluator(tests, x.num);
+    return fold({ type: 'boolean', ev: (e, b) => test(f(e, b)) }, [x]);
   }
 
   // ---- paths ----
@@ -472,6 +520,46 @@ class Compiler {
         break;
     }
     return fold({ ev, type: 'number' }, [l, r]);
+  }
+
+  /**
+   * `&`, `|`, `^`: Esper's ExprBitWiseNode. Two integers give their bitwise and, or, exclusive or (as Java
+   * longs: an int's result is the same), two booleans their logical and, or, xor, without `and`'s shortcuts:
+   * null if either side is null, so `null & false` is null. As Esper refuses at compile time: strings, null,
+   * doubles and floats (`x & 1.5`, `x & (y / 2)`), and operands of two known types (`b & 1`, `1 & 1L`).
+   * At run time a number that is not an integer, or a number with a boolean, gives null (Esper's declared
+   * types rule both out); a number beyond Java's long range counts as Long.MIN_VALUE or MAX_VALUE, as Java's
+   * (long) cast of a double does.
+   */
+  private bitwise(op: BitwiseOp, l: Node, r: Node, expr: Expr & { left: Expr; right: Expr }): Node {
+    let bad = false;
+    for (const [n, s] of [
+      [l, expr.left.span],
+      [r, expr.right.span],
+    ] as const) {
+      if (n.type === 'string' || n.type === 'null') {
+        this.error(s, `bitwise '${op}' needs integers or booleans, not ${describe(n.type)}`);
+        bad = true;
+      } else if (n.type === 'number' && (n.num === 'double' || n.num === 'float')) {
+        this.error(s, `bitwise '${op}' needs integers or booleans, not ${numberTypeName(n.num)} (Esper refuses floating-point operands)`);
+        bad = true;
+      }
+    }
+    if (bad) return { ev: NULL_EV, type: 'unknown' };
+    if (known(l.type) && known(r.type) && l.type !== r.type) {
+      return this.error(expr.span, `bitwise '${op}' needs operands of one type, not ${describe(l.type)} and ${describe(r.type)}`);
+    }
+    if (l.num !== undefined && r.num !== undefined && l.num !== r.num) {
+      return this.error(
+        expr.span,
+        `bitwise '${op}' needs operands of one type, not ${numberTypeName(l.num)} and ${numberTypeName(r.num)}, as in Esper${[l.num, r.num].includes('long') ? ' (write 10L for a long literal)' : ''}`,
+      );
+    }
+    const f = l.ev;
+    const g = r.ev;
+    const type: StaticType = known(l.type) ? l.type : r.type === 'unknown' ? 'unknown' : r.type;
+    const node = fold({ type, ev: (e, b) => bitwiseValue(op, f(e, b), g(e, b)) }, [l, r]);
+    return withNum(node, l.num ?? r.num);
   }
 
   /**
@@ -907,6 +995,75 @@ class Compiler {
     return fold({ ev, type }, inputs);
   }
 
+  // ---- any / some / all ----
+
+  /**
+   * `x = any (…)` and its kin, as Esper's ExprEqualsAllAnyNode and ExprRelationalOpAllAnyNode evaluate them
+   * (their interpreted evaluators; see the functions below for the null rules, which differ between `=` and
+   * `<`). Types are checked as Esper does: the values must have the operand's type, and `<` `<=` `>` `>=`
+   * take numbers. Esper 8.9 also documents strings for those, but there `any` is always false and `all` fails
+   * to compile, so strings are refused; a string met at run time (a field) compares as `<` compares.
+   */
+  private quantified(expr: QuantifiedExpr): Node {
+    const x = this.compile(expr.operand);
+    const values = expr.values.map((v) => this.compile(v));
+    const relational = expr.op !== '=' && expr.op !== '!=';
+    const what = `'${expr.op} ${expr.quantifier}'`;
+    let bad = false;
+    const nodes: Array<[Node, Span]> = [[x, expr.operand.span], ...values.map((v, i): [Node, Span] => [v, expr.values[i].span])];
+    let kind: StaticType | undefined;
+    for (const [n, s] of nodes) {
+      if (relational && (n.type === 'boolean' || n.type === 'string')) {
+        this.error(s, n.type === 'boolean' ? `${what} compares numbers, not booleans` : `${what} on strings is refused: Esper 8.9 gets it wrong (any is always false, all does not compile)`);
+        bad = true;
+      } else if (known(n.type)) {
+        if (kind === undefined) kind = n.type;
+        else if (n.type !== kind && !bad) {
+          this.error(s, `${what} compares ${describe(kind)} with ${describe(n.type)}: the types must match`);
+          bad = true;
+        }
+      }
+    }
+    if (!bad && values.length > 0 && values.every((v) => v.type === 'null')) {
+      this.error(expr.span, `${what} with only null values: Esper 8.9 fails to compile it`);
+      bad = true;
+    }
+    if (bad) return { ev: NULL_EV, type: 'unknown' };
+    const f = x.ev;
+    const evs = values.map((v) => v.ev);
+    const all = expr.quantifier === 'all';
+    const ev: Evaluator = relational
+      ? relationalQuantified(COMPARATORS[expr.op as '<' | '<=' | '>' | '>='], all, f, evs)
+      : equalityQuantified(expr.op === '!=', all, f, evs);
+    return fold({ type: 'boolean', ev }, [x, ...values]);
+  }
+
+  // ---- cast ----
+
+  /**
+   * Esper's cast function (ExprCastNode) to int, long, double, float, short, byte, boolean or string. See
+   * cast.ts for the conversions. A constant that does not convert is refused, as Esper refuses it while
+   * compiling (`cast('x', int)`); at run time it gives null, where Esper throws (see cast.ts).
+   */
+  private cast(expr: CastExpr): Node {
+    const x = this.compile(expr.operand);
+    const target = castTarget(expr.type);
+    if (typeof target === 'string') return this.error(expr.typeSpan, target);
+    if (target.type === 'string' && isPrimitiveLiteral(expr.operand)) {
+      // Esper 8.9 generates `1.toString()` for it, which its Java compiler (Janino) refuses.
+      return this.error(expr.operand.span, "Esper 8.9 cannot compile the cast of a number or boolean literal to string: write it as a string ('1')");
+    }
+    const convert = target.converter(x.num);
+    const node = fold({ type: target.type, ev: (e, b) => convert(x.ev(e, b)) }, [x]);
+    if (node.constant?.value === null) {
+      if (typeof x.constant?.value === 'string') {
+        return this.error(expr.operand.span, `cannot cast ${JSON.stringify(x.constant.value)} to ${expr.type} (Esper refuses it too)`);
+      }
+      node.type = target.type; // `cast(null, int)` is a null int, as in Esper
+    }
+    return withNum(node, target.num);
+  }
+
   // ---- functions ----
 
   private call(expr: CallExpr): Node {
@@ -1051,10 +1208,128 @@ class Compiler {
   }
 }
 
+/** A value `=` can compare (see equals), or null for one it cannot (null, an object, an array). */
+function comparable(v: unknown): unknown {
+  return v === null || !isPrimitive(v) ? null : v;
+}
+
+/**
+ * `x = any (…)` (`neg`: `!=`) as ExprEqualsAllAnyNodeForgeEvalAnyNoColl, `x = all (…)` as …AllNoColl:
+ * - any: true at the first value equal to x (`!=`: different from it); otherwise null when x is null, a value
+ *   was null or there was none, else false;
+ * - all: null when x is null; false at the first value different from x (`!=`: equal to it); otherwise null
+ *   when a value was null or there was none, else true.
+ * Values compare as `=` does (a value of another type is different); one `=` cannot compare counts as null.
+ */
+function equalityQuantified(neg: boolean, all: boolean, f: Evaluator, evs: Evaluator[]): Evaluator {
+  const n = evs.length;
+  return (e, b) => {
+    const x = comparable(f(e, b));
+    if (all && n > 0 && x === null) return null;
+    let sawNull = false;
+    let sawValue = false;
+    for (let i = 0; i < n; i++) {
+      const v = comparable(evs[i](e, b));
+      if (!all && x === null) return null;
+      if (v === null) {
+        sawNull = true;
+        continue;
+      }
+      sawValue = true;
+      const different = x !== v;
+      if (all ? different !== neg : different === neg) return !all;
+    }
+    return !sawValue || sawNull ? null : all;
+  };
+}
+
+/**
+ * `x < any (…)`, `x >= all (…)`, … as ExprRelationalOpAllAnyNodeForgeEval without collections: an empty
+ * list gives true for all and false for any, as Esper's generated code does; otherwise
+ * - any: true at the first value x compares true with; at the end null when x was null or every value was,
+ *   else false (a null value alone does not make it null);
+ * - all: null at the first null value, false at the first value x compares false with (in list order); at
+ *   the end null when x was null, else true.
+ * Two numbers or two strings compare; any other value, or one of another type than x, counts as null.
+ */
+function relationalQuantified(cmp: Comparator, all: boolean, f: Evaluator, evs: Evaluator[]): Evaluator {
+  const n = evs.length;
+  if (n === 0) return () => all;
+  return (e, b) => {
+    const x = f(e, b);
+    const left = typeof x === 'number' || typeof x === 'string' ? x : null;
+    let sawValue = false;
+    for (let i = 0; i < n; i++) {
+      const v = evs[i](e, b);
+      const right = typeof v === 'number' || typeof v === 'string' ? v : null;
+      if (right === null || (left !== null && typeof left !== typeof right)) {
+        if (all) return null;
+        continue;
+      }
+      sawValue = true;
+      if (left === null) continue;
+      const holds = cmp(left, right);
+      if (holds !== all) return holds;
+    }
+    return !sawValue || left === null ? null : all;
+  };
+}
+
+/** A number or boolean literal, maybe signed (`1`, `-1.5`, `true`). */
+function isPrimitiveLiteral(e: Expr): boolean {
+  if (e.kind === 'unary' && e.op !== 'not') return e.operand.kind === 'literal' && typeof e.operand.value === 'number';
+  return e.kind === 'literal' && (typeof e.value === 'number' || typeof e.value === 'boolean');
+}
+
 /** Evaluates a node once when all of its inputs are constants. Evaluation is pure and never throws. */
 function fold(node: Node, inputs: Node[]): Node {
   if (!inputs.every((n) => n.constant)) return node;
-  return constantNode(node.ev(undefined as EventRecord | undefined, EMPTY_BINDINGS));
+  return withNum(constantNode(node.ev(undefined as EventRecord | undefined, EMPTY_BINDINGS)), node.num);
+}
+
+/** The node with Node.num set (when `num` is known and the node is a number). */
+function withNum(node: Node, num: NumberType | undefined): Node {
+  if (num !== undefined && node.type !== 'string' && node.type !== 'boolean') node.num = num;
+  return node;
+}
+
+const NUMBER_RANK: Record<NumberType, number> = { byte: 0, short: 0, int: 0, long: 1, float: 2, double: 3 };
+
+/**
+ * The type Esper computes from numbers of these types (arithmetic, and the common type of `case`, `coalesce`,
+ * `min`, `max`): the widest, a float with a double being a double. Unknown when one is unknown, unless another
+ * is a double: nothing is wider.
+ */
+function widest(nums: Array<NumberType | undefined>): NumberType | undefined {
+  if (nums.includes('double')) return 'double';
+  if (nums.includes(undefined)) return undefined;
+  let best: NumberType = 'int'; // bytes and shorts compute as ints, as in Java
+  for (const n of nums as NumberType[]) if (NUMBER_RANK[n] > NUMBER_RANK[best]) best = n;
+  return best;
+}
+
+const LONG_MIN = -(2n ** 63n);
+const LONG_MAX = 2n ** 63n - 1n;
+
+/** A double as Java's (long) cast converts it: whole, saturating at the ends of long's range. */
+function toLong(v: number): bigint {
+  if (v >= 2 ** 63) return LONG_MAX;
+  if (v <= -(2 ** 63)) return LONG_MIN;
+  return BigInt(Math.trunc(v));
+}
+
+/** See Compiler.bitwise. */
+function bitwiseValue(op: BitwiseOp, x: unknown, y: unknown): number | boolean | null {
+  if (typeof x === 'number' && typeof y === 'number') {
+    if (!Number.isInteger(x) || !Number.isInteger(y)) return null;
+    // Within int's range JavaScript's 32-bit operators give the (sign-extended) 64-bit result.
+    if ((x | 0) === x && (y | 0) === y) return op === '&' ? x & y : op === '|' ? x | y : x ^ y;
+    const a = toLong(x);
+    const b = toLong(y);
+    return Number(op === '&' ? a & b : op === '|' ? a | b : a ^ b);
+  }
+  if (typeof x === 'boolean' && typeof y === 'boolean') return op === '&' ? x && y : op === '|' ? x || y : x !== y;
+  return null;
 }
 
 function notValue(v: unknown): boolean | null {

@@ -39,14 +39,36 @@ export type Expr =
   | RegexpExpr
   | IsNullExpr
   | CallExpr
-  | CaseExpr;
+  | CaseExpr
+  | CastExpr
+  | QuantifiedExpr
+  | InstanceofExpr;
 
 export interface LiteralExpr {
   kind: 'literal';
   value: LiteralValue;
   /** A string written with a backslash: its text between the quotes, which a `regexp` expression uses. */
   raw?: string;
+  /**
+   * Esper's type of a number literal when its value alone does not tell it: `10L` is a long, `1.0`, `1e3` and
+   * `1d` are doubles, `2f` and `1.5f` floats. Absent, an integral value is an int (a long beyond int's range,
+   * as `3000000000` is in Esper) and any other a double. Every number is still a double at run time; the type
+   * only decides what Esper would refuse at compile time (`1 & 1L`, `x & 1.0`).
+   */
+  numberType?: NumberType;
   span: Span;
+}
+
+/** The numeric types of Esper's literals and casts (Java's boxed Byte, Short, Integer, Long, Float, Double). */
+export type NumberType = 'byte' | 'short' | 'int' | 'long' | 'float' | 'double';
+
+/** Java's Integer.MAX_VALUE: a larger integer literal is a long. */
+export const INT_MAX_VALUE = 2 ** 31 - 1;
+
+/** The type of a number literal without LiteralExpr.numberType (see there). */
+export function impliedNumberType(value: number): NumberType {
+  if (!Number.isInteger(value)) return 'double';
+  return Math.abs(value) > INT_MAX_VALUE ? 'long' : 'int';
 }
 
 /**
@@ -73,11 +95,13 @@ export type ComparisonOp = '=' | '!=' | 'is' | 'isNot' | '<' | '<=' | '>' | '>='
 /** `||`: string concatenation. */
 export type ConcatOp = '||';
 export type LogicalOp = 'and' | 'or';
+/** Esper's bitwise and, or and exclusive or: on integers (as Java longs) or on booleans. */
+export type BitwiseOp = '&' | '|' | '^';
 
 export interface BinaryExpr {
   kind: 'binary';
   /** `<>` is normalised to `!=`. */
-  op: ArithmeticOp | ComparisonOp | LogicalOp | ConcatOp;
+  op: ArithmeticOp | ComparisonOp | LogicalOp | ConcatOp | BitwiseOp;
   left: Expr;
   right: Expr;
   span: Span;
@@ -158,6 +182,40 @@ export interface CaseExpr {
   operand?: Expr;
   whens: Array<{ when: Expr; then: Expr }>;
   otherwise?: Expr;
+  span: Span;
+}
+
+/** `instanceof(x, long, java.lang.Number, …)`: Esper's test of the Java class of a value. */
+export interface InstanceofExpr {
+  kind: 'instanceof';
+  operand: Expr;
+  /** The type names as written, and where. */
+  types: Array<{ name: string; span: Span }>;
+  span: Span;
+}
+
+/**
+ * `x = any (a, b)`, `x != all (a, b)`, `x > some (a, b)`: Esper's comparison of a value with every value of a
+ * list. `some` is read as `any`, `is` as `=` and `is not` as `!=`, as Esper reads them; `<>` as `!=`.
+ */
+export interface QuantifiedExpr {
+  kind: 'quantified';
+  op: '=' | '!=' | '<' | '<=' | '>' | '>=';
+  quantifier: 'any' | 'all';
+  operand: Expr;
+  values: Expr[];
+  span: Span;
+}
+
+/**
+ * `cast(x, int)` or `cast(x as int)`: Esper's cast function. `type` is the type's name as written (`int`,
+ * `Long`, `java.lang.String`); the compiler resolves it.
+ */
+export interface CastExpr {
+  kind: 'cast';
+  operand: Expr;
+  type: string;
+  typeSpan: Span;
   span: Span;
 }
 

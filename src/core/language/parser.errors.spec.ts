@@ -54,7 +54,11 @@ describe('syntax errors', () => {
     ['two repeat ranges in a row are not a pattern', 'pattern', '[2] [3] A', 1, 5, 1, "unexpected '['", ["'('", "'every'", "'every-distinct'", "'not'", 'identifier']],
     ['a reserved word is not a name', 'pattern', 'A(every = 1)', 1, 3, 5, "unexpected 'every'", ["'('", "')'", "'+'", "'-'", "'false'", "'not'", "'null'", "'true'", 'identifier', 'number', 'string']],
     ['* is not allowed inside a timer:at list', 'pattern', 'timer:at([*], *, *, *, *)', 1, 12, 1, "unexpected ']'", ["'/'"]],
-    ['relational comparisons do not chain (a < b < c)', 'expression', 'a < b < c', 1, 7, 1, "unexpected '<'", ["'!='", "'%'", "'('", "'*'", "'+'", "'-'", "'.'", "'/'", "'<>'", "'='", "'['", "'and'", "'is'", "'or'", "'||'"]],
+    ['relational comparisons do not chain (a < b < c)', 'expression', 'a < b < c', 1, 7, 1, "unexpected '<'", ["'!='", "'%'", "'&'", "'('", "'*'", "'+'", "'-'", "'.'", "'/'", "'<>'", "'='", "'['", "'^'", "'and'", "'is'", "'or'", "'|'", "'||'"]],
+    ['bitwise operators do not chain, as Esper refuses a & b | c', 'expression', 'a & b | c', 1, 7, 1, "unexpected '|'", ["'!='", "'%'", "'('", "'*'", "'+'", "'-'", "'.'", "'/'", "'<'", "'<='", "'<>'", "'='", "'>'", "'>='", "'['", "'and'", "'between'", "'in'", "'is'", "'like'", "'not'", "'or'", "'regexp'", "'||'"]],
+    ['any, some and all are not functions', 'expression', 'any(x)', 1, 4, 1, "unexpected '('", ["'!='", "'%'", "'&'", "'*'", "'+'", "'-'", "'.'", "'/'", "'<'", "'<='", "'<>'", "'='", "'>'", "'>='", "'['", "'^'", "'and'", "'between'", "'in'", "'is'", "'like'", "'not'", "'or'", "'regexp'", "'|'", "'||'"]],
+    ['cast with as needs a type name', 'expression', 'cast(x as)', 1, 10, 1, "unexpected ')'", ['identifier']],
+    ['a bitwise operator needs a right operand', 'expression', 'a ^', 1, 4, 1, 'unexpected end of input', ["'('", "'+'", "'-'", "'false'", "'not'", "'null'", "'true'", 'identifier', 'number', 'string']],
     ['an empty expression expects an operand (not included)', 'expression', '', 1, 1, 1, 'unexpected end of input', ["'('", "'+'", "'-'", "'false'", "'not'", "'null'", "'true'", 'identifier', 'number', 'string']],
     ['an in list needs at least one value', 'expression', 'x in ()', 1, 7, 1, "unexpected ')'", ["'('", "'+'", "'-'", "'false'", "'not'", "'null'", "'true'", 'identifier', 'number', 'string']],
     ['an expression cut short after an operator', 'expression', 'a = ', 1, 4, 1, 'unexpected end of input', EXPECT_OPERAND],
@@ -66,7 +70,7 @@ describe('syntax errors', () => {
     ['annotation arguments are literals', 'file', '@name(x) select * from pattern [A]', 1, 7, 1, "unexpected 'x'", ["')'", "'-'", "'false'", "'null'", "'true'", 'number', 'string']],
     ['annotations alone are not a statement', 'file', "@name('x')", 1, 11, 1, 'unexpected end of input', ["'partition'", "'select'", 'annotation']],
     ['a unit spelt as other tools do (30 s) names Esper\'s (sec)', 'pattern', 'A where timer:within(1 min 30 s)', 1, 31, 1, "unexpected 's'; did you mean 'sec'?", ['time unit']],
-    ['no unit hint where no time unit can come (x > 5 m)', 'expression', 'x > 5 m', 1, 7, 1, "unexpected 'm'", ["'!='", "'%'", "'*'", "'+'", "'-'", "'/'", "'<>'", "'='", "'and'", "'is'", "'or'", "'||'"]],
+    ['no unit hint where no time unit can come (x > 5 m)', 'expression', 'x > 5 m', 1, 7, 1, "unexpected 'm'", ["'!='", "'%'", "'&'", "'*'", "'+'", "'-'", "'/'", "'<>'", "'='", "'^'", "'and'", "'is'", "'or'", "'|'", "'||'"]],
     ['a string token is described as a string', 'pattern', "A 'x'", 1, 3, 3, "unexpected string 'x'", ["'('", "'->'", "'-[n]>'", "'.'", "':'", "'='", "'and'", "'or'", "'until'", "'where'", "'while'"]],
   ];
 
@@ -108,6 +112,11 @@ describe('lexical errors', () => {
 
 describe('semantic errors found while parsing', () => {
   const cases: ErrorCase[] = [
+    ['cast needs a value and a type', 'expression', 'cast(x)', 1, 1, 7, 'cast takes a value and a type, as in cast(x, int) or cast(x as int); got 1 argument'],
+    ['the type of a cast is a name, not an expression', 'expression', "cast(x, 'int')", 1, 9, 5, 'the second argument of cast must be a type, such as int, long, double or string'],
+    ['instanceof needs a value and a type', 'expression', 'instanceof(x)', 1, 1, 13, 'instanceof takes a value and one or more types, as in instanceof(x, long, double)'],
+    ['the types of instanceof are names', 'expression', 'instanceof(x, long, 1)', 1, 21, 1, 'the types of instanceof are type names, such as long, string or java.lang.Number'],
+    ['the type of a cast has no index', 'expression', 'cast(x, int[0])', 1, 9, 6, 'the second argument of cast must be a type, such as int, long, double or string'],
     ['time-period parts go from the largest unit down', 'pattern', 'A where timer:within(5 sec 2 min)', 1, 30, 3, "the parts of a time period go from the largest unit to the smallest: 'minute' cannot follow 'second'"],
     ['a time-period unit appears once', 'pattern', 'A where timer:within(1 sec 2 seconds)', 1, 30, 7, "the time period gives 'second' twice"],
     ['an unknown guard points at its name', 'pattern', 'A where foo:bar(1)', 1, 9, 7, "unknown guard 'foo:bar' (known: timer:within, timer:withinmax)"],

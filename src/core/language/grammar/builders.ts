@@ -28,6 +28,7 @@ import type {
   Guard,
   GuardPattern,
   LiteralValue,
+  NumberType,
   OrPattern,
   PathExpr,
   PathSegment,
@@ -36,6 +37,7 @@ import type {
   SelectItem,
   Span,
 } from '../ast';
+import { impliedNumberType, INT_MAX_VALUE } from '../ast';
 import { diagnosticAt, RuleError } from '../diagnostics';
 import { TIME_UNITS, periodSeconds, rawString, wholeMilliseconds, type Token } from './lexer';
 
@@ -102,13 +104,26 @@ export function parenthesized<T extends { span: Span }>(d: [Token, T, Token]): T
 // ---------------------------------------------------------------------------------------------
 
 export function numberLiteral(d: [Token]): Expr {
-  return { kind: 'literal', value: numberValue(d[0].text), span: tokenSpan(d[0]) };
+  const value = numberValue(d[0].text);
+  const type = numberTypeOf(d[0].text);
+  return { kind: 'literal', value, ...(type !== impliedNumberType(value) ? { numberType: type } : {}), span: tokenSpan(d[0]) };
 }
 
-/** The value of a number token: a type suffix (`10L`, `1.5d`, `2f`) changes nothing, every number is a double. */
+/** Esper's type of a number token, as Java reads the literal (an integer beyond int's range is a long). */
+function numberTypeOf(text: string): NumberType {
+  if (/^0[xX]/.test(text)) return /[lL]$/.test(text) || Number(text.replace(/[lL]$/, '')) > INT_MAX_VALUE ? 'long' : 'int';
+  if (/[lL]$/.test(text)) return 'long';
+  if (/[fF]$/.test(text)) return 'float';
+  if (/[dD.eE]/.test(text)) return 'double';
+  return Number(text) > INT_MAX_VALUE ? 'long' : 'int';
+}
+
+/** The value of a number token: every number is a double (a type suffix `10L`, `1.5d` changes nothing but the type). */
 export function numberValue(text: string): number {
   const hex = /^0[xX]/.test(text);
-  return Number(hex ? text.replace(/[lL]$/, '') : text.replace(/[lLfFdD]$/, ''));
+  const value = Number(hex ? text.replace(/[lL]$/, '') : text.replace(/[lLfFdD]$/, ''));
+  // A float literal is Java's float nearest the number (0.1f is 0.100000001490116…), as Esper reads it.
+  return !hex && /[fF]$/.test(text) ? Math.fround(value) : value;
 }
 
 export function stringLiteral(d: [Token]): Expr {
@@ -140,7 +155,37 @@ export function path(d: [SegmentResult, Array<[Token, SegmentResult]>]): PathExp
 }
 
 export function call(d: [Name, Token, ListChain<Expr> | null, Token]): Expr {
-  return { kind: 'call', name: d[0].value.toLowerCase(), args: items(d[2]), span: span(d[0], d[3]) };
+  const name = d[0].value.toLowerCase();
+  const args = items(d[2]);
+  if (name === 'cast') return castCall(args, span(d[0], d[3]));
+  if (name === 'instanceof') return instanceofCall(args, span(d[0], d[3]));
+  return { kind: 'call', name, args, span: span(d[0], d[3]) };
+}
+
+/** A type's name written as a path argument (`long`, `java.lang.Number`), or undefined for another argument. */
+function typeName(arg: Expr): { name: string; span: Span } | undefined {
+  if (arg.kind !== 'path' || arg.segments.some((s) => s.index !== undefined)) return undefined;
+  return { name: arg.segments.map((s) => s.name).join('.'), span: arg.span };
+}
+
+/** `instanceof(x, type, …)`, read as a call. */
+function instanceofCall(args: Expr[], whole: Span): Expr {
+  if (args.length < 2) fail(whole, 'instanceof takes a value and one or more types, as in instanceof(x, long, double)');
+  const types = args.slice(1).map((a) => typeName(a) ?? fail(a, 'the types of instanceof are type names, such as long, string or java.lang.Number'));
+  return { kind: 'instanceof', operand: args[0], types, span: whole };
+}
+
+/** `cast(x, type)`, read as a call: the second argument must be a type's name (`int`, `java.lang.Long`). */
+function castCall(args: Expr[], whole: Span): Expr {
+  const [operand, type] = args;
+  if (args.length !== 2) fail(whole, `cast takes a value and a type, as in cast(x, int) or cast(x as int); got ${args.length} argument${args.length === 1 ? '' : 's'}`);
+  const t = typeName(type) ?? fail(type, 'the second argument of cast must be a type, such as int, long, double or string');
+  return { kind: 'cast', operand, type: t.name, typeSpan: t.span, span: whole };
+}
+
+/** `cast(x as type)`. */
+export function castAs(d: [Token, Token, Expr, Token, Name, Token]): Expr {
+  return { kind: 'cast', operand: d[2], type: d[4].value, typeSpan: d[4].span, span: span(d[0], d[5]) };
 }
 
 type CaseWhen = CaseExpr['whens'][number];
@@ -255,6 +300,19 @@ export function regexp(d: [Expr, Token | null, Token, Expr]): Expr {
 }
 
 /** `x is [not] y`: `is [not] null` is the null test, any other right side Esper's null-safe equality. */
+/** `x op any|some|all (values)`. */
+export function quantified(d: [Expr, Token, Token, Token, ListChain<Expr> | null, Token]): Expr {
+  const [operand, opToken, quantifier, , values, close] = d;
+  const op = (opToken.text === '<>' ? '!=' : opToken.text) as Extract<Expr, { kind: 'quantified' }>['op'];
+  return { kind: 'quantified', op, quantifier: quantifier.type === 'kw_all' ? 'all' : 'any', operand, values: items(values), span: span(operand, close) };
+}
+
+/** `x is [not] any|some|all (values)`: Esper reads `is` as `=` there. */
+export function quantifiedIs(d: [Expr, Token, Token | null, Token, Token, ListChain<Expr> | null, Token]): Expr {
+  const [operand, is, not, quantifier, open, values, close] = d;
+  return quantified([operand, { ...(not ?? is), text: not ? '!=' : '=' }, quantifier, open, values, close]);
+}
+
 export function isExpr(d: [Expr, Token, Token | null, Expr]): Expr {
   const [left, , not, right] = d;
   if (right.kind === 'literal' && right.value === null) return { kind: 'isNull', operand: left, negated: not !== null, span: span(left, right) };

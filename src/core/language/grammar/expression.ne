@@ -1,10 +1,11 @@
 # Expressions: filter predicates, `while` guards, every-distinct keys, select items and YAML emit fields.
 #
-# Precedence, loosest first (as in Esper):
-#   or  <  and  <  not  <  = != <> is [not]  <  < <= > >= / in / between / like / regexp  <  ||  <  + -
+# Precedence, loosest first (as in Esper's EsperEPL2Grammar):
+#   or  <  and  <  & | ^  <  not  <  = != <> is [not]  <  < <= > >= / in / between / like / regexp  <  ||  <  + -
 #   <  * / %  <  unary - +  <  literal, path, call, ( expr ), case … end
 # `or`, `and`, `||`, `+ -` and `* / %` associate to the left; comparisons do not chain (`a < b < c` is an
-# error); `not` and unary minus nest (`not not x`, `- -x`). The operands of `between` are concatenations, so in
+# error), nor do the bitwise operators, which share one level (Esper refuses `a & b | c`: "BitWise node must
+# have 2 parameters"); `not` and unary minus nest (`not not x`, `- -x`). The operands of `between` are concatenations, so in
 # `x between 1 and 5 and y` the first `and` belongs to `between`.
 
 @lexer lexer
@@ -16,8 +17,16 @@ orExpr
      | orExpr %kw_or andExpr       {% b.binary %}
 
 andExpr
-    -> notExpr                  {% id %}
-     | andExpr %kw_and notExpr     {% b.binary %}
+    -> bitwise                  {% id %}
+     | andExpr %kw_and bitwise     {% b.binary %}
+
+# Esper's bitWiseExpression: looser than `not` and the comparisons, so `b = 1 & c = 2` is `(b = 1) & (c = 2)`
+# and `x & 3 = 1` is `x & (3 = 1)` (a type error): write `(x & 3) = 1`.
+bitwise
+    -> notExpr                      {% id %}
+     | notExpr bitwiseOp notExpr    {% b.binary %}
+
+bitwiseOp -> "&" {% id %} | "|" {% id %} | "^" {% id %}
 
 notExpr
     -> predicate                {% id %}
@@ -28,10 +37,17 @@ predicate
     -> relational                                                               {% id %}
      | relational equalityOp relational                                         {% b.binary %}
      | relational %kw_is %kw_not:? relational                                   {% b.isExpr %}
+     | relational equalityOp quantifier "(" exprList:? ")"                      {% b.quantified %}
+     | relational %kw_is %kw_not:? quantifier "(" exprList:? ")"                {% b.quantifiedIs %}
+
+# `x = any (a, b)`, `x != all (…)`, `x > some (…)`: Esper's comparisons with a list (`some` is `any`; `is` and
+# `is not` are `=` and `!=` there). Esper also takes a subquery, which has no meaning here.
+quantifier -> %kw_any {% id %} | %kw_some {% id %} | %kw_all {% id %}
 
 relational
     -> concat                                                                   {% id %}
      | concat relationalOp concat                                               {% b.binary %}
+     | concat relationalOp quantifier "(" exprList:? ")"                        {% b.quantified %}
      | concat %kw_not:? %kw_in "(" exprList ")"                                       {% b.inList %}
      | concat %kw_not:? %kw_in ("(" | "[") expr ":" expr (")" | "]")                  {% b.inRange %}
      | concat %kw_not:? %kw_between concat %kw_and concat                                {% b.between %}
@@ -71,10 +87,13 @@ primary
      | %kw_false                       {% b.keywordLiteral %}
      | %kw_null                        {% b.keywordLiteral %}
      | path                         {% id %}
-     | name "(" exprList:? ")"      {% b.call %}
+     | funcName "(" exprList:? ")"  {% b.call %}
+     | %kw_cast "(" expr %kw_as dottedName ")"      {% b.castAs %}
      | "(" expr ")"                 {% b.parenthesized %}
      | %kw_case caseWhens caseElse:? %kw_end          {% b.caseSearched %}
      | %kw_case expr caseWhens caseElse:? %kw_end     {% b.caseSimple %}
+
+# `cast(x, int)` is read as a call (builders.call makes it a cast), `cast(x as int)` by its own rule above.
 
 # Esper allows `case` only as a whole expression (`A((case … end) = 1)`); here it is a primary, which accepts
 # every such rule and also `A(case … end = 1)`. `end` closes it, so no reading is ambiguous.

@@ -4,7 +4,7 @@
  */
 import { parseExpression } from '../parser';
 import { stripSpans } from '../testing/ast-shorthand';
-import { callCases, caseCases, commentCases, literalCases, operatorCases, pathCases, predicateCases } from '../testing/expression.cases';
+import { callCases, caseCases, castCases, commentCases, instanceofCases, quantifiedCases, literalCases, operatorCases, pathCases, predicateCases } from '../testing/expression.cases';
 
 describe('expression grammar', () => {
   describe.each([
@@ -14,6 +14,9 @@ describe('expression grammar', () => {
     ['operators and precedence', operatorCases],
     ['predicates', predicateCases],
     ['case expressions', caseCases],
+    ['cast', castCases],
+    ['instanceof', instanceofCases],
+    ['any, some and all', quantifiedCases],
     ['comments', commentCases],
   ] as const)('%s', (_group, cases) => {
     it.each(cases)('%s: %s', (_behaviour, text, expected) => {

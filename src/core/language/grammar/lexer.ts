@@ -6,8 +6,9 @@
  *   their case. Reserved words are the pattern and expression operators (`and or not every every-distinct where
  *   while until in between like regexp escape is null true false`). The statement words (`select from as
  *   partition by pattern`), the words of a `case` expression (`case when then else end`: reserved in Esper,
- *   soft here so that rules with a property called `end` keep working) and the time units (`sec`, `minutes`,
- *   ...) get their own token types but the grammar also accepts them wherever a name is expected, so an event
+ *   soft here so that rules with a property called `end` keep working), `cast` (for `cast(x as int)`; a
+ *   property in Esper too), `any some all` (of `x > any (a, b)`: reserved in Esper, soft here, but never
+ *   the name of a function) and the time units (`sec`, `minutes`, ...) get their own token types but the grammar also accepts them wherever a name is expected, so an event
  *   property may be called `from`, `end`, `hour` or `min`.
  *   Any other word can be written as an identifier between backticks: `` `page-view` ``.
  * - Comments are Esper's: `// to end of line` and `/* block *\/`. As in Esper, a line ends with `\n`, `\r\n` or
@@ -56,7 +57,7 @@ export const RESERVED_KEYWORDS = [
 ] as const;
 
 /** Words with a meaning in a `.cep` statement that are still accepted as names elsewhere. */
-export const SOFT_KEYWORDS = ['select', 'from', 'as', 'partition', 'by', 'pattern', 'case', 'when', 'then', 'else', 'end'] as const;
+export const SOFT_KEYWORDS = ['select', 'from', 'as', 'partition', 'by', 'pattern', 'case', 'when', 'then', 'else', 'end', 'cast', 'any', 'some', 'all'] as const;
 
 /**
  * Esper's time-period units and their lengths in milliseconds. Years and months are not fixed lengths: a
@@ -171,7 +172,8 @@ const rules: moo.Rules = {
   le: '<=',
   ge: '>=',
   concat: '||',
-  punct: ['(', ')', '[', ']', ',', ':', '.', ';', '=', '<', '>', '+', '-', '*', '/', '%'],
+  // `&`, `|`, `^`: Esper's bitwise operators (`||`, concatenation, is matched before `|`).
+  punct: ['(', ')', '[', ']', ',', ':', '.', ';', '=', '<', '>', '+', '-', '*', '/', '%', '&', '|', '^'],
   // One character: a surrogate pair (an emoji) is one.
   invalid: { match: /[\ud800-\udbff][\udc00-\udfff]|[^]/, lineBreaks: true },
 };

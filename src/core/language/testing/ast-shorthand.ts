@@ -2,18 +2,18 @@
  * Test support for the language specs (excluded from the build): compact constructors for the AST of ../ast.ts
  * without spans, and {@link stripSpans} to compare parser output with them. Spans have their own tests.
  */
-import type { LiteralValue } from '../ast';
+import type { LiteralValue, NumberType } from '../ast';
 
-/** A node as the specs write it: the AST without `span`/`tagSpan`. */
+/** A node as the specs write it: the AST without `span`/`tagSpan`/`typeSpan`. */
 export type Shape = { [key: string]: unknown };
 
-/** Removes every `span` and `tagSpan` property, recursively. */
+/** Removes every `span`, `tagSpan` and `typeSpan` property, recursively. */
 export function stripSpans(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripSpans);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      if (k === 'span' || k === 'tagSpan' || v === undefined) continue;
+      if (k === 'span' || k === 'tagSpan' || k === 'typeSpan' || v === undefined) continue;
       out[k] = stripSpans(v);
     }
     return out;
@@ -26,6 +26,8 @@ export function stripSpans(value: unknown): unknown {
 // ---------------------------------------------------------------------------------------------
 
 export const lit = (value: LiteralValue): Shape => ({ kind: 'literal', value });
+/** A number literal whose Esper type its value does not tell (`10L`, `1.0`, `2f`: LiteralExpr.numberType). */
+export const numLit = (value: number, numberType: NumberType): Shape => ({ kind: 'literal', value, numberType });
 
 /** `p('a[0].price')` is the path a[0].price. */
 export function p(dotted: string): Shape {

@@ -9,6 +9,7 @@ import {
   like,
   lit,
   lnot,
+  numLit,
   neg,
   p,
   plus,
@@ -22,7 +23,7 @@ export type Case = [string, string, Shape];
 export const literalCases: Case[] = [
   ['an integer is a number literal', '42', lit(42)],
   ['a decimal is a number literal', '1.5', lit(1.5)],
-  ['an exponent is part of a number', '2.5e3', lit(2500)],
+  ['an exponent is part of a number (a double, as in Esper, even when integral)', '2.5e3', numLit(2500, 'double')],
   ['a minus sign is unary minus, not part of the number', '-3', neg(lit(3))],
   ['a plus sign is unary plus', '+3', plus(lit(3))],
   ['single quotes make a string', "'abc'", lit('abc')],
@@ -39,12 +40,16 @@ export const literalCases: Case[] = [
   ['null', 'null', lit(null)],
   ['TRUE/False/NULL are case-insensitive', 'TRUE or False or NULL', bin('or', bin('or', lit(true), lit(false)), lit(null))],
   // Esper's (Java's) numeric literal forms; a type suffix changes nothing, every number is a double.
-  ['a long suffix (10L)', '10L', lit(10)],
+  ['a long suffix (10L) makes a long', '10L', numLit(10, 'long')],
   ['a double suffix (1.5d)', '1.5d', lit(1.5)],
-  ['a float suffix (2F)', '2F', lit(2)],
+  ['a double suffix on an integer (1d) makes a double', '1d', numLit(1, 'double')],
+  ['a float suffix (2F) makes a float', '2F', numLit(2, 'float')],
+  ['a float suffix on a decimal (1.5f) makes a float', '1.5f', numLit(1.5, 'float')],
   ['a leading dot (.5)', '.5', lit(0.5)],
-  ['a trailing dot (5.)', '5. + 1', bin('+', lit(5), lit(1))],
-  ['hexadecimal (0x1F, 0x1fL)', '0x1F + 0x1fL', bin('+', lit(31), lit(31))],
+  ['a trailing dot (5.) makes a double', '5. + 1', bin('+', numLit(5, 'double'), lit(1))],
+  ['a decimal point makes a double even when the value is integral (1.0)', '1.0', numLit(1, 'double')],
+  ['an integer beyond int\'s range is a long without a suffix, as in Esper', '3000000000', lit(3000000000)],
+  ['hexadecimal (0x1F, 0x1fL)', '0x1F + 0x1fL', bin('+', lit(31), numLit(31, 'long'))],
   ['a dot before a name is a path step, not a decimal point', 'items[0].sku', p('items[0].sku')],
 ];
 
@@ -104,6 +109,18 @@ export const operatorCases: Case[] = [
   ['is not', "a is not 'x'", bin('isNot', p('a'), lit('x'))],
   ['|| concatenates, to the left, tighter than a comparison', "a || b || 'c' = d", bin('=', bin('||', bin('||', p('a'), p('b')), lit('c')), p('d'))],
   ['+ binds tighter than ||', 'a || b + c', bin('||', p('a'), bin('+', p('b'), p('c')))],
+  // Esper's bitWiseExpression: between `and` and `not`, one level for the three operators, no chains.
+  ['& is bitwise and', 'a & b', bin('&', p('a'), p('b'))],
+  ['| is bitwise or', 'a | b', bin('|', p('a'), p('b'))],
+  ['^ is bitwise exclusive or', 'a ^ b', bin('^', p('a'), p('b'))],
+  ['| is not || (concatenation): a bar alone is bitwise or', 'a | b || c', bin('|', p('a'), bin('||', p('b'), p('c')))],
+  ['a bitwise operator binds looser than a comparison (as in Esper)', 'a = 1 & b = 2', bin('&', bin('=', p('a'), lit(1)), bin('=', p('b'), lit(2)))],
+  ['so x & 3 = 1 is x & (3 = 1): compare a bitwise result in parentheses', 'x & 3 = 1', bin('&', p('x'), bin('=', lit(3), lit(1)))],
+  ['a bitwise operator binds looser than not (not a & b is (not a) & b)', 'not a & b', bin('&', lnot(p('a')), p('b'))],
+  ['a bitwise operator binds tighter than and', 'a and b | c', bin('and', p('a'), bin('|', p('b'), p('c')))],
+  ['a bitwise operator binds tighter than or', 'a ^ b or c', bin('or', bin('^', p('a'), p('b')), p('c'))],
+  ['arithmetic binds tighter than a bitwise operator', 'a + 1 & b * 2', bin('&', bin('+', p('a'), lit(1)), bin('*', p('b'), lit(2)))],
+  ['parenthesised bitwise operations nest', '(a & b) | (c ^ d)', bin('|', bin('&', p('a'), p('b')), bin('^', p('c'), p('d')))],
 ];
 
 export const predicateCases: Case[] = [
@@ -153,6 +170,43 @@ export const caseCases: Case[] = [
   ['a simple case whose operand is a property called when', 'case when when 1 then 2 end', caseOf(p('when'), [[lit(1), lit(2)]])],
 ];
 
+const castOf = (operand: Shape, type: string): Shape => ({ kind: 'cast', operand, type });
+
+export const castCases: Case[] = [
+  ['cast with a comma and a type name', 'cast(x, int)', castOf(p('x'), 'int')],
+  ['cast with as', 'cast(x as long)', castOf(p('x'), 'long')],
+  ['cast and as are case-insensitive; the type keeps its case', 'CAST(x AS Double)', castOf(p('x'), 'Double')],
+  ['a dotted type name (java.lang.String), with a comma', 'cast(x, java.lang.String)', castOf(p('x'), 'java.lang.String')],
+  ['a dotted type name, with as', 'cast(x as java.lang.Long)', castOf(p('x'), 'java.lang.Long')],
+  ['a backtick-quoted type name', 'cast(x, `int`)', castOf(p('x'), 'int')],
+  ['the value may be any expression', "cast(a.x + 1 || 'y' as string)", castOf(bin('||', bin('+', p('a.x'), lit(1)), lit('y')), 'string')],
+  ['a cast is a primary: an operand of arithmetic', 'cast(x as int) + 1', bin('+', castOf(p('x'), 'int'), lit(1))],
+  ['casts nest', 'cast(cast(s, int), string)', castOf(castOf(p('s'), 'int'), 'string')],
+  ['cast stays a name outside a cast', 'cast.as + cast', bin('+', p('cast.as'), p('cast'))],
+];
+
+export const instanceofCases: Case[] = [
+  ['instanceof with one type', 'instanceof(x, long)', { kind: 'instanceof', operand: p('x'), types: [{ name: 'long' }] }],
+  ['instanceof with several types, dotted, any case', 'INSTANCEOF(a.x + 1, Long, java.lang.Number)', { kind: 'instanceof', operand: bin('+', p('a.x'), lit(1)), types: [{ name: 'Long' }, { name: 'java.lang.Number' }] }],
+];
+
+const quant = (operand: Shape, op: string, quantifier: 'any' | 'all', values: Shape[]): Shape => ({ kind: 'quantified', op, quantifier, operand, values });
+
+export const quantifiedCases: Case[] = [
+  ['= any', 'x = any (1, 2)', quant(p('x'), '=', 'any', [lit(1), lit(2)])],
+  ['some is any', 'x = some (a.x)', quant(p('x'), '=', 'any', [p('a.x')])],
+  ['!= all', 'x != all (y, z)', quant(p('x'), '!=', 'all', [p('y'), p('z')])],
+  ['<> is !=', 'x <> any (1)', quant(p('x'), '!=', 'any', [lit(1)])],
+  ['is any is = any, as in Esper', 'x is any (1)', quant(p('x'), '=', 'any', [lit(1)])],
+  ['is not all is != all', 'x is not all (1)', quant(p('x'), '!=', 'all', [lit(1)])],
+  ['< > <= >= with any and all', 'x < any (1) and x >= all (2)', bin('and', quant(p('x'), '<', 'any', [lit(1)]), quant(p('x'), '>=', 'all', [lit(2)]))],
+  ['an empty list', 'x > all ()', quant(p('x'), '>', 'all', [])],
+  ['keywords are case-insensitive', 'x = ANY (1) or x = All (2)', bin('or', quant(p('x'), '=', 'any', [lit(1)]), quant(p('x'), '=', 'all', [lit(2)]))],
+  ['the values are expressions', 'x + 1 > any (y * 2, 3)', quant(bin('+', p('x'), lit(1)), '>', 'any', [bin('*', p('y'), lit(2)), lit(3)])],
+  ['not binds looser', 'not x = any (1)', lnot(quant(p('x'), '=', 'any', [lit(1)]))],
+  ['any, some and all stay property names', 'any = all.some', bin('=', p('any'), p('all.some'))],
+];
+
 export const commentCases: Case[] = [
   ['a line comment is ignored', 'a + // plus\n b', bin('+', p('a'), p('b'))],
   ['a block comment is ignored', 'a /* times */ * b', bin('*', p('a'), p('b'))],
@@ -166,5 +220,8 @@ export const expressionCases: Case[] = [
   ...operatorCases,
   ...predicateCases,
   ...caseCases,
+  ...castCases,
+  ...instanceofCases,
+  ...quantifiedCases,
   ...commentCases,
 ];
