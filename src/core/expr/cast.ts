@@ -82,21 +82,26 @@ function javaTrim(s: string): string {
 function parseInteger(s: string, bits: 8 | 16 | 32 | 64): number | null {
   const t = javaTrim(s);
   if (!/^[+-]?[0-9]+$/.test(t)) return null;
+  // More than 19 significant digits is beyond any long: no need to build a BigInt of an event's long string.
+  if (t.replace(/^[+-]?0*/, '').length > 19) return null;
   const n = BigInt(t);
   const limit = 1n << BigInt(bits - 1);
   return n >= -limit && n < limit ? Number(n) : null;
 }
 
-const DECIMAL = /^[+-]?(?:NaN|Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[fFdD]?)$/;
-const HEX_FLOAT = /^([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)[pP]([+-]?[0-9]+)[fFdD]?$/;
+// Each digit can belong to one place only (digits, then an optional dot and its digits): with `[0-9]+\.?[0-9]*`
+// a long run of digits that fails at its end would be split at every point, quadratic in an event's string.
+const DECIMAL = /^[+-]?(?:NaN|Infinity|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[fFdD]?)$/;
+const HEX_FLOAT = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?[0-9]+)[fFdD]?$/;
 
 /** Double.parseDouble on a trimmed string (decimal, NaN, Infinity, hexadecimal with a binary exponent). */
 function parseDouble(s: string): number | null {
   const t = javaTrim(s);
   if (DECIMAL.test(t)) return Number(t.replace(/[fFdD]$/, ''));
   const hex = HEX_FLOAT.exec(t);
-  if (hex === null || hex[2] + hex[3] === '') return null;
-  const [, sign, whole, fraction, exponent] = hex;
+  if (hex === null) return null;
+  const [, sign, whole, fraction = '', exponent] = hex;
+  if (whole + fraction === '') return null;
   // The digits as one integer, scaled by 2^(exponent - 4 per fraction digit): rounded once, then exact
   // (unless the result is subnormal or overflows).
   const mantissa = Number(BigInt(`0x${whole + fraction || '0'}`));

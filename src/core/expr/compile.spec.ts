@@ -1048,6 +1048,23 @@ describe('compilePredicate: the filter passes only when every predicate is exact
   });
 });
 
+describe('cast of an event string of a million characters returns at once (no quadratic parsing)', () => {
+  const digits = '1'.repeat(1_000_000);
+  it.each([
+    ['digits then a letter, to double: null', 'cast(v, double)', digits + 'x', null],
+    ['hex digits then a letter, to double: null', 'cast(v, double)', '0x' + 'a'.repeat(1_000_000) + 'x', null],
+    ['hex digits, a dot, no exponent digits: null', 'cast(v, double)', '0x' + 'a'.repeat(1_000_000) + '.p', null],
+    ['digits beyond a long, to long: null', 'cast(v, long)', digits, null],
+    ['a sign and a million zeros before 7, to int: -7', 'cast(v, int)', '-' + '0'.repeat(1_000_000) + '7', -7],
+    ['digits beyond a double, to double: Infinity', 'cast(v, double)', digits, Infinity],
+    ['hex with a fraction: 3', 'cast(v, double)', '0x1.8p1', 3],
+    ['hex with only a fraction: 1', 'cast(v, double)', '0x.8p1', 1],
+    ['hex without a fraction: 0.25', 'cast(v, double)', '0x1p-2', 0.25],
+  ])('%s', (_label, text, v, expected) => {
+    expect(evaluate(text, { v })).toBe(expected);
+  });
+});
+
 describe('no code generation', () => {
   it('the expression compiler builds closures only: no eval, no Function constructor', () => {
     const sources = fs.readdirSync(__dirname).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'));
