@@ -111,6 +111,12 @@ describe('YAML rules: valid definitions', () => {
     ]);
   });
 
+  it('suggests an id with the dashes at both ends trimmed and runs of other characters made one dash', () => {
+    expect(errorsOf(yaml(`id: '--My Rule!!--'`, 'pattern: B'))).toEqual([
+      "rules/test.yaml:1:5: invalid id '--My Rule!!--': only lower-case letters, digits, '_' and '-' are allowed; did you mean 'my-rule'?",
+    ]);
+  });
+
   it('keeps the valid rules of a file in which another rule is invalid', () => {
     const { rules, diagnostics } = parse(yaml('id: good', 'pattern: A', '---', 'id: Bad', 'pattern: B'));
     expect(rules.map((r) => r.id)).toEqual(['good']);

@@ -340,10 +340,7 @@ export function validateRawRule(raw: RawRule, file: string): { result?: Validate
     const value = stringOf(idEntry, 'id', (v) => ID_RE.test(v) && v.length <= RULE_LIMITS.idLength);
     if (value !== undefined) {
       if (!ID_RE.test(value)) {
-        const fixed = value
-          .toLowerCase()
-          .replace(/[^a-z0-9_-]+/g, '-')
-          .replace(/^-+|-+$/g, '');
+        const fixed = trimDashes(value.toLowerCase().replace(/[^a-z0-9_-]+/g, '-'));
         error(
           idEntry.value.loc,
           `invalid id '${value}': only lower-case letters, digits, '_' and '-' are allowed` +
@@ -600,4 +597,13 @@ export function rejectDuplicateIds(
     unique.push(r);
   }
   return { unique, diagnostics };
+}
+
+/** `s` without leading and trailing dashes, in one pass (`/-+$/g` retries at each dash: quadratic on a long run). */
+function trimDashes(s: string): string {
+  let a = 0;
+  let z = s.length;
+  while (a < z && s.charCodeAt(a) === 0x2d) a++;
+  while (z > a && s.charCodeAt(z - 1) === 0x2d) z--;
+  return s.slice(a, z);
 }
