@@ -380,7 +380,9 @@ class CastGenerator extends Choices {
       return k < 0.5 ? this.numeric() : k < 0.85 ? this.text() : this.flag();
     }
     if (r < 0.9) return `(${this.condition(depth - 1)}) ${this.pick(['and', 'or'])} (${this.condition(depth - 1)})`;
-    return `not (${this.condition(depth - 1)})`;
+    // Esper 8.9 fails to compile `not (x is null)` (see the header): the same test written with `= false`.
+    const inner = this.condition(depth - 1);
+    return /^cast\(u, \w+\) is null$/.test(inner) ? `(${inner}) = false` : `not (${inner})`;
   }
 }
 
