@@ -58,14 +58,14 @@ function isLong(v: number, from: NumberType | undefined): boolean {
 function toInt(v: number, asLong: boolean): number {
   if (asLong) return v >= LONG_LIMIT ? -1 : v | 0; // 2^63 stands for Long.MAX_VALUE, whose low bits are all ones
   if (Number.isNaN(v)) return 0;
-  const t = Math.trunc(v);
+  const t = Math.trunc(v) || 0; // (int) -0.5 is 0 in Java, not -0
   return t > INT_MAX ? INT_MAX : t < INT_MIN ? INT_MIN : t;
 }
 
 /** As Java's (long) cast: whole, saturating; Long.MAX_VALUE is 2^63 as a double. */
 function toLong(v: number): number {
   if (Number.isNaN(v)) return 0;
-  const t = Math.trunc(v);
+  const t = Math.trunc(v) || 0; // (long) -0.5 is 0 in Java, not -0
   return t >= LONG_LIMIT ? LONG_LIMIT : t <= -LONG_LIMIT ? -LONG_LIMIT : t;
 }
 
@@ -102,11 +102,27 @@ function parseDouble(s: string): number | null {
   if (hex === null) return null;
   const [, sign, whole, fraction = '', exponent] = hex;
   if (whole + fraction === '') return null;
-  // The digits as one integer, scaled by 2^(exponent - 4 per fraction digit): rounded once, then exact
-  // (unless the result is subnormal or overflows).
-  const mantissa = Number(BigInt(`0x${whole + fraction || '0'}`));
-  const value = mantissa * 2 ** (Number(exponent) - 4 * fraction.length);
+  const value = hexValue((whole + fraction).replace(/^0+/, ''), Number(exponent) - 4 * fraction.length);
   return sign === '-' ? -value : value;
+}
+
+/**
+ * The hex `digits` (no leading zero) times 2^`exp`. At most 16 digits are read (64 bits, more than a double
+ * holds), the rest only as a sticky bit that breaks rounding ties; the power of two is applied in two halves,
+ * so that a large mantissa with a very negative exponent (or the reverse) does not overflow on the way.
+ */
+function hexValue(digits: string, exp: number): number {
+  if (digits === '') return 0;
+  let mantissa: bigint;
+  if (digits.length <= 16) {
+    mantissa = BigInt(`0x${digits}`);
+  } else {
+    const sticky = /[1-9a-fA-F]/.test(digits.slice(16)) ? 1n : 0n;
+    mantissa = (BigInt(`0x${digits.slice(0, 16)}`) << 1n) | sticky;
+    exp += 4 * (digits.length - 16) - 1;
+  }
+  const half = Math.trunc(exp / 2);
+  return Number(mantissa) * 2 ** half * 2 ** (exp - half);
 }
 
 /**
@@ -124,8 +140,11 @@ export function javaFloatString(v: number): string {
 }
 
 /** An integral double as Java prints the long it stands for: every digit (JavaScript rounds past 2^53). */
-function javaLongString(v: number): string {
-  return v >= LONG_LIMIT ? '9223372036854775807' : BigInt(v).toString(); // Long.MAX_VALUE is 2^63 as a double
+function javaLongString(v: number): string | null {
+  if (v >= LONG_LIMIT) return '9223372036854775807'; // Long.MAX_VALUE is 2^63 as a double
+  if (v <= -LONG_LIMIT) return '-9223372036854775808';
+  // Not whole: NaN from an integer `% 0` (Java throws there) or a value no long holds: no string.
+  return Number.isInteger(v) ? BigInt(v).toString() : null;
 }
 
 /** Java's Double.toString (see the header). */
@@ -179,7 +198,7 @@ const TARGETS: Record<string, CastTarget> = {
     converter: (from) => {
       // A number known to be a double or a float prints as Java prints one (`cast(x / 2, string)` is '2.0');
       // one of unknown type as a long when it is integral.
-      const ofNumber: (v: number) => string =
+      const ofNumber: (v: number) => string | null =
         from === 'double'
           ? javaDoubleString
           : from === 'float'

@@ -1060,8 +1060,23 @@ describe('cast of an event string of a million characters returns at once (no qu
     ['hex with a fraction: 3', 'cast(v, double)', '0x1.8p1', 3],
     ['hex with only a fraction: 1', 'cast(v, double)', '0x.8p1', 1],
     ['hex without a fraction: 0.25', 'cast(v, double)', '0x1p-2', 0.25],
+    ['hex zero with a huge exponent: 0, as in Java (not 0 × Infinity)', 'cast(v, double)', '0x0p2000', 0],
+    ['hex 1 with 300 zero digits after the point: 1', 'cast(v, double)', `0x1.${'0'.repeat(300)}p0`, 1],
+    ['300 hex digits scaled back by 2^-1200: about 1', 'cast(v, double)', `0x${'f'.repeat(300)}p-1200`, 1],
   ])('%s', (_label, text, v, expected) => {
     expect(evaluate(text, { v })).toBe(expected);
+  });
+});
+
+describe('cast never throws on values arithmetic gives its integer types', () => {
+  it.each([
+    ['a long remainder by zero (NaN; Java throws), to string: null', 'cast(cast(x, long) % cast(y, long), string)', { x: 6, y: 0 }, null],
+    ['a constant int remainder by zero, to string: null', 'cast(1 % 0, string)', {}, null],
+    ['a long product past the double range (-Infinity), to string: Long.MIN_VALUE', 'cast(cast(x, long) * cast(x, long) * cast(y, long), string)', { x: 1e200, y: -1 }, '-9223372036854775808'],
+    ['-0.5 to int: 0, not -0 (1 / it is Infinity)', '1 / cast(x, int)', { x: -0.5 }, Infinity],
+    ['-0.5 to long: 0, not -0', '1 / cast(x, long)', { x: -0.5 }, Infinity],
+  ])('%s', (_label, text, event, expected) => {
+    expect(evaluate(text, event)).toBe(expected);
   });
 });
 

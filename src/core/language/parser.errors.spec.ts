@@ -3,7 +3,7 @@
  * expected, how formatDiagnostic renders them, and the input limits.
  */
 import { formatDiagnostic, RuleError, type Diagnostic } from './diagnostics';
-import { MAX_INPUT_BYTES, MAX_NESTING, MAX_PATH_PARTS, parseCepFile, parseExpression, parsePattern } from './parser';
+import { MAX_INPUT_BYTES, MAX_NESTING, MAX_PATH_PARTS, MAX_TREE_DEPTH, parseCepFile, parseExpression, parsePattern } from './parser';
 
 type Kind = 'pattern' | 'expression' | 'file';
 
@@ -246,6 +246,15 @@ describe('limits', () => {
     expect(Date.now() - started).toBeLessThan(200);
   });
 
+  it(`accepts a chain of ${MAX_TREE_DEPTH - 10} operators and rejects a longer one with a line:column error, not a stack overflow`, () => {
+    const chain = (op: string, terms: number) => Array.from({ length: terms }, () => 'x').join(` ${op} `);
+    expect(parseExpression(chain('+', MAX_TREE_DEPTH - 10))).toMatchObject({ kind: 'binary', op: '+' });
+    for (const op of ['+', '*', '||', 'and', 'or']) {
+      expect(diagnosticOf('expression', chain(op, 5000))).toMatchObject({ message: expect.stringContaining('expression is too deep'), line: 1 });
+    }
+    expect(diagnosticOf('pattern', `A(${chain('or', 3000)})`)).toMatchObject({ message: expect.stringContaining('expression is too deep') });
+  });
+
   it(`accepts a path of ${MAX_PATH_PARTS} parts and rejects one more, at the dot that goes too far`, () => {
     const path = (parts: number) => Array.from({ length: parts }, (_, i) => `p${i}`).join('.');
     expect(parseExpression(path(MAX_PATH_PARTS))).toMatchObject({ kind: 'path' });
@@ -291,10 +300,9 @@ describe('limits', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
-  it('a long left-associative expression parses without deep recursion', () => {
+  it('a long left-associative expression parses without deep recursion, then is refused as too deep for the compiler', () => {
     const text = Array.from({ length: 10_000 }, (_, i) => `a${i % 10}`).join('+');
-    const e = parseExpression(text);
-    expect(e).toMatchObject({ kind: 'binary', op: '+' });
+    expect(diagnosticOf('expression', text)).toMatchObject({ message: expect.stringContaining('expression is too deep') });
   });
 
   it('parses 200 rules well under a second', () => {

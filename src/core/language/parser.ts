@@ -11,7 +11,8 @@
  *
  * Limits, checked before parsing: 64 KiB of input, 64 levels of nesting (brackets plus runs of prefix operators),
  * 64 parts in a dotted name or path (`a.b.c`), so that nothing a user writes can exhaust the stack or make the
- * Earley parser quadratic on deep nesting or long paths. Lists (`in (...)`, arguments, select items) are built
+ * Earley parser quadratic on deep nesting or long paths. After parsing, a tree of at most MAX_TREE_DEPTH levels:
+ * a chain of binary operators nests one level per operator, which the compiler's recursion must survive. Lists (`in (...)`, arguments, select items) are built
  * in linear time (builders.ts ListChain), so their length needs no limit of its own.
  */
 import { Grammar, Parser } from 'nearley';
@@ -25,6 +26,8 @@ import { describeTokenType, SOFT_KEYWORDS, type LexError, type Token, TokenStrea
 export const MAX_INPUT_BYTES = 64 * 1024;
 export const MAX_NESTING = 64;
 export const MAX_PATH_PARTS = 64;
+/** The deepest a parsed tree may be: operator chains (`a + b + ...`) nest without brackets, and the compiler recurses. */
+export const MAX_TREE_DEPTH = 1000;
 
 type Start = 'PatternMain' | 'ExpressionMain' | 'FileMain';
 
@@ -83,7 +86,38 @@ function parse(text: string, start: Start): unknown {
   if (results.length > 1) {
     throw new Error(`internal error: the pattern grammar is ambiguous (${results.length} parses of ${JSON.stringify(text.slice(0, 200))})`);
   }
+  checkTreeDepth(results[0]);
   return results[0];
+}
+
+/**
+ * Rejects a tree deeper than MAX_TREE_DEPTH nodes (walked with a stack of its own, not by recursion), at the
+ * span of the first node found past that depth (in a chain `x = 1 or x = 2 or ...`, a part of it).
+ */
+function checkTreeDepth(root: unknown): void {
+  const stack: Array<[unknown, number]> = [[root, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (Array.isArray(node)) {
+      for (const child of node) stack.push([child, depth]);
+      continue;
+    }
+    const { kind, span } = node as { kind?: unknown; span?: Span };
+    const level = typeof kind === 'string' ? depth + 1 : depth;
+    if (level > MAX_TREE_DEPTH && span !== undefined) {
+      throw new RuleError([
+        {
+          severity: 'error',
+          message: `expression is too deep: more than ${MAX_TREE_DEPTH} levels of operators (a long chain such as x = 1 or x = 2 or ...; write x in (1, 2, ...))`,
+          line: span.line,
+          column: span.column,
+          length: Math.max(1, Math.min(span.length, 80)),
+        },
+      ]);
+    }
+    for (const [key, child] of Object.entries(node)) if (key !== 'span' && child !== null && typeof child === 'object') stack.push([child, level]);
+  }
 }
 
 const ENTRY_POINTS = { pattern: 'PatternMain', expression: 'ExpressionMain', file: 'FileMain' } as const;

@@ -299,7 +299,6 @@ export function regexp(d: [Expr, Token | null, Token, Expr]): Expr {
   return { kind: 'regexp', operand: d[0], pattern: d[3], negated: d[1] !== null, span: span(d[0], d[3]) };
 }
 
-/** `x is [not] y`: `is [not] null` is the null test, any other right side Esper's null-safe equality. */
 /** `x op any|some|all (values)`. */
 export function quantified(d: [Expr, Token, Token, Token, ListChain<Expr> | null, Token]): Expr {
   const [operand, opToken, quantifier, , values, close] = d;
@@ -313,6 +312,7 @@ export function quantifiedIs(d: [Expr, Token, Token | null, Token, Token, ListCh
   return quantified([operand, { ...(not ?? is), text: not ? '!=' : '=' }, quantifier, open, values, close]);
 }
 
+/** `x is [not] y`: `is [not] null` is the null test, any other right side Esper's null-safe equality. */
 export function isExpr(d: [Expr, Token, Token | null, Expr]): Expr {
   const [left, , not, right] = d;
   if (right.kind === 'literal' && right.value === null) return { kind: 'isNull', operand: left, negated: not !== null, span: span(left, right) };
