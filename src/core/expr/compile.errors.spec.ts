@@ -130,6 +130,8 @@ cases('bitwise operators: the operand types Esper refuses', [
   ['a float literal', 'x & 2f', [{ line: 1, column: 5, message: /not a float/ }]],
   ['a division, which is a double in Esper', '(x / 2) & 1', [{ line: 1, column: 1, length: 7, message: /not a double/ }]],
   ['arithmetic with a double', '(x + 0.5) | 1', [{ line: 1, column: 1, message: /not a double/ }]],
+  ['coalesce of doubles', 'coalesce(1.5, 2.5) & 1', [{ line: 1, column: 1, message: /not a double/ }]],
+  ['max with a double', 'max(x, 1.5) & 1', [{ line: 1, column: 1, message: /not a double/ }]],
   ['an int and a long (Esper: "must be of the same type")', '1 & 1L', [
     { line: 1, column: 1, length: 6, message: /^bitwise '&' needs operands of one type, not an int and a long, as in Esper \(write 10L for a long literal\)$/ },
   ]],

@@ -1068,6 +1068,19 @@ describe('cast of an event string of a million characters returns at once (no qu
   });
 });
 
+describe('case, coalesce, min, max and abs give the widest number type of their results, as in Esper', () => {
+  it.each([
+    ['max of a double and a double literal prints as a double', 'cast(max(v / 2, 1.0), string)', { v: 4 }, '2.0'],
+    ['min of longs prints as a long', 'cast(min(cast(v, long), 7L), string)', { v: 4 }, '4'],
+    ['coalesce of a double is a double', 'instanceof(coalesce(v / 2, 1.0), double)', { v: 4 }, true],
+    ['coalesce with a null argument keeps the others\' type', "cast(coalesce(null, v / 2), string)", { v: 4 }, '2.0'],
+    ['case with a double branch and a null one is a double', 'cast(case when v > 0 then v / 2 else null end, string)', { v: 4 }, '2.0'],
+    ['abs of a double is a double', 'cast(abs(v / -2), string)', { v: 4 }, '2.0'],
+  ])('%s', (_label, text, event, expected) => {
+    expect(evaluate(text, event)).toBe(expected);
+  });
+});
+
 describe('cast never throws on values arithmetic gives its integer types', () => {
   it.each([
     ['a long remainder by zero (NaN; Java throws), to string: null', 'cast(cast(x, long) % cast(y, long), string)', { x: 6, y: 0 }, null],

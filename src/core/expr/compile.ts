@@ -992,7 +992,7 @@ class Compiler {
       };
     }
     const inputs = [...(operand ? [operand] : []), ...whens.flatMap((w) => [w.when, w.then]), ...(otherwise ? [otherwise] : [])];
-    return fold({ ev, type }, inputs);
+    return withNum(fold({ ev, type }, inputs), commonNum(results.map(([r]) => r)));
   }
 
   // ---- any / some / all ----
@@ -1091,7 +1091,7 @@ class Compiler {
       case 'abs': {
         if (!arity(1, 1) || !argType(0, ['number'], 'a number')) return fail;
         const f = args[0].ev;
-        return fold(
+        const node = fold(
           {
             type: 'number',
             ev: (e, b) => {
@@ -1101,6 +1101,7 @@ class Compiler {
           },
           args,
         );
+        return withNum(node, widest([args[0].num]));
       }
       case 'lower':
       case 'upper': {
@@ -1148,7 +1149,7 @@ class Compiler {
         }
         const evs = args.map((a) => a.ev);
         const type: StaticType = allKnown ? (kind ?? 'null') : 'unknown';
-        return fold(
+        const node = fold(
           {
             type,
             ev: (e, b) => {
@@ -1161,6 +1162,7 @@ class Compiler {
           },
           args,
         );
+        return withNum(node, commonNum(args));
       }
       case 'min':
       case 'max': {
@@ -1172,7 +1174,8 @@ class Compiler {
         const isMax = name === 'max';
         if (n === 2) {
           const [f, g] = evs;
-          return fold(
+          return withNum(
+            fold(
             {
               type: 'number',
               ev: (e, b) => {
@@ -1184,9 +1187,12 @@ class Compiler {
               },
             },
             args,
+            ),
+            commonNum(args),
           );
         }
-        return fold(
+        return withNum(
+          fold(
           {
             type: 'number',
             ev: (e, b) => {
@@ -1200,6 +1206,8 @@ class Compiler {
             },
           },
           args,
+          ),
+          commonNum(args),
         );
       }
     }
@@ -1306,6 +1314,12 @@ function widest(nums: Array<NumberType | undefined>): NumberType | undefined {
   let best: NumberType = 'int'; // bytes and shorts compute as ints, as in Java
   for (const n of nums as NumberType[]) if (NUMBER_RANK[n] > NUMBER_RANK[best]) best = n;
   return best;
+}
+
+/** The number type of a result that is one of `nodes` (coalesce, min, max, case): the widest; nulls aside. */
+function commonNum(nodes: Node[]): NumberType | undefined {
+  const numbers = nodes.filter((n) => n.type !== 'null');
+  return numbers.length === 0 ? undefined : widest(numbers.map((n) => n.num));
 }
 
 const LONG_MIN = -(2n ** 63n);
