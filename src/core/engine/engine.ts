@@ -347,8 +347,6 @@ interface RuleRunner {
   partialsOf(key: string): number;
   /** Drops the key's oldest partial matches until `keep` are left, counting each for `reason`; returns how many. */
   trim(key: string | null, keep: number, reason: DropReason): number;
-  /** Live keys of a partitioned rule on the general runtime (what its reclaimFresh looks at); 0 otherwise. */
-  sweptKeyCount(): number;
 }
 
 function partitionKey(event: EventRecord, field: string): string | undefined {
@@ -418,14 +416,14 @@ class RuleRuntime implements RuleRunner {
       inst = new KeyInstance(this, key);
       this.keys.set(key, inst);
       this.touch(inst);
-      const emitted = this.emitted;
-      const dropped = this.dropCount();
+      // The first key started with reclaimFreshKeys on tells what a new key's state is (see `fresh`).
+      const probe = this.fresh === undefined && this.engine.reclaimsFreshKeys ? { emitted: this.emitted, dropped: this.dropCount() } : null;
       inst.root.start();
       this.engine.keyStarted();
-      if (this.fresh === undefined && this.engine.reclaimsFreshKeys) {
+      if (probe !== null) {
         // A start that emits, drops a partial match (the per-key cap), sets a timer or ends would do so again
         // each time a freed key is built again: such a rule's keys are never freed.
-        const quiet = !inst.root.isEnded && inst.timers === 0 && this.emitted === emitted && this.dropCount() === dropped;
+        const quiet = !inst.root.isEnded && inst.timers === 0 && this.emitted === probe.emitted && this.dropCount() === probe.dropped;
         const snap = this.snapshot(key)!;
         this.fresh = quiet ? { form: freshForm(snap), partials: inst.partials.size, events: snap.events.length } : null;
       }
@@ -584,6 +582,7 @@ class RuleRuntime implements RuleRunner {
     return n;
   }
 
+  /** Its live keys when partitioned (what reclaimFresh looks at), else 0. */
   sweptKeyCount(): number {
     return this.partitionBy === undefined ? 0 : this.keys.size;
   }
@@ -755,10 +754,6 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
     return drops;
   }
 
-  sweptKeyCount(): number {
-    return 0; // its family's keys are counted (and swept) once, by its group
-  }
-
   /**
    * No key has a timer here: a `within` deadline is checked lazily (an event, a snapshot or stats expire the
    * runs past it) and its expiry produces no output, so a restored key behaves as one that stayed.
@@ -793,10 +788,10 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
 
 /**
  * Whether a family can become `members` in place: its members that stay come first, in its order, and the
- * others are new rules (rules join the engine's order at the end, so this holds unless shapes moved).
+ * others are new rules (rules join the engine's order at the end, so this holds unless shapes moved). `staying`:
+ * `members` as a set.
  */
-function keepsFamily(fam: SequenceFamily<SequenceRuntime>, members: SequenceRuntime[]): boolean {
-  const staying = new Set(members);
+function keepsFamily(fam: SequenceFamily<SequenceRuntime>, members: SequenceRuntime[], staying: ReadonlySet<SequenceRuntime>): boolean {
   let i = 0;
   for (const rule of fam.members) if (staying.has(rule) && members[i++] !== rule) return false;
   for (; i < members.length; i++) if (members[i].fam !== null) return false;
@@ -1204,7 +1199,7 @@ export class Engine {
       }
       this.sweep = null;
       let left = 0;
-      for (const r of this.rules.values()) left += r.sweptKeyCount();
+      for (const r of this.rules.values()) if (r instanceof RuleRuntime) left += r.sweptKeyCount();
       for (const g of this.groups) for (const s of g.sequences) left += s.sweptKeyCount();
       this.nextReclaimAt = this.keysCreated + Math.max(this.reclaimAfter, left);
       for (const g of this.groups) for (const s of g.sequences) s.compact();
@@ -1338,8 +1333,8 @@ export class Engine {
     const families = [...sequenceRules.values()].map((list) =>
       familiesOf(list).map((members) => {
         const old = members.find((r) => r.fam !== null)?.fam ?? null;
-        if (old !== null && keepsFamily(old, members)) {
-          const staying = new Set(members);
+        const staying = new Set(members);
+        if (old !== null && keepsFamily(old, members, staying)) {
           for (let m = old.members.length - 1; m >= 0; m--) if (!staying.has(old.members[m])) old.remove(m);
           const added = members.slice(old.members.length);
           if (added.length > 0) old.extend(added.map((r) => r.plan), added);
