@@ -42,6 +42,7 @@ import type { MatchRecord } from '../../core/engine/api';
 import type { EventRecord } from '../../core/expr/types';
 import type { Alert } from '../../core/ports/alert';
 import { CheckpointLimitError, type CheckpointStore, type RuleVersionRef } from '../../core/ports/checkpoint-store';
+import { addByRuleAndReason, sumByRule, sumByRuleAndReason } from '../../core/ports/metrics';
 import { EventClassifier, partitionKeyOf, type DeadLetterReason, type StreamRejectReason } from '../../core/stream/classify';
 import { StreamPartition } from '../../core/stream/stream-partition';
 import { declaredKeyField, planTopology, subscribedTopics, type StreamPlan, type Topology } from '../../core/stream/topology';
@@ -526,17 +527,7 @@ export class KafkaStreams {
 
   /** Dropped partial matches per rule and reason, cumulative (partitions given away included). */
   droppedPartialMatches(): Map<string, Map<string, number>> {
-    const out = new Map<string, Map<string, number>>();
-    const add = (src: ReadonlyMap<string, ReadonlyMap<string, number>>) => {
-      for (const [rule, byReason] of src) {
-        let m = out.get(rule);
-        if (!m) out.set(rule, (m = new Map()));
-        for (const [reason, n] of byReason) m.set(reason, (m.get(reason) ?? 0) + n);
-      }
-    };
-    add(this.retiredDrops);
-    for (const stream of this.streams()) add(stream.engineView.stats().dropped);
-    return out;
+    return sumByRuleAndReason([this.retiredDrops, ...[...this.streams()].map((s) => s.engineView.stats().dropped)]);
   }
 
   /** The partitions this instance works on, with their stream state (diagnostics and tests). */
@@ -902,12 +893,7 @@ export class KafkaStreams {
     if (!task.stream) return;
     this.metrics.residentKeys(task.topic, task.partition, null);
     this.metrics.dormantKeys(task.topic, task.partition, null);
-    const dropped = task.stream.engineView.stats().dropped;
-    for (const [rule, byReason] of dropped) {
-      let m = this.retiredDrops.get(rule);
-      if (!m) this.retiredDrops.set(rule, (m = new Map()));
-      for (const [reason, n] of byReason) m.set(reason, (m.get(reason) ?? 0) + n);
-    }
+    addByRuleAndReason(this.retiredDrops, task.stream.engineView.stats().dropped);
     task.stream = undefined;
   }
 
@@ -1821,11 +1807,4 @@ function byteLength(v: Message['value']): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref?.());
-}
-
-/** Per-rule counts added up (over partitions, or over the embedded engine and the Kafka replica's). */
-export function sumByRule(maps: ReadonlyArray<ReadonlyMap<string, number>>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const m of maps) for (const [rule, n] of m) out.set(rule, (out.get(rule) ?? 0) + n);
-  return out;
 }

@@ -10,7 +10,7 @@ import type { Logger } from '../../app/logging/logger';
 import { EVENT_INGRESS, LOGGER } from '../../app/tokens';
 import type { EngineLimits, EvictionSettings } from '../../core/engine';
 import type { CheckpointLimits } from '../../core/ports/checkpoint-store';
-import type { EngineGaugeSource } from '../../core/ports/metrics';
+import { sumByRule, sumByRuleAndReason, type EngineGaugeSource } from '../../core/ports/metrics';
 import type { MemoryAlertStore } from '../memory/memory-alert-store';
 import type { PrometheusMetrics } from '../metrics/prometheus-metrics';
 import { PrometheusCheckpointMetrics } from '../redis/checkpoint-metrics';
@@ -20,7 +20,7 @@ import { closeRedisClient, createRedisClient, type RedisClient } from '../redis/
 import { KafkaEventIngress } from './kafka-event-ingress';
 import { PrometheusKafkaMetrics } from './kafka-metrics';
 import type { KafkaOptions } from './kafka-options';
-import { KafkaStreams, sumByRule, type KafkaCheckpointing } from './kafka-streams';
+import { KafkaStreams, type KafkaCheckpointing } from './kafka-streams';
 
 /**
  * Redis state (REDIS_URL): the client, its availability guard (readiness, pause/resume) and the checkpoint
@@ -80,15 +80,7 @@ export class CombinedEngineGauges implements EngineGaugeSource {
   }
 
   droppedPartialMatches(): Map<string, Map<string, number>> {
-    const out = new Map<string, Map<string, number>>();
-    for (const s of this.sources) {
-      for (const [rule, byReason] of s.droppedPartialMatches()) {
-        let m = out.get(rule);
-        if (!m) out.set(rule, (m = new Map()));
-        for (const [reason, n] of byReason) m.set(reason, (m.get(reason) ?? 0) + n);
-      }
-    }
-    return out;
+    return sumByRuleAndReason(this.sources.map((s) => s.droppedPartialMatches()));
   }
 }
 

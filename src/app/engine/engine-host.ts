@@ -6,7 +6,7 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { Engine, engineLimits, type CompiledRule, type EngineLimits } from '../../core/engine';
-import type { EngineGaugeSource } from '../../core/ports/metrics';
+import { addByRuleAndReason, sumByRuleAndReason, type EngineGaugeSource } from '../../core/ports/metrics';
 import { SERVICE_CONFIG } from '../../config/config.module';
 import type { ServiceConfig } from '../../config/config';
 
@@ -122,21 +122,11 @@ export class EngineHost implements EngineGaugeSource {
   }
 
   droppedPartialMatches(): Map<string, Map<string, number>> {
-    const live = this.engine.stats().dropped;
-    const out = new Map<string, Map<string, number>>();
-    for (const [rule, retired] of this.retiredDrops) out.set(rule, new Map(retired));
-    for (const [rule, byReason] of live) {
-      let m = out.get(rule);
-      if (!m) out.set(rule, (m = new Map()));
-      for (const [reason, n] of byReason) m.set(reason, (m.get(reason) ?? 0) + n);
-    }
-    return out;
+    return sumByRuleAndReason([this.retiredDrops, this.engine.stats().dropped]);
   }
 
   private addRetired(id: string, counts: ReadonlyMap<string, number> | undefined): void {
     if (!counts || counts.size === 0) return;
-    let m = this.retiredDrops.get(id);
-    if (!m) this.retiredDrops.set(id, (m = new Map()));
-    for (const [reason, n] of counts) m.set(reason, (m.get(reason) ?? 0) + n);
+    addByRuleAndReason(this.retiredDrops, new Map([[id, counts]]));
   }
 }

@@ -16,6 +16,34 @@ export interface EngineGaugeSource {
   droppedPartialMatches(): Map<string, Map<string, number>>;
 }
 
+/** Adds `src`'s counts into `into`, key by key. */
+function addCounts(into: Map<string, number>, src: ReadonlyMap<string, number>): void {
+  for (const [k, n] of src) into.set(k, (into.get(k) ?? 0) + n);
+}
+
+/** Per-rule counts added up (over partitions, or over the embedded engine and the Kafka replica's). */
+export function sumByRule(maps: ReadonlyArray<ReadonlyMap<string, number>>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of maps) addCounts(out, m);
+  return out;
+}
+
+/** Adds per-rule, per-reason counts (drops) into `into`. */
+export function addByRuleAndReason(into: Map<string, Map<string, number>>, src: ReadonlyMap<string, ReadonlyMap<string, number>>): void {
+  for (const [rule, byReason] of src) {
+    let m = into.get(rule);
+    if (!m) into.set(rule, (m = new Map()));
+    addCounts(m, byReason);
+  }
+}
+
+/** Per-rule, per-reason counts added up. */
+export function sumByRuleAndReason(maps: ReadonlyArray<ReadonlyMap<string, ReadonlyMap<string, number>>>): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const m of maps) addByRuleAndReason(out, m);
+  return out;
+}
+
 export interface ServiceMetrics {
   eventsReceived(source: string, count: number): void;
   eventsRejected(counts: ReadonlyMap<RejectReason, number>): void;
