@@ -37,7 +37,7 @@ import {
   type TopicMessages,
 } from 'kafkajs';
 import type { Logger } from 'pino';
-import { engineLimits, stateRuntimeMarker, type CompiledRule, type EngineLimits, type EvictionSettings } from '../../core/engine';
+import { stateRuntimeMarker, type CompiledRule, type EngineLimits, type EvictionSettings } from '../../core/engine';
 import type { MatchRecord } from '../../core/engine/api';
 import type { EventRecord } from '../../core/expr/types';
 import type { Alert } from '../../core/ports/alert';
@@ -129,9 +129,10 @@ export interface KafkaCheckpointing {
   orphanAfterMs?: number;
 }
 
-/** With the partitions' engines' limits (EngineLimits). */
-export interface KafkaStreamsDeps extends EngineLimits {
+export interface KafkaStreamsDeps {
   options: KafkaOptions;
+  /** The partitions' engines' limits (MAX_PARTIAL_MATCHES_PER_KEY, TIMER_CATCH_UP_LIMIT, TIMER_MOVE_LIMIT). */
+  limits?: EngineLimits;
   logger: Logger;
   alerts: AlertBuilder;
   metrics?: KafkaMetrics;
@@ -902,7 +903,7 @@ export class KafkaStreams {
       task.stream = new StreamPartition<RawRecord>({
         settings: plan.settings,
         rules: this.compiledOf(plan),
-        ...engineLimits(this.deps),
+        ...this.deps.limits,
         remember: (event, position) => this.deps.alerts.remember(event, position),
         // Records of a burst on several source partitions reach a repartition topic within a few fetches.
         idleGrace: Math.max(1000, 4 * this.deps.options.maxWaitMs),

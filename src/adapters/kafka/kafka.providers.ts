@@ -147,7 +147,7 @@ export function kafkaProviders(
             alerts,
             feed: deps.feed,
             metrics: kafkaMetrics,
-            ...deps.limits,
+            limits: deps.limits,
             maxEventFutureMs: deps.maxEventFutureMs ?? null,
             ...(state ? { checkpointing: state.checkpointing() } : {}),
           });

@@ -68,7 +68,7 @@ export class AlertFactory {
     }
     const identity: unknown[] = [match.rule, version, match.key, positions];
     if (COMPLETED_BY in match) {
-      const completing = (match as { [COMPLETED_BY]?: object | null })[COMPLETED_BY];
+      const completing = match[COMPLETED_BY];
       identity.push(completing ? this.positionOf(completing) : match.time);
     }
     let text = JSON.stringify(identity);

@@ -24,6 +24,8 @@ export interface MatchRecord {
   events: Record<string, EventRecord | EventRecord[] | null>;
   /** The rule's `emit` fields evaluated over the tags. */
   fields: Record<string, unknown>;
+  /** The completing event that is not a bound one, or null for a timer (see COMPLETED_BY; non-enumerable). */
+  readonly [COMPLETED_BY]?: EventRecord | null;
 }
 
 /**

@@ -464,8 +464,8 @@ export class StreamPartition<R = unknown> {
       ...engineLimits(this.options),
       trackChanges: this.options.trackChanges,
       sequenceFastPath: this.options.sequenceFastPath,
-      // Without checkpoints (no store to evict cold keys to), keys holding only what a new key would are freed.
-      reclaimFreshKeys: !this.options.trackChanges,
+      // Keys holding only what a new key would are freed, unless changes are tracked (Redis evicts them then).
+      reclaimFreshKeys: true,
     });
   }
 

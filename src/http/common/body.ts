@@ -96,7 +96,7 @@ export function readBodyBytes(req: IncomingMessage, limit: number, what = 'reque
  * and closes the connection once the answer is flushed. Without this, Node reads any unread body to its end
  * after the response, however large it is declared or however long it streams.
  */
-export function settleUnreadBody(req: IncomingMessage, res: ServerResponse): void {
+function settleUnreadBody(req: IncomingMessage, res: ServerResponse): void {
   if (req.complete || req.destroyed || settled.has(req)) return;
   settled.add(req);
   let read = bytesRead.get(req) ?? 0;
@@ -167,11 +167,6 @@ function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
   };
   if (res.writableFinished) close();
   else res.once('finish', close);
-}
-
-export function decodeUtf8(buf: Buffer): string {
-  const text = buf.toString('utf8');
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** The media type of a request, lower case, without parameters; '' when absent. */

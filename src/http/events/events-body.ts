@@ -12,7 +12,8 @@ import { isUtf8 } from 'node:buffer';
 import { BadRequestException, PayloadTooLargeException } from '@nestjs/common';
 import type { SourcedEvent } from '../../core/ports/event-batch';
 import { MAX_EVENT_DEPTH, nestingExceeds, valueDepth } from '../../core/stream/classify';
-import { decodeUtf8, isJsonMediaType, unsupportedMediaType } from '../common/body';
+import { decodeUtf8Text } from '../../core/text/utf8';
+import { isJsonMediaType, unsupportedMediaType } from '../common/body';
 
 export const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines'];
 
@@ -34,14 +35,17 @@ export function parseEventsBody(text: string, kind: EventsBodyKind, maxEvents: n
  * still count, as Kafka dead-letters such a record alone. (A JSON body is read with readBody: UTF-8 as a whole.)
  */
 export function parseNdjsonBytes(body: Buffer, maxEvents: number): SourcedEvent[] {
-  if (isUtf8(body)) return parseNdjson(decodeUtf8(body), maxEvents);
+  const whole = decodeUtf8Text(body);
+  if (whole.ok) return parseNdjson(whole.text, maxEvents);
   const lines: Array<string | null> = [];
   let start = 0;
   while (start <= body.length) {
     let end = body.indexOf(10, start);
     if (end < 0) end = body.length;
     const line = body.subarray(start, end);
-    lines.push(isUtf8(line) ? (start === 0 ? decodeUtf8(line) : line.toString('utf8')) : null);
+    // Only the first line may start with a byte-order mark (decodeUtf8Text drops it; toString keeps it).
+    const first = start === 0 ? decodeUtf8Text(line) : undefined;
+    lines.push(first !== undefined ? (first.ok ? first.text : null) : isUtf8(line) ? line.toString('utf8') : null);
     start = end + 1;
   }
   return parseLines(lines, maxEvents);

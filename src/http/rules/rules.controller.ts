@@ -40,7 +40,7 @@ import { RollbackDto, RuleDto, RuleProblemDto, RuleVersionDto, ValidateResponseD
 const ROLLBACK_BODY_BYTES = 4096;
 
 /** Versions in one page of GET /rules/{id}/versions, unless `limit` says otherwise. */
-export const DEFAULT_VERSIONS_LIMIT = 20;
+const DEFAULT_VERSIONS_LIMIT = 20;
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 const CEP_TYPES = ['text/plain', 'text/x-cep', 'application/x-cep'];
