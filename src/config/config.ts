@@ -8,7 +8,12 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KAFKA_VARIABLES, loadKafkaOptions, type KafkaOptions } from '../adapters/kafka/kafka-options';
 import { parseRedisUrl } from '../adapters/redis/redis-connection';
-import type { EvictionSettings } from '../core/engine';
+import {
+  DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY,
+  DEFAULT_TIMER_CATCH_UP_LIMIT,
+  DEFAULT_TIMER_MOVE_LIMIT,
+  type EvictionSettings,
+} from '../core/engine';
 import { DEFAULT_CHECKPOINT_LIMITS, type CheckpointLimits } from '../core/ports/checkpoint-store';
 import { parseDuration } from '../core/stream/settings';
 
@@ -81,18 +86,18 @@ export const VARIABLES: readonly VariableSpec[] = [
   { name: 'LOG_LEVEL', default: 'info', description: `One of ${LOG_LEVELS.join(', ')}.` },
   {
     name: 'MAX_PARTIAL_MATCHES_PER_KEY',
-    default: '10000',
+    default: String(DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY),
     description: 'Open partial matches per rule and key; the oldest are dropped beyond it (cep_partial_matches_dropped_total).',
   },
   {
     name: 'TIMER_CATCH_UP_LIMIT',
-    default: '100000',
+    default: String(DEFAULT_TIMER_CATCH_UP_LIMIT),
     description:
       'Timers one rule key may fire between two of its events; past it (a jump, such as an event from 1970 then one from today) the key starts afresh (cep_partial_matches_dropped_total{reason="timer_catch_up_limit"}).',
   },
   {
     name: 'TIMER_MOVE_LIMIT',
-    default: '500000',
+    default: String(DEFAULT_TIMER_MOVE_LIMIT),
     description: 'Timers all keys together may fire in one move of the clock (memory safety net); past it, each key whose timer comes due is reset as for TIMER_CATCH_UP_LIMIT.',
   },
   { name: 'ALERTS_BUFFER_SIZE', default: '1000', description: 'Alerts kept in memory for GET /alerts (ring buffer).' },
@@ -263,9 +268,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ConfigResult 
   if ((LOG_LEVELS as readonly string[]).includes(levelRaw)) logLevel = levelRaw as LogLevel;
   else bad('LOG_LEVEL', env.LOG_LEVEL ?? '', `one of ${LOG_LEVELS.join(', ')}`);
 
-  const maxPartialMatchesPerKey = int('MAX_PARTIAL_MATCHES_PER_KEY', 10_000, 1, 100_000_000);
-  const timerCatchUpLimit = int('TIMER_CATCH_UP_LIMIT', 100_000, 1, 1_000_000_000);
-  const timerMoveLimit = int('TIMER_MOVE_LIMIT', 500_000, 1, 1_000_000_000);
+  const maxPartialMatchesPerKey = int('MAX_PARTIAL_MATCHES_PER_KEY', DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY, 1, 100_000_000);
+  const timerCatchUpLimit = int('TIMER_CATCH_UP_LIMIT', DEFAULT_TIMER_CATCH_UP_LIMIT, 1, 1_000_000_000);
+  const timerMoveLimit = int('TIMER_MOVE_LIMIT', DEFAULT_TIMER_MOVE_LIMIT, 1, 1_000_000_000);
   const alertsBufferSize = int('ALERTS_BUFFER_SIZE', 1000, 1, 1_000_000);
   const rulesReloadDebounceMs = int('RULES_RELOAD_DEBOUNCE_MS', 300, 0, 600_000);
   const eventsBodyBytes = bytes('EVENTS_MAX_BODY_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024);
