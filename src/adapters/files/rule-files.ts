@@ -7,7 +7,7 @@ import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../../core/language/diagnostics';
 import type { RuleDefinition } from '../../core/rules/rule';
-import { byPosition, fileTooLarge, isRuleFileName, parseRuleTextWithLocations, ruleFormatOf } from '../../core/rules/rule-text';
+import { byPosition, fileDiagnostic, fileTooLarge, isRuleFileName, parseRuleTextWithLocations, ruleFormatOf } from '../../core/rules/rule-text';
 import { rejectDuplicateIds, RULE_LIMITS, type Loc } from '../../core/rules/schema';
 import { LineIndex } from '../../core/text/lines';
 import { decodeUtf8Text, utf8Problem, type Utf8Failure } from '../../core/text/utf8';
@@ -33,7 +33,7 @@ export interface LoadedRuleFiles {
  */
 export async function loadRuleFiles(paths: string | readonly string[]): Promise<LoadedRuleFiles> {
   const out: LoadedRuleFiles = { rules: [], diagnostics: [], sources: new Map(), files: [] };
-  const problem = (file: string, message: string) => out.diagnostics.push(aboutFile(file, message));
+  const problem = (file: string, message: string) => out.diagnostics.push(fileDiagnostic(file, message));
 
   const files: string[] = [];
   for (const path of typeof paths === 'string' ? [paths] : paths) {
@@ -81,7 +81,7 @@ export async function loadRuleFiles(paths: string | readonly string[]): Promise<
  * refused without being read (again on every reload).
  */
 async function readRuleFile(file: string): Promise<Buffer | { problem: Diagnostic }> {
-  const problem = (message: string) => ({ problem: aboutFile(file, message) });
+  const problem = (message: string) => ({ problem: fileDiagnostic(file, message) });
   let handle;
   try {
     // Non-blocking: opening a FIFO named *.yaml would otherwise wait for a writer.
@@ -108,19 +108,15 @@ async function listRuleFiles(path: string, diagnostics: Diagnostic[]): Promise<s
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     // Valid, as for the service (rules may all come over REST, the chart's default ConfigMap is empty), but
     // worth saying: the path may be the wrong one.
-    if (names.length === 0) diagnostics.push(aboutFile(path, 'no rule files (*.yaml, *.yml, *.cep) in this directory', 'warning'));
+    if (names.length === 0) diagnostics.push(fileDiagnostic(path, 'no rule files (*.yaml, *.yml, *.cep) in this directory', 'warning'));
     return names.map((n) => join(path, n));
   } catch (e) {
-    diagnostics.push(aboutFile(path, `cannot read rules: ${errorText(e)}`));
+    diagnostics.push(fileDiagnostic(path, `cannot read rules: ${errorText(e)}`));
     return [];
   }
 }
 
 /** A problem of a file or directory as a whole, reported at its start. */
-function aboutFile(file: string, message: string, severity: Diagnostic['severity'] = 'error'): Diagnostic {
-  return { severity, message, line: 1, column: 1, length: 1, file };
-}
-
 /** At the first byte that is not UTF-8; the file's lossy text shows it as U+FFFD. */
 function notUtf8(decoded: Utf8Failure, file: string): Diagnostic {
   const { line, column } = decoded.utf16 ? { line: 1, column: 1 } : new LineIndex(decoded.lossy).pos(decoded.at);

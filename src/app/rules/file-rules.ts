@@ -17,7 +17,7 @@ import { compileRule } from '../../core/engine';
 import { formatDiagnostic, RuleError, type Diagnostic } from '../../core/language/diagnostics';
 import type { ServiceMetrics } from '../../core/ports/metrics';
 import type { RuleFileReader } from '../../core/ports/rule-files';
-import { isRuleFileName } from '../../core/rules/rule-text';
+import { fileDiagnostic, isRuleFileName } from '../../core/rules/rule-text';
 import type { ServiceConfig } from '../../config/config';
 import { SERVICE_CONFIG } from '../../config/config.module';
 import type { Logger } from '../logging/logger';
@@ -213,7 +213,7 @@ export class FileRuleWatcher implements OnModuleDestroy {
     if (dir === null) return empty;
     const info = await stat(dir).catch(() => undefined);
     if (!info) {
-      return { ...empty, errors: [problem(dir, 'the rules directory does not exist (any more)')], fingerprint: 'missing' };
+      return { ...empty, errors: [fileDiagnostic(dir, 'the rules directory does not exist (any more)')], fingerprint: 'missing' };
     }
     const loaded = await this.reader.load(dir);
     const display = (file: string) => (info.isDirectory() ? relative(dir, file) : basename(file));
@@ -274,8 +274,4 @@ export class FileRuleWatcher implements OnModuleDestroy {
       return 'missing';
     }
   }
-}
-
-function problem(file: string, message: string): Diagnostic {
-  return { severity: 'error', message, line: 1, column: 1, length: 1, file };
 }

@@ -29,7 +29,7 @@ export function parseRuleTextWithLocations(
   const diagnostics = [...read.diagnostics];
   // Empty, only comments, or a comment that took the whole file: valid, but rarely what was meant.
   if (read.rules.length === 0 && !diagnostics.some((d) => d.severity === 'error')) {
-    diagnostics.push({ severity: 'warning', message: 'this file defines no rule', line: 1, column: 1, length: 1, file });
+    diagnostics.push(fileDiagnostic(file, 'this file defines no rule', 'warning'));
   }
   const valid: ValidatedRule[] = [];
   for (const raw of read.rules) {
@@ -43,10 +43,14 @@ export function parseRuleTextWithLocations(
   return { rules: unique, diagnostics };
 }
 
+/** A problem with a file (or directory) as a whole, reported at its start. */
+export function fileDiagnostic(file: string, message: string, severity: Diagnostic['severity'] = 'error'): Diagnostic {
+  return { severity, message, line: 1, column: 1, length: 1, file };
+}
+
 /** A file of `bytes` bytes is over RULE_LIMITS.fileBytes (also checked before reading one from disk). */
 export function fileTooLarge(bytes: number, file: string): Diagnostic {
-  const message = `rule file is too large: ${bytes} bytes, at most ${formatBytes(RULE_LIMITS.fileBytes)}`;
-  return { severity: 'error', message, line: 1, column: 1, length: 1, file };
+  return fileDiagnostic(file, `rule file is too large: ${bytes} bytes, at most ${formatBytes(RULE_LIMITS.fileBytes)}`);
 }
 
 /** Parses and validates every rule of one file. No I/O: `file` only names the file in diagnostics and origins. */
