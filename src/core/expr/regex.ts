@@ -925,7 +925,6 @@ class ProgramBuilder {
         return;
       }
       case 'rep': {
-        if (node.node.t === 'empty') return;
         for (let i = 0; i < node.min; i++) this.emit(node.node);
         if (node.max === -1) {
           const split = this.push(OP_SPLIT, 0, 0);
@@ -1032,7 +1031,7 @@ function charKind(c: number): number {
  */
 function wordCode(c: number, hasBase: boolean): number {
   if (c === 0x5f) return 1;
-  if (c < 0x80) return (c >= 0x30 && c <= 0x39) || isAsciiLetter(c) ? 2 : 0;
+  if (c < 0x80) return isDigitCp(c) || isAsciiLetter(c) ? 2 : 0;
   const kind = charKind(c);
   if (kind & LETTER_OR_DIGIT) return c <= 0xffff ? 2 : 1;
   if (kind & NON_SPACING_MARK && hasBase) return c <= 0xffff ? 2 : 3;
