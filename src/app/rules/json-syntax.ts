@@ -114,7 +114,7 @@ export function findJsonSyntaxError(text: string): JsonSyntaxProblem | undefined
 
 function unexpectedAt(text: string, i: number, expected: string): JsonSyntaxProblem {
   const token = tokenAt(text, i);
-  const trailing = (token === '}' || token === ']') && previousNonBlank(text, i) === ',';
+  const trailing = (token === '}' || token === ']') && text[lastNonBlank(text, i)] === ',';
   // One character is shown as the rule lexer shows it: by its code point when it would not be visible.
   const shown = [...token].length === 1 && token !== "'" ? showCharacter(token) : quote(token);
   return { offset: i, length: token.length, message: `unexpected ${shown}; ${trailing ? 'JSON allows no comma before a closing bracket' : expected}` };
@@ -156,17 +156,16 @@ function tokenAt(text: string, i: number): string {
   return String.fromCodePoint(text.codePointAt(i)!);
 }
 
-function previousNonBlank(text: string, i: number): string | undefined {
+/** Index of the last non-blank character before `i`, or -1. */
+function lastNonBlank(text: string, i: number): number {
   let j = i - 1;
   while (j >= 0 && WHITESPACE.has(text.charCodeAt(j))) j--;
-  return j >= 0 ? text[j] : undefined;
+  return j;
 }
 
 /** Just after the last non-blank character: where a text cut short ends, on a line that shows something. */
 function endOfContent(text: string): number {
-  let j = text.length;
-  while (j > 0 && WHITESPACE.has(text.charCodeAt(j - 1))) j--;
-  return j;
+  return lastNonBlank(text, text.length) + 1;
 }
 
 function quote(token: string): string {

@@ -38,9 +38,9 @@ export function compileRuleBody(text: string, format: StoredRuleFormat): Compile
   const invalid = (diagnostics: Diagnostic[]) => new RuleInvalidError(diagnostics, text);
   if (text.trim() === '') throw invalid([error(1, 1, 'the request body is empty: send one rule')]);
   if (format === 'json') {
-    const syntax = jsonSyntaxError(text);
-    if (syntax) throw invalid([syntax]);
-    const value: unknown = JSON.parse(text);
+    const json = parseJson(text);
+    if (!json.ok) throw invalid([json.error]);
+    const value = json.value;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw invalid([error(1, 1, 'expected a JSON object with the rule keys (id, pattern, ...)')]);
     }
@@ -75,14 +75,19 @@ function strip(d: Diagnostic): Diagnostic {
 
 /** A JSON syntax error with its line and column, or undefined when `text` is valid JSON. */
 export function jsonSyntaxError(text: string): Diagnostic | undefined {
+  const json = parseJson(text);
+  return json.ok ? undefined : json.error;
+}
+
+/** The value of JSON text, or its syntax error with line and column (parsed once). */
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: Diagnostic } {
   try {
-    JSON.parse(text);
-    return undefined;
+    return { ok: true, value: JSON.parse(text) };
   } catch (e) {
     // JSON.parse seldom says where (Node 20's "Unexpected token" messages do not): the scanner finds the place.
     // Should the two ever disagree on what is JSON, JSON.parse's word stands, at the start of the text.
     const found = findJsonSyntaxError(text) ?? { offset: 0, length: 1, message: (e as Error).message };
     const { line, column } = new LineIndex(text).pos(found.offset);
-    return error(line, column, `JSON syntax error: ${found.message}`, found.length);
+    return { ok: false, error: error(line, column, `JSON syntax error: ${found.message}`, found.length) };
   }
 }

@@ -36,6 +36,10 @@ export const RULE_LIMITS = {
 
 export const SEVERITIES: readonly Severity[] = ['info', 'warning', 'critical'];
 
+function isSeverity(v: string): v is Severity {
+  return (SEVERITIES as readonly string[]).includes(v);
+}
+
 const ID_RE = /^[a-z0-9_-]+$/;
 const TOPIC_RE = /^[A-Za-z0-9._-]+$/;
 const IDENTIFIER_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -366,9 +370,9 @@ export function validateRawRule(raw: RawRule, file: string): { result?: Validate
   let severity: Severity = RULE_DEFAULTS.severity;
   const severityEntry = present('severity');
   if (severityEntry) {
-    const value = stringOf(severityEntry, 'severity', (v) => (SEVERITIES as readonly string[]).includes(v), SEVERITIES);
+    const value = stringOf(severityEntry, 'severity', isSeverity, SEVERITIES);
     if (value !== undefined) {
-      if ((SEVERITIES as readonly string[]).includes(value)) severity = value as Severity;
+      if (isSeverity(value)) severity = value;
       else
         error(
           severityEntry.value.loc,
