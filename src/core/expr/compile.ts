@@ -557,8 +557,9 @@ class Compiler {
     }
     const f = l.ev;
     const g = r.ev;
-    const type: StaticType = known(l.type) ? l.type : r.type === 'unknown' ? 'unknown' : r.type;
-    const node = fold({ type, ev: (e, b) => bitwiseValue(op, f(e, b), g(e, b)) }, [l, r]);
+    const type: StaticType = known(l.type) ? l.type : r.type;
+    const ops = BITWISE[op];
+    const node = fold({ type, ev: (e, b) => bitwiseValue(ops, f(e, b), g(e, b)) }, [l, r]);
     return withNum(node, l.num ?? r.num);
   }
 
@@ -1172,53 +1173,33 @@ class Compiler {
         if (!ok) return fail;
         const evs = args.map((a) => a.ev);
         const isMax = name === 'max';
+        let ev: Evaluator;
         if (n === 2) {
           const [f, g] = evs;
-          return withNum(
-            fold(
-            {
-              type: 'number',
-              ev: (e, b) => {
-                const x = f(e, b);
-                if (typeof x !== 'number') return null;
-                const y = g(e, b);
-                if (typeof y !== 'number') return null;
-                return isMax ? (x >= y ? x : y) : x <= y ? x : y;
-              },
-            },
-            args,
-            ),
-            commonNum(args),
-          );
+          ev = (e, b) => {
+            const x = f(e, b);
+            if (typeof x !== 'number') return null;
+            const y = g(e, b);
+            if (typeof y !== 'number') return null;
+            return isMax ? (x >= y ? x : y) : x <= y ? x : y;
+          };
+        } else {
+          ev = (e, b) => {
+            let best = 0;
+            for (let i = 0; i < evs.length; i++) {
+              const v = evs[i](e, b);
+              if (typeof v !== 'number') return null;
+              if (i === 0 || (isMax ? v > best : v < best)) best = v;
+            }
+            return best;
+          };
         }
-        return withNum(
-          fold(
-          {
-            type: 'number',
-            ev: (e, b) => {
-              let best = 0;
-              for (let i = 0; i < evs.length; i++) {
-                const v = evs[i](e, b);
-                if (typeof v !== 'number') return null;
-                if (i === 0 || (isMax ? v > best : v < best)) best = v;
-              }
-              return best;
-            },
-          },
-          args,
-          ),
-          commonNum(args),
-        );
+        return withNum(fold({ type: 'number', ev }, args), commonNum(args));
       }
     }
     /* istanbul ignore next */
     return fail;
   }
-}
-
-/** A value `=` can compare (see equals), or null for one it cannot (null, an object, an array). */
-function comparable(v: unknown): unknown {
-  return v === null || !isPrimitive(v) ? null : v;
 }
 
 /**
@@ -1232,19 +1213,19 @@ function comparable(v: unknown): unknown {
 function equalityQuantified(neg: boolean, all: boolean, f: Evaluator, evs: Evaluator[]): Evaluator {
   const n = evs.length;
   return (e, b) => {
-    const x = comparable(f(e, b));
-    if (all && n > 0 && x === null) return null;
+    // An x `=` cannot compare gives null either way (with no value, as with values: evaluation has no effects).
+    const x = f(e, b);
+    if (x === null || !isPrimitive(x)) return null;
     let sawNull = false;
     let sawValue = false;
     for (let i = 0; i < n; i++) {
-      const v = comparable(evs[i](e, b));
-      if (!all && x === null) return null;
-      if (v === null) {
+      const equal = equals(x, evs[i](e, b));
+      if (equal === null) {
         sawNull = true;
         continue;
       }
       sawValue = true;
-      const different = x !== v;
+      const different = !equal;
       if (all ? different !== neg : different === neg) return !all;
     }
     return !sawValue || sawNull ? null : all;
@@ -1292,7 +1273,7 @@ function isPrimitiveLiteral(e: Expr): boolean {
 /** Evaluates a node once when all of its inputs are constants. Evaluation is pure and never throws. */
 function fold(node: Node, inputs: Node[]): Node {
   if (!inputs.every((n) => n.constant)) return node;
-  return withNum(constantNode(node.ev(undefined as EventRecord | undefined, EMPTY_BINDINGS)), node.num);
+  return constantNode(node.ev(undefined as EventRecord | undefined, EMPTY_BINDINGS));
 }
 
 /** The node with Node.num set (when `num` is known and the node is a number). */
@@ -1332,17 +1313,28 @@ function toLong(v: number): bigint {
   return BigInt(Math.trunc(v));
 }
 
+/** Each bitwise operator on ints, longs and booleans (chosen once per expression, not per event). */
+interface BitwiseOps {
+  int(x: number, y: number): number;
+  long(x: bigint, y: bigint): bigint;
+  bool(x: boolean, y: boolean): boolean;
+}
+
+const BITWISE: Record<BitwiseOp, BitwiseOps> = {
+  '&': { int: (x, y) => x & y, long: (x, y) => x & y, bool: (x, y) => x && y },
+  '|': { int: (x, y) => x | y, long: (x, y) => x | y, bool: (x, y) => x || y },
+  '^': { int: (x, y) => x ^ y, long: (x, y) => x ^ y, bool: (x, y) => x !== y },
+};
+
 /** See Compiler.bitwise. */
-function bitwiseValue(op: BitwiseOp, x: unknown, y: unknown): number | boolean | null {
+function bitwiseValue(ops: BitwiseOps, x: unknown, y: unknown): number | boolean | null {
   if (typeof x === 'number' && typeof y === 'number') {
     if (!Number.isInteger(x) || !Number.isInteger(y)) return null;
     // Within int's range JavaScript's 32-bit operators give the (sign-extended) 64-bit result.
-    if ((x | 0) === x && (y | 0) === y) return op === '&' ? x & y : op === '|' ? x | y : x ^ y;
-    const a = toLong(x);
-    const b = toLong(y);
-    return Number(op === '&' ? a & b : op === '|' ? a | b : a ^ b);
+    if ((x | 0) === x && (y | 0) === y) return ops.int(x, y);
+    return Number(ops.long(toLong(x), toLong(y)));
   }
-  if (typeof x === 'boolean' && typeof y === 'boolean') return op === '&' ? x && y : op === '|' ? x || y : x !== y;
+  if (typeof x === 'boolean' && typeof y === 'boolean') return ops.bool(x, y);
   return null;
 }
 
