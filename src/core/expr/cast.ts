@@ -30,7 +30,7 @@
  * - Null, and objects and arrays, give null. A boolean to a number gives null (Esper refuses a boolean field
  *   at compile time, and gives null for a boolean constant).
  */
-import type { NumberType } from '../language/ast';
+import { INT_MAX_VALUE as INT_MAX, type NumberType } from '../language/ast';
 import type { StaticType } from './types';
 
 export interface CastTarget {
@@ -41,8 +41,7 @@ export interface CastTarget {
   converter(from: NumberType | undefined): (v: unknown) => unknown;
 }
 
-const INT_MIN = -(2 ** 31);
-const INT_MAX = 2 ** 31 - 1;
+const INT_MIN = -INT_MAX - 1;
 const LONG_LIMIT = 2 ** 63;
 
 /**
@@ -129,7 +128,7 @@ function hexValue(digits: string, exp: number): number {
  * Java's Float.toString of a double that is a float: the shortest digits that read back as the same float
  * (rounding half up where two are as close, where Java rounds half to even), printed as a double is.
  */
-export function javaFloatString(v: number): string {
+function javaFloatString(v: number): string {
   if (Number.isFinite(v) && v !== 0) {
     for (let p = 1; p < 9; p++) {
       const d = Number(v.toPrecision(p));
@@ -148,7 +147,7 @@ function javaLongString(v: number): string | null {
 }
 
 /** Java's Double.toString (see the header). */
-export function javaDoubleString(v: number): string {
+function javaDoubleString(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return 'Infinity';
   if (v === -Infinity) return '-Infinity';
@@ -205,7 +204,7 @@ const TARGETS: Record<string, CastTarget> = {
             ? javaFloatString
             : from !== undefined
               ? javaLongString
-              : (v) => (Number.isInteger(v) && Math.abs(v) < LONG_LIMIT ? javaLongString(v) : javaDoubleString(v));
+              : (v) => (isLong(v, undefined) ? javaLongString(v) : javaDoubleString(v));
       return (v) => {
         if (typeof v === 'string') return v;
         if (typeof v === 'boolean') return String(v);
@@ -228,16 +227,6 @@ const NAMES = new Map<string, string>([
   ['bool', 'boolean'],
   ['string', 'string'],
 ]);
-const JAVA_LANG = new Map<string, string>([
-  ['java.lang.Integer', 'int'],
-  ['java.lang.Long', 'long'],
-  ['java.lang.Short', 'short'],
-  ['java.lang.Byte', 'byte'],
-  ['java.lang.Double', 'double'],
-  ['java.lang.Float', 'float'],
-  ['java.lang.Boolean', 'boolean'],
-  ['java.lang.String', 'string'],
-]);
 const UNSUPPORTED = new Set(['bigdecimal', 'biginteger', 'java.math.bigdecimal', 'java.math.biginteger', 'char', 'character', 'java.lang.character']);
 
 /** The target of `cast(x, name)`, or the error to report at the type's name. */
@@ -250,30 +239,26 @@ export function castTarget(name: string): CastTarget | string {
   return `unknown type '${name}' for cast (known: int, long, double, float, short, byte, boolean, string)`;
 }
 
-/** The Java classes `instanceof` knows, and which values are instances of each (see javaClassOf). */
-const INSTANCEOF_SIMPLE = new Map<string, string>([
-  ['int', 'Integer'],
-  ['long', 'Long'],
-  ['short', 'Short'],
-  ['byte', 'Byte'],
-  ['float', 'Float'],
-  ['double', 'Double'],
-  ['boolean', 'Boolean'],
-  ['string', 'String'],
-]);
 const BOXED: Record<NumberType, string> = { int: 'Integer', long: 'Long', short: 'Short', byte: 'Byte', float: 'Float', double: 'Double' };
 const NUMBER_CLASSES = new Set(Object.values(BOXED));
-const INSTANCEOF_CLASSES: Record<string, (cls: string) => boolean> = {
-  ...Object.fromEntries(['Integer', 'Long', 'Short', 'Byte', 'Float', 'Double', 'Boolean', 'String'].map((c) => [`java.lang.${c}`, (cls: string) => cls === c])),
-  'java.lang.Number': (cls) => NUMBER_CLASSES.has(cls),
-  'java.lang.CharSequence': (cls) => cls === 'String',
-  'java.lang.Comparable': (cls) => cls !== 'Object',
-  'java.io.Serializable': (cls) => cls !== 'Object',
-  'java.lang.Object': () => true,
-  'java.lang.Character': () => false,
-  'java.math.BigDecimal': () => false,
-  'java.math.BigInteger': () => false,
-};
+/** Each type's simple name → its Java class (java.lang), for cast and instanceof. */
+const CLASS_OF = new Map<string, string>([...Object.entries(BOXED), ['boolean', 'Boolean'], ['string', 'String']]);
+
+/** java.lang.Integer → int, ... (cast takes qualified names as written). */
+const JAVA_LANG = new Map([...CLASS_OF].map(([key, cls]) => [`java.lang.${cls}`, key]));
+
+/** The Java classes `instanceof` knows by qualified name, and which values are instances of each (see javaClassOf). */
+const INSTANCEOF_CLASSES = new Map<string, (cls: string) => boolean>([
+  ...[...CLASS_OF.values()].map((c): [string, (cls: string) => boolean] => [`java.lang.${c}`, (cls) => cls === c]),
+  ['java.lang.Number', (cls) => NUMBER_CLASSES.has(cls)],
+  ['java.lang.CharSequence', (cls) => cls === 'String'],
+  ['java.lang.Comparable', (cls) => cls !== 'Object'],
+  ['java.io.Serializable', (cls) => cls !== 'Object'],
+  ['java.lang.Object', () => true],
+  ['java.lang.Character', () => false],
+  ['java.math.BigDecimal', () => false],
+  ['java.math.BigInteger', () => false],
+]);
 
 /**
  * The Java class Esper would see for a value (Integer, Long, Short, Byte, Float, Double, Boolean, String),
@@ -301,9 +286,9 @@ function javaClassOf(v: unknown, from: NumberType | undefined): string | null {
  * java.lang.Comparable, java.lang.Object, ...); other Java classes are refused here.
  */
 export function instanceofTest(name: string): ((cls: string) => boolean) | string {
-  const simple = INSTANCEOF_SIMPLE.get(name.toLowerCase());
+  const simple = CLASS_OF.get(name.toLowerCase());
   if (simple !== undefined) return (cls) => cls === simple;
-  const qualified = Object.prototype.hasOwnProperty.call(INSTANCEOF_CLASSES, name) ? INSTANCEOF_CLASSES[name] : undefined;
+  const qualified = INSTANCEOF_CLASSES.get(name);
   if (qualified !== undefined) return qualified;
   return `unknown type '${name}' for instanceof (known: int, long, short, byte, float, double, boolean, string, and java.lang.Integer, java.lang.Number, java.lang.Comparable, java.lang.Object, ...)`;
 }
