@@ -105,17 +105,18 @@ export function parenthesized<T extends { span: Span }>(d: [Token, T, Token]): T
 
 export function numberLiteral(d: [Token]): Expr {
   const value = numberValue(d[0].text);
-  const type = numberTypeOf(d[0].text);
+  const type = numberTypeOf(d[0].text, value);
   return { kind: 'literal', value, ...(type !== impliedNumberType(value) ? { numberType: type } : {}), span: tokenSpan(d[0]) };
 }
 
-/** Esper's type of a number token, as Java reads the literal (an integer beyond int's range is a long). */
-function numberTypeOf(text: string): NumberType {
-  if (/^0[xX]/.test(text)) return /[lL]$/.test(text) || Number(text.replace(/[lL]$/, '')) > INT_MAX_VALUE ? 'long' : 'int';
+/** Esper's type of a number token of value `value`, as Java reads the literal (an integer beyond int's range is a long). */
+function numberTypeOf(text: string, value: number): NumberType {
+  const integer = value > INT_MAX_VALUE ? 'long' : 'int';
+  if (/^0[xX]/.test(text)) return /[lL]$/.test(text) ? 'long' : integer;
   if (/[lL]$/.test(text)) return 'long';
   if (/[fF]$/.test(text)) return 'float';
   if (/[dD.eE]/.test(text)) return 'double';
-  return Number(text) > INT_MAX_VALUE ? 'long' : 'int';
+  return integer;
 }
 
 /** The value of a number token: every number is a double (a type suffix `10L`, `1.5d` changes nothing but the type). */
