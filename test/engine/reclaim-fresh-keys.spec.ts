@@ -4,7 +4,7 @@
  * instead of every key ever seen.
  */
 import fc from 'fast-check';
-import { Engine, EngineOptions, MatchRecord, compileRule } from '../../src/core/engine';
+import { Engine, EngineOptions, KeySnapshot, MatchRecord, compileRule } from '../../src/core/engine';
 import { keyedStreamArb, patternArb, sequenceRulesArb, timedEvents } from '../../src/core/engine/testing/arbitraries';
 import { ruleOf } from '../support/pattern-harness';
 
@@ -153,10 +153,66 @@ describe('reclaiming keys that hold what a new key would', () => {
     expect(engine.residentKeysByRule().get('r0')).toBe(50);
   });
 
-  it('is off with trackChanges: checkpointed engines evict cold keys to their store instead', () => {
-    const engine = engineOf(['every a=A -> b=B where timer:within(1 sec)'], { reclaimFreshKeys: true, reclaimAfterNewKeys: 1, trackChanges: true });
-    for (let i = 0; i < 100; i++) engine.process({ type: 'A', k: `user${i}`, timestamp: i * 2000 });
-    expect(engine.reclaimsFreshKeys).toBe(false);
-    expect(engine.residentKeysByRule().get('r0')).toBe(100);
+  it.each([
+    ['general runtime', false],
+    ['sequence automaton', true],
+  ])('with a checkpoint, records freed keys as deletions: an engine rebuilt from the stored keys at any point matches as one that kept every key (%s)', (_, fast) => {
+    const restarting = fc.constantFrom(
+      'every a=A -> (b=B(x > a.x) and not C) where timer:within(1 sec)',
+      'every ((a=A -> b=B(x > a.x)) where timer:within(1 sec))',
+      'every a=A -> (timer:interval(1 sec) and not b=B(x = a.x))',
+      'every (a=A and b=B) where timer:within(1 sec)',
+    );
+    const patternsArb = fast ? sequenceRulesArb : fc.oneof({ arbitrary: patternArb(), weight: 1 }, { arbitrary: restarting, weight: 2 }).map((p) => [p]);
+    let deleted = 0;
+    fc.assert(
+      fc.property(patternsArb, streamArb, fc.array(fc.constantFrom(false, false, false, false, true), { minLength: 60, maxLength: 60 }), fc.constantFrom(3, 50), (patterns, stream, restarts, max) => {
+        const options = { sequenceFastPath: fast, maxPartialMatchesPerKey: max };
+        const checkpointed = () => engineOf(patterns, { ...options, reclaimFreshKeys: true, reclaimAfterNewKeys: 1, trackChanges: true });
+        let engine = checkpointed();
+        const keeping = engineOf(patterns, options);
+        // The checkpoint store: every drained change applied, a deletion for a null snapshot.
+        const store = new Map<string, { rule: string; key: string | null; snapshot: string }>();
+        timedEvents(stream).forEach((e, i) => {
+          expect(strip(engine.process(e))).toEqual(strip(keeping.process(e)));
+          for (const c of engine.drainChanges()) {
+            const id = JSON.stringify([c.rule, c.key]);
+            if (c.snapshot !== null) store.set(id, { rule: c.rule, key: c.key, snapshot: JSON.stringify(c.snapshot) });
+            else if (store.delete(id)) deleted++;
+          }
+          if (restarts[i]) {
+            // A restart (another replica, or this one after a crash) from what the store holds.
+            const now = engine.now;
+            engine = checkpointed();
+            for (const { rule, key, snapshot } of store.values()) engine.restoreKey(rule, key, JSON.parse(snapshot) as KeySnapshot);
+            engine.setTime(now);
+          }
+        });
+        // Nothing is evicted here: a stored key not in memory would be a freed key whose deletion was lost.
+        for (const { rule, key } of store.values()) expect(engine.isResident(rule, key!)).toBe(true);
+        expect(strip(engine.advanceTo(100_000))).toEqual(strip(keeping.advanceTo(100_000)));
+      }),
+      { numRuns: fast ? 200 : 300 },
+    );
+    // Not vacuous: many stored keys were deleted because they were freed.
+    expect(deleted).toBeGreaterThan(30);
+  });
+
+  it('with a checkpoint, evicting a key in a new key\'s state deletes it instead of keeping it stored', () => {
+    for (const fast of [true, false]) {
+      const engine = engineOf(['every a=A -> b=B(x > a.x) where timer:within(1 sec)'], { sequenceFastPath: fast, reclaimFreshKeys: true, trackChanges: true });
+      for (let i = 0; i < 10; i++) engine.process({ type: 'A', k: `user${i}`, x: 0, timestamp: i * 100 });
+      engine.drainChanges();
+      // At 2 s every partial match has expired (a change of each key); user9 opens a new one.
+      engine.process({ type: 'A', k: 'user9', x: 0, timestamp: 2000 });
+      expect(engine.drainChanges()).toHaveLength(10);
+      for (const { rule, key } of engine.evictableKeys()) expect(engine.evictKey(rule, key)).toBe(true);
+      const deletions = engine.drainChanges();
+      expect(deletions.map((c) => c.snapshot)).toEqual(Array(9).fill(null));
+      expect(deletions.map((c) => c.key).sort()).toEqual(Array.from({ length: 9 }, (_, i) => `user${i}`));
+      expect(engine.reclaimedKeyCount).toBe(9);
+      // user9's partial match went to the store and still counts as open.
+      expect(engine.stats().partialMatches.get('r0')).toBe(1);
+    }
   });
 });

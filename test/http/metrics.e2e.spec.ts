@@ -14,6 +14,7 @@ const REQUIRED = [
   'cep_partial_matches',
   'cep_partial_matches_dropped_total',
   'cep_keys_in_memory',
+  'cep_keys_freed_total',
   'cep_event_processing_duration_seconds',
   'cep_rules_loaded',
   'cep_rule_reloads_total',

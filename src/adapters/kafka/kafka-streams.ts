@@ -339,6 +339,7 @@ export class KafkaStreams {
   private readonly endsAt = new Map<string, number>();
   private orphanSweeping: Promise<void> | undefined;
   private readonly retiredDrops = new Map<string, Map<string, number>>();
+  private readonly retiredFreed = new Map<string, number>();
   /** The state version of each rule of `rules` (the latest setRules). */
   private stateVersions = new Map<string, number>();
 
@@ -529,6 +530,11 @@ export class KafkaStreams {
   /** Dropped partial matches per rule and reason, cumulative (partitions given away included). */
   droppedPartialMatches(): Map<string, Map<string, number>> {
     return sumByRuleAndReason([this.retiredDrops, ...[...this.streams()].map((s) => s.engineView.stats().dropped)]);
+  }
+
+  /** Keys freed in a new key's state per rule, cumulative (partitions given away included). */
+  keysFreed(): Map<string, number> {
+    return sumByRule([this.retiredFreed, ...[...this.streams()].map((s) => s.engineView.reclaimedKeysByRule())]);
   }
 
   /** The partitions this instance works on, with their stream state (diagnostics and tests). */
@@ -895,6 +901,7 @@ export class KafkaStreams {
     this.metrics.residentKeys(task.topic, task.partition, null);
     this.metrics.dormantKeys(task.topic, task.partition, null);
     addByRuleAndReason(this.retiredDrops, task.stream.engineView.stats().dropped);
+    for (const [rule, n] of task.stream.engineView.reclaimedKeysByRule()) this.retiredFreed.set(rule, (this.retiredFreed.get(rule) ?? 0) + n);
     task.stream = undefined;
   }
 
@@ -1227,10 +1234,15 @@ export class KafkaStreams {
     return true;
   }
 
-  /** After a checkpoint went through: cold keys leave memory (Redis has their state). */
+  /**
+   * After a checkpoint went through: cold keys leave memory (Redis has their state). Keys in a new key's state
+   * are deleted instead (Engine.evictKey): their deletions are staged at once, so that the next tick writes
+   * them even if no record comes.
+   */
   private evictColdKeys(task: PartitionTask, checkpoint: PartitionCheckpoint): void {
     if (!task.stream) return;
     this.metrics.keysEvicted(checkpoint.evict(task.stream, this.now()));
+    if (task.started && task.stream.engineView.hasChanges) checkpoint.stage(task.stream, task.next, []);
     this.metrics.residentKeys(task.topic, task.partition, task.stream.engineView.residentKeyCount());
     this.metrics.dormantKeys(task.topic, task.partition, task.stream.engineView.dormantCount);
   }
@@ -1385,6 +1397,8 @@ export class KafkaStreams {
         this.logger.warn({ err: e, topic: task.topic, partition: task.partition }, 'seeking to the checkpoint failed');
       }
     }
+    // Keys the load freed (held in a new key's state, see evictColdKeys) leave Redis with the next write.
+    if (stream && task.started && stream.engineView.hasChanges) checkpoint.stage(stream, task.next, []);
     // Its records come now: a load that took long is no quiet time (an idle mark would leave it out downstream).
     task.lastActive = this.now();
     if (!task.relay) {

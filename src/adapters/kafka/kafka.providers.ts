@@ -82,6 +82,10 @@ export class CombinedEngineGauges implements EngineGaugeSource {
   droppedPartialMatches(): Map<string, Map<string, number>> {
     return sumByRuleAndReason(this.sources.map((s) => s.droppedPartialMatches()));
   }
+
+  keysFreed(): Map<string, number> {
+    return sumByRule(this.sources.map((s) => s.keysFreed()));
+  }
 }
 
 /** Feeds KafkaStreams the running rules, starts it after the rules are installed, stops it on shutdown. */

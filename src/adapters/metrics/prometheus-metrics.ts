@@ -29,6 +29,7 @@ export class PrometheusMetrics implements ServiceMetrics {
   private engine: EngineGaugeSource | undefined;
   /** Drops already added to the counter, per rule and reason. */
   private readonly droppedSeen = new Map<string, Map<string, number>>();
+  private readonly freedSeen = new Map<string, number>();
 
   private readonly received: Counter<'source'>;
   private readonly rejected: Counter<'reason'>;
@@ -90,7 +91,7 @@ export class PrometheusMetrics implements ServiceMetrics {
     ruleGauge('cep_partial_matches', 'Partial matches currently open, by rule.', (source) => source.partialMatches());
     ruleGauge(
       'cep_keys_in_memory',
-      'Keys (instances of a partitioned rule, live or ended) held in memory, by rule. With REDIS_URL cold keys are evicted; without it, keys holding only what a new key would are freed in sweeps, and keys with state stay.',
+      'Keys (instances of a partitioned rule, live or ended) held in memory, by rule. Keys holding only what a new key would are freed in sweeps (cep_keys_freed_total); with REDIS_URL cold keys are evicted too, and without it keys with state stay.',
       (source) => source.keysInMemory(),
     );
     new Counter({
@@ -111,6 +112,24 @@ export class PrometheusMetrics implements ServiceMetrics {
               this.inc({ rule, reason }, total - prev);
               seen.set(reason, total);
             }
+          }
+        }
+      },
+    });
+    new Counter({
+      name: 'cep_keys_freed_total',
+      help: "Keys freed because they held only what a new key would (no match can tell them from a new key), by rule: in sweeps, and with REDIS_URL when evicted (their stored state is deleted too).",
+      labelNames: ['rule'],
+      registers,
+      collect() {
+        const source = self.engine;
+        if (!source) return;
+        for (const [rule, total] of source.keysFreed()) {
+          // Monotonic totals (see EngineGaugeSource): add what is new since the last scrape.
+          const prev = self.freedSeen.get(rule) ?? 0;
+          if (total > prev) {
+            this.inc({ rule }, total - prev);
+            self.freedSeen.set(rule, total);
           }
         }
       },

@@ -125,6 +125,10 @@ export class EngineHost implements EngineGaugeSource {
     return sumByRuleAndReason([this.retiredDrops, this.engine.stats().dropped]);
   }
 
+  keysFreed(): Map<string, number> {
+    return this.engine.reclaimedKeysByRule();
+  }
+
   private addRetired(id: string, counts: ReadonlyMap<string, number> | undefined): void {
     if (!counts || counts.size === 0) return;
     addByRuleAndReason(this.retiredDrops, new Map([[id, counts]]));

@@ -86,6 +86,19 @@ describe('IngestPipeline', () => {
     expect(calls.filter((c) => c.startsWith('batchProcessed'))).toHaveLength(1);
   });
 
+  it('counts the keys freed in a new key\'s state per rule, kept across a restart of the rule', async () => {
+    const { host, pipeline } = setup();
+    // 12,000 users fail then succeed: each key is back in a new key's state, and a sweep starts after 10,000.
+    const events = [];
+    for (let i = 0; i < 12_000; i++) events.push({ event: ev('login_failed', `u${i}`, 2 * i) }, { event: ev('login_succeeded', `u${i}`, 2 * i + 1) });
+    await pipeline.ingest({ source: 'http', events });
+    const freed = host.keysFreed().get('two') ?? 0;
+    expect(freed).toBeGreaterThan(5_000);
+    expect(host.keysInMemory().get('two')).toBe(12_000 - freed);
+    host.apply([{ id: 'two', compiled: compiled(RULE.replace('-> s=login_succeeded', '-> s=login_succeeded(user = f.user)')), version: 4, origin: 'api' }]);
+    expect(host.keysFreed().get('two')).toBe(freed);
+  });
+
   it('keeps drop counts monotonic when a rule restarts or goes', async () => {
     const { host, pipeline } = setup(1);
     await pipeline.ingest({ source: 'http', events: [1, 2, 3].map((t) => ({ event: ev('login_failed', 'u', t) })) });

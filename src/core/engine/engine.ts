@@ -101,8 +101,9 @@ export interface EngineOptions {
    * false): no partial match but the ones a new key opens, no timer, not ended. The key's next event builds
    * the same state again, so no match changes; without it every key ever seen stays in memory. Sweeps run
    * inside process() once enough new keys came (at least reclaimAfterNewKeys, and as many as were left by
-   * the last sweep), a few keys per call. For engines without a checkpoint store (with one, cold keys are
-   * evicted to it instead): not with trackChanges. Not while rules read time from several fields either: a
+   * the last sweep), a few keys per call. With trackChanges a freed key is a change whose snapshot is null (its
+   * stored copy is deleted), and evicting a key in a new key's state frees it the same way (evictKey), so the
+   * store does not keep every key ever seen either. Not while rules read time from several fields: a
    * group's clock move after another group offered the event could then fire a timer within the same event,
    * which an `every` tells apart by when it last spawned (EveryState.lastSpawn, not part of the state).
    */
@@ -589,27 +590,33 @@ class RuleRuntime implements RuleRunner {
 
   /** Frees its keys whose state is a new key's (EngineOptions.reclaimFreshKeys); yields the work of each key looked at. */
   *reclaimFresh(): Generator<number> {
-    const fresh = this.fresh;
-    if (this.partitionBy === undefined || !fresh) return;
+    if (this.partitionBy === undefined || !this.fresh) return;
     for (const [key, inst] of this.keys) {
-      if (inst.timers > 0 || inst.partials.size !== fresh.partials) {
-        yield 1;
-        continue;
-      }
-      // Saving walks the whole state: a key holding many events or seen values costs its size, and bound
-      // events (a new key has none) rule it out before the costlier serialization.
-      const snap = this.snapshot(key)!;
-      if (snap.events.length !== fresh.events) {
-        yield 1 + (snap.events.length >> 5);
-        continue;
-      }
-      const form = freshForm(snap);
-      if (form === fresh.form) {
-        this.discard(key);
-        this.engine.keysReclaimed(1);
-      }
-      yield 1 + (form.length >> 10);
+      const look = this.freshLook(key, inst);
+      if (look.fresh) this.reclaim(key);
+      yield look.work;
     }
+  }
+
+  /**
+   * Whether the key's state is a new key's, and the work it took to tell: saving walks the whole state, so a
+   * key holding many events or seen values costs its size, and bound events (a new key has none) rule it out
+   * before the costlier serialization.
+   */
+  private freshLook(key: string, inst: KeyInstance): { fresh: boolean; work: number } {
+    const fresh = this.fresh;
+    if (!fresh || inst.timers > 0 || inst.partials.size !== fresh.partials) return { fresh: false, work: 1 };
+    const snap = this.snapshot(key)!;
+    if (snap.events.length !== fresh.events) return { fresh: false, work: 1 + (snap.events.length >> 5) };
+    const form = freshForm(snap);
+    return { fresh: form === fresh.form, work: 1 + (form.length >> 10) };
+  }
+
+  /** Frees a key in a new key's state; with a checkpoint, its deletion is the change recorded. */
+  private reclaim(key: string): void {
+    this.discard(key);
+    if (this.engine.trackChanges) this.dirty.add(key);
+    this.engine.keyReclaimed(this.id);
   }
 
   /**
@@ -627,6 +634,11 @@ class RuleRuntime implements RuleRunner {
     if (this.partitionBy === undefined || this.dirty.has(key)) return false;
     const inst = this.keys.get(key);
     if (inst !== undefined) {
+      // A key in a new key's state leaves the store too (its stored copy would be kept forever otherwise).
+      if (this.engine.reclaimsFreshKeys && this.freshLook(key, inst).fresh) {
+        this.reclaim(key);
+        return true;
+      }
       if (inst.timers > 0 && !this.engine.mayEvictTimers) return false;
       const partials = inst.partials.size;
       this.evictedPartials += partials;
@@ -767,6 +779,13 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
     if (this.partitionBy === undefined || this.dirty.has(key)) return false;
     const fk = this.instance(key);
     if (fk === undefined) return false;
+    if (this.engine.reclaimsFreshKeys && this.snapshot(key)!.sequence!.runs.length === 0) {
+      // No run: a new key's state, which leaves the store too (its stored copy would be kept forever otherwise).
+      this.discard(key);
+      this.markDirty(key);
+      this.engine.keyReclaimed(this.id);
+      return true;
+    }
     this.evictedPartials += fk.partialsOf(this.member);
     this.discard(key);
     return true;
@@ -1051,7 +1070,13 @@ class SequenceGroup implements FamilyHost {
     for (const fam of this.families) {
       for (const fk of fam.keys.values()) {
         if (fk.key !== null && fk.idle) {
-          this.engine.keysReclaimed(fam.dropKey(fk));
+          // With a checkpoint, the key's deletion is each member's change.
+          for (let m = 0; m < fam.members.length; m++) {
+            if (!fk.isPresent(m)) continue;
+            fam.members[m].markDirty(fk.key);
+            this.engine.keyReclaimed(fam.members[m].id);
+          }
+          fam.dropKey(fk);
           this.keys.delete(fk.key);
         }
         yield 1;
@@ -1153,7 +1178,8 @@ export class Engine {
   private nextReclaimAt: number;
   /** The sweep under way (see reclaimStep), or null. */
   private sweep: Generator<number> | null = null;
-  private reclaimedKeys = 0;
+  /** Keys freed per rule id (reclaimFreshKeys), since the start: kept when a rule is removed or restarted. */
+  private readonly reclaimed = new Map<string, number>();
 
   constructor(options: EngineOptions = {}) {
     this.maxPartialMatchesPerKey = options.maxPartialMatchesPerKey ?? DEFAULT_MAX_PARTIAL_MATCHES_PER_KEY;
@@ -1162,7 +1188,7 @@ export class Engine {
     this.sequenceFastPath = options.sequenceFastPath ?? true;
     this.timerCatchUpLimit = options.timerCatchUpLimit ?? DEFAULT_TIMER_CATCH_UP_LIMIT;
     this.timerMoveLimit = options.timerMoveLimit ?? DEFAULT_TIMER_MOVE_LIMIT;
-    this.reclaimsFreshKeys = (options.reclaimFreshKeys ?? false) && !this.trackChanges;
+    this.reclaimsFreshKeys = options.reclaimFreshKeys ?? false;
     this.nextReclaimAt = this.reclaimAfter = options.reclaimAfterNewKeys ?? RECLAIM_AFTER_NEW_KEYS;
   }
 
@@ -1171,14 +1197,21 @@ export class Engine {
     this.keysCreated++;
   }
 
-  /** A sweep freed `n` (rule, key) instances. */
-  keysReclaimed(n: number): void {
-    this.reclaimedKeys += n;
+  /** A (rule, key) instance in a new key's state was freed (a sweep, or its eviction). */
+  keyReclaimed(ruleId: string): void {
+    this.reclaimed.set(ruleId, (this.reclaimed.get(ruleId) ?? 0) + 1);
   }
 
   /** Keys freed because they held what a new key would (see EngineOptions.reclaimFreshKeys), since the start. */
   get reclaimedKeyCount(): number {
-    return this.reclaimedKeys;
+    let n = 0;
+    for (const v of this.reclaimed.values()) n += v;
+    return n;
+  }
+
+  /** reclaimedKeyCount per rule id (rules removed since included). */
+  reclaimedKeysByRule(): Map<string, number> {
+    return new Map(this.reclaimed);
   }
 
   /**
@@ -1596,8 +1629,10 @@ export class Engine {
 
   /**
    * Frees a key's memory without recording a change (no deletion reaches the checkpoint: the stored snapshot
-   * stays the truth, and reloadKeys brings it back). Its open partial matches still count in stats(). Returns
-   * false and does nothing when the key is not evictable now (see evictableKeys) or not in memory.
+   * stays the truth, and reloadKeys brings it back). Its open partial matches still count in stats(). With
+   * reclaimFreshKeys, a key in a new key's state is freed for good instead: its deletion is recorded as a change
+   * (it may be reloaded until that is checkpointed: the stored state is a new key's as well). Returns false and
+   * does nothing when the key is not evictable now (see evictableKeys) or not in memory.
    */
   evictKey(ruleId: string, key: string): boolean {
     return this.rule(ruleId).evict(key);
@@ -1757,6 +1792,12 @@ export class Engine {
   partialMatchesOf(ruleId: string, key: string | null): number {
     const rule = this.rule(ruleId);
     return key === null ? rule.partialCount : rule.partialsOf(key);
+  }
+
+  /** Whether drainChanges has something to report (with trackChanges). */
+  get hasChanges(): boolean {
+    for (const rule of this.rules.values()) if (rule.dirty.size > 0) return true;
+    return false;
   }
 
   /** The (rule, key) instances changed since the last call, with their new state. Needs trackChanges. */

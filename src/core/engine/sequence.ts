@@ -528,16 +528,10 @@ export class SequenceFamily<M extends FamilyMember = FamilyMember> {
     return fk;
   }
 
-  /** Forgets a key without runs for every member (reclaimFreshKeys); returns how many members had it. */
-  dropKey(fk: FamilyKey): number {
-    let had = 0;
-    for (let m = 0; m < this.members.length; m++) {
-      if (!fk.isPresent(m)) continue;
-      this.keyCounts[m]--;
-      had++;
-    }
+  /** Forgets a key without runs for every member (reclaimFreshKeys). */
+  dropKey(fk: FamilyKey): void {
+    for (let m = 0; m < this.members.length; m++) if (fk.isPresent(m)) this.keyCounts[m]--;
     this.keys.delete(fk.key);
-    return had;
   }
 
   /** Forgets the key once no member has it. */

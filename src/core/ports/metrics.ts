@@ -14,6 +14,8 @@ export interface EngineGaugeSource {
   keysInMemory(): Map<string, number>;
   /** Partial matches dropped per rule id and reason, cumulative and monotonic. */
   droppedPartialMatches(): Map<string, Map<string, number>>;
+  /** Keys freed because they held only what a new key would (sweeps, eviction), per rule id, cumulative. */
+  keysFreed(): Map<string, number>;
 }
 
 /** Adds `src`'s counts into `into`, key by key. */

@@ -464,7 +464,7 @@ export class StreamPartition<R = unknown> {
       ...engineLimits(this.options),
       trackChanges: this.options.trackChanges,
       sequenceFastPath: this.options.sequenceFastPath,
-      // Keys holding only what a new key would are freed, unless changes are tracked (Redis evicts them then).
+      // Keys holding only what a new key would are freed (with changes tracked, deleted from the checkpoint too).
       reclaimFreshKeys: true,
     });
   }

@@ -7,6 +7,7 @@
  * Three phases, keyed by user over 2 partitions: 1 500 cold users open partial matches (and 500 of them end
  * a non-repeating rule: tombstones); 20 hot users send 3 000 events; 300 cold users come back, completing
  * their partial matches from reloaded state and meeting their tombstones again (no new match may start).
+ * Keys evicted in a new key's state are deleted from Redis rather than stored (they would stay forever).
  * Keys of the absence rule are evicted with their timer pending and reloaded as it comes due.
  */
 import { Writable } from 'node:stream';
@@ -71,6 +72,7 @@ function start(name: string, eviction?: EvictionSettings, o: { rules?: RuleDefin
   const running: RunningRule[] = (o.rules ?? RULES).map((d) => ({ id: d.id, compiled: compileRule(d), version: 1, origin: 'api' }));
   host.apply(running);
   streams.setRules(running);
+  metrics.setEngineSource(streams);
   void streams.start();
   return {
     group,
@@ -139,7 +141,7 @@ describe('eviction of cold keys (Kafka + Redis)', () => {
     redis.disconnect();
   });
 
-  it('keeps resident keys under the cap while Redis holds them all, with the alerts of a replica that never evicts; quiet partitions let idle keys go', async () => {
+  it('keeps resident keys under the cap while Redis holds every key with state, with the alerts of a replica that never evicts; quiet partitions let idle keys go', async () => {
     const baseline = start('base');
     const evicting = start('cold', { idleMs: 200, maxKeys: CAP });
     instances.push(baseline, evicting);
@@ -187,11 +189,19 @@ describe('eviction of cold keys (Kafka + Redis)', () => {
     expect(counts.rising).toBeGreaterThan(100);
     expect(counts.absent).toBeGreaterThan(10);
 
-    // Redis holds every key of both runs; the evicting replica kept at most CAP in memory, half per partition.
+    // The baseline (no eviction, too few new keys for a sweep) keeps every key in Redis. The evicting replica
+    // keeps the keys with state: 1,200 cold users' open pairs and `rising` runs (evicted before their 2 s
+    // passed), every tombstone; it deleted each key it evicted in a new key's state: the 300 returning users'
+    // completed pairs and expired runs, and `absent` keys not waiting for their timer. At most 20 hot users more.
+    expect(await storedKeys(redis, baseline.group)).toEqual({ pair: 1520, rising: 1520, absent: 1520, once: 520 });
     const stored = await storedKeys(redis, evicting.group);
-    expect(stored).toEqual(await storedKeys(redis, baseline.group));
-    expect(stored.pair).toBeGreaterThan(1500);
     expect(stored.once).toBe(520);
+    for (const rule of ['pair', 'rising']) {
+      expect(stored[rule]).toBeGreaterThanOrEqual(1200);
+      expect(stored[rule]).toBeLessThanOrEqual(1220);
+    }
+    expect(stored.absent ?? 0).toBeLessThan(100);
+    // The evicting replica kept at most CAP in memory, half per partition.
     expect(maxResident).toBeGreaterThan(0);
     expect(maxResident).toBeLessThanOrEqual(CAP);
     expect(maxPerPartition).toBeGreaterThan(CAP / 4);
@@ -200,6 +210,8 @@ describe('eviction of cold keys (Kafka + Redis)', () => {
     expect(baselineResident).toBeGreaterThan(20 * CAP);
     // No more traffic: the quiet partitions' ticks evict what went idle since the last batch.
     await eventually(async () => (await total(evicting.metrics, 'cep_state_resident_keys')) <= 5, 10_000, 'the idle keys of quiet partitions to leave memory');
+    // The deletions of the keys those last evictions freed are written without another record (the next tick).
+    await eventually(async () => ((await storedKeys(redis, evicting.group)).absent ?? 0) <= 20, 10_000, 'the freed keys of quiet partitions to leave Redis');
 
     expect(await total(evicting.metrics, 'cep_state_evictions_total')).toBeGreaterThan(4000);
     expect(await total(evicting.metrics, 'cep_state_reloads_total', { result: 'restored' })).toBeGreaterThan(300);
@@ -209,6 +221,11 @@ describe('eviction of cold keys (Kafka + Redis)', () => {
     expect(timerDue).toBeGreaterThan(0);
     expect(await total(evicting.metrics, 'cep_state_reloads_total', { result: 'lost' })).toBe(0);
     expect(await total(baseline.metrics, 'cep_state_evictions_total')).toBe(0);
+    // Among the keys evicted, those in a new key's state were freed: 300 completed pairs, 300 expired `rising`
+    // runs, most `absent` keys. The baseline saw too few new keys for a sweep.
+    expect(await total(evicting.metrics, 'cep_keys_freed_total', { rule: 'pair' })).toBeGreaterThanOrEqual(300);
+    expect(await total(evicting.metrics, 'cep_keys_freed_total', { rule: 'absent' })).toBeGreaterThan(1000);
+    expect(await total(baseline.metrics, 'cep_keys_freed_total')).toBe(0);
     expect(await total(baseline.metrics, 'cep_state_reloads_total')).toBe(0);
     const quiet = await total(evicting.metrics, 'cep_state_resident_keys');
     process.stderr.write(
