@@ -93,6 +93,28 @@ describe('StreamPartition', () => {
     expect(checkpointed.stored).toBeLessThan(15_000);
   });
 
+  it('goes on after moving the engine clock throws (a defect in a timer), reporting it as a failure', () => {
+    const absent = compileRule(def('absent', 'every a=A -> (timer:interval(1 sec) and not b=B)'));
+    const p = new StreamPartition<string>({ sequenceFastPath: FAST, settings: settings({ idleTimeout: null, maxOutOfOrderness: 500 }), rules: [absent] });
+    p.add(rec({ type: 'A', k: 'k1', x: 0, id: 'a1', timestamp: 1_000 }), 0);
+    const advance = jest.spyOn(p.engineView, 'advanceTo').mockImplementationOnce(() => {
+      throw new Error('timer defect');
+    });
+    // The watermark reaches 2 s, k1's timer: moving the clock there throws.
+    expect(() => p.add(rec({ type: 'A', k: 'k2', x: 0, id: 'a2', timestamp: 2_500 }), 0)).not.toThrow();
+    let out = p.take();
+    expect(out.failed.map((f) => [f.raw, f.position, (f.error as Error).message])).toEqual([[undefined, 'timers up to 2000', 'timer defect']]);
+    // The next move fires what is due: both keys' absences, nothing lost or stuck.
+    p.add(rec({ type: 'C', k: 'k3', x: 0, id: 'c', timestamp: 5_000 }), 0);
+    out = p.take();
+    expect(out.failed).toEqual([]);
+    expect(out.matches.map((m) => [m.key, (m.events.a as Ev).id])).toEqual([
+      ['k1', 'a1'],
+      ['k2', 'a2'],
+    ]);
+    expect(advance).toHaveBeenCalledTimes(2);
+  });
+
   it('events out of order within maxOutOfOrderness give the matches of the same events in order', () => {
     fc.assert(
       fc.property(eventsArb, (items) => {

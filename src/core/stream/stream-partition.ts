@@ -481,7 +481,14 @@ export class StreamPartition<R = unknown> {
 
   private advanceEngine(): void {
     const wm = this.tracker.watermark;
-    if (this.engine.isStarted && Number.isFinite(wm) && wm > this.engine.now && wm < this.engine.nextDormantDue()) this.collect(this.engine.advanceTo(wm));
+    if (!this.engine.isStarted || !Number.isFinite(wm) || wm <= this.engine.now || wm >= this.engine.nextDormantDue()) return;
+    try {
+      this.collect(this.engine.advanceTo(wm));
+    } catch (e) {
+      // A defect in a timer's work: reported like a failed event (logged, counted) so that the partition goes
+      // on. The timer that threw was taken off the queue, so the next move does not meet it again.
+      this.out.failed.push({ raw: undefined, position: `timers up to ${wm}`, error: e });
+    }
   }
 
   private processEvent(item: Buffered, raw: R | undefined): void {
