@@ -1178,6 +1178,15 @@ export class KafkaStreams {
       return;
     }
     this.evictColdKeys(task, checkpoint);
+    // The deletions of keys that eviction freed: written now, so that the offset commit is not held back.
+    if (checkpoint.hasPending) {
+      try {
+        await this.writeCheckpoint(task, checkpoint);
+      } catch (e) {
+        this.checkpointFailed(task, e);
+        return;
+      }
+    }
     await this.commit(task);
   }
 
@@ -1397,8 +1406,6 @@ export class KafkaStreams {
         this.logger.warn({ err: e, topic: task.topic, partition: task.partition }, 'seeking to the checkpoint failed');
       }
     }
-    // Keys the load freed (held in a new key's state, see evictColdKeys) leave Redis with the next write.
-    if (stream && task.started && stream.engineView.hasChanges) checkpoint.stage(stream, task.next, []);
     // Its records come now: a load that took long is no quiet time (an idle mark would leave it out downstream).
     task.lastActive = this.now();
     if (!task.relay) {

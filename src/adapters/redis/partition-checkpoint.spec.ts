@@ -440,6 +440,88 @@ describe('PartitionCheckpoint', () => {
   });
 });
 
+describe('PartitionCheckpoint with keys freed in a new key\'s state', () => {
+  const tp = { topic: 'events', partition: 0 };
+  const setUp = (pattern: string, fast = true) => {
+    const rules = [compileRule(def('pairs', pattern))];
+    const versionOf = (id: string) => (id === 'pairs' ? ruleStateVersion(rules[0].definition) : undefined);
+    const partition = () => new StreamPartition<null>({ settings: { ...DEFAULT_STREAM_SETTINGS, maxOutOfOrderness: 0 }, rules, trackChanges: true, sequenceFastPath: fast });
+    const checkpoint = (store: MemoryCheckpointStore, eviction?: EvictionSettings) =>
+      new PartitionCheckpoint({ store, tp, versionOf, positionOf: () => 'p', remember: () => undefined, ...(eviction ? { eviction } : {}) });
+    return { partition, checkpoint };
+  };
+  const storedKeys = async (store: MemoryCheckpointStore) => {
+    const keys: Array<string | null> = [];
+    for await (const page of (await store.load(tp)).state!.keyPages()) for (const k of page) keys.push(k.key);
+    return keys.sort();
+  };
+
+  it.each([true, false])(
+    'a sweep leaves a key changed since its checkpoint, so a batch retried before the next checkpoint cannot reload its older stored state (sequence automaton: %s)',
+    async (fast) => {
+      const { partition, checkpoint } = setUp('every a=A -> b=B', fast);
+      const p = partition();
+      const cp = checkpoint(new MemoryCheckpointStore(), { idleMs: 1000, maxKeys: null });
+      await cp.load(p, 0);
+      let offset = 0;
+      const matches: MatchRecord[] = [];
+      const add = (event: Record<string, unknown>, wall: number) => {
+        p.add({ offset, position: `events/0/${offset++}`, event, raw: null }, wall);
+        matches.push(...p.take().matches);
+      };
+      // Batch 1: the victim's A is checkpointed; another key goes cold, so batches look keys up from now on.
+      add({ type: 'A', k: 'cold', timestamp: 500 }, 0);
+      add({ type: 'A', k: 'victim', id: 'A1', timestamp: 1000 }, 5000);
+      cp.stage(p, offset, []);
+      await cp.flush();
+      expect(cp.evict(p, 5500)).toBe(1);
+      // Batch 2: B completes the victim's match (a new key's state again), then 10,200 new keys start a sweep.
+      // Its checkpoint is not written (sending its dead letters failed, say): the batch will be read again.
+      const batch2 = [{ type: 'B', k: 'victim', id: 'B2', timestamp: 2000 }, ...Array.from({ length: 10_200 }, (_, i) => ({ type: 'A', k: `u${i}`, timestamp: 2000 + i }))];
+      await cp.reload(p, batch2);
+      for (const e of batch2) add(e, 6000);
+      // Before 2026-11-25's fix the sweep freed the victim here, and batch 3 reloaded A1 and matched it again.
+      expect(p.engineView.isResident('pairs', 'victim')).toBe(true);
+      // Batch 3: another B of the victim; its stored state (A1 open) must not come back.
+      const batch3 = [{ type: 'B', k: 'victim', id: 'B3', timestamp: 20_000 }];
+      await cp.reload(p, batch3);
+      for (const e of batch3) add(e, 7000);
+      expect(matches.map((m) => [(m.events.a as { id: string }).id, (m.events.b as { id: string }).id])).toEqual([['A1', 'B2']]);
+    },
+  );
+
+  it.each([
+    ['idle eviction', { idleMs: 60_000, maxKeys: null }],
+    ['a cap of one key', { idleMs: null, maxKeys: 1 }],
+  ])('a load deletes the stored keys its eviction frees (%s), once', async (_, eviction) => {
+    const { partition, checkpoint } = setUp('every a=A -> b=B where timer:within(1 sec)');
+    const store = new MemoryCheckpointStore({}, 2);
+    const owner = partition();
+    const cp = checkpoint(store);
+    await cp.load(owner, 0);
+    let offset = 0;
+    for (let i = 0; i < 6; i++) owner.add({ offset, position: `events/0/${offset++}`, event: { type: 'A', k: `u${i}`, timestamp: 1000 + i }, raw: null }, 0);
+    // Nine seconds later the six keys' windows have passed: each is stored holding no run, a new key's state.
+    owner.add({ offset, position: `events/0/${offset++}`, event: { type: 'A', k: 'late', timestamp: 10_000 }, raw: null }, 0);
+    cp.stage(owner, offset, []);
+    await cp.flush();
+    expect(await storedKeys(store)).toEqual(['late', 'u0', 'u1', 'u2', 'u3', 'u4', 'u5']);
+    // A new owner loads the partition in pages of two keys: it frees the six and stages their deletions.
+    const taker = partition();
+    const cp2 = checkpoint(store, eviction);
+    await cp2.load(taker, 0);
+    expect(taker.engineView.reclaimedKeyCount).toBe(6);
+    expect(cp2.hasPending).toBe(true);
+    expect(cp2.pendingOffset).toBe(String(offset));
+    await cp2.flush();
+    expect(await storedKeys(store)).toEqual(['late']);
+    // The next load finds nothing more to free.
+    const again = partition();
+    await checkpoint(store, eviction).load(again, 0);
+    expect(again.engineView.reclaimedKeyCount).toBe(0);
+  });
+});
+
 describe('PartitionCheckpoint.shed (a commit refused for size is made to fit)', () => {
   const tp = { topic: 'events', partition: 0 };
   const grow = compileRule(def('grow', 'every a=A -> b=B(x > a.x)'));

@@ -197,6 +197,7 @@ export interface CheckpointablePartition {
   readonly engineView: {
     readonly isStarted: boolean;
     readonly now: number;
+    readonly hasChanges: boolean;
     drainChanges(): KeyChange[];
     restoreKey(ruleId: string, key: string | null, snapshot: KeySnapshot): void;
     resetKey(ruleId: string, key: string | null, reason: 'checkpoint_size_limit'): number;
@@ -269,6 +270,8 @@ export class PartitionCheckpoint {
   private acked: string | null = null;
   private pending: CheckpointCommit | undefined;
   private drops: RuleVersionRef[] = [];
+  /** Deletions of keys a load freed, for the next stage. */
+  private loadDeletions: KeyChange[] = [];
   private readonly evictor: KeyEvictor | undefined;
   /**
    * Some stored key may not be in memory (a key was evicted since the load): only then do batches look their
@@ -328,6 +331,8 @@ export class PartitionCheckpoint {
       // the cap applies after each page.
       const held = partition && this.evictor && this.o.eviction!.idleMs !== null ? partition.heldKeys() : undefined;
       const originals = partition?.originalEvents;
+      /** Keys the evictions freed (held in a new key's state): their deletions, written with the next commit. */
+      const freed: KeyChange[] = [];
       for await (const page of state.keyPages()) {
         let evictedInPage = 0;
         for (const k of page) {
@@ -342,8 +347,8 @@ export class PartitionCheckpoint {
           }
         }
         if (!partition) continue;
-        // Restoring is not a change.
-        partition.engineView.drainChanges();
+        // Restoring is not a change; freeing a key is (its deletion; the cap's below are drained with the next page).
+        for (const c of partition.engineView.drainChanges()) if (c.snapshot === null) freed.push(c);
         if (evictedInPage > 0) partition.engineView.compactEvicted();
         evicted += evictedInPage;
         if (this.evictor && !held) evicted += partition.evictColdKeys(this.evictor, wallNow).length;
@@ -353,6 +358,11 @@ export class PartitionCheckpoint {
         // The cap (without idle eviction, restored keys stay up to it).
         if (this.evictor) evicted += partition.evictColdKeys(this.evictor, wallNow, true).length;
         this.cold = evicted > 0;
+        if (loaded.nextOffset !== null && (freed.length > 0 || partition.engineView.hasChanges)) {
+          // Staged at once: a partition that gets no record writes the deletions at its next tick.
+          this.loadDeletions = freed;
+          this.stage(partition, Number(loaded.nextOffset), []);
+        }
       }
     }
     this.drops = [...stale.values()];
@@ -443,7 +453,9 @@ export class PartitionCheckpoint {
    * the next offset and the stream state. Cheap; call it once per batch or tick.
    */
   stage(partition: CheckpointablePartition | undefined, nextOffset: number, alerts: readonly Alert[]): void {
-    const changes = partition ? partition.engineView.drainChanges() : [];
+    const drained = partition ? partition.engineView.drainChanges() : [];
+    const changes = this.loadDeletions.length > 0 ? [...this.loadDeletions, ...drained] : drained;
+    this.loadDeletions = [];
     const { changed, deleted } = splitChanges(changes, this.o.versionOf);
     const originals = partition?.originalEvents;
     for (let i = 0; i < changed.length; i++) changed[i].snapshot = withPositions(changed[i].snapshot, this.o.positionOf, originals);

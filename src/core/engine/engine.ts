@@ -102,8 +102,9 @@ export interface EngineOptions {
    * the same state again, so no match changes; without it every key ever seen stays in memory. Sweeps run
    * inside process() once enough new keys came (at least reclaimAfterNewKeys, and as many as were left by
    * the last sweep), a few keys per call. With trackChanges a freed key is a change whose snapshot is null (its
-   * stored copy is deleted), and evicting a key in a new key's state frees it the same way (evictKey), so the
-   * store does not keep every key ever seen either. Not while rules read time from several fields: a
+   * stored copy is deleted), sweeps pass over keys changed since the last drain (their stored state is older),
+   * and evicting a key in a new key's state frees it the same way (evictKey), so the store does not keep every
+   * key ever seen either. Not while rules read time from several fields: a
    * group's clock move after another group offered the event could then fire a timer within the same event,
    * which an `every` tells apart by when it last spawned (EveryState.lastSpawn, not part of the state).
    */
@@ -591,7 +592,14 @@ class RuleRuntime implements RuleRunner {
   /** Frees its keys whose state is a new key's (EngineOptions.reclaimFreshKeys); yields the work of each key looked at. */
   *reclaimFresh(): Generator<number> {
     if (this.partitionBy === undefined || !this.fresh) return;
+    const tracking = this.engine.trackChanges;
     for (const [key, inst] of this.keys) {
+      // A changed key's latest state is not in the checkpoint yet: freed now, a reload before its deletion is
+      // written would bring back the older stored state. It waits for a sweep after its checkpoint.
+      if (tracking && this.dirty.has(key)) {
+        yield 1;
+        continue;
+      }
       const look = this.freshLook(key, inst);
       if (look.fresh) this.reclaim(key);
       yield look.work;
@@ -634,8 +642,9 @@ class RuleRuntime implements RuleRunner {
     if (this.partitionBy === undefined || this.dirty.has(key)) return false;
     const inst = this.keys.get(key);
     if (inst !== undefined) {
-      // A key in a new key's state leaves the store too (its stored copy would be kept forever otherwise).
-      if (this.engine.reclaimsFreshKeys && this.freshLook(key, inst).fresh) {
+      // A key in a new key's state leaves the store too (its stored copy would be kept forever otherwise); not
+      // while rules read time from several fields (see EngineOptions.reclaimFreshKeys).
+      if (this.engine.reclaimsFreshKeys && this.engine.mayEvictTimers && this.freshLook(key, inst).fresh) {
         this.reclaim(key);
         return true;
       }
@@ -779,8 +788,10 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
     if (this.partitionBy === undefined || this.dirty.has(key)) return false;
     const fk = this.instance(key);
     if (fk === undefined) return false;
-    if (this.engine.reclaimsFreshKeys && this.snapshot(key)!.sequence!.runs.length === 0) {
-      // No run: a new key's state, which leaves the store too (its stored copy would be kept forever otherwise).
+    // No run: a new key's state, which leaves the store too (its stored copy would be kept forever otherwise).
+    // Runs past their deadline are not expired here: a load evicts key after key, and each expiry would sort
+    // the queues its restores left unsorted.
+    if (this.engine.reclaimsFreshKeys && this.engine.mayEvictTimers && fk.partialsOf(this.member) === 0 && fk.save(this.member).runs.length === 0) {
       this.discard(key);
       this.markDirty(key);
       this.engine.keyReclaimed(this.id);
@@ -1069,7 +1080,8 @@ class SequenceGroup implements FamilyHost {
     this.expire(this.engine.now);
     for (const fam of this.families) {
       for (const fk of fam.keys.values()) {
-        if (fk.key !== null && fk.idle) {
+        // A changed key waits for a sweep after its checkpoint (see RuleRuntime.reclaimFresh).
+        if (fk.key !== null && fk.idle && !(this.engine.trackChanges && fam.members.some((r, m) => fk.isPresent(m) && r.dirty.has(fk.key)))) {
           // With a checkpoint, the key's deletion is each member's change.
           for (let m = 0; m < fam.members.length; m++) {
             if (!fk.isPresent(m)) continue;
