@@ -788,18 +788,20 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
     if (this.partitionBy === undefined || this.dirty.has(key)) return false;
     const fk = this.instance(key);
     if (fk === undefined) return false;
-    // No run: a new key's state, which leaves the store too (its stored copy would be kept forever otherwise).
-    // Runs past their deadline are not expired here: a load evicts key after key, and each expiry would sort
-    // the queues its restores left unsorted.
-    if (this.engine.reclaimsFreshKeys && this.engine.mayEvictTimers && fk.partialsOf(this.member) === 0 && fk.save(this.member).runs.length === 0) {
-      this.discard(key);
-      this.markDirty(key);
-      this.engine.keyReclaimed(this.id);
-      return true;
-    }
-    this.evictedPartials += fk.partialsOf(this.member);
+    const partials = fk.partialsOf(this.member);
     this.discard(key);
+    // No run (no open partial node): a new key's state, which leaves the store too (its stored copy would be
+    // kept forever otherwise). Runs past their deadline are not expired here: a load evicts key after key, and
+    // each expiry would sort the queues its restores left unsorted.
+    if (partials === 0 && this.engine.reclaimsFreshKeys && this.engine.mayEvictTimers) this.freed(key);
+    else this.evictedPartials += partials;
     return true;
+  }
+
+  /** Its key was freed in a new key's state: with a checkpoint, the deletion is the change recorded. */
+  freed(key: string | null): void {
+    this.markDirty(key);
+    this.engine.keyReclaimed(this.id);
   }
 
   /** Takes its state out of its family (which the engine is dissolving); restore puts it back elsewhere. */
@@ -1082,12 +1084,7 @@ class SequenceGroup implements FamilyHost {
       for (const fk of fam.keys.values()) {
         // A changed key waits for a sweep after its checkpoint (see RuleRuntime.reclaimFresh).
         if (fk.key !== null && fk.idle && !(this.engine.trackChanges && fam.members.some((r, m) => fk.isPresent(m) && r.dirty.has(fk.key)))) {
-          // With a checkpoint, the key's deletion is each member's change.
-          for (let m = 0; m < fam.members.length; m++) {
-            if (!fk.isPresent(m)) continue;
-            fam.members[m].markDirty(fk.key);
-            this.engine.keyReclaimed(fam.members[m].id);
-          }
+          for (let m = 0; m < fam.members.length; m++) if (fk.isPresent(m)) fam.members[m].freed(fk.key);
           fam.dropKey(fk);
           this.keys.delete(fk.key);
         }
