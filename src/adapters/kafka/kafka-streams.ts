@@ -42,7 +42,7 @@ import type { MatchRecord } from '../../core/engine/api';
 import type { EventRecord } from '../../core/expr/types';
 import type { Alert } from '../../core/ports/alert';
 import { CheckpointLimitError, type CheckpointStore, type RuleVersionRef } from '../../core/ports/checkpoint-store';
-import { addByRuleAndReason, sumByRule, sumByRuleAndReason } from '../../core/ports/metrics';
+import { addByRuleAndReason, addCounts, sumByRule, sumByRuleAndReason } from '../../core/ports/metrics';
 import { EventClassifier, partitionKeyOf, type DeadLetterReason, type StreamRejectReason } from '../../core/stream/classify';
 import { StreamPartition } from '../../core/stream/stream-partition';
 import { declaredKeyField, planTopology, subscribedTopics, type StreamPlan, type Topology } from '../../core/stream/topology';
@@ -901,7 +901,7 @@ export class KafkaStreams {
     this.metrics.residentKeys(task.topic, task.partition, null);
     this.metrics.dormantKeys(task.topic, task.partition, null);
     addByRuleAndReason(this.retiredDrops, task.stream.engineView.stats().dropped);
-    for (const [rule, n] of task.stream.engineView.reclaimedKeysByRule()) this.retiredFreed.set(rule, (this.retiredFreed.get(rule) ?? 0) + n);
+    addCounts(this.retiredFreed, task.stream.engineView.reclaimedKeysByRule());
     task.stream = undefined;
   }
 

@@ -24,12 +24,23 @@ export const BATCH_DURATION_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 
 
 const NON_COUNTER_TOTALS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
+/**
+ * Brings a counter's series up to a total the source keeps (monotonic, see EngineGaugeSource): adds what is
+ * new since the last scrape. `seen`: the totals reached so far, by label values.
+ */
+function raiseTo(counter: Counter<string>, seen: Map<string, number>, labels: Record<string, string>, total: number): void {
+  const id = Object.values(labels).join('\u0000');
+  const prev = seen.get(id) ?? 0;
+  if (total > prev) {
+    counter.inc(labels, total - prev);
+    seen.set(id, total);
+  }
+}
+
 export class PrometheusMetrics implements ServiceMetrics {
   readonly registry = new Registry();
   private engine: EngineGaugeSource | undefined;
   /** Drops already added to the counter, per rule and reason. */
-  private readonly droppedSeen = new Map<string, Map<string, number>>();
-  private readonly freedSeen = new Map<string, number>();
 
   private readonly received: Counter<'source'>;
   private readonly rejected: Counter<'reason'>;
@@ -94,6 +105,8 @@ export class PrometheusMetrics implements ServiceMetrics {
       'Keys (instances of a partitioned rule, live or ended) held in memory, by rule. Keys holding only what a new key would are freed in sweeps (cep_keys_freed_total); with REDIS_URL cold keys are evicted too, and without it keys with state stay.',
       (source) => source.keysInMemory(),
     );
+    const dropsSeen = new Map<string, number>();
+    const freedSeen = new Map<string, number>();
     new Counter({
       name: 'cep_partial_matches_dropped_total',
       help: 'Partial matches dropped, by rule and reason (max_partial_matches_per_key: MAX_PARTIAL_MATCHES_PER_KEY reached; checkpoint_size_limit: a key over CHECKPOINT_MAX_SNAPSHOT_BYTES; timer_catch_up_limit: a key reset past TIMER_CATCH_UP_LIMIT or TIMER_MOVE_LIMIT timer firings).',
@@ -102,18 +115,7 @@ export class PrometheusMetrics implements ServiceMetrics {
       collect() {
         const source = self.engine;
         if (!source) return;
-        for (const [rule, byReason] of source.droppedPartialMatches()) {
-          let seen = self.droppedSeen.get(rule);
-          if (!seen) self.droppedSeen.set(rule, (seen = new Map()));
-          for (const [reason, total] of byReason) {
-            // The source's totals are monotonic (see EngineHost): add what is new since the last scrape.
-            const prev = seen.get(reason) ?? 0;
-            if (total > prev) {
-              this.inc({ rule, reason }, total - prev);
-              seen.set(reason, total);
-            }
-          }
-        }
+        for (const [rule, byReason] of source.droppedPartialMatches()) for (const [reason, total] of byReason) raiseTo(this, dropsSeen, { rule, reason }, total);
       },
     });
     new Counter({
@@ -124,14 +126,7 @@ export class PrometheusMetrics implements ServiceMetrics {
       collect() {
         const source = self.engine;
         if (!source) return;
-        for (const [rule, total] of source.keysFreed()) {
-          // Monotonic totals (see EngineGaugeSource): add what is new since the last scrape.
-          const prev = self.freedSeen.get(rule) ?? 0;
-          if (total > prev) {
-            this.inc({ rule }, total - prev);
-            self.freedSeen.set(rule, total);
-          }
-        }
+        for (const [rule, total] of source.keysFreed()) raiseTo(this, freedSeen, { rule }, total);
       },
     });
     this.duration = new Histogram({

@@ -18,8 +18,8 @@ export interface EngineGaugeSource {
   keysFreed(): Map<string, number>;
 }
 
-/** Adds `src`'s counts into `into`, key by key. */
-function addCounts(into: Map<string, number>, src: ReadonlyMap<string, number>): void {
+/** Adds `src`'s counts into `into`, key by key (per-rule counts, or one rule's per-reason counts). */
+export function addCounts(into: Map<string, number>, src: ReadonlyMap<string, number>): void {
   for (const [k, n] of src) into.set(k, (into.get(k) ?? 0) + n);
 }
 
