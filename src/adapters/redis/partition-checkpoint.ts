@@ -270,8 +270,6 @@ export class PartitionCheckpoint {
   private acked: string | null = null;
   private pending: CheckpointCommit | undefined;
   private drops: RuleVersionRef[] = [];
-  /** Deletions of keys a load freed, for the next stage. */
-  private loadDeletions: KeyChange[] = [];
   private readonly evictor: KeyEvictor | undefined;
   /**
    * Some stored key may not be in memory (a key was evicted since the load): only then do batches look their
@@ -360,8 +358,7 @@ export class PartitionCheckpoint {
         this.cold = evicted > 0;
         if (loaded.nextOffset !== null && (freed.length > 0 || partition.engineView.hasChanges)) {
           // Staged at once: a partition that gets no record writes the deletions at its next tick.
-          this.loadDeletions = freed;
-          this.stage(partition, Number(loaded.nextOffset), []);
+          this.stageChanges(partition, [...freed, ...partition.engineView.drainChanges()], Number(loaded.nextOffset), []);
         }
       }
     }
@@ -453,9 +450,11 @@ export class PartitionCheckpoint {
    * the next offset and the stream state. Cheap; call it once per batch or tick.
    */
   stage(partition: CheckpointablePartition | undefined, nextOffset: number, alerts: readonly Alert[]): void {
-    const drained = partition ? partition.engineView.drainChanges() : [];
-    const changes = this.loadDeletions.length > 0 ? [...this.loadDeletions, ...drained] : drained;
-    this.loadDeletions = [];
+    this.stageChanges(partition, partition ? partition.engineView.drainChanges() : [], nextOffset, alerts);
+  }
+
+  /** stage() with the engine's changes given (a load adds the deletions it drained page by page). */
+  private stageChanges(partition: CheckpointablePartition | undefined, changes: readonly KeyChange[], nextOffset: number, alerts: readonly Alert[]): void {
     const { changed, deleted } = splitChanges(changes, this.o.versionOf);
     const originals = partition?.originalEvents;
     for (let i = 0; i < changed.length; i++) changed[i].snapshot = withPositions(changed[i].snapshot, this.o.positionOf, originals);
