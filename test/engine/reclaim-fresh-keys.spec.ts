@@ -50,22 +50,37 @@ const TWO_TIME_FIELD_EVENTS = [
   { type: 'B', k: 'u', timestamp: 4000, id: '4' },
 ];
 
+/** Random patterns seldom restart from the top; these do, so their keys keep coming back to a new key's state. */
+const restartingArb = fc.constantFrom(
+  'every a=A -> (b=B(x > a.x) and not C) where timer:within(1 sec)',
+  'every ((a=A -> b=B(x > a.x)) where timer:within(1 sec))',
+  'every a=A -> (every b=B(x > a.x)) where timer:within(500 msec)',
+  'every a=A -> (timer:interval(1 sec) and not b=B(x = a.x))',
+  'every (a=A or b=B(x > 2))',
+  'every [2] a=A(x > 1)',
+  'every (a=A and b=B) where timer:within(1 sec)',
+  'every a=A -> b=B until c=C',
+);
+
+/** A checkpoint store: (rule, key) to the snapshot as JSON, as Redis holds it. */
+type Store = Map<string, { rule: string; key: string | null; snapshot: string }>;
+
+/** Applies the engine's drained changes to `store`, a null snapshot deleting; returns the stored keys deleted. */
+function checkpointInto(store: Store, engine: Engine): number {
+  let deleted = 0;
+  for (const c of engine.drainChanges()) {
+    const id = JSON.stringify([c.rule, c.key]);
+    if (c.snapshot !== null) store.set(id, { rule: c.rule, key: c.key, snapshot: JSON.stringify(c.snapshot) });
+    else if (store.delete(id)) deleted++;
+  }
+  return deleted;
+}
+
 describe('reclaiming keys that hold what a new key would', () => {
   it('changes no match on the general runtime, for random patterns over every operator', () => {
-    // Random patterns seldom restart from the top; these do, so their keys keep coming back to a new key's state.
-    const restarting = fc.constantFrom(
-      'every a=A -> (b=B(x > a.x) and not C) where timer:within(1 sec)',
-      'every ((a=A -> b=B(x > a.x)) where timer:within(1 sec))',
-      'every a=A -> (every b=B(x > a.x)) where timer:within(500 msec)',
-      'every a=A -> (timer:interval(1 sec) and not b=B(x = a.x))',
-      'every (a=A or b=B(x > 2))',
-      'every [2] a=A(x > 1)',
-      'every (a=A and b=B) where timer:within(1 sec)',
-      'every a=A -> b=B until c=C',
-    );
     let freed = 0;
     fc.assert(
-      fc.property(fc.oneof(patternArb(), restarting), streamArb, fc.constantFrom(3, 50), (pattern, stream, max) => {
+      fc.property(fc.oneof(patternArb(), restartingArb), streamArb, fc.constantFrom(3, 50), (pattern, stream, max) => {
         freed += sameMatches([pattern], timedEvents(stream), { sequenceFastPath: false, maxPartialMatchesPerKey: max });
       }),
       { numRuns: 400 },
@@ -127,22 +142,15 @@ describe('reclaiming keys that hold what a new key would', () => {
   it('with a checkpoint, evicting frees nothing either while rules read time from two fields', () => {
     // Each event: reload the key from the store if it left, process, checkpoint, evict everything that may go.
     const run = (engine: Engine) => {
-      const store = new Map<string, KeySnapshot>();
+      const store: Store = new Map();
       const out: MatchRecord[] = [];
       for (const e of TWO_TIME_FIELD_EVENTS) {
-        const stored = store.get('r1');
-        if (!engine.isResident('r1', 'u') && stored) engine.reloadKeys('r1', [['u', stored]]);
+        const stored = store.get(JSON.stringify(['r1', 'u']));
+        if (!engine.isResident('r1', 'u') && stored) engine.reloadKeys('r1', [['u', JSON.parse(stored.snapshot) as KeySnapshot]]);
         out.push(...engine.process(e));
-        const checkpoint = () => {
-          for (const c of engine.drainChanges()) {
-            if (c.rule !== 'r1') continue;
-            if (c.snapshot === null) store.delete('r1');
-            else store.set('r1', c.snapshot);
-          }
-        };
-        checkpoint();
+        checkpointInto(store, engine);
         for (const { rule, key } of engine.evictableKeys()) engine.evictKey(rule, key);
-        checkpoint();
+        checkpointInto(store, engine);
       }
       return strip(out);
     };
@@ -187,13 +195,7 @@ describe('reclaiming keys that hold what a new key would', () => {
     ['general runtime', false],
     ['sequence automaton', true],
   ])('with a checkpoint, records freed keys as deletions: an engine rebuilt from the stored keys at any point matches as one that kept every key (%s)', (_, fast) => {
-    const restarting = fc.constantFrom(
-      'every a=A -> (b=B(x > a.x) and not C) where timer:within(1 sec)',
-      'every ((a=A -> b=B(x > a.x)) where timer:within(1 sec))',
-      'every a=A -> (timer:interval(1 sec) and not b=B(x = a.x))',
-      'every (a=A and b=B) where timer:within(1 sec)',
-    );
-    const patternsArb = fast ? sequenceRulesArb : fc.oneof({ arbitrary: patternArb(), weight: 1 }, { arbitrary: restarting, weight: 2 }).map((p) => [p]);
+    const patternsArb = fast ? sequenceRulesArb : fc.oneof({ arbitrary: patternArb(), weight: 1 }, { arbitrary: restartingArb, weight: 2 }).map((p) => [p]);
     let deleted = 0;
     fc.assert(
       fc.property(patternsArb, streamArb, fc.array(fc.constantFrom(false, false, false, false, true), { minLength: 60, maxLength: 60 }), fc.constantFrom(3, 50), (patterns, stream, restarts, max) => {
@@ -201,15 +203,10 @@ describe('reclaiming keys that hold what a new key would', () => {
         const checkpointed = () => engineOf(patterns, { ...options, reclaimFreshKeys: true, reclaimAfterNewKeys: 1, trackChanges: true });
         let engine = checkpointed();
         const keeping = engineOf(patterns, options);
-        // The checkpoint store: every drained change applied, a deletion for a null snapshot.
-        const store = new Map<string, { rule: string; key: string | null; snapshot: string }>();
+        const store: Store = new Map();
         timedEvents(stream).forEach((e, i) => {
           expect(strip(engine.process(e))).toEqual(strip(keeping.process(e)));
-          for (const c of engine.drainChanges()) {
-            const id = JSON.stringify([c.rule, c.key]);
-            if (c.snapshot !== null) store.set(id, { rule: c.rule, key: c.key, snapshot: JSON.stringify(c.snapshot) });
-            else if (store.delete(id)) deleted++;
-          }
+          deleted += checkpointInto(store, engine);
           if (restarts[i]) {
             // A restart (another replica, or this one after a crash) from what the store holds.
             const now = engine.now;
