@@ -243,3 +243,155 @@ describe('reclaiming keys that hold what a new key would', () => {
     }
   });
 });
+
+/** The stored sequence runs of a snapshot (JSON), or 0 for a general-runtime snapshot. */
+const storedRuns = (snapshot: string) => (JSON.parse(snapshot) as KeySnapshot).sequence?.runs.length ?? 0;
+
+/** Sequence rules whose every run is under a `within`, so that evicted keys often hold several that end apart. */
+const withinRulesArb = fc.subarray(
+  [
+    'every a=A -> b=B(x > a.x) where timer:within(1 sec)',
+    'every a=A(x > 1) -> (b=B -> c=C(x >= b.x)) where timer:within(2500 msec)',
+    'every a=A -> b=B where timer:within(500 msec) -> c=C where timer:within(1 sec)',
+    'every a=A(x > 2) -> b=B(x > a.x) where timer:within(1 sec)',
+  ],
+  { minLength: 1 },
+);
+
+describe('evicted sequence keys waiting under within', () => {
+  const pattern = 'every a=A -> b=B(x > a.x) where timer:within(1 sec)';
+  const options = { reclaimFreshKeys: true, trackChanges: true };
+
+  /** u1 opens runs ending at 1000 and 1300 and is evicted at 300; u2's run keeps the family busy. */
+  function evictedWaiting(): { engine: Engine; store: Store } {
+    const engine = engineOf([pattern], options);
+    const store: Store = new Map();
+    engine.process({ type: 'A', k: 'u1', x: 0, timestamp: 0 });
+    engine.process({ type: 'A', k: 'u2', x: 0, timestamp: 100 });
+    engine.process({ type: 'A', k: 'u1', x: 0, timestamp: 300 });
+    checkpointInto(store, engine);
+    expect(engine.evictKey('r0', 'u1')).toBe(true);
+    expect(engine.drainChanges()).toEqual([]);
+    expect(engine.expiringEvictedCount).toBe(1);
+    return { engine, store };
+  }
+
+  it('deletes the stored key when the clock passes its last run\'s deadline, without reloading it', () => {
+    const { engine, store } = evictedWaiting();
+    expect(engine.stats().partialMatches.get('r0')).toBe(3);
+    // 1200: the run opened at 0 has ended, the one opened at 300 has not: u1 stays stored.
+    engine.process({ type: 'B', k: 'u2', x: 0, timestamp: 1200 });
+    expect(checkpointInto(store, engine)).toBe(0);
+    expect(store.has(JSON.stringify(['r0', 'u1']))).toBe(true);
+    // 1300: both have ended; u1's stored state is a new key's, so it goes (another key's event moved the clock).
+    engine.process({ type: 'A', k: 'u3', x: 0, timestamp: 1300 });
+    expect(checkpointInto(store, engine)).toBe(1);
+    expect([...store.values()].map((s) => s.key)).toEqual(['u2', 'u3']);
+    expect(engine.reclaimedKeyCount).toBe(1);
+    expect(engine.isResident('r0', 'u1')).toBe(false);
+    expect([engine.expiringEvictedCount, engine.stats().partialMatches.get('r0')]).toEqual([0, 1]);
+  });
+
+  it('frees it on a clock move without events too (a tick), and when the engine is set to a time past it (a load)', () => {
+    const ticked = evictedWaiting();
+    ticked.engine.advanceTo(1300);
+    expect(checkpointInto(ticked.store, ticked.engine)).toBe(1);
+    const loaded = evictedWaiting();
+    loaded.engine.setTime(5000);
+    // (u2's run has ended too: a change of the key, which stays in memory.)
+    expect(loaded.engine.drainChanges().filter((c) => c.key === 'u1')).toEqual([{ rule: 'r0', key: 'u1', snapshot: null }]);
+  });
+
+  it('keeps a key reloaded before its deadline: its runs match, and the clock passing the deadline frees nothing', () => {
+    const { engine, store } = evictedWaiting();
+    engine.reloadKeys('r0', [['u1', JSON.parse(store.get(JSON.stringify(['r0', 'u1']))!.snapshot) as KeySnapshot]]);
+    expect(engine.expiringEvictedCount).toBe(0);
+    expect(engine.process({ type: 'B', k: 'u1', x: 1, timestamp: 900 })).toHaveLength(2);
+    engine.advanceTo(1300);
+    expect(engine.reclaimedKeyCount).toBe(0);
+    expect(engine.isResident('r0', 'u1')).toBe(true);
+  });
+
+  it('frees at once a key evicted when its runs have ended already (expiry is lazy: nothing offered to the family since)', () => {
+    const engine = engineOf([pattern], options);
+    engine.process({ type: 'A', k: 'u1', x: 0, timestamp: 0 });
+    engine.drainChanges();
+    engine.advanceTo(5000);
+    expect(engine.evictKey('r0', 'u1')).toBe(true);
+    expect(engine.drainChanges()).toEqual([{ rule: 'r0', key: 'u1', snapshot: null }]);
+    expect([engine.expiringEvictedCount, engine.reclaimedKeyCount]).toEqual([0, 1]);
+  });
+
+  it('keeps stored a key whose runs have no deadline (they may still match at any time)', () => {
+    const engine = engineOf(['every a=A -> b=B(x > a.x)'], options);
+    engine.process({ type: 'A', k: 'u1', x: 0, timestamp: 0 });
+    engine.drainChanges();
+    expect(engine.evictKey('r0', 'u1')).toBe(true);
+    engine.advanceTo(10_000_000);
+    expect([engine.drainChanges(), engine.expiringEvictedCount, engine.stats().partialMatches.get('r0')]).toEqual([[], 0, 1]);
+  });
+
+  it('stops waiting for the keys of a removed rule', () => {
+    const { engine } = evictedWaiting();
+    engine.removeRule('r0');
+    engine.advanceTo(5000);
+    expect([engine.expiringEvictedCount, engine.reclaimedKeyCount]).toEqual([0, 0]);
+  });
+
+  it('with eviction and reloads, matches as an engine that keeps every key, and stores no evicted key once its runs have all ended', () => {
+    let freedWithRuns = 0;
+    fc.assert(
+      // Three keys and short gaps: keys come back while some of their runs are still open and others ended.
+      fc.property(fc.oneof(sequenceRulesArb, withinRulesArb, withinRulesArb), keyedStreamArb({ keys: ['k1', 'k2', 'k3'], gaps: [0, 100, 300, 700], maxLength: 60 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }), fc.constantFrom(1, 3, 10_000), (patterns, stream, commits, max) => {
+        const engine = engineOf(patterns, { ...options, maxPartialMatchesPerKey: max });
+        const keeping = engineOf(patterns, { maxPartialMatchesPerKey: max });
+        const store: Store = new Map();
+        timedEvents(stream).forEach((e, i) => {
+          // As the Kafka runtime does: the keys the event needs come back from the store first.
+          const wanted = new Map<string, string[]>();
+          engine.partitionKeys(e, (rule, key) => wanted.set(rule, [...(wanted.get(rule) ?? []), key]));
+          for (const [rule, keys] of wanted) {
+            const entries = [...new Set(keys)].flatMap((key): Array<[string, KeySnapshot]> => {
+              const stored = store.get(JSON.stringify([rule, key]));
+              return stored && !engine.isResident(rule, key) ? [[key, JSON.parse(stored.snapshot) as KeySnapshot]] : [];
+            });
+            engine.reloadKeys(rule, entries);
+          }
+          expect(strip(engine.process(e))).toEqual(strip(keeping.process(e)));
+          if (commits[i % commits.length]) {
+            freedWithRuns += applyCounting(store, engine);
+            for (const { rule, key } of engine.evictableKeys()) engine.evictKey(rule, key);
+            engine.compactEvicted();
+            freedWithRuns += applyCounting(store, engine);
+          }
+        });
+        engine.advanceTo(100_000);
+        keeping.advanceTo(100_000);
+        freedWithRuns += applyCounting(store, engine);
+        // What stays stored of an evicted key holds runs that the keeping engine still has open (no deadline).
+        for (const { rule, key } of store.values()) {
+          if (engine.isResident(rule, key!)) continue;
+          expect([rule, key, keeping.snapshotKey(rule, key)?.sequence?.runs.length ?? 0]).not.toEqual([rule, key, 0]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    // Not vacuous: many evicted keys were deleted while the store still held their (ended) runs.
+    expect(freedWithRuns).toBeGreaterThan(50);
+  });
+});
+
+/** checkpointInto, also counting the deletions of stored keys that still held sequence runs. */
+function applyCounting(store: Store, engine: Engine): number {
+  let withRuns = 0;
+  for (const c of engine.drainChanges()) {
+    const id = JSON.stringify([c.rule, c.key]);
+    const stored = store.get(id);
+    if (c.snapshot !== null) store.set(id, { rule: c.rule, key: c.key, snapshot: JSON.stringify(c.snapshot) });
+    else if (stored) {
+      if (storedRuns(stored.snapshot) > 0) withRuns++;
+      store.delete(id);
+    }
+  }
+  return withRuns;
+}

@@ -66,7 +66,7 @@ export class PrometheusKafkaMetrics implements KafkaMetrics {
     );
     this.dormant = gauge(
       'cep_state_dormant_keys',
-      "Keys a partition evicted with a pending timer: about 200 B of heap each, reloaded as the timer comes due (REDIS_URL).",
+      "Keys a partition evicted with a time still to come, about 200 B of heap each: a pending timer (the key is reloaded as it comes due) or the deadline that ends a sequence key's runs (it is deleted from Redis then) (REDIS_URL).",
       ['topic', 'partition'],
     );
     this.evictions = counter('cep_state_evictions_total', 'Keys evicted from memory after a checkpoint (their state stays in Redis).');

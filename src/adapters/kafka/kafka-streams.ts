@@ -1253,7 +1253,7 @@ export class KafkaStreams {
     this.metrics.keysEvicted(checkpoint.evict(task.stream, this.now()));
     if (task.started && task.stream.engineView.hasChanges) checkpoint.stage(task.stream, task.next, []);
     this.metrics.residentKeys(task.topic, task.partition, task.stream.engineView.residentKeyCount());
-    this.metrics.dormantKeys(task.topic, task.partition, task.stream.engineView.dormantCount);
+    this.metrics.dormantKeys(task.topic, task.partition, dormantOf(task.stream.engineView));
   }
 
   /**
@@ -1264,7 +1264,7 @@ export class KafkaStreams {
     try {
       const r = await task.checkpoint!.reload(stream, events, wakeBound);
       this.metrics.keysReloaded({ restored: r.restored - r.woken, absent: r.looked - r.restored - r.lost, timer: r.woken, lost: r.lost });
-      this.metrics.dormantKeys(task.topic, task.partition, stream.engineView.dormantCount);
+      this.metrics.dormantKeys(task.topic, task.partition, dormantOf(stream.engineView));
       return true;
     } catch (e) {
       this.checkpointFailed(task, e);
@@ -1392,7 +1392,7 @@ export class KafkaStreams {
     this.metrics.keysEvicted(loaded.evicted);
     if (stream) {
       this.metrics.residentKeys(task.topic, task.partition, stream.engineView.residentKeyCount());
-      this.metrics.dormantKeys(task.topic, task.partition, stream.engineView.dormantCount);
+      this.metrics.dormantKeys(task.topic, task.partition, dormantOf(stream.engineView));
     }
     if (loaded.nextOffset !== null) {
       task.next = Number(loaded.nextOffset);
@@ -1829,4 +1829,12 @@ function byteLength(v: Message['value']): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref?.());
+}
+
+/**
+ * cep_state_dormant_keys: the evicted keys the engine keeps a time for, a pending timer (reloaded when due) or
+ * the end of a sequence key's runs (deleted then).
+ */
+function dormantOf(engine: { dormantCount: number; expiringEvictedCount: number }): number {
+  return engine.dormantCount + engine.expiringEvictedCount;
 }

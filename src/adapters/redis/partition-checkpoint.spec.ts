@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { compileRule, type EvictionSettings, type MatchRecord } from '../../core/engine';
+import { compileRule, Engine, type EvictionSettings, type MatchRecord } from '../../core/engine';
 import type { Alert } from '../../core/ports/alert';
-import type { CheckpointCommit, CheckpointStore } from '../../core/ports/checkpoint-store';
+import { splitChanges, type CheckpointCommit, type CheckpointStore } from '../../core/ports/checkpoint-store';
 import { RULE_DEFAULTS, type RuleDefinition } from '../../core/rules/rule';
 import { DEFAULT_STREAM_SETTINGS } from '../../core/stream/settings';
 import { StreamPartition } from '../../core/stream/stream-partition';
@@ -519,6 +519,62 @@ describe('PartitionCheckpoint with keys freed in a new key\'s state', () => {
     const again = partition();
     await checkpoint(store, eviction).load(again, 0);
     expect(again.engineView.reclaimedKeyCount).toBe(0);
+  });
+  it('a key evicted while waiting under within leaves the store once its runs have ended, without being reloaded', async () => {
+    const { partition, checkpoint } = setUp('every a=A -> b=B where timer:within(1 sec)');
+    const store = new MemoryCheckpointStore();
+    const p = partition();
+    const cp = checkpoint(store, { idleMs: 1000, maxKeys: null });
+    await cp.load(p, 0);
+    let offset = 0;
+    const batch = async (events: Array<Record<string, unknown>>, wall: number) => {
+      const reloaded = await cp.reload(p, events);
+      for (const event of events) p.add({ offset, position: `events/0/${offset++}`, event, raw: null }, wall);
+      p.take();
+      cp.stage(p, offset, []);
+      await cp.flush();
+      return reloaded.restored;
+    };
+    // Looked up as a batch would (store.load would take the partition away from `cp`).
+    const version = ruleStateVersion(def('pairs', 'every a=A -> b=B where timer:within(1 sec)'));
+    const stored = async (keys: string[]) => {
+      const found = await store.loadKeys(tp, 'pairs', version, keys);
+      return keys.filter((_, i) => found[i] !== null);
+    };
+    await batch([{ type: 'A', k: 'waiting', timestamp: 1000 }], 0);
+    expect(cp.evict(p, 5000)).toBe(1);
+    // 1500: its run is still open (until 2000), so it stays stored; 2000: it has ended.
+    await batch([{ type: 'A', k: 'other', timestamp: 1500 }], 5000);
+    expect(await stored(['other', 'waiting'])).toEqual(['other', 'waiting']);
+    expect(await batch([{ type: 'C', k: 'third', timestamp: 2000 }], 5000)).toBe(0);
+    expect(await stored(['other', 'waiting'])).toEqual(['other']);
+    expect(p.engineView.reclaimedKeyCount).toBe(1);
+    expect(p.engineView.isResident('pairs', 'waiting')).toBe(false);
+  });
+
+  it('a load deletes the stored keys whose runs ended before the stored clock, and keeps those still open', async () => {
+    const { partition, checkpoint } = setUp('every a=A -> b=B where timer:within(1 sec)');
+    const rule = compileRule(def('pairs', 'every a=A -> b=B where timer:within(1 sec)'));
+    // Snapshots taken when each key's run was open; the clock then moved on without reaching the keys (say,
+    // the replica evicted them and stopped before the clock passed their runs' end).
+    const engine = new Engine({ trackChanges: true, startTime: 0 });
+    engine.addRule(rule);
+    engine.process({ type: 'A', k: 'ended', timestamp: 1000 });
+    engine.process({ type: 'A', k: 'open', timestamp: 4500 });
+    const store = new MemoryCheckpointStore();
+    const { epoch } = await store.load(tp);
+    const { changed } = splitChanges(engine.drainChanges(), () => ruleStateVersion(rule.definition));
+    await store.commit(tp, { epoch, nextOffset: '7', clock: 5000, changed, deleted: [], alerts: [] });
+    const taker = partition();
+    const cp = checkpoint(store, { idleMs: 60_000, maxKeys: null });
+    expect((await cp.load(taker, 0)).evicted).toBe(2);
+    expect(taker.engineView.reclaimedKeyCount).toBe(1);
+    expect(cp.pendingOffset).toBe('7');
+    await cp.flush();
+    expect(await storedKeys(store)).toEqual(['open']);
+    // The open one still counts as a partial match and is deleted when its run ends (5500).
+    expect(taker.engineView.stats().partialMatches.get('pairs')).toBe(1);
+    expect(taker.engineView.expiringEvictedCount).toBe(1);
   });
 });
 

@@ -777,7 +777,8 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
 
   /**
    * No key has a timer here: a `within` deadline is checked lazily (an event, a snapshot or stats expire the
-   * runs past it) and its expiry produces no output, so a restored key behaves as one that stayed.
+   * runs past it) and its expiry produces no output, so a restored key behaves as one that stayed. An evicted
+   * key whose runs all end at a deadline is freed when the clock gets there (Engine.expireEvicted).
    */
   forEachEvictable(visit: (key: string, active: number) => void): void {
     if (this.partitionBy === undefined || this.fam === null) return;
@@ -789,12 +790,20 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
     const fk = this.instance(key);
     if (fk === undefined) return false;
     const partials = fk.partialsOf(this.member);
+    const reclaims = this.engine.reclaimsFreshKeys && this.engine.mayEvictTimers;
+    // When its runs have all ended (the latest `within` deadline): from then on its state is a new key's.
+    const end = partials === 0 ? Number.NEGATIVE_INFINITY : reclaims ? fk.lastDeadlineOf(this.member) : Number.POSITIVE_INFINITY;
+    // An earlier entry (the key started afresh since: its stored state was not found) goes with its count.
+    this.engine.forgetDormant(this.id, key);
     this.discard(key);
-    // No run (no open partial node): a new key's state, which leaves the store too (its stored copy would be
-    // kept forever otherwise). Runs past their deadline are not expired here: a load evicts key after key, and
-    // each expiry would sort the queues its restores left unsorted.
-    if (partials === 0 && this.engine.reclaimsFreshKeys && this.engine.mayEvictTimers) this.freed(key);
-    else this.evictedPartials += partials;
+    // No run, or none that outlives the clock: a new key's state, which leaves the store too (its stored copy
+    // would be kept forever otherwise). Runs past their deadline are not expired in the queues here: a load
+    // evicts key after key, and each expiry would sort the queues its restores left unsorted.
+    if (reclaims && end <= this.engine.now) this.freed(key);
+    else {
+      this.evictedPartials += partials;
+      if (reclaims && end !== Number.POSITIVE_INFINITY) this.engine.expireEvicted(this.id, key, partials, end);
+    }
     return true;
   }
 
@@ -1170,6 +1179,12 @@ export class Engine {
   private readonly dormant = new Map<string, Map<string, DormantKey>>();
   private readonly dormantQueue = new TimerQueue<DormantKey>();
   private dormantSeq = 0;
+  /**
+   * Sequence keys evicted with open runs that all end at a `within` deadline, by rule and key; the queue orders
+   * them by that time, when each is freed unless reloaded first (see expireEvicted).
+   */
+  private readonly expiring = new Map<string, Map<string, DormantKey>>();
+  private readonly expiringQueue = new TimerQueue<DormantKey>();
   /** While a key with timers is evicted: its instance and the earliest timer cancelled so far. */
   private sleeping: { instance: KeyInstance; due: number } | null = null;
   private firing = false;
@@ -1335,7 +1350,7 @@ export class Engine {
   removeRule(id: string): void {
     const runtime = this.rules.get(id);
     if (!runtime) return;
-    for (const key of [...(this.dormant.get(id)?.keys() ?? [])]) this.wake(id, key);
+    for (const key of [...(this.dormant.get(id)?.keys() ?? []), ...(this.expiring.get(id)?.keys() ?? [])]) this.wake(id, key);
     runtime.stop();
     this.rules.delete(id);
     this.regroup();
@@ -1461,15 +1476,17 @@ export class Engine {
     return out;
   }
 
-  /** Sets the clock without firing timers (restoring a checkpoint). */
+  /** Sets the clock without firing timers (restoring a checkpoint); evicted keys whose runs ended by then are freed. */
   setTime(time: number): void {
     this.started = true;
     this.clock = time;
+    if (this.expiringQueue.size > 0) this.freeExpiredEvicted(time);
   }
 
   private advance(time: number): void {
     // Its timers are not in memory: firing later ones first would reorder (or lose) its matches.
     if (this.dormantQueue.size > 0 && this.nextDormantDue() <= time) this.dormantError();
+    if (this.expiringQueue.size > 0) this.freeExpiredEvicted(time);
     let firedInMove = 0;
     let restart: RuleRuntime[] | undefined;
     let entry = this.timers.peek();
@@ -1755,14 +1772,51 @@ export class Engine {
     }
   }
 
-  /** The key is back in memory (or gone for good): the clock stops waiting for it. Its entry, if it was dormant. */
+  /**
+   * A sequence key was evicted with open runs that all end by `end` (their `within` deadlines), after the clock:
+   * from then on its stored state is a new key's. Expiry emits nothing, so the clock does not wait for it; when
+   * the clock gets there, the key is freed (its deletion recorded) unless it was reloaded before.
+   */
+  expireEvicted(ruleId: string, key: string, partials: number, end: number): void {
+    let byKey = this.expiring.get(ruleId);
+    if (!byKey) this.expiring.set(ruleId, (byKey = new Map()));
+    const entry: DormantKey = { time: end, seq: this.dormantSeq++, cancelled: false, rule: ruleId, key, partials };
+    byKey.set(key, entry);
+    this.expiringQueue.push(entry);
+  }
+
+  /** Evicted sequence keys whose runs will end at a deadline and are not back yet (see expireEvicted). */
+  get expiringEvictedCount(): number {
+    return this.expiringQueue.size;
+  }
+
+  /** Frees the evicted sequence keys whose runs have all ended by `time`. */
+  private freeExpiredEvicted(time: number): void {
+    for (let e = this.expiringQueue.peek(); e !== undefined && e.time <= time; e = this.expiringQueue.peek()) {
+      this.wake(e.rule, e.key);
+      const r = this.rules.get(e.rule);
+      if (!(r instanceof SequenceRuntime)) continue;
+      r.evictedPartials = Math.max(0, r.evictedPartials - e.partials);
+      // In memory again without a reload (its stored state was lost and it started afresh): nothing to free.
+      if (!r.isResident(e.key)) r.freed(e.key);
+    }
+  }
+
+  /**
+   * The key is back in memory (or gone for good): the clock stops waiting for it, and an evicted sequence key
+   * is no longer freed at its runs' end. Its entry, if it had one.
+   */
   private wake(ruleId: string, key: string): DormantKey | undefined {
-    const byKey = this.dormant.get(ruleId);
+    return this.unqueue(this.dormant, this.dormantQueue, ruleId, key) ?? this.unqueue(this.expiring, this.expiringQueue, ruleId, key);
+  }
+
+  private unqueue(byRule: Map<string, Map<string, DormantKey>>, queue: TimerQueue<DormantKey>, ruleId: string, key: string): DormantKey | undefined {
+    const byKey = byRule.get(ruleId);
     const entry = byKey?.get(key);
     if (entry === undefined) return undefined;
     byKey!.delete(key);
-    if (byKey!.size === 0) this.dormant.delete(ruleId);
-    this.dormantQueue.cancel(entry);
+    if (byKey!.size === 0) byRule.delete(ruleId);
+    queue.cancel(entry);
     return entry;
   }
 

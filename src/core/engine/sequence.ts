@@ -601,6 +601,21 @@ export class FamilyKey {
     return this.partials[m];
   }
 
+  /**
+   * When member m's last run here ends at its `within` deadline: Infinity when a run has none (or when the
+   * count says partial nodes are open but no run is found), -Infinity when it has no run.
+   */
+  lastDeadlineOf(m: number): number {
+    let last = Number.NEGATIVE_INFINITY;
+    for (const list of this.lists) {
+      for (let i = 0; i < list.runs.length; i++) {
+        const r = list.runs[i];
+        if (r.reg === list.regs[i] && r.deadline > last && r.hasMember(m)) last = r.deadline;
+      }
+    }
+    return last === Number.NEGATIVE_INFINITY && this.partials[m] > 0 ? Number.POSITIVE_INFINITY : last;
+  }
+
   /** Room for members added to the family (they have no runs here yet). */
   grow(n: number): void {
     while (this.present.length < n) {

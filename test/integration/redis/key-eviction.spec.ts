@@ -7,7 +7,8 @@
  * Three phases, keyed by user over 2 partitions: 1 500 cold users open partial matches (and 500 of them end
  * a non-repeating rule: tombstones); 20 hot users send 3 000 events; 300 cold users come back, completing
  * their partial matches from reloaded state and meeting their tombstones again (no new match may start).
- * Keys evicted in a new key's state are deleted from Redis rather than stored (they would stay forever).
+ * Keys evicted in a new key's state are deleted from Redis rather than stored (they would stay forever), and
+ * so are sequence keys evicted while waiting under `within`, once the clock passes their deadline.
  * Keys of the absence rule are evicted with their timer pending and reloaded as it comes due.
  */
 import { Writable } from 'node:stream';
@@ -190,16 +191,17 @@ describe('eviction of cold keys (Kafka + Redis)', () => {
     expect(counts.absent).toBeGreaterThan(10);
 
     // The baseline (no eviction, too few new keys for a sweep) keeps every key in Redis. The evicting replica
-    // keeps the keys with state: 1,200 cold users' open pairs and `rising` runs (evicted before their 2 s
-    // passed), every tombstone; it deleted each key it evicted in a new key's state: the 300 returning users'
-    // completed pairs and expired runs, and `absent` keys not waiting for their timer. At most 20 hot users more.
+    // keeps the keys with state: 1,200 cold users' open pairs, every tombstone; it deleted each key it evicted
+    // in a new key's state: the 300 returning users' completed pairs, and `absent` keys not waiting for their
+    // timer. Cold users' `rising` runs were evicted while open and deleted once their 2 s had passed (every
+    // run ends 2 s after its A, and the stream's last A comes more than 2 s before its end). At most 20 hot
+    // users more.
     expect(await storedKeys(redis, baseline.group)).toEqual({ pair: 1520, rising: 1520, absent: 1520, once: 520 });
     const stored = await storedKeys(redis, evicting.group);
     expect(stored.once).toBe(520);
-    for (const rule of ['pair', 'rising']) {
-      expect(stored[rule]).toBeGreaterThanOrEqual(1200);
-      expect(stored[rule]).toBeLessThanOrEqual(1220);
-    }
+    expect(stored.pair).toBeGreaterThanOrEqual(1200);
+    expect(stored.pair).toBeLessThanOrEqual(1220);
+    expect(stored.rising ?? 0).toBeLessThanOrEqual(20);
     expect(stored.absent ?? 0).toBeLessThan(100);
     // The evicting replica kept at most CAP in memory, half per partition.
     expect(maxResident).toBeGreaterThan(0);
@@ -225,6 +227,8 @@ describe('eviction of cold keys (Kafka + Redis)', () => {
     // runs, most `absent` keys. The baseline saw too few new keys for a sweep.
     expect(await total(evicting.metrics, 'cep_keys_freed_total', { rule: 'pair' })).toBeGreaterThanOrEqual(300);
     expect(await total(evicting.metrics, 'cep_keys_freed_total', { rule: 'absent' })).toBeGreaterThan(1000);
+    // Every cold user's `rising` key: evicted with its run open, deleted when the clock passed its deadline.
+    expect(await total(evicting.metrics, 'cep_keys_freed_total', { rule: 'rising' })).toBeGreaterThanOrEqual(1500);
     expect(await total(baseline.metrics, 'cep_keys_freed_total')).toBe(0);
     expect(await total(baseline.metrics, 'cep_state_reloads_total')).toBe(0);
     const quiet = await total(evicting.metrics, 'cep_state_resident_keys');
@@ -294,5 +298,48 @@ describe('keys evicted with a pending timer (Kafka + Redis)', () => {
     expect(maxDormant).toBeLessThanOrEqual(100);
     expect(await total(evicting.metrics, 'cep_state_dormant_keys')).toBe(0);
     process.stderr.write(`[eviction] ${_name}: 50 absences equal to the non-evicting replica's; ${timerDue} keys reloaded as their timer came due\n`);
+  });
+
+  it('a quiet topic deletes from Redis the sequence keys evicted while waiting under within, once their runs have ended, without reloading them', async () => {
+    const source = uniqueName('evict-within-src');
+    await createTopic(source, { partitions: 2 });
+    const rules = [rule('rising', source, 'every a=A -> b=B(x > a.x) where timer:within(2 sec)', { partitionBy: 'user', keyedBy: 'user' })];
+    const sources = { [source]: { maxOutOfOrderness: '0s', idleTimeout: '1s' } };
+    const evicting = start('within-cold', { idleMs: 100, maxKeys: null }, { rules, sources });
+    instances.push(evicting);
+    await eventually(() => evicting.streams.status().ready, 30_000, 'the instance to join');
+    const redis = new Redis(redisUrl());
+    const stored = async () => {
+      let n = 0;
+      for (const key of await redis.keys(`cep:${evicting.group}:{${source}:*}:state:*`)) n += await redis.hlen(key);
+      return n;
+    };
+    let maxDormant = 0;
+    const sampler = setInterval(() => void total(evicting.metrics, 'cep_state_dormant_keys').then((n) => (maxDormant = Math.max(maxDormant, n))), 20);
+    try {
+      const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      try {
+        const t0 = Date.now();
+        const messages = Array.from({ length: 100 }, (_, i) => ({ key: `u${i}`, value: JSON.stringify({ user: `u${i}`, type: 'A', x: 1, timestamp: t0 + i }) }));
+        await producer.send({ topic: source, messages, acks: -1 });
+      } finally {
+        await producer.disconnect();
+      }
+      // Each user's run is checkpointed, then its key goes cold and leaves memory while the run is open.
+      await eventually(async () => (await total(evicting.metrics, 'cep_state_evictions_total')) >= 100, 10_000, 'the 100 keys to be evicted');
+      expect(await stored()).toBe(100);
+      // The idle timeout moves the watermark with the wall clock: 2 s after their A, the runs have ended.
+      await eventually(async () => (await stored()) === 0, 15_000, 'the ended keys to leave Redis');
+      expect(await total(evicting.metrics, 'cep_keys_freed_total', { rule: 'rising' })).toBe(100);
+      expect(await total(evicting.metrics, 'cep_state_reloads_total')).toBe(0);
+      expect(await total(evicting.metrics, 'cep_partial_matches')).toBe(0);
+      await eventually(async () => (await total(evicting.metrics, 'cep_state_dormant_keys')) === 0, 5_000, 'the dormant gauge to drop');
+      expect(maxDormant).toBe(100);
+      expect(evicting.alerts).toEqual([]);
+    } finally {
+      clearInterval(sampler);
+      redis.disconnect();
+    }
   });
 });
