@@ -118,7 +118,8 @@ public class EsperOracle {
         // Step through every due timer at its own time, as Cepheus' clock does.
         if (ts > events0.getCurrentTime()) events0.advanceTimeSpan(ts);
         Map<String, Object> event = new HashMap<>();
-        for (String f : fields) event.put(f, valueOf(e.get(f), fieldType.get(f)));
+        // Only the fields the event has: a missing one reads as null either way, but exists(x?) tells them apart.
+        for (String f : fields) if (e.has(f)) event.put(f, valueOf(e.get(f), fieldType.get(f)));
         events0.sendEventMap(event, e.get("type").asText());
       }
       if (c.has("until") && c.get("until").asLong() > events0.getCurrentTime()) events0.advanceTimeSpan(c.get("until").asLong());

@@ -468,4 +468,75 @@ export const instanceofSuite: FeatureSuite = {
   ],
 };
 
-export const featureSuites: FeatureSuite[] = [bitwiseSuite, castSuite, quantifiedSuite, instanceofSuite];
+export const dynamicPropertySuite: FeatureSuite = {
+  name: 'dynamic properties x?, exists, typeof',
+  fieldTypes: { l: 'long', d: 'double', s: 'string', b: 'boolean' },
+  events: [
+    { l: 1, d: 1.5, s: 'a', b: true },
+    { l: null, d: null, s: null, b: null },
+    { l: -3000000000, d: 2, s: '', b: false },
+    { s: 'only s' },
+    {},
+  ],
+  cases: [
+    // exists: whether the property is there, holding null or not; never null.
+    { expr: 'exists(l?)' },
+    { expr: 'exists(s?)' },
+    { expr: 'exists(l)', outcome: 'differs', why: "a field's declared type: a declared property always exists in Esper; here a property that is not in the event does not" },
+    { expr: 'exists(zz?)' },
+    { expr: 'not exists(l?)' },
+    { expr: 'exists(l?) and l? is null' },
+    { expr: 'exists(s?) = false' },
+    { pattern: 'every a=A -> b=A(exists(a.l?) and not exists(l?))' },
+    // Equality on Object is Java's equals: classes must match (a JSON integral is a Long, any other number a Double).
+    { expr: "s? = 'a'" },
+    { expr: "s? != 'a'" },
+    { expr: "s? is 'a'" },
+    { expr: "s? is not 'a'" },
+    { expr: 'l? = 1L' },
+    { expr: 'l? = 1' },
+    { expr: 'l? != 1' },
+    { expr: 'd? = 1.5' },
+    { expr: 'd? = 1.5f' },
+    { expr: 'l? is null' },
+    { expr: 'l? is not null' },
+    { expr: 'b? = true' },
+    { expr: 'l? = d?' },
+    { pattern: 'every a=A -> b=A(s? = a.s)' },
+    // typeof: the simple class name; a tag gives its event type.
+    { expr: "(typeof(s?) = 'String') = true" },
+    { expr: "(typeof(l?) = 'Long') = true" },
+    { expr: "(typeof(d?) = 'Double') = true", events: [{ d: 1.5 }, { d: -0.25 }, { d: null }] },
+    { expr: "(typeof(d?) = 'Double') = true", outcome: 'differs', why: 'a double field holding 2 is a Double in Esper; here an integral value is a Long' },
+    { expr: "(typeof(b?) = 'Boolean') = true" },
+    { expr: "(typeof(l?) is null) = true" },
+    { expr: "(typeof(zz?) is null) = true" },
+    { expr: "(typeof(1) = 'Integer') = true and l = 1L" },
+    { expr: "(typeof(l / 2) = 'Double') = true" },
+    { expr: "(typeof(cast(l, int)) = 'Integer') = true" },
+    { pattern: "every a=A -> b=A(typeof(a.s) = 'String')" },
+    { pattern: "every a=A -> b=A(typeof(a) = 'A')" },
+    // instanceof and cast take Object.
+    { expr: 'instanceof(l?, long)' },
+    { expr: 'instanceof(d?, double)', events: [{ d: 1.5 }, { d: null }] },
+    { expr: 'cast(l?, double) > 0' },
+    { expr: "cast(s?, string) = 'a'" },
+    // Everything else refuses Object, as Esper does.
+    refused('l? > 0'),
+    refused('l? + 1 = 2'),
+    refused('-l? = -1'),
+    refused('l? between 0 and 2'),
+    refused('l? in (1L, 2L)'),
+    refused("s? like 'a%'"),
+    refused("s? regexp 'a'"),
+    refused('coalesce(l?, 0L) = 0L'),
+    refused('l?'),
+    refused('exists(1)'),
+    refused('exists(l + 1)'),
+    // Esper's filter index evaluates `typeof(x) = 'String'` against the wrong value: never true, and `!=` always.
+    { expr: "typeof(s) = 'String'", outcome: 'differs', why: "Esper's filter index, which compares typeof(s) with another value (`(typeof(s) = 'String') = true` agrees)" },
+    { expr: "typeof(s?) != 'zz'", outcome: 'differs', why: "Esper's filter index (see the case above)" },
+  ],
+};
+
+export const featureSuites: FeatureSuite[] = [bitwiseSuite, castSuite, quantifiedSuite, instanceofSuite, dynamicPropertySuite];

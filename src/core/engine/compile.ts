@@ -85,7 +85,7 @@ class PatternCompiler {
       );
     }
     const all = new Map<string, TagInfo>();
-    for (const t of this.tags.values()) if (!t.insideNot) all.set(t.name, { slot: t.slot, multi: t.arrayed });
+    for (const t of this.tags.values()) if (!t.insideNot) all.set(t.name, { slot: t.slot, multi: t.arrayed, eventType: t.eventType });
     const tagNames: string[] = [];
     for (const t of this.tags.values()) tagNames[t.slot] = t.name;
     const visibleTags = [...this.tags.values()].filter((t) => !t.insideNot).map((t) => ({ name: t.name, slot: t.slot }));
@@ -172,7 +172,7 @@ class PatternCompiler {
 
   private tagInfo(name: string, arrayedOutside: boolean): TagInfo {
     const def = this.tags.get(name)!;
-    return { slot: def.slot, multi: arrayedOutside && def.arrayed };
+    return { slot: def.slot, multi: arrayedOutside && def.arrayed, eventType: def.eventType };
   }
 
   private guarded<T>(fallback: T, f: () => T): T {

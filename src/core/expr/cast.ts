@@ -265,7 +265,7 @@ const INSTANCEOF_CLASSES = new Map<string, (cls: string) => boolean>([
  * 'Object' for an object or array (only java.lang.Object matches it), or null for null. A number is of its
  * Esper type when that is known (`from`), else a Long when integral and a Double otherwise, as a field is.
  */
-function javaClassOf(v: unknown, from: NumberType | undefined): string | null {
+export function javaClassOf(v: unknown, from: NumberType | undefined): string | null {
   if (v === null || v === undefined) return null;
   switch (typeof v) {
     case 'number':

@@ -55,7 +55,7 @@ function cases(title: string, rows: Case[], scope?: ExprScope): void {
 
 cases('unknown functions and wrong arity', [
   ['an unknown function lists the known ones', 'price > avg(price)', [
-    { line: 1, column: 9, length: 10, message: /^unknown function 'avg' \(known functions: abs, coalesce, length, lower, max, min, upper\)$/ },
+    { line: 1, column: 9, length: 10, message: /^unknown function 'avg' \(known functions: abs, coalesce, exists, length, lower, max, min, typeof, upper\)$/ },
   ]],
   ['errors inside the arguments of an unknown function are reported too', "foo('a' * 2)", [
     { line: 1, column: 5, message: /arithmetic '\*' needs numbers, not a string/ },
@@ -68,6 +68,21 @@ cases('unknown functions and wrong arity', [
   ['coalesce() with one argument (Esper needs two)', 'coalesce(x)', [{ line: 1, column: 1, message: /coalesce\(\) takes at least 2 arguments, got 1/ }]],
   ['min() with one argument (Esper needs two)', 'min(x)', [{ line: 1, column: 1, message: /min\(\) takes at least 2 arguments, got 1/ }]],
   ['max() without arguments', 'max()', [{ line: 1, column: 1, message: /max\(\) takes at least 2 arguments, got 0/ }]],
+]);
+
+cases('dynamic properties (x?) have Java\'s type Object, which only equality, exists, typeof, instanceof and cast take (Esper)', [
+  ['compared with <', 'x? > 0', [{ line: 1, column: 1, length: 2, message: /^'x\?' is a dynamic property, of Java's type Object as in Esper: only =, !=, is \[not\], is \[not\] null, exists, typeof, instanceof and cast take it \(write cast\(x\?, double\) to compare it as a number\)$/ }]],
+  ['in arithmetic', 'item?.price * 2 = 4', [{ line: 1, column: 1, length: 11, message: /^'item\?\.price' is a dynamic property/ }]],
+  ['as a condition by itself', 'flag?', [{ line: 1, column: 1, message: /'flag\?' is a dynamic property/ }]],
+  ['under not', 'not flag?', [{ line: 1, column: 5, message: /'flag\?' is a dynamic property/ }]],
+  ['inside a function other than exists and typeof', 'lower(s?) = \'a\'', [{ line: 1, column: 7, message: /'s\?' is a dynamic property/ }]],
+  ['in an in-list', 'x? in (1, 2)', [{ line: 1, column: 1, message: /'x\?' is a dynamic property/ }]],
+  ['with like', "s? like 'a%'", [{ line: 1, column: 1, message: /'s\?' is a dynamic property/ }]],
+  ['with a ? on a tag', 'a?.x = 1', [{ line: 1, column: 1, message: /^'a' is a tag, not a property: put the '\?' on a property \(a\.x\?\)$/ }]],
+  ['exists of something that is not a property', 'exists(x + 1)', [{ line: 1, column: 1, message: /^exists\(\) takes one property, as in exists\(x\?\) or exists\(a\.item\?\.price\)$/ }]],
+  ['exists of two properties', 'exists(x?, y?)', [{ line: 1, column: 1, message: /^exists\(\) takes one property/ }]],
+  ['typeof of two arguments', 'typeof(x?, y?)', [{ line: 1, column: 1, message: /^typeof\(\) takes 1 argument, got 2$/ }]],
+  ['typeof of a repeated tag', "typeof(r) = 'A'", [{ line: 1, column: 8, message: /^typeof\(\) of tag 'r' is not supported here/ }]],
 ]);
 
 cases('type clashes known at compile time', [

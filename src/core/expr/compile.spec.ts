@@ -527,6 +527,74 @@ table('instanceof: the Java class Esper would see (integral numbers are Longs, o
   ['instanceof(v, long)', {}, false],
 ]);
 
+table('dynamic properties (x?): read as the path (only where Object is taken); exists tells a missing property from one holding null', [
+  ['x? = 3L', { x: 3 }, true],
+  ['item?.price = 2.5', { item: { price: 2.5 } }, true],
+  ["items[1]?.sku = 'B'", { items: [{ sku: 'A' }, { sku: 'B' }] }, true],
+  ['a.price? = 10L', {}, true],
+  ['exists(x?)', { x: 3 }, true],
+  ['exists(x?)', { x: null }, true],
+  ['exists(x?)', {}, false],
+  ['exists(x?)', { x: undefined }, false],
+  ['exists(toString?)', {}, false], // own properties only
+  ['exists(constructor?)', { x: 1 }, false],
+  ['exists(item?.price)', { item: { price: null } }, true],
+  ['exists(item?.price)', { item: { cost: 1 } }, false],
+  ['exists(item?.price)', { item: 'price' }, false],
+  ['exists(item?.price)', { item: [1] }, false],
+  ['exists(items[1]?)', { items: [1, null] }, true],
+  ['exists(items[2]?)', { items: [1, null] }, false],
+  ['exists(items[0]?)', { items: { 0: 1 } }, false],
+  ['exists(a.geo?.country)', {}, true],
+  ['exists(a.geo?.city)', {}, false],
+  ['exists(r[2]?.price)', {}, true],
+  ['exists(r[3]?.price)', {}, false],
+  ['exists(x)', {}, false],
+]);
+
+table('equality with a dynamic property is Java\'s equals: the classes must match (an integral number is a Long, another a Double)', [
+  ["s? = 'a'", { s: 'a' }, true],
+  ["s? != 'a'", { s: 'b' }, true],
+  ['x? = 1', { x: 1 }, false], // a Long against an Integer literal
+  ['x? = 1L', { x: 1 }, true],
+  ['x? != 1', { x: 1 }, true],
+  ['x? = 1.5', { x: 1.5 }, true],
+  ['x? = 2.0', { x: 2 }, false], // 2 is integral: a Long against a Double
+  ['x? = 1.5f', { x: 1.5 }, false], // a Double against a Float
+  ['x? = cast(1.5, float)', { x: 1.5 }, false],
+  ['x? = null', { x: 1 }, null],
+  ['x? = 1L', {}, null],
+  ['x? is 1L', {}, false],
+  ['x? is null', {}, true],
+  ['x? is not null', { x: 0 }, true],
+  ['x? is 1', { x: 1 }, false],
+  ['x? = y?', { x: 1, y: 1 }, true],
+  ['x? = y?', { x: 1, y: 1.5 }, false],
+  ['x? = y', { x: 1, y: 1 }, true], // both Longs
+  ['x? = true', { x: true }, true],
+  ["x? = '1'", { x: 1 }, false],
+  ['x? = 1L', { x: { a: 1 } }, null], // objects are not compared
+  ['x? = a.price', { x: 10 }, true],
+]);
+
+table('typeof: the simple name of the Java class Esper would see; null for null', [
+  ["typeof(s?)", { s: 'a' }, 'String'],
+  ['typeof(x?)', { x: 1 }, 'Long'],
+  ['typeof(x?)', { x: 1.5 }, 'Double'],
+  ['typeof(x?)', { x: false }, 'Boolean'],
+  ['typeof(x?)', { x: { a: 1 } }, 'Map'],
+  ['typeof(x?)', { x: [1] }, 'Object[]'],
+  ['typeof(x?)', { x: null }, null],
+  ['typeof(x?)', {}, null],
+  ['typeof(1)', {}, 'Integer'],
+  ['typeof(1L)', {}, 'Long'],
+  ['typeof(2.5f)', {}, 'Float'],
+  ['typeof(x / 2)', { x: 4 }, 'Double'],
+  ['typeof(cast(x, short))', { x: 4 }, 'Short'],
+  ['typeof(a.price)', {}, 'Long'],
+  ['typeof(a.country)', {}, 'String'],
+]);
+
 table('equality binds looser than the relational operators (Esper)', [
   ['flag = price < 100', E, true],
   ['off = price < 10', E, true],

@@ -54,12 +54,12 @@
  * property of the current event; `a[0].price` indexes a repeated tag's array; only own properties are read
  * (paths.ts). Evaluation never throws on any event content.
  */
-import type { BetweenExpr, BitwiseOp, CallExpr, CaseExpr, CastExpr, Expr, InstanceofExpr, QuantifiedExpr, InListExpr, InRangeExpr, LikeExpr, NumberType, PathExpr, RegexpExpr, Span } from '../language/ast';
+import type { BetweenExpr, BitwiseOp, CallExpr, CaseExpr, CastExpr, Expr, InstanceofExpr, QuantifiedExpr, InListExpr, InRangeExpr, LikeExpr, NumberType, PathExpr, PathSegment, RegexpExpr, Span } from '../language/ast';
 import { impliedNumberType } from '../language/ast';
 import { Diagnostic, RuleError, diagnosticAt } from '../language/diagnostics';
-import { castTarget, instanceofEvaluator, instanceofTest } from './cast';
+import { castTarget, instanceofEvaluator, instanceofTest, javaClassOf } from './cast';
 import { compileLike, LikeMatcher, LikePatternError } from './like';
-import { eventPath, isInheritedName, Step, tagPath } from './paths';
+import { eventPath, isInheritedName, pathPresent, Step, tagPath } from './paths';
 import { compileRegex, RegexSyntaxError } from './regex';
 import type { Bindings, CompiledExpr, EventRecord, Evaluator, ExprScope, Predicate, StaticType } from './types';
 
@@ -80,6 +80,8 @@ interface Node {
    * Esper); every number is a double at run time.
    */
   num?: NumberType;
+  /** An Esper dynamic property (`x?`): Java's type Object, which only equality, exists, typeof, instanceof and cast take. */
+  object?: true;
 }
 
 /**
@@ -95,7 +97,7 @@ export interface Access {
 type Obj = Record<string, unknown>;
 
 const NULL_EV: Evaluator = () => null;
-const KNOWN_FUNCTIONS = ['abs', 'coalesce', 'length', 'lower', 'max', 'min', 'upper'];
+const KNOWN_FUNCTIONS = ['abs', 'coalesce', 'exists', 'length', 'lower', 'max', 'min', 'typeof', 'upper'];
 const EMPTY_BINDINGS: Bindings = [];
 /**
  * Patterns that come from event data get tighter bounds than the ones written in rules: a `like` or `regexp`
@@ -262,6 +264,8 @@ class Compiler {
   readonly tags = new Set<string>();
   /** Inside a regexp expression: string literals keep their backslashes (LiteralExpr.raw). */
   private rawStrings = false;
+  /** The expression compiled next may be a dynamic property (see operand). */
+  private objectAllowed = false;
 
   constructor(private readonly scope: ExprScope) {}
 
@@ -270,7 +274,16 @@ class Compiler {
     return { ev: NULL_EV, type: 'unknown' };
   }
 
+  /** Compiles an operand of one of the operators that take Esper's Object type (dynamic properties). */
+  private operand(expr: Expr): Node {
+    this.objectAllowed = true;
+    return this.compile(expr);
+  }
+
   compile(expr: Expr): Node {
+    const objectAllowed = this.objectAllowed;
+    this.objectAllowed = false;
+    if (expr.kind === 'path' && isDynamic(expr)) return this.dynamicPath(expr, objectAllowed);
     switch (expr.kind) {
       case 'literal': {
         const node = constantNode(this.rawStrings && expr.raw !== undefined ? expr.raw : expr.value);
@@ -284,8 +297,9 @@ class Compiler {
         return withNum(this.unary(expr.op, x, expr.operand.span), expr.op === 'not' ? undefined : widest([x.num]));
       }
       case 'binary': {
-        const l = this.compile(expr.left);
-        const r = this.compile(expr.right);
+        const takesObject = expr.op === '=' || expr.op === '!=' || expr.op === 'is' || expr.op === 'isNot';
+        const l = takesObject ? this.operand(expr.left) : this.compile(expr.left);
+        const r = takesObject ? this.operand(expr.right) : this.compile(expr.right);
         switch (expr.op) {
           case 'and':
           case 'or':
@@ -324,7 +338,7 @@ class Compiler {
       case 'regexp':
         return this.regexp(expr);
       case 'isNull': {
-        const x = this.compile(expr.operand);
+        const x = this.operand(expr.operand);
         const f = x.ev;
         const node: Node = {
           ev: expr.negated ? (e, b) => f(e, b) !== null : (e, b) => f(e, b) === null,
@@ -347,7 +361,7 @@ class Compiler {
 
   /** Esper's instanceof (cast.ts): never null. */
   private instanceofExpr(expr: InstanceofExpr): Node {
-    const x = this.compile(expr.operand);
+    const x = this.operand(expr.operand);
     const tests: Array<(cls: string) => boolean> = [];
     for (const t of expr.types) {
       const test = instanceofTest(t.name);
@@ -361,6 +375,45 @@ class Compiler {
   }
 
   // ---- paths ----
+
+  /**
+   * `x?`, `item?.price`: Esper's dynamic property. It reads as the path without `?` does (every property of a
+   * JSON event is looked up at run time), but has Java's type Object, as in Esper: only `=`, `!=`, `is [not]`,
+   * `is [not] null`, exists, typeof, instanceof and cast take it (Esper refuses the rest: "Implicit conversion
+   * from datatype 'Object' to numeric is not allowed").
+   */
+  private dynamicPath(expr: PathExpr, allowed: boolean): Node {
+    if (!allowed) {
+      return this.error(
+        expr.span,
+        `'${pathText(expr)}' is a dynamic property, of Java's type Object as in Esper: only =, !=, is [not], is [not] null, exists, typeof, instanceof and cast take it (write cast(${pathText(expr)}, double) to compare it as a number)`,
+      );
+    }
+    if (this.scope.resolve(expr.segments[0].name) && expr.segments[0].dynamic) {
+      return this.error(expr.span, `'${expr.segments[0].name}' is a tag, not a property: put the '?' on a property (${expr.segments[0].name}.x?)`);
+    }
+    const node = this.path(expr);
+    node.object = true;
+    delete node.access;
+    return node;
+  }
+
+  /** Where a path's value is read from: a tag's binding (slot, and index for a repeated tag) or the current event. */
+  private pathRoot(expr: PathExpr): { slot: number; index: number | undefined; steps: Step[] } | { slot: -1; steps: Step[] } | Node {
+    const [first, ...rest] = expr.segments;
+    const step = (s: PathSegment): Step => (s.index === undefined ? { name: s.name } : { name: s.name, index: s.index });
+    const tag = this.scope.resolve(first.name);
+    if (tag) {
+      this.tags.add(first.name);
+      if (first.index !== undefined && !tag.multi) return this.error(expr.span, `tag '${first.name}' is not repeated: it binds one event and cannot be indexed`);
+      if (tag.multi && first.index === undefined) return this.error(expr.span, `tag '${first.name}' is repeated and binds an array of events: index it, as in ${first.name}[0]`);
+      return { slot: tag.slot, index: first.index, steps: rest.map(step) };
+    }
+    const reason = this.scope.unavailable(first.name);
+    if (reason !== undefined) return this.error(expr.span, reason);
+    if (this.scope.tagsOnly) return this.error(expr.span, `unknown tag '${first.name}'`);
+    return { slot: -1, steps: expr.segments.map(step) };
+  }
 
   private path(expr: PathExpr): Node {
     const [first, ...rest] = expr.segments;
@@ -572,6 +625,8 @@ class Compiler {
     if (mismatch) return mismatch;
     const f = l.ev;
     const g = r.ev;
+    // With a dynamic property, Java's equals (the classes must match).
+    const same = l.object || r.object ? javaEquals(l.num, r.num) : equals;
     return fold(
       {
         type: 'boolean',
@@ -579,7 +634,7 @@ class Compiler {
           const x = f(e, b);
           const y = g(e, b);
           if (x === null || y === null) return (x === y) !== neg;
-          return (equals(x, y) === true) !== neg;
+          return (same(x, y) === true) !== neg;
         },
       },
       [l, r],
@@ -625,6 +680,18 @@ class Compiler {
     const mismatch = this.typeMismatch(op, l, r, span);
     if (mismatch) return mismatch;
     const neg = op === '!=';
+    if (l.object || r.object) {
+      const same = javaEquals(l.num, r.num);
+      const f = l.ev;
+      const g = r.ev;
+      return {
+        type: 'boolean',
+        ev: (e, b) => {
+          const v = same(f(e, b), g(e, b));
+          return v === null ? null : v !== neg;
+        },
+      };
+    }
     if (l.constant && r.constant) return fold({ ev: equalityEv(l.ev, r.ev, neg), type: 'boolean' }, [l, r]);
     // Fast path: one side a non-null literal.
     const [x, k] = r.constant ? [l, r] : l.constant ? [r, l] : [undefined, undefined];
@@ -1047,7 +1114,7 @@ class Compiler {
    * compiling (`cast('x', int)`); at run time it gives null, where Esper throws (see cast.ts).
    */
   private cast(expr: CastExpr): Node {
-    const x = this.compile(expr.operand);
+    const x = this.operand(expr.operand);
     const target = castTarget(expr.type);
     if (typeof target === 'string') return this.error(expr.typeSpan, target);
     if (target.type === 'string' && isPrimitiveLiteral(expr.operand)) {
@@ -1067,12 +1134,70 @@ class Compiler {
 
   // ---- functions ----
 
+  /**
+   * `exists(x?)`, `exists(a.item?.price)` (Esper's ExprPropertyExistsNode): whether the property is there, a
+   * property holding null included; never null. Esper takes a property only (dynamic or not).
+   */
+  private exists(expr: CallExpr): Node {
+    const [arg] = expr.args;
+    if (expr.args.length !== 1 || arg.kind !== 'path') {
+      expr.args.forEach((a) => this.operand(a));
+      return this.error(expr.span, 'exists() takes one property, as in exists(x?) or exists(a.item?.price)');
+    }
+    const root = this.pathRoot(arg);
+    if ('ev' in root) return root;
+    const { steps } = root;
+    if (root.slot < 0) return { type: 'boolean', ev: (e) => pathPresent(e, steps) };
+    const { slot, index } = root as { slot: number; index: number | undefined };
+    if (index !== undefined) {
+      return {
+        type: 'boolean',
+        ev: (_e, b) => {
+          const events = b[slot];
+          return Array.isArray(events) && index < events.length && pathPresent(events[index], steps);
+        },
+      };
+    }
+    // A bare tag (`exists(a)`): whether it is bound.
+    if (steps.length === 0) return { type: 'boolean', ev: (_e, b) => b[slot] !== undefined && b[slot] !== null };
+    return { type: 'boolean', ev: (_e, b) => pathPresent(b[slot], steps) };
+  }
+
+  /**
+   * `typeof(x)` (Esper's ExprTypeofNode): the simple name of the value's Java class (cast.ts javaClassOf:
+   * 'Long', 'Double', 'String', 'Boolean', 'Integer' for an int literal, ...), 'Map' for a JSON object and
+   * 'Object[]' for an array; null for null. A bare tag gives its event type's name, as in Esper.
+   */
+  private typeofCall(expr: CallExpr): Node {
+    if (expr.args.length !== 1) {
+      expr.args.forEach((a) => this.operand(a));
+      return this.error(expr.span, `typeof() takes 1 argument, got ${expr.args.length}`);
+    }
+    const [arg] = expr.args;
+    if (arg.kind === 'path' && arg.segments.length === 1 && !arg.segments[0].dynamic && arg.segments[0].index === undefined) {
+      const tag = this.scope.resolve(arg.segments[0].name);
+      if (tag !== undefined) {
+        this.tags.add(arg.segments[0].name);
+        if (tag.eventType === undefined || tag.multi) return this.error(arg.span, `typeof() of tag '${arg.segments[0].name}' is not supported here (index a repeated tag: ${arg.segments[0].name}[0])`);
+        const name = tag.eventType;
+        const slot = tag.slot;
+        return { type: 'string', ev: (_e, b) => (b[slot] === undefined || b[slot] === null ? null : name) };
+      }
+    }
+    const x = this.operand(arg);
+    const f = x.ev;
+    const from = x.num;
+    return fold({ type: 'string', ev: (e, b) => javaSimpleName(f(e, b), from) }, [x]);
+  }
+
   private call(expr: CallExpr): Node {
     const name = expr.name.toLowerCase();
     if (!KNOWN_FUNCTIONS.includes(name)) {
       expr.args.forEach((a) => this.compile(a)); // report errors inside the arguments too
       return this.error(expr.span, `unknown function '${expr.name}' (known functions: ${KNOWN_FUNCTIONS.join(', ')})`);
     }
+    if (name === 'exists') return this.exists(expr);
+    if (name === 'typeof') return this.typeofCall(expr);
     const args = expr.args.map((a) => this.compile(a));
     const n = args.length;
     const arity = (min: number, max: number): boolean => {
@@ -1699,4 +1824,32 @@ function inRange(v: unknown, lo: unknown, hi: unknown, lowInc: boolean, highInc:
   let z = hi as number | string;
   if (a > z) [a, z] = [z, a];
   return ((lowInc ? v >= a : v > a) && (highInc ? v <= z : v < z)) !== neg;
+}
+
+function isDynamic(expr: PathExpr): boolean {
+  return expr.segments.some((s) => s.dynamic === true);
+}
+
+/** A path as written: `item?.price`, `items[0]?`. */
+function pathText(expr: PathExpr): string {
+  return expr.segments.map((s) => `${s.name}${s.index === undefined ? '' : `[${s.index}]`}${s.dynamic ? '?' : ''}`).join('.');
+}
+
+/** typeof's answer for a value: see Compiler.typeofCall. */
+function javaSimpleName(v: unknown, from: NumberType | undefined): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'object') return Array.isArray(v) ? 'Object[]' : 'Map';
+  return javaClassOf(v, from);
+}
+
+/**
+ * Equality with an operand of Java's type Object (a dynamic property), as Esper computes it: Java's equals,
+ * so values of different classes differ (`x? = 1` is false for x = 1, a Long against an Integer; `x? = 1L`
+ * is true). Null when either side is null, or is an object or array (not compared here, as with `=`).
+ */
+function javaEquals(lNum: NumberType | undefined, rNum: NumberType | undefined): (x: unknown, y: unknown) => boolean | null {
+  return (x, y) => {
+    if (x === null || y === null || !isPrimitive(x) || !isPrimitive(y)) return null;
+    return x === y && javaClassOf(x, lNum) === javaClassOf(y, rNum);
+  };
 }

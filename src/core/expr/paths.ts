@@ -136,3 +136,21 @@ export function readEventKey(e: EventRecord | undefined, key: string): unknown {
   const v = (e as Obj)[key];
   return v === undefined ? null : v;
 }
+
+/**
+ * Whether `steps` lead to a value present in `root` (Esper's `exists`): each name an own property of an
+ * object, each index inside an array. A property holding null is present.
+ */
+export function pathPresent(root: unknown, steps: readonly Step[]): boolean {
+  let v = root;
+  for (let k = 0; k < steps.length; k++) {
+    const s = steps[k];
+    if (v === null || typeof v !== 'object' || Array.isArray(v) || !hasOwn.call(v, s.name)) return false;
+    v = (v as Obj)[s.name];
+    if (s.index !== undefined) {
+      if (!Array.isArray(v) || s.index >= v.length) return false;
+      v = v[s.index];
+    }
+  }
+  return v !== undefined;
+}

@@ -15,6 +15,8 @@ export interface TagInfo {
   slot: number;
   /** A tag under a repeat operator (`[3] a=A`) binds an array; `a[0].price` indexes it. */
   multi: boolean;
+  /** The event type its filter names (`a=A`: 'A'), for typeof(a). */
+  eventType?: string;
 }
 
 /** What an expression may refer to, decided by the pattern compiler at the expression's position. */

@@ -25,6 +25,8 @@ export interface PathSegment {
   name: string;
   /** Array index written as `[n]` right after the name (a non-negative integer literal). */
   index?: number;
+  /** Written with `?` (Esper's dynamic property): the path's value has Java's type Object. */
+  dynamic?: true;
 }
 
 export type Expr =

@@ -143,10 +143,12 @@ interface SegmentResult {
   span: Span;
 }
 
-export function pathSegment(d: [Name, [Token, Token, Token] | null]): SegmentResult {
-  const [n, index] = d;
-  if (!index) return { segment: { name: n.value }, span: n.span };
-  return { segment: { name: n.value, index: integer(index[1], 'an array index') }, span: span(n, index[2]) };
+export function pathSegment(d: [Name, [Token, Token, Token] | null, Token | null]): SegmentResult {
+  const [n, index, question] = d;
+  const segment: PathSegment = index ? { name: n.value, index: integer(index[1], 'an array index') } : { name: n.value };
+  if (question) segment.dynamic = true;
+  const end = question ?? (index ? index[2] : null);
+  return { segment, span: end ? span(n, end) : n.span };
 }
 
 export function path(d: [SegmentResult, Array<[Token, SegmentResult]>]): PathExpr {

@@ -106,7 +106,8 @@ caseElse -> %kw_else expr {% b.caseElse %}
 # `price`, `geo.country`, `items[0].sku`, `a[0].price`: the first segment may be a tag, the compiler decides.
 path -> pathSegment ("." pathSegment):* {% b.path %}
 
-pathSegment -> name ("[" %number "]"):? {% b.pathSegment %}
+# A `?` makes the segment (and those after it) an Esper dynamic property: `x?`, `item?.price`, `items[0]?`.
+pathSegment -> name ("[" %number "]"):? "?":? {% b.pathSegment %}
 
 # Lists are left-recursive chains (builders.ts ListChain): linear in the number of items.
 exprList -> expr {% b.listStart %} | exprList "," expr {% b.listAdd %}

@@ -173,7 +173,8 @@ const rules: moo.Rules = {
   ge: '>=',
   concat: '||',
   // `&`, `|`, `^`: Esper's bitwise operators (`||`, concatenation, is matched before `|`).
-  punct: ['(', ')', '[', ']', ',', ':', '.', ';', '=', '<', '>', '+', '-', '*', '/', '%', '&', '|', '^'],
+  // `?`: Esper's dynamic property (`x?`, `item.price?`).
+  punct: ['(', ')', '[', ']', ',', ':', '.', ';', '=', '<', '>', '+', '-', '*', '/', '%', '&', '|', '^', '?'],
   // One character: a surrogate pair (an emoji) is one.
   invalid: { match: /[\ud800-\udbff][\udc00-\udfff]|[^]/, lineBreaks: true },
 };

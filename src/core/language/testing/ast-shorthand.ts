@@ -32,8 +32,10 @@ export const numLit = (value: number, numberType: NumberType): Shape => ({ kind:
 /** `p('a[0].price')` is the path a[0].price. */
 export function p(dotted: string): Shape {
   const segments = dotted.split('.').map((s) => {
-    const m = /^(.+?)(?:\[(\d+)\])?$/.exec(s)!;
-    return m[2] !== undefined ? { name: m[1], index: Number(m[2]) } : { name: m[1] };
+    const m = /^(.+?)(?:\[(\d+)\])?(\?)?$/.exec(s)!;
+    const segment: Record<string, unknown> = m[2] !== undefined ? { name: m[1], index: Number(m[2]) } : { name: m[1] };
+    if (m[3] !== undefined) segment.dynamic = true;
+    return segment;
   });
   return { kind: 'path', segments };
 }

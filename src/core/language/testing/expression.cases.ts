@@ -64,6 +64,11 @@ export const pathCases: Case[] = [
   ['statement words are names outside statements', 'select.from.as.by.partition.pattern', p('select.from.as.by.partition.pattern')],
   ['time units are names outside time periods', 'hour + min', bin('+', p('hour'), p('min'))],
   ['$ and _ are identifier characters', '$x._y1', p('$x._y1')],
+  ['a ? makes a segment a dynamic property', 'x?', p('x?')],
+  ['a dynamic segment inside a path', 'item?.price', p('item?.price')],
+  ['a dynamic last segment', 'a.item.price?', p('a.item.price?')],
+  ['a ? follows the index', 'items[0]?.sku', p('items[0]?.sku')],
+  ['a ? may be spaced from its name', 'x ? = 1', bin('=', p('x?'), lit(1))],
 ];
 
 export const callCases: Case[] = [
@@ -75,6 +80,8 @@ export const callCases: Case[] = [
   ['a call without arguments', 'now()', call('now', )],
   ['an unknown function is left to the compiler', 'frobnicate(1)', call('frobnicate', lit(1))],
   ['calls nest', 'upper(lower(x))', call('upper', call('lower', p('x')))],
+  ['exists of a dynamic property', 'exists(x?)', call('exists', p('x?'))],
+  ['typeof is a function name', 'typeof(a.x)', call('typeof', p('a.x'))],
 ];
 
 export const operatorCases: Case[] = [
