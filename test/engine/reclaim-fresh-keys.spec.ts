@@ -302,6 +302,26 @@ describe('evicted sequence keys waiting under within', () => {
     expect(loaded.engine.drainChanges().filter((c) => c.key === 'u1')).toEqual([{ rule: 'r0', key: 'u1', snapshot: null }]);
   });
 
+  it('does not restore a freed key whose deletion is not drained yet: it starts afresh, and the open partial matches of other keys still count', () => {
+    const { engine, store } = evictedWaiting();
+    engine.process({ type: 'A', k: 'u3', x: 0, timestamp: 1300 });
+    expect(engine.stats().partialMatches.get('r0')).toBe(1);
+    engine.reloadKeys('r0', [['u1', JSON.parse(store.get(JSON.stringify(['r0', 'u1']))!.snapshot) as KeySnapshot]]);
+    expect(engine.isResident('r0', 'u1')).toBe(false);
+    expect(engine.stats().partialMatches.get('r0')).toBe(1);
+    expect(engine.drainChanges().filter((c) => c.key === 'u1')).toEqual([{ rule: 'r0', key: 'u1', snapshot: null }]);
+  });
+
+  it('forgets the entry of a key whose stored state is gone (Redis lost it), so nothing frees it again later', () => {
+    const { engine } = evictedWaiting();
+    engine.forgetDormant('r0', 'u1');
+    expect([engine.expiringEvictedCount, engine.stats().partialMatches.get('r0')]).toEqual([0, 1]);
+    engine.process({ type: 'A', k: 'u1', x: 0, timestamp: 400 });
+    engine.drainChanges();
+    engine.advanceTo(5000);
+    expect(engine.reclaimedKeyCount).toBe(0);
+  });
+
   it('keeps a key reloaded before its deadline: its runs match, and the clock passing the deadline frees nothing', () => {
     const { engine, store } = evictedWaiting();
     engine.reloadKeys('r0', [['u1', JSON.parse(store.get(JSON.stringify(['r0', 'u1']))!.snapshot) as KeySnapshot]]);
@@ -368,6 +388,10 @@ describe('evicted sequence keys waiting under within', () => {
         engine.advanceTo(100_000);
         keeping.advanceTo(100_000);
         freedWithRuns += applyCounting(store, engine);
+        // Open partial matches: never fewer than the keeping engine's (an evicted key counts runs that ended
+        // until it is back or freed; none is taken out twice).
+        const open = engine.stats().partialMatches;
+        for (const [rule, n] of keeping.stats().partialMatches) expect([rule, open.get(rule)! >= n]).toEqual([rule, true]);
         // What stays stored of an evicted key holds runs that the keeping engine still has open (no deadline).
         for (const { rule, key } of store.values()) {
           if (engine.isResident(rule, key!)) continue;

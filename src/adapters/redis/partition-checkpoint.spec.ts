@@ -560,16 +560,24 @@ describe('PartitionCheckpoint with keys freed in a new key\'s state', () => {
     const engine = new Engine({ trackChanges: true, startTime: 0 });
     engine.addRule(rule);
     engine.process({ type: 'A', k: 'ended', timestamp: 1000 });
+    const stored = engine.drainChanges();
     engine.process({ type: 'A', k: 'open', timestamp: 4500 });
+    // (Only open's change: the clock at 4500 ended ended's run, which the store must still hold.)
+    stored.push(...engine.drainChanges().filter((c) => c.key === 'open'));
+    expect(stored.map((c) => [c.key, c.snapshot?.sequence?.runs.length])).toEqual([['ended', 1], ['open', 1]]);
     const store = new MemoryCheckpointStore();
     const { epoch } = await store.load(tp);
-    const { changed } = splitChanges(engine.drainChanges(), () => ruleStateVersion(rule.definition));
+    const { changed } = splitChanges(stored, () => ruleStateVersion(rule.definition));
     await store.commit(tp, { epoch, nextOffset: '7', clock: 5000, changed, deleted: [], alerts: [] });
     const taker = partition();
     const cp = checkpoint(store, { idleMs: 60_000, maxKeys: null });
     expect((await cp.load(taker, 0)).evicted).toBe(2);
     expect(taker.engineView.reclaimedKeyCount).toBe(1);
     expect(cp.pendingOffset).toBe('7');
+    // A batch before that deletion is written: ended starts afresh instead of reading back its stale state
+    // (which would take its ended run out of the open partial-match count a second time).
+    expect(await cp.reload(taker, [{ type: 'B', k: 'ended', timestamp: 5100 }])).toEqual({ looked: 0, restored: 0, woken: 0, lost: 0 });
+    expect(taker.engineView.stats().partialMatches.get('pairs')).toBe(1);
     await cp.flush();
     expect(await storedKeys(store)).toEqual(['open']);
     // The open one still counts as a partial match and is deleted when its run ends (5500).

@@ -269,6 +269,7 @@ export class PartitionCheckpoint {
   /** The offset the store last acknowledged to this owner (load, then each commit): see CheckpointCommit.since. */
   private acked: string | null = null;
   private pending: CheckpointCommit | undefined;
+  private deletionsOf: { commit: CheckpointCommit; keys: Set<string> } | undefined;
   private drops: RuleVersionRef[] = [];
   private readonly evictor: KeyEvictor | undefined;
   /**
@@ -387,8 +388,21 @@ export class PartitionCheckpoint {
       }
     }
     const engine = partition.engineView;
+    // A key whose deletion is staged and not written yet (freed in a new key's state, or reset) starts afresh:
+    // its stored copy is a state it no longer has, and its partial matches no longer count.
+    const deleting = this.pendingDeletions();
+    if (deleting.size > 0) {
+      for (const [rule, keys] of wanted) {
+        const deleted = (key: string) => deleting.has(`${rule}\u0000${this.o.versionOf(rule)}\u0000${key}`);
+        const kept = keys.filter((key) => !deleted(key));
+        if (kept.length === keys.length) continue;
+        for (const key of keys) if (deleted(key)) engine.forgetDormant(rule, key);
+        wanted.set(rule, kept);
+      }
+    }
     const lookups: Array<{ rule: string; keys: string[]; found: Promise<Array<KeySnapshot | null>> }> = [];
     for (const [rule, keys] of wanted) {
+      if (keys.length === 0) continue;
       const version = this.o.versionOf(rule);
       if (version !== undefined) lookups.push({ rule, keys, found: this.o.store.loadKeys(this.o.tp, rule, version, keys) });
       // No state version here (the engine and the versions change together, so this should not happen): a dormant
@@ -412,6 +426,9 @@ export class PartitionCheckpoint {
           // dormant key an event wanted too, not only for those that came due.
           engine.forgetDormant(rule, keys[j]);
           lost++;
+        } else {
+          // A new key, or one evicted waiting under `within` whose state Redis lost: no entry may free it later.
+          engine.forgetDormant(rule, keys[j]);
         }
       });
       engine.reloadKeys(rule, entries);
@@ -421,6 +438,14 @@ export class PartitionCheckpoint {
     // What waited for the dormant keys goes on (their timers fire in order as the clock moves).
     if (due.size > 0 || lost > 0) partition.resume();
     return { looked, restored, woken, lost };
+  }
+
+  /** `rule \0 version \0 key` of the deletions in the pending commit (cached per pending commit). */
+  private pendingDeletions(): ReadonlySet<string> {
+    const c = this.pending;
+    if (c === undefined || c.deleted.length === 0) return EMPTY_SET;
+    if (this.deletionsOf?.commit !== c) this.deletionsOf = { commit: c, keys: new Set(c.deleted.map((d) => `${d.rule}\u0000${d.version}\u0000${d.key}`)) };
+    return this.deletionsOf.keys;
   }
 
   /** Whether evict() would scan for idle keys at `wallNow` (for partitions without batches). */
@@ -548,3 +573,5 @@ export function isLost(e: unknown): e is CheckpointLostError {
 export function isOutboxFull(e: unknown): boolean {
   return e instanceof CheckpointLimitError && e.kind === 'outbox';
 }
+
+const EMPTY_SET: ReadonlySet<string> = new Set();

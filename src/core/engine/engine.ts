@@ -1671,11 +1671,19 @@ export class Engine {
 
   /**
    * Restores keys evicted earlier from their stored snapshots (the partial matches they hold move from the
-   * evicted count back to memory). Keys already in memory must not be passed.
+   * evicted count back to memory). Keys already in memory must not be passed, nor keys whose deletion was
+   * drained and is not written yet (the caller's pending checkpoint: PartitionCheckpoint.reload leaves them out);
+   * a key whose deletion is recorded and not drained yet is left out here.
    */
   reloadKeys(ruleId: string, entries: ReadonlyArray<readonly [string, KeySnapshot]>): void {
     const r = this.rule(ruleId);
     for (const [key, snapshot] of entries) {
+      // Its deletion is recorded and not drained yet (freed, or reset): the stored state is not its state, and
+      // its partial matches no longer count. It starts afresh instead.
+      if (r.dirty.has(key) && !r.isResident(key)) {
+        this.forgetDormant(ruleId, key);
+        continue;
+      }
       this.wake(ruleId, key);
       r.restore(key, snapshot);
       r.evictedPartials = Math.max(0, r.evictedPartials - r.partialsOf(key));
@@ -1778,6 +1786,7 @@ export class Engine {
    * the clock gets there, the key is freed (its deletion recorded) unless it was reloaded before.
    */
   expireEvicted(ruleId: string, key: string, partials: number, end: number): void {
+    this.wake(ruleId, key);
     let byKey = this.expiring.get(ruleId);
     if (!byKey) this.expiring.set(ruleId, (byKey = new Map()));
     const entry: DormantKey = { time: end, seq: this.dormantSeq++, cancelled: false, rule: ruleId, key, partials };
