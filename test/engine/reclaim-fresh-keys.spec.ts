@@ -351,6 +351,18 @@ describe('evicted sequence keys waiting under within', () => {
     expect([engine.drainChanges(), engine.expiringEvictedCount, engine.stats().partialMatches.get('r0')]).toEqual([[], 0, 1]);
   });
 
+  it('keeps at most maxExpiryEntries entries: past it an evicted key stays stored until its next event (bounded heap)', () => {
+    const engine = engineOf([pattern], { ...options, maxExpiryEntries: 2 });
+    for (const k of ['u1', 'u2', 'u3']) engine.process({ type: 'A', k, x: 0, timestamp: 0 });
+    engine.drainChanges();
+    for (const k of ['u1', 'u2', 'u3']) expect(engine.evictKey('r0', k)).toBe(true);
+    expect(engine.expiringEvictedCount).toBe(2);
+    engine.advanceTo(5000);
+    expect(engine.drainChanges().map((c) => [c.key, c.snapshot])).toEqual([['u1', null], ['u2', null]]);
+    // u3's run still counts as open: its stored copy is the truth until it comes back.
+    expect([engine.reclaimedKeyCount, engine.stats().partialMatches.get('r0')]).toEqual([2, 1]);
+  });
+
   it('stops waiting for the keys of a removed rule', () => {
     const { engine } = evictedWaiting();
     engine.removeRule('r0');

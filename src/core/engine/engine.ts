@@ -112,6 +112,12 @@ export interface EngineOptions {
   /** The fewest new keys between two sweeps of reclaimFreshKeys (default RECLAIM_AFTER_NEW_KEYS). */
   reclaimAfterNewKeys?: number;
   /**
+   * The most evicted sequence keys whose runs' end the engine keeps, to free them then (Engine.expireEvicted;
+   * default MAX_EXPIRY_ENTRIES). Past it, an evicted key gets no entry and stays stored until its next event,
+   * so the heap of a partition with many cold keys stays bounded.
+   */
+  maxExpiryEntries?: number;
+  /**
    * Timers one key may fire between two events the engine processes, of any key (default 100,000). A jump of
    * the clock, such as an event from 1970 followed by one from today, would make `every timer:interval(1 sec)`
    * fire 1.8 billion times in one step (Esper would, stalling the partition for hours or running out of
@@ -1155,6 +1161,12 @@ function emitMatch(compiled: CompiledRule, engine: Engine, key: string | null, b
   engine.output(match);
 }
 
+/**
+ * Default EngineOptions.maxExpiryEntries: per engine (one per owned partition), about 0.8 MB at most; keys
+ * evicted under `within` windows of minutes come and go well within it.
+ */
+export const MAX_EXPIRY_ENTRIES = 4096;
+
 export class Engine {
   readonly maxPartialMatchesPerKey: number;
   readonly trackChanges: boolean;
@@ -1185,6 +1197,7 @@ export class Engine {
    */
   private readonly expiring = new Map<string, Map<string, DormantKey>>();
   private readonly expiringQueue = new TimerQueue<DormantKey>();
+  private readonly maxExpiryEntries: number;
   /** While a key with timers is evicted: its instance and the earliest timer cancelled so far. */
   private sleeping: { instance: KeyInstance; due: number } | null = null;
   private firing = false;
@@ -1213,6 +1226,7 @@ export class Engine {
     this.timerCatchUpLimit = options.timerCatchUpLimit ?? DEFAULT_TIMER_CATCH_UP_LIMIT;
     this.timerMoveLimit = options.timerMoveLimit ?? DEFAULT_TIMER_MOVE_LIMIT;
     this.reclaimsFreshKeys = options.reclaimFreshKeys ?? false;
+    this.maxExpiryEntries = options.maxExpiryEntries ?? MAX_EXPIRY_ENTRIES;
     this.nextReclaimAt = this.reclaimAfter = options.reclaimAfterNewKeys ?? RECLAIM_AFTER_NEW_KEYS;
   }
 
@@ -1787,6 +1801,8 @@ export class Engine {
    */
   expireEvicted(ruleId: string, key: string, partials: number, end: number): void {
     this.wake(ruleId, key);
+    // Bounded (about 200 B each): past the bound the key stays stored until its next event, as it did before.
+    if (this.expiringQueue.size >= this.maxExpiryEntries) return;
     let byKey = this.expiring.get(ruleId);
     if (!byKey) this.expiring.set(ruleId, (byKey = new Map()));
     const entry: DormantKey = { time: end, seq: this.dormantSeq++, cancelled: false, rule: ruleId, key, partials };
