@@ -116,7 +116,6 @@ async function listRuleFiles(path: string, diagnostics: Diagnostic[]): Promise<s
   }
 }
 
-/** A problem of a file or directory as a whole, reported at its start. */
 /** At the first byte that is not UTF-8; the file's lossy text shows it as U+FFFD. */
 function notUtf8(decoded: Utf8Failure, file: string): Diagnostic {
   const { line, column } = decoded.utf16 ? { line: 1, column: 1 } : new LineIndex(decoded.lossy).pos(decoded.at);

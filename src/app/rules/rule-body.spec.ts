@@ -1,6 +1,6 @@
-import { jsonSyntaxError } from './rule-body';
+import { parseJson } from './rule-body';
 
-describe('jsonSyntaxError', () => {
+describe('parseJson: JSON syntax errors with their line and column', () => {
   it.each([
     ['valid JSON has none', '{"a": 1}', undefined],
     ['a stray token: its line and column', '{\n  "a": 1,,\n}', { line: 2, column: 10 }],
@@ -12,7 +12,8 @@ describe('jsonSyntaxError', () => {
     ['a missing value on line 2', '{"id":"x",\n "pattern": }', { line: 2, column: 13, length: 1 }],
     ['a word that is no JSON, with its length', '{"id": "x", "enabled": yes}', { line: 1, column: 24, length: 3 }],
   ])('%s', (_name, text, at) => {
-    const d = jsonSyntaxError(text);
+    const json = parseJson(text);
+    const d = json.ok ? undefined : json.error;
     if (at === undefined) expect(d).toBeUndefined();
     else expect(d).toMatchObject({ severity: 'error', ...at, message: expect.stringMatching(/^JSON syntax error: /) });
   });

@@ -73,14 +73,8 @@ function strip(d: Diagnostic): Diagnostic {
   return rest;
 }
 
-/** A JSON syntax error with its line and column, or undefined when `text` is valid JSON. */
-export function jsonSyntaxError(text: string): Diagnostic | undefined {
-  const json = parseJson(text);
-  return json.ok ? undefined : json.error;
-}
-
 /** The value of JSON text, or its syntax error with line and column (parsed once). */
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: Diagnostic } {
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: Diagnostic } {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (e) {

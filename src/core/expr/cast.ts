@@ -166,7 +166,14 @@ function numeric(num: NumberType, fromNumber: (v: number, asLong: boolean) => nu
   return {
     type: 'number',
     num,
-    converter: (from) => (v) => (typeof v === 'number' ? fromNumber(v, isLong(v, from)) : typeof v === 'string' ? fromString(v) : null),
+    converter: (from) => {
+      // A known type decides once; an unknown one per value.
+      if (from !== undefined) {
+        const asLong = isLong(0, from); // the value does not matter once the type is known
+        return (v) => (typeof v === 'number' ? fromNumber(v, asLong) : typeof v === 'string' ? fromString(v) : null);
+      }
+      return (v) => (typeof v === 'number' ? fromNumber(v, isLong(v, undefined)) : typeof v === 'string' ? fromString(v) : null);
+    },
   };
 }
 
@@ -293,10 +300,15 @@ export function instanceofTest(name: string): ((cls: string) => boolean) | strin
   return `unknown type '${name}' for instanceof (known: int, long, short, byte, float, double, boolean, string, and java.lang.Integer, java.lang.Number, java.lang.Comparable, java.lang.Object, ...)`;
 }
 
+/** Every class javaClassOf can give. */
+const VALUE_CLASSES = [...CLASS_OF.values(), 'Object'];
+
 /** `instanceof(x, …)`: true when x's class passes one of the tests; false for null, as in Esper. */
 export function instanceofEvaluator(tests: Array<(cls: string) => boolean>, from: NumberType | undefined): (v: unknown) => boolean {
+  // The tests depend on the class only: decided once for each class there is.
+  const accepted = new Set(VALUE_CLASSES.filter((cls) => tests.some((t) => t(cls))));
   return (v) => {
     const cls = javaClassOf(v, from);
-    return cls !== null && tests.some((t) => t(cls));
+    return cls !== null && accepted.has(cls);
   };
 }

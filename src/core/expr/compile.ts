@@ -264,8 +264,6 @@ class Compiler {
   readonly tags = new Set<string>();
   /** Inside a regexp expression: string literals keep their backslashes (LiteralExpr.raw). */
   private rawStrings = false;
-  /** The expression compiled next may be a dynamic property (see operand). */
-  private objectAllowed = false;
 
   constructor(private readonly scope: ExprScope) {}
 
@@ -276,14 +274,11 @@ class Compiler {
 
   /** Compiles an operand of one of the operators that take Esper's Object type (dynamic properties). */
   private operand(expr: Expr): Node {
-    this.objectAllowed = true;
-    return this.compile(expr);
+    return expr.kind === 'path' && isDynamic(expr) ? this.dynamicPath(expr, true) : this.compile(expr);
   }
 
   compile(expr: Expr): Node {
-    const objectAllowed = this.objectAllowed;
-    this.objectAllowed = false;
-    if (expr.kind === 'path' && isDynamic(expr)) return this.dynamicPath(expr, objectAllowed);
+    if (expr.kind === 'path' && isDynamic(expr)) return this.dynamicPath(expr, false);
     switch (expr.kind) {
       case 'literal': {
         const node = constantNode(this.rawStrings && expr.raw !== undefined ? expr.raw : expr.value);
@@ -398,51 +393,39 @@ class Compiler {
     return node;
   }
 
-  /** Where a path's value is read from: a tag's binding (slot, and index for a repeated tag) or the current event. */
-  private pathRoot(expr: PathExpr): { slot: number; index: number | undefined; steps: Step[] } | { slot: -1; steps: Step[] } | Node {
+  /**
+   * Where a path's value is read from: a tag's binding (`slot`, and `index` for a repeated tag) or, with slot
+   * -1, the current event; `steps` from there. `bareRepeatedTag`: a repeated tag alone (its array) is a value.
+   */
+  private pathRoot(expr: PathExpr, bareRepeatedTag: boolean): { slot: number; index: number | undefined; steps: Step[] } | Node {
     const [first, ...rest] = expr.segments;
     const step = (s: PathSegment): Step => (s.index === undefined ? { name: s.name } : { name: s.name, index: s.index });
     const tag = this.scope.resolve(first.name);
     if (tag) {
       this.tags.add(first.name);
       if (first.index !== undefined && !tag.multi) return this.error(expr.span, `tag '${first.name}' is not repeated: it binds one event and cannot be indexed`);
-      if (tag.multi && first.index === undefined) return this.error(expr.span, `tag '${first.name}' is repeated and binds an array of events: index it, as in ${first.name}[0]`);
+      if (tag.multi && first.index === undefined && (rest.length > 0 || !bareRepeatedTag)) {
+        const example = bareRepeatedTag ? `${first.name}[0].${rest[0].name}` : `${first.name}[0]`;
+        return this.error(expr.span, `tag '${first.name}' is repeated and binds an array of events: index it, as in ${example}`);
+      }
       return { slot: tag.slot, index: first.index, steps: rest.map(step) };
     }
     const reason = this.scope.unavailable(first.name);
     if (reason !== undefined) return this.error(expr.span, reason);
     if (this.scope.tagsOnly) return this.error(expr.span, `unknown tag '${first.name}'`);
-    return { slot: -1, steps: expr.segments.map(step) };
+    return { slot: -1, index: undefined, steps: expr.segments.map(step) };
   }
 
   private path(expr: PathExpr): Node {
-    const [first, ...rest] = expr.segments;
-    if (first === undefined) return this.error(expr.span, 'empty property path');
-    const steps: Step[] = rest.map((s) => (s.index === undefined ? { name: s.name } : { name: s.name, index: s.index }));
-    const tag = this.scope.resolve(first.name);
-    if (tag) {
-      this.tags.add(first.name);
-      if (first.index !== undefined && !tag.multi) {
-        return this.error(expr.span, `tag '${first.name}' is not repeated: it binds one event and cannot be indexed`);
-      }
-      if (tag.multi && first.index === undefined && steps.length > 0) {
-        return this.error(
-          expr.span,
-          `tag '${first.name}' is repeated and binds an array of events: index it, as in ${first.name}[0].${steps[0].name}`,
-        );
-      }
-      const node: Node = { ev: tagPath(tag.slot, first.index, steps), type: 'unknown' };
-      if (!tag.multi && steps.length === 1 && steps[0].index === undefined && !isInheritedName(steps[0].name)) {
-        node.access = { tag: tag.slot, key: steps[0].name };
-      }
-      return node;
+    if (expr.segments.length === 0) return this.error(expr.span, 'empty property path');
+    const root = this.pathRoot(expr, true);
+    if ('ev' in root) return root;
+    const { slot, index, steps } = root;
+    const node: Node = { ev: slot < 0 ? eventPath(steps) : tagPath(slot, index, steps), type: 'unknown' };
+    // One own property of the event or of a tag binding one event (a repeated tag here is indexed, or bare).
+    if (index === undefined && steps.length === 1 && steps[0].index === undefined && !isInheritedName(steps[0].name)) {
+      node.access = { tag: slot, key: steps[0].name };
     }
-    const reason = this.scope.unavailable(first.name);
-    if (reason !== undefined) return this.error(expr.span, reason);
-    if (this.scope.tagsOnly) return this.error(expr.span, `unknown tag '${first.name}'`);
-    const all: Step[] = [first.index === undefined ? { name: first.name } : { name: first.name, index: first.index }, ...steps];
-    const node: Node = { ev: eventPath(all), type: 'unknown' };
-    if (all.length === 1 && first.index === undefined && !isInheritedName(first.name)) node.access = { tag: -1, key: first.name };
     return node;
   }
 
@@ -680,18 +663,7 @@ class Compiler {
     const mismatch = this.typeMismatch(op, l, r, span);
     if (mismatch) return mismatch;
     const neg = op === '!=';
-    if (l.object || r.object) {
-      const same = javaEquals(l.num, r.num);
-      const f = l.ev;
-      const g = r.ev;
-      return {
-        type: 'boolean',
-        ev: (e, b) => {
-          const v = same(f(e, b), g(e, b));
-          return v === null ? null : v !== neg;
-        },
-      };
-    }
+    if (l.object || r.object) return { ev: equalityEv(l.ev, r.ev, neg, javaEquals(l.num, r.num)), type: 'boolean' };
     if (l.constant && r.constant) return fold({ ev: equalityEv(l.ev, r.ev, neg), type: 'boolean' }, [l, r]);
     // Fast path: one side a non-null literal.
     const [x, k] = r.constant ? [l, r] : l.constant ? [r, l] : [undefined, undefined];
@@ -1144,11 +1116,10 @@ class Compiler {
       expr.args.forEach((a) => this.operand(a));
       return this.error(expr.span, 'exists() takes one property, as in exists(x?) or exists(a.item?.price)');
     }
-    const root = this.pathRoot(arg);
+    const root = this.pathRoot(arg, false);
     if ('ev' in root) return root;
-    const { steps } = root;
-    if (root.slot < 0) return { type: 'boolean', ev: (e) => pathPresent(e, steps) };
-    const { slot, index } = root as { slot: number; index: number | undefined };
+    const { slot, index, steps } = root;
+    if (slot < 0) return { type: 'boolean', ev: (e) => pathPresent(e, steps) };
     if (index !== undefined) {
       return {
         type: 'boolean',
@@ -1467,11 +1438,11 @@ function notValue(v: unknown): boolean | null {
   return v === true ? false : v === false ? true : null;
 }
 
-function equalityEv(f: Evaluator, g: Evaluator, neg: boolean): Evaluator {
+function equalityEv(f: Evaluator, g: Evaluator, neg: boolean, same: (x: unknown, y: unknown) => boolean | null = equals): Evaluator {
   return (e, b) => {
     const x = f(e, b);
     if (x === null) return null;
-    const r = equals(x, g(e, b));
+    const r = same(x, g(e, b));
     return r === null ? null : r !== neg;
   };
 }
@@ -1849,7 +1820,7 @@ function javaSimpleName(v: unknown, from: NumberType | undefined): string | null
  */
 function javaEquals(lNum: NumberType | undefined, rNum: NumberType | undefined): (x: unknown, y: unknown) => boolean | null {
   return (x, y) => {
-    if (x === null || y === null || !isPrimitive(x) || !isPrimitive(y)) return null;
-    return x === y && javaClassOf(x, lNum) === javaClassOf(y, rNum);
+    const v = equals(x, y);
+    return v === true ? javaClassOf(x, lNum) === javaClassOf(y, rNum) : v;
   };
 }
