@@ -393,11 +393,13 @@ export class PartitionCheckpoint {
     const deleting = this.pendingDeletions();
     if (deleting.size > 0) {
       for (const [rule, keys] of wanted) {
-        const deleted = (key: string) => deleting.has(`${rule}\u0000${this.o.versionOf(rule)}\u0000${key}`);
-        const kept = keys.filter((key) => !deleted(key));
-        if (kept.length === keys.length) continue;
-        for (const key of keys) if (deleted(key)) engine.forgetDormant(rule, key);
-        wanted.set(rule, kept);
+        const prefix = `${rule}\u0000${this.o.versionOf(rule)}\u0000`;
+        const kept: string[] = [];
+        for (const key of keys) {
+          if (!deleting.has(prefix + key)) kept.push(key);
+          else engine.forgetDormant(rule, key);
+        }
+        if (kept.length < keys.length) wanted.set(rule, kept);
       }
     }
     const lookups: Array<{ rule: string; keys: string[]; found: Promise<Array<KeySnapshot | null>> }> = [];
@@ -421,13 +423,11 @@ export class PartitionCheckpoint {
         if (s !== null) {
           entries.push([keys[j], rememberPositions(s, this.o.remember, originals)]);
           if (due.has(`${rule}\u0000${keys[j]}`)) woken++;
-        } else if (engine.isDormant(rule, keys[j])) {
-          // Its stored state is gone (Redis lost it): the clock must not wait for it for ever. This holds for a
-          // dormant key an event wanted too, not only for those that came due.
-          engine.forgetDormant(rule, keys[j]);
-          lost++;
         } else {
-          // A new key, or one evicted waiting under `within` whose state Redis lost: no entry may free it later.
+          // Its stored state is gone (Redis lost it, or a new key): a dormant key must not hold the clock for ever
+          // (this holds for one an event wanted too, not only for those that came due), and no entry may free a
+          // key evicted waiting under `within` later.
+          if (engine.isDormant(rule, keys[j])) lost++;
           engine.forgetDormant(rule, keys[j]);
         }
       });

@@ -629,8 +629,7 @@ class RuleRuntime implements RuleRunner {
   /** Frees a key in a new key's state; with a checkpoint, its deletion is the change recorded. */
   private reclaim(key: string): void {
     this.discard(key);
-    if (this.engine.trackChanges) this.dirty.add(key);
-    this.engine.keyReclaimed(this.id);
+    this.engine.keyReclaimed(this, key);
   }
 
   /**
@@ -815,8 +814,7 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
 
   /** Its key was freed in a new key's state: with a checkpoint, the deletion is the change recorded. */
   freed(key: string | null): void {
-    this.markDirty(key);
-    this.engine.keyReclaimed(this.id);
+    this.engine.keyReclaimed(this, key);
   }
 
   /** Takes its state out of its family (which the engine is dissolving); restore puts it back elsewhere. */
@@ -1235,9 +1233,13 @@ export class Engine {
     this.keysCreated++;
   }
 
-  /** A (rule, key) instance in a new key's state was freed (a sweep, or its eviction). */
-  keyReclaimed(ruleId: string): void {
-    this.reclaimed.set(ruleId, (this.reclaimed.get(ruleId) ?? 0) + 1);
+  /**
+   * A (rule, key) instance in a new key's state was freed (a sweep, or its eviction): counted, and with
+   * trackChanges its deletion is the change recorded.
+   */
+  keyReclaimed(rule: RuleRunner, key: string | null): void {
+    if (this.trackChanges) rule.dirty.add(key);
+    this.reclaimed.set(rule.id, (this.reclaimed.get(rule.id) ?? 0) + 1);
   }
 
   /** Keys freed because they held what a new key would (see EngineOptions.reclaimFreshKeys), since the start. */
@@ -1273,7 +1275,7 @@ export class Engine {
       for (const r of this.rules.values()) if (r instanceof RuleRuntime) left += r.sweptKeyCount();
       for (const g of this.groups) for (const s of g.sequences) left += s.sweptKeyCount();
       this.nextReclaimAt = this.keysCreated + Math.max(this.reclaimAfter, left);
-      for (const g of this.groups) for (const s of g.sequences) s.compact();
+      this.compactEvicted();
       return;
     }
   }
@@ -1784,30 +1786,19 @@ export class Engine {
     } finally {
       const due = this.sleeping.due;
       this.sleeping = null;
-      if (Number.isFinite(due)) {
-        let byKey = this.dormant.get(ruleId);
-        if (!byKey) this.dormant.set(ruleId, (byKey = new Map()));
-        const entry: DormantKey = { time: due, seq: this.dormantSeq++, cancelled: false, rule: ruleId, key, partials };
-        byKey.set(key, entry);
-        this.dormantQueue.push(entry);
-      }
+      if (Number.isFinite(due)) this.enqueue(this.dormant, this.dormantQueue, ruleId, key, due, partials);
     }
   }
 
   /**
    * A sequence key was evicted with open runs that all end by `end` (their `within` deadlines), after the clock:
    * from then on its stored state is a new key's. Expiry emits nothing, so the clock does not wait for it; when
-   * the clock gets there, the key is freed (its deletion recorded) unless it was reloaded before.
+   * the clock gets there, the key is freed (its deletion recorded) unless it was reloaded before. The caller
+   * has forgotten any earlier entry of the key (forgetDormant).
    */
   expireEvicted(ruleId: string, key: string, partials: number, end: number): void {
-    this.wake(ruleId, key);
     // Bounded (about 200 B each): past the bound the key stays stored until its next event, as it did before.
-    if (this.expiringQueue.size >= this.maxExpiryEntries) return;
-    let byKey = this.expiring.get(ruleId);
-    if (!byKey) this.expiring.set(ruleId, (byKey = new Map()));
-    const entry: DormantKey = { time: end, seq: this.dormantSeq++, cancelled: false, rule: ruleId, key, partials };
-    byKey.set(key, entry);
-    this.expiringQueue.push(entry);
+    if (this.expiringQueue.size < this.maxExpiryEntries) this.enqueue(this.expiring, this.expiringQueue, ruleId, key, end, partials);
   }
 
   /** Evicted sequence keys whose runs will end at a deadline and are not back yet (see expireEvicted). */
@@ -1818,12 +1809,10 @@ export class Engine {
   /** Frees the evicted sequence keys whose runs have all ended by `time`. */
   private freeExpiredEvicted(time: number): void {
     for (let e = this.expiringQueue.peek(); e !== undefined && e.time <= time; e = this.expiringQueue.peek()) {
-      this.wake(e.rule, e.key);
+      this.forgetDormant(e.rule, e.key);
       const r = this.rules.get(e.rule);
-      if (!(r instanceof SequenceRuntime)) continue;
-      r.evictedPartials = Math.max(0, r.evictedPartials - e.partials);
       // In memory again without a reload (its stored state was lost and it started afresh): nothing to free.
-      if (!r.isResident(e.key)) r.freed(e.key);
+      if (r instanceof SequenceRuntime && !r.isResident(e.key)) r.freed(e.key);
     }
   }
 
@@ -1833,6 +1822,14 @@ export class Engine {
    */
   private wake(ruleId: string, key: string): DormantKey | undefined {
     return this.unqueue(this.dormant, this.dormantQueue, ruleId, key) ?? this.unqueue(this.expiring, this.expiringQueue, ruleId, key);
+  }
+
+  private enqueue(byRule: Map<string, Map<string, DormantKey>>, queue: TimerQueue<DormantKey>, rule: string, key: string, time: number, partials: number): void {
+    let byKey = byRule.get(rule);
+    if (!byKey) byRule.set(rule, (byKey = new Map()));
+    const entry: DormantKey = { time, seq: this.dormantSeq++, cancelled: false, rule, key, partials };
+    byKey.set(key, entry);
+    queue.push(entry);
   }
 
   private unqueue(byRule: Map<string, Map<string, DormantKey>>, queue: TimerQueue<DormantKey>, ruleId: string, key: string): DormantKey | undefined {

@@ -607,12 +607,7 @@ export class FamilyKey {
    */
   lastDeadlineOf(m: number): number {
     let last = Number.NEGATIVE_INFINITY;
-    for (const list of this.lists) {
-      for (let i = 0; i < list.runs.length; i++) {
-        const r = list.runs[i];
-        if (r.reg === list.regs[i] && r.deadline > last && r.hasMember(m)) last = r.deadline;
-      }
-    }
+    for (const r of this.runsOf(m)) if (r.deadline > last) last = r.deadline;
     return last === Number.NEGATIVE_INFINITY && this.partials[m] > 0 ? Number.POSITIVE_INFINITY : last;
   }
 
