@@ -148,6 +148,30 @@ describe('engine state snapshots', () => {
     }
   });
 
+  it('timer:schedule keeps its plan, count and last time across a restore at every cut', () => {
+    const evs = [
+      { type: 'A', id: 'A1', timestamp: 0, k: 'k1', d: 1, n: 3, s: '1970-01-01T00:00:02.500Z' },
+      { type: 'A', id: 'A2', timestamp: 700, k: 'k1', d: 2, n: -1, s: 'not a date' },
+      { type: 'B', id: 'B1', timestamp: 1500, k: 'k1' },
+      { type: 'A', id: 'A3', timestamp: 2200, k: 'k2', d: 0.5, n: 0, s: '1970-01-01' },
+      { type: 'A', id: 'A4', timestamp: 3100, k: 'k2', d: 'soon', n: 2, s: '1970-01-01T00:00:04Z' },
+      { type: 'B', id: 'B2', timestamp: 4000, k: 'k2' },
+      { type: 'X', id: 'X1', timestamp: 9000, k: 'k1' },
+    ];
+    const patterns = [
+      'every a=A -> every timer:schedule(period: a.d sec, repetitions: a.n)',
+      'every a=A -> (every timer:schedule(date: a.s, period: 1500 msec, repetitions: 4)) where timer:within(6 sec)',
+      "every timer:schedule(iso: 'R/1970-01-01T00:00:00.250Z/PT1S') and not B",
+      "a=A -> every timer:schedule(iso: 'R3/P1M')",
+      "every a=A -> (timer:schedule(iso: 'PT2S') or b=B)",
+    ];
+    for (const pattern of patterns) {
+      for (const partitioned of [false, true]) {
+        for (let cut = 0; cut <= evs.length; cut++) checkRoundTrip(pattern, evs, cut, partitioned, false);
+      }
+    }
+  });
+
   it('snapshots are plain JSON with events stored once', () => {
     const engine = engineFor('every a=A -> (b=B and c=C)', false, false);
     const ev = { type: 'A', id: 'A1', timestamp: 1, x: 1 };

@@ -6,6 +6,7 @@
 import type { Period } from './time';
 import type { Bindings, Evaluator, Predicate } from '../expr/types';
 import type { CronSchedule } from './cron';
+import type { SchedulePlan } from './schedule';
 
 interface SpecBase {
   /** Index into CompiledPattern.specs; stable for a given pattern text (snapshots refer to it). */
@@ -95,6 +96,12 @@ export interface AtSpec extends SpecBase {
   schedule: CronSchedule;
 }
 
+/** `timer:schedule(...)`: its plan, computed as it starts from the tags bound before it; null when unusable. */
+export interface ScheduleSpec extends SpecBase {
+  kind: 'schedule';
+  plan: (bindings: Bindings) => SchedulePlan | null;
+}
+
 export type NodeSpec =
   | FilterSpec
   | FollowedBySpec
@@ -106,7 +113,8 @@ export type NodeSpec =
   | RepeatSpec
   | GuardSpec
   | IntervalSpec
-  | AtSpec;
+  | AtSpec
+  | ScheduleSpec;
 
 export interface CompiledPattern {
   root: NodeSpec;

@@ -4,13 +4,14 @@
  */
 import { compileExpression, compilePredicate } from '../expr/compile';
 import type { CompiledExpr, Evaluator, ExprScope, TagInfo } from '../expr/types';
-import type { Duration, EveryDistinctPattern, Expr, PatternNode, Span } from '../language/ast';
+import type { Duration, EveryDistinctPattern, Expr, PatternNode, SchedulePattern, Span } from '../language/ast';
 import { Diagnostic, RuleError, diagnosticAt, relocate } from '../language/diagnostics';
 import { periodSeconds, wholeMilliseconds } from '../language/grammar/lexer';
 import { parseExpression, parsePattern } from '../language/parser';
 import type { RuleDefinition, TextOrigin } from '../rules/rule';
-import type { CompiledPattern, NodeSpec, TimedPeriod } from './automaton';
-import type { Period } from './time';
+import type { CompiledPattern, NodeSpec, ScheduleSpec, TimedPeriod } from './automaton';
+import { parseIsoSchedule, scheduleDate, type SchedulePlan } from './schedule';
+import { MAX_DATE_MS, type Period } from './time';
 import { cronSchedule } from './cron';
 
 /** The one name a tag may not have: it is the key of `events` in every match (see emitMatch in engine.ts). */
@@ -151,6 +152,7 @@ class PatternCompiler {
         return;
       case 'interval':
       case 'at':
+      case 'schedule':
         return;
     }
   }
@@ -365,7 +367,88 @@ class PatternCompiler {
         return { spec: this.register({ kind: 'interval', id, ...this.period(node.duration, visible, siblings) }), binds: new Map() };
       case 'at':
         return { spec: this.register({ kind: 'at', id, schedule: cronSchedule(node) }), binds: new Map() };
+      case 'schedule':
+        return { spec: this.register({ kind: 'schedule', id, plan: this.schedulePlan(node, visible, siblings) }), binds: new Map() };
     }
+  }
+
+  /**
+   * The plan of a `timer:schedule`, typed as Esper types its parameters: `iso` a string, `date` a string or a
+   * long (epoch ms; an int is refused, as in Esper: write 5000L), `repetitions` an int or long, `period` a time
+   * period. Constants are checked here; values read from tags are checked as it starts, and one that is not
+   * usable (a date that does not parse, a period of zero or less) gives no match from it.
+   */
+  private schedulePlan(node: SchedulePattern, visible: ReadonlyMap<string, TagInfo>, siblings: ReadonlyMap<string, string>): ScheduleSpec['plan'] {
+    const never: ScheduleSpec['plan'] = () => null;
+    const errorsBefore = this.errors.length;
+    const param = (name: string, expr: Expr | undefined, accepts: (c: CompiledExpr) => string | null): CompiledExpr | null => {
+      if (!expr) return null;
+      const c = this.guarded<CompiledExpr | null>(null, () => compileExpression(expr, this.scope(visible, siblings, true)));
+      if (c === null) return null;
+      const wrong = c.object ? 'a dynamic property, of type Object' : accepts(c);
+      if (wrong) this.errors.push(diagnosticAt(expr.span, `the '${name}' parameter of timer:schedule must be ${wrong}`));
+      return wrong ? null : c;
+    };
+    const integral = (c: CompiledExpr) => c.num === undefined || c.num === 'int' || c.num === 'long' || c.num === 'short' || c.num === 'byte';
+    const iso = param('iso', node.iso, (c) => (c.type === 'string' || c.type === 'unknown' ? null : `a string, not ${c.type === 'null' ? 'null' : `a ${c.type}`}`));
+    const date = param('date', node.date, (c) => {
+      if (c.type === 'string' || c.type === 'unknown') return null;
+      if (c.type === 'number' && (c.num === undefined || c.num === 'long')) return null;
+      return c.type === 'number' ? `a string or a long number of epoch milliseconds, not ${c.num === 'int' ? 'an int (write 5000L)' : `a ${c.num}`}` : `a string or a long, not ${c.type === 'null' ? 'null' : `a ${c.type}`}`;
+    });
+    const repetitions = param('repetitions', node.repetitions, (c) =>
+      (c.type === 'number' && integral(c)) || c.type === 'unknown' ? null : `an int or a long, not ${c.type === 'number' ? `a ${c.num}` : c.type === 'null' ? 'null' : `a ${c.type}`}`,
+    );
+    const period = node.period ? this.period(node.period, visible, siblings) : null;
+    if (period && !period.computed && !period.calendar && !(period.ms > 0)) {
+      this.errors.push(diagnosticAt(node.period!.span, 'the period of timer:schedule must be more than zero'));
+    }
+    if (this.errors.length > errorsBefore) return never;
+
+    // Each part: a value known now, or read as it starts; `undefined` when the value is not usable.
+    const isoOf = (v: unknown): SchedulePlan | undefined => {
+      if (typeof v !== 'string') return undefined;
+      const parsed = parseIsoSchedule(v);
+      return typeof parsed === 'string' ? undefined : parsed;
+    };
+    const dateOf = (v: unknown): number | undefined => {
+      if (typeof v === 'string') return scheduleDate(v) ?? undefined;
+      return typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= MAX_DATE_MS ? v : undefined;
+    };
+    // As in Esper, a null count is no count (the period then fires once); any other number counts whole.
+    const repetitionsOf = (v: unknown): number | null | undefined =>
+      v === null || v === undefined ? null : typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : undefined;
+
+    if (iso?.constant) {
+      const parsed = typeof iso.constant.value === 'string' ? parseIsoSchedule(iso.constant.value) : 'it is not a string';
+      if (typeof parsed === 'string') {
+        this.errors.push(diagnosticAt(node.iso!.span, `timer:schedule: ${parsed}`));
+        return never;
+      }
+      return () => parsed;
+    }
+    if (iso) {
+      const evaluate = iso.evaluate;
+      return (b) => isoOf(evaluate(undefined, b)) ?? null;
+    }
+    if (date?.constant && dateOf(date.constant.value) === undefined) {
+      this.errors.push(diagnosticAt(node.date!.span, `timer:schedule: ${JSON.stringify(date.constant.value)} is not an ISO-8601 date such as 2025-01-31T08:00:00Z`));
+      return never;
+    }
+    const fixedPeriod: Period | null = period && !period.computed ? { ms: period.ms, ...(period.calendar ? { calendar: period.calendar } : {}) } : null;
+    return (b) => {
+      const d = date ? dateOf(date.constant ? date.constant.value : date.evaluate(undefined, b)) : null;
+      if (d === undefined) return null;
+      let p = fixedPeriod;
+      if (period?.computed) {
+        const ms = period.computed(b);
+        if (ms === null || ms <= 0) return null;
+        p = { ms };
+      }
+      const r = repetitions ? repetitionsOf(repetitions.constant ? repetitions.constant.value : repetitions.evaluate(undefined, b)) : null;
+      if (r === undefined) return null;
+      return { date: d, period: p, repetitions: r };
+    };
   }
 
   /**
@@ -545,6 +628,7 @@ function startsTimer(spec: NodeSpec): boolean {
       return spec.guard.kind !== 'while' || startsTimer(spec.child);
     case 'interval':
     case 'at':
+    case 'schedule':
       return true;
   }
 }
@@ -570,6 +654,9 @@ function trueAtStart(spec: NodeSpec): boolean {
     case 'interval':
     case 'at':
       return true;
+    case 'schedule':
+      // Always due after its start, never at it.
+      return false;
   }
 }
 
@@ -621,6 +708,7 @@ function endsInTime(n: PatternNode): boolean {
       return n.guard.kind !== 'while' || endsInTime(n.child);
     case 'interval':
     case 'at':
+    case 'schedule':
       return true;
   }
 }

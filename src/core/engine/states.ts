@@ -21,8 +21,10 @@ import type {
   NotSpec,
   OrSpec,
   RepeatSpec,
+  ScheduleSpec,
 } from './automaton';
 import { nextOccurrence } from './cron';
+import { nextScheduled, startSchedule, type ScheduleProgress, type SchedulePlan } from './schedule';
 import { afterPeriod } from './time';
 
 /** What a state node needs from the key instance that owns it. */
@@ -62,6 +64,11 @@ export interface Parent {
   childFalse(from: StateNode, restartable: boolean): void;
   /** A filter directly below stays registered after a match (every, every-distinct, repeat): saves a restart. */
   readonly filterChildNonQuitting: boolean;
+  /**
+   * A `timer:schedule` directly below reports each of its times here (every, every-distinct, repeat and the root,
+   * as in Esper); below any other operator it reports its first time and ends (see ScheduleState).
+   */
+  readonly takesRepetitions: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -130,6 +137,8 @@ export class RestoreContext {
 export abstract class StateNode<S extends NodeSpec = NodeSpec> {
   isNot = false;
   isFilter = false;
+  /** A `timer:schedule`: an every above it does not restart it when it turns true (Esper's non-restarting observer). */
+  isSchedule = false;
   readonly seq: number;
 
   constructor(
@@ -174,6 +183,8 @@ export function newState(spec: NodeSpec, parent: Parent, ctx: KeyContext, seq?: 
     case 'interval':
     case 'at':
       return new ObserverState(spec, parent, ctx, seq);
+    case 'schedule':
+      return new ScheduleState(spec, parent, ctx, seq);
   }
 }
 
@@ -277,9 +288,97 @@ export class ObserverState extends StateNode<IntervalSpec | AtSpec> implements T
   }
 }
 
+/**
+ * `timer:schedule(...)`: true at each time of its schedule (schedule.ts). Below an every, a repeat or at the
+ * top it reports every time and ends after the last, and an every above does not restart it; below any other
+ * operator it reports its first time and ends. (Esper keeps such a schedule's timer running after it reported
+ * itself ended, and its later times reach operators that no longer hold it: `every (a=A -> timer:schedule(iso:
+ * 'PT1S'))` matches twice per A there. That is not copied.)
+ */
+export class ScheduleState extends StateNode<ScheduleSpec> implements TimerOwner {
+  override isSchedule = true;
+  private entry: TimerEntry | null = null;
+  private begin: Bindings = [];
+  /** Null when it has no time to fire at: it then ends false when the clock next moves. */
+  private plan: SchedulePlan | null = null;
+  private progress: ScheduleProgress | null = null;
+  private active = false;
+
+  start(begin: Bindings): void {
+    this.begin = begin;
+    this.active = true;
+    const now = this.ctx.time;
+    const plan = this.spec.plan(begin);
+    if (plan) {
+      const progress = startSchedule(plan, now);
+      const due = nextScheduled(plan, progress, now);
+      if (due !== null) {
+        this.plan = plan;
+        this.progress = progress;
+        this.entry = this.ctx.schedule(this, due);
+        return;
+      }
+    }
+    // A date already past, a count of zero or a value that is not usable: never true. Esper turns it false as
+    // it starts; here it ends false when the clock next moves, as a computed interval that is not a number does.
+    this.entry = this.ctx.schedule(this, now);
+  }
+
+  onTimer(): void {
+    this.entry = null;
+    if (!this.plan || !this.progress) {
+      this.active = false;
+      this.parent.childFalse(this, false);
+      return;
+    }
+    const next = nextScheduled(this.plan, this.progress, this.ctx.time);
+    const last = next === null || !this.parent.takesRepetitions;
+    if (last) this.active = false;
+    this.parent.childTrue(this.begin, this, last);
+    // The parent may have quit it meanwhile (a repeat that reached its count).
+    if (!last && this.active) this.entry = this.ctx.schedule(this, next!);
+  }
+
+  quit(): void {
+    this.active = false;
+    if (this.entry) this.ctx.cancel(this.entry);
+    this.entry = null;
+  }
+
+  save(w: SaveContext): SavedNode {
+    const plan = this.plan;
+    const period = plan?.period;
+    return this.base({
+      b: w.bindings(this.begin),
+      t: this.entry ? [this.entry.time, this.entry.seq] : null,
+      p: plan ? [plan.date, period ? [period.ms, period.calendar?.years ?? 0, period.calendar?.months ?? 0] : null, plan.repetitions] : null,
+      g: this.progress ? [this.progress.anchor, this.progress.last, this.progress.count] : null,
+    });
+  }
+
+  restore(saved: SavedNode, r: RestoreContext): void {
+    this.begin = r.bindings(saved.b as SavedBindings);
+    this.active = true;
+    const p = saved.p as [number | null, [number, number, number] | null, number | null] | null;
+    if (p) {
+      const period = p[1];
+      this.plan = {
+        date: p[0],
+        period: period ? { ms: period[0], ...(period[1] !== 0 || period[2] !== 0 ? { calendar: { years: period[1], months: period[2] } } : {}) } : null,
+        repetitions: p[2],
+      };
+    }
+    const g = saved.g as [number, number | null, number | null] | null;
+    if (g) this.progress = { anchor: g[0], last: g[1], count: g[2] };
+    const t = saved.t as [number, number] | null;
+    if (t) this.entry = this.ctx.schedule(this, t[0], t[1]);
+  }
+}
+
 /** `A -> B -> C`: each child instance that turns true starts an instance of the next child. */
 export class FollowedByState extends StateNode<FollowedBySpec> implements Parent {
   readonly filterChildNonQuitting = false;
+  readonly takesRepetitions = false;
   /** Active child instances → their child index, in start order. */
   private readonly nodes = new Map<StateNode, number>();
 
@@ -359,6 +458,7 @@ export class FollowedByState extends StateNode<FollowedBySpec> implements Parent
 /** `A and B`: true for every combination once each child has turned true. */
 export class AndState extends StateNode<AndSpec> implements Parent {
   readonly filterChildNonQuitting = false;
+  readonly takesRepetitions = false;
   private children: Array<StateNode | null> = [];
   /** Per child: the bindings it turned true with (several when it did so more than once); null = quit. */
   private eventsPerChild: Array<Bindings[] | null> | null = null;
@@ -462,6 +562,7 @@ function merge(base: Bindings, other: Bindings): Bindings {
 /** `A or B`: true when any child is; ends when the first child ends true. */
 export class OrState extends StateNode<OrSpec> implements Parent {
   readonly filterChildNonQuitting = false;
+  readonly takesRepetitions = false;
   private children: Array<StateNode | null> = [];
   private quitted = false;
 
@@ -514,6 +615,7 @@ export class OrState extends StateNode<OrSpec> implements Parent {
 export class NotState extends StateNode<NotSpec> implements Parent {
   override isNot = true;
   readonly filterChildNonQuitting = false;
+  readonly takesRepetitions = false;
   private child: StateNode | null = null;
 
 
@@ -552,6 +654,7 @@ export class NotState extends StateNode<NotSpec> implements Parent {
 /** Catches a child that turns true while it is being started (a `not` does): such a spawn is discarded. */
 class SpawnCatcher implements Parent {
   readonly filterChildNonQuitting = false;
+  readonly takesRepetitions = false;
   caught = false;
   childTrue(): void {
     this.caught = true;
@@ -564,9 +667,10 @@ class SpawnCatcher implements Parent {
 /** `every A`: restarts A whenever an instance turns true or permanently false. */
 export class EveryState<S extends EverySpec | EveryDistinctSpec = EverySpec> extends StateNode<S> implements Parent {
   readonly filterChildNonQuitting = true;
+  readonly takesRepetitions = true;
   protected readonly spawned = new Set<StateNode>();
   protected begin: Bindings = [];
-  private quitted = false;
+  protected quitted = false;
   /** The last instance spawned, when, and after how many events (see childFalse; not kept in snapshots). */
   private lastSpawn: StateNode | null = null;
   private lastSpawnAt = 0;
@@ -621,9 +725,18 @@ export class EveryState<S extends EverySpec | EveryDistinctSpec = EverySpec> ext
 
   childTrue(bindings: Bindings, from: StateNode, quitted: boolean): void {
     if (quitted) this.untrack(from);
-    // A filter below an every never quits, so it needs no restart.
-    if (!from.isFilter) this.spawn();
+    // A filter below an every never quits, so it needs no restart; a schedule reports each of its times itself.
+    if (!from.isFilter && !from.isSchedule) this.spawn();
     this.parent.childTrue(bindings, this, false);
+    this.afterLastScheduled(from, quitted);
+  }
+
+  /**
+   * A schedule that reported its last time is not restarted, so the every ends false, as in Esper (the observer
+   * turns false after its last time: `(every timer:schedule(iso: 'R2/PT1S')) and b=B` never matches).
+   */
+  protected afterLastScheduled(from: StateNode, quitted: boolean): void {
+    if (quitted && from.isSchedule && !this.quitted && this.spawned.size === 0) this.parent.childFalse(this, false);
   }
 
   childFalse(from: StateNode, restartable: boolean): void {
@@ -636,6 +749,9 @@ export class EveryState<S extends EverySpec | EveryDistinctSpec = EverySpec> ext
     from.quit();
     this.untrack(from);
     if (!restartable || loops) {
+      // The every ends, and its other instances with it: a parent drops a child that turned false without
+      // quitting it, so instances left here would go on firing timers for a pattern that has ended.
+      this.quit();
       this.parent.childFalse(this, false);
       return;
     }
@@ -698,13 +814,14 @@ export class EveryDistinctState extends EveryState<EveryDistinctSpec> {
       if (!seenBefore) keys.set(key, this.spec.expiry === null ? null : afterPeriod(now, this.spec.expiry));
     }
     if (quitted) this.untrack(from);
-    if (!from.isFilter) {
+    if (!from.isFilter && !from.isSchedule) {
       // An instance that ended hands its keys over; one that goes on keeps its own, so the new one gets a copy
       // (copying every time made a stream of distinct keys quadratic).
       this.inherited = quitted && keys ? keys : new Map(keys);
       this.spawn();
     }
     if (!seenBefore) this.parent.childTrue(bindings, this, false);
+    this.afterLastScheduled(from, quitted);
   }
 
   override save(w: SaveContext): SavedNode {
@@ -732,6 +849,7 @@ export class EveryDistinctState extends EveryState<EveryDistinctSpec> {
 /** The repeat operator `[n] A`, `[lo:hi] A until B`, `A until B` (Esper's match-until). */
 export class RepeatState extends StateNode<RepeatSpec> implements Parent {
   readonly filterChildNonQuitting = true;
+  readonly takesRepetitions = true;
   private begin: Bindings = [];
   private matcher: StateNode | null = null;
   private until: StateNode | null = null;
@@ -783,6 +901,13 @@ export class RepeatState extends StateNode<RepeatSpec> implements Parent {
       if (this.tight && this.matches === this.spec.low) {
         this.quitInternal();
         this.parent.childTrue(this.consolidate(bindings), this, true);
+        return;
+      }
+      if (quitted && from.isSchedule) {
+        // A schedule's last time: nothing restarts it, and as in Esper (where it then turns false) the repeat
+        // ends false: `timer:schedule(iso: 'R3/PT2S') until timer:interval(10 sec)` never matches.
+        this.quitInternal();
+        this.parent.childFalse(this, true);
         return;
       }
       const bounded = this.spec.low !== null || this.spec.high !== null;
@@ -866,6 +991,7 @@ export class RepeatState extends StateNode<RepeatSpec> implements Parent {
 /** `A where timer:within(d)`, `A where timer:withinmax(d, n)`, `A while (expr)`. */
 export class GuardState extends StateNode<GuardSpec> implements Parent, TimerOwner {
   readonly filterChildNonQuitting = false;
+  readonly takesRepetitions = false;
   private child: StateNode | null = null;
   private entry: TimerEntry | null = null;
   private count = 0;
@@ -980,6 +1106,7 @@ export class GuardState extends StateNode<GuardSpec> implements Parent, TimerOwn
 /** The top of a pattern instance: reports matches and the instance's end. */
 export class RootState implements Parent {
   readonly filterChildNonQuitting = false;
+  readonly takesRepetitions = true;
   child: StateNode | null = null;
   isEnded = false;
 

@@ -137,7 +137,14 @@ export function compileExpression(expr: Expr, scope: ExprScope): CompiledExpr {
   const c = new Compiler(scope);
   const node = c.compile(expr);
   if (c.errors.length > 0) throw new RuleError(c.errors);
-  return { evaluate: node.ev, type: node.type, tags: c.tags, ...(node.constant ? { constant: node.constant } : {}) };
+  return {
+    evaluate: node.ev,
+    type: node.type,
+    tags: c.tags,
+    ...(node.constant ? { constant: node.constant } : {}),
+    ...(node.num ? { num: node.num } : {}),
+    ...(node.object ? { object: true as const } : {}),
+  };
 }
 
 /**

@@ -4,6 +4,7 @@
  * Expressions compile once into closures over (current event, bindings). Bindings are the tags bound so
  * far in one partial match, stored by slot number so that evaluation never looks up a tag by name.
  */
+import type { NumberType } from '../language/ast';
 
 /** A parsed event: a JSON object. */
 export type EventRecord = Record<string, unknown>;
@@ -47,6 +48,10 @@ export interface CompiledExpr {
   tags: Set<string>;
   /** Set when the value is known at compile time (a literal, or an expression of literals). */
   constant?: { value: unknown };
+  /** For a number: Esper's type of it when known at compile time (`5` an int, `5L` a long). */
+  num?: NumberType;
+  /** An Esper dynamic property (`x?`), of Java's type Object. */
+  object?: true;
 }
 
 export type Predicate = (event: EventRecord | undefined, bindings: Bindings) => boolean;

@@ -269,7 +269,8 @@ export type PatternNode =
   | RepeatPattern
   | GuardPattern
   | IntervalPattern
-  | AtPattern;
+  | AtPattern
+  | SchedulePattern;
 
 /** `[tag=]type[(expr, ...)]`: the commas mean AND. */
 export interface FilterPattern {
@@ -370,6 +371,19 @@ export interface AtPattern {
   months: CronField;
   daysOfWeek: CronField;
   seconds?: CronField;
+  span: Span;
+}
+
+/**
+ * `timer:schedule(iso: 'R3/2025-01-01T00:00:00Z/PT1H')`, or with `date`, `period` and `repetitions` (Esper's
+ * named parameters; `iso` excludes the others, and `date` or `period` is required).
+ */
+export interface SchedulePattern {
+  kind: 'schedule';
+  iso?: Expr;
+  date?: Expr;
+  period?: Duration;
+  repetitions?: Expr;
   span: Span;
 }
 

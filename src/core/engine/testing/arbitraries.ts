@@ -15,6 +15,9 @@ export function patternArb(): fc.Arbitrary<string> {
       ({ type, limit }) => () => `${nextTag()}=${type}${limit === undefined ? '' : `(x > ${limit})`}`,
     ),
     fc.constantFrom(300, 900, 2000).map((ms) => () => `timer:interval(${ms} msec)`),
+    fc
+      .constantFrom("timer:schedule(iso: 'R2/PT1S')", '(every timer:schedule(period: 700 msec, repetitions: 3))', "timer:schedule(iso: '1970-01-01T00:00:02.500Z')")
+      .map((s) => () => s),
   );
   const { node } = fc.letrec<{ node: () => string }>((tie) => ({
     node: fc.oneof(

@@ -34,6 +34,7 @@ import type {
   PathSegment,
   PatternNode,
   RepeatPattern,
+  SchedulePattern,
   SelectItem,
   Span,
 } from '../ast';
@@ -356,6 +357,9 @@ export function duration(d: [DurationPart[]], _location?: number, reject?: objec
   return periodOf(d[0]);
 }
 
+/** Periods with a part that is not a whole number (`1.5 sec`): timer:schedule refuses them (Esper would truncate). */
+const FRACTIONAL_PERIODS = new WeakSet<Duration>();
+
 function periodOf(parts: DurationPart[]): Duration {
   let years = 0;
   let months = 0;
@@ -385,11 +389,13 @@ function periodOf(parts: DurationPart[]): Duration {
   }
   const where = span(parts[0].at, parts[parts.length - 1].unit);
   if (years * 12 + months > MAX_CALENDAR_MONTHS) fail(where, `a time period of more than ${MAX_CALENDAR_MONTHS / 12} years`);
-  return {
+  const period: Duration = {
     ms: checkedMs(wholeMilliseconds(seconds), where),
     ...(calendar ? { calendar: { years, months } } : {}),
     span: where,
   };
+  if (parts.some((p) => !Number.isInteger(p.value))) FRACTIONAL_PERIODS.add(period);
+  return period;
 }
 
 interface CronItemArg {
@@ -403,7 +409,13 @@ interface CronItemArg {
 export type TimeArg =
   | { kind: 'expr'; expr: Expr; span: Span }
   | { kind: 'duration'; duration: Duration; span: Span }
-  | { kind: 'cron'; items: CronItemArg[]; list: boolean; span: Span };
+  | { kind: 'cron'; items: CronItemArg[]; list: boolean; span: Span }
+  | { kind: 'named'; name: Name; value: TimeArg; span: Span };
+
+/** `name: value`, a named parameter (timer:schedule's). */
+export function namedArg(d: [Name, Token, TimeArg]): TimeArg {
+  return { kind: 'named', name: d[0], value: d[2], span: span(d[0], d[2]) };
+}
 
 export function exprArg(d: [Expr]): TimeArg {
   return { kind: 'expr', expr: d[0], span: d[0].span };
@@ -512,7 +524,7 @@ function cronField(arg: TimeArg, field: (typeof CRON_FIELDS)[number]): CronField
   let items: CronItemArg[];
   if (arg.kind === 'cron') {
     items = arg.items;
-  } else if (arg.expr.kind === 'literal' && typeof arg.expr.value === 'number') {
+  } else if (arg.kind === 'expr' && arg.expr.kind === 'literal' && typeof arg.expr.value === 'number') {
     const value = arg.expr.value;
     if (!Number.isSafeInteger(value)) fail(arg, `timer:at ${field.label} must be whole numbers, got ${value}`);
     items = [{ item: { kind: 'value', value }, numbers: [{ value, at: arg }], span: arg.span }];
@@ -536,7 +548,63 @@ function cronField(arg: TimeArg, field: (typeof CRON_FIELDS)[number]): CronField
 }
 
 const GUARDS = new Set(['timer:within', 'timer:withinmax']);
-const OBSERVERS = new Set(['timer:interval', 'timer:at']);
+const OBSERVERS = new Set(['timer:interval', 'timer:at', 'timer:schedule']);
+
+/** Only timer:schedule takes named parameters (`iso: ...`); anywhere else one is an error at its name. */
+function noNamedArgs(args: TimeArg[], qualified: string): void {
+  const named = args.find((a) => a.kind === 'named');
+  if (named?.kind === 'named') fail(named.name, `${qualified} takes no named parameters`);
+}
+
+const SCHEDULE_PARAMETERS = ['iso', 'repetitions', 'date', 'period'] as const;
+
+/**
+ * `timer:schedule(...)`: Esper's named parameters, checked as Esper checks them (TimerScheduleObserverForge):
+ * names in any case, each once, `iso` alone, otherwise `date` or `period`. Values are typed by the compiler.
+ */
+function scheduleObserver(args: TimeArg[], qualified: string, close: Token, whole: Span): SchedulePattern {
+  const usage = `${qualified} takes named parameters: iso, or date, period and repetitions, as in ${qualified}(iso: 'R/PT10S')`;
+  if (args.length === 0) fail(close, usage);
+  const given = new Map<string, Extract<TimeArg, { kind: 'named' }>>();
+  for (const arg of args) {
+    if (arg.kind !== 'named') return fail(arg, usage);
+    const key = arg.name.value.toLowerCase();
+    if (!(SCHEDULE_PARAMETERS as readonly string[]).includes(key)) {
+      fail(arg.name, `unknown parameter '${arg.name.value}' of ${qualified} (known: ${SCHEDULE_PARAMETERS.join(', ')})`);
+    }
+    if (given.has(key)) fail(arg.name, `the parameter '${key}' of ${qualified} is given twice`);
+    given.set(key, arg);
+  }
+  const iso = given.get('iso');
+  if (iso && given.size > 1) fail([...given.values()].find((a) => a !== iso)!.name, `the 'iso' parameter of ${qualified} excludes the others`);
+  if (!iso && !given.has('date') && !given.has('period')) fail(args[0], `${qualified} needs a date or a period (or iso)`);
+  const expression = (key: string): Expr | undefined => {
+    const arg = given.get(key);
+    if (!arg) return undefined;
+    if (arg.value.kind !== 'expr') fail(arg.value, `the '${key}' parameter of ${qualified} is an expression, not a time period`);
+    return arg.value.expr;
+  };
+  const periodArg = given.get('period');
+  let period: Duration | undefined;
+  if (periodArg) {
+    const v = periodArg.value;
+    if (v.kind !== 'duration') fail(v, `the 'period' parameter of ${qualified} needs a time period, such as 10 sec`);
+    if (FRACTIONAL_PERIODS.has(v.duration)) {
+      fail(v, `the parts of a ${qualified} period are whole numbers (Esper would truncate them): write 1500 msec, not 1.5 sec`);
+    }
+    period = v.duration;
+  }
+  const repetitions = expression('repetitions');
+  if (repetitions && !period) fail(given.get('repetitions')!.name, `repetitions of ${qualified} need a period`);
+  const out: SchedulePattern = { kind: 'schedule', span: whole };
+  const isoExpr = expression('iso');
+  const date = expression('date');
+  if (isoExpr) out.iso = isoExpr;
+  if (date) out.date = date;
+  if (period) out.period = period;
+  if (repetitions) out.repetitions = repetitions;
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Patterns
@@ -562,8 +630,10 @@ export function observer(d: [Name, Token, Name, Token, ListChain<TimeArg> | null
   const whole = span(ns, close);
   if (!OBSERVERS.has(key)) {
     if (GUARDS.has(key)) fail(span(ns, nm), `'${qualified}' is a guard: write it after a pattern, as in 'A where ${qualified}(...)'`);
-    fail(span(ns, nm), `unknown observer '${qualified}' (known: timer:interval, timer:at)`);
+    fail(span(ns, nm), `unknown observer '${qualified}' (known: timer:interval, timer:at, timer:schedule)`);
   }
+  if (key === 'timer:schedule') return scheduleObserver(args, qualified, close, whole);
+  noNamedArgs(args, qualified);
   if (key === 'timer:interval') {
     arity(args, 1, 1, qualified, close, 'the time period');
     return { kind: 'interval', duration: durationOf(args[0], close, qualified), span: whole };
@@ -592,6 +662,7 @@ export function whereGuard(d: [PatternNode, Token, Name, Token, Name, Token, Lis
     if (OBSERVERS.has(key)) fail(span(ns, nm), `'${qualified}' is an observer, not a guard (guards: timer:within, timer:withinmax)`);
     fail(span(ns, nm), `unknown guard '${qualified}' (known: timer:within, timer:withinmax)`);
   }
+  noNamedArgs(args, qualified);
   if (key === 'timer:within') {
     arity(args, 1, 1, qualified, close, 'the time period');
     return guardNode(child, { kind: 'within', duration: durationOf(args[0], close, qualified), span: guardSpan });

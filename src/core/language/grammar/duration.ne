@@ -10,6 +10,9 @@
 # one unit, `timer:within(a.ttl sec)` (Esper allows only seconds there; we take any unit up to weeks). A period
 # of one part, `5 min` included, is always read as `expr unit` (b.duration rejects its other reading).
 #
+# `timer:schedule` takes named parameters (`iso: 'R/PT10S'`, `date: ...`, `period: 5 sec`, `repetitions: 3`);
+# their names and values are checked by b.observer.
+#
 # `timer:at` parameters (Esper's crontab syntax) are numbers, `*`, ranges `lo:hi`, steps `*/n` and lists
 # `[a, b, lo:hi, */n]`; field ranges are checked by b.observer.
 
@@ -29,6 +32,12 @@ timeArg
      | "*"                          {% (d) => b.cronArg([b.cronStar(d)]) %}
      | cronStepOrRange              {% b.cronArg %}
      | "[" cronListItems "]"        {% b.cronList %}
+     | name ":" namedValue          {% b.namedArg %}
+
+namedValue
+    -> expr                         {% b.exprArg %}
+     | duration                     {% b.durationArg %}
+     | expr %timeunit               {% b.durationOfOnePart %}
 
 cronStepOrRange
     -> "*" "/" %number              {% b.cronStep %}

@@ -138,6 +138,19 @@ export const observerCases: Case[] = [
   ['timer:interval with a bare number of seconds', 'timer:interval(2.5)', interval(2500)],
   ['timer:at with five stars', 'timer:at(*, *, *, *, *)', at(any, any, any, any, any)],
   ['timer:at followed by an event', 'timer:at(*/5, *, *, *, *) -> A', fb(at(step(5), any, any, any, any), F('A'))],
+  ['timer:schedule with an ISO-8601 schedule', "timer:schedule(iso: 'R3/PT2S')", { kind: 'schedule', iso: lit('R3/PT2S') }],
+  ['timer:schedule names in any case', "every timer:schedule(ISO: 'R/PT1M')", every({ kind: 'schedule', iso: lit('R/PT1M') })],
+  [
+    'timer:schedule with a date, a period and a count',
+    "timer:schedule(date: '2025-01-01T00:00:00Z', period: 1 day 2 hours, repetitions: 3)",
+    { kind: 'schedule', date: lit('2025-01-01T00:00:00Z'), period: { ms: 26 * HOUR }, repetitions: lit(3) },
+  ],
+  ['timer:schedule with a calendar period', 'timer:schedule(period: 1 month)', { kind: 'schedule', period: { ms: 0, calendar: { years: 0, months: 1 } } }],
+  [
+    'timer:schedule reading the tags before it',
+    'a=A -> timer:schedule(date: a.start, period: a.gap sec, repetitions: a.n)',
+    fb(F('a=A'), { kind: 'schedule', date: p('a.start'), period: computed(p('a.gap'), SEC), repetitions: p('a.n') }),
+  ],
 ];
 
 export const patternCases: Case[] = [
