@@ -385,7 +385,7 @@ class PatternCompiler {
       if (!expr) return null;
       const c = this.guarded<CompiledExpr | null>(null, () => compileExpression(expr, this.scope(visible, siblings, true)));
       if (c === null) return null;
-      const wrong = c.object ? 'a dynamic property, of type Object' : accepts(c);
+      const wrong = accepts(c);
       if (wrong) this.errors.push(diagnosticAt(expr.span, `the '${name}' parameter of timer:schedule must be ${wrong}`));
       return wrong ? null : c;
     };
@@ -400,7 +400,8 @@ class PatternCompiler {
       (c.type === 'number' && integral(c)) || c.type === 'unknown' ? null : `an int or a long, not ${c.type === 'number' ? `a ${c.num}` : c.type === 'null' ? 'null' : `a ${c.type}`}`,
     );
     const period = node.period ? this.period(node.period, visible, siblings) : null;
-    if (period && !period.computed && !period.calendar && !(period.ms > 0)) {
+    const calendarMonths = period?.calendar ? period.calendar.years * 12 + period.calendar.months : 0;
+    if (period && !period.computed && !(period.ms > 0) && calendarMonths === 0) {
       this.errors.push(diagnosticAt(node.period!.span, 'the period of timer:schedule must be more than zero'));
     }
     if (this.errors.length > errorsBefore) return never;

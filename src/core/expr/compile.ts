@@ -143,7 +143,6 @@ export function compileExpression(expr: Expr, scope: ExprScope): CompiledExpr {
     tags: c.tags,
     ...(node.constant ? { constant: node.constant } : {}),
     ...(node.num ? { num: node.num } : {}),
-    ...(node.object ? { object: true as const } : {}),
   };
 }
 

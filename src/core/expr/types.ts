@@ -50,8 +50,6 @@ export interface CompiledExpr {
   constant?: { value: unknown };
   /** For a number: Esper's type of it when known at compile time (`5` an int, `5L` a long). */
   num?: NumberType;
-  /** An Esper dynamic property (`x?`), of Java's type Object. */
-  object?: true;
 }
 
 export type Predicate = (event: EventRecord | undefined, bindings: Bindings) => boolean;
