@@ -9,7 +9,7 @@
  *   `R/...` (or a count of -1) repeats without end.
  */
 import type { Period } from './time';
-import { DAY_MS, MAX_DATE_MS, afterPeriod, daysFromCivil, daysInMonth } from './time';
+import { MAX_DATE_MS, afterPeriod, writtenTime } from './time';
 
 export interface SchedulePlan {
   /** Epoch ms of the start date, or null: the schedule then counts from the time it starts. */
@@ -44,14 +44,9 @@ const XSD_DATE = /^(-?\d{4,})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.(\d
 export function scheduleDate(text: string): number | null {
   const m = XSD_DATE.exec(text);
   if (!m) return null;
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const [hour, minute, second] = [m[4], m[5], m[6]].map((v) => (v === undefined ? 0 : Number(v)));
-  const fraction = m[7] ?? '';
-  // XML Schema 1.0 has no year 0; a second of 60 (a leap second) is the next minute's first, as the calendar reads it.
-  if (!Number.isSafeInteger(year) || year === 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
-  if (minute > 59 || second > 60) return null;
-  // 24:00:00 is the end of the day, as in XML Schema.
-  if (hour > 24 || (hour === 24 && (minute !== 0 || second !== 0 || /[1-9]/.test(fraction)))) return null;
+  const year = Number(m[1]);
+  // XML Schema 1.0 has no year 0.
+  if (!Number.isSafeInteger(year) || year === 0) return null;
   let offset = 0;
   if (m[8] !== undefined && m[8] !== 'Z') {
     const hours = Number(m[8].slice(1, 3));
@@ -59,10 +54,10 @@ export function scheduleDate(text: string): number | null {
     if (minutes > 59 || hours * 60 + minutes > 14 * 60) return null;
     offset = (m[8][0] === '-' ? -1 : 1) * (hours * 60 + minutes);
   }
-  // Milliseconds, truncated, as the calendar keeps them.
-  const millis = fraction === '' ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
-  const ms = daysFromCivil(year, month, day) * DAY_MS + ((hour * 60 + minute - offset) * 60 + second) * 1000 + millis;
-  return Math.abs(ms) <= MAX_DATE_MS ? ms : null;
+  const [hour, minute, second] = [m[4], m[5], m[6]].map((v) => (v === undefined ? 0 : Number(v)));
+  // A second of 60 (a leap second) is the next minute's first, as the calendar reads it.
+  const ms = writtenTime({ year, month: Number(m[2]), day: Number(m[3]), hour, minute, second, fraction: m[7] ?? '', offset }, 60);
+  return ms !== undefined && Math.abs(ms) <= MAX_DATE_MS ? ms : null;
 }
 
 const ISO_PERIOD = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;

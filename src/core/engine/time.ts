@@ -6,18 +6,18 @@
 const ISO_8601 =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:Z|([+-])(\d{2}):?(\d{2}))?)?$/;
 
-export const DAY_MS = 86_400_000;
+const DAY_MS = 86_400_000;
 
 function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
-export function daysInMonth(year: number, month: number): number {
+function daysInMonth(year: number, month: number): number {
   return month === 2 ? (isLeapYear(year) ? 29 : 28) : [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
 }
 
 /** Days from 1970-01-01 to the proleptic Gregorian date (month 1-12); exact for any year, unlike Date.UTC for 0-99. */
-export function daysFromCivil(year: number, month: number, day: number): number {
+function daysFromCivil(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
   const era = Math.floor(y / 400);
   const yoe = y - era * 400;
@@ -26,21 +26,35 @@ export function daysFromCivil(year: number, month: number, day: number): number 
   return era * 146097 + doe - 719468;
 }
 
+/** A date and a time of day as written, in a zone `offset` minutes east of UTC (a regex match's numbers). */
+export interface WrittenDateTime {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  /** The digits after the decimal point of the seconds ('' when none). */
+  fraction: string;
+  offset: number;
+}
+
+/**
+ * Epoch ms of a written date-time, or undefined when it names no real date or time: a month or day that does
+ * not exist, minute 60, a second past `maxSecond`, or any 24:xx but 24:00 (ISO-8601's end of the day, the next
+ * midnight). Milliseconds are the fraction's first three digits, truncated, as Date.parse does.
+ */
+export function writtenTime(t: WrittenDateTime, maxSecond = 59): number | undefined {
+  const { year, month, day, hour, minute, second, fraction } = t;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (minute > 59 || second > maxSecond) return undefined;
+  if (hour > 24 || (hour === 24 && (minute !== 0 || second !== 0 || /[1-9]/.test(fraction)))) return undefined;
+  const millis = fraction === '' ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
+  return daysFromCivil(year, month, day) * DAY_MS + ((hour * 60 + minute - t.offset) * 60 + second) * 1000 + millis;
+}
+
 /** Epoch ms of an ISO-8601 string matched by ISO_8601, or undefined when it names no real date or time. */
 function isoTime(m: RegExpExecArray): number | undefined {
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  const hour = m[4] === undefined ? 0 : Number(m[4]);
-  const minute = m[5] === undefined ? 0 : Number(m[5]);
-  const second = m[6] === undefined ? 0 : Number(m[6]);
-  const fraction = m[7] ?? '';
-  if (minute > 59 || second > 59) return undefined;
-  // 24:00 (ISO-8601's end of the day) is the next midnight; any later 24:xx is not a time.
-  if (hour > 24 || (hour === 24 && (minute !== 0 || second !== 0 || /[1-9]/.test(fraction)))) return undefined;
-  // Milliseconds, truncated: digits past the third are dropped, as Date.parse does.
-  const millis = fraction === '' ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
   let offset = 0;
   if (m[8] !== undefined) {
     const offsetHours = Number(m[9]);
@@ -48,9 +62,8 @@ function isoTime(m: RegExpExecArray): number | undefined {
     if (offsetHours > 23 || offsetMinutes > 59) return undefined;
     offset = (m[8] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes);
   }
-  return (
-    daysFromCivil(year, month, day) * DAY_MS + ((hour * 60 + minute - offset) * 60 + second) * 1000 + millis
-  );
+  const [hour, minute, second] = [m[4], m[5], m[6]].map((v) => (v === undefined ? 0 : Number(v)));
+  return writtenTime({ year: Number(m[1]), month: Number(m[2]), day: Number(m[3]), hour, minute, second, fraction: m[7] ?? '', offset });
 }
 
 /** The largest epoch ms Date represents (ECMAScript's time value range). */
