@@ -88,55 +88,42 @@ export function parseIsoSchedule(iso: string): SchedulePlan | string {
   const parts = text.split('/');
   if (parts.length > 3) return `'${text}' has more than three parts`;
   const fail = (why: string) => `cannot read '${text}': ${why}`;
-  const repeat = (part: string): number | string => {
-    if (part.length === 1) return -1;
-    const digits = part.slice(1);
-    // Java's Long.parseLong: an optional sign and decimal digits.
-    if (!/^[+-]?\d+$/.test(digits) || !Number.isSafeInteger(Number(digits))) return `invalid repeat '${part}'`;
-    return Number(digits);
-  };
-  const date = (part: string): number | string => scheduleDate(part) ?? `'${part}' is not an ISO-8601 date`;
-  let repetitions: number | null = null;
-  let start: number | null = null;
-  let period: Period | null = null;
-  const periodOf = (part: string): string | null => {
-    const p = isoPeriod(part);
-    if (typeof p === 'string') return p;
-    period = p;
-    return null;
-  };
+  // Which part is which: three are R/date/period; two are R/period or date/period; one is a period or a date.
+  let repeatPart: string | undefined;
+  let datePart: string | undefined;
+  let periodPart: string | undefined;
   if (parts.length === 3) {
     if (!parts[0].startsWith('R')) return fail(`invalid repeat '${parts[0]}', expected R`);
-    const r = repeat(parts[0]);
-    if (typeof r === 'string') return fail(r);
-    const d = date(parts[1]);
-    if (typeof d === 'string') return fail(d);
-    repetitions = r;
-    start = d;
-    const e = periodOf(parts[2]);
-    if (e) return fail(e);
+    [repeatPart, datePart, periodPart] = parts;
   } else if (parts.length === 2) {
     if (parts[0] === '') return fail('expected a repeat or a date before the period');
-    if (parts[0].startsWith('R')) {
-      const r = repeat(parts[0]);
-      if (typeof r === 'string') return fail(r);
-      repetitions = r;
-    } else {
-      const d = date(parts[0]);
-      if (typeof d === 'string') return fail(d);
-      start = d;
-    }
-    const e = periodOf(parts[1]);
-    if (e) return fail(e);
+    if (parts[0].startsWith('R')) repeatPart = parts[0];
+    else datePart = parts[0];
+    periodPart = parts[1];
   } else if (parts[0].startsWith('P')) {
-    const e = periodOf(parts[0]);
-    if (e) return fail(e);
+    periodPart = parts[0];
   } else {
-    const d = date(parts[0]);
-    if (typeof d === 'string') return fail(d);
-    start = d;
+    datePart = parts[0];
   }
-  return { date: start, period, repetitions };
+  let repetitions: number | null = null;
+  if (repeatPart !== undefined) {
+    // `R` alone repeats without end; a number is read as Java's Long.parseLong reads it (an optional sign).
+    const digits = repeatPart.slice(1);
+    if (digits !== '' && (!/^[+-]?\d+$/.test(digits) || !Number.isSafeInteger(Number(digits)))) return fail(`invalid repeat '${repeatPart}'`);
+    repetitions = digits === '' ? -1 : Number(digits);
+  }
+  let date: number | null = null;
+  if (datePart !== undefined) {
+    date = scheduleDate(datePart);
+    if (date === null) return fail(`'${datePart}' is not an ISO-8601 date`);
+  }
+  let period: Period | null = null;
+  if (periodPart !== undefined) {
+    const p = isoPeriod(periodPart);
+    if (typeof p === 'string') return fail(p);
+    period = p;
+  }
+  return { date, period, repetitions };
 }
 
 /** `factor` periods after `time` (years, then months on the calendar, then the fixed part), as Calendar.add does. */
