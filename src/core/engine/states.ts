@@ -231,10 +231,31 @@ export class FilterState extends StateNode<FilterSpec> {
   }
 }
 
+/** A node that waits for one timer at a time (the observers): its timer, and the bindings it started with. */
+abstract class TimerNode<S extends NodeSpec> extends StateNode<S> implements TimerOwner {
+  protected entry: TimerEntry | null = null;
+  protected begin: Bindings = [];
+
+  abstract onTimer(): void;
+
+  quit(): void {
+    if (this.entry) this.ctx.cancel(this.entry);
+    this.entry = null;
+  }
+
+  protected saveTimer(w: SaveContext, extra: Record<string, unknown>): SavedNode {
+    return this.base({ b: w.bindings(this.begin), t: this.entry ? [this.entry.time, this.entry.seq] : null, ...extra });
+  }
+
+  protected restoreTimer(saved: SavedNode, r: RestoreContext): void {
+    this.begin = r.bindings(saved.b as SavedBindings);
+    const t = saved.t as [number, number] | null;
+    if (t) this.entry = this.ctx.schedule(this, t[0], t[1]);
+  }
+}
+
 /** `timer:interval(d)` and `timer:at(...)`: true once, at the scheduled time. */
-export class ObserverState extends StateNode<IntervalSpec | AtSpec> implements TimerOwner {
-  private entry: TimerEntry | null = null;
-  private begin: Bindings = [];
+export class ObserverState extends TimerNode<IntervalSpec | AtSpec> {
   /** A computed interval that was not a number: its timer ends it false instead of true. */
   private endsFalse = false;
 
@@ -267,24 +288,13 @@ export class ObserverState extends StateNode<IntervalSpec | AtSpec> implements T
     else this.parent.childTrue(this.begin, this, true);
   }
 
-  quit(): void {
-    if (this.entry) this.ctx.cancel(this.entry);
-    this.entry = null;
-  }
-
   save(w: SaveContext): SavedNode {
-    return this.base({
-      b: w.bindings(this.begin),
-      t: this.entry ? [this.entry.time, this.entry.seq] : null,
-      ...(this.endsFalse ? { f: 1 } : {}),
-    });
+    return this.saveTimer(w, this.endsFalse ? { f: 1 } : {});
   }
 
   restore(saved: SavedNode, r: RestoreContext): void {
-    this.begin = r.bindings(saved.b as SavedBindings);
+    this.restoreTimer(saved, r);
     this.endsFalse = saved.f === 1;
-    const t = saved.t as [number, number] | null;
-    if (t) this.entry = this.ctx.schedule(this, t[0], t[1]);
   }
 }
 
@@ -295,13 +305,13 @@ export class ObserverState extends StateNode<IntervalSpec | AtSpec> implements T
  * itself ended, and its later times reach operators that no longer hold it: `every (a=A -> timer:schedule(iso:
  * 'PT1S'))` matches twice per A there. That is not copied.)
  */
-export class ScheduleState extends StateNode<ScheduleSpec> implements TimerOwner {
+export class ScheduleState extends TimerNode<ScheduleSpec> {
   override isSchedule = true;
-  private entry: TimerEntry | null = null;
-  private begin: Bindings = [];
-  /** Null when it has no time to fire at: it then ends false when the clock next moves. */
-  private plan: SchedulePlan | null = null;
-  private progress: ScheduleProgress | null = null;
+  /**
+   * Its plan and how far it got; null when it has no time to fire at, so it ends false when the clock next
+   * moves. Snapshots keep the progress only: the plan is computed again from the same bindings.
+   */
+  private running: { plan: SchedulePlan; progress: ScheduleProgress } | null = null;
   private active = false;
 
   start(begin: Bindings): void {
@@ -313,8 +323,7 @@ export class ScheduleState extends StateNode<ScheduleSpec> implements TimerOwner
       const progress = startSchedule(plan, now);
       const due = nextScheduled(plan, progress, now);
       if (due !== null) {
-        this.plan = plan;
-        this.progress = progress;
+        this.running = { plan, progress };
         this.entry = this.ctx.schedule(this, due);
         return;
       }
@@ -326,12 +335,12 @@ export class ScheduleState extends StateNode<ScheduleSpec> implements TimerOwner
 
   onTimer(): void {
     this.entry = null;
-    if (!this.plan || !this.progress) {
+    if (!this.running) {
       this.active = false;
       this.parent.childFalse(this, false);
       return;
     }
-    const next = nextScheduled(this.plan, this.progress, this.ctx.time);
+    const next = nextScheduled(this.running.plan, this.running.progress, this.ctx.time);
     const last = next === null || !this.parent.takesRepetitions;
     if (last) this.active = false;
     this.parent.childTrue(this.begin, this, last);
@@ -339,39 +348,22 @@ export class ScheduleState extends StateNode<ScheduleSpec> implements TimerOwner
     if (!last && this.active) this.entry = this.ctx.schedule(this, next!);
   }
 
-  quit(): void {
+  override quit(): void {
     this.active = false;
-    if (this.entry) this.ctx.cancel(this.entry);
-    this.entry = null;
+    super.quit();
   }
 
   save(w: SaveContext): SavedNode {
-    const plan = this.plan;
-    const period = plan?.period;
-    return this.base({
-      b: w.bindings(this.begin),
-      t: this.entry ? [this.entry.time, this.entry.seq] : null,
-      p: plan ? [plan.date, period ? [period.ms, period.calendar?.years ?? 0, period.calendar?.months ?? 0] : null, plan.repetitions] : null,
-      g: this.progress ? [this.progress.anchor, this.progress.last, this.progress.count] : null,
-    });
+    const p = this.running?.progress;
+    return this.saveTimer(w, { g: p ? [p.anchor, p.last, p.count] : null });
   }
 
   restore(saved: SavedNode, r: RestoreContext): void {
-    this.begin = r.bindings(saved.b as SavedBindings);
+    this.restoreTimer(saved, r);
     this.active = true;
-    const p = saved.p as [number | null, [number, number, number] | null, number | null] | null;
-    if (p) {
-      const period = p[1];
-      this.plan = {
-        date: p[0],
-        period: period ? { ms: period[0], ...(period[1] !== 0 || period[2] !== 0 ? { calendar: { years: period[1], months: period[2] } } : {}) } : null,
-        repetitions: p[2],
-      };
-    }
     const g = saved.g as [number, number | null, number | null] | null;
-    if (g) this.progress = { anchor: g[0], last: g[1], count: g[2] };
-    const t = saved.t as [number, number] | null;
-    if (t) this.entry = this.ctx.schedule(this, t[0], t[1]);
+    const plan = g ? this.spec.plan(this.begin) : null;
+    if (g && plan) this.running = { plan, progress: { anchor: g[0], last: g[1], count: g[2] } };
   }
 }
 
