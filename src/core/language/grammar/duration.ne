@@ -26,14 +26,13 @@ durationPart -> %number %timeunit {% b.durationPart %}
 timeArgs -> timeArg {% b.listStart %} | timeArgs "," timeArg {% b.listAdd %}
 
 timeArg
-    -> expr                         {% b.exprArg %}
-     | duration                     {% b.durationArg %}
-     | expr %timeunit               {% b.durationOfOnePart %}
+    -> namedValue                   {% id %}
      | "*"                          {% (d) => b.cronArg([b.cronStar(d)]) %}
      | cronStepOrRange              {% b.cronArg %}
      | "[" cronListItems "]"        {% b.cronList %}
      | name ":" namedValue          {% b.namedArg %}
 
+# An expression or a time period: a parameter's value, named or not.
 namedValue
     -> expr                         {% b.exprArg %}
      | duration                     {% b.durationArg %}
