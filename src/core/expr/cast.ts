@@ -48,9 +48,14 @@ const LONG_LIMIT = 2 ** 63;
  * Whether a number converts as a Java long or a double: by its Esper type when known (`cast(x, double)` is a
  * double, `cast(x, long)` a long), else a long when it is integral below 2^63, as the field would be in Esper.
  */
-function isLong(v: number, from: NumberType | undefined): boolean {
-  if (from === undefined) return Number.isInteger(v) && Math.abs(v) < LONG_LIMIT;
+/** A number of a known type is a long unless the type is a double or float. */
+function isLongType(from: NumberType): boolean {
   return from !== 'double' && from !== 'float';
+}
+
+/** A number of unknown type (a JSON field) is a long when it is integral and in a long's range. */
+function isLongValue(v: number): boolean {
+  return Number.isInteger(v) && Math.abs(v) < LONG_LIMIT;
 }
 
 /** As Java's (int) cast of a long (its low 32 bits) or of a double (truncated, saturating; NaN is 0). */
@@ -161,18 +166,15 @@ function javaDoubleString(v: number): string {
   return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${exponent.replace('+', '')}`;
 }
 
-/** A numeric target: `fromNumber` converts a number (`asLong`: see isLong), `fromString` parses a string. */
+/** A numeric target: `fromNumber` converts a number (`asLong`: see isLongType and isLongValue), `fromString` parses a string. */
 function numeric(num: NumberType, fromNumber: (v: number, asLong: boolean) => number, fromString: (s: string) => number | null): CastTarget {
   return {
     type: 'number',
     num,
     converter: (from) => {
       // A known type decides once; an unknown one per value.
-      if (from !== undefined) {
-        const asLong = isLong(0, from); // the value does not matter once the type is known
-        return (v) => (typeof v === 'number' ? fromNumber(v, asLong) : typeof v === 'string' ? fromString(v) : null);
-      }
-      return (v) => (typeof v === 'number' ? fromNumber(v, isLong(v, undefined)) : typeof v === 'string' ? fromString(v) : null);
+      const known = from === undefined ? undefined : isLongType(from);
+      return (v) => (typeof v === 'number' ? fromNumber(v, known ?? isLongValue(v)) : typeof v === 'string' ? fromString(v) : null);
     },
   };
 }
@@ -211,7 +213,7 @@ const TARGETS: Record<string, CastTarget> = {
             ? javaFloatString
             : from !== undefined
               ? javaLongString
-              : (v) => (isLong(v, undefined) ? javaLongString(v) : javaDoubleString(v));
+              : (v) => (isLongValue(v) ? javaLongString(v) : javaDoubleString(v));
       return (v) => {
         if (typeof v === 'string') return v;
         if (typeof v === 'boolean') return String(v);

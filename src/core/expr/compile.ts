@@ -390,12 +390,12 @@ class Compiler {
         `'${pathText(expr)}' is a dynamic property, of Java's type Object as in Esper: only =, !=, is [not], is [not] null, exists, typeof, instanceof and cast take it (write cast(${pathText(expr)}, double) to compare it as a number)`,
       );
     }
-    if (this.scope.resolve(expr.segments[0].name) && expr.segments[0].dynamic) {
+    if (expr.segments[0].dynamic && this.scope.resolve(expr.segments[0].name)) {
       return this.error(expr.span, `'${expr.segments[0].name}' is a tag, not a property: put the '?' on a property (${expr.segments[0].name}.x?)`);
     }
+    // It reads as the path does (its access included); only its type differs.
     const node = this.path(expr);
     node.object = true;
-    delete node.access;
     return node;
   }
 
@@ -615,7 +615,7 @@ class Compiler {
     const f = l.ev;
     const g = r.ev;
     // With a dynamic property, Java's equals (the classes must match).
-    const same = l.object || r.object ? javaEquals(l.num, r.num) : equals;
+    const same = l.object || r.object ? javaEquals(l, r) : equals;
     return fold(
       {
         type: 'boolean',
@@ -669,7 +669,7 @@ class Compiler {
     const mismatch = this.typeMismatch(op, l, r, span);
     if (mismatch) return mismatch;
     const neg = op === '!=';
-    if (l.object || r.object) return { ev: equalityEv(l.ev, r.ev, neg, javaEquals(l.num, r.num)), type: 'boolean' };
+    if (l.object || r.object) return { ev: equalityEv(l.ev, r.ev, neg, javaEquals(l, r)), type: 'boolean' };
     if (l.constant && r.constant) return fold({ ev: equalityEv(l.ev, r.ev, neg), type: 'boolean' }, [l, r]);
     // Fast path: one side a non-null literal.
     const [x, k] = r.constant ? [l, r] : l.constant ? [r, l] : [undefined, undefined];
@@ -1824,9 +1824,17 @@ function javaSimpleName(v: unknown, from: NumberType | undefined): string | null
  * so values of different classes differ (`x? = 1` is false for x = 1, a Long against an Integer; `x? = 1L`
  * is true). Null when either side is null, or is an object or array (not compared here, as with `=`).
  */
-function javaEquals(lNum: NumberType | undefined, rNum: NumberType | undefined): (x: unknown, y: unknown) => boolean | null {
+function javaEquals(l: Node, r: Node): (x: unknown, y: unknown) => boolean | null {
+  // A constant side's class is known once (`x? = 1L`); the other's is found per value.
+  const classOf = (n: Node): ((v: unknown) => string | null) => {
+    if (!n.constant) return (v) => javaClassOf(v, n.num);
+    const known = javaClassOf(n.constant.value, n.num);
+    return () => known;
+  };
+  const lClass = classOf(l);
+  const rClass = classOf(r);
   return (x, y) => {
     const v = equals(x, y);
-    return v === true ? javaClassOf(x, lNum) === javaClassOf(y, rNum) : v;
+    return v === true ? lClass(x) === rClass(y) : v;
   };
 }
