@@ -391,25 +391,25 @@ export class PartitionCheckpoint {
     // A key whose deletion is staged and not written yet (freed in a new key's state, or reset) starts afresh:
     // its stored copy is a state it no longer has, and its partial matches no longer count.
     const deleting = this.pendingDeletions();
-    if (deleting.size > 0) {
-      for (const [rule, keys] of wanted) {
-        const prefix = `${rule}\u0000${this.o.versionOf(rule)}\u0000`;
-        const kept: string[] = [];
-        for (const key of keys) {
-          if (!deleting.has(prefix + key)) kept.push(key);
+    const lookups: Array<{ rule: string; keys: string[]; found: Promise<Array<KeySnapshot | null>> }> = [];
+    for (const [rule, wantedKeys] of wanted) {
+      const version = this.o.versionOf(rule);
+      if (version === undefined) {
+        // No state version here (the engine and the versions change together, so this should not happen): a
+        // dormant key that cannot be looked up must not hold the partition's clock for ever.
+        for (const key of wantedKeys) engine.forgetDormant(rule, key);
+        continue;
+      }
+      let keys = wantedKeys;
+      if (deleting.size > 0) {
+        const prefix = `${rule}\u0000${version}\u0000`;
+        keys = [];
+        for (const key of wantedKeys) {
+          if (!deleting.has(prefix + key)) keys.push(key);
           else engine.forgetDormant(rule, key);
         }
-        if (kept.length < keys.length) wanted.set(rule, kept);
       }
-    }
-    const lookups: Array<{ rule: string; keys: string[]; found: Promise<Array<KeySnapshot | null>> }> = [];
-    for (const [rule, keys] of wanted) {
-      if (keys.length === 0) continue;
-      const version = this.o.versionOf(rule);
-      if (version !== undefined) lookups.push({ rule, keys, found: this.o.store.loadKeys(this.o.tp, rule, version, keys) });
-      // No state version here (the engine and the versions change together, so this should not happen): a dormant
-      // key that cannot be looked up must not hold the partition's clock for ever.
-      else for (const key of keys) engine.forgetDormant(rule, key);
+      if (keys.length > 0) lookups.push({ rule, keys, found: this.o.store.loadKeys(this.o.tp, rule, version, keys) });
     }
     const snapshots = await Promise.all(lookups.map((l) => l.found));
     let looked = 0;
