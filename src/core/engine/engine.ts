@@ -339,6 +339,8 @@ interface RuleRunner {
   snapshot(key: string | null): KeySnapshot | undefined;
   restore(key: string | null, snapshot: KeySnapshot): void;
   discard(key: string | null): void;
+  /** Records a change of the key's state for the next drain (with trackChanges). */
+  markDirty(key: string | null): void;
   stop(): void;
   keyCount(): number;
   /** Partial matches of keys evicted from memory (they still count as open: their state is stored). */
@@ -454,7 +456,11 @@ class RuleRuntime implements RuleRunner {
 
   touch(inst: KeyInstance): void {
     inst.active = this.engine.activityTime;
-    if (this.engine.trackChanges) this.dirty.add(inst.key);
+    this.markDirty(inst.key);
+  }
+
+  markDirty(key: string | null): void {
+    if (this.engine.trackChanges) this.dirty.add(key);
   }
 
   emit(inst: KeyInstance, bindings: Bindings): void {
@@ -598,11 +604,10 @@ class RuleRuntime implements RuleRunner {
   /** Frees its keys whose state is a new key's (EngineOptions.reclaimFreshKeys); yields the work of each key looked at. */
   *reclaimFresh(): Generator<number> {
     if (this.partitionBy === undefined || !this.fresh) return;
-    const tracking = this.engine.trackChanges;
     for (const [key, inst] of this.keys) {
       // A changed key's latest state is not in the checkpoint yet: freed now, a reload before its deletion is
       // written would bring back the older stored state. It waits for a sweep after its checkpoint.
-      if (tracking && this.dirty.has(key)) {
+      if (this.dirty.has(key)) {
         yield 1;
         continue;
       }
@@ -649,7 +654,7 @@ class RuleRuntime implements RuleRunner {
     if (inst !== undefined) {
       // A key in a new key's state leaves the store too (its stored copy would be kept forever otherwise); not
       // while rules read time from several fields (see EngineOptions.reclaimFreshKeys).
-      if (this.engine.reclaimsFreshKeys && this.engine.mayEvictTimers && this.freshLook(key, inst).fresh) {
+      if (this.engine.reclaimsOnEvict && this.freshLook(key, inst).fresh) {
         this.reclaim(key);
         return true;
       }
@@ -795,7 +800,7 @@ class SequenceRuntime implements RuleRunner, FamilyMember {
     const fk = this.instance(key);
     if (fk === undefined) return false;
     const partials = fk.partialsOf(this.member);
-    const reclaims = this.engine.reclaimsFreshKeys && this.engine.mayEvictTimers;
+    const reclaims = this.engine.reclaimsOnEvict;
     // When its runs have all ended (the latest `within` deadline): from then on its state is a new key's.
     const end = partials === 0 ? Number.NEGATIVE_INFINITY : reclaims ? fk.lastDeadlineOf(this.member) : Number.POSITIVE_INFINITY;
     // An earlier entry (the key started afresh since: its stored state was not found) goes with its count.
@@ -1096,7 +1101,7 @@ class SequenceGroup implements FamilyHost {
     for (const fam of this.families) {
       for (const fk of fam.keys.values()) {
         // A changed key waits for a sweep after its checkpoint (see RuleRuntime.reclaimFresh).
-        if (fk.key !== null && fk.idle && !(this.engine.trackChanges && fam.members.some((r, m) => fk.isPresent(m) && r.dirty.has(fk.key)))) {
+        if (fk.key !== null && fk.idle && !fam.members.some((r, m) => fk.isPresent(m) && r.dirty.has(fk.key))) {
           for (let m = 0; m < fam.members.length; m++) if (fk.isPresent(m)) fam.members[m].freed(fk.key);
           fam.dropKey(fk);
           this.keys.delete(fk.key);
@@ -1238,7 +1243,7 @@ export class Engine {
    * trackChanges its deletion is the change recorded.
    */
   keyReclaimed(rule: RuleRunner, key: string | null): void {
-    if (this.trackChanges) rule.dirty.add(key);
+    rule.markDirty(key);
     this.reclaimed.set(rule.id, (this.reclaimed.get(rule.id) ?? 0) + 1);
   }
 
@@ -1755,6 +1760,11 @@ export class Engine {
     return this.canSleep;
   }
 
+  /** Whether an eviction frees a key in a new key's state instead of storing it (see EngineOptions.reclaimFreshKeys). */
+  get reclaimsOnEvict(): boolean {
+    return this.reclaimsFreshKeys && this.canSleep;
+  }
+
   /** The latest of an event's times over the rules' time fields (undefined: none readable). */
   latestTimeOf(event: EventRecord): number | undefined {
     let latest: number | undefined;
@@ -1861,7 +1871,7 @@ export class Engine {
     rule.discard(key);
     const dropped = Math.max(0, before - rule.partialCount);
     rule.drops.set(reason, (rule.drops.get(reason) ?? 0) + dropped);
-    if (this.trackChanges) rule.dirty.add(key);
+    rule.markDirty(key);
     return dropped;
   }
 
