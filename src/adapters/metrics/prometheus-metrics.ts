@@ -40,7 +40,6 @@ function raiseTo(counter: Counter<string>, seen: Map<string, number>, labels: Re
 export class PrometheusMetrics implements ServiceMetrics {
   readonly registry = new Registry();
   private engine: EngineGaugeSource | undefined;
-  /** Drops already added to the counter, per rule and reason. */
 
   private readonly received: Counter<'source'>;
   private readonly rejected: Counter<'reason'>;
