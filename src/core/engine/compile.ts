@@ -3,7 +3,7 @@
  * assigns a binding slot per tag, and turns every expression into a closure once.
  */
 import { compileExpression, compilePredicate } from '../expr/compile';
-import type { CompiledExpr, Evaluator, ExprScope, TagInfo } from '../expr/types';
+import type { Bindings, CompiledExpr, Evaluator, ExprScope, TagInfo } from '../expr/types';
 import type { Duration, EveryDistinctPattern, Expr, PatternNode, SchedulePattern, Span } from '../language/ast';
 import { Diagnostic, RuleError, diagnosticAt, relocate } from '../language/diagnostics';
 import { periodSeconds, wholeMilliseconds } from '../language/grammar/lexer';
@@ -432,13 +432,25 @@ class PatternCompiler {
       const evaluate = iso.evaluate;
       return (b) => isoOf(evaluate(undefined, b)) ?? null;
     }
+    // A value known now is read once; one from the tags as each schedule starts.
+    const reader = <T>(c: CompiledExpr | null, read: (v: unknown) => T, absent: T): ((b: Bindings) => T) => {
+      if (c === null) return () => absent;
+      if (c.constant) {
+        const value = read(c.constant.value);
+        return () => value;
+      }
+      const evaluate = c.evaluate;
+      return (b) => read(evaluate(undefined, b));
+    };
     if (date?.constant && dateOf(date.constant.value) === undefined) {
       this.errors.push(diagnosticAt(node.date!.span, `timer:schedule: ${JSON.stringify(date.constant.value)} is not an ISO-8601 date such as 2025-01-31T08:00:00Z`));
       return never;
     }
+    const dateAt = reader<number | null | undefined>(date, dateOf, null);
+    const repetitionsAt = reader<number | null | undefined>(repetitions, repetitionsOf, null);
     const fixedPeriod: Period | null = period && !period.computed ? { ms: period.ms, ...(period.calendar ? { calendar: period.calendar } : {}) } : null;
     return (b) => {
-      const d = date ? dateOf(date.constant ? date.constant.value : date.evaluate(undefined, b)) : null;
+      const d = dateAt(b);
       if (d === undefined) return null;
       let p = fixedPeriod;
       if (period?.computed) {
@@ -446,7 +458,7 @@ class PatternCompiler {
         if (ms === null || ms <= 0) return null;
         p = { ms };
       }
-      const r = repetitions ? repetitionsOf(repetitions.constant ? repetitions.constant.value : repetitions.evaluate(undefined, b)) : null;
+      const r = repetitionsAt(b);
       if (r === undefined) return null;
       return { date: d, period: p, repetitions: r };
     };
